@@ -1,0 +1,56 @@
+/**
+ * cli: the `jml` command. Each subcommand parses its flags, refuses contradictory ones before
+ * anything runs, calls the pipeline and returns an exit code (never calls process.exit, so
+ * records written in `finally` blocks are always flushed).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { registerSchemas } from './schemas-command.js';
+import { registerValidate } from './validate-command.js';
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  isTty: boolean;
+}
+
+export const defaultIo: Io = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  isTty: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+};
+
+/** Options every command accepts. */
+export interface GlobalOptions {
+  root: string;
+}
+
+export function buildProgram(io: Io, setExit: (code: number) => void): Command {
+  const program = new Command('jml')
+    .description('Joiner / mover / leaver access as code: validate, plan and apply the policy repository.')
+    .version('0.1.0')
+    .addOption(
+      new Option('-C, --root <dir>', 'the policy repository').default(process.cwd(), 'current directory'),
+    )
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+  registerValidate(program, io, setExit);
+  registerSchemas(program, io, setExit);
+  return program;
+}
+
+/** Runs the CLI; resolves to the exit code. */
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  let code = 0;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
+    io.err(`jml: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+  return code;
+}

@@ -1,0 +1,31 @@
+import path from 'node:path';
+import { type Command, Option } from 'commander';
+import {
+  emitGithubAnnotations,
+  renderDiagnosticsJson,
+  renderDiagnosticsText,
+} from '../report/diagnostics.js';
+import { checkRepository } from '../validate/validate.js';
+import type { GlobalOptions, Io } from './main.js';
+import { parseAtOption } from './options.js';
+
+export function registerValidate(program: Command, io: Io, setExit: (code: number) => void): void {
+  program
+    .command('validate')
+    .description('Check every file in the repository; errors point at file:line. Exit 0 ok, 1 errors.')
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['text', 'json', 'github']).default('text'),
+    )
+    .option('--at <time>', 'check as of this instant (ISO with offset) or date; default now')
+    .action((opts: { format: 'text' | 'json' | 'github'; at?: string }, cmd: Command) => {
+      const { root } = cmd.optsWithGlobals<GlobalOptions>();
+      const at = parseAtOption(opts.at);
+      const result = checkRepository(path.resolve(root), at);
+      if (opts.format === 'json') io.out(renderDiagnosticsJson(result.diagnostics));
+      else {
+        if (opts.format === 'github') emitGithubAnnotations(result.diagnostics);
+        io.out(renderDiagnosticsText(result.diagnostics, io.isTty && opts.format === 'text'));
+      }
+      setExit(result.ok ? 0 : 1);
+    });
+}

@@ -1,0 +1,318 @@
+/**
+ * load: a policy repository on disk -> the typed model, with every value's file and line.
+ *
+ * Problems are collected as diagnostics, never thrown: a broken file is left out of the model
+ * (its id is remembered in `broken` so references to it do not cascade into more errors) and
+ * loading carries on with the rest.
+ */
+import { lstatSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import path from 'node:path';
+import type { z } from 'zod';
+import type { Diagnostic } from '../model/diagnostic.js';
+import {
+  type App,
+  app,
+  type Entitlement,
+  type Exception,
+  entitlement,
+  exception,
+  fileKinds,
+  type Person,
+  type Policy,
+  person,
+  policy,
+  type Role,
+  role,
+  type SodRule,
+  sodRule,
+} from '../model/schema.js';
+import { parseYaml } from './parse-yaml.js';
+import { schemaDiagnostics } from './schema-diagnostics.js';
+import type { Located, SourceFile } from './source.js';
+
+export interface Repository {
+  root: string;
+  policy?: Located<Policy>;
+  entitlements: Located<Entitlement>[];
+  apps: Located<App>[];
+  sod: Located<SodRule>[];
+  roles: Located<Role>[];
+  people: Located<Person>[];
+  exceptions: Located<Exception>[];
+  /** Ids whose file or entry failed to load; references to them are not reported again. */
+  broken: {
+    people: Set<string>;
+    roles: Set<string>;
+    exceptions: Set<string>;
+    entitlements: Set<string>;
+    apps: Set<string>;
+  };
+}
+
+export interface LoadResult {
+  repo: Repository;
+  diagnostics: Diagnostic[];
+}
+
+type FolderKind = 'person' | 'role' | 'exception';
+const FOLDERS: readonly { dir: string; kind: FolderKind }[] = [
+  { dir: 'people', kind: 'person' },
+  { dir: 'roles', kind: 'role' },
+  { dir: 'exceptions', kind: 'exception' },
+];
+const IGNORED_NAMES = new Set(['README.md', '.gitkeep']);
+
+function fileDiag(file: string, rule: string, message: string, hint: string, line = 1): Diagnostic {
+  return { severity: 'error', rule, file, line, column: 1, message, hint };
+}
+
+function isInside(root: string, target: string): boolean {
+  const rel = path.relative(root, target);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/**
+ * Reads a file's bytes, refusing symlinks that leave the repository: a pull request must not be
+ * able to make the engine read /etc/passwd or another checkout's secrets.
+ */
+function readInside(realRoot: string, abs: string, rel: string): Uint8Array | Diagnostic {
+  const st = lstatSync(abs);
+  if (st.isSymbolicLink()) {
+    let target: string;
+    try {
+      target = realpathSync(abs);
+    } catch {
+      return fileDiag(
+        rel,
+        'broken-symlink',
+        'This file is a link to a file that does not exist.',
+        'Replace the link with the file itself.',
+      );
+    }
+    if (!isInside(realRoot, target)) {
+      return fileDiag(
+        rel,
+        'symlink-outside-repo',
+        'This file is a link pointing outside the repository; it is not read.',
+        'Replace the link with a real file: everything that grants access must be reviewable in this repository.',
+      );
+    }
+  }
+  return readFileSync(abs);
+}
+
+/** Guesses what kind of file a mapping is, to catch files put in the wrong folder. */
+function sniffKind(value: unknown): FolderKind | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const v = value as Record<string, unknown>;
+  if ('employment' in v || ('email' in v && 'roles' in v)) return 'person';
+  if ('justification' in v || 'expires' in v || ('person' in v && 'approvers' in v)) return 'exception';
+  if ('includes' in v || ('title' in v && 'owner' in v && 'entitlements' in v)) return 'role';
+  return undefined;
+}
+
+const FOLDER_OF: Record<FolderKind, string> = { person: 'people', role: 'roles', exception: 'exceptions' };
+const SCHEMA_OF = { person, role, exception } as const;
+/** An exception without a justification or an expiry is a policy breach, not just a missing field. */
+const EXCEPTION_MISSING = { justification: 'exception-no-justification', expires: 'exception-no-expiry' };
+
+/** Parses a value against a schema, turning issues into diagnostics. */
+function check<T>(
+  src: SourceFile,
+  at: (string | number)[],
+  schema: z.ZodType<T>,
+  raw: unknown,
+  missingRules?: Readonly<Record<string, string>>,
+): { value?: T; diagnostics: Diagnostic[] } {
+  const r = schema.safeParse(raw);
+  if (r.success) return { value: r.data, diagnostics: [] };
+  return { diagnostics: schemaDiagnostics(src, at, schema, raw, r.error.issues, missingRules) };
+}
+
+function rawId(raw: unknown): string | undefined {
+  if (raw && typeof raw === 'object' && 'id' in raw && typeof (raw as { id: unknown }).id === 'string') {
+    return (raw as { id: string }).id;
+  }
+  return undefined;
+}
+
+/** Loads a whole repository. Never throws for problems in the user's files. */
+export function loadRepository(root: string): LoadResult {
+  const diagnostics: Diagnostic[] = [];
+  const realRoot = realpathSync(root);
+  const repo: Repository = {
+    root,
+    entitlements: [],
+    apps: [],
+    sod: [],
+    roles: [],
+    people: [],
+    exceptions: [],
+    broken: {
+      people: new Set(),
+      roles: new Set(),
+      exceptions: new Set(),
+      entitlements: new Set(),
+      apps: new Set(),
+    },
+  };
+
+  const parseFile = (rel: string) => {
+    const abs = path.join(root, rel);
+    const bytes = readInside(realRoot, abs, rel);
+    if (!(bytes instanceof Uint8Array)) {
+      diagnostics.push(bytes);
+      return undefined;
+    }
+    const parsed = parseYaml(rel, bytes);
+    if (!parsed.ok) {
+      diagnostics.push(...parsed.diagnostics);
+      return undefined;
+    }
+    return parsed;
+  };
+
+  // --- policy/jml.yaml ------------------------------------------------------------------------
+  const policyFile = fileKinds.policy.file;
+  if (!exists(path.join(root, policyFile))) {
+    diagnostics.push(
+      fileDiag(
+        policyFile,
+        'missing-file',
+        'The organisation settings file is missing.',
+        'Create policy/jml.yaml (see README.md).',
+      ),
+    );
+  } else {
+    const parsed = parseFile(policyFile);
+    if (parsed) {
+      const r = check(parsed.src, [], policy, parsed.value);
+      diagnostics.push(...r.diagnostics);
+      if (r.value) repo.policy = { value: r.value, src: parsed.src, at: [] };
+    }
+  }
+
+  // --- catalogs: one list per file, each entry checked on its own ----------------------------
+  const loadList = <T>(
+    file: string,
+    schema: z.ZodType<T>,
+    into: Located<T>[],
+    brokenIds: Set<string> | undefined,
+    required: boolean,
+  ) => {
+    if (!exists(path.join(root, file))) {
+      if (required) {
+        diagnostics.push(fileDiag(file, 'missing-file', `${file} is missing.`, 'Create it (see README.md).'));
+      }
+      return;
+    }
+    const parsed = parseFile(file);
+    if (!parsed) return;
+    if (!Array.isArray(parsed.value)) {
+      diagnostics.push(
+        fileDiag(
+          file,
+          'wrong-type',
+          'This file must be a list (each entry starting with "- ").',
+          'See README.md for an example.',
+        ),
+      );
+      return;
+    }
+    parsed.value.forEach((raw, i) => {
+      const r = check(parsed.src, [i], schema, raw);
+      diagnostics.push(...r.diagnostics);
+      if (r.value) into.push({ value: r.value, src: parsed.src, at: [i] });
+      else {
+        const id = rawId(raw);
+        if (id) brokenIds?.add(id);
+      }
+    });
+  };
+  loadList(fileKinds.entitlements.file, entitlement, repo.entitlements, repo.broken.entitlements, true);
+  loadList(fileKinds.apps.file, app, repo.apps, repo.broken.apps, false);
+  loadList(fileKinds.sod.file, sodRule, repo.sod, undefined, false);
+
+  // --- one file per person, role and exception -----------------------------------------------
+  for (const { dir, kind } of FOLDERS) {
+    const absDir = path.join(root, dir);
+    if (!exists(absDir)) continue;
+    const brokenIds = repo.broken[FOLDER_OF[kind] as 'people' | 'roles' | 'exceptions'];
+    const entries = readdirSync(absDir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const entry of entries) {
+      const rel = `${dir}/${entry.name}`;
+      if (IGNORED_NAMES.has(entry.name)) continue;
+      if (entry.isDirectory()) {
+        diagnostics.push(
+          fileDiag(
+            rel,
+            'unexpected-directory',
+            `${dir}/ holds one file per ${kind}; folders inside it are not read.`,
+            `Move the files in ${rel}/ directly into ${dir}/.`,
+          ),
+        );
+        continue;
+      }
+      const ext = path.extname(entry.name);
+      const stem = path.basename(entry.name, ext);
+      if (ext !== '.yaml') {
+        diagnostics.push(
+          fileDiag(
+            rel,
+            ext === '.yml' ? 'wrong-extension' : 'unexpected-file',
+            ext === '.yml'
+              ? 'Files here must end in .yaml, not .yml.'
+              : `Only .yaml files belong in ${dir}/.`,
+            ext === '.yml' ? `Rename it to ${dir}/${stem}.yaml.` : `Move ${entry.name} out of ${dir}/.`,
+          ),
+        );
+        continue;
+      }
+      const parsed = parseFile(rel);
+      if (!parsed) {
+        brokenIds.add(stem);
+        continue;
+      }
+      const sniffed = sniffKind(parsed.value);
+      if (sniffed && sniffed !== kind) {
+        diagnostics.push(
+          fileDiag(
+            rel,
+            'wrong-folder',
+            `This looks like a ${sniffed} file, but it is in ${dir}/.`,
+            `Move it to ${FOLDER_OF[sniffed]}/${entry.name}.`,
+          ),
+        );
+        brokenIds.add(stem);
+        continue;
+      }
+      const schema = SCHEMA_OF[kind] as z.ZodType<Person | Role | Exception>;
+      const r = check(
+        parsed.src,
+        [],
+        schema,
+        parsed.value,
+        kind === 'exception' ? EXCEPTION_MISSING : undefined,
+      );
+      diagnostics.push(...r.diagnostics);
+      if (!r.value) {
+        brokenIds.add(stem);
+        continue;
+      }
+      const located = { value: r.value, src: parsed.src, at: [] };
+      if (kind === 'person') repo.people.push(located as Located<Person>);
+      else if (kind === 'role') repo.roles.push(located as Located<Role>);
+      else repo.exceptions.push(located as Located<Exception>);
+    }
+  }
+  return { repo, diagnostics };
+}
+
+function exists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}

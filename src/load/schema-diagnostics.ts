@@ -1,0 +1,196 @@
+/**
+ * Turns zod's issues into diagnostics a person editing YAML can act on: the field, what is
+ * wrong with it in plain words, and the field's own description as the hint.
+ */
+import type { z } from 'zod';
+import type { Diagnostic } from '../model/diagnostic.js';
+import { locate, type SourceFile, type YamlPath } from './source.js';
+
+type AnySchema = z.ZodType;
+
+interface Def {
+  type: string;
+  innerType?: AnySchema;
+  element?: AnySchema;
+  shape?: Record<string, AnySchema>;
+}
+
+function defOf(schema: AnySchema): Def {
+  return (schema as unknown as { _zod: { def: Def } })._zod.def;
+}
+
+function unwrap(schema: AnySchema): AnySchema {
+  let s = schema;
+  for (
+    let d = defOf(s);
+    d.innerType && ['default', 'optional', 'nullable', 'prefault', 'pipe'].includes(d.type);
+  ) {
+    s = d.innerType;
+    d = defOf(s);
+  }
+  return s;
+}
+
+/** The sub-schema at `path`, for field lists and descriptions. */
+function schemaAt(schema: AnySchema, path: YamlPath): AnySchema | undefined {
+  let s: AnySchema | undefined = schema;
+  for (const seg of path) {
+    if (!s) return undefined;
+    const d = defOf(unwrap(s));
+    if (d.type === 'array' && typeof seg === 'number') s = d.element;
+    else if (d.type === 'object' && typeof seg === 'string') s = d.shape?.[seg];
+    else return undefined;
+  }
+  return s;
+}
+
+function descriptionOf(schema: AnySchema | undefined): string | undefined {
+  if (!schema) return undefined;
+  return (schema as unknown as { description?: string }).description ?? unwrap(schema).description;
+}
+
+function valueAt(root: unknown, path: YamlPath): unknown {
+  let v = root;
+  for (const seg of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string | number, unknown>)[seg];
+  }
+  return v;
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'empty';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a block of fields';
+  if (typeof v === 'number') return `the number ${v}`;
+  if (typeof v === 'boolean') return `${v}`;
+  return `"${String(v)}"`;
+}
+
+const EXPECTED: Record<string, string> = {
+  string: 'text',
+  number: 'a number',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'a block of fields',
+};
+
+function fieldName(path: YamlPath): string {
+  const named = [...path].reverse().find((p) => typeof p === 'string');
+  if (named === undefined) return path.length ? `item ${Number(path[path.length - 1]) + 1}` : 'the file';
+  const idx = path[path.length - 1];
+  return typeof idx === 'number' ? `${named}[${idx + 1}]` : String(named);
+}
+
+/** Maps zod issues for one value (a file, or one entry of a catalog) to diagnostics. */
+export function schemaDiagnostics(
+  src: SourceFile,
+  base: YamlPath,
+  schema: AnySchema,
+  raw: unknown,
+  issues: readonly z.core.$ZodIssue[],
+  /** Rule ids for specific missing fields, e.g. `{ justification: 'exception-no-justification' }`. */
+  missingRules: Readonly<Record<string, string>> = {},
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const issue of issues) {
+    const path = issue.path as (string | number)[];
+    const full = [...base, ...path];
+    const field = fieldName(path);
+    const description = descriptionOf(schemaAt(schema, path));
+    const hintTail = description ? ` (${field}: ${description})` : '';
+    const at = (p: YamlPath, key = false) => locate(src, p, { key });
+    const push = (rule: string, p: YamlPath, message: string, hint: string, key = false) => {
+      const { line, column } = at(p, key);
+      out.push({ severity: 'error', rule, file: src.path, line, column, message, hint });
+    };
+
+    switch (issue.code) {
+      case 'unrecognized_keys': {
+        const parent = unwrap(schemaAt(schema, path) ?? schema);
+        const allowed = Object.keys(defOf(parent).shape ?? {});
+        for (const key of issue.keys) {
+          push(
+            'unknown-field',
+            [...full, key],
+            `"${key}" is not a field this file can have.`,
+            `Check the spelling. Fields allowed here: ${allowed.join(', ')}.`,
+            true,
+          );
+        }
+        break;
+      }
+      case 'invalid_type': {
+        const actual = valueAt(raw, path);
+        if (actual === undefined) {
+          push(
+            missingRules[String(path[path.length - 1])] ?? 'missing-field',
+            full.slice(0, -1),
+            `The required field "${field}" is missing.`,
+            `Add "${String(path[path.length - 1])}:"${hintTail}.`,
+          );
+        } else {
+          const expected = EXPECTED[issue.expected] ?? issue.expected;
+          const quoteHint =
+            issue.expected === 'string' && (typeof actual === 'number' || typeof actual === 'boolean')
+              ? `Put it in quotes, like "${String(actual)}", if you mean the text.`
+              : `Write ${expected} here${hintTail}.`;
+          push(
+            'wrong-type',
+            full,
+            `"${field}" must be ${expected}, but it is ${describeValue(actual)}.`,
+            quoteHint,
+          );
+        }
+        break;
+      }
+      case 'invalid_format': {
+        const actual = valueAt(raw, path);
+        const isLocalTime =
+          issue.format === 'datetime' &&
+          typeof actual === 'string' &&
+          /T\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(actual);
+        if (isLocalTime) {
+          push(
+            'instant-without-offset',
+            full,
+            `"${field}" is ${describeValue(actual)}, a time without a UTC offset: it would mean a different moment depending on where it is read.`,
+            `Add the offset of the time zone you mean, like ${actual}-05:00, or Z for UTC.`,
+          );
+        } else {
+          push(
+            issue.format === 'date'
+              ? 'bad-date'
+              : issue.format === 'datetime'
+                ? 'bad-instant'
+                : 'invalid-value',
+            full,
+            `"${field}" is ${describeValue(actual)}, which ${issue.message}.`,
+            description ? `${field}: ${description}` : 'Correct the value.',
+          );
+        }
+        break;
+      }
+      case 'invalid_value': {
+        const actual = valueAt(raw, path);
+        push(
+          'invalid-value',
+          full,
+          `"${field}" is ${describeValue(actual)}, which is not one of the allowed values.`,
+          `Use one of: ${issue.values.map(String).join(', ')}.`,
+        );
+        break;
+      }
+      default: {
+        const actual = valueAt(raw, path);
+        push(
+          'invalid-value',
+          full,
+          `"${field}" is ${describeValue(actual)}: ${issue.message}.`,
+          description ? `${field}: ${description}` : 'Correct the value.',
+        );
+      }
+    }
+  }
+  return out;
+}

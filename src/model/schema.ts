@@ -1,0 +1,369 @@
+/**
+ * The model: the one source of truth for every YAML shape in a policy repository.
+ *
+ * TypeScript types are inferred from these schemas and the JSON Schemas for editors
+ * (schemas/*.schema.json) are generated from them (`jml schemas --write`), so the three can
+ * never disagree. Every object is strict: an unknown field is a typo until proven otherwise.
+ * Descriptions are written for the HR/IT person editing the file; they reach the editor's
+ * tooltips and the validator's hints.
+ */
+import { z } from 'zod';
+
+/** Lower-case identifiers used as file names and references: `alice.nguyen`, `backend-engineer`, `EXC-0007` is the one exception. */
+export const personId = z
+  .string()
+  .regex(/^[a-z0-9]+(?:[.\-_][a-z0-9]+)*$/, 'use lower-case letters, digits, and . - _ between them')
+  .max(64)
+  .meta({
+    description: 'A person id: lower-case, usually first.last, equal to the file name.',
+    examples: ['alice.nguyen'],
+  });
+
+export const roleId = z
+  .string()
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'use lower-case letters and digits separated by single hyphens')
+  .max(64)
+  .meta({
+    description: 'A role template id: kebab-case, equal to the file name.',
+    examples: ['backend-engineer'],
+  });
+
+export const entitlementId = z
+  .string()
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'use lower-case letters and digits separated by single hyphens')
+  .max(80)
+  .meta({
+    description: 'An entitlement id from policy/entitlements.yaml.',
+    examples: ['github-engineering'],
+  });
+
+export const exceptionId = z
+  .string()
+  .regex(/^EXC-[0-9]{4,}$/, 'use EXC- followed by at least four digits, like EXC-0007')
+  .meta({ description: 'An exception id, EXC-NNNN, equal to the file name.', examples: ['EXC-0007'] });
+
+export const appId = roleId.meta({
+  description: 'An app id from policy/apps.yaml.',
+  examples: ['salesforce'],
+});
+
+/** A calendar date, read in the organisation's time zone (policy/jml.yaml `timezone`). */
+export const calendarDate = z.iso
+  .date('must be a calendar date written YYYY-MM-DD, like 2026-12-01')
+  .meta({
+    description: 'A calendar date (YYYY-MM-DD) in the organisation time zone.',
+    examples: ['2026-12-01'],
+  });
+
+/**
+ * An instant. The offset is mandatory: a leaver's disable time must never depend on where the
+ * engine happens to run, so `2027-03-31T17:00:00` without `Z` or `-05:00` is refused.
+ */
+export const instant = z.iso
+  .datetime({
+    offset: true,
+    local: false,
+    message:
+      'must be an exact instant with a UTC offset, like 2027-03-31T17:00:00-05:00 or 2027-03-31T22:00:00Z',
+  })
+  .meta({
+    description: 'An exact instant with a UTC offset (RFC 3339), like 2027-03-31T17:00:00-05:00.',
+    examples: ['2027-03-31T17:00:00-05:00'],
+  });
+
+export const providerName = z
+  .enum(['local', 'entra', 'google', 'okta', 'manual'])
+  .meta({
+    description: 'Where the entitlement lives: local (embedded directory), entra, google, okta or manual.',
+  });
+export type ProviderName = z.infer<typeof providerName>;
+
+const email = z.email('must be an email address like alice.nguyen@example.com').max(254);
+
+// ---------------------------------------------------------------------------------------------
+// people/<id>.yaml
+
+export const roleAssignment = z.strictObject({
+  role: roleId.meta({ description: 'The role template (a file in roles/).' }),
+  from: calendarDate.meta({
+    description:
+      'The date this role takes effect (org time zone). The role in force is the last with from <= today.',
+  }),
+});
+
+export const employment = z.strictObject({
+  type: z
+    .enum(['employee', 'contractor', 'intern'])
+    .default('employee')
+    .meta({ description: 'Kind of worker.' }),
+  start: calendarDate.meta({ description: 'First day of work: access exists from the start of this date.' }),
+  end: instant
+    .optional()
+    .meta({ description: 'Leaver: the exact instant access ends (with offset). Omit while employed.' }),
+  highRisk: z
+    .boolean()
+    .default(false)
+    .meta({
+      description: 'High-risk leaver: disabled within minutes of the end instant, not within the hour.',
+    }),
+});
+
+export const person = z.strictObject({
+  id: personId,
+  name: z.string().min(1).max(200).meta({ description: 'Full name as people know it.' }),
+  email: email.meta({ description: 'Work email: the login on every identity provider.' }),
+  github: z
+    .string()
+    .regex(/^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/, 'must be a GitHub login')
+    .optional()
+    .meta({ description: 'GitHub login, used to check approvals and to generate CODEOWNERS.' }),
+  hrId: z
+    .string()
+    .min(1)
+    .max(64)
+    .optional()
+    .meta({ description: "The HR system's immutable id; HR sync matches on it only." }),
+  manager: personId
+    .optional()
+    .meta({ description: 'Person id of the manager of record. Only the top of the organisation has none.' }),
+  department: z.string().min(1).max(100).meta({ description: 'Department, as HR names it.' }),
+  title: z.string().min(1).max(200).optional().meta({ description: 'Job title.' }),
+  location: z.string().min(1).max(100).optional(),
+  employment,
+  roles: z
+    .array(roleAssignment)
+    .min(1, 'needs at least one role')
+    .meta({ description: 'Dated role history. A mover adds an entry with the effective date.' }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// roles/<id>.yaml
+
+export const role = z.strictObject({
+  id: roleId,
+  title: z.string().min(1).max(200),
+  description: z.string().max(2000).optional(),
+  owner: personId.meta({ description: 'Person id who approves changes to this template.' }),
+  includes: z
+    .array(roleId)
+    .default([])
+    .meta({ description: 'Roles whose entitlements this one also grants. Cycles are an error.' }),
+  entitlements: z
+    .array(entitlementId)
+    .default([])
+    .meta({ description: 'Entitlement ids from policy/entitlements.yaml.' }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// exceptions/<id>.yaml
+
+export const exception = z.strictObject({
+  id: exceptionId,
+  person: personId.meta({ description: 'Who receives the access.' }),
+  entitlements: z.array(entitlementId).min(1, 'lists no entitlement'),
+  justification: z
+    .string()
+    .meta({ description: 'Why this access is needed, with a ticket reference. Required.' }),
+  approvers: z
+    .array(personId)
+    .min(1, 'names no approver')
+    .meta({ description: "Person ids who approved it; checked against the pull request's real approvals." }),
+  from: calendarDate.meta({ description: 'First day in force (org time zone).' }),
+  expires: calendarDate.meta({
+    description:
+      'Required. The access ends at the start of this date (org time zone), at most the policy maximum.',
+  }),
+  retainOnMove: z
+    .boolean()
+    .default(false)
+    .meta({ description: 'Keep this exception when the person changes role (the manager re-approves).' }),
+  ticket: z.string().max(200).optional(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// policy/entitlements.yaml
+
+export const entitlement = z.strictObject({
+  id: entitlementId,
+  title: z.string().min(1).max(200).optional(),
+  provider: providerName,
+  kind: z
+    .enum(['group', 'app', 'license', 'manual'])
+    .meta({ description: 'group | app | license | manual.' }),
+  target: z
+    .string()
+    .min(1)
+    .max(256)
+    .meta({ description: 'Provider-side name or id (group name, app name, SKU).' }),
+  app: appId
+    .optional()
+    .meta({ description: 'The app in policy/apps.yaml this entitlement gives access to.' }),
+  owner: personId.meta({ description: 'Approves exceptions for this entitlement.' }),
+  risk: z.enum(['low', 'medium', 'high']).default('low'),
+  management: z.enum(['authoritative', 'additive']).default('authoritative').meta({
+    description:
+      'authoritative: membership is exactly what git says (unknown members are removed). additive: unknown members are reported, never removed.',
+  }),
+});
+
+export const entitlementCatalog = z.array(entitlement);
+
+// ---------------------------------------------------------------------------------------------
+// policy/apps.yaml
+
+export const app = z.strictObject({
+  id: appId,
+  name: z.string().min(1).max(200),
+  owner: personId,
+  sso: z
+    .enum(['okta', 'entra', 'google', 'none'])
+    .meta({ description: 'Which identity provider signs people in.' }),
+  deprovisioning: z
+    .enum(['sso', 'scim', 'manual'])
+    .meta({
+      description: 'How access is removed: sso (blocked at sign-in), scim (pushed), manual (a ticket).',
+    }),
+  dataClassification: z.enum(['public', 'internal', 'confidential', 'restricted']).optional(),
+  url: z.url().optional(),
+});
+export const appCatalog = z.array(app);
+
+// ---------------------------------------------------------------------------------------------
+// policy/sod.yaml
+
+export const sodRule = z.strictObject({
+  id: roleId,
+  title: z.string().min(1).max(200),
+  conflicting: z
+    .array(entitlementId)
+    .min(2, 'needs at least two entitlements')
+    .meta({ description: 'No one may hold two or more of these at the same time.' }),
+  rationale: z.string().max(2000).optional(),
+});
+export const sodRules = z.array(sodRule);
+
+// ---------------------------------------------------------------------------------------------
+// policy/jml.yaml
+
+const embeddedProvider = z.strictObject({
+  embedded: z
+    .literal(true)
+    .meta({ description: 'Simulate this provider in an embedded directory (demo, tests).' }),
+  directory: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: 'File of the embedded directory (git-ignored).' }),
+});
+
+export const policy = z.strictObject({
+  organisation: z.strictObject({
+    name: z.string().min(1),
+    domain: z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'must be a domain like example.com'),
+  }),
+  timezone: z
+    .string()
+    .min(1)
+    .meta({ description: 'IANA time zone in which calendar dates are read, like America/New_York.' }),
+  providers: z
+    .strictObject({
+      local: z
+        .strictObject({ directory: z.string().min(1).default('.jml/directory.json') })
+        .default({ directory: '.jml/directory.json' }),
+      entra: embeddedProvider.optional(),
+      google: embeddedProvider.optional(),
+      okta: embeddedProvider.optional(),
+      manual: z
+        .strictObject({ ledger: z.string().min(1).default('.jml/manual-tickets.json') })
+        .optional()
+        .meta({ description: 'Non-SSO apps: each grant or revoke becomes a ticket for the app owner.' }),
+    })
+    .meta({ description: 'The identity providers this repository manages.' }),
+  teams: z
+    .strictObject({
+      hr: z.array(personId).min(1),
+      security: z.array(personId).min(1),
+      it: z.array(personId).default([]),
+    })
+    .meta({ description: 'Teams named by the approval rules.' }),
+  exceptions: z
+    .strictObject({
+      maxDays: z.number().int().min(1).max(366).default(90),
+      warnDays: z.number().int().min(0).max(90).default(14),
+    })
+    .default({ maxDays: 90, warnDays: 14 }),
+  sla: z
+    .strictObject({
+      leaverMinutes: z.number().int().min(1).default(60),
+      highRiskLeaverMinutes: z.number().int().min(1).default(15),
+    })
+    .default({ leaverMinutes: 60, highRiskLeaverMinutes: 15 }),
+  safety: z
+    .strictObject({
+      maxRemovalShare: z
+        .number()
+        .min(0)
+        .max(1)
+        .default(0.25)
+        .meta({ description: 'Largest share of a provider’s managed memberships one apply may remove.' }),
+      removalShareFloor: z
+        .number()
+        .int()
+        .min(0)
+        .default(10)
+        .meta({ description: 'Removals up to this count never trip the share guard (small organisations).' }),
+      maxDisables: z
+        .number()
+        .int()
+        .min(0)
+        .default(5)
+        .meta({ description: 'Most accounts one apply may disable.' }),
+      protectedAccounts: z
+        .array(email)
+        .default([])
+        .meta({ description: 'Break-glass accounts that no plan may ever touch.' }),
+    })
+    .default({ maxRemovalShare: 0.25, removalShareFloor: 10, maxDisables: 5, protectedAccounts: [] }),
+  retention: z
+    .strictObject({
+      accountDays: z
+        .number()
+        .int()
+        .min(0)
+        .default(90)
+        .meta({ description: 'Days a leaver account is kept disabled before it may be deleted.' }),
+      deleteAccounts: z
+        .boolean()
+        .default(false)
+        .meta({
+          description: 'Plan account deletion after the retention period (applied only with --allow-delete).',
+        }),
+      mailboxForwardTo: z.enum(['manager']).default('manager'),
+    })
+    .default({ accountDays: 90, deleteAccounts: false, mailboxForwardTo: 'manager' }),
+  records: z
+    .strictObject({ dir: z.string().min(1).default('.jml/records') })
+    .default({ dir: '.jml/records' })
+    .meta({ description: 'Where apply records are written.' }),
+});
+
+export type Person = z.infer<typeof person>;
+export type PersonInput = z.input<typeof person>;
+export type Role = z.infer<typeof role>;
+export type Exception = z.infer<typeof exception>;
+export type Entitlement = z.infer<typeof entitlement>;
+export type App = z.infer<typeof app>;
+export type SodRule = z.infer<typeof sodRule>;
+export type Policy = z.infer<typeof policy>;
+
+/** The kinds of file a repository holds, each with its schema and where it lives. */
+export const fileKinds = {
+  policy: { schema: policy, file: 'policy/jml.yaml' },
+  entitlements: { schema: entitlementCatalog, file: 'policy/entitlements.yaml' },
+  apps: { schema: appCatalog, file: 'policy/apps.yaml' },
+  sod: { schema: sodRules, file: 'policy/sod.yaml' },
+  person: { schema: person, dir: 'people' },
+  role: { schema: role, dir: 'roles' },
+  exception: { schema: exception, dir: 'exceptions' },
+} as const;
+export type FileKind = keyof typeof fileKinds;

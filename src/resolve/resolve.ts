@@ -1,0 +1,164 @@
+/**
+ * resolve (pure): the repository at time T -> who must have what, and why.
+ *
+ * Rules, in the order they apply to a person at T:
+ * - before the start of `employment.start` (org zone) the person is `pending`: no access;
+ * - at and after `employment.end` the person is `terminated`: account disabled, sessions
+ *   revoked, every grant removed;
+ * - otherwise `active`: the role in force is the last `roles` entry with `from` <= T, expanded
+ *   through its includes, plus every exception in force (from <= T < expires). An exception
+ *   granted under one role does not survive a later role change unless `retainOnMove` is true.
+ * Every grant carries the reasons it exists, each with the file and line that causes it.
+ */
+import type { Located, SourceRef } from '../load/source.js';
+import { refOf } from '../load/source.js';
+import type { Exception, Person, ProviderName } from '../model/schema.js';
+import { instantMs } from '../model/time.js';
+import type { RepoIndex } from './repo-index.js';
+
+export interface Because {
+  source: 'role' | 'exception';
+  /** Role id or exception id. */
+  id: string;
+  /** For a role: the chain of includes from the role in force down to the granting role. */
+  via: string[];
+  ref: SourceRef;
+}
+
+export interface DesiredGrant {
+  entitlement: string;
+  provider: ProviderName;
+  because: Because[];
+}
+
+export type Status = 'pending' | 'active' | 'terminated';
+
+export interface RoleInForce {
+  role: string;
+  from: string;
+  /** Position in the person's `roles` list. */
+  index: number;
+  ref: SourceRef;
+}
+
+export interface PersonState {
+  id: string;
+  name: string;
+  /** The login on every provider, lower-cased for comparison. */
+  login: string;
+  status: Status;
+  startMs: number;
+  endMs?: number;
+  highRisk: boolean;
+  role?: RoleInForce;
+  grants: DesiredGrant[];
+  ref: SourceRef;
+}
+
+export interface DesiredState {
+  at: number;
+  people: PersonState[];
+}
+
+/** The role entry in force at `at`: the last with from <= at (entries are in date order). */
+export function roleInForce(index: RepoIndex, person: Located<Person>, at: number): RoleInForce | undefined {
+  const roles = person.value.roles;
+  let found: RoleInForce | undefined;
+  for (let i = 0; i < roles.length; i++) {
+    const r = roles[i]!;
+    if (index.clock.dayStart(r.from) <= at) {
+      found = { role: r.role, from: r.from, index: i, ref: refOf(person, ['roles', i]) };
+    }
+  }
+  return found;
+}
+
+/**
+ * Whether an exception still applies at `at` given the person's role history: one without
+ * `retainOnMove` ends at the first change of role after it started.
+ */
+function survivesMoves(index: RepoIndex, person: Person, exc: Exception, at: number): boolean {
+  if (exc.retainOnMove) return true;
+  const excFrom = index.clock.dayStart(exc.from);
+  let roleAtFrom: string | undefined;
+  for (const r of person.roles) {
+    const from = index.clock.dayStart(r.from);
+    if (from <= excFrom) roleAtFrom = r.role;
+    else if (from <= at && r.role !== roleAtFrom) return false;
+  }
+  return true;
+}
+
+export function exceptionInForce(index: RepoIndex, exc: Exception, at: number): boolean {
+  return index.clock.dayStart(exc.from) <= at && at < index.clock.dayStart(exc.expires);
+}
+
+/** Resolves one person at `at`. */
+export function resolvePerson(index: RepoIndex, person: Located<Person>, at: number): PersonState {
+  const p = person.value;
+  const startMs = index.clock.dayStart(p.employment.start);
+  const endMs = p.employment.end ? instantMs(p.employment.end) : undefined;
+  const status: Status =
+    at < startMs ? 'pending' : endMs !== undefined && at >= endMs ? 'terminated' : 'active';
+  const role = roleInForce(index, person, at);
+  const state: PersonState = {
+    id: p.id,
+    name: p.name,
+    login: p.email.toLowerCase(),
+    status,
+    startMs,
+    highRisk: p.employment.highRisk,
+    grants: [],
+    ref: refOf(person),
+    ...(endMs !== undefined ? { endMs } : {}),
+    ...(role ? { role } : {}),
+  };
+  if (status !== 'active') return state;
+
+  const grants = new Map<string, DesiredGrant>();
+  const add = (entitlement: string, because: Because) => {
+    const ent = index.entitlements.get(entitlement);
+    if (!ent) return; // unknown ids are the validator's business
+    let g = grants.get(entitlement);
+    if (!g) {
+      g = { entitlement, provider: ent.value.provider, because: [] };
+      grants.set(entitlement, g);
+    }
+    g.because.push(because);
+  };
+
+  if (role) {
+    for (const [entitlement, via] of index.expandRole(role.role)) {
+      add(entitlement, { source: 'role', id: via[via.length - 1] ?? role.role, via, ref: role.ref });
+    }
+  }
+  for (const exc of index.exceptionsByPerson.get(p.id) ?? []) {
+    if (!exceptionInForce(index, exc.value, at) || !survivesMoves(index, p, exc.value, at)) continue;
+    for (let i = 0; i < exc.value.entitlements.length; i++) {
+      add(exc.value.entitlements[i]!, {
+        source: 'exception',
+        id: exc.value.id,
+        via: [],
+        ref: refOf(exc, ['entitlements', i]),
+      });
+    }
+  }
+  state.grants = [...grants.values()].sort((a, b) => (a.entitlement < b.entitlement ? -1 : 1));
+  return state;
+}
+
+/** Resolves everyone at `at`, sorted by person id. */
+export function resolveAll(index: RepoIndex, at: number): DesiredState {
+  const people = [...index.people.values()]
+    .sort((a, b) => (a.value.id < b.value.id ? -1 : 1))
+    .map((p) => resolvePerson(index, p, at));
+  return { at, people };
+}
+
+/** "role backend-engineer (via sre) at people/alice.nguyen.yaml:14" */
+export function describeBecause(b: Because): string {
+  const where = `${b.ref.file}:${b.ref.line}`;
+  if (b.source === 'exception') return `exception ${b.id} at ${where}`;
+  const chain = b.via.length > 1 ? ` (included by ${b.via.slice(0, -1).reverse().join(' < ')})` : '';
+  return `role ${b.id}${chain} at ${where}`;
+}
