@@ -4,6 +4,7 @@
  * records written in `finally` blocks are always flushed).
  */
 import { Command, CommanderError, Option } from 'commander';
+import { registerEngineCommands } from './engine-commands.js';
 import { registerSchemas } from './schemas-command.js';
 import { registerValidate } from './validate-command.js';
 
@@ -36,6 +37,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   registerValidate(program, io, setExit);
   registerSchemas(program, io, setExit);
+  registerEngineCommands(program, io, setExit);
   return program;
 }
 

@@ -1,17 +1,23 @@
 import { InvalidArgumentError } from 'commander';
+import { createClock, parseAt } from '../model/time.js';
 
 /**
- * `--at`: an instant with an offset, or a date (read as midnight UTC here; commands that know the
- * organisation's zone re-read a bare date in it). Default: now.
+ * `--at`: an instant with an offset, or a calendar date meaning its start in the organisation's
+ * time zone. Returns a function of that zone, for checkRepository; throws a usage error early
+ * when the text is neither.
  */
-export function parseAtOption(value: string | undefined, now: () => number = Date.now): number {
-  if (value === undefined) return now();
-  if (!/^\d{4}-\d{2}-\d{2}(T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d))?$/.test(value)) {
+export function parseAtOption(
+  value: string | undefined,
+  now: () => number = Date.now,
+): (zone?: string) => number {
+  if (value === undefined) {
+    const t = now();
+    return () => t;
+  }
+  if (parseAt(value, createClock('UTC')) === undefined) {
     throw new InvalidArgumentError(
-      `--at ${value}: use an instant with offset like 2027-02-01T09:00:00-05:00, or a date`,
+      `--at ${value}: use an instant with an offset like 2027-02-01T09:00:00-05:00, or a date like 2027-02-01`,
     );
   }
-  const ms = Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value);
-  if (Number.isNaN(ms)) throw new InvalidArgumentError(`--at ${value} is not a valid time`);
-  return ms;
+  return (zone) => parseAt(value, createClock(zone ?? 'UTC'))!;
 }

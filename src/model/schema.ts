@@ -48,12 +48,10 @@ export const appId = roleId.meta({
 });
 
 /** A calendar date, read in the organisation's time zone (policy/jml.yaml `timezone`). */
-export const calendarDate = z.iso
-  .date('must be a calendar date written YYYY-MM-DD, like 2026-12-01')
-  .meta({
-    description: 'A calendar date (YYYY-MM-DD) in the organisation time zone.',
-    examples: ['2026-12-01'],
-  });
+export const calendarDate = z.iso.date('must be a calendar date written YYYY-MM-DD, like 2026-12-01').meta({
+  description: 'A calendar date (YYYY-MM-DD) in the organisation time zone.',
+  examples: ['2026-12-01'],
+});
 
 /**
  * An instant. The offset is mandatory: a leaver's disable time must never depend on where the
@@ -71,11 +69,9 @@ export const instant = z.iso
     examples: ['2027-03-31T17:00:00-05:00'],
   });
 
-export const providerName = z
-  .enum(['local', 'entra', 'google', 'okta', 'manual'])
-  .meta({
-    description: 'Where the entitlement lives: local (embedded directory), entra, google, okta or manual.',
-  });
+export const providerName = z.enum(['local', 'entra', 'google', 'okta', 'manual']).meta({
+  description: 'Where the entitlement lives: local (embedded directory), entra, google, okta or manual.',
+});
 export type ProviderName = z.infer<typeof providerName>;
 
 const email = z.email('must be an email address like alice.nguyen@example.com').max(254);
@@ -100,12 +96,9 @@ export const employment = z.strictObject({
   end: instant
     .optional()
     .meta({ description: 'Leaver: the exact instant access ends (with offset). Omit while employed.' }),
-  highRisk: z
-    .boolean()
-    .default(false)
-    .meta({
-      description: 'High-risk leaver: disabled within minutes of the end instant, not within the hour.',
-    }),
+  highRisk: z.boolean().default(false).meta({
+    description: 'High-risk leaver: disabled within minutes of the end instant, not within the hour.',
+  }),
 });
 
 export const person = z.strictObject({
@@ -218,11 +211,9 @@ export const app = z.strictObject({
   sso: z
     .enum(['okta', 'entra', 'google', 'none'])
     .meta({ description: 'Which identity provider signs people in.' }),
-  deprovisioning: z
-    .enum(['sso', 'scim', 'manual'])
-    .meta({
-      description: 'How access is removed: sso (blocked at sign-in), scim (pushed), manual (a ticket).',
-    }),
+  deprovisioning: z.enum(['sso', 'scim', 'manual']).meta({
+    description: 'How access is removed: sso (blocked at sign-in), scim (pushed), manual (a ticket).',
+  }),
   dataClassification: z.enum(['public', 'internal', 'confidential', 'restricted']).optional(),
   url: z.url().optional(),
 });
@@ -332,12 +323,9 @@ export const policy = z.strictObject({
         .min(0)
         .default(90)
         .meta({ description: 'Days a leaver account is kept disabled before it may be deleted.' }),
-      deleteAccounts: z
-        .boolean()
-        .default(false)
-        .meta({
-          description: 'Plan account deletion after the retention period (applied only with --allow-delete).',
-        }),
+      deleteAccounts: z.boolean().default(false).meta({
+        description: 'Plan account deletion after the retention period (applied only with --allow-delete).',
+      }),
       mailboxForwardTo: z.enum(['manager']).default('manager'),
     })
     .default({ accountDays: 90, deleteAccounts: false, mailboxForwardTo: 'manager' }),

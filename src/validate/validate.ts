@@ -135,9 +135,9 @@ export function validateRepository(
 
   // --- references ------------------------------------------------------------------------------
   for (const [team, members] of Object.entries(policy.teams)) {
-    members.forEach((id, i) =>
-      refPerson(repo.policy!, ['teams', team, i], id, 'unknown-person', `The ${team} team member`),
-    );
+    members.forEach((id, i) => {
+      refPerson(repo.policy!, ['teams', team, i], id, 'unknown-person', `The ${team} team member`);
+    });
   }
   const configured = new Set(['local', ...Object.keys(policy.providers)]);
   for (const e of repo.entitlements) {
@@ -226,9 +226,9 @@ export function validateRepository(
   }
   for (const e of repo.exceptions) {
     refPerson(e, ['person'], e.value.person, 'unknown-person', 'The person');
-    e.value.approvers.forEach((a, i) =>
-      refPerson(e, ['approvers', i], a, 'unknown-approver', 'The approver'),
-    );
+    e.value.approvers.forEach((a, i) => {
+      refPerson(e, ['approvers', i], a, 'unknown-approver', 'The approver');
+    });
     e.value.entitlements.forEach((ent, i) => {
       if (!known.entitlement(ent))
         emit(
@@ -571,10 +571,18 @@ export interface CheckResult {
   ok: boolean;
 }
 
-/** load + validate: the front half of every command. */
-export function checkRepository(root: string, at: number): CheckResult {
+/**
+ * load + validate: the front half of every command. `at` may be a function of the organisation's
+ * time zone, so that `--at 2027-02-01` means midnight there.
+ */
+export function checkRepository(
+  root: string,
+  at: number | ((zone: string | undefined) => number),
+): CheckResult {
   const loaded = loadRepository(root);
-  const { diagnostics, index } = validateRepository(loaded.repo, at);
+  const zone = loaded.repo.policy?.value.timezone;
+  const atMs = typeof at === 'number' ? at : at(zone && isValidTimeZone(zone) ? zone : undefined);
+  const { diagnostics, index } = validateRepository(loaded.repo, atMs);
   const all = sortDiagnostics([...loaded.diagnostics, ...diagnostics]);
   return { repo: loaded.repo, ...(index ? { index } : {}), diagnostics: all, ok: !hasErrors(all) };
 }

@@ -1,0 +1,224 @@
+/**
+ * apply: a Plan -> per-change results and an apply record.
+ *
+ * Rules: refuse a stale plan (the actual state no longer hashes to the plan's fingerprint);
+ * run the guards on the whole plan before the first write; hold every provider's lock for the
+ * whole run; run disables and session revocations first, then revokes, then creates and grants;
+ * keep going across independent changes (a grant waits only for its own account); write the
+ * record in a `finally`, whatever happened.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import type { Policy } from '../model/schema.js';
+import { fingerprintActual } from '../plan/build-plan.js';
+import { ACTIONS, type Action, type Change, type Plan } from '../plan/plan-types.js';
+import type { ActualState, Provider } from '../providers/types.js';
+import { checkGuards, type GuardFlags, type GuardViolation } from './guards.js';
+
+export const RECORD_SCHEMA = 'jml-apply-record/v1';
+
+export interface Trigger {
+  actor: string;
+  command: string;
+  ci: boolean;
+  runUrl?: string;
+}
+
+export type ChangeStatus = 'applied' | 'unchanged' | 'failed' | 'skipped';
+
+export interface ChangeResult {
+  id: string;
+  action: Action;
+  provider: string;
+  person: string | null;
+  login: string;
+  entitlement?: string;
+  event: Change['event'];
+  startedAt: string;
+  finishedAt: string;
+  status: ChangeStatus;
+  detail?: string;
+  error?: string;
+}
+
+export type ApplyResult = 'applied' | 'partial' | 'no-changes' | 'refused' | 'stale' | 'error';
+
+export interface ApplyRecord {
+  schema: typeof RECORD_SCHEMA;
+  startedAt: string;
+  finishedAt: string;
+  trigger: Trigger;
+  commit: string | null;
+  at: string | null;
+  planFingerprint: string | null;
+  result: ApplyResult;
+  guards: GuardViolation[];
+  error?: string;
+  counts: Record<ChangeStatus, number>;
+  changes: ChangeResult[];
+}
+
+export interface ApplyContext {
+  providers: readonly Provider[];
+  policy: Policy;
+  flags: GuardFlags;
+  /** Reads the actual state of every provider (under the locks this module takes). */
+  readActual: () => Promise<ActualState[]>;
+  /** The plan to apply: given (`--plan`) or computed from the state just read. */
+  plan: Plan | ((actual: ActualState[]) => Plan);
+  recordDir: string;
+  trigger: Trigger;
+  now?: () => Date;
+}
+
+export interface ApplyOutcome {
+  record: ApplyRecord;
+  recordFile: string;
+  plan?: Plan;
+}
+
+const PHASE = new Map<Action, number>(ACTIONS.map((a, i) => [a, i]));
+
+/** The order apply runs changes in: by action phase, leavers first within a phase, then plan order. */
+export function applyOrder(changes: readonly Change[]): Change[] {
+  return changes
+    .map((c, i) => ({ c, i }))
+    .sort(
+      (a, b) =>
+        PHASE.get(a.c.action)! - PHASE.get(b.c.action)! ||
+        Number(b.c.event.kind === 'leaver') - Number(a.c.event.kind === 'leaver') ||
+        a.i - b.i,
+    )
+    .map((x) => x.c);
+}
+
+export async function runApply(ctx: ApplyContext): Promise<ApplyOutcome> {
+  const now = ctx.now ?? (() => new Date());
+  const record: ApplyRecord = {
+    schema: RECORD_SCHEMA,
+    startedAt: now().toISOString(),
+    finishedAt: '',
+    trigger: ctx.trigger,
+    commit: typeof ctx.plan === 'function' ? null : ctx.plan.commit,
+    at: null,
+    planFingerprint: null,
+    result: 'error',
+    guards: [],
+    counts: { applied: 0, unchanged: 0, failed: 0, skipped: 0 },
+    changes: [],
+  };
+  const releases: (() => Promise<void>)[] = [];
+  const outcome: ApplyOutcome = { record, recordFile: '' };
+  try {
+    for (const p of ctx.providers) if (p.lock) releases.push(await p.lock());
+
+    // --- current state, and the plan it supports -------------------------------------------
+    const actual = await ctx.readActual();
+    const plan = typeof ctx.plan === 'function' ? ctx.plan(actual) : ctx.plan;
+    outcome.plan = plan;
+    record.commit = plan.commit;
+    record.at = plan.at;
+    record.planFingerprint = plan.fingerprint;
+    if (fingerprintActual(actual) !== plan.fingerprint) {
+      record.result = 'stale';
+      record.error =
+        'The providers changed since this plan was made (fingerprint differs). Make a new plan and review it again.';
+      return outcome;
+    }
+
+    // --- guards on the whole plan, before the first write ------------------------------------
+    record.guards = checkGuards(plan, ctx.policy, ctx.flags);
+    if (record.guards.length > 0) {
+      record.result = 'refused';
+      return outcome;
+    }
+    if (plan.changes.length === 0) {
+      record.result = 'no-changes';
+      return outcome;
+    }
+
+    // --- changes, isolated from one another ----------------------------------------------------
+    const byName = new Map(ctx.providers.map((p) => [p.name, p]));
+    const failedAccounts = new Set<string>();
+    for (const change of applyOrder(plan.changes)) {
+      const startedAt = now().toISOString();
+      const base = {
+        id: change.id,
+        action: change.action,
+        provider: change.provider,
+        person: change.person,
+        login: change.login,
+        ...(change.entitlement ? { entitlement: change.entitlement } : {}),
+        event: change.event,
+        startedAt,
+      };
+      const accountKey = `${change.provider}/${change.login}`;
+      const provider = byName.get(change.provider);
+      let result: ChangeResult;
+      if (!provider) {
+        result = {
+          ...base,
+          finishedAt: startedAt,
+          status: 'failed',
+          error: `provider ${change.provider} is not configured`,
+        };
+      } else if (
+        failedAccounts.has(accountKey) &&
+        (change.action === 'grant' || change.action === 'enableUser')
+      ) {
+        result = {
+          ...base,
+          finishedAt: startedAt,
+          status: 'skipped',
+          detail: 'the account could not be created or enabled',
+        };
+      } else {
+        try {
+          const o = await provider.apply(change);
+          result =
+            o.status === 'failed'
+              ? { ...base, finishedAt: now().toISOString(), status: 'failed', error: o.error }
+              : {
+                  ...base,
+                  finishedAt: now().toISOString(),
+                  status: o.status,
+                  ...(o.detail ? { detail: o.detail } : {}),
+                };
+        } catch (e) {
+          result = { ...base, finishedAt: now().toISOString(), status: 'failed', error: errorText(e) };
+        }
+      }
+      if (result.status === 'failed' && (change.action === 'createUser' || change.action === 'enableUser')) {
+        failedAccounts.add(accountKey);
+      }
+      record.changes.push(result);
+      record.counts[result.status]++;
+    }
+    record.result = record.counts.failed + record.counts.skipped > 0 ? 'partial' : 'applied';
+    return outcome;
+  } catch (e) {
+    record.result = 'error';
+    record.error = errorText(e);
+    return outcome;
+  } finally {
+    for (const release of releases.reverse()) await release().catch(() => undefined);
+    record.finishedAt = now().toISOString();
+    // The record is evidence: written whatever happened above.
+    outcome.recordFile = writeRecord(ctx.recordDir, record);
+  }
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Writes the record atomically; returns its path. */
+export function writeRecord(dir: string, record: ApplyRecord): string {
+  mkdirSync(dir, { recursive: true });
+  const stamp = record.startedAt.replace(/[:.]/g, '-');
+  const tag = (record.planFingerprint ?? 'none').replace(/^sha256:/, '').slice(0, 8);
+  const file = path.join(dir, `${stamp}-${tag}-${record.result}.json`);
+  writeFileAtomic.sync(file, `${JSON.stringify(record, null, 2)}\n`, { fsync: true });
+  return file;
+}

@@ -1,0 +1,186 @@
+/**
+ * plan, apply, drift and dump: the commands that read providers.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { type Command, Option } from 'commander';
+import { runApply, type Trigger } from '../apply/apply.js';
+import { providerName } from '../model/schema.js';
+import { findDrift } from '../plan/drift.js';
+import { PLAN_SCHEMA_VERSION, type Plan } from '../plan/plan-types.js';
+import { dumpState } from '../report/dump.js';
+import { renderApplyText } from '../report/render-apply.js';
+import { renderPlanJson, renderPlanMarkdown, renderPlanText } from '../report/render-plan.js';
+import type { GlobalOptions, Io } from './main.js';
+import { personNames, planFrom, prepare, readActual } from './pipeline.js';
+
+type Exit = (code: number) => void;
+const providerOption = () =>
+  new Option('--provider <name>', 'only this provider').choices(providerName.options as unknown as string[]);
+
+function renderPlan(plan: Plan, format: string, names: Map<string, string>, io: Io): string {
+  if (format === 'json') return renderPlanJson(plan);
+  if (format === 'markdown') return renderPlanMarkdown(plan, names);
+  return renderPlanText(plan, names, io.isTty);
+}
+
+export function registerEngineCommands(program: Command, io: Io, setExit: Exit): void {
+  program
+    .command('plan')
+    .description(
+      'Show what apply would change, with the reason for each change. Exit 0 (or 2 with --detailed-exitcode when there are changes), 1 on error.',
+    )
+    .option('--at <time>', 'plan as of this instant (ISO with offset) or date (org time zone); default now')
+    .addOption(providerOption())
+    .option('--out <file>', 'also write the plan as JSON, for jml apply --plan')
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'),
+    )
+    .option('--detailed-exitcode', 'exit 2 when the plan has changes')
+    .action(
+      async (
+        opts: { at?: string; provider?: string; out?: string; format: string; detailedExitcode?: boolean },
+        cmd: Command,
+      ) => {
+        const { root } = cmd.optsWithGlobals<GlobalOptions>();
+        const p = prepare(root, opts.at, io, opts.provider as never);
+        if (!p) return setExit(1);
+        const plan = planFrom(p, await readActual(p));
+        if (opts.out) writeFileSync(path.resolve(opts.out), renderPlanJson(plan));
+        io.out(renderPlan(plan, opts.format, personNames(p.index), io));
+        setExit(opts.detailedExitcode && plan.changes.length > 0 ? 2 : 0);
+      },
+    );
+
+  program
+    .command('apply')
+    .description(
+      'Apply the plan to the providers. Needs --confirm. Exit 0 when everything applied, 1 otherwise.',
+    )
+    .option('--plan <file>', 'apply exactly this plan (refused if the providers changed since it was made)')
+    .option('--confirm', 'really write to the providers')
+    .option('--at <time>', 'plan as of this instant or date (not with --plan); default now')
+    .addOption(providerOption())
+    .option('--allow-mass-removal', 'allow removing more memberships than policy safety.maxRemovalShare')
+    .option('--allow-mass-disable', 'allow disabling more people than policy safety.maxDisables')
+    .option('--allow-delete', 'allow deleting accounts past their retention period')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(
+      async (
+        opts: {
+          plan?: string;
+          confirm?: boolean;
+          at?: string;
+          provider?: string;
+          allowMassRemoval?: boolean;
+          allowMassDisable?: boolean;
+          allowDelete?: boolean;
+          format: string;
+        },
+        cmd: Command,
+      ) => {
+        const { root } = cmd.optsWithGlobals<GlobalOptions>();
+        if (!opts.confirm) {
+          io.err(
+            'jml apply writes to identity providers: add --confirm. To see what it would do, run jml plan.\n',
+          );
+          return setExit(1);
+        }
+        if (opts.plan && opts.at) {
+          io.err(
+            'jml apply: --at and --plan contradict each other (a plan carries its own time). Give one.\n',
+          );
+          return setExit(1);
+        }
+        let given: Plan | undefined;
+        if (opts.plan) {
+          given = JSON.parse(readFileSync(path.resolve(opts.plan), 'utf8')) as Plan;
+          if (given.schemaVersion !== PLAN_SCHEMA_VERSION || !Array.isArray(given.changes)) {
+            io.err(`jml apply: ${opts.plan} is not a plan of schema version ${PLAN_SCHEMA_VERSION}.\n`);
+            return setExit(1);
+          }
+        }
+        const p = prepare(root, given?.at ?? opts.at, io, opts.provider as never);
+        if (!p) return setExit(1);
+        const outcome = await runApply({
+          providers: p.providers,
+          policy: p.index.policy,
+          flags: {
+            allowMassRemoval: Boolean(opts.allowMassRemoval),
+            allowMassDisable: Boolean(opts.allowMassDisable),
+            allowDelete: Boolean(opts.allowDelete),
+          },
+          readActual: () => readActual(p),
+          plan: given ?? ((actual) => planFrom(p, actual)),
+          recordDir: path.resolve(p.root, p.index.policy.records.dir),
+          trigger: triggerFromEnv(cmd),
+        });
+        if (opts.format === 'json') io.out(`${JSON.stringify(outcome.record, null, 2)}\n`);
+        else io.out(renderApplyText(outcome, personNames(p.index), io.isTty));
+        setExit(['applied', 'no-changes'].includes(outcome.record.result) ? 0 : 1);
+      },
+    );
+
+  program
+    .command('drift')
+    .description('Compare the providers with the repository now. Exit 0 none, 2 drift, 1 error.')
+    .option('--at <time>', 'compare as of this instant or date; default now')
+    .addOption(providerOption())
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'),
+    )
+    .action(async (opts: { at?: string; provider?: string; format: string }, cmd: Command) => {
+      const { root } = cmd.optsWithGlobals<GlobalOptions>();
+      const p = prepare(root, opts.at, io, opts.provider as never);
+      if (!p) return setExit(1);
+      const plan = planFrom(p, await readActual(p));
+      const findings = findDrift(plan);
+      if (opts.format === 'json')
+        io.out(`${JSON.stringify({ at: plan.at, fingerprint: plan.fingerprint, findings }, null, 2)}\n`);
+      else if (findings.length === 0)
+        io.out(`No drift at ${plan.at}: every provider matches the repository.\n`);
+      else {
+        const bullet = opts.format === 'markdown' ? '- ' : '  ';
+        io.out(`${findings.length} difference(s) between the providers and the repository at ${plan.at}:\n`);
+        for (const f of findings) io.out(`${bullet}[${f.kind}] ${f.explanation}\n`);
+        io.out(
+          'Run jml plan to see the changes that would fix this, and jml apply --confirm to make them.\n',
+        );
+      }
+      setExit(findings.length ? 2 : 0);
+    });
+
+  program
+    .command('dump')
+    .description('Write the live state of a provider as repository YAML (onboarding an existing tenant).')
+    .addOption(providerOption().makeOptionMandatory())
+    .option('--out <dir>', 'directory to write people/, roles/ and policy/entitlements.yaml into', 'dump')
+    .action(async (opts: { provider: string; out: string }, cmd: Command) => {
+      const { root } = cmd.optsWithGlobals<GlobalOptions>();
+      const p = prepare(root, undefined, io, opts.provider as never);
+      if (!p) return setExit(1);
+      const written = await dumpState(p, path.resolve(opts.out));
+      io.out(
+        `Wrote ${written.length} files to ${opts.out}/ (review them before copying into the repository).\n`,
+      );
+      setExit(0);
+    });
+}
+
+/** Who and what started this run, for the apply record. Never includes secrets. */
+function triggerFromEnv(cmd: Command): Trigger {
+  const env = process.env;
+  const runUrl =
+    env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
+      ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
+      : undefined;
+  const flags = cmd.options
+    .filter((o) => cmd.getOptionValue(o.attributeName()) !== undefined && o.long !== '--format')
+    .map((o) => o.long);
+  return {
+    actor: env.GITHUB_ACTOR ?? env.USER ?? 'unknown',
+    command: ['jml', cmd.name(), ...flags].join(' '),
+    ci: Boolean(env.CI),
+    ...(runUrl ? { runUrl } : {}),
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * The pipeline as the commands use it: load and validate (stop on errors), build the providers,
+ * read the actual state, resolve and plan.
+ */
+import path from 'node:path';
+import { gitCommit } from '../load/git.js';
+import type { ProviderName } from '../model/schema.js';
+import { buildPlan } from '../plan/build-plan.js';
+import type { Plan } from '../plan/plan-types.js';
+import { createProviders, scopeFor } from '../providers/registry.js';
+import type { ActualState, Provider } from '../providers/types.js';
+import { renderDiagnosticsText } from '../report/diagnostics.js';
+import type { RepoIndex } from '../resolve/repo-index.js';
+import { resolveAll } from '../resolve/resolve.js';
+import { checkRepository } from '../validate/validate.js';
+import type { Io } from './main.js';
+import { parseAtOption } from './options.js';
+
+export interface Prepared {
+  root: string;
+  index: RepoIndex;
+  at: number;
+  commit: string | null;
+  providers: Provider[];
+}
+
+/** Loads and validates; on any error prints the diagnostics and returns undefined (exit 1). */
+export function prepare(
+  rootOpt: string,
+  atOpt: string | undefined,
+  io: Io,
+  only?: ProviderName,
+): Prepared | undefined {
+  const root = path.resolve(rootOpt);
+  const atOf = parseAtOption(atOpt);
+  const checked = checkRepository(root, atOf);
+  if (!checked.ok || !checked.index) {
+    io.err(renderDiagnosticsText(checked.diagnostics, io.isTty));
+    io.err('Nothing was planned or applied: fix the errors above first.\n');
+    return undefined;
+  }
+  const index = checked.index;
+  if (only && !createProviders(root, index.policy).some((p) => p.name === only)) {
+    throw new Error(`provider ${only} is not configured in policy/jml.yaml`);
+  }
+  return {
+    root,
+    index,
+    at: atOf(index.policy.timezone),
+    commit: gitCommit(root),
+    providers: createProviders(root, index.policy, only),
+  };
+}
+
+export async function readActual(p: Prepared): Promise<ActualState[]> {
+  return Promise.all(p.providers.map((provider) => provider.read(scopeFor(p.index, provider.name))));
+}
+
+export function planFrom(p: Prepared, actual: ActualState[]): Plan {
+  return buildPlan({ index: p.index, desired: resolveAll(p.index, p.at), actual, commit: p.commit });
+}
+
+export function personNames(index: RepoIndex): Map<string, string> {
+  return new Map([...index.people.values()].map((p) => [p.value.id, p.value.name]));
+}

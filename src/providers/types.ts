@@ -1,0 +1,68 @@
+/**
+ * The provider interface: small and alike for every identity provider (STYLE habit 7).
+ * A provider reads the managed scope in bulk and applies one change idempotently. It never sees
+ * a dry-run flag: a dry run stops after the plan.
+ */
+
+import type { ProviderName } from '../model/schema.js';
+import type { Change } from '../plan/plan-types.js';
+
+export type EntitlementKind = 'group' | 'app' | 'license' | 'manual';
+
+/** A provider-side object that grants access: a group, an app assignment, a license, a manual app. */
+export interface TargetRef {
+  kind: EntitlementKind;
+  target: string;
+}
+
+export interface ActualUser {
+  /** Login (email), lower-cased. */
+  login: string;
+  displayName?: string;
+  enabled: boolean;
+  /** Live sessions, or null when the provider cannot list them (the revoke is then always planned). */
+  sessions: number | null;
+  /** ISO instant the account was disabled, when the provider records it. */
+  disabledAt?: string;
+}
+
+export interface ActualMembership extends TargetRef {
+  /** Logins holding it, lower-cased and sorted. */
+  members: string[];
+}
+
+/** What a provider really holds in the managed scope, read in bulk before planning. */
+export interface ActualState {
+  provider: ProviderName;
+  /** True for an embedded directory standing in for a real provider (labelled in every output). */
+  simulated: boolean;
+  /** Accounts in scope: people in the repository plus unknown members of managed targets. */
+  users: ActualUser[];
+  /** Managed targets only (those in the catalog); a target missing here does not exist yet. */
+  memberships: ActualMembership[];
+  /** Accounts the provider holds outside the managed scope: counted, never read further or changed. */
+  outOfScopeAccounts: number;
+}
+
+/** What to read: the repository's people and the catalog's targets on this provider. */
+export interface Scope {
+  logins: ReadonlySet<string>;
+  targets: readonly TargetRef[];
+}
+
+export type ChangeOutcome =
+  | { status: 'applied'; detail?: string }
+  | { status: 'unchanged'; detail?: string }
+  | { status: 'failed'; error: string };
+
+export interface Provider {
+  readonly name: ProviderName;
+  readonly simulated: boolean;
+  read(scope: Scope): Promise<ActualState>;
+  /** Everything the provider holds, for `jml dump` (onboarding); not used by plan or apply. */
+  readAll?(): Promise<ActualState>;
+  /** Applies one change. Idempotent: applying an already-applied change reports `unchanged`. */
+  apply(change: Change): Promise<ChangeOutcome>;
+  /** Serialises writers across processes for the duration of an apply. */
+  lock?(): Promise<() => Promise<void>>;
+}
