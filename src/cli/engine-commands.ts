@@ -1,7 +1,7 @@
 /**
  * plan, apply, drift and dump: the commands that read providers.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { runApply, type Trigger } from '../apply/apply.js';
@@ -18,10 +18,16 @@ type Exit = (code: number) => void;
 const providerOption = () =>
   new Option('--provider <name>', 'only this provider').choices(providerName.options as unknown as string[]);
 
-function renderPlan(plan: Plan, format: string, names: Map<string, string>, io: Io): string {
+function renderPlan(
+  plan: Plan,
+  format: string,
+  names: Map<string, string>,
+  io: Io,
+  summary: boolean,
+): string {
   if (format === 'json') return renderPlanJson(plan);
   if (format === 'markdown') return renderPlanMarkdown(plan, names);
-  return renderPlanText(plan, names, io.isTty);
+  return renderPlanText(plan, names, io.isTty, { summaryOnly: summary });
 }
 
 export function registerEngineCommands(program: Command, io: Io, setExit: Exit): void {
@@ -37,17 +43,28 @@ export function registerEngineCommands(program: Command, io: Io, setExit: Exit):
       new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'),
     )
     .option('--detailed-exitcode', 'exit 2 when the plan has changes')
+    .option('--summary', 'text format: one line per person instead of every change')
     .action(
       async (
-        opts: { at?: string; provider?: string; out?: string; format: string; detailedExitcode?: boolean },
+        opts: {
+          at?: string;
+          provider?: string;
+          out?: string;
+          format: string;
+          detailedExitcode?: boolean;
+          summary?: boolean;
+        },
         cmd: Command,
       ) => {
         const { root } = cmd.optsWithGlobals<GlobalOptions>();
         const p = prepare(root, opts.at, io, opts.provider as never);
         if (!p) return setExit(1);
         const plan = planFrom(p, await readActual(p));
-        if (opts.out) writeFileSync(path.resolve(opts.out), renderPlanJson(plan));
-        io.out(renderPlan(plan, opts.format, personNames(p.index), io));
+        if (opts.out) {
+          mkdirSync(path.dirname(path.resolve(opts.out)), { recursive: true });
+          writeFileSync(path.resolve(opts.out), renderPlanJson(plan));
+        }
+        io.out(renderPlan(plan, opts.format, personNames(p.index), io, Boolean(opts.summary)));
         setExit(opts.detailedExitcode && plan.changes.length > 0 ? 2 : 0);
       },
     );

@@ -12,7 +12,7 @@ import type { ActualState, Provider } from '../providers/types.js';
 import { renderDiagnosticsText } from '../report/diagnostics.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
 import { resolveAll } from '../resolve/resolve.js';
-import { checkRepository } from '../validate/validate.js';
+import { checkRepository, TIME_DEPENDENT_RULES } from '../validate/validate.js';
 import type { Io } from './main.js';
 import { parseAtOption } from './options.js';
 
@@ -34,7 +34,21 @@ export function prepare(
   const root = path.resolve(rootOpt);
   const atOf = parseAtOption(atOpt);
   const checked = checkRepository(root, atOf);
-  if (!checked.ok || !checked.index) {
+  // Problems that appear only because time passed (an exception lapsed, a manager left) fail
+  // review in `jml validate`, but must never stop the scheduled apply: a leaver's disable
+  // cannot wait for someone to tidy up a file.
+  const blocking = checked.diagnostics.filter(
+    (d) => d.severity === 'error' && !TIME_DEPENDENT_RULES.has(d.rule),
+  );
+  const notices = checked.diagnostics.filter(
+    (d) => d.severity === 'error' && TIME_DEPENDENT_RULES.has(d.rule),
+  );
+  if (notices.length && blocking.length === 0) {
+    io.err(
+      `Note: ${notices.map((d) => `${d.file}:${d.line} ${d.rule}`).join('; ')} (fix by pull request; planning goes on).\n`,
+    );
+  }
+  if (blocking.length > 0 || !checked.index) {
     io.err(renderDiagnosticsText(checked.diagnostics, io.isTty));
     io.err('Nothing was planned or applied: fix the errors above first.\n');
     return undefined;

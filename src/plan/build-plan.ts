@@ -13,7 +13,7 @@ import type { Entitlement, ProviderName } from '../model/schema.js';
 import { DAY_MS, toIso } from '../model/time.js';
 import type { ActualState } from '../providers/types.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
-import { type DesiredState, describeBecause, type PersonState } from '../resolve/resolve.js';
+import { type DesiredState, describeBecause, explainRevoke, type PersonState } from '../resolve/resolve.js';
 import {
   ACTIONS,
   type Action,
@@ -162,7 +162,7 @@ export function buildPlan({ index, desired, actual, commit }: BuildPlanInput): P
             ? `leaver: employment ended ${toIso(p.endMs!)} at ${endRef}`
             : p.status === 'pending'
               ? `not started: employment starts ${index.clock.dateOf(p.startMs)} at ${startRef}`
-              : `not granted at ${toIso(desired.at)}: role ${p.role?.role ?? '(none)'} at ${p.role ? formatRef(p.role.ref) : formatRef(p.ref)} does not include it and no exception in force grants it`;
+              : explainRevoke(index, p, entId, desired.at);
         mine.push({
           action: isManual ? 'openTicket' : 'revoke',
           ...(isManual ? { operation: 'revoke' as const } : {}),

@@ -4,6 +4,9 @@
 import pc from 'picocolors';
 import type { ApplyOutcome } from '../apply/apply.js';
 
+/** Above this many changes, successful ones are counted rather than listed. */
+const DETAIL_LIMIT = 60;
+
 export function renderApplyText(
   outcome: ApplyOutcome,
   names: ReadonlyMap<string, string>,
@@ -32,6 +35,9 @@ export function renderApplyText(
       break;
     default:
       for (const ch of record.changes) {
+        // Long applies list only what needs attention; the record holds every change.
+        if (record.changes.length > DETAIL_LIMIT && (ch.status === 'applied' || ch.status === 'unchanged'))
+          continue;
         const who = ch.person ? (names.get(ch.person) ?? ch.person) : ch.login;
         const what = `${ch.provider}: ${ch.action}${ch.entitlement ? ` ${ch.entitlement}` : ''} for ${who}`;
         const tail = ch.error ? ` — ${ch.error}` : ch.detail ? ` — ${ch.detail}` : '';

@@ -91,7 +91,7 @@ function changeLine(c: Change, simulated: ReadonlySet<string>): string {
         ? `${c.action} ${c.entitlement}`
         : c.action;
   const sim = simulated.has(c.provider) ? ' (simulated)' : '';
-  return `${SIGN[c.action]} ${c.provider}${sim}: ${what} (${c.target ? `${c.target.kind} "${c.target.target}"` : c.login}) because ${c.because.join('; ')}`;
+  return `${SIGN[c.action]} ${c.provider}${sim}: ${what} (${c.target ? `${c.target.kind} ${c.target.target}` : c.login}) because ${c.because.join('; ')}`;
 }
 
 export function summaryLine(plan: Plan): string {
@@ -114,7 +114,12 @@ function providerLine(plan: Plan): string {
     .join('\n  ');
 }
 
-export function renderPlanText(plan: Plan, names: ReadonlyMap<string, string>, color: boolean): string {
+export function renderPlanText(
+  plan: Plan,
+  names: ReadonlyMap<string, string>,
+  color: boolean,
+  opts: { summaryOnly?: boolean } = {},
+): string {
   const c = pc.createColors(color);
   const sim = simulatedSet(plan);
   const lines = [
@@ -124,6 +129,7 @@ export function renderPlanText(plan: Plan, names: ReadonlyMap<string, string>, c
   ];
   for (const g of groupByPerson(plan, names)) {
     lines.push(c.bold(g.title));
+    if (opts.summaryOnly) continue;
     for (const ch of g.changes) {
       const line = `  ${changeLine(ch, sim)}`;
       lines.push(
@@ -132,6 +138,7 @@ export function renderPlanText(plan: Plan, names: ReadonlyMap<string, string>, c
     }
     lines.push('');
   }
+  if (opts.summaryOnly && plan.changes.length) lines.push('');
   if (plan.reported.length) {
     lines.push(c.bold('Seen, not changed'));
     for (const r of plan.reported)

@@ -162,3 +162,29 @@ export function describeBecause(b: Because): string {
   const chain = b.via.length > 1 ? ` (included by ${b.via.slice(0, -1).reverse().join(' < ')})` : '';
   return `role ${b.id}${chain} at ${where}`;
 }
+
+/**
+ * Why a person at `at` no longer has an entitlement they hold: the exception that lapsed or
+ * ended with a move, or the role change that dropped it. Falls back to the general statement.
+ */
+export function explainRevoke(index: RepoIndex, state: PersonState, entitlement: string, at: number): string {
+  const person = index.people.get(state.id)!;
+  const where = (ref: SourceRef) => `${ref.file}:${ref.line}`;
+  for (const exc of index.exceptionsByPerson.get(state.id) ?? []) {
+    const x = exc.value;
+    if (!x.entitlements.includes(entitlement) || index.clock.dayStart(x.from) > at) continue;
+    if (at >= index.clock.dayStart(x.expires)) {
+      return `exception ${x.id} expired on ${x.expires} (${where(refOf(exc, ['expires']))})`;
+    }
+    if (!survivesMoves(index, person.value, x, at) && state.role) {
+      return `mover: exception ${x.id} ended with the move to ${state.role.role} on ${state.role.from} (retainOnMove is false at ${where(refOf(exc))})`;
+    }
+  }
+  const role = state.role;
+  if (!role) return `no role is in force at ${where(state.ref)}`;
+  const previous = role.index > 0 ? person.value.roles[role.index - 1] : undefined;
+  if (previous && index.expandRole(previous.role).has(entitlement)) {
+    return `mover: role ${role.role} from ${role.from} (${where(role.ref)}) does not grant it; role ${previous.role} did`;
+  }
+  return `role ${role.role} (${where(role.ref)}) does not grant it and no exception in force does`;
+}

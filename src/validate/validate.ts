@@ -564,6 +564,12 @@ function distance(a: string, b: string): number {
   return row[b.length]!;
 }
 
+/**
+ * Rules that a repository can start breaking merely because time passed. They fail review
+ * (`jml validate`) but do not stop plan or apply, which must carry on with due changes.
+ */
+export const TIME_DEPENDENT_RULES: ReadonlySet<string> = new Set(['exception-expired', 'manager-left']);
+
 export interface CheckResult {
   repo: Repository;
   index?: RepoIndex;

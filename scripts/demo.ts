@@ -1,0 +1,90 @@
+/**
+ * The main job for a newcomer (`npm start`): validate the example organisation, plan and apply
+ * it to the embedded directories, then replay the calendar forward with --at (an exception
+ * expiring, a high-risk leaver, a leaver, a joiner, a mover), printing each plan, and end with
+ * `jml drift` reporting none. Everything runs through the real `jml` commands.
+ *
+ * The embedded directories live in .jml/ (git-ignored run-time state); the demo starts them
+ * afresh so that the story is the same every time.
+ */
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defaultIo, main } from '../src/cli/main.ts';
+import { loadRepository } from '../src/load/load-repo.ts';
+import { EmbeddedDirectory } from '../src/providers/embedded/embedded-directory.ts';
+import { createProviders } from '../src/providers/registry.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const color = defaultIo.isTty;
+const bold = (s: string) => (color ? `\x1b[1m${s}\x1b[0m` : s);
+
+async function jml(...args: string[]): Promise<number> {
+  process.stdout.write(`\n${bold(`$ jml ${args.join(' ')}`)}\n`);
+  return main(['node', 'jml', '-C', root, ...args]);
+}
+
+function step(title: string, text: string): void {
+  process.stdout.write(`\n${bold(`━━ ${title}`)}\n${text}\n`);
+}
+
+function expect(code: number, wanted: number[], what: string): void {
+  if (!wanted.includes(code)) throw new Error(`${what} exited ${code}, expected ${wanted.join(' or ')}`);
+}
+
+async function run(): Promise<void> {
+  const { repo } = loadRepository(root);
+  const policy = repo.policy?.value;
+  const start = '2026-11-25T09:00:00-05:00';
+
+  step(
+    'Northwind Analytics, as code',
+    `${repo.people.length} people, ${repo.roles.length} role templates, ${repo.entitlements.length} entitlements on ${new Set(repo.entitlements.map((e) => e.value.provider)).size} providers, ${repo.exceptions.length} exceptions, ${repo.sod.length} separation-of-duties rules.`,
+  );
+  expect(await jml('validate', '--at', start), [0], 'validate');
+
+  if (policy) {
+    for (const p of createProviders(root, policy)) {
+      if (p instanceof EmbeddedDirectory) rmSync(p.file, { force: true });
+    }
+  }
+  step(
+    'Day one',
+    `Starting from empty embedded directories in .jml/ and importing everyone employed on ${start}.`,
+  );
+  const planFile = path.join(root, '.jml', 'initial-plan.json');
+  expect(await jml('plan', '--at', start, '--summary', '--out', planFile), [0], 'plan');
+  expect(await jml('apply', '--plan', planFile, '--confirm'), [0], 'apply');
+
+  // People sign in, so that leavers have live sessions to revoke.
+  if (policy) {
+    let sessions = 0;
+    for (const p of createProviders(root, policy)) {
+      if (!(p instanceof EmbeddedDirectory) || p.name === 'manual') continue;
+      for (const person of repo.people) if (p.signIn(person.value.email)) sessions++;
+    }
+    step('Everyone signs in', `${sessions} sessions opened across the embedded providers.`);
+  }
+
+  const calendar: [string, string][] = [
+    ['2026-12-10', 'EXC-0003 expires at the start of the day: the exception access is removed'],
+    ['2026-12-11T16:00:00-05:00', 'Ben Carter, a high-risk leaver, leaves at 16:00 New York time'],
+    ['2026-12-18T17:00:00-05:00', 'Emma Schultz leaves at 17:00 New York time'],
+    ['2027-01-04', 'Isabel Costa joins'],
+    ['2027-02-01', 'Alice Nguyen moves from backend engineering to SRE'],
+  ];
+  for (const [at, story] of calendar) {
+    step(`${at}: ${story}`, '');
+    expect(await jml('plan', '--at', at), [0], 'plan');
+    expect(await jml('apply', '--confirm', '--at', at), [0], 'apply');
+  }
+
+  step('Checking for drift', 'Every provider should now match the repository as of the last date.');
+  expect(await jml('drift', '--at', '2027-02-01'), [0], 'drift');
+  step('Done', 'Apply records are in .jml/records/. Try: npx jml plan --help');
+}
+
+run().catch((e: unknown) => {
+  process.stderr.write(`demo failed: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+});
