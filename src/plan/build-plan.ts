@@ -93,8 +93,9 @@ export function buildPlan({ index, desired, actual, commit }: BuildPlanInput): P
       const user = users.get(p.login);
       const mine: Omit<Change, 'id' | 'event' | 'person' | 'login' | 'provider'>[] = [];
       const wantIds = new Set(wants.map((g) => g.entitlement));
-      const endRef = p.endMs !== undefined ? formatRef(refOf(personFile, ['employment', 'end'])) : '';
-      const startRef = formatRef(refOf(personFile, ['employment', 'start']));
+      // Positions are looked up only for the few people with account changes.
+      const endRef = () => (p.endMs !== undefined ? formatRef(refOf(personFile, ['employment', 'end'])) : '');
+      const startRef = () => formatRef(refOf(personFile, ['employment', 'start']));
       const isManual = provider === 'manual';
 
       // Accounts.
@@ -104,21 +105,21 @@ export function buildPlan({ index, desired, actual, commit }: BuildPlanInput): P
             mine.push({
               action: 'createUser',
               displayName: p.name,
-              because: [`joiner: employment starts ${index.clock.dateOf(p.startMs)} at ${startRef}`],
+              because: [`joiner: employment starts ${index.clock.dateOf(p.startMs)} at ${startRef()}`],
             });
           else if (!user.enabled)
             mine.push({
               action: 'enableUser',
               because: [
-                `active from ${index.clock.dateOf(p.startMs)} at ${startRef} with access on ${provider}`,
+                `active from ${index.clock.dateOf(p.startMs)} at ${startRef()} with access on ${provider}`,
               ],
             });
         } else if (user?.enabled) {
           const why =
             p.status === 'terminated'
-              ? `leaver: employment ended ${toIso(p.endMs!)} at ${endRef}`
+              ? `leaver: employment ended ${toIso(p.endMs!)} at ${endRef()}`
               : p.status === 'pending'
-                ? `not started: employment starts ${index.clock.dateOf(p.startMs)} at ${startRef}`
+                ? `not started: employment starts ${index.clock.dateOf(p.startMs)} at ${startRef()}`
                 : `no access on ${provider} remains: role ${p.role?.role ?? '(none)'} at ${p.role ? formatRef(p.role.ref) : formatRef(p.ref)} grants nothing there`;
           mine.push({ action: 'disableUser', because: [why] });
         }
@@ -127,7 +128,7 @@ export function buildPlan({ index, desired, actual, commit }: BuildPlanInput): P
           if (user.sessions === null ? user.enabled : user.sessions > 0) {
             mine.push({
               action: 'revokeSessions',
-              because: [`leaver: end sessions and tokens at ${toIso(p.endMs!)} (${endRef})`],
+              because: [`leaver: end sessions and tokens at ${toIso(p.endMs!)} (${endRef()})`],
             });
           }
           const deleteAfter = p.endMs! + policy.retention.accountDays * DAY_MS;
@@ -135,7 +136,7 @@ export function buildPlan({ index, desired, actual, commit }: BuildPlanInput): P
             mine.push({
               action: 'deleteUser',
               because: [
-                `retention of ${policy.retention.accountDays} days after ${toIso(p.endMs!)} (${endRef}) has passed`,
+                `retention of ${policy.retention.accountDays} days after ${toIso(p.endMs!)} (${endRef()}) has passed`,
               ],
             });
           }
@@ -159,9 +160,9 @@ export function buildPlan({ index, desired, actual, commit }: BuildPlanInput): P
         const ent = catalog.get(entId)!;
         const why =
           p.status === 'terminated'
-            ? `leaver: employment ended ${toIso(p.endMs!)} at ${endRef}`
+            ? `leaver: employment ended ${toIso(p.endMs!)} at ${endRef()}`
             : p.status === 'pending'
-              ? `not started: employment starts ${index.clock.dateOf(p.startMs)} at ${startRef}`
+              ? `not started: employment starts ${index.clock.dateOf(p.startMs)} at ${startRef()}`
               : explainRevoke(index, p, entId, desired.at);
         mine.push({
           action: isManual ? 'openTicket' : 'revoke',

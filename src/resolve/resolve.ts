@@ -63,14 +63,11 @@ export interface DesiredState {
 /** The role entry in force at `at`: the last with from <= at (entries are in date order). */
 export function roleInForce(index: RepoIndex, person: Located<Person>, at: number): RoleInForce | undefined {
   const roles = person.value.roles;
-  let found: RoleInForce | undefined;
-  for (let i = 0; i < roles.length; i++) {
-    const r = roles[i]!;
-    if (index.clock.dayStart(r.from) <= at) {
-      found = { role: r.role, from: r.from, index: i, ref: refOf(person, ['roles', i]) };
-    }
-  }
-  return found;
+  let found = -1;
+  for (let i = 0; i < roles.length; i++) if (index.clock.dayStart(roles[i]!.from) <= at) found = i;
+  if (found < 0) return undefined;
+  const r = roles[found]!;
+  return { role: r.role, from: r.from, index: found, ref: refOf(person, ['roles', found]) };
 }
 
 /**

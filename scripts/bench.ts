@@ -1,0 +1,195 @@
+/**
+ * `npm run bench`: generates an organisation of 10,000 people, 200 roles and 1,000
+ * entitlements (deterministically, into bench-out/, git-ignored) and prints the time of each
+ * pipeline step, peak memory, and the ratio of the whole plan to a bare YAML parse of the same
+ * files. Targets on a 2-core machine: plan under 2 s, under 500 MB, ratio under 2.
+ * Figures are printed, never asserted: timing belongs in a benchmark, not in a test.
+ */
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
+import { loadRepository } from '../src/load/load-repo.ts';
+import { buildPlan } from '../src/plan/build-plan.ts';
+import type { ActualState } from '../src/providers/types.ts';
+import { resolveAll } from '../src/resolve/resolve.ts';
+import { validateRepository } from '../src/validate/validate.ts';
+
+const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 10_000);
+const ROLES = 200;
+const ENTITLEMENTS = 1_000;
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'bench-out', `org-${PEOPLE}`);
+const AT = Date.parse('2026-11-25T17:00:00Z');
+const PROVIDERS = ['local', 'okta', 'entra', 'google', 'manual'] as const;
+
+/** A small seeded PRNG (mulberry32), so every run generates the same organisation. */
+function rng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function generate(): void {
+  const rand = rng(42);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
+  rmSync(root, { recursive: true, force: true });
+  for (const d of ['policy', 'people', 'roles', 'exceptions'])
+    mkdirSync(path.join(root, d), { recursive: true });
+  const person = (i: number) => `person.${String(i).padStart(5, '0')}`;
+  writeFileSync(
+    path.join(root, 'policy/jml.yaml'),
+    stringify({
+      organisation: { name: 'Bench Corp', domain: 'bench.example.com' },
+      timezone: 'America/New_York',
+      providers: {
+        local: { directory: '.jml/directory.json' },
+        okta: { embedded: true },
+        entra: { embedded: true },
+        google: { embedded: true },
+        manual: {},
+      },
+      teams: { hr: [person(1)], security: [person(2)] },
+    }),
+  );
+  const ents = Array.from({ length: ENTITLEMENTS }, (_, i) => {
+    const provider = PROVIDERS[i % PROVIDERS.length]!;
+    return {
+      id: `ent-${i}`,
+      provider,
+      kind: provider === 'manual' ? 'manual' : i % 7 === 0 ? 'app' : 'group',
+      target: `Target ${i}`,
+      owner: person(1 + (i % 50)),
+      risk: i % 10 === 0 ? 'high' : 'low',
+      ...(i % 13 === 0 ? { management: 'additive' } : {}),
+    };
+  });
+  writeFileSync(path.join(root, 'policy/entitlements.yaml'), stringify(ents));
+  // SoD over entitlements granted only by exceptions, so the generated organisation is clean.
+  writeFileSync(
+    path.join(root, 'policy/sod.yaml'),
+    stringify([{ id: 'sod-one', title: 'Never both', conflicting: ['ent-998', 'ent-999'] }]),
+  );
+  for (let r = 0; r < ROLES; r++) {
+    const id = r === 0 ? 'employee' : `role-${r}`;
+    const own = Array.from({ length: 8 }, (_, k) => `ent-${(r * 5 + k * 37) % 990}`);
+    writeFileSync(
+      path.join(root, `roles/${id}.yaml`),
+      stringify({
+        id,
+        title: `Role ${r}`,
+        owner: person(1 + (r % 40)),
+        includes: r === 0 ? [] : ['employee'],
+        entitlements: [...new Set(own)],
+      }),
+    );
+  }
+  for (let i = 1; i <= PEOPLE; i++) {
+    const id = person(i);
+    const start = `20${String(18 + Math.floor(rand() * 8)).padStart(2, '0')}-0${1 + Math.floor(rand() * 9)}-1${Math.floor(rand() * 9)}`;
+    const role = `role-${1 + Math.floor(rand() * (ROLES - 1))}`;
+    const roles = [{ role, from: start }];
+    if (rand() < 0.05)
+      roles.push({ role: `role-${1 + Math.floor(rand() * (ROLES - 1))}`, from: '2027-02-01' });
+    const end = i > 100 && rand() < 0.03 ? { end: '2026-12-18T17:00:00-05:00' } : {};
+    writeFileSync(
+      path.join(root, `people/${id}.yaml`),
+      stringify({
+        id,
+        name: `Person ${i}`,
+        email: `${id}@bench.example.com`,
+        github: `gh-${i}`,
+        hrId: `HR-${i}`,
+        ...(i > 1 ? { manager: person(Math.floor((i - 2) / 8) + 1) } : {}),
+        department: pick(['Engineering', 'Sales', 'Finance', 'People', 'IT']),
+        employment: { start, ...end },
+        roles: roles.filter((r, k) => k === 0 || r.role !== roles[0]!.role),
+      }),
+    );
+  }
+  for (let e = 1; e <= 500; e++) {
+    const who = person(200 + e * 7);
+    writeFileSync(
+      path.join(root, `exceptions/EXC-${String(e).padStart(4, '0')}.yaml`),
+      stringify({
+        id: `EXC-${String(e).padStart(4, '0')}`,
+        person: who,
+        entitlements: [`ent-${990 + (e % 8)}`],
+        justification: `Project access, ticket OPS-${e}`,
+        approvers: [person(Math.floor((200 + e * 7 - 2) / 8) + 1)],
+        from: '2026-11-01',
+        expires: '2027-01-15',
+      }),
+    );
+  }
+}
+
+function time<T>(fn: () => T): [T, number] {
+  const t0 = performance.now();
+  const v = fn();
+  return [v, performance.now() - t0];
+}
+
+generate();
+const files: string[] = [];
+for (const d of ['policy', 'people', 'roles', 'exceptions']) {
+  for (const f of readdirSync(path.join(root, d))) files.push(path.join(root, d, f));
+}
+// Bare parse: read and YAML-parse every file, nothing else. The floor any loader pays.
+const [, parseMs] = time(() => {
+  for (const f of files) parse(readFileSync(f, 'utf8'));
+});
+const [loaded, loadMs] = time(() => loadRepository(root));
+const [validated, validateMs] = time(() => validateRepository(loaded.repo, AT));
+const index = validated.index!;
+const [desired, resolveMs] = time(() => resolveAll(index, AT));
+// Actual state as the providers would report it after the last apply, with 1% drift.
+const rand = rng(7);
+const actual: ActualState[] = PROVIDERS.map((provider) => {
+  const members = new Map<string, string[]>();
+  const users = [];
+  for (const p of desired.people) {
+    const mine = p.grants.filter((g) => g.provider === provider);
+    if (mine.length && provider !== 'manual') users.push({ login: p.login, enabled: true, sessions: 1 });
+    for (const g of mine) {
+      if (rand() < 0.01) continue;
+      const e = index.entitlements.get(g.entitlement)!.value;
+      const key = `${e.kind}\u0000${e.target}`;
+      members.set(key, [...(members.get(key) ?? []), p.login]);
+    }
+  }
+  return {
+    provider,
+    simulated: provider !== 'local',
+    users,
+    memberships: [...members].map(([k, m]) => {
+      const [kind, target] = k.split('\u0000') as ['group', string];
+      return { kind, target, members: m.sort() };
+    }),
+    outOfScopeAccounts: 0,
+  };
+});
+const [plan, planMs] = time(() => buildPlan({ index, desired, actual, commit: null }));
+const totalMs = loadMs + validateMs + resolveMs + planMs;
+const peakMb = process.resourceUsage().maxRSS / 1024;
+const errors = [...loaded.diagnostics, ...validated.diagnostics].filter((d) => d.severity === 'error');
+
+const row = (k: string, v: string) => process.stdout.write(`${k.padEnd(34)}${v}\n`);
+process.stdout.write(
+  `\nBenchmark: ${PEOPLE} people, ${ROLES} roles, ${ENTITLEMENTS} entitlements, 500 exceptions (${files.length} files)\n\n`,
+);
+row('bare YAML parse', `${parseMs.toFixed(0)} ms`);
+row('load (parse + checks + schema)', `${loadMs.toFixed(0)} ms`);
+row('validate', `${validateMs.toFixed(0)} ms`);
+row('resolve', `${resolveMs.toFixed(0)} ms`);
+row('plan (diff)', `${planMs.toFixed(0)} ms  (${plan.changes.length} changes)`);
+row('total plan time', `${totalMs.toFixed(0)} ms   target < 2000 ms`);
+row('peak memory (max RSS)', `${peakMb.toFixed(0)} MB   target < 500 MB`);
+row('ratio total / bare parse', `${(totalMs / parseMs).toFixed(2)}   target < 2`);
+row(
+  'validation errors',
+  `${errors.length}${errors.length ? ` (first: ${errors[0]!.file}:${errors[0]!.line} ${errors[0]!.rule})` : ''}`,
+);
