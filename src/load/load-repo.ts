@@ -5,7 +5,7 @@
  * (its id is remembered in `broken` so references to it do not cascade into more errors) and
  * loading carries on with the rest.
  */
-import { lstatSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import type { Diagnostic } from '../model/diagnostic.js';
@@ -26,7 +26,7 @@ import {
   type SodRule,
   sodRule,
 } from '../model/schema.js';
-import { parseYaml } from './parse-yaml.js';
+import { fileTooLarge, MAX_FILE_BYTES, parseYaml } from './parse-yaml.js';
 import { schemaDiagnostics } from './schema-diagnostics.js';
 import type { Located, SourceFile } from './source.js';
 
@@ -46,6 +46,11 @@ export interface Repository {
     exceptions: Set<string>;
     entitlements: Set<string>;
     apps: Set<string>;
+    /**
+     * Files that could not be read at all (missing, not YAML, not a list). References into a
+     * broken catalog are not reported: the one error about the file is the one to fix.
+     */
+    files: Set<string>;
   };
 }
 
@@ -72,16 +77,17 @@ function isInside(root: string, target: string): boolean {
 }
 
 /**
- * Reads a file's bytes, refusing symlinks that leave the repository: a pull request must not be
- * able to make the engine read /etc/passwd or another checkout's secrets.
+ * Reads a file's bytes, refusing anything that resolves outside the repository (a symlinked file
+ * or a symlinked folder on the way to it): a pull request must not be able to make the engine
+ * read /etc/passwd or another checkout's secrets. Folders, devices and oversized files are
+ * refused before a byte is read.
  */
 function readInside(realRoot: string, abs: string, rel: string): Uint8Array | Diagnostic {
-  const st = lstatSync(abs);
-  if (st.isSymbolicLink()) {
-    let target: string;
-    try {
-      target = realpathSync(abs);
-    } catch {
+  let target: string;
+  try {
+    target = realpathSync(abs);
+  } catch (e) {
+    if (lstatSync(abs).isSymbolicLink()) {
       return fileDiag(
         rel,
         'broken-symlink',
@@ -89,16 +95,35 @@ function readInside(realRoot: string, abs: string, rel: string): Uint8Array | Di
         'Replace the link with the file itself.',
       );
     }
-    if (!isInside(realRoot, target)) {
-      return fileDiag(
-        rel,
-        'symlink-outside-repo',
-        'This file is a link pointing outside the repository; it is not read.',
-        'Replace the link with a real file: everything that grants access must be reviewable in this repository.',
-      );
-    }
+    throw e;
   }
-  return readFileSync(abs);
+  if (!isInside(realRoot, target)) {
+    return fileDiag(
+      rel,
+      'symlink-outside-repo',
+      'This file is a link (or inside a linked folder) pointing outside the repository; it is not read.',
+      'Replace the link with a real file: everything that grants access must be reviewable in this repository.',
+    );
+  }
+  const st = statSync(target);
+  if (st.isDirectory()) {
+    return fileDiag(
+      rel,
+      'unexpected-directory',
+      'This is a folder (or a link to one), but a file is expected here.',
+      `Replace ${rel} with a file.`,
+    );
+  }
+  if (!st.isFile()) {
+    return fileDiag(
+      rel,
+      'unexpected-file',
+      'This is not a regular file, so it is not read.',
+      `Replace ${rel} with an ordinary text file.`,
+    );
+  }
+  if (st.size > MAX_FILE_BYTES) return fileTooLarge(rel, st.size);
+  return readFileSync(target);
 }
 
 /** Guesses what kind of file a mapping is, to catch files put in the wrong folder. */
@@ -154,6 +179,7 @@ export function loadRepository(root: string): LoadResult {
       exceptions: new Set(),
       entitlements: new Set(),
       apps: new Set(),
+      files: new Set(),
     },
   };
 
@@ -162,11 +188,13 @@ export function loadRepository(root: string): LoadResult {
     const bytes = readInside(realRoot, abs, rel);
     if (!(bytes instanceof Uint8Array)) {
       diagnostics.push(bytes);
+      repo.broken.files.add(rel);
       return undefined;
     }
     const parsed = parseYaml(rel, bytes);
     if (!parsed.ok) {
       diagnostics.push(...parsed.diagnostics);
+      repo.broken.files.add(rel);
       return undefined;
     }
     return parsed;
@@ -203,6 +231,7 @@ export function loadRepository(root: string): LoadResult {
     if (!exists(path.join(root, file))) {
       if (required) {
         diagnostics.push(fileDiag(file, 'missing-file', `${file} is missing.`, 'Create it (see README.md).'));
+        repo.broken.files.add(file);
       }
       return;
     }
@@ -217,6 +246,7 @@ export function loadRepository(root: string): LoadResult {
           'See README.md for an example.',
         ),
       );
+      repo.broken.files.add(file);
       return;
     }
     parsed.value.forEach((raw, i) => {

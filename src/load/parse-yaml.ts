@@ -4,16 +4,23 @@
  * hint: bad bytes, tabs, duplicate keys, aliases (the "billion laughs" bomb), prototype keys,
  * and YAML 1.1 booleans that mean different things to different tools.
  */
-import { isMap, isPair, isScalar, LineCounter, parseDocument, Scalar, visit } from 'yaml';
+import { isMap, isPair, isScalar, Lexer, LineCounter, Parser, parseDocument, Scalar, visit } from 'yaml';
 import type { Diagnostic } from '../model/diagnostic.js';
 import type { SourceFile } from './source.js';
 
 /** Largest file the loader reads. A policy file is a few kilobytes; a megabyte is an accident or an attack. */
 export const MAX_FILE_BYTES = 1024 * 1024;
 
+/**
+ * Deepest nesting the loader accepts, counted as the YAML parser's stack. Real policy files stay
+ * under 8; the YAML composer recurses per level and a stack overflow inside it corrupts the
+ * library's state for every later file, so a hostile `[[[[...` must be refused before composing.
+ */
+export const MAX_NESTING = 40;
+
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 /** Plain scalars YAML 1.1 reads as booleans but YAML 1.2 reads as strings: ambiguous, so refused. */
-const YAML11_BOOLEANS = /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/;
+export const YAML11_BOOLEANS = /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/;
 
 export type ParseResult =
   | { ok: true; src: SourceFile; value: unknown }
@@ -28,6 +35,18 @@ function diag(
   hint: string,
 ): Diagnostic {
   return { severity: 'error', rule, file, line, column, message, hint };
+}
+
+/** The diagnostic for a file over {@link MAX_FILE_BYTES}; the loader reports it before reading. */
+export function fileTooLarge(file: string, size: number): Diagnostic {
+  return diag(
+    file,
+    1,
+    1,
+    'file-too-large',
+    `This file is ${Math.round(size / 1024)} KiB; files here may be at most ${MAX_FILE_BYTES / 1024} KiB.`,
+    'Policy files are small. Split it, or check that nothing was pasted into it by mistake.',
+  );
 }
 
 /** Decodes UTF-8 strictly; on a bad byte, reports the line it is on. */
@@ -58,19 +77,7 @@ function decodeUtf8(file: string, bytes: Uint8Array): string | Diagnostic {
  */
 export function parseYaml(file: string, bytes: Uint8Array): ParseResult {
   if (bytes.byteLength > MAX_FILE_BYTES) {
-    return {
-      ok: false,
-      diagnostics: [
-        diag(
-          file,
-          1,
-          1,
-          'file-too-large',
-          `This file is ${Math.round(bytes.byteLength / 1024)} KiB; files here may be at most ${MAX_FILE_BYTES / 1024} KiB.`,
-          'Policy files are small. Split it, or check that nothing was pasted into it by mistake.',
-        ),
-      ],
-    };
+    return { ok: false, diagnostics: [fileTooLarge(file, bytes.byteLength)] };
   }
   const text = decodeUtf8(file, bytes);
   if (typeof text !== 'string') return { ok: false, diagnostics: [text] };
@@ -94,37 +101,99 @@ export function parseYaml(file: string, bytes: Uint8Array): ParseResult {
   });
   if (diagnostics.length > 0) return { ok: false, diagnostics };
 
+  const deep = nestingBeyond(text, MAX_NESTING);
+  if (deep !== undefined) {
+    const before = text.slice(0, deep);
+    const line = before.split('\n').length;
+    return {
+      ok: false,
+      diagnostics: [
+        diag(
+          file,
+          line,
+          before.length - before.lastIndexOf('\n'),
+          'yaml-too-deep',
+          `Values are nested more than ${MAX_NESTING} levels deep here; policy files need only a few.`,
+          'Check the brackets and indentation on this line: a list or block was probably opened and never closed.',
+        ),
+      ],
+    };
+  }
+
   const lineCounter = new LineCounter();
+  // uniqueKeys is checked below in one pass: the library's own check is quadratic in the keys.
   const doc = parseDocument(text, {
     lineCounter,
-    uniqueKeys: true,
+    uniqueKeys: false,
     prettyErrors: true,
     version: '1.2',
     schema: 'core',
     strict: true,
   });
+  // One error per line: after a syntax error the parser often reports the same place again.
+  const errorLines = new Set<number>();
   for (const e of doc.errors) {
     const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
-    const duplicate = e.code === 'DUPLICATE_KEY';
+    if (errorLines.has(pos.line)) continue;
+    errorLines.add(pos.line);
     diagnostics.push(
       diag(
         file,
         pos.line,
         pos.col,
-        duplicate ? 'duplicate-key' : 'yaml-syntax',
-        duplicate
-          ? 'This key appears twice in the same block; YAML keeps only one and the other would be lost silently.'
-          : `The file is not valid YAML: ${e.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}.`,
-        duplicate
-          ? 'Keep one of the two entries and merge their values.'
-          : 'Check indentation (spaces, aligned under the parent), colons after keys, and quotes around text containing ": " or "#".',
+        'yaml-syntax',
+        `The file is not valid YAML: ${e.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}.`,
+        'Check indentation (spaces, aligned under the parent), colons after keys, and quotes around text containing ": " or "#".',
       ),
     );
   }
   if (diagnostics.length > 0) return { ok: false, diagnostics };
 
   const pos = (offset: number | undefined) => lineCounter.linePos(offset ?? 0);
+  const checkTag = (node: { tag?: string; range?: readonly number[] | null; source?: unknown }) => {
+    if (!node.tag) return;
+    const p = pos(node.range?.[0]);
+    const source = typeof node.source === 'string' ? node.source : undefined;
+    diagnostics.push(
+      diag(
+        file,
+        p.line,
+        p.col,
+        'yaml-tag',
+        `The tag ${node.tag.replace(/^tag:yaml\.org,2002:/, '!!')} changes how this value is read. Tags are not allowed in policy files.`,
+        source === undefined
+          ? 'Remove the tag and write the value plainly.'
+          : `Remove the tag; to keep ${source} as text, put it in quotes: "${source}".`,
+      ),
+    );
+  };
   visit(doc, {
+    Seq(_, seq) {
+      checkTag(seq);
+    },
+    Map(_, map) {
+      checkTag(map);
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const key = String(pair.key.value);
+        if (!seen.has(key)) {
+          seen.add(key);
+          continue;
+        }
+        const p = pos(pair.key.range?.[0]);
+        diagnostics.push(
+          diag(
+            file,
+            p.line,
+            p.col,
+            'duplicate-key',
+            `The key "${key}" appears twice in the same block; YAML keeps only one and the other would be lost silently.`,
+            'Keep one of the two entries and merge their values.',
+          ),
+        );
+      }
+    },
     Alias(_, node) {
       const p = pos(node.range?.[0]);
       diagnostics.push(
@@ -169,6 +238,7 @@ export function parseYaml(file: string, bytes: Uint8Array): ParseResult {
       }
     },
     Scalar(key, node) {
+      checkTag(node);
       if (key === 'key') return;
       if (node.type === Scalar.PLAIN && typeof node.value === 'string' && YAML11_BOOLEANS.test(node.value)) {
         const p = pos(node.range?.[0]);
@@ -195,6 +265,21 @@ export function parseYaml(file: string, bytes: Uint8Array): ParseResult {
   }
   const value = doc.toJS({ maxAliasCount: 0 });
   return { ok: true, src: { path: file, doc, lineCounter }, value };
+}
+
+/**
+ * The offset where the YAML parser's stack first grows beyond `limit`, or undefined. Uses the
+ * library's lexer and CST parser, which keep their own stacks and do not recurse per level.
+ */
+function nestingBeyond(text: string, limit: number): number | undefined {
+  const parser = new Parser();
+  for (const lexeme of new Lexer().lex(text)) {
+    for (const _token of parser.next(lexeme)) {
+      // top-level tokens are not needed here
+    }
+    if (parser.stack.length > limit) return parser.offset;
+  }
+  return undefined;
 }
 
 /** True when the top of the file is a mapping (a person, role or exception file). */

@@ -2,6 +2,7 @@
  * Turns zod's issues into diagnostics a person editing YAML can act on: the field, what is
  * wrong with it in plain words, and the field's own description as the hint.
  */
+import { isScalar } from 'yaml';
 import type { z } from 'zod';
 import type { Diagnostic } from '../model/diagnostic.js';
 import { locate, type SourceFile, type YamlPath } from './source.js';
@@ -82,6 +83,12 @@ function fieldName(path: YamlPath): string {
   return typeof idx === 'number' ? `${named}[${idx + 1}]` : String(named);
 }
 
+/** The scalar's text exactly as written in the file, when `path` is a plain scalar. */
+function scalarSource(src: SourceFile, path: YamlPath): string | undefined {
+  const node = src.doc.getIn(path, true);
+  return isScalar(node) && typeof node.source === 'string' ? node.source : undefined;
+}
+
 /** Maps zod issues for one value (a file, or one entry of a catalog) to diagnostics. */
 export function schemaDiagnostics(
   src: SourceFile,
@@ -96,7 +103,11 @@ export function schemaDiagnostics(
   for (const issue of issues) {
     const path = issue.path as (string | number)[];
     const full = [...base, ...path];
-    const field = fieldName(path);
+    // Named from the whole path, so an entry of a catalog is "item 3", never "the file".
+    const field = fieldName(full);
+    const subject = full.some((p) => typeof p === 'string')
+      ? `"${field}"`
+      : `${field.charAt(0).toUpperCase()}${field.slice(1)}`;
     const description = descriptionOf(schemaAt(schema, path));
     const hintTail = description ? ` (${field}: ${description})` : '';
     const at = (p: YamlPath, key = false) => locate(src, p, { key });
@@ -122,23 +133,31 @@ export function schemaDiagnostics(
       }
       case 'invalid_type': {
         const actual = valueAt(raw, path);
+        const last = String(path[path.length - 1]);
+        const policyRule = missingRules[last];
         if (actual === undefined) {
+          // Point at the key of the block the field is missing from (line 1 for the whole file).
           push(
-            missingRules[String(path[path.length - 1])] ?? 'missing-field',
+            policyRule ?? 'missing-field',
             full.slice(0, -1),
             `The required field "${field}" is missing.`,
-            `Add "${String(path[path.length - 1])}:"${hintTail}.`,
+            `Add "${last}:"${hintTail}.`,
+            true,
           );
+        } else if (actual === null && policyRule) {
+          push(policyRule, full, `The required field "${field}" is empty.`, `Fill in "${last}:"${hintTail}.`);
         } else {
           const expected = EXPECTED[issue.expected] ?? issue.expected;
+          // The text as written: `hrId: 012345` must be quoted as "012345", not as the number 12345.
+          const written = scalarSource(src, full) ?? String(actual);
           const quoteHint =
             issue.expected === 'string' && (typeof actual === 'number' || typeof actual === 'boolean')
-              ? `Put it in quotes, like "${String(actual)}", if you mean the text.`
+              ? `Put it in quotes, like "${written}", if you mean the text.`
               : `Write ${expected} here${hintTail}.`;
           push(
             'wrong-type',
             full,
-            `"${field}" must be ${expected}, but it is ${describeValue(actual)}.`,
+            `${subject} must be ${expected}, but it is ${describeValue(actual)}.`,
             quoteHint,
           );
         }
@@ -154,7 +173,7 @@ export function schemaDiagnostics(
           push(
             'instant-without-offset',
             full,
-            `"${field}" is ${describeValue(actual)}, a time without a UTC offset: it would mean a different moment depending on where it is read.`,
+            `${subject} is ${describeValue(actual)}, a time without a UTC offset: it would mean a different moment depending on where it is read.`,
             `Add the offset of the time zone you mean, like ${actual}-05:00, or Z for UTC.`,
           );
         } else {
@@ -165,7 +184,7 @@ export function schemaDiagnostics(
                 ? 'bad-instant'
                 : 'invalid-value',
             full,
-            `"${field}" is ${describeValue(actual)}, which ${issue.message}.`,
+            `${subject} is ${describeValue(actual)}, which ${issue.message}.`,
             description ? `${field}: ${description}` : 'Correct the value.',
           );
         }
@@ -176,7 +195,7 @@ export function schemaDiagnostics(
         push(
           'invalid-value',
           full,
-          `"${field}" is ${describeValue(actual)}, which is not one of the allowed values.`,
+          `${subject} is ${describeValue(actual)}, which is not one of the allowed values.`,
           `Use one of: ${issue.values.map(String).join(', ')}.`,
         );
         break;
@@ -186,7 +205,7 @@ export function schemaDiagnostics(
         push(
           'invalid-value',
           full,
-          `"${field}" is ${describeValue(actual)}: ${issue.message}.`,
+          `${subject} is ${describeValue(actual)}: ${issue.message}.`,
           description ? `${field}: ${description}` : 'Correct the value.',
         );
       }

@@ -8,7 +8,7 @@
 import { loadRepository, type Repository } from '../load/load-repo.js';
 import { type Located, locate, type YamlPath } from '../load/source.js';
 import { type Diagnostic, hasErrors, type Severity, sortDiagnostics } from '../model/diagnostic.js';
-import type { Person } from '../model/schema.js';
+import { fileKinds, type Person } from '../model/schema.js';
 import { DAY_MS, instantMs, isValidTimeZone } from '../model/time.js';
 import { indexRepository, type RepoIndex } from '../resolve/repo-index.js';
 import { describeBecause, resolvePerson } from '../resolve/resolve.js';
@@ -56,11 +56,15 @@ export function validateRepository(
   }
   const index = indexRepository(repo, policy);
   const { clock } = index;
+  const { broken } = repo;
   const known = {
-    person: (id: string) => index.people.has(id) || repo.broken.people.has(id),
-    role: (id: string) => index.roles.has(id) || repo.broken.roles.has(id),
-    entitlement: (id: string) => index.entitlements.has(id) || repo.broken.entitlements.has(id),
-    app: (id: string) => index.apps.has(id) || repo.broken.apps.has(id),
+    person: (id: string) => index.people.has(id) || broken.people.has(id),
+    role: (id: string) => index.roles.has(id) || broken.roles.has(id),
+    entitlement: (id: string) =>
+      index.entitlements.has(id) ||
+      broken.entitlements.has(id) ||
+      broken.files.has(fileKinds.entitlements.file),
+    app: (id: string) => index.apps.has(id) || broken.apps.has(id) || broken.files.has(fileKinds.apps.file),
   };
   const refPerson = (at: Located<unknown>, path: YamlPath, id: string, rule: string, what: string) => {
     if (!known.person(id))
@@ -255,31 +259,42 @@ export function validateRepository(
       );
     }
   }
-  const reportedCycle = new Set<string>();
+  // A cycle is reported on every member's line, so the annotation lands on whichever file the
+  // pull request changed.
+  const cycleOf = new Map<string, string[]>();
+  const outsideCycles = new Set<string>();
   for (const p of repo.people) {
     const chain: string[] = [];
+    const onChain = new Set<string>();
     let cur: string | undefined = p.value.id;
-    while (cur && !chain.includes(cur)) {
+    while (cur !== undefined && !onChain.has(cur) && !outsideCycles.has(cur) && !cycleOf.has(cur)) {
       chain.push(cur);
+      onChain.add(cur);
       cur = index.people.get(cur)?.value.manager;
     }
-    if (cur && cur !== chain[chain.length - 1] && cur === p.value.id) {
+    if (cur !== undefined && onChain.has(cur)) {
       const cycle = chain.slice(chain.indexOf(cur));
-      const key = [...cycle].sort().join(',');
-      if (!reportedCycle.has(key)) {
-        reportedCycle.add(key);
-        emit(
-          'error',
-          'manager-cycle',
-          p,
-          ['manager'],
-          `Managers go round in a circle: ${[...cycle, cur].join(' -> ')}.`,
-          'Someone in this chain must report to a person outside it.',
-        );
+      // A person who is their own manager is reported as self-manager.
+      if (cycle.length > 1) {
+        cycle.forEach((id, i) => {
+          cycleOf.set(id, [...cycle.slice(i), ...cycle.slice(0, i)]);
+        });
       }
     }
+    for (const id of chain) if (!cycleOf.has(id)) outsideCycles.add(id);
   }
-  const roleCycles = new Set<string>();
+  for (const p of repo.people) {
+    const cycle = cycleOf.get(p.value.id);
+    if (!cycle || index.people.get(p.value.id) !== p) continue;
+    emit(
+      'error',
+      'manager-cycle',
+      p,
+      ['manager'],
+      `Managers go round in a circle: ${[...cycle, cycle[0]].join(' -> ')}.`,
+      'Someone in this chain must report to a person outside it.',
+    );
+  }
   for (const r of repo.roles) {
     r.value.includes.forEach((inc, i) => {
       if (inc === r.value.id) {
@@ -295,19 +310,14 @@ export function validateRepository(
       }
       const pathBack = findPath(inc, r.value.id, (id) => index.roles.get(id)?.value.includes ?? []);
       if (pathBack) {
-        const cycle = [r.value.id, ...pathBack];
-        const key = [...new Set(cycle)].sort().join(',');
-        if (!roleCycles.has(key)) {
-          roleCycles.add(key);
-          emit(
-            'error',
-            'role-include-cycle',
-            r,
-            ['includes', i],
-            `Role includes go round in a circle: ${cycle.join(' -> ')}.`,
-            'Remove one of the includes so the roles form a tree.',
-          );
-        }
+        emit(
+          'error',
+          'role-include-cycle',
+          r,
+          ['includes', i],
+          `Role includes go round in a circle: ${[r.value.id, ...pathBack].join(' -> ')}.`,
+          'Remove one of the includes so the roles form a tree.',
+        );
       }
     });
   }
@@ -466,7 +476,8 @@ export function validateRepository(
   if (repo.sod.length > 0) {
     for (const p of repo.people) {
       const dates = new Set<string>([p.value.employment.start, ...p.value.roles.map((r) => r.from)]);
-      for (const e of index.exceptionsByPerson.get(p.value.id) ?? []) {
+      const personExceptions = index.exceptionsByPerson.get(p.value.id) ?? [];
+      for (const e of personExceptions) {
         dates.add(e.value.from);
         dates.add(e.value.expires);
       }
@@ -481,19 +492,41 @@ export function validateRepository(
           const clash = rule.value.conflicting.filter((ent) => held.has(ent));
           if (clash.length < 2) continue;
           reported.add(rule.value.id);
-          const cause = held.get(clash[clash.length - 1]!)!.because[0]!;
-          const holderFile = cause.ref.file === p.src.path;
-          const target = holderFile ? p : (repo.exceptions.find((x) => x.value.id === cause.id) ?? p);
-          const { line } = { line: cause.ref.line };
-          out.push({
-            severity: 'error',
-            rule: 'sod-conflict',
-            file: cause.ref.file,
-            line,
-            column: locate(target.src, []).column,
-            message: `${p.value.name} would hold ${clash.join(' and ')} together from ${clock.dateOf(t)}, which separation-of-duties rule "${rule.value.id}" forbids (${rule.value.title}).`,
-            hint: `Remove one of them (${clash.map((c) => `${c}: ${describeBecause(held.get(c)!.because[0]!)}`).join('; ')}), or change the rule in policy/sod.yaml with the security team's approval.`,
-          });
+          // Point at the grant that began last: the role change or exception that brought the clash.
+          let blame: { at: Located<unknown>; path: YamlPath; since: string; exception: boolean } | undefined;
+          for (const ent of clash) {
+            for (const b of held.get(ent)!.because) {
+              const exc =
+                b.source === 'exception' ? personExceptions.find((x) => x.value.id === b.id) : undefined;
+              const cand = exc
+                ? {
+                    at: exc,
+                    path: ['entitlements', exc.value.entitlements.indexOf(ent)],
+                    since: exc.value.from,
+                    exception: true,
+                  }
+                : {
+                    at: p,
+                    path: ['roles', state.role?.index ?? 0],
+                    since: state.role?.from ?? '',
+                    exception: false,
+                  };
+              if (
+                !blame ||
+                cand.since > blame.since ||
+                (cand.since === blame.since && cand.exception && !blame.exception)
+              )
+                blame = cand;
+            }
+          }
+          emit(
+            'error',
+            'sod-conflict',
+            blame!.at,
+            blame!.path,
+            `${p.value.name} would hold ${clash.join(' and ')} together from ${clock.dateOf(t)}, which separation-of-duties rule "${rule.value.id}" forbids (${rule.value.title}).`,
+            `Remove one of them (${clash.map((c) => `${c}: ${describeBecause(held.get(c)!.because[0]!)}`).join('; ')}), or change the rule in policy/sod.yaml with the security team's approval.`,
+          );
         }
       }
     }
@@ -503,8 +536,10 @@ export function validateRepository(
   const reachable = new Set<string>();
   for (const r of index.roles.keys()) for (const ent of index.expandRole(r).keys()) reachable.add(ent);
   for (const e of repo.exceptions) for (const ent of e.value.entitlements) reachable.add(ent);
+  // A role or exception file that failed to load may be the one granting it: say nothing then.
+  const grantsMissing = broken.roles.size > 0 || broken.exceptions.size > 0;
   for (const e of repo.entitlements) {
-    if (!reachable.has(e.value.id)) {
+    if (!grantsMissing && !reachable.has(e.value.id)) {
       emit(
         'warning',
         'entitlement-unreachable',

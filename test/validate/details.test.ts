@@ -1,0 +1,155 @@
+/**
+ * Details the corpus table cannot express: what must NOT be reported, every place a cycle is
+ * reported, the wording of hints, and the YAML parser surviving a hostile file.
+ */
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseYaml } from '../../src/load/parse-yaml.js';
+import { checkRepository } from '../../src/validate/validate.js';
+
+const BASE = fileURLToPath(new URL('../fixtures/validate/base/', import.meta.url));
+const AT = Date.parse('2026-11-25T12:00:00Z');
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** A copy of the base organisation with some files replaced. */
+function orgWith(files: Record<string, string>): string {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'jml-details-'));
+  dirs.push(root);
+  cpSync(BASE, root, { recursive: true });
+  for (const [rel, text] of Object.entries(files)) writeFileSync(path.join(root, rel), text);
+  return root;
+}
+
+function baseFile(rel: string): string {
+  return readFileSync(path.join(BASE, rel), 'utf8');
+}
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+describe('separation of duties across a move', () => {
+  const alice = baseFile('people/alice.nguyen.yaml').replace(
+    '    from: 2023-09-05\n',
+    '    from: 2023-09-05\n  - role: executive\n    from: 2027-01-04\n',
+  );
+
+  it('is not reported when the exception lapses at the move (retainOnMove: false)', () => {
+    const result = checkRepository(orgWith({ 'people/alice.nguyen.yaml': alice }), AT);
+    expect(result.diagnostics.filter((d) => d.rule === 'sod-conflict')).toEqual([]);
+  });
+
+  it('is reported once, at the move, when the exception is kept (retainOnMove: true)', () => {
+    const exc = baseFile('exceptions/EXC-0001.yaml').replace('retainOnMove: false', 'retainOnMove: true');
+    const result = checkRepository(
+      orgWith({ 'people/alice.nguyen.yaml': alice, 'exceptions/EXC-0001.yaml': exc }),
+      AT,
+    );
+    const sod = result.diagnostics.filter((d) => d.rule === 'sod-conflict');
+    expect(sod).toHaveLength(1);
+    expect(sod[0]).toMatchObject({ file: 'people/alice.nguyen.yaml', line: 14, column: 5 });
+    expect(sod[0]!.message).toContain('from 2027-01-04');
+  });
+});
+
+describe('cycles', () => {
+  it('reports a manager cycle on the manager line of every person in it', () => {
+    const carol = baseFile('people/carol.ceo.yaml').replace(
+      'department: Executive',
+      'manager: bob.smith\ndepartment: Executive',
+    );
+    const result = checkRepository(orgWith({ 'people/carol.ceo.yaml': carol }), AT);
+    const cycle = result.diagnostics.filter((d) => d.rule === 'manager-cycle');
+    expect(cycle.map((d) => `${d.file}:${d.line}`)).toEqual([
+      'people/bob.smith.yaml:6',
+      'people/carol.ceo.yaml:6',
+      'people/dana.cto.yaml:6',
+    ]);
+    expect(cycle[1]!.message).toBe(
+      'Managers go round in a circle: carol.ceo -> bob.smith -> dana.cto -> carol.ceo.',
+    );
+  });
+
+  it('does not report a person whose chain only leads into a cycle', () => {
+    const carol = baseFile('people/carol.ceo.yaml').replace(
+      'department: Executive',
+      'manager: bob.smith\ndepartment: Executive',
+    );
+    const result = checkRepository(orgWith({ 'people/carol.ceo.yaml': carol }), AT);
+    expect(result.diagnostics.filter((d) => d.file === 'people/alice.nguyen.yaml')).toEqual([]);
+  });
+
+  it('reports a role include cycle on both roles', () => {
+    const employee = baseFile('roles/employee.yaml').replace(
+      'owner: dana.cto\n',
+      'owner: dana.cto\nincludes:\n  - engineer\n',
+    );
+    const result = checkRepository(orgWith({ 'roles/employee.yaml': employee }), AT);
+    const cycle = result.diagnostics.filter((d) => d.rule === 'role-include-cycle');
+    expect(cycle.map((d) => `${d.file}:${d.line}`)).toEqual([
+      'roles/employee.yaml:5',
+      'roles/engineer.yaml:5',
+    ]);
+  });
+});
+
+describe('hints', () => {
+  it('quotes a number exactly as written, keeping its leading zeros', () => {
+    const bob = baseFile('people/bob.smith.yaml').replace('hrId: HR-0003', 'hrId: 0012345');
+    const result = checkRepository(orgWith({ 'people/bob.smith.yaml': bob }), AT);
+    const d = result.diagnostics.find((x) => x.rule === 'wrong-type');
+    expect(d?.hint).toContain('"0012345"');
+  });
+
+  it('points a missing nested field at the key of its block', () => {
+    const bob = baseFile('people/bob.smith.yaml').replace('  start: 2022-06-01\n', '');
+    const result = checkRepository(orgWith({ 'people/bob.smith.yaml': bob }), AT);
+    expect(result.diagnostics).toContainEqual(
+      expect.objectContaining({ rule: 'missing-field', line: 9, column: 1 }),
+    );
+  });
+});
+
+describe('follow-on errors', () => {
+  it('does not warn that entitlements are unreachable when a role file failed to load', () => {
+    const result = checkRepository(orgWith({ 'roles/engineer.yaml': 'id: engineer\ntitle: [\n' }), AT);
+    expect(result.diagnostics.map((d) => d.rule)).not.toContain('entitlement-unreachable');
+    expect(result.diagnostics.map((d) => d.rule)).not.toContain('unknown-role');
+  });
+});
+
+describe('the YAML reader', () => {
+  const normal = baseFile('people/bob.smith.yaml');
+
+  it('reads a normal file the same after refusing deeply nested ones', () => {
+    const before = parseYaml('a.yaml', bytes(normal));
+    for (const hostile of ['['.repeat(100_000), `a: ${'['.repeat(5000)}${']'.repeat(5000)}`]) {
+      const r = parseYaml('b.yaml', bytes(hostile));
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.diagnostics.map((d) => d.rule)).toEqual(['yaml-too-deep']);
+    }
+    const after = parseYaml('a.yaml', bytes(normal));
+    expect(after.ok && before.ok && after.value).toEqual(before.ok && before.value);
+  });
+
+  it('finds duplicate keys among many keys quickly', () => {
+    const keys = Array.from({ length: 50_000 }, (_, i) => `k${i}: ${i}`);
+    keys.push('k7: again');
+    const started = performance.now();
+    const r = parseYaml('big.yaml', bytes(keys.join('\n')));
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(r.ok).toBe(false);
+    if (!r.ok)
+      expect(r.diagnostics).toEqual([expect.objectContaining({ rule: 'duplicate-key', line: 50_001 })]);
+  });
+
+  it('reports each syntax error line once', () => {
+    const r = parseYaml('x.yaml', bytes('id: a\nname: Bob: Smith\ntitle: x\n'));
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.diagnostics.map((d) => `${d.rule}@${d.line}`)).toEqual(['yaml-syntax@2']);
+  });
+});
