@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { loadRepository } from '../src/load/load-repo.ts';
+import { lastParallelLoad } from '../src/load/parallel-load.ts';
 import { buildPlan } from '../src/plan/build-plan.ts';
 import type { ActualState } from '../src/providers/types.ts';
 import { resolveAll } from '../src/resolve/resolve.ts';
@@ -183,6 +184,10 @@ process.stdout.write(
 );
 row('bare YAML parse', `${parseMs.toFixed(0)} ms`);
 row('load (parse + checks + schema)', `${loadMs.toFixed(0)} ms`);
+row(
+  '  of which by the worker thread',
+  `${lastParallelLoad.byWorker} of ${lastParallelLoad.files} files${lastParallelLoad.workerFailed ? ' (worker failed: loaded here)' : ''}`,
+);
 row('validate', `${validateMs.toFixed(0)} ms`);
 row('resolve', `${resolveMs.toFixed(0)} ms`);
 row('plan (diff)', `${planMs.toFixed(0)} ms  (${plan.changes.length} changes)`);

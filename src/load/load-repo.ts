@@ -5,7 +5,17 @@
  * (its id is remembered in `broken` so references to it do not cascade into more errors) and
  * loading carries on with the rest.
  */
-import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  realpathSync,
+  statSync,
+} from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import type { Diagnostic } from '../model/diagnostic.js';
@@ -26,9 +36,10 @@ import {
   type SodRule,
   sodRule,
 } from '../model/schema.js';
+import { loadFolderFiles } from './parallel-load.js';
 import { fileTooLarge, MAX_FILE_BYTES, parseYaml } from './parse-yaml.js';
 import { schemaDiagnostics } from './schema-diagnostics.js';
-import type { Located, SourceFile } from './source.js';
+import { type Located, releaseDocument, type SourceFile } from './source.js';
 
 export interface Repository {
   root: string;
@@ -59,7 +70,7 @@ export interface LoadResult {
   diagnostics: Diagnostic[];
 }
 
-type FolderKind = 'person' | 'role' | 'exception';
+export type FolderKind = 'person' | 'role' | 'exception';
 const FOLDERS: readonly { dir: string; kind: FolderKind }[] = [
   { dir: 'people', kind: 'person' },
   { dir: 'roles', kind: 'role' },
@@ -126,6 +137,28 @@ function readInside(realRoot: string, abs: string, rel: string): Uint8Array | Di
   return readFileSync(target);
 }
 
+/**
+ * Reads a regular file (not a link) from a folder already known to be inside the repository:
+ * one open, one fstat for the size limit, one read. The common case, kept cheap.
+ */
+function readRegular(abs: string, rel: string): Uint8Array | Diagnostic {
+  const fd = openSync(abs, 'r');
+  try {
+    const { size } = fstatSync(fd);
+    if (size > MAX_FILE_BYTES) return fileTooLarge(rel, size);
+    const buf = Buffer.allocUnsafe(size);
+    let read = 0;
+    while (read < size) {
+      const n = readSync(fd, buf, read, size - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return buf.subarray(0, read);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Guesses what kind of file a mapping is, to catch files put in the wrong folder. */
 function sniffKind(value: unknown): FolderKind | undefined {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
@@ -161,6 +194,87 @@ function rawId(raw: unknown): string | undefined {
   return undefined;
 }
 
+/** One file in people/, roles/ or exceptions/ to load. Plain data: it may cross to a worker. */
+export interface FolderFileJob {
+  root: string;
+  realRoot: string;
+  dir: string;
+  kind: FolderKind;
+  name: string;
+  isDirectory: boolean;
+  /** A regular file in a folder known to resolve inside the repository (the cheap read). */
+  regular: boolean;
+}
+
+export interface FolderFileResult {
+  rel: string;
+  kind: FolderKind;
+  /** The id the file name promises, for suppressing follow-on errors when the file is broken. */
+  stem?: string;
+  diagnostics: Diagnostic[];
+  /** True when the file could not be read or parsed at all. */
+  broken: boolean;
+  value?: Person | Role | Exception;
+  src?: SourceFile;
+}
+
+/** Reads, parses and checks one file of a folder. Pure apart from reading that file. */
+export function loadFolderFile(job: FolderFileJob): FolderFileResult {
+  const { dir, kind, name } = job;
+  const rel = `${dir}/${name}`;
+  const fail = (d: Diagnostic, stem?: string): FolderFileResult => ({
+    rel,
+    kind,
+    ...(stem !== undefined ? { stem } : {}),
+    diagnostics: [d],
+    broken: false,
+  });
+  if (job.isDirectory) {
+    return fail(
+      fileDiag(
+        rel,
+        'unexpected-directory',
+        `${dir}/ holds one file per ${kind}; folders inside it are not read.`,
+        `Move the files in ${rel}/ directly into ${dir}/.`,
+      ),
+    );
+  }
+  const ext = path.extname(name);
+  const stem = path.basename(name, ext);
+  if (ext !== '.yaml') {
+    return fail(
+      fileDiag(
+        rel,
+        ext === '.yml' ? 'wrong-extension' : 'unexpected-file',
+        ext === '.yml' ? 'Files here must end in .yaml, not .yml.' : `Only .yaml files belong in ${dir}/.`,
+        ext === '.yml' ? `Rename it to ${dir}/${stem}.yaml.` : `Move ${name} out of ${dir}/.`,
+      ),
+    );
+  }
+  const abs = path.join(job.root, rel);
+  const bytes = job.regular ? readRegular(abs, rel) : readInside(job.realRoot, abs, rel);
+  if (!(bytes instanceof Uint8Array)) return { rel, kind, stem, diagnostics: [bytes], broken: true };
+  const parsed = parseYaml(rel, bytes);
+  if (!parsed.ok) return { rel, kind, stem, diagnostics: parsed.diagnostics, broken: true };
+  const sniffed = sniffKind(parsed.value);
+  if (sniffed && sniffed !== kind) {
+    return fail(
+      fileDiag(
+        rel,
+        'wrong-folder',
+        `This looks like a ${sniffed} file, but it is in ${dir}/.`,
+        `Move it to ${FOLDER_OF[sniffed]}/${name}.`,
+      ),
+      stem,
+    );
+  }
+  const schema = SCHEMA_OF[kind] as z.ZodType<Person | Role | Exception>;
+  const r = check(parsed.src, [], schema, parsed.value, kind === 'exception' ? EXCEPTION_MISSING : undefined);
+  if (!r.value) return { rel, kind, stem, diagnostics: r.diagnostics, broken: false };
+  releaseDocument(parsed.src);
+  return { rel, kind, stem, diagnostics: r.diagnostics, broken: false, value: r.value, src: parsed.src };
+}
+
 /** Loads a whole repository. Never throws for problems in the user's files. */
 export function loadRepository(root: string): LoadResult {
   const diagnostics: Diagnostic[] = [];
@@ -183,9 +297,9 @@ export function loadRepository(root: string): LoadResult {
     },
   };
 
-  const parseFile = (rel: string) => {
+  const parseFile = (rel: string, regularInVerifiedDir = false) => {
     const abs = path.join(root, rel);
-    const bytes = readInside(realRoot, abs, rel);
+    const bytes = regularInVerifiedDir ? readRegular(abs, rel) : readInside(realRoot, abs, rel);
     if (!(bytes instanceof Uint8Array)) {
       diagnostics.push(bytes);
       repo.broken.files.add(rel);
@@ -217,6 +331,7 @@ export function loadRepository(root: string): LoadResult {
       const r = check(parsed.src, [], policy, parsed.value);
       diagnostics.push(...r.diagnostics);
       if (r.value) repo.policy = { value: r.value, src: parsed.src, at: [] };
+      releaseDocument(parsed.src);
     }
   }
 
@@ -258,82 +373,46 @@ export function loadRepository(root: string): LoadResult {
         if (id) brokenIds?.add(id);
       }
     });
+    releaseDocument(parsed.src);
   };
   loadList(fileKinds.entitlements.file, entitlement, repo.entitlements, repo.broken.entitlements, true);
   loadList(fileKinds.apps.file, app, repo.apps, repo.broken.apps, false);
   loadList(fileKinds.sod.file, sodRule, repo.sod, undefined, false);
 
   // --- one file per person, role and exception -----------------------------------------------
+  const jobs: FolderFileJob[] = [];
   for (const { dir, kind } of FOLDERS) {
     const absDir = path.join(root, dir);
     if (!exists(absDir)) continue;
-    const brokenIds = repo.broken[FOLDER_OF[kind] as 'people' | 'roles' | 'exceptions'];
+    // A regular file directly inside a folder that itself resolves inside the repository cannot
+    // lead outside it; only links (and a linked folder) need the full check.
+    const dirInside = isInside(realRoot, realpathSync(absDir));
     const entries = readdirSync(absDir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
     for (const entry of entries) {
-      const rel = `${dir}/${entry.name}`;
       if (IGNORED_NAMES.has(entry.name)) continue;
-      if (entry.isDirectory()) {
-        diagnostics.push(
-          fileDiag(
-            rel,
-            'unexpected-directory',
-            `${dir}/ holds one file per ${kind}; folders inside it are not read.`,
-            `Move the files in ${rel}/ directly into ${dir}/.`,
-          ),
-        );
-        continue;
-      }
-      const ext = path.extname(entry.name);
-      const stem = path.basename(entry.name, ext);
-      if (ext !== '.yaml') {
-        diagnostics.push(
-          fileDiag(
-            rel,
-            ext === '.yml' ? 'wrong-extension' : 'unexpected-file',
-            ext === '.yml'
-              ? 'Files here must end in .yaml, not .yml.'
-              : `Only .yaml files belong in ${dir}/.`,
-            ext === '.yml' ? `Rename it to ${dir}/${stem}.yaml.` : `Move ${entry.name} out of ${dir}/.`,
-          ),
-        );
-        continue;
-      }
-      const parsed = parseFile(rel);
-      if (!parsed) {
-        brokenIds.add(stem);
-        continue;
-      }
-      const sniffed = sniffKind(parsed.value);
-      if (sniffed && sniffed !== kind) {
-        diagnostics.push(
-          fileDiag(
-            rel,
-            'wrong-folder',
-            `This looks like a ${sniffed} file, but it is in ${dir}/.`,
-            `Move it to ${FOLDER_OF[sniffed]}/${entry.name}.`,
-          ),
-        );
-        brokenIds.add(stem);
-        continue;
-      }
-      const schema = SCHEMA_OF[kind] as z.ZodType<Person | Role | Exception>;
-      const r = check(
-        parsed.src,
-        [],
-        schema,
-        parsed.value,
-        kind === 'exception' ? EXCEPTION_MISSING : undefined,
-      );
-      diagnostics.push(...r.diagnostics);
-      if (!r.value) {
-        brokenIds.add(stem);
-        continue;
-      }
-      const located = { value: r.value, src: parsed.src, at: [] };
-      if (kind === 'person') repo.people.push(located as Located<Person>);
-      else if (kind === 'role') repo.roles.push(located as Located<Role>);
-      else repo.exceptions.push(located as Located<Exception>);
+      jobs.push({
+        root,
+        realRoot,
+        dir,
+        kind,
+        name: entry.name,
+        isDirectory: entry.isDirectory(),
+        regular: dirInside && entry.isFile(),
+      });
     }
+  }
+  for (const r of loadFolderFiles(jobs)) {
+    diagnostics.push(...r.diagnostics);
+    if (r.broken) repo.broken.files.add(r.rel);
+    if (!r.value || !r.src) {
+      if (r.stem !== undefined)
+        repo.broken[FOLDER_OF[r.kind] as 'people' | 'roles' | 'exceptions'].add(r.stem);
+      continue;
+    }
+    const located = { value: r.value, src: r.src, at: [] };
+    if (r.kind === 'person') repo.people.push(located as Located<Person>);
+    else if (r.kind === 'role') repo.roles.push(located as Located<Role>);
+    else repo.exceptions.push(located as Located<Exception>);
   }
   return { repo, diagnostics };
 }

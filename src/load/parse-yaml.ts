@@ -4,7 +4,7 @@
  * hint: bad bytes, tabs, duplicate keys, aliases (the "billion laughs" bomb), prototype keys,
  * and YAML 1.1 booleans that mean different things to different tools.
  */
-import { isMap, isPair, isScalar, Lexer, LineCounter, Parser, parseDocument, Scalar, visit } from 'yaml';
+import { isScalar, Lexer, LineCounter, Parser, parseDocument, Scalar, visit } from 'yaml';
 import type { Diagnostic } from '../model/diagnostic.js';
 import type { SourceFile } from './source.js';
 
@@ -83,7 +83,7 @@ export function parseYaml(file: string, bytes: Uint8Array): ParseResult {
   if (typeof text !== 'string') return { ok: false, diagnostics: [text] };
 
   const diagnostics: Diagnostic[] = [];
-  const lines = text.split('\n');
+  const lines = TAB_INDENT.test(text) ? text.split('\n') : [];
   lines.forEach((l, i) => {
     const tab = l.indexOf('\t');
     if (tab >= 0 && /^[ \t]*$/.test(l.slice(0, tab))) {
@@ -101,7 +101,7 @@ export function parseYaml(file: string, bytes: Uint8Array): ParseResult {
   });
   if (diagnostics.length > 0) return { ok: false, diagnostics };
 
-  const deep = nestingBeyond(text, MAX_NESTING);
+  const deep = mayNestBeyond(text, MAX_NESTING) ? nestingBeyond(text, MAX_NESTING) : undefined;
   if (deep !== undefined) {
     const before = text.slice(0, deep);
     const line = before.split('\n').length;
@@ -264,7 +264,40 @@ export function parseYaml(file: string, bytes: Uint8Array): ParseResult {
     };
   }
   const value = doc.toJS({ maxAliasCount: 0 });
-  return { ok: true, src: { path: file, doc, lineCounter }, value };
+  return { ok: true, src: { path: file, text, doc, lineCounter }, value };
+}
+
+/** A tab anywhere in a line's leading whitespace. */
+const TAB_INDENT = /^[ ]*\t/m;
+
+/**
+ * A cheap upper bound on nesting, so the exact check (a second pass of the YAML lexer and
+ * parser) runs only for files that could possibly be too deep. Every level of nesting needs
+ * either a flow bracket or a further column on some line, so the depth is at most the number of
+ * brackets plus the widest line-start (indentation and "- " / "? " markers).
+ */
+function mayNestBeyond(text: string, limit: number): boolean {
+  let brackets = 0;
+  let widest = 0;
+  let lineStart = true;
+  let column = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 10) {
+      lineStart = true;
+      column = 0;
+      continue;
+    }
+    if (ch === 91 || ch === 123) brackets++; // [ {
+    if (lineStart) {
+      // spaces, and "- " / "? " / ": " block indicators, open levels at the start of a line
+      if (ch === 32 || ((ch === 45 || ch === 63 || ch === 58) && text.charCodeAt(i + 1) === 32)) {
+        column++;
+        if (column > widest) widest = column;
+      } else lineStart = false;
+    }
+  }
+  return brackets + widest > limit;
 }
 
 /**
@@ -281,10 +314,3 @@ function nestingBeyond(text: string, limit: number): number | undefined {
   }
   return undefined;
 }
-
-/** True when the top of the file is a mapping (a person, role or exception file). */
-export function isMapping(src: SourceFile): boolean {
-  return isMap(src.doc.contents);
-}
-
-export { isPair };

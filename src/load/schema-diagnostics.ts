@@ -85,7 +85,7 @@ function fieldName(path: YamlPath): string {
 
 /** The scalar's text exactly as written in the file, when `path` is a plain scalar. */
 function scalarSource(src: SourceFile, path: YamlPath): string | undefined {
-  const node = src.doc.getIn(path, true);
+  const node = src.doc?.getIn(path, true);
   return isScalar(node) && typeof node.source === 'string' ? node.source : undefined;
 }
 

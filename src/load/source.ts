@@ -2,7 +2,7 @@
  * A parsed YAML file that remembers where every value came from, so that any later step can
  * say "people/alice.nguyen.yaml:7" about a value without re-reading the file.
  */
-import { type Document, isMap, isPair, isScalar, isSeq, type LineCounter, type Node } from 'yaml';
+import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Position } from '../model/diagnostic.js';
 
 export type YamlPath = readonly (string | number)[];
@@ -10,8 +10,64 @@ export type YamlPath = readonly (string | number)[];
 export interface SourceFile {
   /** Repository-relative, forward slashes. */
   path: string;
-  doc: Document.Parsed;
-  lineCounter: LineCounter;
+  /** The file's text: positions are computed from it only when a line number is asked for. */
+  text: string;
+  /** The parsed document, while the file is being checked; dropped by `releaseDocument`. */
+  doc?: Document.Parsed;
+  lineCounter?: LineCounter;
+  /** Offset of every value and of every key, by path; built on the first `locate`. */
+  positions?: { values: Map<string, number>; keys: Map<string, number> };
+}
+
+const SEP = '\u0000';
+
+function pathKey(path: YamlPath, length = path.length): string {
+  let k = '';
+  for (let i = 0; i < length; i++) k += `${SEP}${path[i]}`;
+  return k;
+}
+
+/**
+ * Drops the syntax tree once a file is checked. Keeping ten thousand trees alive for the sake
+ * of line numbers costs more in garbage collection than parsing them did; the few files whose
+ * lines are shown later are parsed again then (`ensurePositions`).
+ */
+export function releaseDocument(src: SourceFile): void {
+  delete src.doc;
+  if (!src.positions) delete src.lineCounter;
+}
+
+/** Builds the table of positions, from the document if it is still there, else from the text. */
+function ensurePositions(src: SourceFile): NonNullable<SourceFile['positions']> {
+  if (src.positions) return src.positions;
+  let doc = src.doc;
+  if (!doc || !src.lineCounter) {
+    const lineCounter = new LineCounter();
+    doc = parseDocument(src.text, { lineCounter, version: '1.2', schema: 'core', uniqueKeys: false });
+    src.lineCounter = lineCounter;
+  }
+  const values = new Map<string, number>();
+  const keys = new Map<string, number>();
+  const walk = (node: unknown, key: string) => {
+    const range = (node as { range?: number[] } | null)?.range;
+    if (range) values.set(key, range[0]!);
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (!isScalar(pair.key)) continue;
+        const k = `${key}${SEP}${String(pair.key.value)}`;
+        if (pair.key.range) keys.set(k, pair.key.range[0]);
+        if (pair.value) walk(pair.value, k);
+        else if (pair.key.range) values.set(k, pair.key.range[0]);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => {
+        walk(item, `${key}${SEP}${i}`);
+      });
+    }
+  };
+  walk(doc.contents, '');
+  src.positions = { values, keys };
+  return src.positions;
 }
 
 /** A model value and the place in a file it was read from. */
@@ -30,38 +86,33 @@ export interface SourceRef {
 
 /**
  * Finds the line and column of `path` in a file. When the path does not exist (a missing field),
- * it points at the deepest node that does, which is the object the field is missing from.
+ * it points at the deepest part that does, which is the object the field is missing from.
  * With `key: true` it points at the key of the last segment rather than its value.
  */
 export function locate(src: SourceFile, path: YamlPath, opts: { key?: boolean } = {}): Position {
-  let node: Node | null = src.doc.contents as Node | null;
-  let found: Node | null = node;
-  for (let i = 0; i < path.length && node; i++) {
-    const seg = path[i];
-    const isLast = i === path.length - 1;
-    let next: Node | null = null;
-    if (isMap(node)) {
-      const pair = node.items.find(
-        (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg),
-      );
-      if (pair) {
-        next = (isLast && opts.key ? pair.key : (pair.value ?? pair.key)) as Node | null;
-      }
-    } else if (isSeq(node) && typeof seg === 'number') {
-      next = (node.items[seg] as Node | undefined) ?? null;
-    }
-    if (!next) break;
-    node = next;
-    found = next;
-  }
-  const offset = found?.range?.[0] ?? 0;
-  const { line, col } = src.lineCounter.linePos(offset);
+  const { values, keys } = ensurePositions(src);
+  let offset: number | undefined;
+  if (opts.key && path.length > 0) offset = keys.get(pathKey(path));
+  for (let n = path.length; offset === undefined && n >= 0; n--) offset = values.get(pathKey(path, n));
+  const { line, col } = src.lineCounter!.linePos(offset ?? 0);
   return { line, column: col };
 }
 
+/**
+ * The file and line of a value. The line is computed when first read: resolving ten thousand
+ * people names a reason for every grant, but only the few that change are ever shown.
+ */
 export function refOf(located: Located<unknown>, path: YamlPath = []): SourceRef {
-  const { line } = locate(located.src, [...located.at, ...path]);
-  return { file: located.src.path, line };
+  let line: number | undefined;
+  const ref = { file: located.src.path } as SourceRef;
+  Object.defineProperty(ref, 'line', {
+    enumerable: true,
+    get: () => {
+      line ??= locate(located.src, [...located.at, ...path]).line;
+      return line;
+    },
+  });
+  return ref;
 }
 
 export function formatRef(ref: SourceRef): string {
