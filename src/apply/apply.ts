@@ -80,15 +80,21 @@ export interface ApplyOutcome {
 
 const PHASE = new Map<Action, number>(ACTIONS.map((a, i) => [a, i]));
 
-/** The order apply runs changes in: by action phase, leavers first within a phase, then plan order. */
+/** Within a phase: high-risk leavers, then other leavers, then everyone else. */
+function urgency(c: Change): number {
+  if (c.event.kind !== 'leaver') return 2;
+  return c.event.highRisk ? 0 : 1;
+}
+
+/**
+ * The order apply runs changes in: by action phase, high-risk leavers then leavers first within
+ * a phase, then plan order.
+ */
 export function applyOrder(changes: readonly Change[]): Change[] {
   return changes
     .map((c, i) => ({ c, i }))
     .sort(
-      (a, b) =>
-        PHASE.get(a.c.action)! - PHASE.get(b.c.action)! ||
-        Number(b.c.event.kind === 'leaver') - Number(a.c.event.kind === 'leaver') ||
-        a.i - b.i,
+      (a, b) => PHASE.get(a.c.action)! - PHASE.get(b.c.action)! || urgency(a.c) - urgency(b.c) || a.i - b.i,
     )
     .map((x) => x.c);
 }
@@ -142,6 +148,9 @@ export async function runApply(ctx: ApplyContext): Promise<ApplyOutcome> {
     const byName = new Map(ctx.providers.map((p) => [p.name, p]));
     const failedAccounts = new Set<string>();
     for (const change of applyOrder(plan.changes)) {
+      // Let timers run between changes: the embedded directories' locks are refreshed by one,
+      // and a long run of synchronous writes would otherwise let them go stale under us.
+      await new Promise((resolve) => setImmediate(resolve));
       const startedAt = now().toISOString();
       const base = {
         id: change.id,

@@ -7,13 +7,18 @@
  * removed, of an additive one reported. Protected accounts are never planned, only reported.
  */
 import { createHash } from 'node:crypto';
-import stringify from 'safe-stable-stringify';
 import { formatRef, refOf } from '../load/source.js';
 import type { Entitlement, ProviderName } from '../model/schema.js';
 import { DAY_MS, toIso } from '../model/time.js';
 import type { ActualState } from '../providers/types.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
-import { type DesiredState, describeBecause, explainRevoke, type PersonState } from '../resolve/resolve.js';
+import {
+  type DesiredGrant,
+  type DesiredState,
+  describeBecause,
+  explainRevoke,
+  type PersonState,
+} from '../resolve/resolve.js';
 import {
   ACTIONS,
   type Action,
@@ -24,16 +29,36 @@ import {
   type Reported,
 } from './plan-types.js';
 
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 export function targetKey(kind: string, target: string): string {
   return `${kind}:${target}`;
 }
 
-/** Hash of the actual state: what a plan was computed from, and what apply checks again. */
+/**
+ * Hash of the actual state: what a plan was computed from, and what apply checks again.
+ * Canonical by construction (every list sorted, every record a fixed-order tuple) and streamed
+ * into the hash, so a large tenant is never serialised into one string.
+ */
 export function fingerprintActual(actual: readonly ActualState[]): string {
-  const sorted = [...actual].sort((a, b) => (a.provider < b.provider ? -1 : 1));
-  return `sha256:${createHash('sha256')
-    .update(stringify(sorted) ?? '')
-    .digest('hex')}`;
+  const hash = createHash('sha256');
+  const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  for (const s of [...actual].sort((a, b) => byText(a.provider, b.provider))) {
+    hash.update(JSON.stringify(['provider', s.provider, s.simulated, s.outOfScopeAccounts]));
+    for (const u of [...s.users].sort((a, b) => byText(a.login, b.login))) {
+      hash.update(
+        JSON.stringify(['user', u.login, u.enabled, u.sessions, u.disabledAt ?? null, u.displayName ?? null]),
+      );
+    }
+    const targets = [...s.memberships].sort((a, b) =>
+      byText(`${a.kind}:${a.target}`, `${b.kind}:${b.target}`),
+    );
+    for (const m of targets)
+      hash.update(JSON.stringify(['target', m.kind, m.target, [...m.members].sort(byText)]));
+  }
+  return `sha256:${hash.digest('hex')}`;
 }
 
 export interface BuildPlanInput {
@@ -45,7 +70,12 @@ export interface BuildPlanInput {
 
 function personEvent(index: RepoIndex, p: PersonState, createsAccount: boolean): JmlEvent {
   const person = index.people.get(p.id)!.value;
-  if (p.status === 'terminated') return { kind: 'leaver', date: person.employment.end! };
+  if (p.status === 'terminated')
+    return {
+      kind: 'leaver',
+      date: person.employment.end!,
+      ...(p.highRisk ? { highRisk: true as const } : {}),
+    };
   if (p.status === 'pending') return { kind: 'pre-start', date: person.employment.start };
   if (createsAccount) return { kind: 'joiner', date: person.employment.start };
   if (p.role && p.role.index > 0) return { kind: 'mover', date: p.role.from };
@@ -58,6 +88,20 @@ export function buildPlan({ index, desired, actual, commit }: BuildPlanInput): P
   const peopleByLogin = new Map(desired.people.map((p) => [p.login, p]));
   const changes: Change[] = [];
   const reported: Reported[] = [];
+  // Each person's desired grants split by provider, once rather than once per provider.
+  const grantsOn = desired.people.map((p) => {
+    const by = new Map<string, DesiredGrant[]>();
+    for (const g of p.grants) {
+      const list = by.get(g.provider);
+      if (list) list.push(g);
+      else by.set(g.provider, [g]);
+    }
+    return by;
+  });
+  const NONE: DesiredGrant[] = [];
+  const EMPTY = new Set<string>();
+  const refText = (p: PersonState, field: 'start' | 'end') =>
+    formatRef(refOf(index.people.get(p.id)!, ['employment', field]));
 
   for (const state of actual) {
     const provider = state.provider;
@@ -79,24 +123,38 @@ export function buildPlan({ index, desired, actual, commit }: BuildPlanInput): P
       for (const login of m.members) {
         if (peopleByLogin.has(login)) {
           let set = held.get(login);
-          if (!set) held.set(login, (set = new Set()));
+          if (!set) {
+            set = new Set();
+            held.set(login, set);
+          }
           set.add(ent.id);
         } else unknownMembers.push({ login, ent });
       }
     }
 
     // --- diff, person by person --------------------------------------------------------------
-    for (const p of desired.people) {
-      const personFile = index.people.get(p.id)!;
-      const wants = p.grants.filter((g) => g.provider === provider);
-      const has = held.get(p.login) ?? new Set<string>();
+    const isManual = provider === 'manual';
+    for (let pi = 0; pi < desired.people.length; pi++) {
+      const p = desired.people[pi]!;
+      const wants = grantsOn[pi]!.get(provider) ?? NONE;
+      const has = held.get(p.login) ?? EMPTY;
       const user = users.get(p.login);
+      // Fast path: most people on most providers are exactly as they should be.
+      if (!user && has.size === 0 && wants.length === 0) continue;
+      if (
+        p.status === 'active' &&
+        (isManual || user?.enabled) &&
+        wants.length > 0 &&
+        has.size === wants.length &&
+        wants.every((g) => has.has(g.entitlement))
+      ) {
+        continue;
+      }
       const mine: Omit<Change, 'id' | 'event' | 'person' | 'login' | 'provider'>[] = [];
       const wantIds = new Set(wants.map((g) => g.entitlement));
-      // Positions are looked up only for the few people with account changes.
-      const endRef = () => (p.endMs !== undefined ? formatRef(refOf(personFile, ['employment', 'end'])) : '');
-      const startRef = () => formatRef(refOf(personFile, ['employment', 'start']));
-      const isManual = provider === 'manual';
+      // Positions are looked up only for the few people with changes.
+      const endRef = () => (p.endMs !== undefined ? refText(p, 'end') : '');
+      const startRef = () => refText(p, 'start');
 
       // Accounts.
       if (!isManual) {
@@ -182,12 +240,10 @@ export function buildPlan({ index, desired, actual, commit }: BuildPlanInput): P
         });
         continue;
       }
-      const event = personEvent(
-        index,
-        p,
-        mine.some((c) => c.action === 'createUser' || c.action === 'enableUser'),
-      );
-      for (const c of mine) changes.push({ ...c, id: '', provider, login: p.login, person: p.id, event });
+      // The event is settled below, once every provider is seen: a joiner's ticket on a provider
+      // without accounts belongs to the same joiner event as the account created elsewhere.
+      for (const c of mine)
+        changes.push({ ...c, id: '', provider, login: p.login, person: p.id, event: { kind: 'update' } });
     }
 
     // --- members nobody in people/ owns -------------------------------------------------------
@@ -228,17 +284,34 @@ export function buildPlan({ index, desired, actual, commit }: BuildPlanInput): P
     }
   }
 
-  for (const c of changes)
+  // --- one JML event per person, across providers ------------------------------------------------
+  const createsAccount = new Set(
+    changes.filter((c) => c.action === 'createUser' || c.action === 'enableUser').map((c) => c.person),
+  );
+  const stateOf = new Map(desired.people.map((p) => [p.id, p]));
+  const events = new Map<string, JmlEvent>();
+  for (const c of changes) {
+    if (c.person !== null) {
+      let event = events.get(c.person);
+      if (!event) {
+        event = personEvent(index, stateOf.get(c.person)!, createsAccount.has(c.person));
+        events.set(c.person, event);
+      }
+      c.event = event;
+    }
     c.id = `${c.provider}/${c.login}/${c.action}${c.entitlement ? `/${c.entitlement}` : ''}`;
+  }
   const order = new Map<Action, number>(ACTIONS.map((a, i) => [a, i]));
+  // Code-point order, never localeCompare: the bytes must not depend on the machine's locale
+  // (and `~` sorts accounts nobody owns after the people only in code-point order).
   changes.sort(
     (a, b) =>
-      (a.person ?? `~${a.login}`).localeCompare(b.person ?? `~${b.login}`) ||
-      a.provider.localeCompare(b.provider) ||
+      compareText(a.person ?? `~${a.login}`, b.person ?? `~${b.login}`) ||
+      compareText(a.provider, b.provider) ||
       order.get(a.action)! - order.get(b.action)! ||
-      (a.entitlement ?? '').localeCompare(b.entitlement ?? ''),
+      compareText(a.entitlement ?? '', b.entitlement ?? ''),
   );
-  reported.sort((a, b) => a.provider.localeCompare(b.provider) || a.login.localeCompare(b.login));
+  reported.sort((a, b) => compareText(a.provider, b.provider) || compareText(a.login, b.login));
   const summary: Partial<Record<Action, number>> = {};
   for (const c of changes) summary[c.action] = (summary[c.action] ?? 0) + 1;
 
@@ -248,7 +321,7 @@ export function buildPlan({ index, desired, actual, commit }: BuildPlanInput): P
     at: toIso(desired.at),
     fingerprint: fingerprintActual(actual),
     providers: [...actual]
-      .sort((a, b) => a.provider.localeCompare(b.provider))
+      .sort((a, b) => compareText(a.provider, b.provider))
       .map((s) => ({
         name: s.provider as ProviderName,
         simulated: s.simulated,

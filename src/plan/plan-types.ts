@@ -31,6 +31,11 @@ export interface JmlEvent {
   kind: JmlEventKind;
   /** Date (YYYY-MM-DD) or instant of the event, when it has one. */
   date?: string;
+  /**
+   * A high-risk leaver (`employment.highRisk`): the tighter SLA (`sla.highRiskLeaverMinutes`)
+   * applies, and apply runs their changes before everyone else's in each phase.
+   */
+  highRisk?: true;
 }
 
 export interface Change {

@@ -80,7 +80,9 @@ function survivesMoves(index: RepoIndex, person: Person, exc: Exception, at: num
   let roleAtFrom: string | undefined;
   for (const r of person.roles) {
     const from = index.clock.dayStart(r.from);
-    if (from <= excFrom) roleAtFrom = r.role;
+    // The first role is a start, not a move: an exception approved before the start date
+    // (from < employment.start) lives under the role the person starts in.
+    if (from <= excFrom || roleAtFrom === undefined) roleAtFrom = r.role;
     else if (from <= at && r.role !== roleAtFrom) return false;
   }
   return true;
@@ -174,7 +176,7 @@ export function explainRevoke(index: RepoIndex, state: PersonState, entitlement:
       return `exception ${x.id} expired on ${x.expires} (${where(refOf(exc, ['expires']))})`;
     }
     if (!survivesMoves(index, person.value, x, at) && state.role) {
-      return `mover: exception ${x.id} ended with the move to ${state.role.role} on ${state.role.from} (retainOnMove is false at ${where(refOf(exc))})`;
+      return `mover: exception ${x.id} ended with the move to ${state.role.role} on ${state.role.from} (${where(state.role.ref)}; retainOnMove is false at ${where(refOf(exc, ['retainOnMove']))})`;
     }
   }
   const role = state.role;

@@ -7,9 +7,13 @@
  * Durability: every applied change is written with write-then-rename and fsync
  * (write-file-atomic), so a crash leaves either the old or the new file, never a torn one. Two
  * runs are serialised by a lock directory next to the file (proper-lockfile), held for a whole
- * apply, with stale-lock recovery if a holder died.
+ * apply. A holder that died is recovered from in two ways: at once when its owner record
+ * (`<file>.lock.owner`) names a process on this host that no longer exists (a SIGKILL, an OOM
+ * kill), otherwise when the lock has not been refreshed for LOCK_STALE_MS.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
@@ -51,6 +55,68 @@ export interface EmbeddedOptions {
   /** False for the manual provider: access is recorded per login, there are no accounts. */
   accounts: boolean;
   now?: () => Date;
+}
+
+/** A lock not refreshed for this long is taken over (the holder refreshes it every LOCK_UPDATE_MS). */
+const LOCK_STALE_MS = 10_000;
+const LOCK_UPDATE_MS = 2_000;
+/** How long an apply waits for another one to finish before giving up. */
+const LOCK_WAIT_MS = 45_000;
+
+/** Who holds a lock directory, and which one: inode numbers are reused at once, birth times are not. */
+interface LockOwner {
+  pid: number;
+  host: string;
+  token: string;
+  ino: number;
+  birthtimeMs: number;
+}
+
+function readOwner(file: string): LockOwner | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as LockOwner;
+  } catch {
+    return undefined;
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the lock directory when its owner record proves the holder dead: the record is for
+ * this very directory (same inode and birth time), on this host, and its process is gone. In
+ * every other case (no record yet, another host, a file system without birth times) it does
+ * nothing and the lock goes stale by time instead. Returns whether the lock was removed.
+ */
+function breakDeadLock(lockDir: string, ownerFile: string): boolean {
+  const owner = readOwner(ownerFile);
+  if (!owner || owner.host !== hostname() || !owner.birthtimeMs || processExists(owner.pid)) return false;
+  const isOwners = () => {
+    try {
+      const dir = statSync(lockDir);
+      return dir.ino === owner.ino && dir.birthtimeMs === owner.birthtimeMs;
+    } catch {
+      return false;
+    }
+  };
+  if (!isOwners()) return false;
+  try {
+    // Check again right before each step: another waiter may have broken it and taken it since.
+    if (readOwner(ownerFile)?.token !== owner.token) return false;
+    rmSync(ownerFile, { force: true });
+    if (!isOwners()) return false;
+    rmdirSync(lockDir);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function emptyDirectory(provider: ProviderName): DirectoryFile {
@@ -95,15 +161,52 @@ export class EmbeddedDirectory implements Provider {
     writeFileAtomic.sync(this.file, `${JSON.stringify(data, null, 1)}\n`, { fsync: true });
   }
 
+  /**
+   * Takes the lock for a whole apply, waiting up to LOCK_WAIT_MS for another holder. After
+   * taking it, records who holds it, so that a waiter can tell a dead holder from a slow one.
+   */
   async lock(): Promise<() => Promise<void>> {
     mkdirSync(path.dirname(this.file), { recursive: true });
-    const release = await lockfile.lock(this.file, {
-      realpath: false,
-      stale: 30_000,
-      update: 5_000,
-      retries: { retries: 40, minTimeout: 50, maxTimeout: 1_000 },
-    });
-    return release;
+    const lockDir = `${this.file}.lock`;
+    const ownerFile = `${lockDir}.owner`;
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (let delay = 20; ; delay = Math.min(delay * 2, 500)) {
+      try {
+        const release = await lockfile.lock(this.file, {
+          realpath: false,
+          stale: LOCK_STALE_MS,
+          update: LOCK_UPDATE_MS,
+          retries: 0,
+        });
+        let owner: LockOwner;
+        try {
+          const dir = statSync(lockDir);
+          owner = {
+            pid: process.pid,
+            host: hostname(),
+            token: randomUUID(),
+            ino: dir.ino,
+            birthtimeMs: dir.birthtimeMs,
+          };
+          writeFileAtomic.sync(ownerFile, JSON.stringify(owner));
+        } catch (e) {
+          await release();
+          throw e;
+        }
+        return async () => {
+          if (readOwner(ownerFile)?.token === owner.token) rmSync(ownerFile, { force: true });
+          await release();
+        };
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;
+        if (breakDeadLock(lockDir, ownerFile)) continue;
+        if (Date.now() + delay > deadline)
+          throw new Error(
+            `${this.file} is locked by another jml apply (${lockDir}); try again when it has finished`,
+          );
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
   }
 
   async read(scope: Scope): Promise<ActualState> {
@@ -215,7 +318,8 @@ export class EmbeddedDirectory implements Provider {
         const grant = c.action === 'grant' || (c.action === 'openTicket' && c.operation === 'grant');
         if (grant && needUser()) return needUser()!;
         const key = `${c.target.kind}:${c.target.target}`;
-        const members = (data.targets[key] ??= []);
+        const members = data.targets[key] ?? [];
+        data.targets[key] = members;
         const i = members.indexOf(c.login);
         if (grant === i >= 0) return { status: 'unchanged' };
         if (grant) {
