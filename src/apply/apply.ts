@@ -34,6 +34,7 @@ export interface ChangeResult {
   person: string | null;
   login: string;
   entitlement?: string;
+  operation?: Change['operation'];
   event: Change['event'];
   startedAt: string;
   finishedAt: string;
@@ -90,12 +91,15 @@ function urgency(c: Change): number {
  * The order apply runs changes in: by action phase, high-risk leavers then leavers first within
  * a phase, then plan order.
  */
+/** A ticket to remove access is a removal: it goes out with the revokes, before any grant. */
+function phaseOf(c: Change): number {
+  return PHASE.get(c.action === 'openTicket' && c.operation === 'revoke' ? 'revoke' : c.action)!;
+}
+
 export function applyOrder(changes: readonly Change[]): Change[] {
   return changes
     .map((c, i) => ({ c, i }))
-    .sort(
-      (a, b) => PHASE.get(a.c.action)! - PHASE.get(b.c.action)! || urgency(a.c) - urgency(b.c) || a.i - b.i,
-    )
+    .sort((a, b) => phaseOf(a.c) - phaseOf(b.c) || urgency(a.c) - urgency(b.c) || a.i - b.i)
     .map((x) => x.c);
 }
 
@@ -159,6 +163,7 @@ export async function runApply(ctx: ApplyContext): Promise<ApplyOutcome> {
         person: change.person,
         login: change.login,
         ...(change.entitlement ? { entitlement: change.entitlement } : {}),
+        ...(change.operation ? { operation: change.operation } : {}),
         event: change.event,
         startedAt,
       };

@@ -36,7 +36,6 @@ import {
   type SodRule,
   sodRule,
 } from '../model/schema.js';
-import { loadFolderFiles } from './parallel-load.js';
 import { fileTooLarge, MAX_FILE_BYTES, parseYaml } from './parse-yaml.js';
 import { schemaDiagnostics } from './schema-diagnostics.js';
 import { type Located, releaseDocument, type SourceFile } from './source.js';
@@ -194,7 +193,7 @@ function rawId(raw: unknown): string | undefined {
   return undefined;
 }
 
-/** One file in people/, roles/ or exceptions/ to load. Plain data: it may cross to a worker. */
+/** One file in people/, roles/ or exceptions/ to load. */
 export interface FolderFileJob {
   root: string;
   realRoot: string;
@@ -401,7 +400,7 @@ export function loadRepository(root: string): LoadResult {
       });
     }
   }
-  for (const r of loadFolderFiles(jobs)) {
+  for (const r of jobs.map(loadFolderFile)) {
     diagnostics.push(...r.diagnostics);
     if (r.broken) repo.broken.files.add(r.rel);
     if (!r.value || !r.src) {

@@ -308,7 +308,7 @@ export const policy = z.strictObject({
         .int()
         .min(0)
         .default(5)
-        .meta({ description: 'Most accounts one apply may disable.' }),
+        .meta({ description: 'Most people one apply may disable (each across all their accounts).' }),
       protectedAccounts: z
         .array(email)
         .default([])

@@ -3,7 +3,7 @@
  * Where ids are duplicated (the validator reports it) the first one wins.
  */
 import type { Repository } from '../load/load-repo.js';
-import type { Located } from '../load/source.js';
+import { type Located, refOf, type SourceRef } from '../load/source.js';
 import type { App, Entitlement, Exception, Person, Policy, Role } from '../model/schema.js';
 import { type Clock, createClock } from '../model/time.js';
 
@@ -21,6 +21,8 @@ export interface RepoIndex {
    * that leads to it (`[role, included, ...]`). Memoised; include cycles are cut, not followed.
    */
   expandRole(roleId: string): ReadonlyMap<string, string[]>;
+  /** Where a role template lists an entitlement (roles/<id>.yaml:line). Memoised. */
+  grantRef(roleId: string, entitlement: string): SourceRef;
 }
 
 function byId<T extends { id: string }>(items: Located<T>[]): Map<string, Located<T>> {
@@ -38,6 +40,7 @@ export function indexRepository(repo: Repository, policy: Policy): RepoIndex {
     exceptionsByPerson.set(e.value.person, list);
   }
   const memo = new Map<string, Map<string, string[]>>();
+  const grantRefs = new Map<string, SourceRef>();
   const expand = (roleId: string, stack: string[]): Map<string, string[]> => {
     const cached = memo.get(roleId);
     if (cached) return cached;
@@ -63,5 +66,15 @@ export function indexRepository(repo: Repository, policy: Policy): RepoIndex {
     apps: byId(repo.apps),
     exceptionsByPerson,
     expandRole: (roleId) => expand(roleId, []),
+    grantRef: (roleId, entitlement) => {
+      const key = `${roleId}\u0000${entitlement}`;
+      let ref = grantRefs.get(key);
+      if (!ref) {
+        const r = roles.get(roleId)!;
+        ref = refOf(r, ['entitlements', r.value.entitlements.indexOf(entitlement)]);
+        grantRefs.set(key, ref);
+      }
+      return ref;
+    },
   };
 }

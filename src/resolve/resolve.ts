@@ -18,6 +18,8 @@ import type { RepoIndex } from './repo-index.js';
 
 export interface Because {
   source: 'role' | 'exception';
+  /** For a role: where the granting template lists the entitlement. */
+  listed?: SourceRef;
   /** Role id or exception id. */
   id: string;
   /** For a role: the chain of includes from the role in force down to the granting role. */
@@ -128,7 +130,14 @@ export function resolvePerson(index: RepoIndex, person: Located<Person>, at: num
 
   if (role) {
     for (const [entitlement, via] of index.expandRole(role.role)) {
-      add(entitlement, { source: 'role', id: via[via.length - 1] ?? role.role, via, ref: role.ref });
+      const granting = via[via.length - 1] ?? role.role;
+      add(entitlement, {
+        source: 'role',
+        id: granting,
+        via,
+        ref: role.ref,
+        listed: index.grantRef(granting, entitlement),
+      });
     }
   }
   for (const exc of index.exceptionsByPerson.get(p.id) ?? []) {
@@ -159,7 +168,8 @@ export function describeBecause(b: Because): string {
   const where = `${b.ref.file}:${b.ref.line}`;
   if (b.source === 'exception') return `exception ${b.id} at ${where}`;
   const chain = b.via.length > 1 ? ` (included by ${b.via.slice(0, -1).reverse().join(' < ')})` : '';
-  return `role ${b.id}${chain} at ${where}`;
+  const listed = b.listed ? `, listed at ${b.listed.file}:${b.listed.line}` : '';
+  return `role ${b.id}${chain} at ${where}${listed}`;
 }
 
 /**

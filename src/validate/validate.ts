@@ -8,7 +8,7 @@
 import { loadRepository, type Repository } from '../load/load-repo.js';
 import { type Located, locate, type YamlPath } from '../load/source.js';
 import { type Diagnostic, hasErrors, type Severity, sortDiagnostics } from '../model/diagnostic.js';
-import { fileKinds, type Person } from '../model/schema.js';
+import { type Entitlement, fileKinds, type Person } from '../model/schema.js';
 import { DAY_MS, instantMs, isValidTimeZone } from '../model/time.js';
 import { indexRepository, type RepoIndex } from '../resolve/repo-index.js';
 import { describeBecause, resolvePerson } from '../resolve/resolve.js';
@@ -144,6 +144,7 @@ export function validateRepository(
     });
   }
   const configured = new Set(['local', ...Object.keys(policy.providers)]);
+  const targets = new Map<string, Located<Entitlement>>();
   for (const e of repo.entitlements) {
     refPerson(e, ['owner'], e.value.owner, 'unknown-owner', 'The owner');
     if (e.value.app && !known.app(e.value.app))
@@ -164,6 +165,18 @@ export function validateRepository(
         `The provider "${e.value.provider}" is not configured in policy/jml.yaml.`,
         `Add ${e.value.provider} under providers: in policy/jml.yaml, or use a configured one.`,
       );
+    const targetKey = `${e.value.provider}/${e.value.kind}/${e.value.target.toLowerCase()}`;
+    const sameTarget = targets.get(targetKey);
+    if (sameTarget && sameTarget.value.id !== e.value.id)
+      emit(
+        'error',
+        'duplicate-target',
+        e,
+        ['target'],
+        `"${e.value.target}" on ${e.value.provider} is already the target of ${sameTarget.value.id}; two entitlements for one ${e.value.kind} would fight over its members.`,
+        `Use ${sameTarget.value.id} in roles and exceptions instead, and remove this entry.`,
+      );
+    else targets.set(targetKey, e);
     if ((e.value.provider === 'manual') !== (e.value.kind === 'manual'))
       emit(
         'error',
@@ -474,7 +487,24 @@ export function validateRepository(
 
   // --- access: separation of duties at every date a person's access changes --------------------
   if (repo.sod.length > 0) {
+    const ruleOf = new Map<string, Set<string>>(); // entitlement -> rules naming it
+    for (const rule of repo.sod) {
+      for (const ent of rule.value.conflicting)
+        ruleOf.set(ent, (ruleOf.get(ent) ?? new Set()).add(rule.value.id));
+    }
+    // Could anything this person ever holds clash? Only then is each date resolved.
+    const mayClash = (p: Located<Person>): boolean => {
+      const hits = new Map<string, Set<string>>(); // rule -> entitlements
+      const note = (ent: string) => {
+        for (const rule of ruleOf.get(ent) ?? []) hits.set(rule, (hits.get(rule) ?? new Set()).add(ent));
+      };
+      for (const r of p.value.roles) for (const ent of index.expandRole(r.role).keys()) note(ent);
+      for (const e of index.exceptionsByPerson.get(p.value.id) ?? [])
+        for (const ent of e.value.entitlements) note(ent);
+      return [...hits.values()].some((ents) => ents.size >= 2);
+    };
     for (const p of repo.people) {
+      if (!mayClash(p)) continue;
       const dates = new Set<string>([p.value.employment.start, ...p.value.roles.map((r) => r.from)]);
       const personExceptions = index.exceptionsByPerson.get(p.value.id) ?? [];
       for (const e of personExceptions) {

@@ -57,7 +57,7 @@ const cases: DriftCase[] = [
         (m) => m !== 'dee.dev@example.com',
       );
     },
-    line: '[missing-grant] dee.dev lacks access git grants (github-engineering) on okta: role engineer at people/dee.dev.yaml:10',
+    line: '[missing-grant] dee.dev lacks access git grants (github-engineering) on okta: role engineer at people/dee.dev.yaml:10, listed at roles/engineer.yaml:7',
   },
   {
     name: 'a leaver’s account enabled again',

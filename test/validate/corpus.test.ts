@@ -80,6 +80,7 @@ const RULES = [
   // identity
   'id-mismatch',
   'duplicate-id',
+  'duplicate-target',
   'duplicate-email',
   'duplicate-github',
   'duplicate-hr-id',

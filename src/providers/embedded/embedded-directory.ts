@@ -153,6 +153,12 @@ export class EmbeddedDirectory implements Provider {
         `${this.file} is not an embedded directory for ${this.name} (schema ${String(data.schema)})`,
       );
     }
+    // Logins are compared case-insensitively, like every identity provider does; a hand-edited
+    // file with Alice@Example.com must not look like a second person.
+    data.users = Object.fromEntries(Object.entries(data.users).map(([login, u]) => [login.toLowerCase(), u]));
+    for (const [key, members] of Object.entries(data.targets)) {
+      data.targets[key] = [...new Set(members.map((m) => m.toLowerCase()))].sort();
+    }
     return data;
   }
 
