@@ -8,6 +8,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import jsyaml from 'js-yaml';
 import { parse, stringify } from 'yaml';
 import { loadRepository } from '../src/load/load-repo.ts';
 import type { Diagnostic } from '../src/model/diagnostic.ts';
@@ -171,6 +172,7 @@ function actualFrom(index: RepoIndex, desired: DesiredState): ActualState[] {
 
 interface Round {
   parseMs: number;
+  quickParseMs: number;
   loadMs: number;
   validateMs: number;
   resolveMs: number;
@@ -185,6 +187,10 @@ function round(): Round {
   const [, parseMs] = time(() => {
     for (const f of files) parse(readFileSync(f, 'utf8'));
   });
+  // The same with js-yaml, which the loader uses for plain files (see src/load/parse-yaml.ts).
+  const [, quickParseMs] = time(() => {
+    for (const f of files) jsyaml.load(readFileSync(f, 'utf8'), { schema: jsyaml.CORE_SCHEMA });
+  });
   const [loaded, loadMs] = time(() => loadRepository(root));
   const [validated, validateMs] = time(() => validateRepository(loaded.repo, AT));
   const index = validated.index!;
@@ -193,6 +199,7 @@ function round(): Round {
   const [plan, planMs] = time(() => buildPlan({ index, desired, actual, commit: null }));
   return {
     parseMs,
+    quickParseMs,
     loadMs,
     validateMs,
     resolveMs,
@@ -217,6 +224,7 @@ process.stdout.write(
 );
 row('', 'cold', 'warm');
 row('bare YAML parse (yaml)', ms(cold.parseMs), ms(warm.parseMs));
+row('bare parse (js-yaml, quick path)', ms(cold.quickParseMs), ms(warm.quickParseMs));
 row('load (parse + checks + schema)', ms(cold.loadMs), ms(warm.loadMs));
 row('validate', ms(cold.validateMs), ms(warm.validateMs));
 row('resolve', ms(cold.resolveMs), ms(warm.resolveMs));
@@ -227,6 +235,12 @@ row(
   (cold.totalMs / cold.parseMs).toFixed(2),
   (warm.totalMs / warm.parseMs).toFixed(2),
   'target < 2',
+);
+row(
+  'ratio total / js-yaml parse',
+  (cold.totalMs / cold.quickParseMs).toFixed(2),
+  (warm.totalMs / warm.quickParseMs).toFixed(2),
+  'for comparison',
 );
 row('peak memory (max RSS)', `${peakMb.toFixed(0)} MB`, '', 'target < 500 MB');
 row(

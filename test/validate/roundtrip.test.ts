@@ -136,14 +136,15 @@ const orgArb: fc.Arbitrary<Org> = fc
           ? { dataClassification: pick(['public', 'internal', 'confidential', 'restricted'], n()) }
           : {}),
       }));
-      const entitlements = entIds.map((id) => {
+      const entitlements = entIds.map((id, k) => {
         const provider = pick(['local', 'okta', 'manual'] as const, n());
         return {
           id,
           ...(n() % 2 ? { title: txt() } : {}),
           provider,
           kind: provider === 'manual' ? 'manual' : pick(['group', 'app', 'license'], n()),
-          target: txt(),
+          // Awkward text, made unique: one catalog entry per provider-side object.
+          target: `${txt()} #${k}`,
           ...(apps.length && n() % 2 ? { app: pick(appIds, n()) } : {}),
           owner: pick(personIds, n()),
           ...(n() % 2 ? { risk: pick(['low', 'medium', 'high'], n()) } : {}),
