@@ -152,22 +152,20 @@ export function parseYaml(file: string, bytes: Uint8Array): ParseResult {
   }
   if (diagnostics.length > 0) return { ok: false, diagnostics };
 
-  const pos = (offset: number | undefined) => lineCounter.linePos(offset ?? 0);
+  const report = (offset: number | undefined, rule: string, message: string, hint: string) => {
+    const p = lineCounter.linePos(offset ?? 0);
+    diagnostics.push(diag(file, p.line, p.col, rule, message, hint));
+  };
   const checkTag = (node: { tag?: string; range?: readonly number[] | null; source?: unknown }) => {
     if (!node.tag) return;
-    const p = pos(node.range?.[0]);
     const source = typeof node.source === 'string' ? node.source : undefined;
-    diagnostics.push(
-      diag(
-        file,
-        p.line,
-        p.col,
-        'yaml-tag',
-        `The tag ${node.tag.replace(/^tag:yaml\.org,2002:/, '!!')} changes how this value is read. Tags are not allowed in policy files.`,
-        source === undefined
-          ? 'Remove the tag and write the value plainly.'
-          : `Remove the tag; to keep ${source} as text, put it in quotes: "${source}".`,
-      ),
+    report(
+      node.range?.[0],
+      'yaml-tag',
+      `The tag ${node.tag.replace(/^tag:yaml\.org,2002:/, '!!')} changes how this value is read. Tags are not allowed in policy files.`,
+      source === undefined
+        ? 'Remove the tag and write the value plainly.'
+        : `Remove the tag; to keep ${source} as text, put it in quotes: "${source}".`,
     );
   };
   visit(doc, {
@@ -184,59 +182,39 @@ export function parseYaml(file: string, bytes: Uint8Array): ParseResult {
           seen.add(key);
           continue;
         }
-        const p = pos(pair.key.range?.[0]);
-        diagnostics.push(
-          diag(
-            file,
-            p.line,
-            p.col,
-            'duplicate-key',
-            `The key "${key}" appears twice in the same block; YAML keeps only one and the other would be lost silently.`,
-            'Keep one of the two entries and merge their values.',
-          ),
+        report(
+          pair.key.range?.[0],
+          'duplicate-key',
+          `The key "${key}" appears twice in the same block; YAML keeps only one and the other would be lost silently.`,
+          'Keep one of the two entries and merge their values.',
         );
       }
     },
     Alias(_, node) {
-      const p = pos(node.range?.[0]);
-      diagnostics.push(
-        diag(
-          file,
-          p.line,
-          p.col,
-          'yaml-alias',
-          `The alias *${node.source} repeats another part of the file. Aliases are not allowed in policy files.`,
-          'Write the value out in full: a reviewer must see every grant where it applies.',
-        ),
+      report(
+        node.range?.[0],
+        'yaml-alias',
+        `The alias *${node.source} repeats another part of the file. Aliases are not allowed in policy files.`,
+        'Write the value out in full: a reviewer must see every grant where it applies.',
       );
     },
     Pair(_, pair) {
       if (!isScalar(pair.key)) {
-        const p = pos((pair.key as { range?: [number] } | null)?.range?.[0]);
-        diagnostics.push(
-          diag(
-            file,
-            p.line,
-            p.col,
-            'yaml-complex-key',
-            'Keys must be plain names.',
-            'Use a simple word as the key.',
-          ),
+        report(
+          (pair.key as { range?: [number] } | null)?.range?.[0],
+          'yaml-complex-key',
+          'Keys must be plain names.',
+          'Use a simple word as the key.',
         );
         return;
       }
       const key = String(pair.key.value);
       if (FORBIDDEN_KEYS.has(key)) {
-        const p = pos(pair.key.range?.[0]);
-        diagnostics.push(
-          diag(
-            file,
-            p.line,
-            p.col,
-            'forbidden-key',
-            `The key "${key}" is not allowed: it could change how the engine itself behaves.`,
-            'Remove this key; no policy file uses it.',
-          ),
+        report(
+          pair.key.range?.[0],
+          'forbidden-key',
+          `The key "${key}" is not allowed: it could change how the engine itself behaves.`,
+          'Remove this key; no policy file uses it.',
         );
       }
     },
@@ -244,16 +222,11 @@ export function parseYaml(file: string, bytes: Uint8Array): ParseResult {
       checkTag(node);
       if (key === 'key') return;
       if (node.type === Scalar.PLAIN && typeof node.value === 'string' && YAML11_BOOLEANS.test(node.value)) {
-        const p = pos(node.range?.[0]);
-        diagnostics.push(
-          diag(
-            file,
-            p.line,
-            p.col,
-            'ambiguous-boolean',
-            `"${node.value}" means true/false to some YAML tools and text to others.`,
-            `Write true or false for a yes/no field, or put it in quotes ("${node.value}") if you mean the text.`,
-          ),
+        report(
+          node.range?.[0],
+          'ambiguous-boolean',
+          `"${node.value}" means true/false to some YAML tools and text to others.`,
+          `Write true or false for a yes/no field, or put it in quotes ("${node.value}") if you mean the text.`,
         );
       }
     },
