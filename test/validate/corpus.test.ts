@@ -254,7 +254,8 @@ describe('the bad-input corpus', () => {
         const text = readFileSync(path.join(dir, f), 'utf8');
         // Only files that build diagnostics hold rule ids.
         if (!/\bDiagnostic\b/.test(text)) continue;
-        for (const m of text.replace(/^import .*$/gm, '').matchAll(/'([a-z0-9]+(?:-[a-z0-9]+)+)'/g)) found.add(m[1]!);
+        for (const m of text.replace(/^import .*$/gm, '').matchAll(/'([a-z0-9]+(?:-[a-z0-9]+)+)'/g))
+          found.add(m[1]!);
       }
     }
     const unlisted = [...found].filter((r) => !NOT_RULES.has(r) && !(RULES as readonly string[]).includes(r));
