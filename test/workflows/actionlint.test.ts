@@ -43,6 +43,7 @@ describe('GitHub workflows', () => {
   it('a linter finding is reported (the check can fail)', async () => {
     const lint = await createLinter();
     const findings = lint(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression, not a JS template
       'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.event.pull_request.title }}\n',
       'x.yml',
     );
