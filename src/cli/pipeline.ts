@@ -54,7 +54,7 @@ export function prepare(
     return undefined;
   }
   const index = checked.index;
-  if (only && !createProviders(root, index.policy).some((p) => p.name === only)) {
+  if (only && only !== 'local' && !index.policy.providers[only]) {
     throw new Error(`provider ${only} is not configured in policy/jml.yaml`);
   }
   return {

@@ -247,6 +247,75 @@ const embeddedProvider = z.strictObject({
     .meta({ description: 'File of the embedded directory (git-ignored).' }),
 });
 
+/** Names of environment variables: credentials are read from the environment, never from git. */
+const envName = z
+  .string()
+  .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name like OKTA_API_TOKEN')
+  .meta({ description: 'Name of the environment variable holding the credential (never the credential).' });
+
+/** A real Microsoft Entra ID tenant, reached through Microsoft Graph. */
+export const entraConnection = z.strictObject({
+  tenantId: z.string().min(1).meta({ description: 'Directory (tenant) id.' }),
+  clientId: z.string().min(1).meta({ description: 'Application (client) id of the app registration.' }),
+  auth: z.enum(['workload-identity', 'client-secret']).default('workload-identity').meta({
+    description:
+      'workload-identity: a client assertion from the GitHub OIDC token (no secret). client-secret: weaker.',
+  }),
+  clientSecretEnv: envName.default('ENTRA_CLIENT_SECRET'),
+  oidcTokenEnv: envName
+    .default('ENTRA_FEDERATED_TOKEN')
+    .meta({ description: 'Variable holding the federated OIDC token (the workflow fills it).' }),
+  graphUrl: z
+    .url()
+    .default('https://graph.microsoft.com')
+    .meta({ description: 'Graph endpoint (national clouds).' }),
+  temporaryAccessPass: z
+    .strictObject({
+      lifetimeMinutes: z.number().int().min(10).max(43_200).default(480),
+      deliverTo: z.enum(['manager']).default('manager'),
+    })
+    .optional()
+    .meta({
+      description: 'Joiners get a Temporary Access Pass delivered to their manager; it is never printed.',
+    }),
+});
+
+/** A real Okta org. */
+export const oktaConnection = z.strictObject({
+  orgUrl: z.url().meta({ description: 'https://<your-org>.okta.com' }),
+  auth: z.enum(['private-key-jwt', 'ssws']).default('private-key-jwt').meta({
+    description:
+      'private-key-jwt: an API service app with scoped okta.* permissions. ssws: an admin API token (weaker).',
+  }),
+  clientId: z.string().min(1).optional(),
+  privateKeyEnv: envName.default('OKTA_PRIVATE_KEY'),
+  tokenEnv: envName.default('OKTA_API_TOKEN'),
+  scopes: z
+    .array(z.string().regex(/^okta\.[a-zA-Z.]+$/))
+    .default(['okta.users.manage', 'okta.groups.manage', 'okta.apps.manage']),
+});
+
+/** A real Google Workspace, through the Admin SDK with domain-wide delegation. */
+export const googleConnection = z.strictObject({
+  customer: z.string().min(1).default('my_customer'),
+  adminSubject: z
+    .email()
+    .meta({ description: 'The admin the service account acts as (domain-wide delegation).' }),
+  auth: z.enum(['workload-identity', 'service-account-key']).default('workload-identity'),
+  credentialsEnv: envName
+    .default('GOOGLE_APPLICATION_CREDENTIALS')
+    .meta({ description: 'Variable naming the credentials file (external account or service-account key).' }),
+  rootUrl: z.url().default('https://admin.googleapis.com/'),
+  dataTransferTo: z
+    .enum(['manager'])
+    .default('manager')
+    .meta({ description: 'On leave, Drive and Calendar are transferred to this person.' }),
+});
+
+export type EntraConnection = z.infer<typeof entraConnection>;
+export type OktaConnection = z.infer<typeof oktaConnection>;
+export type GoogleConnection = z.infer<typeof googleConnection>;
+
 export const policy = z.strictObject({
   organisation: z.strictObject({
     name: z.string().min(1),
@@ -261,9 +330,9 @@ export const policy = z.strictObject({
       local: z
         .strictObject({ directory: z.string().min(1).default('.jml/directory.json') })
         .default({ directory: '.jml/directory.json' }),
-      entra: embeddedProvider.optional(),
-      google: embeddedProvider.optional(),
-      okta: embeddedProvider.optional(),
+      entra: z.union([embeddedProvider, entraConnection]).optional(),
+      google: z.union([embeddedProvider, googleConnection]).optional(),
+      okta: z.union([embeddedProvider, oktaConnection]).optional(),
       manual: z
         .strictObject({ ledger: z.string().min(1).default('.jml/manual-tickets.json') })
         .optional()

@@ -1,38 +1,94 @@
 /**
  * Builds the providers policy/jml.yaml declares. `local` is always there; entra, google and okta
- * are embedded (simulated) directories when declared `embedded: true`; `manual` is the ticket
- * ledger for apps outside SSO. A provider is never simulated unless the policy says so.
+ * are either embedded (simulated, labelled so everywhere) or real connections; `manual` is the
+ * ticket ledger for apps outside SSO. A provider is simulated only when the policy says so: a
+ * real connection without its credentials is an error naming the missing variable, never a
+ * quiet fallback to simulation.
  */
 import path from 'node:path';
-import type { Policy, ProviderName } from '../model/schema.js';
+import type {
+  EntraConnection,
+  GoogleConnection,
+  OktaConnection,
+  Policy,
+  ProviderName,
+} from '../model/schema.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
 import { EmbeddedDirectory } from './embedded/embedded-directory.js';
 import type { Provider, Scope } from './types.js';
 
-export function createProviders(root: string, policy: Policy, only?: ProviderName): Provider[] {
+/** What every connector factory receives besides its own section of policy/jml.yaml. */
+export interface ConnectorContext {
+  env: NodeJS.ProcessEnv;
+}
+
+export interface ConnectorFactories {
+  entra?: (config: EntraConnection, ctx: ConnectorContext) => Provider;
+  okta?: (config: OktaConnection, ctx: ConnectorContext) => Provider;
+  google?: (config: GoogleConnection, ctx: ConnectorContext) => Provider;
+}
+
+/** Connectors register here (src/providers/<name>/index.ts); tests may pass their own. */
+export const connectors: ConnectorFactories = {};
+
+/** Reads a credential from the environment, or says exactly which variable to set. */
+export function requireEnv(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  provider: ProviderName,
+  field: string,
+): string {
+  const value = env[name];
+  if (!value) {
+    throw new Error(
+      `${provider}: the environment variable ${name} is not set (policy/jml.yaml providers.${provider}.${field}). ` +
+        'Set it from your secret store, or declare the provider embedded: true to simulate it.',
+    );
+  }
+  return value;
+}
+
+export function createProviders(
+  root: string,
+  policy: Policy,
+  only?: ProviderName,
+  ctx: ConnectorContext = { env: process.env },
+  factories: ConnectorFactories = connectors,
+): Provider[] {
   const out: Provider[] = [];
   const p = policy.providers;
   const at = (file: string) => path.resolve(root, file);
-  out.push(
-    new EmbeddedDirectory({ name: 'local', file: at(p.local.directory), simulated: false, accounts: true }),
-  );
-  for (const name of ['entra', 'google', 'okta'] as const) {
-    const cfg = p[name];
-    if (!cfg) continue;
+  const wanted = (name: ProviderName) => !only || only === name;
+  if (wanted('local')) {
     out.push(
-      new EmbeddedDirectory({
-        name,
-        file: at(cfg.directory ?? `.jml/${name}.json`),
-        simulated: true,
-        accounts: true,
-      }),
+      new EmbeddedDirectory({ name: 'local', file: at(p.local.directory), simulated: false, accounts: true }),
     );
   }
-  if (p.manual)
+  for (const name of ['entra', 'google', 'okta'] as const) {
+    const cfg = p[name];
+    if (!cfg || !wanted(name)) continue;
+    if ('embedded' in cfg) {
+      out.push(
+        new EmbeddedDirectory({
+          name,
+          file: at(cfg.directory ?? `.jml/${name}.json`),
+          simulated: true,
+          accounts: true,
+        }),
+      );
+      continue;
+    }
+    const factory = factories[name] as ((c: typeof cfg, x: ConnectorContext) => Provider) | undefined;
+    if (!factory)
+      throw new Error(`${name}: no connector is available for a real ${name} connection in this version`);
+    out.push(factory(cfg, ctx));
+  }
+  if (p.manual && wanted('manual')) {
     out.push(
       new EmbeddedDirectory({ name: 'manual', file: at(p.manual.ledger), simulated: true, accounts: false }),
     );
-  return only ? out.filter((x) => x.name === only) : out;
+  }
+  return out;
 }
 
 /** The managed scope on one provider: every person's login and the catalog's targets there. */
