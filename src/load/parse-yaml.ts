@@ -298,6 +298,25 @@ function nestingBeyond(text: string, limit: number): number | undefined {
  * markers, explicit or collection keys, and nesting that could be deep.
  */
 const NEEDS_CAREFUL_READ = /[\t&*!%]|^(?:---|\.\.\.)|^[ -]*\?(?:\s|$)|[\]}]\s*:/m;
+/** A line holding a flow collection or a quoted scalar: the quick path takes only the simple forms below. */
+const FLOW_OR_QUOTED_LINE = /^[^\n]*(?:[[\]{}]|(?:^|[\s,:[{])['"])[^\n]*$/gm;
+const KEY = String.raw`[A-Za-z0-9_.-]+`;
+const PLAIN = String.raw`[A-Za-z0-9_.@/+](?:[A-Za-z0-9_.@/+ -]*[A-Za-z0-9_.@/+-])?`;
+const QUOTED = String.raw`(?:'(?:[^'\n]|'')*'|"(?:[^"\\\n]|\\["\\/bfnrt]|\\u[\dA-Fa-f]{4})*")`;
+/**
+ * `key: []`, `key: {}`, `- { role: sre, from: 2026-01-05 }`, `key: 'text'`, `- "text"`, each
+ * optionally followed by a comment. Anything else with flow or quotes (a quoted scalar running
+ * over lines, `{}#x`, `}` inside a value) is read by the careful reader: js-yaml accepts some of
+ * these where YAML 1.2 does not. An apostrophe inside a word (O'Brien) is plain text and stays.
+ */
+const SIMPLE_FLOW_OR_QUOTED = new RegExp(
+  String.raw`^ *(?:- +)?(?:${KEY}: +)?(?:\[\]|\{\}|\{ *${KEY}: +${PLAIN}(?: *, *${KEY}: +${PLAIN})* *\}|${QUOTED}) *(?: #.*)?$`,
+);
+
+function hasComplexFlowOrQuotes(text: string): boolean {
+  for (const m of text.matchAll(FLOW_OR_QUOTED_LINE)) if (!SIMPLE_FLOW_OR_QUOTED.test(m[0])) return true;
+  return false;
+}
 /** Text that YAML 1.2's core schema could read as a number, null or boolean. */
 const SCALAR_LOOKALIKE =
   /^(?:[-+]?(?:\d[\d_]*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|0o[0-7]+|0x[\da-fA-F]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|~|null|Null|NULL|true|True|TRUE|false|False|FALSE)$/;
@@ -323,7 +342,8 @@ function isPlainData(v: unknown): boolean {
  * path a file took. The test suite checks both paths agree on generated files.
  */
 export function parsePlainFile(text: string): unknown {
-  if (NEEDS_CAREFUL_READ.test(text) || mayNestBeyond(text, MAX_NESTING)) return undefined;
+  if (NEEDS_CAREFUL_READ.test(text) || hasComplexFlowOrQuotes(text) || mayNestBeyond(text, MAX_NESTING))
+    return undefined;
   let value: unknown;
   try {
     value = jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA, json: false });

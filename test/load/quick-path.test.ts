@@ -122,9 +122,10 @@ describe('the quick reader (js-yaml) agrees with the careful reader (yaml)', () 
         taken++;
         expect(quick).toEqual(careful(text));
       }),
-      { numRuns: 1000 },
+      { numRuns: 3000 },
     );
-    expect(taken).toBeGreaterThan(100);
+    // yaml quotes much of what it writes, and most quoted files go the careful way: about 4% stay.
+    expect(taken).toBeGreaterThan(50);
   });
 
   it('never takes a file the careful reader would refuse', () => {
