@@ -13,7 +13,7 @@ import writeFileAtomic from 'write-file-atomic';
 import type { Policy } from '../model/schema.js';
 import { fingerprintActual } from '../plan/build-plan.js';
 import { ACTIONS, type Action, type Change, type Plan } from '../plan/plan-types.js';
-import type { ActualState, Provider } from '../providers/types.js';
+import type { ActualState, ChangeOutcome, Provider } from '../providers/types.js';
 import { checkGuards, type GuardFlags, type GuardViolation } from './guards.js';
 
 export const RECORD_SCHEMA = 'jml-apply-record/v1';
@@ -149,65 +149,66 @@ export async function runApply(ctx: ApplyContext): Promise<ApplyOutcome> {
     }
 
     // --- changes, isolated from one another ----------------------------------------------------
+    // Phase by phase (disables first, grants after creates); within a phase the changes are
+    // independent, so each provider takes its share at once (`applyMany`: concurrency, $batch)
+    // and the providers run side by side. The record lists changes in apply order.
     const byName = new Map(ctx.providers.map((p) => [p.name, p]));
     const failedAccounts = new Set<string>();
-    for (const change of applyOrder(plan.changes)) {
-      // Let timers run between changes: the embedded directories' locks are refreshed by one,
-      // and a long run of synchronous writes would otherwise let them go stale under us.
-      await new Promise((resolve) => setImmediate(resolve));
-      const startedAt = now().toISOString();
-      const base = {
-        id: change.id,
-        action: change.action,
-        provider: change.provider,
-        person: change.person,
-        login: change.login,
-        ...(change.entitlement ? { entitlement: change.entitlement } : {}),
-        ...(change.operation ? { operation: change.operation } : {}),
-        event: change.event,
-        startedAt,
-      };
-      const accountKey = `${change.provider}/${change.login}`;
-      const provider = byName.get(change.provider);
-      let result: ChangeResult;
-      if (!provider) {
-        result = {
-          ...base,
-          finishedAt: startedAt,
-          status: 'failed',
-          error: `provider ${change.provider} is not configured`,
-        };
-      } else if (
-        failedAccounts.has(accountKey) &&
-        (change.action === 'grant' || change.action === 'enableUser')
-      ) {
-        result = {
-          ...base,
-          finishedAt: startedAt,
-          status: 'skipped',
-          detail: 'the account could not be created or enabled',
-        };
-      } else {
-        try {
-          const o = await provider.apply(change);
-          result =
-            o.status === 'failed'
-              ? { ...base, finishedAt: now().toISOString(), status: 'failed', error: o.error }
-              : {
-                  ...base,
-                  finishedAt: now().toISOString(),
-                  status: o.status,
-                  ...(o.detail ? { detail: o.detail } : {}),
-                };
-        } catch (e) {
-          result = { ...base, finishedAt: now().toISOString(), status: 'failed', error: errorText(e) };
+    for (const phase of phases(applyOrder(plan.changes))) {
+      const results: Promise<ChangeResult>[] = new Array(phase.length);
+      const perProvider = new Map<string, number[]>();
+      phase.forEach((change, i) => {
+        const list = perProvider.get(change.provider) ?? [];
+        list.push(i);
+        perProvider.set(change.provider, list);
+      });
+      for (const [name, indexes] of perProvider) {
+        const provider = byName.get(name as Provider['name']);
+        const startedAt = now().toISOString();
+        const runnable: number[] = [];
+        for (const i of indexes) {
+          const change = phase[i]!;
+          const base = resultBase(change, startedAt);
+          if (!provider) {
+            results[i] = Promise.resolve({
+              ...base,
+              finishedAt: startedAt,
+              status: 'failed',
+              error: `provider ${change.provider} is not configured`,
+            });
+          } else if (
+            failedAccounts.has(`${change.provider}/${change.login}`) &&
+            (change.action === 'grant' || change.action === 'enableUser')
+          ) {
+            results[i] = Promise.resolve({
+              ...base,
+              finishedAt: startedAt,
+              status: 'skipped',
+              detail: 'the account could not be created or enabled',
+            });
+          } else runnable.push(i);
         }
+        if (!provider || runnable.length === 0) continue;
+        const outcomes = provider.applyMany
+          ? provider.applyMany(runnable.map((i) => phase[i]!))
+          : sequentially(
+              provider,
+              runnable.map((i) => phase[i]!),
+            );
+        runnable.forEach((i, k) => {
+          results[i] = settle(outcomes[k]!, resultBase(phase[i]!, startedAt), now);
+        });
       }
-      if (result.status === 'failed' && (change.action === 'createUser' || change.action === 'enableUser')) {
-        failedAccounts.add(accountKey);
+      for (const result of await Promise.all(results)) {
+        if (
+          result.status === 'failed' &&
+          (result.action === 'createUser' || result.action === 'enableUser')
+        ) {
+          failedAccounts.add(`${result.provider}/${result.login}`);
+        }
+        record.changes.push(result);
+        record.counts[result.status]++;
       }
-      record.changes.push(result);
-      record.counts[result.status]++;
     }
     record.result = record.counts.failed + record.counts.skipped > 0 ? 'partial' : 'applied';
     return outcome;
@@ -220,6 +221,74 @@ export async function runApply(ctx: ApplyContext): Promise<ApplyOutcome> {
     record.finishedAt = now().toISOString();
     // The record is evidence: written whatever happened above.
     outcome.recordFile = writeRecord(ctx.recordDir, record);
+  }
+}
+
+/** Runs of consecutive changes in the same apply phase. */
+function phases(ordered: readonly Change[]): Change[][] {
+  const out: Change[][] = [];
+  let last = -1;
+  for (const c of ordered) {
+    const p = phaseOf(c);
+    if (p !== last) out.push([]);
+    out[out.length - 1]!.push(c);
+    last = p;
+  }
+  return out;
+}
+
+/**
+ * One change at a time, for providers without `applyMany`. Timers get a turn between changes:
+ * the embedded directories' locks are refreshed by one, and a long run of synchronous writes
+ * would otherwise let them go stale under us.
+ */
+function sequentially(provider: Provider, changes: readonly Change[]): Promise<ChangeOutcome>[] {
+  const out: Promise<ChangeOutcome>[] = [];
+  let previous: Promise<unknown> = Promise.resolve();
+  for (const change of changes) {
+    const next = previous
+      .then(() => new Promise((resolve) => setImmediate(resolve)))
+      .then(() => provider.apply(change));
+    out.push(next);
+    previous = next.catch(() => undefined);
+  }
+  return out;
+}
+
+type ResultBase = Omit<ChangeResult, 'finishedAt' | 'status' | 'detail' | 'error'>;
+
+function resultBase(change: Change, startedAt: string): ResultBase {
+  return {
+    id: change.id,
+    action: change.action,
+    provider: change.provider,
+    person: change.person,
+    login: change.login,
+    ...(change.entitlement ? { entitlement: change.entitlement } : {}),
+    ...(change.operation ? { operation: change.operation } : {}),
+    event: change.event,
+    startedAt,
+  };
+}
+
+/** A provider's outcome as a record entry; a thrown error is a failed change, never a crash. */
+async function settle(
+  outcome: Promise<ChangeOutcome>,
+  base: ResultBase,
+  now: () => Date,
+): Promise<ChangeResult> {
+  try {
+    const o = await outcome;
+    return o.status === 'failed'
+      ? { ...base, finishedAt: now().toISOString(), status: 'failed', error: o.error }
+      : {
+          ...base,
+          finishedAt: now().toISOString(),
+          status: o.status,
+          ...(o.detail ? { detail: o.detail } : {}),
+        };
+  } catch (e) {
+    return { ...base, finishedAt: now().toISOString(), status: 'failed', error: errorText(e) };
   }
 }
 

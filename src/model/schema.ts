@@ -269,15 +269,30 @@ export const entraConnection = z.strictObject({
     .url()
     .default('https://graph.microsoft.com')
     .meta({ description: 'Graph endpoint (national clouds).' }),
+  authorityUrl: z
+    .url()
+    .default('https://login.microsoftonline.com')
+    .meta({
+      description: 'Microsoft Entra sign-in endpoint that issues the app its tokens (national clouds).',
+    }),
   temporaryAccessPass: z
     .strictObject({
       lifetimeMinutes: z.number().int().min(10).max(43_200).default(480),
       deliverTo: z.enum(['manager']).default('manager'),
+      sendFrom: z.email().meta({
+        description:
+          'Mailbox the pass is mailed from through Exchange Online (Mail.Send, limited to this mailbox by an application access policy).',
+      }),
     })
     .optional()
     .meta({
-      description: 'Joiners get a Temporary Access Pass delivered to their manager; it is never printed.',
+      description:
+        'Joiners get a Temporary Access Pass mailed to their manager through Exchange Online; it is never printed, logged or stored.',
     }),
+  devicesOnLeave: z.enum(['retire', 'wipe', 'none']).default('retire').meta({
+    description:
+      "A leaver's Intune managed devices: retire removes company data and management (personal devices are only ever retired); wipe resets company-owned devices to factory settings.",
+  }),
 });
 
 /** A real Okta org. */
@@ -306,6 +321,10 @@ export const googleConnection = z.strictObject({
     .default('GOOGLE_APPLICATION_CREDENTIALS')
     .meta({ description: 'Variable naming the credentials file (external account or service-account key).' }),
   rootUrl: z.url().default('https://admin.googleapis.com/'),
+  licensingUrl: z
+    .url()
+    .default('https://licensing.googleapis.com/')
+    .meta({ description: 'Enterprise License Manager endpoint (license entitlements).' }),
   dataTransferTo: z
     .enum(['manager'])
     .default('manager')

@@ -300,6 +300,13 @@ export function buildPlan({ index, desired, actual, commit }: BuildPlanInput): P
       c.event = event;
     }
     c.id = `${c.provider}/${c.login}/${c.action}${c.entitlement ? `/${c.entitlement}` : ''}`;
+    if (
+      c.person !== null &&
+      (c.action === 'createUser' || (c.action === 'disableUser' && c.event.kind === 'leaver'))
+    ) {
+      const manager = index.people.get(index.people.get(c.person)!.value.manager ?? '');
+      if (manager) c.manager = manager.value.email.toLowerCase();
+    }
   }
   const order = new Map<Action, number>(ACTIONS.map((a, i) => [a, i]));
   // Code-point order, never localeCompare: the bytes must not depend on the machine's locale

@@ -53,6 +53,12 @@ export interface Change {
   operation?: 'grant' | 'revoke';
   /** Display name for createUser. */
   displayName?: string;
+  /**
+   * The manager's login, on a createUser and on a leaver's disableUser: who receives a joiner's
+   * first credential through the provider's own channel (Entra Temporary Access Pass) and a
+   * leaver's files (Google Drive and Calendar transfer). A login, never a credential.
+   */
+  manager?: string;
   event: JmlEvent;
   /** Why: each cause with its file and line. */
   because: string[];

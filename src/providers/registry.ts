@@ -15,11 +15,18 @@ import type {
 } from '../model/schema.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
 import { EmbeddedDirectory } from './embedded/embedded-directory.js';
+import type { RetryOptions } from './retry.js';
 import type { Provider, Scope } from './types.js';
 
 /** What every connector factory receives besides its own section of policy/jml.yaml. */
 export interface ConnectorContext {
   env: NodeJS.ProcessEnv;
+  /** The organisation's retention and other policy numbers a connector needs. */
+  policy?: Policy;
+  /** Overrides of the shared retry policy (tests: fake clocks, small budgets). */
+  retry?: Partial<RetryOptions>;
+  /** One line per notable event (retries, throttling). Never given a credential. */
+  log?: (line: string) => void;
 }
 
 export interface ConnectorFactories {

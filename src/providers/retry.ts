@@ -36,6 +36,42 @@ export interface RetryOptions {
   random: () => number;
   /** Called before each wait (for logs and tests). */
   onRetry?: (info: { attempt: number; delayMs: number; failure: Failure }) => void;
+  /** The connection's shared gate: every attempt waits for it, and a server-given wait closes it. */
+  gate?: RateGate;
+}
+
+const DEFAULT_CLOCK: Pick<RetryOptions, 'now' | 'sleep'> = {
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  now: () => Date.now(),
+};
+
+/**
+ * The shared "not before" time of one connection. A throttled answer closes it for everyone:
+ * Graph's and Okta's limits are per app and per org, so when one request is told to wait, the
+ * other requests in flight to that provider wait as well instead of collecting 429s of their own.
+ * A connector may also close it ahead of time (Okta's `X-Rate-Limit-Remaining: 0`).
+ */
+export class RateGate {
+  private openAt = 0;
+
+  constructor(private readonly clock: Pick<RetryOptions, 'now' | 'sleep'> = DEFAULT_CLOCK) {}
+
+  /** Resolves once requests may be sent again. */
+  async ready(): Promise<void> {
+    for (let wait = this.openAt - this.clock.now(); wait > 0; wait = this.openAt - this.clock.now()) {
+      await this.clock.sleep(wait);
+    }
+  }
+
+  /** No request before `at` (epoch ms). Never moves the time earlier. */
+  closeUntil(at: number): void {
+    if (at > this.openAt) this.openAt = at;
+  }
+
+  /** Epoch ms before which nothing is sent (0 when open). */
+  get closedUntil(): number {
+    return this.openAt;
+  }
 }
 
 export const DEFAULT_RETRY: RetryOptions = {
@@ -43,8 +79,7 @@ export const DEFAULT_RETRY: RetryOptions = {
   baseDelayMs: 500,
   maxDelayMs: 60_000,
   budgetMs: 5 * 60_000,
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  now: () => Date.now(),
+  ...DEFAULT_CLOCK,
   random: Math.random,
 };
 
@@ -78,6 +113,7 @@ export async function withRetry<T>(
   const started = opts.now();
   for (let attempt = 1; ; attempt++) {
     try {
+      if (opts.gate) await opts.gate.ready();
       return await op(attempt);
     } catch (error) {
       const failure = classify(error);
@@ -94,7 +130,10 @@ export async function withRetry<T>(
         );
       }
       opts.onRetry?.({ attempt, delayMs, failure });
-      await opts.sleep(delayMs);
+      if (opts.gate && failure.retryAfterMs !== undefined) {
+        // The server's wait holds for the whole connection; the gate makes the others wait too.
+        opts.gate.closeUntil(opts.now() + delayMs);
+      } else await opts.sleep(delayMs);
     }
   }
 }

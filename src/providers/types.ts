@@ -63,6 +63,13 @@ export interface Provider {
   readAll?(): Promise<ActualState>;
   /** Applies one change. Idempotent: applying an already-applied change reports `unchanged`. */
   apply(change: Change): Promise<ChangeOutcome>;
+  /**
+   * Applies independent changes (one apply phase on this provider) as the provider does best:
+   * bounded concurrency, or `$batch` on Graph. One promise per change, in order, each settling
+   * when that change is done, so the apply record keeps per-change times. Without it, apply
+   * calls `apply` one change at a time.
+   */
+  applyMany?(changes: readonly Change[]): Promise<ChangeOutcome>[];
   /** Serialises writers across processes for the duration of an apply. */
   lock?(): Promise<() => Promise<void>>;
 }

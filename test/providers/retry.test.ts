@@ -4,6 +4,7 @@ import {
   type Failure,
   isGoogleRetryable,
   oktaResetMs,
+  RateGate,
   RetryError,
   retryAfterMs,
   withRetry,
@@ -103,5 +104,42 @@ describe('the shared retry policy', () => {
     expect(isGoogleRetryable(403, ['forbidden'])).toBe(false);
     expect(isGoogleRetryable(429, [])).toBe(true);
     expect(isGoogleRetryable(404, [])).toBe(false);
+  });
+});
+
+describe('the rate gate shared by one connection', () => {
+  it('makes every concurrent call wait for the wait one of them was given', async () => {
+    const c = clock();
+    const gate = new RateGate(c);
+    const sent: { who: string; at: number }[] = [];
+    let throttled = false;
+    const call = (who: string) =>
+      withRetry(
+        async () => {
+          sent.push({ who, at: c.now() });
+          if (who === 'a' && !throttled) {
+            throttled = true;
+            throw new HttpError({ status: 429, retryAfterMs: 5000, retryable: true, message: '429' });
+          }
+          return who;
+        },
+        classify,
+        { ...c, gate },
+      );
+    // a is throttled first; b starts after the 429 and must not go out before t = 5000.
+    const a = call('a');
+    await Promise.resolve();
+    const b = call('b');
+    expect(await Promise.all([a, b])).toEqual(['a', 'b']);
+    expect(sent[0]).toEqual({ who: 'a', at: 0 });
+    for (const s of sent.slice(1)) expect(s.at).toBeGreaterThanOrEqual(5000);
+    expect(gate.closedUntil).toBe(5000);
+  });
+
+  it('never opens earlier than it was closed', () => {
+    const gate = new RateGate(clock());
+    gate.closeUntil(9000);
+    gate.closeUntil(3000);
+    expect(gate.closedUntil).toBe(9000);
   });
 });
