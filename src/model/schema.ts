@@ -269,12 +269,9 @@ export const entraConnection = z.strictObject({
     .url()
     .default('https://graph.microsoft.com')
     .meta({ description: 'Graph endpoint (national clouds).' }),
-  authorityUrl: z
-    .url()
-    .default('https://login.microsoftonline.com')
-    .meta({
-      description: 'Microsoft Entra sign-in endpoint that issues the app its tokens (national clouds).',
-    }),
+  authorityUrl: z.url().default('https://login.microsoftonline.com').meta({
+    description: 'Microsoft Entra sign-in endpoint that issues the app its tokens (national clouds).',
+  }),
   temporaryAccessPass: z
     .strictObject({
       lifetimeMinutes: z.number().int().min(10).max(43_200).default(480),

@@ -125,10 +125,7 @@ export class FakeServer {
   private takeFault(req: FakeRequest): Fault | undefined {
     const target = req.url.pathname + req.url.search;
     const f = this.faults.find(
-      (x) =>
-        x.times > 0 &&
-        (!x.method || x.method === req.method) &&
-        (!x.path || x.path.test(target)),
+      (x) => x.times > 0 && (!x.method || x.method === req.method) && (!x.path || x.path.test(target)),
     );
     if (f) f.times--;
     return f;
