@@ -63,7 +63,12 @@ function generate(): void {
     return {
       id: `ent-${i}`,
       provider,
-      kind: provider === 'manual' ? 'manual' : i % 7 === 0 ? 'app' : 'group',
+      kind:
+        provider === 'manual'
+          ? 'manual'
+          : i % 7 === 0 && (provider === 'okta' || provider === 'local')
+            ? 'app'
+            : 'group',
       target: `Target ${i}`,
       owner: person(1 + (i % 50)),
       risk: i % 10 === 0 ? 'high' : 'low',

@@ -8,7 +8,7 @@
 import { loadRepository, type Repository } from '../load/load-repo.js';
 import { type Located, locate, type YamlPath } from '../load/source.js';
 import { type Diagnostic, hasErrors, type Severity, sortDiagnostics } from '../model/diagnostic.js';
-import { type Entitlement, fileKinds, type Person } from '../model/schema.js';
+import { type Entitlement, fileKinds, type Person, type ProviderName } from '../model/schema.js';
 import { DAY_MS, instantMs, isValidTimeZone } from '../model/time.js';
 import { indexRepository, type RepoIndex } from '../resolve/repo-index.js';
 import { describeBecause, resolvePerson } from '../resolve/resolve.js';
@@ -35,6 +35,29 @@ function stemOf(file: string): string {
 }
 
 /** Validates a loaded repository at time `at`. Returns only the semantic diagnostics. */
+/**
+ * What each provider's API can grant. Entra assigns apps through groups (an enterprise app's
+ * assigned groups) and Google has no app assignment in the Directory API, so both use groups;
+ * Okta has no licenses. Checked even while a provider is embedded, so that the catalog still
+ * works the day the real tenant is connected.
+ */
+const KINDS_BY_PROVIDER: Record<ProviderName, readonly Entitlement['kind'][]> = {
+  local: ['group', 'app', 'license'],
+  entra: ['group', 'license'],
+  google: ['group', 'license'],
+  okta: ['group', 'app'],
+  manual: ['manual'],
+};
+const KIND_HINT: Record<ProviderName, string> = {
+  local: 'Use kind group, app or license.',
+  entra:
+    'Use kind group with the group assigned to the enterprise app, or kind license with a SKU part number like SPE_E3.',
+  google:
+    'Use kind group with the group that grants the app (by its email), or kind license with productId/skuId.',
+  okta: 'Use kind app with the app label, or kind group.',
+  manual: 'Use kind manual.',
+};
+
 export function validateRepository(
   repo: Repository,
   at: number,
@@ -185,6 +208,15 @@ export function validateRepository(
         ['kind'],
         `Entitlements on the manual provider must have kind manual, and only they.`,
         'Use provider: manual with kind: manual for apps handled by ticket.',
+      );
+    else if (!KINDS_BY_PROVIDER[e.value.provider].includes(e.value.kind))
+      emit(
+        'error',
+        'invalid-value',
+        e,
+        ['kind'],
+        `${e.value.provider} has no entitlements of kind ${e.value.kind}; it manages ${KINDS_BY_PROVIDER[e.value.provider].join(' and ')}.`,
+        KIND_HINT[e.value.provider],
       );
   }
   for (const a of repo.apps) refPerson(a, ['owner'], a.value.owner, 'unknown-owner', 'The owner');

@@ -142,7 +142,12 @@ const orgArb: fc.Arbitrary<Org> = fc
           id,
           ...(n() % 2 ? { title: txt() } : {}),
           provider,
-          kind: provider === 'manual' ? 'manual' : pick(['group', 'app', 'license'], n()),
+          kind:
+            provider === 'manual'
+              ? 'manual'
+              : provider === 'okta'
+                ? pick(['group', 'app'], n())
+                : pick(['group', 'app', 'license'], n()),
           // Awkward text, made unique: one catalog entry per provider-side object.
           target: `${txt()} #${k}`,
           ...(apps.length && n() % 2 ? { app: pick(appIds, n()) } : {}),
