@@ -88,7 +88,7 @@ export function createProviders(
     const factory = factories[name] as ((c: typeof cfg, x: ConnectorContext) => Provider) | undefined;
     if (!factory)
       throw new Error(`${name}: no connector is available for a real ${name} connection in this version`);
-    out.push(factory(cfg, ctx));
+    out.push(factory(cfg, { ...ctx, policy: ctx.policy ?? policy }));
   }
   if (p.manual && wanted('manual')) {
     out.push(

@@ -1,0 +1,294 @@
+/**
+ * The provider conformance suite: one set of behaviours, run against the embedded directory
+ * (`local`) and the real Entra, Okta and Google connectors pointed at loopback fakes of their
+ * APIs. Every run goes through the real CLI (`jml plan`, `jml apply`, `jml drift`, `jml dump`):
+ * - the engine's scenario fixtures produce the same plan whichever provider holds the state;
+ * - applying it leaves the provider in the state the embedded directory reaches, and a second
+ *   plan is empty (idempotent re-apply);
+ * - drift made behind the engine's back is found; dump reads the whole tenant;
+ * - a change that fails leaves a partial record, and the next apply finishes the job;
+ * - when the server says to wait, no request goes out before the wait is over.
+ */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { Plan } from '../../src/plan/plan-types.js';
+import type { DirectoryFile } from '../../src/providers/embedded/embedded-directory.js';
+import { cleanTempDirs, copyFixture, FIXTURES, jml, planJson, readRecords } from '../engine/helpers.js';
+import type { ProviderHarness, ProviderState } from '../fakes/harness.js';
+import {
+  fixtureState,
+  fixtureTargetKeys,
+  inFixtureTerms,
+  localState,
+  rewriteRepository,
+  type Subject,
+  translateTarget,
+  useConnector,
+} from './subject.js';
+import { SUBJECTS } from './subjects.js';
+
+const SCENARIOS = path.join(FIXTURES, 'scenarios');
+const scenarios = readdirSync(SCENARIOS)
+  .sort()
+  .map((name) => ({
+    name,
+    at: (parse(readFileSync(path.join(SCENARIOS, name, 'scenario.yaml'), 'utf8')) as { at: string }).at,
+  }));
+
+afterAll(cleanTempDirs);
+
+/** A scenario repository ready for one subject: the copy, its Okta-part target keys, and the harness. */
+interface Prepared {
+  dir: string;
+  keys: string[];
+  /** Target key on the subject -> the fixture's own kind and target. */
+  fixtureTargets: Map<string, { kind: string; target: string }>;
+  state: () => Promise<ProviderState>;
+}
+
+async function prepare(subject: Subject, scenario: string, harness?: ProviderHarness): Promise<Prepared> {
+  const dir = copyFixture(path.join(SCENARIOS, scenario));
+  const fixtureKeys = fixtureTargetKeys(dir);
+  const fixtureTargets = new Map<string, { kind: string; target: string }>();
+  for (const key of fixtureKeys) {
+    const i = key.indexOf(':');
+    const t = translateTarget(subject.name, key.slice(0, i), key.slice(i + 1));
+    fixtureTargets.set(`${t.kind}:${t.target}`, { kind: key.slice(0, i), target: key.slice(i + 1) });
+  }
+  if (!harness) {
+    return { dir, keys: fixtureKeys, fixtureTargets, state: async () => localState(dir) };
+  }
+  const seed = fixtureState(path.join(dir, '.jml/okta.json'), subject.name);
+  const keys = rewriteRepository(dir, subject.name, subject.connection!(harness.server!.url));
+  // Every managed target exists on the provider, empty when nobody holds it yet.
+  for (const k of keys) seed.targets[k] ??= [];
+  await harness.seed(seed, ['outsider@example.com']);
+  return { dir, keys, fixtureTargets, state: () => harness.state(keys) };
+}
+
+/** The end state in the fixture's terms, for comparing providers: who is enabled, signed in, and holds what. */
+function comparable(
+  state: ProviderState,
+  fixtureTargets: Map<string, { kind: string; target: string }>,
+  isLocal: boolean,
+) {
+  const users = Object.fromEntries(
+    Object.entries(state.users)
+      .filter(([login]) => login !== 'outsider@example.com')
+      .map(([login, u]) => [login, { enabled: u.enabled, signedIn: u.sessions > 0 }]),
+  );
+  const targets: Record<string, string[]> = {};
+  for (const [key, members] of Object.entries(state.targets)) {
+    const t = isLocal ? undefined : fixtureTargets.get(key);
+    const fixtureKey = t ? `${t.kind}:${t.target}` : key;
+    if (members.length > 0) targets[fixtureKey] = [...members].sort();
+  }
+  return { users, targets };
+}
+
+/** The state the embedded directory reaches for a scenario: the reference every provider must reach. */
+async function referenceEndState(scenario: string, at: string) {
+  const local = SUBJECTS.find((s) => s.name === 'local')!;
+  const p = await prepare(local, scenario);
+  const r = await jml(
+    p.dir,
+    'apply',
+    '--at',
+    at,
+    '--confirm',
+    '--allow-mass-removal',
+    '--allow-mass-disable',
+  );
+  expect(r.code, r.err + r.out).toBe(0);
+  return comparable(await p.state(), p.fixtureTargets, true);
+}
+
+const expectedPlan = (scenario: string): Plan => {
+  const plan = JSON.parse(readFileSync(path.join(SCENARIOS, scenario, 'expected-plan.json'), 'utf8')) as Plan;
+  return inFixtureTerms(plan, 'local', new Map());
+};
+
+for (const subject of SUBJECTS) {
+  describe(`conformance: ${subject.name}`, () => {
+    let harness: ProviderHarness | undefined;
+    let restore: (() => void) | undefined;
+    beforeAll(async () => {
+      if (!subject.start) return;
+      harness = await subject.start();
+      restore = useConnector(subject.name as 'entra', harness);
+    });
+    afterAll(async () => {
+      restore?.();
+      await harness?.close();
+    });
+    afterEach(() => {
+      if (harness?.server) {
+        // A connector that calls something the fake does not understand fails here, loudly.
+        expect(harness.server.unknownRequests).toEqual([]);
+        harness.server.faults.length = 0;
+      }
+    });
+
+    it.each(scenarios.map((s) => [s.name, s] as const))(
+      '%s: same plan, same end state, then nothing left to do',
+      async (name, { at }) => {
+        const p = await prepare(subject, name, harness);
+        const plan = await planJson(p.dir, '--at', at);
+        expect(inFixtureTerms(plan, subject.name, p.fixtureTargets)).toEqual(expectedPlan(name));
+
+        const r = await jml(
+          p.dir,
+          'apply',
+          '--at',
+          at,
+          '--confirm',
+          '--allow-mass-removal',
+          '--allow-mass-disable',
+        );
+        expect(r.code, r.err + r.out).toBe(0);
+        expect(comparable(await p.state(), p.fixtureTargets, !harness)).toEqual(
+          await referenceEndState(name, at),
+        );
+
+        const again = await planJson(p.dir, '--at', at);
+        expect(again.changes).toEqual([]);
+        const second = await jml(p.dir, 'apply', '--at', at, '--confirm');
+        expect(second.code, second.err).toBe(0);
+        expect(readRecords(p.dir).at(-1)?.record.result).toBe('no-changes');
+      },
+    );
+
+    it('finds drift made behind its back, and plans the fix', async () => {
+      const { at } = scenarios.find((s) => s.name === 'mover-with-exceptions')!;
+      const p = await prepare(subject, 'mover-with-exceptions', harness);
+      expect((await jml(p.dir, 'apply', '--at', at, '--confirm', '--allow-mass-removal')).code).toBe(0);
+      expect((await jml(p.dir, 'drift', '--at', at)).code).toBe(0);
+
+      // An administrator adds an outsider to a managed group and takes a member out of another.
+      const state = await p.state();
+      const [authoritative] = p.keys.filter(
+        (k) => k.startsWith('group:') && (state.targets[k]?.length ?? 0) > 0,
+      );
+      expect(authoritative).toBeDefined();
+      const removed = state.targets[authoritative!]![0]!;
+      state.targets[authoritative!] = [
+        ...state.targets[authoritative!]!.filter((m) => m !== removed),
+        'outsider@example.com',
+      ].sort();
+      if (harness) await harness.seed(state, []);
+      else editLocal(p.dir, state);
+
+      const drift = await jml(p.dir, 'drift', '--at', at, '--format', 'json');
+      expect(drift.code, drift.err).toBe(2);
+      const findings = (JSON.parse(drift.out) as { findings: { kind: string; login: string }[] }).findings;
+      expect(findings.map((f) => `${f.kind} ${f.login}`).sort()).toEqual(
+        [`missing-grant ${removed}`, 'unknown-member outsider@example.com'].sort(),
+      );
+      const plan = await planJson(p.dir, '--at', at);
+      expect(plan.changes.map((c) => `${c.action} ${c.login}`).sort()).toEqual(
+        [`grant ${removed}`, 'revoke outsider@example.com'].sort(),
+      );
+    });
+
+    it('dumps the whole tenant for onboarding', async () => {
+      const p = await prepare(subject, 'mover-with-exceptions', harness);
+      const name = harness ? subject.name : 'okta';
+      const out = path.join(p.dir, 'dump-out');
+      const r = await jml(p.dir, 'dump', '--provider', name, '--out', out);
+      expect(r.code, r.err).toBe(0);
+      // Every account, the outsider included: dump reads the whole tenant, not the managed scope.
+      const people = readdirSync(path.join(out, 'people')).sort();
+      const seeded = fixtureState(
+        path.join(SCENARIOS, 'mover-with-exceptions/actual/okta.json'),
+        subject.name,
+      );
+      const logins = Object.keys(seeded.users).map((l) => `${l.split('@')[0]}.yaml`);
+      if (harness) logins.push('outsider.yaml');
+      expect(people).toEqual(logins.sort());
+      const dumped = parse(readFileSync(path.join(out, `policy/entitlements.${name}.yaml`), 'utf8')) as {
+        kind: string;
+        target: string;
+      }[];
+      const withMembers = Object.entries(seeded.targets)
+        .filter(([, m]) => m.length > 0)
+        .map(([k]) => k);
+      expect(dumped.map((e) => `${e.kind}:${e.target}`)).toEqual(expect.arrayContaining(withMembers));
+    });
+
+    it.skipIf(!subject.refuseOneWrite)(
+      'a refused write leaves a partial record; the next apply finishes',
+      async () => {
+        const { at } = scenarios.find((s) => s.name === 'mover-with-exceptions')!;
+        const p = await prepare(subject, 'mover-with-exceptions', harness);
+        const fault = harness!.server!.inject({ ...subject.refuseOneWrite!, times: 1 });
+        const first = await jml(p.dir, 'apply', '--at', at, '--confirm', '--allow-mass-removal');
+        expect(fault.times).toBe(0);
+        expect(first.code).not.toBe(0);
+        const record = readRecords(p.dir).at(-1)!.record as {
+          result: string;
+          counts: Record<string, number>;
+        };
+        expect(record.result).toBe('partial');
+        expect(record.counts.failed).toBeGreaterThan(0);
+        expect(record.counts.applied).toBeGreaterThan(0);
+
+        const resumed = await jml(p.dir, 'apply', '--at', at, '--confirm', '--allow-mass-removal');
+        expect(resumed.code, resumed.err + resumed.out).toBe(0);
+        expect((await planJson(p.dir, '--at', at)).changes).toEqual([]);
+        expect(comparable(await p.state(), p.fixtureTargets, false)).toEqual(
+          await referenceEndState('mover-with-exceptions', at),
+        );
+      },
+    );
+
+    it.skipIf(!subject.throttle)('sends nothing before the wait the server asked for', async () => {
+      const { at } = scenarios.find((s) => s.name === 'high-risk-leaver')!;
+      const p = await prepare(subject, 'high-risk-leaver', harness);
+      const server = harness!.server!;
+      const from = server.requests.length;
+      server.inject({ ...subject.throttle!.fault, times: 3 });
+      const r = await jml(
+        p.dir,
+        'apply',
+        '--at',
+        at,
+        '--confirm',
+        '--allow-mass-removal',
+        '--allow-mass-disable',
+      );
+      expect(r.code, r.err + r.out).toBe(0);
+      const log = server.requests.slice(from);
+      const throttled = log.filter(
+        (q) => q.status === 429 || (q.status === 403 && subject.name === 'google'),
+      );
+      expect(throttled.length).toBe(3);
+      for (const t of throttled) {
+        const next = log.find((q) => q.at > t.at || (q !== t && log.indexOf(q) > log.indexOf(t)));
+        expect(next, 'a request after the throttled one').toBeDefined();
+        const waited = next!.at - t.at;
+        expect(waited).toBeGreaterThanOrEqual(subject.throttle!.waitMs ?? 1);
+      }
+      expect(comparable(await p.state(), p.fixtureTargets, false)).toEqual(
+        await referenceEndState('high-risk-leaver', at),
+      );
+    });
+  });
+}
+
+/** Overwrites the embedded Okta directory of a local run, as an administrator would. */
+function editLocal(dir: string, state: ProviderState): void {
+  const file = path.join(dir, '.jml/okta.json');
+  const data = JSON.parse(readFileSync(file, 'utf8')) as DirectoryFile;
+  data.targets = state.targets;
+  for (const login of Object.values(state.targets).flat()) {
+    data.users[login] ??= {
+      displayName: login,
+      enabled: true,
+      sessions: [],
+      createdAt: '2025-01-01T00:00:00.000Z',
+    };
+  }
+  writeFileSync(file, `${JSON.stringify(data, null, 1)}\n`);
+}
