@@ -1,0 +1,352 @@
+/**
+ * One change, applied idempotently through Graph. Each action is a short program of requests
+ * sent through a `Send` (one at a time, or shared `$batch` posts: the program does not know),
+ * and its outcome is decided from each answer's own status: "already a member" is unchanged,
+ * "not a member" on removal is unchanged, an existing login on create resumes or is unchanged.
+ *
+ * Secrets: the new user's password is random, sent once and forgotten; the Temporary Access
+ * Pass goes from Graph's answer straight into the mail to the manager and nowhere else (not in
+ * an outcome, a log line or an error, which are built from status, code and message only).
+ */
+import { randomBytes } from 'node:crypto';
+import type {
+  ManagedDevice,
+  Message,
+  TemporaryAccessPassAuthenticationMethod,
+  User,
+} from '@microsoft/microsoft-graph-types';
+import type { EntraConnection } from '../../model/schema.js';
+import type { Change } from '../../plan/plan-types.js';
+import type { ChangeOutcome } from '../types.js';
+import {
+  describeResult,
+  type GraphConnection,
+  type GraphResult,
+  isOk,
+  type ODataError,
+  type Send,
+} from './graph.js';
+import { type DirectoryIndex, listSkus, odataString, toUserRef, type UserRef } from './read-state.js';
+
+/** A Graph answer that ends the change as failed; its text names no credential. */
+class ChangeFailed extends Error {}
+
+/** A device with a retire or wipe already on its way (a re-apply sends none). */
+function alreadyHandled(d: ManagedDevice): boolean {
+  return (d.deviceActionResults ?? []).some(
+    (a) =>
+      (a.actionName === 'retire' || a.actionName === 'wipe') &&
+      (a.actionState === 'pending' || a.actionState === 'active' || a.actionState === 'done'),
+  );
+}
+
+export interface ChangeContext {
+  config: EntraConnection;
+  graph: GraphConnection;
+  index: DirectoryIndex;
+  send: Send;
+}
+
+/** Applies one change; an ordinary API error is a failed outcome, never an exception. */
+export async function applyChange(ctx: ChangeContext, change: Change): Promise<ChangeOutcome> {
+  try {
+    return await runChange(ctx, change);
+  } catch (e) {
+    const target = change.target ? ` (${change.target.kind} ${change.target.target})` : '';
+    return {
+      status: 'failed',
+      error: `entra: ${change.action} ${change.login}${target} failed: ${(e as Error).message}`,
+    };
+  }
+}
+
+function runChange(ctx: ChangeContext, c: Change): Promise<ChangeOutcome> {
+  switch (c.action) {
+    case 'createUser':
+      return createUser(ctx, c);
+    case 'enableUser':
+      return setEnabled(ctx, c, true);
+    case 'disableUser':
+      return setEnabled(ctx, c, false);
+    case 'revokeSessions':
+      return revokeSessions(ctx, c);
+    case 'grant':
+    case 'revoke':
+      return c.target?.kind === 'license' ? changeLicense(ctx, c) : changeGroup(ctx, c);
+    case 'deleteUser':
+      return deleteUser(ctx, c);
+    case 'openTicket':
+      return Promise.resolve({ status: 'failed', error: 'entra: tickets are for the manual provider' });
+  }
+}
+
+// --- lookups: the last read's ids first, Graph only for what it did not see ---------------------
+
+async function findUser(ctx: ChangeContext, login: string, fresh = false): Promise<UserRef | undefined> {
+  const known = ctx.index.users.get(login);
+  if (known && !fresh) return known;
+  const r = await ctx.send({
+    method: 'GET',
+    url: `/users/${encodeURIComponent(login)}?$select=id,userPrincipalName,accountEnabled,assignedLicenses`,
+  });
+  if (r.status === 404) return undefined;
+  if (!isOk(r)) throw new ChangeFailed(`looking up the user: ${describeResult(r)}`);
+  const ref = toUserRef(r.body as User);
+  ctx.index.users.set(login, ref);
+  return ref;
+}
+
+async function requireUser(ctx: ChangeContext, login: string): Promise<UserRef> {
+  const user = await findUser(ctx, login);
+  if (!user) throw new ChangeFailed(`no account ${login} on entra`);
+  return user;
+}
+
+async function findGroup(ctx: ChangeContext, name: string): Promise<string | undefined> {
+  const known = ctx.index.groups.get(name);
+  if (known) return known;
+  const filter = encodeURIComponent(`displayName eq ${odataString(name)}`);
+  const r = await ctx.send({ method: 'GET', url: `/groups?$select=id,displayName&$filter=${filter}` });
+  if (!isOk(r)) throw new ChangeFailed(`looking up the group: ${describeResult(r)}`);
+  const found = (r.body as { value?: { id?: string }[] }).value ?? [];
+  if (found.length > 1) throw new ChangeFailed(`${found.length} groups are named "${name}" on entra`);
+  if (found[0]?.id) ctx.index.groups.set(name, found[0].id);
+  return found[0]?.id;
+}
+
+async function findSku(ctx: ChangeContext, partNumber: string): Promise<string | undefined> {
+  ctx.index.skus ??= await listSkus(ctx.graph);
+  return ctx.index.skus.get(partNumber);
+}
+
+function missingTarget(kind: string, name: string): ChangeFailed {
+  return new ChangeFailed(
+    `${kind} ${name} not found on entra; create it there or fix policy/entitlements.yaml`,
+  );
+}
+
+function expectOk(r: GraphResult, what: string): void {
+  if (!isOk(r)) throw new ChangeFailed(`${what}: ${describeResult(r)}`);
+}
+
+/** Graph's date-time properties want an instant; the plan's event dates are calendar days. */
+function instant(date: string): string {
+  return /^\d{4}-\d{2}-\d{2}$/.test(date) ? `${date}T00:00:00Z` : date;
+}
+
+function errorText(r: GraphResult): string {
+  const e = (r.body as ODataError | undefined)?.error;
+  return `${e?.code ?? ''} ${e?.message ?? ''}`;
+}
+
+// --- createUser ------------------------------------------------------------------------------------
+
+/** Graph's mailNickname: no spaces or @; the local part of the login, cleaned. */
+function mailNickname(login: string): string {
+  return (login.split('@')[0] ?? login).replace(/[^A-Za-z0-9._-]/g, '').slice(0, 64) || 'user';
+}
+
+/** A password nobody will ever know: the first credential is the Temporary Access Pass. */
+function throwawayPassword(): string {
+  return `${randomBytes(24).toString('base64url')}aA1!`;
+}
+
+/**
+ * Create (disabled) -> Temporary Access Pass -> mail it to the manager -> enable. Step by step,
+ * not `dependsOn`: each step needs the answer of the one before (the new id, the pass). The
+ * account stays disabled until the pass is on its way, so a failure half-way leaves a disabled
+ * account, and a re-apply finds it ("already exists", still disabled) and finishes the job.
+ */
+async function createUser(ctx: ChangeContext, c: Change): Promise<ChangeOutcome> {
+  const body: User = {
+    accountEnabled: false,
+    displayName: c.displayName ?? c.login,
+    mailNickname: mailNickname(c.login),
+    userPrincipalName: c.login,
+    passwordProfile: { password: throwawayPassword(), forceChangePasswordNextSignIn: true },
+    ...(c.event.date ? { employeeHireDate: instant(c.event.date) } : {}),
+  };
+  const r = await ctx.send({ method: 'POST', url: '/users', body });
+  let user: UserRef;
+  if (isOk(r)) {
+    user = toUserRef(r.body as User);
+    ctx.index.users.set(c.login, user);
+  } else if (r.status === 400 && /ObjectConflict|already exists/i.test(errorText(r))) {
+    const existing = await findUser(ctx, c.login, true);
+    if (!existing) throw new ChangeFailed(`creating the account: ${describeResult(r)}`);
+    if (existing.enabled) return { status: 'unchanged', detail: 'account exists' };
+    user = existing; // an earlier apply stopped before enabling it: finish it
+  } else throw new ChangeFailed(`creating the account: ${describeResult(r)}`);
+
+  const credential = await deliverFirstCredential(ctx, c, user);
+  expectOk(
+    await ctx.send({
+      method: 'PATCH',
+      url: `/users/${user.id}`,
+      body: { accountEnabled: true } satisfies User,
+    }),
+    'enabling the new account',
+  );
+  user.enabled = true;
+  return { status: 'applied', detail: credential };
+}
+
+/** Mails a Temporary Access Pass to the manager through Exchange Online; returns the outcome text. */
+async function deliverFirstCredential(ctx: ChangeContext, c: Change, user: UserRef): Promise<string> {
+  const tap = ctx.config.temporaryAccessPass;
+  if (!tap) return 'no Temporary Access Pass configured: first credential through the service desk';
+  if (!c.manager) return 'no manager: first credential through the service desk';
+  const created = await ctx.send({
+    method: 'POST',
+    url: `/users/${user.id}/authentication/temporaryAccessPassMethods`,
+    body: { lifetimeInMinutes: tap.lifetimeMinutes, isUsableOnce: true },
+  });
+  expectOk(created, 'creating the Temporary Access Pass');
+  const pass = (created.body as TemporaryAccessPassAuthenticationMethod).temporaryAccessPass;
+  if (!pass) throw new ChangeFailed('creating the Temporary Access Pass: Graph returned no pass');
+  const message: Message = {
+    subject: `First sign-in for ${c.displayName ?? c.login}`,
+    body: {
+      contentType: 'text',
+      content:
+        `${c.displayName ?? c.login} (${c.login}) can sign in for the first time with this Temporary Access Pass, ` +
+        `usable once within ${tap.lifetimeMinutes} minutes:\n\n${pass}\n\n` +
+        'Please hand it over in person or by phone, and do not forward this mail.',
+    },
+    toRecipients: [{ emailAddress: { address: c.manager } }],
+  };
+  // saveToSentItems false: the pass must not stay in the sending mailbox.
+  const mailed = await ctx.send({
+    method: 'POST',
+    url: `/users/${encodeURIComponent(tap.sendFrom)}/sendMail`,
+    body: { message, saveToSentItems: false },
+  });
+  expectOk(mailed, `mailing the Temporary Access Pass to ${c.manager} (the account stays disabled)`);
+  return `Temporary Access Pass mailed to manager ${c.manager}`;
+}
+
+// --- enable / disable ------------------------------------------------------------------------------
+
+/**
+ * PATCH accountEnabled (always sent: it is idempotent and the last read may be old); the outcome
+ * says unchanged when the account already was in that state. A leaver's disable also records
+ * the leave date and retires (or wipes) their Intune devices.
+ */
+async function setEnabled(ctx: ChangeContext, c: Change, enabled: boolean): Promise<ChangeOutcome> {
+  const user = await requireUser(ctx, c.login);
+  const leaver = !enabled && c.event.kind === 'leaver';
+  const body: User = {
+    accountEnabled: enabled,
+    ...(leaver && c.event.date ? { employeeLeaveDateTime: instant(c.event.date) } : {}),
+  };
+  expectOk(await ctx.send({ method: 'PATCH', url: `/users/${user.id}`, body }), 'updating accountEnabled');
+  const changed = user.enabled !== enabled;
+  user.enabled = enabled;
+  const devices = leaver ? await handleDevices(ctx, user) : undefined;
+  if (!changed && !devices?.acted)
+    return { status: 'unchanged', ...(devices ? { detail: devices.text } : {}) };
+  return { status: 'applied', ...(devices ? { detail: devices.text } : {}) };
+}
+
+/** Retires every managed device of a leaver, or wipes company-owned ones when policy says wipe. */
+async function handleDevices(ctx: ChangeContext, user: UserRef): Promise<{ acted: boolean; text: string }> {
+  const mode = ctx.config.devicesOnLeave;
+  if (mode === 'none') return { acted: false, text: 'devices left alone (devicesOnLeave: none)' };
+  const list = await ctx.send({
+    method: 'GET',
+    url: `/users/${user.id}/managedDevices?$select=id,managedDeviceOwnerType,deviceActionResults`,
+  });
+  expectOk(list, 'listing managed devices');
+  const devices = ((list.body as { value?: ManagedDevice[] }).value ?? []).filter((d) => !alreadyHandled(d));
+  const counts = { retired: 0, wiped: 0 };
+  await Promise.all(
+    devices.map(async (d) => {
+      // Personal devices are only ever retired: a wipe would erase someone's own phone.
+      const wipe = mode === 'wipe' && d.managedDeviceOwnerType === 'company';
+      const r = await ctx.send({
+        method: 'POST',
+        url: `/deviceManagement/managedDevices/${d.id}/${wipe ? 'wipe' : 'retire'}`,
+        ...(wipe ? { body: { keepEnrollmentData: false, keepUserData: false } } : {}),
+      });
+      expectOk(r, `${wipe ? 'wiping' : 'retiring'} device ${d.id}`);
+      counts[wipe ? 'wiped' : 'retired']++;
+    }),
+  );
+  const acted = counts.retired + counts.wiped > 0;
+  const text = acted
+    ? `devices: ${[counts.wiped ? `${counts.wiped} wiped` : '', counts.retired ? `${counts.retired} retired` : ''].filter(Boolean).join(', ')}`
+    : 'no managed devices to retire';
+  return { acted, text };
+}
+
+// --- sessions, groups, licenses, delete --------------------------------------------------------------
+
+/** Graph cannot tell whether sessions were live, so every revoke is applied (and harmless twice). */
+async function revokeSessions(ctx: ChangeContext, c: Change): Promise<ChangeOutcome> {
+  const user = await requireUser(ctx, c.login);
+  expectOk(
+    await ctx.send({ method: 'POST', url: `/users/${user.id}/revokeSignInSessions` }),
+    'revoking sign-in sessions',
+  );
+  return { status: 'applied' };
+}
+
+async function changeGroup(ctx: ChangeContext, c: Change): Promise<ChangeOutcome> {
+  const grant = c.action === 'grant';
+  const name = c.target!.target;
+  if (c.target!.kind !== 'group') {
+    throw new ChangeFailed(
+      `${c.target!.kind} targets are not managed on entra; assign the enterprise application to a group and grant the group`,
+    );
+  }
+  const user = grant ? await requireUser(ctx, c.login) : await findUser(ctx, c.login);
+  if (!user) return { status: 'unchanged', detail: 'no such account' };
+  const groupId = await findGroup(ctx, name);
+  if (!groupId) {
+    if (grant) throw missingTarget('group', name);
+    return { status: 'unchanged', detail: `group ${name} does not exist` };
+  }
+  const r = grant
+    ? await ctx.send({
+        method: 'POST',
+        url: `/groups/${groupId}/members/$ref`,
+        body: { '@odata.id': ctx.graph.directoryObjectRef(user.id) },
+      })
+    : await ctx.send({ method: 'DELETE', url: `/groups/${groupId}/members/${user.id}/$ref` });
+  if (isOk(r)) return { status: 'applied' };
+  // Graph's "One or more added object references already exist": the member is there already.
+  if (grant && r.status === 400 && /already exist/i.test(errorText(r))) return { status: 'unchanged' };
+  if (!grant && r.status === 404) return { status: 'unchanged' };
+  throw new ChangeFailed(`${grant ? 'adding to' : 'removing from'} group ${name}: ${describeResult(r)}`);
+}
+
+async function changeLicense(ctx: ChangeContext, c: Change): Promise<ChangeOutcome> {
+  const grant = c.action === 'grant';
+  const part = c.target!.target;
+  const user = grant ? await requireUser(ctx, c.login) : await findUser(ctx, c.login);
+  if (!user) return { status: 'unchanged', detail: 'no such account' };
+  const skuId = await findSku(ctx, part);
+  if (!skuId) {
+    if (grant) throw missingTarget('license', part);
+    return { status: 'unchanged', detail: `license ${part} is not subscribed` };
+  }
+  if (user.skuIds.has(skuId) === grant) return { status: 'unchanged' };
+  const body = grant
+    ? { addLicenses: [{ skuId, disabledPlans: [] }], removeLicenses: [] }
+    : { addLicenses: [], removeLicenses: [skuId] };
+  const r = await ctx.send({ method: 'POST', url: `/users/${user.id}/assignLicense`, body });
+  expectOk(r, `${grant ? 'assigning' : 'removing'} license ${part}`);
+  if (grant) user.skuIds.add(skuId);
+  else user.skuIds.delete(skuId);
+  return { status: 'applied' };
+}
+
+async function deleteUser(ctx: ChangeContext, c: Change): Promise<ChangeOutcome> {
+  const user = await findUser(ctx, c.login);
+  if (!user) return { status: 'unchanged', detail: 'already deleted' };
+  const r = await ctx.send({ method: 'DELETE', url: `/users/${user.id}` });
+  ctx.index.users.delete(c.login);
+  if (r.status === 404) return { status: 'unchanged', detail: 'already deleted' };
+  expectOk(r, 'deleting the account');
+  return { status: 'applied' };
+}

@@ -1,0 +1,299 @@
+/**
+ * Talking to Microsoft Graph: the SDK client with our own middleware chain (bearer token, then
+ * fetch; no SDK RetryHandler, because the shared policy in retry.ts retries and the connection's
+ * RateGate makes every request in flight wait when Graph says 429), one request at a time or
+ * coalesced into `$batch` posts of up to 20. Both paths answer the same `GraphResult`, so the
+ * code that applies a change does not know how its requests travelled.
+ */
+import type { TokenCredential } from '@azure/identity';
+import {
+  Client,
+  type Context,
+  GraphError,
+  HTTPMessageHandler,
+  type Middleware,
+} from '@microsoft/microsoft-graph-client';
+import pLimit from 'p-limit';
+import { type Failure, type RateGate, type RetryOptions, retryAfterMs, withRetry } from '../retry.js';
+
+export type GraphMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+/** One Graph request, its url relative to the version root (`/users/{id}`), as `$batch` wants it. */
+export interface GraphCall {
+  method: GraphMethod;
+  url: string;
+  body?: unknown;
+}
+
+/** Graph's answer to one request: a success or an error the caller decides about (404, 400...). */
+export interface GraphResult {
+  status: number;
+  body: unknown;
+}
+
+/** Sends one request, retrying throttling and 5xx; resolves with any other answer. */
+export type Send = (call: GraphCall) => Promise<GraphResult>;
+
+/** OData's error body: `{error: {code, message, innerError}}`. */
+export interface ODataError {
+  error?: { code?: string; message?: string };
+}
+
+/** `$batch` takes at most 20 requests (Graph's documented limit; more is a 400). */
+export const BATCH_LIMIT = 20;
+/** Batches in flight at once: enough to overlap round trips, few enough to stay under the budget. */
+const BATCHES_IN_FLIGHT = 4;
+
+export function isOk(r: GraphResult): boolean {
+  return r.status >= 200 && r.status < 300;
+}
+
+/** `404 Request_ResourceNotFound: Resource ... does not exist` (status, code and message only). */
+export function describeResult(r: GraphResult): string {
+  const e = (r.body as ODataError | undefined)?.error;
+  return `${r.status} ${e?.code ?? 'error'}${e?.message ? `: ${e.message}` : ''}`;
+}
+
+/** Throttling and server trouble: worth the same request again after a wait. */
+function isRetryableStatus(status: number): boolean {
+  return status === 429 || status === 500 || status === 502 || status === 503 || status === 504;
+}
+
+/** A `$batch` step answered 429/5xx: thrown so that the shared policy waits and re-sends it. */
+class StepFailure extends Error {
+  constructor(readonly failure: Failure) {
+    super(failure.message);
+  }
+}
+
+/** fetch's own failure (a reset, a refused connection), named so that it survives GraphError. */
+class TransportError extends Error {
+  override name = 'TransportError';
+}
+
+/** Maps what the SDK or a batch step threw to the shared policy's Failure; never includes headers. */
+export function classifyGraph(error: unknown, now: number): Failure {
+  if (error instanceof StepFailure) return error.failure;
+  if (error instanceof GraphError) {
+    if (error.code === 'TransportError') return { retryable: true, message: error.message };
+    const status = error.statusCode;
+    return {
+      status,
+      retryable: isRetryableStatus(status),
+      retryAfterMs: retryAfterMs(error.headers?.get('retry-after'), now),
+      message: `${status} ${error.code ?? 'error'}${error.message ? `: ${error.message}` : ''}`,
+    };
+  }
+  return { retryable: false, message: error instanceof Error ? error.message : String(error) };
+}
+
+/** Adds the app's bearer token; turns fetch's bare "fetch failed" into a named transport error. */
+class BearerTokenMiddleware implements Middleware {
+  private next?: Middleware;
+
+  constructor(
+    private readonly credential: TokenCredential,
+    private readonly scope: string,
+  ) {}
+
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+
+  async execute(context: Context): Promise<void> {
+    const token = await this.credential.getToken(this.scope);
+    if (!token) throw new Error('entra: the token endpoint returned no token');
+    const headers = new Headers(context.options?.headers as ConstructorParameters<typeof Headers>[0]);
+    headers.set('authorization', `Bearer ${token.token}`);
+    context.options = { ...context.options, headers };
+    try {
+      await this.next!.execute(context);
+    } catch (e) {
+      const code = (e as { cause?: { code?: string } }).cause?.code;
+      throw new TransportError(`connection to Graph failed${code ? ` (${code})` : ''}`);
+    }
+  }
+}
+
+export interface GraphOptions {
+  graphUrl: string;
+  credential: TokenCredential;
+  gate: RateGate;
+  retry: Partial<RetryOptions>;
+}
+
+/** The connection: the SDK client plus the shared retry policy and rate gate. */
+export class GraphConnection {
+  readonly client: Client;
+  private readonly limit = pLimit(BATCHES_IN_FLIGHT);
+  private readonly root: string;
+
+  constructor(private readonly opts: GraphOptions) {
+    this.root = opts.graphUrl.replace(/\/+$/, '');
+    this.client = Client.initWithMiddleware({
+      baseUrl: `${this.root}/`,
+      defaultVersion: 'v1.0',
+      middleware: [
+        new BearerTokenMiddleware(opts.credential, `${this.root}/.default`),
+        new HTTPMessageHandler(),
+      ],
+    });
+  }
+
+  /** The `@odata.id` of a directory object, as `members/$ref` wants it. */
+  directoryObjectRef(id: string): string {
+    return `${this.root}/v1.0/directoryObjects/${id}`;
+  }
+
+  private retrying<T>(op: () => Promise<T>): Promise<T> {
+    const now = this.opts.retry.now ?? Date.now;
+    return withRetry(op, (e) => classifyGraph(e, now()), { ...this.opts.retry, gate: this.opts.gate });
+  }
+
+  /** Calls the SDK; a 4xx other than 429 comes back as a result, not an exception. */
+  private async callOnce(call: GraphCall): Promise<GraphResult> {
+    const request = this.client.api(call.url);
+    try {
+      switch (call.method) {
+        case 'GET':
+          return { status: 200, body: await request.get() };
+        case 'POST':
+          return { status: 200, body: await request.post(call.body ?? {}) };
+        case 'PATCH':
+          return { status: 200, body: await request.patch(call.body) };
+        case 'DELETE':
+          return { status: 204, body: await request.delete() };
+      }
+    } catch (e) {
+      if (!(e instanceof GraphError) || e.code === 'TransportError' || isRetryableStatus(e.statusCode))
+        throw e;
+      return { status: e.statusCode, body: { error: { code: e.code ?? undefined, message: e.message } } };
+    }
+  }
+
+  /** One request on its own, retried through the shared policy. */
+  readonly send: Send = (call) => this.retrying(() => this.callOnce(call));
+
+  /** Every page of a collection, following `@odata.nextLink` (absolute on Graph, relative on a fake). */
+  async getAll<T>(url: string): Promise<T[]> {
+    const items: T[] = [];
+    for (let next: string | undefined = url; next; ) {
+      const page = (await this.retrying(() => this.client.api(next!).get())) as {
+        value?: T[];
+        '@odata.nextLink'?: string;
+      };
+      items.push(...(page.value ?? []));
+      next = page['@odata.nextLink'] ? this.relative(page['@odata.nextLink']) : undefined;
+    }
+    return items;
+  }
+
+  /**
+   * The SDK only parses `https://` links and would put `/v1.0` twice into a relative one, so a
+   * nextLink becomes a path under the version root before it goes back to `client.api`.
+   */
+  private relative(link: string): string {
+    const u = new URL(link, `${this.root}/`);
+    return u.pathname.replace(/^\/v1\.0(?=\/)/, '') + u.search;
+  }
+
+  /** A sender whose requests share `$batch` posts with the other changes applied at the same time. */
+  batchSender(): Send {
+    const batcher = new Batcher((steps) => this.limit(() => this.postBatch(steps)));
+    const now = this.opts.retry.now ?? Date.now;
+    return (call) =>
+      this.retrying(async () => {
+        const r = await batcher.enqueue(call);
+        if (isRetryableStatus(r.status)) {
+          throw new StepFailure({
+            status: r.status,
+            retryable: true,
+            retryAfterMs: retryAfterMs(r.headers['retry-after'], now()),
+            message: describeResult(r),
+          });
+        }
+        return { status: r.status, body: r.body };
+      });
+  }
+
+  /** Posts one `$batch` (the post itself retried: every step in it is idempotent for us). */
+  private async postBatch(calls: readonly GraphCall[]): Promise<BatchStepResponse[]> {
+    const requests = calls.map((c, i) => ({
+      id: String(i + 1),
+      method: c.method,
+      url: c.url,
+      ...(c.body !== undefined ? { body: c.body, headers: { 'content-type': 'application/json' } } : {}),
+    }));
+    const answer = (await this.retrying(() => this.client.api('/$batch').post({ requests }))) as {
+      responses?: RawStepResponse[];
+    };
+    const byId = new Map((answer.responses ?? []).map((r) => [r.id, r]));
+    return requests.map((r) => {
+      const step = byId.get(r.id);
+      if (!step) return { status: 502, headers: {}, body: { error: { code: 'missingBatchStep' } } };
+      return { status: step.status, headers: lowerKeys(step.headers ?? {}), body: step.body };
+    });
+  }
+}
+
+interface RawStepResponse {
+  id: string;
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+interface BatchStepResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+function lowerKeys(h: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
+interface Pending {
+  call: GraphCall;
+  resolve: (r: BatchStepResponse) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Collects requests and posts them 20 at a time. A batch leaves as soon as it is full, or once
+ * the current turn of the event loop has run (setImmediate): the changes of one apply phase all
+ * reach their first request in the same turn, so 100 grants make 5 posts, not 100.
+ */
+class Batcher {
+  private queue: Pending[] = [];
+  private scheduled = false;
+
+  constructor(private readonly post: (calls: GraphCall[]) => Promise<BatchStepResponse[]>) {}
+
+  enqueue(call: GraphCall): Promise<BatchStepResponse> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ call, resolve, reject });
+      if (this.queue.length >= BATCH_LIMIT) this.flush();
+      else if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          while (this.queue.length > 0) this.flush();
+        });
+      }
+    });
+  }
+
+  private flush(): void {
+    const items = this.queue.splice(0, BATCH_LIMIT);
+    if (items.length === 0) return;
+    this.post(items.map((i) => i.call)).then(
+      (answers) => {
+        for (const [i, item] of items.entries()) item.resolve(answers[i]!);
+      },
+      (e: unknown) => {
+        for (const item of items) item.reject(e);
+      },
+    );
+  }
+}

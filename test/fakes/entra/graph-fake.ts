@@ -1,0 +1,828 @@
+/**
+ * A Microsoft Graph (v1.0) and Entra token endpoint fake on 127.0.0.1, built on FakeServer.
+ * It implements exactly what the Entra connector calls, the way Graph documents it: OData error
+ * bodies, `$select` (only the selected properties come back), `$top` up to 999, relative
+ * `@odata.nextLink` paging, the two `$filter` forms the connector sends, `$batch` (20 steps,
+ * per-step status/headers/body, dependsOn), the client-credentials grant and bearer tokens, and
+ * throttling by resource units per window (429 + Retry-After seconds) plus a write budget.
+ * Resources are typed with @microsoft/microsoft-graph-types so that a misspelt property fails
+ * the type check.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type {
+  AssignedLicense,
+  DeviceActionResult,
+  Group,
+  ManagedDevice,
+  ManagedDeviceOwnerType,
+  Message,
+  SubscribedSku,
+  TemporaryAccessPassAuthenticationMethod,
+  User,
+} from '@microsoft/microsoft-graph-types';
+import { BadRequest, type FakeRequest, type FakeResponse, FakeServer, type Route } from '../fake-server.js';
+
+/** A Graph user plus what only the fake knows (live sessions, passes issued). */
+interface FakeUser extends User {
+  id: string;
+  userPrincipalName: string;
+}
+
+interface FakeGroup extends Group {
+  id: string;
+  displayName: string;
+  /** Member user ids (Graph's `members` are directory objects, listed through /members). */
+  memberIds: Set<string>;
+}
+
+interface FakeDevice extends ManagedDevice {
+  id: string;
+  userId: string;
+}
+
+export interface SentMail {
+  from: string;
+  message: Message;
+  saveToSentItems: boolean;
+}
+
+export interface ThrottleBudget {
+  /** Resource units per window for the app (Graph: 3,500 per 10 s in a small tenant). */
+  units: number;
+  windowMs: number;
+  /** Writes per write window (Graph: 3,000 per 2.5 min). */
+  writes: number;
+  writeWindowMs: number;
+}
+
+export interface GraphFakeOptions {
+  tenantId?: string;
+  clientId?: string;
+  /** The client secret the app registration holds (client-secret auth). */
+  clientSecret?: string;
+  /** The federated token the app trusts (workload identity: client_assertion). */
+  federatedToken?: string;
+  budget?: Partial<ThrottleBudget>;
+  now?: () => number;
+}
+
+/** A fault on one `$batch` step (FakeServer's faults act on whole HTTP requests). */
+export interface StepFault {
+  method?: string;
+  path?: RegExp;
+  status: number;
+  headers?: Record<string, string>;
+  times: number;
+}
+
+type Params = URLSearchParams;
+type Handler = (req: FakeRequest, params: string[]) => FakeResponse;
+/** Synchronous handlers, so that `$batch` can run a step through the same route table. */
+interface FakeRoute extends Route {
+  handler: Handler;
+}
+
+const MAX_TOP = 999;
+const DEFAULT_TOP = 100;
+const BATCH_MAX = 20;
+const USER_TYPE = '#microsoft.graph.user';
+
+/** Stable ids per name, so that ids a connector learnt stay valid across a harness re-seed. */
+function stableId(kind: string, name: string): string {
+  const h = createHash('sha256').update(`${kind}:${name.toLowerCase()}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+export function odataError(status: number, code: string, message: string): FakeResponse {
+  return {
+    status,
+    body: {
+      error: {
+        code,
+        message,
+        innerError: {
+          date: new Date().toISOString(),
+          'request-id': randomUUID(),
+          'client-request-id': randomUUID(),
+        },
+      },
+    },
+  };
+}
+
+const notFound = (id: string) =>
+  odataError(
+    404,
+    'Request_ResourceNotFound',
+    `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
+  );
+
+/** `$select` honoured: only the listed properties (and OData annotations) come back. */
+function project<T extends object>(item: T, q: Params): Partial<T> {
+  const select = q.get('$select');
+  if (!select) return item;
+  const keep = new Set(select.split(',').map((s) => s.trim()));
+  return Object.fromEntries(
+    Object.entries(item).filter(([k]) => keep.has(k) || k.startsWith('@odata.')),
+  ) as Partial<T>;
+}
+
+function top(q: Params): number {
+  const raw = q.get('$top');
+  if (raw === null) return DEFAULT_TOP;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_TOP) {
+    throw new BadRequest(
+      `Invalid page size specified: '${raw}'. Must be between 1 and ${MAX_TOP} inclusive.`,
+    );
+  }
+  return n;
+}
+
+export class GraphFake {
+  readonly server: FakeServer;
+  readonly tenantId: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly federatedToken: string;
+  readonly users = new Map<string, FakeUser>();
+  readonly groups = new Map<string, FakeGroup>();
+  readonly skus: SubscribedSku[] = [];
+  readonly devices = new Map<string, FakeDevice>();
+  /** Live sign-in sessions per user id (signIn adds one; revokeSignInSessions clears them). */
+  readonly sessions = new Map<string, number>();
+  /** Temporary Access Passes issued, per user id: the tests check where they went. */
+  readonly passes = new Map<string, string>();
+  readonly mail: SentMail[] = [];
+  readonly stepFaults: StepFault[] = [];
+  /** Steps executed inside `$batch` posts, with their status (FakeServer logs only the post). */
+  readonly steps: { method: string; url: string; status: number; at: number }[] = [];
+  budget: ThrottleBudget;
+  private readonly tokens = new Set<string>();
+  private readonly now: () => number;
+  private window = { start: 0, units: 0 };
+  private writeWindow = { start: 0, writes: 0 };
+  private readonly routes: FakeRoute[];
+
+  constructor(opts: GraphFakeOptions = {}) {
+    this.tenantId = opts.tenantId ?? 'contoso-tenant-id';
+    this.clientId = opts.clientId ?? '11111111-2222-3333-4444-555555555555';
+    this.clientSecret = opts.clientSecret ?? `secret-${randomBytes(8).toString('hex')}`;
+    this.federatedToken = opts.federatedToken ?? `eyJ.federated-${randomBytes(8).toString('hex')}.sig`;
+    this.budget = { units: 3_500, windowMs: 10_000, writes: 3_000, writeWindowMs: 150_000, ...opts.budget };
+    this.now = opts.now ?? Date.now;
+    this.routes = this.buildRoutes();
+    this.server = new FakeServer({
+      name: 'graph',
+      routes: this.routes,
+      now: this.now,
+      unknown: (req) =>
+        odataError(
+          400,
+          'BadRequest',
+          `Resource not found for the segment '${req.url.pathname.split('/').pop()}'.`,
+        ),
+      badRequest: (_req, message) => odataError(400, 'BadRequest', message),
+      authenticate: (req) => this.authenticate(req),
+      throttle: (req, now) =>
+        this.isApi(req) && req.url.pathname !== '/v1.0/$batch' ? this.charge(req, now) : undefined,
+    });
+  }
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  start(): Promise<string> {
+    return this.server.start();
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
+  }
+
+  // --- seeding and inspection ---------------------------------------------------------------------
+
+  addUser(upn: string, props: Partial<User> = {}): FakeUser {
+    const user: FakeUser = {
+      displayName: upn.split('@')[0] ?? upn,
+      accountEnabled: true,
+      assignedLicenses: [],
+      mailNickname: upn.split('@')[0] ?? upn,
+      employeeLeaveDateTime: null,
+      ...props,
+      id: stableId('user', upn),
+      userPrincipalName: upn,
+    };
+    this.users.set(user.id, user);
+    return user;
+  }
+
+  addGroup(displayName: string, memberUpns: readonly string[] = []): FakeGroup {
+    const group: FakeGroup = { id: stableId('group', displayName), displayName, memberIds: new Set() };
+    for (const upn of memberUpns) group.memberIds.add(this.userByKey(upn)!.id);
+    this.groups.set(group.id, group);
+    return group;
+  }
+
+  addSku(skuPartNumber: string, enabledUnits = 1_000): SubscribedSku {
+    const sku: SubscribedSku = {
+      id: `${this.tenantId}_${stableId('sku', skuPartNumber)}`,
+      skuId: stableId('sku', skuPartNumber),
+      skuPartNumber,
+      consumedUnits: 0,
+      capabilityStatus: 'Enabled',
+      appliesTo: 'User',
+      prepaidUnits: { enabled: enabledUnits, suspended: 0, warning: 0 },
+    };
+    this.skus.push(sku);
+    return sku;
+  }
+
+  addDevice(upn: string, ownerType: ManagedDeviceOwnerType, name = 'device'): FakeDevice {
+    const user = this.userByKey(upn)!;
+    const device: FakeDevice = {
+      id: randomUUID(),
+      userId: user.id,
+      deviceName: name,
+      managedDeviceOwnerType: ownerType,
+      userPrincipalName: user.userPrincipalName,
+      deviceActionResults: [],
+    };
+    this.devices.set(device.id, device);
+    return device;
+  }
+
+  reset(): void {
+    this.users.clear();
+    this.groups.clear();
+    this.skus.length = 0;
+    this.devices.clear();
+    this.sessions.clear();
+    this.passes.clear();
+    this.mail.length = 0;
+  }
+
+  /** A user by id or by userPrincipalName (case-insensitive), as Graph resolves `/users/{key}`. */
+  userByKey(key: string): FakeUser | undefined {
+    const byId = this.users.get(key);
+    if (byId) return byId;
+    const lower = key.toLowerCase();
+    return [...this.users.values()].find((u) => u.userPrincipalName.toLowerCase() === lower);
+  }
+
+  groupByName(name: string): FakeGroup | undefined {
+    return [...this.groups.values()].find((g) => g.displayName === name);
+  }
+
+  memberUpns(group: FakeGroup): string[] {
+    return [...group.memberIds].map((id) => this.users.get(id)!.userPrincipalName.toLowerCase()).sort();
+  }
+
+  licenseHolders(skuPartNumber: string): string[] | undefined {
+    const sku = this.skus.find((s) => s.skuPartNumber === skuPartNumber);
+    if (!sku) return undefined;
+    return [...this.users.values()]
+      .filter((u) => u.assignedLicenses?.some((l) => l.skuId === sku.skuId))
+      .map((u) => u.userPrincipalName.toLowerCase())
+      .sort();
+  }
+
+  signIn(upn: string): boolean {
+    const user = this.userByKey(upn);
+    if (!user?.accountEnabled) return false;
+    this.sessions.set(user.id, (this.sessions.get(user.id) ?? 0) + 1);
+    return true;
+  }
+
+  /** Forgets every issued bearer token (a tenant admin revoked the app's consent, say). */
+  revokeTokens(): void {
+    this.tokens.clear();
+  }
+
+  // --- authentication --------------------------------------------------------------------------------
+
+  private isApi(req: FakeRequest): boolean {
+    return req.url.pathname.startsWith('/v1.0/');
+  }
+
+  private authenticate(req: FakeRequest): FakeResponse | undefined {
+    if (!this.isApi(req)) return undefined;
+    const header = req.headers.authorization;
+    if (!header) return odataError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
+    const token = /^Bearer (.+)$/.exec(header)?.[1];
+    if (!token || !this.tokens.has(token)) {
+      return odataError(
+        401,
+        'InvalidAuthenticationToken',
+        'Access token validation failure. Invalid audience.',
+      );
+    }
+    return undefined;
+  }
+
+  /** POST /{tenant}/oauth2/v2.0/token: the client-credentials grant, secret or federated assertion. */
+  private token(req: FakeRequest, [tenant]: string[]): FakeResponse {
+    const form = new URLSearchParams(req.rawBody);
+    const fail = (status: number, error: string, description: string): FakeResponse => ({
+      status,
+      body: { error, error_description: description, error_codes: [Number(description.slice(5, 11))] },
+    });
+    if (tenant !== this.tenantId) {
+      return fail(
+        400,
+        'invalid_request',
+        `AADSTS900023: Specified tenant identifier '${tenant}' is neither a valid DNS name, nor a valid external domain.`,
+      );
+    }
+    if (form.get('grant_type') !== 'client_credentials') {
+      return fail(400, 'unsupported_grant_type', 'AADSTS70003: The app requested an unsupported grant type.');
+    }
+    if (form.get('client_id') !== this.clientId) {
+      return fail(
+        400,
+        'unauthorized_client',
+        `AADSTS700016: Application with identifier '${form.get('client_id')}' was not found in the directory.`,
+      );
+    }
+    if (!form.get('scope')?.endsWith('/.default')) {
+      return fail(
+        400,
+        'invalid_scope',
+        'AADSTS1002012: The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.',
+      );
+    }
+    const secret = form.get('client_secret');
+    const assertion = form.get('client_assertion');
+    if (assertion !== null) {
+      if (
+        form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' ||
+        assertion !== this.federatedToken
+      ) {
+        return fail(
+          401,
+          'invalid_client',
+          'AADSTS700213: No matching federated identity record found for presented assertion subject.',
+        );
+      }
+    } else if (secret !== this.clientSecret) {
+      return fail(
+        401,
+        'invalid_client',
+        `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${this.clientId}'.`,
+      );
+    }
+    const accessToken = `fake-graph-token-${randomBytes(12).toString('hex')}`;
+    this.tokens.add(accessToken);
+    return {
+      status: 200,
+      body: { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: accessToken },
+    };
+  }
+
+  // --- throttling -------------------------------------------------------------------------------------
+
+  /** Identity resource units: a users GET costs 2, a members GET 3, `$select` takes 1 off; writes 1. */
+  private units(method: string, path: string, q: Params): number {
+    if (method !== 'GET') return 1;
+    const base = /\/members$/.test(path) ? 3 : /^\/v1\.0\/(users|groups)/.test(path) ? 2 : 1;
+    return Math.max(1, base - (q.has('$select') ? 1 : 0));
+  }
+
+  /** Charges one request to the budgets; a 429 with Retry-After (seconds) when it is spent. */
+  private charge(req: FakeRequest, now: number): FakeResponse | undefined {
+    if (now - this.window.start >= this.budget.windowMs) this.window = { start: now, units: 0 };
+    if (now - this.writeWindow.start >= this.budget.writeWindowMs)
+      this.writeWindow = { start: now, writes: 0 };
+    const cost = this.units(req.method, req.url.pathname, req.url.searchParams);
+    const write = req.method !== 'GET';
+    const over =
+      this.window.units + cost > this.budget.units
+        ? this.window.start + this.budget.windowMs
+        : write && this.writeWindow.writes + 1 > this.budget.writes
+          ? this.writeWindow.start + this.budget.writeWindowMs
+          : undefined;
+    if (over !== undefined) {
+      const seconds = Math.max(1, Math.ceil((over - now) / 1000));
+      const res = odataError(429, 'TooManyRequests', 'Too many requests.');
+      res.headers = { 'retry-after': String(seconds) };
+      return res;
+    }
+    this.window.units += cost;
+    if (write) this.writeWindow.writes++;
+    return undefined;
+  }
+
+  // --- routes -----------------------------------------------------------------------------------------
+
+  private buildRoutes(): FakeRoute[] {
+    const r = (method: string, path: RegExp, handler: Handler, write = false): FakeRoute => ({
+      method,
+      path,
+      handler,
+      write,
+    });
+    const seg = '([^/]+)';
+    return [
+      r('POST', new RegExp(`^/${seg}/oauth2/v2\\.0/token$`), (q, p) => this.token(q, p)),
+      r('POST', /^\/v1\.0\/\$batch$/, (q) => this.batch(q), true),
+      r('GET', /^\/v1\.0\/users$/, (q) => this.listUsers(q)),
+      r('POST', /^\/v1\.0\/users$/, (q) => this.createUser(q), true),
+      r('GET', new RegExp(`^/v1\\.0/users/${seg}$`), (q, [k]) => this.getUser(q, k!)),
+      r('PATCH', new RegExp(`^/v1\\.0/users/${seg}$`), (q, [k]) => this.patchUser(q, k!), true),
+      r('DELETE', new RegExp(`^/v1\\.0/users/${seg}$`), (_q, [k]) => this.deleteUser(k!), true),
+      r(
+        'POST',
+        new RegExp(`^/v1\\.0/users/${seg}/revokeSignInSessions$`),
+        (_q, [k]) => this.revoke(k!),
+        true,
+      ),
+      r(
+        'POST',
+        new RegExp(`^/v1\\.0/users/${seg}/assignLicense$`),
+        (q, [k]) => this.assignLicense(q, k!),
+        true,
+      ),
+      r(
+        'POST',
+        new RegExp(`^/v1\\.0/users/${seg}/authentication/temporaryAccessPassMethods$`),
+        (q, [k]) => this.createPass(q, k!),
+        true,
+      ),
+      r('POST', new RegExp(`^/v1\\.0/users/${seg}/sendMail$`), (q, [k]) => this.sendMail(q, k!), true),
+      r('GET', new RegExp(`^/v1\\.0/users/${seg}/managedDevices$`), (q, [k]) => this.listDevices(q, k!)),
+      r(
+        'POST',
+        new RegExp(`^/v1\\.0/deviceManagement/managedDevices/${seg}/(retire|wipe)$`),
+        (q, [id, action]) => this.deviceAction(q, id!, action!),
+        true,
+      ),
+      r('GET', /^\/v1\.0\/groups$/, (q) => this.listGroups(q)),
+      r('GET', new RegExp(`^/v1\\.0/groups/${seg}/members$`), (q, [g]) => this.listMembers(q, g!)),
+      r(
+        'POST',
+        new RegExp(`^/v1\\.0/groups/${seg}/members/\\$ref$`),
+        (q, [g]) => this.addMember(q, g!),
+        true,
+      ),
+      r(
+        'DELETE',
+        new RegExp(`^/v1\\.0/groups/${seg}/members/${seg}/\\$ref$`),
+        (_q, [g, u]) => this.removeMember(g!, u!),
+        true,
+      ),
+      r('GET', /^\/v1\.0\/subscribedSkus$/, (q) => this.listSkus(q)),
+    ];
+  }
+
+  /** One page of a collection with a relative nextLink carrying `$skiptoken` (an offset here). */
+  private page<T extends object>(req: FakeRequest, items: T[]): FakeResponse {
+    const q = req.url.searchParams;
+    const size = top(q);
+    const skip = Number(q.get('$skiptoken') ?? '0');
+    const value = items.slice(skip, skip + size).map((i) => project(i, q));
+    const body: Record<string, unknown> = {
+      '@odata.context': `${this.url}/v1.0/$metadata#collection`,
+      value,
+    };
+    if (skip + size < items.length) {
+      const next = new URLSearchParams(q);
+      next.set('$skiptoken', String(skip + size));
+      body['@odata.nextLink'] = `${req.url.pathname}?${next.toString()}`;
+    }
+    return { status: 200, body };
+  }
+
+  private rejectFilter(q: Params): void {
+    if (q.has('$filter')) throw new BadRequest(`Unsupported query: $filter=${q.get('$filter')}`);
+  }
+
+  private publicUser(u: FakeUser): User {
+    return { '@odata.type': USER_TYPE, ...u } as User;
+  }
+
+  private listUsers(req: FakeRequest): FakeResponse {
+    this.rejectFilter(req.url.searchParams);
+    return this.page(
+      req,
+      [...this.users.values()].map((u) => this.publicUser(u)),
+    );
+  }
+
+  private getUser(req: FakeRequest, key: string): FakeResponse {
+    const u = this.userByKey(key);
+    return u ? { status: 200, body: project(this.publicUser(u), req.url.searchParams) } : notFound(key);
+  }
+
+  private createUser(req: FakeRequest): FakeResponse {
+    const body = req.body as User | undefined;
+    for (const field of ['accountEnabled', 'displayName', 'mailNickname', 'userPrincipalName'] as const) {
+      if (body?.[field] === undefined)
+        throw new BadRequest(`Property '${field}' is required when creating the object.`);
+    }
+    if (!body!.passwordProfile?.password)
+      throw new BadRequest("Property 'passwordProfile' is required when creating the object.");
+    if (this.userByKey(body!.userPrincipalName!)) {
+      const res = odataError(
+        400,
+        'Request_BadRequest',
+        'Another object with the same value for property userPrincipalName already exists.',
+      );
+      (res.body as { error: Record<string, unknown> }).error.details = [
+        { code: 'ObjectConflict', target: 'userPrincipalName' },
+      ];
+      return res;
+    }
+    // The password is checked for presence and dropped: Graph never returns it, the fake never keeps it.
+    const { passwordProfile: _dropped, ...rest } = body!;
+    const user = this.addUser(body!.userPrincipalName!, { ...rest, assignedLicenses: [] });
+    return { status: 201, body: this.publicUser(user) };
+  }
+
+  private patchUser(req: FakeRequest, key: string): FakeResponse {
+    const u = this.userByKey(key);
+    if (!u) return notFound(key);
+    const body = req.body as User;
+    const allowed = new Set(['accountEnabled', 'displayName', 'employeeLeaveDateTime', 'employeeHireDate']);
+    const bad = Object.keys(body ?? {}).find((k) => !allowed.has(k));
+    if (bad) throw new BadRequest(`Invalid property '${bad}'.`);
+    Object.assign(u, body);
+    return { status: 204 };
+  }
+
+  private deleteUser(key: string): FakeResponse {
+    const u = this.userByKey(key);
+    if (!u) return notFound(key);
+    this.users.delete(u.id);
+    for (const g of this.groups.values()) g.memberIds.delete(u.id);
+    this.sessions.delete(u.id);
+    return { status: 204 };
+  }
+
+  private revoke(key: string): FakeResponse {
+    const u = this.userByKey(key);
+    if (!u) return notFound(key);
+    this.sessions.set(u.id, 0);
+    return { status: 200, body: { '@odata.context': `${this.url}/v1.0/$metadata#Edm.Boolean`, value: true } };
+  }
+
+  private assignLicense(req: FakeRequest, key: string): FakeResponse {
+    const u = this.userByKey(key);
+    if (!u) return notFound(key);
+    const body = req.body as { addLicenses?: AssignedLicense[]; removeLicenses?: string[] };
+    if (!Array.isArray(body?.addLicenses) || !Array.isArray(body.removeLicenses)) {
+      throw new BadRequest("Property 'addLicenses' and 'removeLicenses' are required.");
+    }
+    const held = new Set((u.assignedLicenses ?? []).map((l) => l.skuId));
+    for (const add of body.addLicenses) {
+      const sku = this.skus.find((s) => s.skuId === add.skuId);
+      if (!sku)
+        return odataError(
+          400,
+          'Request_BadRequest',
+          `License ${add.skuId} does not correspond to a valid company License.`,
+        );
+      if (!held.has(sku.skuId) && (sku.consumedUnits ?? 0) >= (sku.prepaidUnits?.enabled ?? 0)) {
+        return odataError(
+          400,
+          'Request_BadRequest',
+          `Subscription ${sku.skuPartNumber} does not have any available licenses.`,
+        );
+      }
+    }
+    for (const id of body.removeLicenses) {
+      if (!held.has(id))
+        return odataError(400, 'Request_BadRequest', 'User does not have a corresponding license.');
+    }
+    for (const add of body.addLicenses) {
+      if (held.has(add.skuId)) continue;
+      const sku = this.skus.find((s) => s.skuId === add.skuId)!;
+      sku.consumedUnits = (sku.consumedUnits ?? 0) + 1;
+      u.assignedLicenses = [
+        ...(u.assignedLicenses ?? []),
+        { skuId: add.skuId!, disabledPlans: add.disabledPlans ?? [] },
+      ];
+    }
+    for (const id of body.removeLicenses) {
+      const sku = this.skus.find((s) => s.skuId === id);
+      if (sku) sku.consumedUnits = (sku.consumedUnits ?? 1) - 1;
+      u.assignedLicenses = (u.assignedLicenses ?? []).filter((l) => l.skuId !== id);
+    }
+    return { status: 200, body: this.publicUser(u) };
+  }
+
+  private createPass(req: FakeRequest, key: string): FakeResponse {
+    const u = this.userByKey(key);
+    if (!u) return notFound(key);
+    const body = req.body as TemporaryAccessPassAuthenticationMethod;
+    const lifetime = body?.lifetimeInMinutes ?? 60;
+    if (lifetime < 10 || lifetime > 43_200)
+      throw new BadRequest('lifetimeInMinutes must be between 10 and 43200.');
+    // One pass per user: a new one replaces the old.
+    const pass = randomBytes(6).toString('base64url');
+    this.passes.set(u.id, pass);
+    const method: TemporaryAccessPassAuthenticationMethod = {
+      id: randomUUID(),
+      temporaryAccessPass: pass,
+      createdDateTime: new Date(this.now()).toISOString(),
+      startDateTime: new Date(this.now()).toISOString(),
+      lifetimeInMinutes: lifetime,
+      isUsableOnce: body?.isUsableOnce ?? false,
+      isUsable: true,
+      methodUsabilityReason: 'EnabledByPolicy',
+    };
+    return { status: 201, body: method };
+  }
+
+  private sendMail(req: FakeRequest, key: string): FakeResponse {
+    const u = this.userByKey(key);
+    if (!u) return odataError(404, 'ErrorInvalidUser', `The requested user '${key}' is invalid.`);
+    const body = req.body as { message?: Message; saveToSentItems?: boolean };
+    if (!body?.message?.toRecipients?.length) throw new BadRequest('At least one recipient is required.');
+    this.mail.push({
+      from: u.userPrincipalName,
+      message: body.message,
+      saveToSentItems: body.saveToSentItems ?? true,
+    });
+    return { status: 202 };
+  }
+
+  private listDevices(req: FakeRequest, key: string): FakeResponse {
+    const u = this.userByKey(key);
+    if (!u) return notFound(key);
+    const mine = [...this.devices.values()].filter((d) => d.userId === u.id).map(({ userId: _u, ...d }) => d);
+    return this.page(req, mine);
+  }
+
+  private deviceAction(req: FakeRequest, id: string, action: string): FakeResponse {
+    const d = this.devices.get(id);
+    if (!d) return odataError(404, 'ResourceNotFound', `Resource not found for the segment '${id}'.`);
+    if (action === 'wipe' && req.body !== undefined && typeof req.body !== 'object')
+      throw new BadRequest('Invalid wipe body.');
+    const result: DeviceActionResult = {
+      actionName: action,
+      actionState: 'pending',
+      startDateTime: new Date(this.now()).toISOString(),
+      lastUpdatedDateTime: new Date(this.now()).toISOString(),
+    };
+    d.deviceActionResults = [...(d.deviceActionResults ?? []), result];
+    return { status: 204 };
+  }
+
+  /** `$filter` forms the connector sends: `displayName eq '...'` and `displayName in ('...', ...)`. */
+  private groupFilter(filter: string): (g: FakeGroup) => boolean {
+    const literal = "'((?:[^']|'')*)'";
+    const eq = new RegExp(`^displayName eq ${literal}$`).exec(filter);
+    if (eq) return (g) => g.displayName === eq[1]!.replace(/''/g, "'");
+    const inList = /^displayName in \((.*)\)$/.exec(filter);
+    if (inList) {
+      const names = [...inList[1]!.matchAll(new RegExp(literal, 'g'))].map((m) => m[1]!.replace(/''/g, "'"));
+      if (names.length > 15) throw new BadRequest('Too many values in the in operator; the limit is 15.');
+      return (g) => names.includes(g.displayName);
+    }
+    throw new BadRequest(`Unsupported query: $filter=${filter}`);
+  }
+
+  private listGroups(req: FakeRequest): FakeResponse {
+    const filter = req.url.searchParams.get('$filter');
+    const match = filter ? this.groupFilter(filter) : () => true;
+    const groups = [...this.groups.values()]
+      .filter(match)
+      .map(({ memberIds: _m, ...g }) => ({ '@odata.type': '#microsoft.graph.group', ...g }) as Group);
+    return this.page(req, groups);
+  }
+
+  private listMembers(req: FakeRequest, groupId: string): FakeResponse {
+    const g = this.groups.get(groupId);
+    if (!g) return notFound(groupId);
+    return this.page(
+      req,
+      [...g.memberIds].map((id) => this.publicUser(this.users.get(id)!)),
+    );
+  }
+
+  private addMember(req: FakeRequest, groupId: string): FakeResponse {
+    const g = this.groups.get(groupId);
+    if (!g) return notFound(groupId);
+    const ref = (req.body as { '@odata.id'?: string })?.['@odata.id'];
+    const id = ref && /\/v1\.0\/directoryObjects\/([^/]+)$/.exec(ref)?.[1];
+    if (!id) throw new BadRequest("Invalid object identifier '@odata.id'.");
+    if (!this.users.has(id)) return notFound(id);
+    if (g.memberIds.has(id)) {
+      return odataError(
+        400,
+        'Request_BadRequest',
+        "One or more added object references already exist for the following modified properties: 'members'.",
+      );
+    }
+    g.memberIds.add(id);
+    return { status: 204 };
+  }
+
+  private removeMember(groupId: string, userId: string): FakeResponse {
+    const g = this.groups.get(groupId);
+    if (!g) return notFound(groupId);
+    if (!g.memberIds.has(userId)) return notFound(userId);
+    g.memberIds.delete(userId);
+    return { status: 204 };
+  }
+
+  private listSkus(req: FakeRequest): FakeResponse {
+    this.rejectFilter(req.url.searchParams);
+    return this.page(req, [...this.skus]);
+  }
+
+  // --- $batch -----------------------------------------------------------------------------------------
+
+  /** POST /$batch: up to 20 steps, each answered on its own (status, headers, body), dependsOn honoured. */
+  private batch(req: FakeRequest): FakeResponse {
+    const requests = (req.body as { requests?: BatchStep[] })?.requests;
+    if (!Array.isArray(requests) || requests.length === 0)
+      throw new BadRequest('Invalid batch payload format.');
+    if (requests.length > BATCH_MAX) {
+      throw new BadRequest(`The number of batch requests in the batch exceeds the limit of ${BATCH_MAX}.`);
+    }
+    const done = new Map<string, number>();
+    const responses = requests.map((step) => {
+      const failedDep = (step.dependsOn ?? []).some((d) => (done.get(d) ?? 424) >= 400);
+      const res = failedDep
+        ? odataError(424, 'FailedDependency', 'Dependency failed.')
+        : this.runStep(step, req);
+      done.set(step.id, res.status);
+      this.steps.push({ method: step.method, url: step.url, status: res.status, at: this.now() });
+      return {
+        id: step.id,
+        status: res.status,
+        headers: res.headers ?? {},
+        ...(res.body !== undefined ? { body: res.body } : {}),
+      };
+    });
+    return { status: 200, body: { responses } };
+  }
+
+  private runStep(step: BatchStep, outer: FakeRequest): FakeResponse {
+    // Step urls are relative to the version root: `/users/{id}`, never `/v1.0/users/{id}`.
+    if (typeof step.url !== 'string' || !step.url.startsWith('/') || /^\/(v1\.0|beta)\//.test(step.url)) {
+      return odataError(400, 'BadRequest', 'Invalid request URL.');
+    }
+    if (
+      step.body !== undefined &&
+      !Object.keys(step.headers ?? {}).some((h) => h.toLowerCase() === 'content-type')
+    ) {
+      return odataError(
+        400,
+        'BadRequest',
+        'Write request id : ' + step.id + ' does not contain Content-Type header or body.',
+      );
+    }
+    const url = new URL(`/v1.0${step.url}`, 'http://127.0.0.1');
+    const req: FakeRequest = {
+      method: step.method,
+      url,
+      headers: outer.headers,
+      body: step.body,
+      rawBody: JSON.stringify(step.body ?? ''),
+    };
+    const fault = this.takeStepFault(req);
+    if (fault) {
+      const code = fault.status === 429 ? 'TooManyRequests' : 'ServiceUnavailable';
+      return { ...odataError(fault.status, code, 'Injected step fault.'), headers: fault.headers ?? {} };
+    }
+    const throttled = this.charge(req, this.now());
+    if (throttled) return throttled;
+    const pathname = decodeURIComponent(url.pathname);
+    const route = this.routes.find((r) => r.method === req.method && r.path.test(pathname));
+    if (!route) {
+      this.server.unknownRequests.push(`$batch ${step.method} ${step.url}`);
+      return odataError(
+        400,
+        'BadRequest',
+        `Resource not found for the segment '${pathname.split('/').pop()}'.`,
+      );
+    }
+    try {
+      return route.handler(req, pathname.match(route.path)!.slice(1));
+    } catch (e) {
+      if (e instanceof BadRequest) return odataError(400, 'BadRequest', e.message);
+      throw e;
+    }
+  }
+
+  private takeStepFault(req: FakeRequest): StepFault | undefined {
+    const target = req.url.pathname.replace(/^\/v1\.0/, '') + req.url.search;
+    const f = this.stepFaults.find(
+      (x) => x.times > 0 && (!x.method || x.method === req.method) && (!x.path || x.path.test(target)),
+    );
+    if (f) f.times--;
+    return f;
+  }
+}
+
+interface BatchStep {
+  id: string;
+  method: string;
+  url: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  dependsOn?: string[];
+}
