@@ -1,0 +1,92 @@
+/**
+ * What a Google API failure means, read from the status and Google's error body
+ * (`{error: {code, message, errors: [{reason}], status}}`), never from the SDK's message: a
+ * gaxios error carries the request's configuration, Authorization header included, so nothing
+ * from it but the status and the vendor's own words reaches a log line or an outcome.
+ */
+import { type Failure, isGoogleRetryable, isTransientNetworkError, RetryError } from '../retry.js';
+
+/** The parts of a Google error this connector acts on. */
+export interface GoogleErrorInfo {
+  status?: number;
+  /** `errors[].reason`: notFound, duplicate, userRateLimitExceeded, invalid_grant... */
+  reasons: string[];
+  message: string;
+}
+
+interface GoogleErrorBody {
+  error?:
+    | string
+    | {
+        code?: number;
+        message?: string;
+        status?: string;
+        errors?: { reason?: string; message?: string }[];
+      };
+  error_description?: string;
+}
+
+/** Thrown by the token exchange: the OAuth endpoint answers in its own shape. */
+export class GoogleAuthError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly reason?: string,
+  ) {
+    super(message);
+    this.name = 'GoogleAuthError';
+  }
+}
+
+function responseOf(error: unknown): { status?: number; data?: unknown } | undefined {
+  const response = (error as { response?: { status?: number; data?: unknown } } | null)?.response;
+  return response && typeof response === 'object' ? response : undefined;
+}
+
+/** A dropped connection, as gaxios (code on the error) or fetch (code on its cause) reports it. */
+function isNetworkDrop(error: unknown): boolean {
+  return isTransientNetworkError(error) || isTransientNetworkError((error as { cause?: unknown })?.cause);
+}
+
+/** Status, reasons and Google's message from any error this connector can meet. */
+export function googleErrorInfo(error: unknown): GoogleErrorInfo {
+  if (error instanceof RetryError) {
+    return { status: error.failure.status, reasons: [], message: error.message };
+  }
+  if (error instanceof GoogleAuthError) {
+    return { status: error.status, reasons: error.reason ? [error.reason] : [], message: error.message };
+  }
+  const response = responseOf(error);
+  if (response) {
+    const body = (response.data ?? {}) as GoogleErrorBody;
+    if (typeof body.error === 'string') {
+      // The OAuth token endpoint's shape: {error, error_description}.
+      return {
+        status: response.status,
+        reasons: [body.error],
+        message: `${response.status} ${body.error}${body.error_description ? `: ${body.error_description}` : ''}`,
+      };
+    }
+    const reasons = (body.error?.errors ?? []).map((e) => e.reason ?? '').filter(Boolean);
+    const what = body.error?.message ?? body.error?.status ?? 'no error body';
+    return {
+      status: response.status,
+      reasons,
+      message: `${response.status}${reasons.length ? ` ${reasons.join(',')}` : ''}: ${what}`,
+    };
+  }
+  if (isNetworkDrop(error)) {
+    const code =
+      (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code ?? 'network';
+    return { reasons: [], message: `connection failed (${code})` };
+  }
+  // Our own errors (bad credentials file...) carry messages we wrote; anything else is a bug.
+  return { reasons: [], message: error instanceof Error ? error.message : String(error) };
+}
+
+/** The shared retry policy's view of a Google error: quota, 429, 5xx and dropped connections retry. */
+export function classifyGoogleError(error: unknown): Failure {
+  const info = googleErrorInfo(error);
+  const retryable = isNetworkDrop(error) || isGoogleRetryable(info.status, info.reasons);
+  return { status: info.status, retryable, message: info.message };
+}

@@ -1,0 +1,547 @@
+/**
+ * The Google Workspace connector: the Admin SDK Directory API for users, sign-outs, OAuth tokens
+ * and group members, the Data Transfer API for a leaver's Drive and Calendar, and the Enterprise
+ * License Manager for licenses. Every HTTP call goes through the shared retry policy with one
+ * rate gate for the connection; the SDK's own retries are off. Reads are bulk (users in pages of
+ * 500, members in pages of 200, license holders in pages of 1,000); writes are idempotent, so a
+ * retry after a dropped answer ends in the right state.
+ */
+import { randomBytes } from 'node:crypto';
+import { admin, type admin_datatransfer_v1, type admin_directory_v1 } from '@googleapis/admin';
+import type { OAuth2Client } from 'google-auth-library';
+import pLimit from 'p-limit';
+import type { GoogleConnection } from '../../model/schema.js';
+import type { Change } from '../../plan/plan-types.js';
+import type { ConnectorContext } from '../registry.js';
+import { RateGate, type RetryOptions, withRetry } from '../retry.js';
+import type {
+  ActualMembership,
+  ActualState,
+  ActualUser,
+  ChangeOutcome,
+  Provider,
+  Scope,
+  TargetRef,
+} from '../types.js';
+import { createGoogleAuth } from './auth.js';
+import { classifyGoogleError, type GoogleErrorInfo, googleErrorInfo } from './errors.js';
+
+/** Vendor maxima: users.list 500, members.list 200, licensing listForProductAndSku 1,000. */
+const USER_PAGE = 500;
+const MEMBER_PAGE = 200;
+const LICENSE_PAGE = 1000;
+/** Google's quotas are per user per project; ten in flight stays well inside them. */
+const CONCURRENCY = 10;
+/** Data Transfer application ids (applications.list): Drive and Docs, Calendar. */
+const DRIVE_APP_ID = '55656082996';
+const CALENDAR_APP_ID = '435070579839';
+
+const APP_UNSUPPORTED =
+  'google: kind "app" is not supported: the Directory API has no app assignments; ' +
+  'grant Google Workspace and SAML apps through a group (kind "group", target = the group email)';
+
+/** An API answer (404, 409) that means the change is already in place. */
+class AlreadyDone extends Error {}
+
+/** A license target "productId/skuId". */
+function parseLicense(target: string): { product: string; sku: string } | undefined {
+  const i = target.indexOf('/');
+  if (i <= 0 || i === target.length - 1 || target.indexOf('/', i + 1) >= 0) return undefined;
+  return { product: target.slice(0, i), sku: target.slice(i + 1) };
+}
+
+/** Google requires a given and a family name: split at the last space. */
+export function splitName(displayName: string): { givenName: string; familyName: string } {
+  const name = displayName.trim();
+  const i = name.lastIndexOf(' ');
+  // A single-word name fills both: the Directory API rejects an empty familyName.
+  if (i < 0) return { givenName: name, familyName: name };
+  return { givenName: name.slice(0, i).trim(), familyName: name.slice(i + 1) };
+}
+
+/** A first password nobody sees: the person sets theirs through the admin-initiated reset. */
+function throwawayPassword(): string {
+  return `${randomBytes(24).toString('base64url')}!Aa1`;
+}
+
+/** A Data Transfer for a leaver: made now, or found from an earlier attempt. */
+interface Transfer {
+  id: string;
+  created: boolean;
+}
+
+interface LicenseAssignment {
+  userId?: string;
+  productId?: string;
+  skuId?: string;
+}
+
+interface LicenseAssignmentList {
+  items?: LicenseAssignment[];
+  nextPageToken?: string;
+}
+
+export class GoogleProvider implements Provider {
+  readonly name = 'google' as const;
+  readonly simulated = false;
+  private readonly directory: admin_directory_v1.Admin;
+  private readonly transfers: admin_datatransfer_v1.Admin;
+  private readonly gate: RateGate;
+  private readonly retry: Partial<RetryOptions>;
+  private readonly licensingUrl: string;
+
+  constructor(
+    private readonly config: GoogleConnection,
+    private readonly ctx: ConnectorContext,
+    private readonly auth: OAuth2Client = createGoogleAuth(config, ctx),
+  ) {
+    // @googleapis/admin declares `auth` with its own nested copy of google-auth-library (10.5.0);
+    // the client is the project's 10.9.1, which the SDK only calls `request` on.
+    const sdkAuth = auth as unknown as admin_directory_v1.Options['auth'];
+    const options = { rootUrl: config.rootUrl, auth: sdkAuth, retry: false } as const;
+    this.directory = admin({ version: 'directory_v1', ...options });
+    this.transfers = admin({ version: 'datatransfer_v1', ...options });
+    this.licensingUrl = config.licensingUrl.endsWith('/') ? config.licensingUrl : `${config.licensingUrl}/`;
+    this.gate = new RateGate({
+      now: ctx.retry?.now ?? Date.now,
+      sleep: ctx.retry?.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+    });
+    const onRetry = ctx.retry?.onRetry;
+    this.retry = {
+      ...ctx.retry,
+      onRetry: (info) => {
+        ctx.log?.(
+          `google: attempt ${info.attempt} failed (${info.failure.message}); retrying in ${info.delayMs} ms`,
+        );
+        onRetry?.(info);
+      },
+    };
+  }
+
+  /** One HTTP call under the shared retry policy and the connection's gate. */
+  private call<T>(op: () => Promise<T>): Promise<T> {
+    return withRetry(op, classifyGoogleError, { gate: this.gate, ...this.retry });
+  }
+
+  /** Like `call`, but the statuses that mean "already so" become AlreadyDone. */
+  private async callIdempotent<T>(op: () => Promise<T>, done: (e: GoogleErrorInfo) => boolean): Promise<T> {
+    try {
+      return await this.call(op);
+    } catch (e) {
+      if (done(googleErrorInfo(e))) throw new AlreadyDone();
+      throw e;
+    }
+  }
+
+  // --- read ----------------------------------------------------------------------------------------
+
+  async read(scope: Scope): Promise<ActualState> {
+    // Sanity-check the catalog before any call: an unsupported kind is a configuration error.
+    for (const t of scope.targets) checkKind(t);
+    const [accounts, memberships] = await Promise.all([this.listUsers(), this.readTargets(scope.targets)]);
+    const inScope = new Set(scope.logins);
+    for (const m of memberships) for (const login of m.members) inScope.add(login);
+    const users = [...accounts.values()].filter((u) => inScope.has(u.login)).sort(byLogin);
+    return {
+      provider: 'google',
+      simulated: false,
+      users,
+      memberships,
+      outOfScopeAccounts: accounts.size - users.length,
+    };
+  }
+
+  /** Every user and every group, for `jml dump`. Licenses need a product list, so they are left out. */
+  async readAll(): Promise<ActualState> {
+    const groups = await this.listGroups();
+    const accounts = await this.listUsers();
+    return this.read({
+      logins: new Set(accounts.keys()),
+      targets: groups.map((target) => ({ kind: 'group', target })),
+    });
+  }
+
+  /** All accounts of the customer, keyed by lower-cased primary email. */
+  private async listUsers(): Promise<Map<string, ActualUser>> {
+    const out = new Map<string, ActualUser>();
+    let pageToken: string | undefined;
+    do {
+      const res = await this.call(() =>
+        this.directory.users.list({
+          customer: this.config.customer,
+          maxResults: USER_PAGE,
+          pageToken,
+          fields: 'nextPageToken,users(primaryEmail,name/fullName,suspended)',
+        }),
+      );
+      for (const u of res.data.users ?? []) {
+        if (!u.primaryEmail) continue;
+        const login = u.primaryEmail.toLowerCase();
+        out.set(login, {
+          login,
+          ...(u.name?.fullName ? { displayName: u.name.fullName } : {}),
+          enabled: !u.suspended,
+          sessions: null,
+        });
+      }
+      pageToken = res.data.nextPageToken ?? undefined;
+    } while (pageToken);
+    return out;
+  }
+
+  private async listGroups(): Promise<string[]> {
+    const out: string[] = [];
+    let pageToken: string | undefined;
+    do {
+      const res = await this.call(() =>
+        this.directory.groups.list({
+          customer: this.config.customer,
+          maxResults: MEMBER_PAGE,
+          pageToken,
+          fields: 'nextPageToken,groups(email)',
+        }),
+      );
+      for (const g of res.data.groups ?? []) if (g.email) out.push(g.email.toLowerCase());
+      pageToken = res.data.nextPageToken ?? undefined;
+    } while (pageToken);
+    return out.sort();
+  }
+
+  /** Managed targets that exist, each with its members; a target the provider lacks is absent. */
+  private async readTargets(targets: readonly TargetRef[]): Promise<ActualMembership[]> {
+    const limit = pLimit(CONCURRENCY);
+    const read = await Promise.all(
+      targets.map((t) =>
+        limit(() => (t.kind === 'group' ? this.groupMembers(t.target) : this.licenseHolders(t.target))),
+      ),
+    );
+    return targets.flatMap((t, i) => {
+      const members = read[i];
+      return members ? [{ kind: t.kind, target: t.target, members: [...new Set(members)].sort() }] : [];
+    });
+  }
+
+  /** Member emails, lower-cased; undefined when the group does not exist. */
+  private async groupMembers(groupKey: string): Promise<string[] | undefined> {
+    const out: string[] = [];
+    let pageToken: string | undefined;
+    try {
+      do {
+        const res = await this.callIdempotent(
+          () =>
+            this.directory.members.list({
+              groupKey,
+              maxResults: MEMBER_PAGE,
+              pageToken,
+              fields: 'nextPageToken,members(email)',
+            }),
+          (e) => e.status === 404,
+        );
+        for (const m of res.data.members ?? []) if (m.email) out.push(m.email.toLowerCase());
+        pageToken = res.data.nextPageToken ?? undefined;
+      } while (pageToken);
+    } catch (e) {
+      if (e instanceof AlreadyDone) return undefined;
+      throw e;
+    }
+    return out;
+  }
+
+  /** Holders of a "productId/skuId" license; undefined when the product or SKU does not exist. */
+  private async licenseHolders(target: string): Promise<string[] | undefined> {
+    const sku = parseLicense(target);
+    if (!sku) throw new Error(`google: license target "${target}" must be "productId/skuId"`);
+    const out: string[] = [];
+    let pageToken: string | undefined;
+    try {
+      do {
+        const params = new URLSearchParams({ customerId: this.customerId(), maxResults: String(LICENSE_PAGE) });
+        if (pageToken) params.set('pageToken', pageToken);
+        const res = await this.callIdempotent(
+          () =>
+            this.auth.request<LicenseAssignmentList>({
+              url: `${this.skuUrl(sku)}/users?${params}`,
+              retry: false,
+            }),
+          (e) => e.status === 404,
+        );
+        for (const a of res.data.items ?? []) if (a.userId) out.push(a.userId.toLowerCase());
+        pageToken = res.data.nextPageToken ?? undefined;
+      } while (pageToken);
+    } catch (e) {
+      if (e instanceof AlreadyDone) return undefined;
+      throw e;
+    }
+    return out;
+  }
+
+  /** The licensing API wants the customer's id or primary domain; `my_customer` is the Directory alias. */
+  private customerId(): string {
+    return this.config.customer === 'my_customer'
+      ? this.config.adminSubject.slice(this.config.adminSubject.indexOf('@') + 1)
+      : this.config.customer;
+  }
+
+  private skuUrl(sku: { product: string; sku: string }): string {
+    return `${this.licensingUrl}apps/licensing/v1/product/${encodeURIComponent(sku.product)}/sku/${encodeURIComponent(sku.sku)}`;
+  }
+
+  // --- apply ---------------------------------------------------------------------------------------
+
+  applyMany(changes: readonly Change[]): Promise<ChangeOutcome>[] {
+    const limit = pLimit(CONCURRENCY);
+    return changes.map((c) => limit(() => this.apply(c)));
+  }
+
+  /** Applies one change; an API error becomes a failed outcome naming the login and the target. */
+  async apply(change: Change): Promise<ChangeOutcome> {
+    try {
+      return await this.applyOne(change);
+    } catch (e) {
+      if (e instanceof AlreadyDone) return { status: 'unchanged' };
+      const on = change.target ? ` on ${change.target.kind} ${change.target.target}` : '';
+      return {
+        status: 'failed',
+        error: `google: ${change.action} ${change.login}${on} failed: ${googleErrorInfo(e).message}`,
+      };
+    }
+  }
+
+  private applyOne(c: Change): Promise<ChangeOutcome> {
+    switch (c.action) {
+      case 'createUser':
+        return this.createUser(c);
+      case 'enableUser':
+        return this.setSuspended(c.login, false);
+      case 'disableUser':
+        return this.disableUser(c);
+      case 'revokeSessions':
+        return this.revokeSessions(c.login);
+      case 'grant':
+      case 'revoke':
+        return this.changeAccess(c);
+      case 'deleteUser':
+        return this.deleteUser(c.login);
+      case 'openTicket':
+        return Promise.resolve({ status: 'failed', error: 'google: openTicket is for the manual provider' });
+      default: {
+        const never: never = c.action;
+        return Promise.resolve({ status: 'failed', error: `google: unknown action ${String(never)}` });
+      }
+    }
+  }
+
+  private async createUser(c: Change): Promise<ChangeOutcome> {
+    const requestBody: admin_directory_v1.Schema$User = {
+      primaryEmail: c.login,
+      name: splitName(c.displayName ?? c.login.slice(0, c.login.indexOf('@'))),
+      password: throwawayPassword(),
+      changePasswordAtNextLogin: true,
+    };
+    await this.callIdempotent(
+      () => this.directory.users.insert({ requestBody, fields: 'id' }),
+      (e) => e.status === 409,
+    );
+    return { status: 'applied' };
+  }
+
+  /** The user's id and state, or a failure saying the account does not exist. */
+  private async getUser(login: string): Promise<admin_directory_v1.Schema$User> {
+    try {
+      const res = await this.call(() =>
+        this.directory.users.get({ userKey: login, fields: 'id,primaryEmail,suspended' }),
+      );
+      return res.data;
+    } catch (e) {
+      if (googleErrorInfo(e).status === 404) throw new Error(`no account ${login} on google`);
+      throw e;
+    }
+  }
+
+  private async setSuspended(login: string, suspended: boolean): Promise<ChangeOutcome> {
+    const user = await this.getUser(login);
+    if (Boolean(user.suspended) === suspended) return { status: 'unchanged' };
+    await this.call(() =>
+      this.directory.users.update({ userKey: login, requestBody: { suspended }, fields: 'id,suspended' }),
+    );
+    return { status: 'applied' };
+  }
+
+  /**
+   * A leaver's disable: first Drive and Calendar go to the manager (Data Transfer), then the
+   * account is suspended. A transfer that cannot be made does not keep the account open: it is
+   * suspended anyway and the outcome fails, saying the files still need a new owner.
+   */
+  private async disableUser(c: Change): Promise<ChangeOutcome> {
+    const user = await this.getUser(c.login);
+    let transfer: Transfer | undefined;
+    let transferError: string | undefined;
+    if (c.event.kind === 'leaver' && c.manager) {
+      try {
+        transfer = await this.transferData(user, c.manager);
+      } catch (e) {
+        transferError = googleErrorInfo(e).message;
+      }
+    }
+    const suspended = await this.setSuspended(c.login, true);
+    if (transferError) {
+      return {
+        status: 'failed',
+        error: `google: ${c.login} is suspended, but the Drive and Calendar transfer to ${c.manager} failed: ${transferError}`,
+      };
+    }
+    if (!transfer) return suspended;
+    const changed = transfer.created || suspended.status === 'applied';
+    return {
+      status: changed ? 'applied' : 'unchanged',
+      detail: `Drive and Calendar transfer ${transfer.id} to ${c.manager}${transfer.created ? '' : ' (requested earlier)'}`,
+    };
+  }
+
+  /**
+   * Starts the Drive and Calendar transfer unless one exists for this old owner. The look-up and
+   * the insert are one attempt: when an insert's answer is lost, the retry finds the transfer it
+   * made instead of starting a second one.
+   */
+  private async transferData(user: admin_directory_v1.Schema$User, manager: string): Promise<Transfer> {
+    const recipient = await this.getUser(manager).catch((e: unknown) => {
+      throw new Error(`the recipient: ${googleErrorInfo(e).message}`);
+    });
+    const requestBody: admin_datatransfer_v1.Schema$DataTransfer = {
+      oldOwnerUserId: user.id,
+      newOwnerUserId: recipient.id,
+      applicationDataTransfers: [
+        {
+          applicationId: DRIVE_APP_ID,
+          applicationTransferParams: [{ key: 'PRIVACY_LEVEL', value: ['PRIVATE', 'SHARED'] }],
+        },
+        {
+          applicationId: CALENDAR_APP_ID,
+          applicationTransferParams: [{ key: 'RELEASE_RESOURCES', value: ['TRUE'] }],
+        },
+      ],
+    };
+    return this.call(async () => {
+      const existing = await this.transfers.transfers.list({
+        oldOwnerUserId: user.id!,
+        fields: 'dataTransfers(id)',
+      });
+      const found = existing.data.dataTransfers?.[0]?.id;
+      if (found) return { id: found, created: false };
+      const res = await this.transfers.transfers.insert({ requestBody, fields: 'id' });
+      return { id: res.data.id ?? 'unknown', created: true };
+    });
+  }
+
+  /**
+   * Ends web sessions (users.signOut) and revokes every OAuth token. The API cannot tell whether
+   * there were sessions, so a sign-out is always `applied`.
+   */
+  private async revokeSessions(login: string): Promise<ChangeOutcome> {
+    try {
+      await this.call(() => this.directory.users.signOut({ userKey: login }));
+    } catch (e) {
+      if (googleErrorInfo(e).status === 404) throw new Error(`no account ${login} on google`);
+      throw e;
+    }
+    const tokens = await this.call(() =>
+      this.directory.tokens.list({ userKey: login, fields: 'items(clientId)' }),
+    );
+    const clients = (tokens.data.items ?? []).flatMap((t) => (t.clientId ? [t.clientId] : []));
+    for (const clientId of clients) {
+      // A token gone since the list (a retry after a dropped answer) is just as revoked.
+      await this.callIdempotent(
+        () => this.directory.tokens.delete({ userKey: login, clientId }),
+        (e) => e.status === 404,
+      ).catch((e: unknown) => {
+        if (!(e instanceof AlreadyDone)) throw e;
+      });
+    }
+    return { status: 'applied', detail: `signed out; ${clients.length} OAuth token(s) revoked` };
+  }
+
+  private changeAccess(c: Change): Promise<ChangeOutcome> {
+    const target = c.target;
+    if (!target) return Promise.resolve({ status: 'failed', error: `google: ${c.action} without a target` });
+    if (target.kind === 'group') return this.changeGroup(c.action === 'grant', c.login, target.target);
+    if (target.kind === 'license') return this.changeLicense(c.action === 'grant', c.login, target.target);
+    return Promise.resolve({ status: 'failed', error: `${APP_UNSUPPORTED} (${c.login}, ${target.target})` });
+  }
+
+  private async changeGroup(grant: boolean, login: string, groupKey: string): Promise<ChangeOutcome> {
+    if (!grant) {
+      await this.callIdempotent(
+        () => this.directory.members.delete({ groupKey, memberKey: login }),
+        (e) => e.status === 404,
+      );
+      return { status: 'applied' };
+    }
+    try {
+      await this.callIdempotent(
+        () =>
+          this.directory.members.insert({
+            groupKey,
+            requestBody: { email: login, role: 'MEMBER' },
+            fields: 'id',
+          }),
+        (e) => e.status === 409,
+      );
+    } catch (e) {
+      if (googleErrorInfo(e).status === 404 && /groupKey/i.test(googleErrorInfo(e).message)) {
+        throw new Error(notFound('group', groupKey));
+      }
+      throw e;
+    }
+    return { status: 'applied' };
+  }
+
+  private async changeLicense(grant: boolean, login: string, target: string): Promise<ChangeOutcome> {
+    const sku = parseLicense(target);
+    if (!sku) throw new Error(`license target "${target}" must be "productId/skuId"`);
+    if (!grant) {
+      await this.callIdempotent(
+        () =>
+          this.auth.request({
+            url: `${this.skuUrl(sku)}/user/${encodeURIComponent(login)}`,
+            method: 'DELETE',
+            retry: false,
+          }),
+        (e) => e.status === 404,
+      );
+      return { status: 'applied' };
+    }
+    try {
+      await this.callIdempotent(
+        () =>
+          this.auth.request({ url: `${this.skuUrl(sku)}/user`, method: 'POST', data: { userId: login }, retry: false }),
+        (e) => e.status === 409,
+      );
+    } catch (e) {
+      if (googleErrorInfo(e).status === 404) throw new Error(notFound('license', target));
+      throw e;
+    }
+    return { status: 'applied' };
+  }
+
+  private async deleteUser(login: string): Promise<ChangeOutcome> {
+    await this.callIdempotent(
+      () => this.directory.users.delete({ userKey: login }),
+      (e) => e.status === 404,
+    );
+    return { status: 'applied' };
+  }
+}
+
+function notFound(kind: string, target: string): string {
+  return `${kind} ${target} not found on google; create it there or fix policy/entitlements.yaml`;
+}
+
+function checkKind(t: TargetRef): void {
+  if (t.kind === 'group' || t.kind === 'license') return;
+  if (t.kind === 'app') throw new Error(`${APP_UNSUPPORTED} (target ${t.target})`);
+  throw new Error(`google: kind "${t.kind}" is not a Google target (${t.target})`);
+}
+
+function byLogin(a: ActualUser, b: ActualUser): number {
+  return a.login < b.login ? -1 : a.login > b.login ? 1 : 0;
+}

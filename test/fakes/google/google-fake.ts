@@ -1,0 +1,756 @@
+/**
+ * A loopback Google Workspace: the Admin SDK Directory API (users, sign-out, OAuth tokens, groups
+ * and members), the Data Transfer API, the Enterprise License Manager, the OAuth token endpoint
+ * for domain-wide delegation, and for Workload Identity Federation the STS token exchange and the
+ * IAM Credentials generateAccessToken / signJwt calls. Only what the connector uses, as Google
+ * documents it: paths, query parameters (an unknown one is a 400), page-size limits (users 500,
+ * members 200, license holders 1,000), nextPageToken paging, Google's error body, bearer tokens
+ * checked for their scopes, and throttling as 403 userRateLimitExceeded (a per-window query
+ * budget) or 429 rateLimitExceeded (on demand). Responses are typed with @googleapis/admin's
+ * schemas so a misspelt field fails the type check.
+ */
+import { createVerify, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import type { admin_datatransfer_v1, admin_directory_v1 } from '@googleapis/admin';
+import {
+  BadRequest,
+  type FakeRequest,
+  type FakeResponse,
+  FakeServer,
+  type Route,
+  requireBody,
+} from '../fake-server.js';
+
+type User = admin_directory_v1.Schema$User;
+type Member = admin_directory_v1.Schema$Member;
+type Token = admin_directory_v1.Schema$Token;
+type DataTransfer = admin_datatransfer_v1.Schema$DataTransfer;
+
+/** Enterprise License Manager's LicenseAssignment (no typed client for it on this registry). */
+export interface LicenseAssignment {
+  kind: 'licensing#licenseAssignment';
+  productId: string;
+  skuId: string;
+  userId: string;
+  selfLink: string;
+  etags: string;
+}
+
+export interface LicenseAssignmentList {
+  kind: 'licensing#licenseAssignmentList';
+  items: LicenseAssignment[];
+  nextPageToken?: string;
+}
+
+const SCOPE = 'https://www.googleapis.com/auth/';
+export const DELEGATED_SCOPES = [
+  `${SCOPE}admin.directory.user`,
+  `${SCOPE}admin.directory.user.security`,
+  `${SCOPE}admin.directory.group.member`,
+  `${SCOPE}admin.directory.group.readonly`,
+  `${SCOPE}admin.datatransfer`,
+  `${SCOPE}apps.licensing`,
+];
+const CLOUD_PLATFORM = `${SCOPE}cloud-platform`;
+
+interface FakeUser {
+  id: string;
+  primaryEmail: string;
+  givenName: string;
+  familyName: string;
+  suspended: boolean;
+  /** Live web sessions (users.signOut ends them). */
+  sessions: number;
+  /** OAuth grants to third-party apps (tokens.list / tokens.delete). */
+  tokens: Token[];
+  changePasswordAtNextLogin: boolean;
+  /** The password the connector set: kept so a test can prove it never left the connector. */
+  password?: string;
+  creationTime: string;
+}
+
+interface IssuedToken {
+  kind: 'delegated' | 'sts' | 'service-account';
+  subject: string;
+  scopes: Set<string>;
+  expiresAt: number;
+}
+
+export interface GoogleFakeOptions {
+  /** Admins the delegation may act as (a JWT's `sub`). */
+  admins?: string[];
+  /** Scopes the domain-wide delegation grant allows (Admin console > API controls). */
+  delegatedScopes?: string[];
+  customerId?: string;
+  domain?: string;
+  now?: () => number;
+}
+
+/** A service account the fake trusts: its email and the public half of its key. */
+export interface TrustedKey {
+  clientEmail: string;
+  publicKey: string;
+  /** Held by "Google" for signJwt (Workload Identity); absent for a user-managed key. */
+  privateKey?: string;
+}
+
+/** Google's error body: {error: {code, message, errors: [{message, domain, reason}], status}}. */
+export function googleError(
+  code: number,
+  reason: string,
+  message: string,
+  status: string,
+  domain = 'global',
+): FakeResponse {
+  return { status: code, body: { error: { code, message, errors: [{ message, domain, reason }], status } } };
+}
+
+const notFound = (what: string) => googleError(404, 'notFound', `Resource Not Found: ${what}`, 'NOT_FOUND');
+const invalid = (message: string) => googleError(400, 'invalid', message, 'INVALID_ARGUMENT');
+const oauthError = (status: number, error: string, description: string): FakeResponse => ({
+  status,
+  body: { error, error_description: description },
+});
+
+/** Rejects query parameters the method does not define (`fields` and `alt` are standard). */
+function allowParams(req: FakeRequest, allowed: string[]): void {
+  for (const key of req.url.searchParams.keys()) {
+    if (!allowed.includes(key) && key !== 'fields' && key !== 'alt' && key !== 'prettyPrint') {
+      throw new BadRequest(`Invalid JSON payload received. Unknown name "${key}": Cannot bind query parameter.`);
+    }
+  }
+}
+
+function pageSize(req: FakeRequest, max: number, fallback: number): number {
+  const raw = req.url.searchParams.get('maxResults');
+  if (raw === null) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    throw new BadRequest(`Invalid value '${raw}'. Values must be within the range: [1, ${max}]`);
+  }
+  return n;
+}
+
+/** One page of `items` and the opaque token for the next, as Google pages. */
+function page<T>(req: FakeRequest, items: T[], size: number): { items: T[]; nextPageToken?: string } {
+  const token = req.url.searchParams.get('pageToken');
+  const start = token ? Number(Buffer.from(token, 'base64url').toString('utf8').replace(/^o:/, '')) : 0;
+  if (!Number.isInteger(start) || start < 0) throw new BadRequest('Invalid page token');
+  const end = start + size;
+  return {
+    items: items.slice(start, end),
+    ...(end < items.length ? { nextPageToken: Buffer.from(`o:${end}`).toString('base64url') } : {}),
+  };
+}
+
+function decodeJwtPart(part: string | undefined): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(Buffer.from(part ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+export class GoogleFake {
+  readonly server: FakeServer;
+  readonly users = new Map<string, FakeUser>();
+  /** group email -> member emails (lower-case). */
+  readonly groups = new Map<string, Set<string>>();
+  /** "productId/skuId" -> holders' emails (lower-case). */
+  readonly licenses = new Map<string, Set<string>>();
+  readonly transfers: DataTransfer[] = [];
+  readonly trusted = new Map<string, TrustedKey>();
+  /** The subject token a workload identity presents to STS (its OIDC token). */
+  federatedSubjectToken = `oidc-${randomBytes(8).toString('hex')}`;
+  private readonly tokens = new Map<string, IssuedToken>();
+  private readonly admins: Set<string>;
+  private readonly delegatedScopes: Set<string>;
+  readonly customerId: string;
+  readonly domain: string;
+  private readonly now: () => number;
+  private nextId = 100_000_000_000_000_000_000n;
+  /** Per-window query budget: past it, 403 userRateLimitExceeded until the window ends. */
+  private quota?: { queries: number; windowMs: number; windowStart: number; used: number };
+  private rateLimited = 0;
+
+  constructor(opts: GoogleFakeOptions = {}) {
+    this.admins = new Set((opts.admins ?? ['admin@example.com']).map((a) => a.toLowerCase()));
+    this.delegatedScopes = new Set(opts.delegatedScopes ?? DELEGATED_SCOPES);
+    this.customerId = opts.customerId ?? 'C01abcd23';
+    this.domain = opts.domain ?? 'example.com';
+    this.now = opts.now ?? Date.now;
+    this.server = new FakeServer({
+      name: 'google',
+      routes: this.routes(),
+      unknown: (req) => notFound(`${req.method} ${req.url.pathname}`),
+      badRequest: (_req, message) => invalid(message),
+      authenticate: (req) => this.authenticate(req),
+      throttle: (req, now) => this.throttle(req, now),
+      now: this.now,
+    });
+  }
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  start(): Promise<string> {
+    return this.server.start();
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
+  }
+
+  // --- seeding and inspection ---------------------------------------------------------------------
+
+  /** Trusts a service account's key (the test generates the pair). */
+  trustKey(key: TrustedKey): void {
+    this.trusted.set(key.clientEmail, key);
+  }
+
+  /** A fresh RSA key pair, trusted for `clientEmail`; returns the service-account key file's content. */
+  createServiceAccountKey(clientEmail: string): Record<string, string> {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
+    this.trustKey({ clientEmail, publicKey, privateKey });
+    return {
+      type: 'service_account',
+      project_id: 'jml-test',
+      private_key_id: randomBytes(20).toString('hex'),
+      private_key: privateKey,
+      client_email: clientEmail,
+      client_id: '1234567890',
+      token_uri: `${this.url}/token`,
+    };
+  }
+
+  addUser(email: string, opts: { displayName?: string; suspended?: boolean; sessions?: number } = {}): FakeUser {
+    const login = email.toLowerCase();
+    const [given, family] = splitDisplay(opts.displayName ?? login.split('@')[0]!);
+    const user: FakeUser = {
+      id: String(this.nextId++),
+      primaryEmail: login,
+      givenName: given,
+      familyName: family,
+      suspended: opts.suspended ?? false,
+      sessions: opts.sessions ?? 0,
+      tokens: [],
+      changePasswordAtNextLogin: false,
+      creationTime: new Date(this.now()).toISOString(),
+    };
+    this.users.set(login, user);
+    return user;
+  }
+
+  addGroup(email: string, members: string[] = []): void {
+    this.groups.set(email.toLowerCase(), new Set(members.map((m) => m.toLowerCase())));
+  }
+
+  addLicense(target: string, holders: string[] = []): void {
+    this.licenses.set(target, new Set(holders.map((h) => h.toLowerCase())));
+  }
+
+  /** A person signs in on the web: one more live session. */
+  signIn(email: string): void {
+    const u = this.users.get(email.toLowerCase());
+    if (u && !u.suspended) u.sessions++;
+  }
+
+  /** A person grants a third-party app access: one more OAuth token. */
+  grantToken(email: string, clientId: string): void {
+    const u = this.users.get(email.toLowerCase());
+    u?.tokens.push({
+      kind: 'admin#directory#token',
+      clientId,
+      displayText: `App ${clientId}`,
+      scopes: ['openid', 'email'],
+      userKey: u.id,
+      anonymous: false,
+      nativeApp: false,
+    });
+  }
+
+  /** Budget of API queries per window; past it, 403 userRateLimitExceeded until the window ends. */
+  setQuota(queries: number, windowMs: number): void {
+    this.quota = { queries, windowMs, windowStart: this.now(), used: 0 };
+  }
+
+  /** The next `n` API requests get 429 rateLimitExceeded. */
+  rateLimitNext(n: number): void {
+    this.rateLimited = n;
+  }
+
+  /** Every access token ever issued stops working (a revoked delegation). */
+  revokeAllTokens(): void {
+    this.tokens.clear();
+  }
+
+  // --- authentication and throttling --------------------------------------------------------------
+
+  private isApi(req: FakeRequest): boolean {
+    return /^\/(admin|apps)\//.test(req.url.pathname);
+  }
+
+  /** The scope an API path needs (Google's reference, "Authorization scopes" of each method). */
+  private requiredScope(req: FakeRequest): string {
+    const p = req.url.pathname;
+    if (/\/users\/[^/]+\/(signOut|tokens)/.test(p)) return `${SCOPE}admin.directory.user.security`;
+    if (p.startsWith('/admin/directory/v1/users')) return `${SCOPE}admin.directory.user`;
+    if (/^\/admin\/directory\/v1\/groups\/[^/]+\/members/.test(p)) return `${SCOPE}admin.directory.group.member`;
+    if (p.startsWith('/admin/directory/v1/groups')) return `${SCOPE}admin.directory.group.readonly`;
+    if (p.startsWith('/admin/datatransfer/')) return `${SCOPE}admin.datatransfer`;
+    return `${SCOPE}apps.licensing`;
+  }
+
+  private bearer(req: FakeRequest): IssuedToken | undefined {
+    const header = req.headers.authorization;
+    const token = typeof header === 'string' ? /^Bearer (.+)$/.exec(header)?.[1] : undefined;
+    const issued = token ? this.tokens.get(token) : undefined;
+    return issued && issued.expiresAt > this.now() ? issued : undefined;
+  }
+
+  private authenticate(req: FakeRequest): FakeResponse | undefined {
+    const p = req.url.pathname;
+    if (p === '/token' || p === '/v1/token') return undefined;
+    const token = this.bearer(req);
+    const unauthenticated = googleError(
+      401,
+      'authError',
+      'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+      'UNAUTHENTICATED',
+    );
+    if (!token) return unauthenticated;
+    if (p.endsWith(':generateAccessToken')) return token.kind === 'sts' ? undefined : unauthenticated;
+    if (p.endsWith(':signJwt')) return token.kind === 'service-account' ? undefined : unauthenticated;
+    if (token.kind !== 'delegated') return unauthenticated;
+    if (!token.scopes.has(this.requiredScope(req))) {
+      return googleError(
+        403,
+        'insufficientPermissions',
+        'Request had insufficient authentication scopes.',
+        'PERMISSION_DENIED',
+      );
+    }
+    return undefined;
+  }
+
+  private throttle(req: FakeRequest, now: number): FakeResponse | undefined {
+    if (!this.isApi(req)) return undefined;
+    if (this.rateLimited > 0) {
+      this.rateLimited--;
+      return googleError(429, 'rateLimitExceeded', 'Rate Limit Exceeded', 'RESOURCE_EXHAUSTED', 'usageLimits');
+    }
+    const q = this.quota;
+    if (!q) return undefined;
+    if (now - q.windowStart >= q.windowMs) {
+      q.windowStart = now;
+      q.used = 0;
+    }
+    if (++q.used <= q.queries) return undefined;
+    return googleError(
+      403,
+      'userRateLimitExceeded',
+      "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute per user' of service 'admin.googleapis.com'.",
+      'PERMISSION_DENIED',
+      'usageLimits',
+    );
+  }
+
+  private issue(kind: IssuedToken['kind'], subject: string, scopes: Iterable<string>): string {
+    const token = `ya29.${randomBytes(24).toString('base64url')}`;
+    this.tokens.set(token, { kind, subject, scopes: new Set(scopes), expiresAt: this.now() + 3600_000 });
+    return token;
+  }
+
+  /** OAuth 2.0 JWT bearer grant (RFC 7523), as Google verifies a domain-wide delegation assertion. */
+  private tokenEndpoint(req: FakeRequest): FakeResponse {
+    const form = new URLSearchParams(req.rawBody);
+    if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
+      return oauthError(400, 'unsupported_grant_type', 'Invalid grant_type: ' + (form.get('grant_type') ?? ''));
+    }
+    const [h, p, s] = (form.get('assertion') ?? '').split('.');
+    const header = decodeJwtPart(h);
+    const claims = decodeJwtPart(p);
+    if (!header || !claims || !s || header.alg !== 'RS256') {
+      return oauthError(400, 'invalid_grant', 'Invalid JWT: could not parse the assertion');
+    }
+    const key = this.trusted.get(String(claims.iss));
+    const valid =
+      key && createVerify('RSA-SHA256').update(`${h}.${p}`).verify(key.publicKey, Buffer.from(s, 'base64url'));
+    if (!valid) return oauthError(400, 'invalid_grant', 'Invalid JWT Signature.');
+    const nowS = Math.floor(this.now() / 1000);
+    const iat = Number(claims.iat);
+    const exp = Number(claims.exp);
+    if (claims.aud !== `${this.url}/token` || !(exp > nowS) || exp - iat > 3600 || iat > nowS + 300) {
+      return oauthError(
+        400,
+        'invalid_grant',
+        'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.',
+      );
+    }
+    const scopes = String(claims.scope ?? '').split(' ').filter(Boolean);
+    const sub = String(claims.sub ?? '').toLowerCase();
+    if (!this.admins.has(sub) || scopes.length === 0 || scopes.some((x) => !this.delegatedScopes.has(x))) {
+      return oauthError(
+        401,
+        'unauthorized_client',
+        'Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.',
+      );
+    }
+    return {
+      status: 200,
+      body: { access_token: this.issue('delegated', sub, scopes), expires_in: 3599, token_type: 'Bearer' },
+    };
+  }
+
+  // --- Workload Identity Federation: STS and IAM Credentials --------------------------------------
+
+  private stsExchange(req: FakeRequest): FakeResponse {
+    const form =
+      req.body && typeof req.body === 'object'
+        ? new URLSearchParams(req.body as Record<string, string>)
+        : new URLSearchParams(req.rawBody);
+    if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:token-exchange') {
+      return oauthError(400, 'invalid_request', 'Invalid value for "grant_type".');
+    }
+    if (form.get('subject_token') !== this.federatedSubjectToken) {
+      return oauthError(400, 'invalid_grant', 'The incoming token has expired or is not valid.');
+    }
+    return {
+      status: 200,
+      body: {
+        access_token: this.issue('sts', 'federated', [CLOUD_PLATFORM]),
+        issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+        token_type: 'Bearer',
+        expires_in: 3600,
+      },
+    };
+  }
+
+  private generateAccessToken(email: string): FakeResponse {
+    if (!this.trusted.has(email)) return googleError(404, 'notFound', `Service account ${email} not found`, 'NOT_FOUND');
+    return {
+      status: 200,
+      body: {
+        accessToken: this.issue('service-account', email, [CLOUD_PLATFORM]),
+        expireTime: new Date(this.now() + 3600_000).toISOString(),
+      },
+    };
+  }
+
+  private signJwt(req: FakeRequest, email: string): FakeResponse {
+    const key = this.trusted.get(email);
+    if (!key?.privateKey) return googleError(404, 'notFound', `Service account ${email} not found`, 'NOT_FOUND');
+    const token = this.bearer(req);
+    if (token?.subject !== email) {
+      return googleError(403, 'forbidden', "Permission 'iam.serviceAccounts.signJwt' denied", 'PERMISSION_DENIED');
+    }
+    const { payload } = requireBody<{ payload?: string }>(req);
+    if (typeof payload !== 'string') throw new BadRequest('payload is required');
+    const keyId = 'iam-held-key';
+    const input = `${Buffer.from(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid: keyId })).toString('base64url')}.${Buffer.from(payload).toString('base64url')}`;
+    const signature = sign('RSA-SHA256', Buffer.from(input), key.privateKey).toString('base64url');
+    return { status: 200, body: { keyId, signedJwt: `${input}.${signature}` } };
+  }
+
+  // --- Directory API ------------------------------------------------------------------------------
+
+  private userByKey(key: string): FakeUser | undefined {
+    const k = key.toLowerCase();
+    return this.users.get(k) ?? [...this.users.values()].find((u) => u.id === key);
+  }
+
+  private toUser(u: FakeUser): User {
+    return {
+      kind: 'admin#directory#user',
+      id: u.id,
+      primaryEmail: u.primaryEmail,
+      name: { givenName: u.givenName, familyName: u.familyName, fullName: `${u.givenName} ${u.familyName}` },
+      suspended: u.suspended,
+      isAdmin: this.admins.has(u.primaryEmail),
+      changePasswordAtNextLogin: u.changePasswordAtNextLogin,
+      customerId: this.customerId,
+      creationTime: u.creationTime,
+    };
+  }
+
+  private checkCustomer(req: FakeRequest, param: string): void {
+    const c = req.url.searchParams.get(param);
+    if (!c && !req.url.searchParams.get('domain')) throw new BadRequest('Bad Request');
+    if (c && c !== 'my_customer' && c !== this.customerId && c !== this.domain) {
+      throw new BadRequest(`Invalid ${param}`);
+    }
+  }
+
+  private listUsers(req: FakeRequest): FakeResponse {
+    allowParams(req, ['customer', 'domain', 'maxResults', 'pageToken', 'orderBy', 'sortOrder', 'query']);
+    this.checkCustomer(req, 'customer');
+    const all = [...this.users.values()].sort((a, b) => a.primaryEmail.localeCompare(b.primaryEmail));
+    const { items, nextPageToken } = page(req, all, pageSize(req, 500, 100));
+    const body: admin_directory_v1.Schema$Users = {
+      kind: 'admin#directory#users',
+      users: items.map((u) => this.toUser(u)),
+      ...(nextPageToken ? { nextPageToken } : {}),
+    };
+    return { status: 200, body };
+  }
+
+  private insertUser(req: FakeRequest): FakeResponse {
+    allowParams(req, []);
+    const u = requireBody<User>(req);
+    if (!u.primaryEmail) throw new BadRequest('Invalid Input: primary_user_email');
+    if (!u.name?.givenName) throw new BadRequest('Invalid Given/Family Name: GivenName');
+    if (!u.name?.familyName) throw new BadRequest('Invalid Given/Family Name: FamilyName');
+    if (!u.password || u.password.length < 8) throw new BadRequest('Invalid Password');
+    if (this.users.has(u.primaryEmail.toLowerCase())) {
+      return googleError(409, 'duplicate', 'Entity already exists.', 'ALREADY_EXISTS');
+    }
+    const user = this.addUser(u.primaryEmail, { displayName: `${u.name.givenName} ${u.name.familyName}` });
+    user.givenName = u.name.givenName;
+    user.familyName = u.name.familyName;
+    user.password = u.password;
+    user.changePasswordAtNextLogin = u.changePasswordAtNextLogin ?? false;
+    return { status: 200, body: this.toUser(user) };
+  }
+
+  private getUser(req: FakeRequest, key: string): FakeResponse {
+    allowParams(req, ['projection', 'viewType', 'customFieldMask']);
+    const u = this.userByKey(key);
+    return u ? { status: 200, body: this.toUser(u) } : notFound('userKey');
+  }
+
+  private updateUser(req: FakeRequest, key: string): FakeResponse {
+    allowParams(req, []);
+    const u = this.userByKey(key);
+    if (!u) return notFound('userKey');
+    const patch = requireBody<User>(req);
+    if (typeof patch.suspended === 'boolean') u.suspended = patch.suspended;
+    return { status: 200, body: this.toUser(u) };
+  }
+
+  private deleteUser(req: FakeRequest, key: string): FakeResponse {
+    allowParams(req, []);
+    const u = this.userByKey(key);
+    if (!u) return notFound('userKey');
+    this.users.delete(u.primaryEmail);
+    for (const members of [...this.groups.values(), ...this.licenses.values()]) members.delete(u.primaryEmail);
+    return { status: 204 };
+  }
+
+  private signOut(req: FakeRequest, key: string): FakeResponse {
+    allowParams(req, []);
+    const u = this.userByKey(key);
+    if (!u) return notFound('userKey');
+    u.sessions = 0;
+    return { status: 204 };
+  }
+
+  private listTokens(req: FakeRequest, key: string): FakeResponse {
+    allowParams(req, []);
+    const u = this.userByKey(key);
+    if (!u) return notFound('userKey');
+    const body: admin_directory_v1.Schema$Tokens = { kind: 'admin#directory#tokenList', items: u.tokens };
+    return { status: 200, body };
+  }
+
+  private deleteToken(req: FakeRequest, key: string, clientId: string): FakeResponse {
+    allowParams(req, []);
+    const u = this.userByKey(key);
+    const i = u ? u.tokens.findIndex((t) => t.clientId === clientId) : -1;
+    if (!u || i < 0) return notFound(u ? 'clientId' : 'userKey');
+    u.tokens.splice(i, 1);
+    return { status: 204 };
+  }
+
+  private listGroups(req: FakeRequest): FakeResponse {
+    allowParams(req, ['customer', 'domain', 'maxResults', 'pageToken', 'userKey', 'query', 'orderBy', 'sortOrder']);
+    this.checkCustomer(req, 'customer');
+    const all = [...this.groups.keys()].sort();
+    const { items, nextPageToken } = page(req, all, pageSize(req, 200, 200));
+    const body: admin_directory_v1.Schema$Groups = {
+      kind: 'admin#directory#groups',
+      groups: items.map((email) => ({ kind: 'admin#directory#group', email, name: email.split('@')[0] })),
+      ...(nextPageToken ? { nextPageToken } : {}),
+    };
+    return { status: 200, body };
+  }
+
+  private toMember(email: string): Member {
+    const u = this.users.get(email);
+    return {
+      kind: 'admin#directory#member',
+      email,
+      role: 'MEMBER',
+      type: 'USER',
+      status: u ? (u.suspended ? 'SUSPENDED' : 'ACTIVE') : 'ACTIVE',
+      ...(u ? { id: u.id } : {}),
+    };
+  }
+
+  private listMembers(req: FakeRequest, groupKey: string): FakeResponse {
+    allowParams(req, ['maxResults', 'pageToken', 'roles', 'includeDerivedMembership']);
+    const members = this.groups.get(groupKey.toLowerCase());
+    if (!members) return notFound('groupKey');
+    const { items, nextPageToken } = page(req, [...members].sort(), pageSize(req, 200, 200));
+    const body: admin_directory_v1.Schema$Members = {
+      kind: 'admin#directory#members',
+      members: items.map((m) => this.toMember(m)),
+      ...(nextPageToken ? { nextPageToken } : {}),
+    };
+    return { status: 200, body };
+  }
+
+  private insertMember(req: FakeRequest, groupKey: string): FakeResponse {
+    allowParams(req, []);
+    const members = this.groups.get(groupKey.toLowerCase());
+    if (!members) return notFound('groupKey');
+    const m = requireBody<Member>(req);
+    if (!m.email) throw new BadRequest('Missing required field: memberKey');
+    const email = m.email.toLowerCase();
+    if (!this.users.has(email)) return notFound('memberKey');
+    if (members.has(email)) return googleError(409, 'duplicate', 'Member already exists.', 'ALREADY_EXISTS');
+    members.add(email);
+    return { status: 200, body: this.toMember(email) };
+  }
+
+  private deleteMember(req: FakeRequest, groupKey: string, memberKey: string): FakeResponse {
+    allowParams(req, []);
+    const members = this.groups.get(groupKey.toLowerCase());
+    if (!members) return notFound('groupKey');
+    const email = this.userByKey(memberKey)?.primaryEmail ?? memberKey.toLowerCase();
+    if (!members.delete(email)) return notFound('memberKey');
+    return { status: 204 };
+  }
+
+  // --- Data Transfer API --------------------------------------------------------------------------
+
+  private listTransfers(req: FakeRequest): FakeResponse {
+    allowParams(req, ['customerId', 'maxResults', 'newOwnerUserId', 'oldOwnerUserId', 'pageToken', 'status']);
+    const q = req.url.searchParams;
+    const matching = this.transfers.filter(
+      (t) =>
+        (!q.get('oldOwnerUserId') || t.oldOwnerUserId === q.get('oldOwnerUserId')) &&
+        (!q.get('newOwnerUserId') || t.newOwnerUserId === q.get('newOwnerUserId')),
+    );
+    const { items, nextPageToken } = page(req, matching, pageSize(req, 500, 100));
+    const body: admin_datatransfer_v1.Schema$DataTransfersListResponse = {
+      kind: 'admin#datatransfer#dataTransfersList',
+      dataTransfers: items,
+      ...(nextPageToken ? { nextPageToken } : {}),
+    };
+    return { status: 200, body };
+  }
+
+  private insertTransfer(req: FakeRequest): FakeResponse {
+    allowParams(req, []);
+    const t = requireBody<DataTransfer>(req);
+    const ids = new Set([...this.users.values()].map((u) => u.id));
+    if (!t.oldOwnerUserId || !ids.has(t.oldOwnerUserId)) throw new BadRequest('Invalid oldOwnerUserId');
+    if (!t.newOwnerUserId || !ids.has(t.newOwnerUserId)) throw new BadRequest('Invalid newOwnerUserId');
+    if (!t.applicationDataTransfers?.length) throw new BadRequest('applicationDataTransfers is required');
+    const transfer: DataTransfer = {
+      kind: 'admin#datatransfer#DataTransfer',
+      id: `AKrEtI${randomBytes(8).toString('hex')}`,
+      oldOwnerUserId: t.oldOwnerUserId,
+      newOwnerUserId: t.newOwnerUserId,
+      applicationDataTransfers: t.applicationDataTransfers.map((a) => ({ ...a, applicationTransferStatus: 'pending' })),
+      overallTransferStatusCode: 'inProgress',
+      requestTime: new Date(this.now()).toISOString(),
+    };
+    this.transfers.push(transfer);
+    return { status: 200, body: transfer };
+  }
+
+  // --- Enterprise License Manager -----------------------------------------------------------------
+
+  private assignment(product: string, sku: string, userId: string): LicenseAssignment {
+    return {
+      kind: 'licensing#licenseAssignment',
+      productId: product,
+      skuId: sku,
+      userId,
+      selfLink: `${this.url}/apps/licensing/v1/product/${product}/sku/${sku}/user/${encodeURIComponent(userId)}`,
+      etags: `"${randomBytes(6).toString('hex')}"`,
+    };
+  }
+
+  private listLicenses(req: FakeRequest, product: string, sku: string): FakeResponse {
+    allowParams(req, ['customerId', 'maxResults', 'pageToken']);
+    if (!req.url.searchParams.get('customerId')) throw new BadRequest('Required parameter: customerId');
+    this.checkCustomer(req, 'customerId');
+    const holders = this.licenses.get(`${product}/${sku}`);
+    if (!holders) return notFound('productId/skuId');
+    const { items, nextPageToken } = page(req, [...holders].sort(), pageSize(req, 1000, 100));
+    const body: LicenseAssignmentList = {
+      kind: 'licensing#licenseAssignmentList',
+      items: items.map((h) => this.assignment(product, sku, h)),
+      ...(nextPageToken ? { nextPageToken } : {}),
+    };
+    return { status: 200, body };
+  }
+
+  private insertLicense(req: FakeRequest, product: string, sku: string): FakeResponse {
+    allowParams(req, []);
+    const holders = this.licenses.get(`${product}/${sku}`);
+    if (!holders) return notFound('productId/skuId');
+    const { userId } = requireBody<{ userId?: string }>(req);
+    const email = userId?.toLowerCase();
+    if (!email || !this.users.has(email)) return notFound('userId');
+    if (holders.has(email)) {
+      return googleError(409, 'duplicate', 'User already has a license for the specified product and SKU', 'ALREADY_EXISTS');
+    }
+    holders.add(email);
+    return { status: 200, body: this.assignment(product, sku, email) };
+  }
+
+  private deleteLicense(req: FakeRequest, product: string, sku: string, userId: string): FakeResponse {
+    allowParams(req, []);
+    const holders = this.licenses.get(`${product}/${sku}`);
+    if (!holders) return notFound('productId/skuId');
+    if (!holders.delete(userId.toLowerCase())) return notFound('userId');
+    return { status: 204 };
+  }
+
+  private routes(): Route[] {
+    const dir = '/admin/directory/v1';
+    const lic = '/apps/licensing/v1/product/([^/]+)/sku/([^/]+)';
+    const sa = '/v1/projects/-/serviceAccounts/([^/:]+)';
+    const r = (
+      method: string,
+      path: string,
+      handler: (req: FakeRequest, p: string[]) => FakeResponse,
+      write = method !== 'GET',
+    ): Route => ({ method, path: new RegExp(`^${path}$`), handler, write });
+    return [
+      r('POST', '/token', (req) => this.tokenEndpoint(req)),
+      r('POST', '/v1/token', (req) => this.stsExchange(req)),
+      r('POST', `${sa}:generateAccessToken`, (_req, [email]) => this.generateAccessToken(email!)),
+      r('POST', `${sa}:signJwt`, (req, [email]) => this.signJwt(req, email!)),
+      r('GET', `${dir}/users`, (req) => this.listUsers(req)),
+      r('POST', `${dir}/users`, (req) => this.insertUser(req)),
+      r('GET', `${dir}/users/([^/]+)`, (req, [k]) => this.getUser(req, k!)),
+      r('PUT', `${dir}/users/([^/]+)`, (req, [k]) => this.updateUser(req, k!)),
+      r('DELETE', `${dir}/users/([^/]+)`, (req, [k]) => this.deleteUser(req, k!)),
+      r('POST', `${dir}/users/([^/]+)/signOut`, (req, [k]) => this.signOut(req, k!)),
+      r('GET', `${dir}/users/([^/]+)/tokens`, (req, [k]) => this.listTokens(req, k!)),
+      r('DELETE', `${dir}/users/([^/]+)/tokens/([^/]+)`, (req, [k, c]) => this.deleteToken(req, k!, c!)),
+      r('GET', `${dir}/groups`, (req) => this.listGroups(req)),
+      r('GET', `${dir}/groups/([^/]+)/members`, (req, [g]) => this.listMembers(req, g!)),
+      r('POST', `${dir}/groups/([^/]+)/members`, (req, [g]) => this.insertMember(req, g!)),
+      r('DELETE', `${dir}/groups/([^/]+)/members/([^/]+)`, (req, [g, m]) => this.deleteMember(req, g!, m!)),
+      r('GET', '/admin/datatransfer/v1/transfers', (req) => this.listTransfers(req)),
+      r('POST', '/admin/datatransfer/v1/transfers', (req) => this.insertTransfer(req)),
+      r('GET', `${lic}/users`, (req, [p, s]) => this.listLicenses(req, p!, s!)),
+      r('POST', `${lic}/user`, (req, [p, s]) => this.insertLicense(req, p!, s!)),
+      r('DELETE', `${lic}/user/([^/]+)`, (req, [p, s, u]) => this.deleteLicense(req, p!, s!, u!)),
+    ];
+  }
+}
+
+function splitDisplay(name: string): [string, string] {
+  const i = name.lastIndexOf(' ');
+  return i < 0 ? [name, name] : [name.slice(0, i), name.slice(i + 1)];
+}
