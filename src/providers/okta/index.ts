@@ -1,0 +1,91 @@
+/**
+ * Okta connector factory (wired into the registry by the lead). Credentials come only from the
+ * environment variables policy/jml.yaml names: a private key for an API service app
+ * (`private-key-jwt`, scoped okta.* permissions, recommended) or an SSWS API token (`ssws`,
+ * which carries an administrator's full rights: supported, not recommended).
+ */
+import { Client } from '@okta/okta-sdk-nodejs';
+import type { OktaConnection } from '../../model/schema.js';
+import { type ConnectorContext, requireEnv } from '../registry.js';
+import { DEFAULT_RETRY, RateGate } from '../retry.js';
+import type { Provider } from '../types.js';
+import { OktaProvider } from './okta-provider.js';
+import { GovernedRequestExecutor } from './request-executor.js';
+
+export { OktaProvider } from './okta-provider.js';
+
+export function createOktaProvider(config: OktaConnection, ctx: ConnectorContext): Provider {
+  const retry = { ...DEFAULT_RETRY, ...ctx.retry };
+  const gate = new RateGate(retry);
+  const requestExecutor = new GovernedRequestExecutor({ gate, retry, log: ctx.log });
+  const { credentials, secret } = oktaCredentials(config, ctx.env);
+  const client = new Client({
+    orgUrl: config.orgUrl.replace(/\/+$/, ''),
+    ...credentials,
+    // Without this the SDK answers repeated GETs from its cache: a plan would read stale state.
+    cacheMiddleware: null,
+    requestExecutor,
+  });
+  shareTokenRequests(client);
+  return new OktaProvider(client, { secrets: [secret], log: ctx.log });
+}
+
+/**
+ * The SDK asks the token endpoint for every request made before a token is cached, so a read
+ * starting three listings at once would fetch three tokens. Concurrent callers share one.
+ */
+function shareTokenRequests(client: Client): void {
+  const oauth = client.oauth;
+  if (!oauth) return;
+  const fetchToken = oauth.getAccessToken.bind(oauth);
+  let pending: ReturnType<typeof fetchToken> | undefined;
+  oauth.getAccessToken = () => {
+    pending ??= fetchToken().finally(() => {
+      pending = undefined;
+    });
+    return pending;
+  };
+}
+
+type Credentials =
+  | { authorizationMode: 'SSWS'; token: string }
+  | {
+      authorizationMode: 'PrivateKey';
+      clientId: string;
+      scopes: string[];
+      privateKey: string;
+      keyId?: string;
+    };
+
+function oktaCredentials(config: OktaConnection, env: NodeJS.ProcessEnv): { credentials: Credentials; secret: string } {
+  if (config.auth === 'ssws') {
+    const token = requireEnv(env, config.tokenEnv, 'okta', 'tokenEnv');
+    return { credentials: { authorizationMode: 'SSWS', token }, secret: token };
+  }
+  if (!config.clientId) {
+    throw new Error('okta: providers.okta.clientId is required with auth private-key-jwt (the API service app)');
+  }
+  const privateKey = requireEnv(env, config.privateKeyEnv, 'okta', 'privateKeyEnv');
+  const keyId = jwkKeyId(privateKey);
+  return {
+    credentials: {
+      authorizationMode: 'PrivateKey',
+      clientId: config.clientId,
+      scopes: config.scopes,
+      privateKey,
+      ...(keyId ? { keyId } : {}),
+    },
+    secret: privateKey,
+  };
+}
+
+/** The `kid` of a JWK private key, which Okta needs when the app has several keys; PEM has none. */
+function jwkKeyId(key: string): string | undefined {
+  if (!key.trimStart().startsWith('{')) return undefined;
+  try {
+    const kid = (JSON.parse(key) as { kid?: unknown }).kid;
+    return typeof kid === 'string' ? kid : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * The one door every Okta HTTP request goes through, token requests and list pages included:
+ * the SDK hands each request to its RequestExecutor, so retrying here retries a single page
+ * rather than a whole listing, and every answer's rate-limit headers are seen. The SDK's own
+ * retries (DefaultRequestExecutor) are not used, so waits are never stacked.
+ */
+import { RequestExecutor } from '@okta/okta-sdk-nodejs';
+import pLimit from 'p-limit';
+import { type RateGate, type RetryOptions, withRetry } from '../retry.js';
+import { classifyOkta, isRetryableStatus, responseError } from './errors.js';
+import { oktaRateBucket, RateBudget } from './rate-limits.js';
+
+type FetchRequest = Parameters<RequestExecutor['fetch']>[0];
+type FetchResponse = Awaited<ReturnType<RequestExecutor['fetch']>>;
+
+export interface ExecutorOptions {
+  gate: RateGate;
+  retry: Partial<RetryOptions> & Pick<RetryOptions, 'now' | 'sleep'>;
+  log?: (line: string) => void;
+}
+
+const TOKEN_PATH = '/oauth2/v1/token';
+/** Okta's concurrency guidance: at most 10 requests in flight per client. */
+const MAX_IN_FLIGHT = 10;
+
+export class GovernedRequestExecutor extends RequestExecutor {
+  private readonly budget: RateBudget;
+  private readonly slots = pLimit(MAX_IN_FLIGHT);
+
+  constructor(private readonly opts: ExecutorOptions) {
+    super();
+    this.budget = new RateBudget(opts.retry, opts.gate);
+  }
+
+  override fetch(request: FetchRequest): Promise<FetchResponse> {
+    const method = (request.method ?? 'GET').toUpperCase();
+    const url = request.url ?? '';
+    const where = `${method} ${new URL(url).pathname}`;
+    return withRetry(() => this.send(request, method, url), classifyOkta, {
+      ...this.opts.retry,
+      gate: this.opts.gate,
+      onRetry: ({ attempt, delayMs, failure }) =>
+        this.opts.log?.(`okta: ${where} attempt ${attempt} failed (${failure.message}); retrying in ${delayMs} ms`),
+    });
+  }
+
+  /** One attempt: a budget slot, the request, and the answer checked before the SDK sees it. */
+  private async send(request: FetchRequest, method: string, url: string): Promise<FetchResponse> {
+    const bucket = oktaRateBucket(method, url);
+    await this.budget.acquire(bucket);
+    let response: FetchResponse | undefined;
+    try {
+      response = await this.slots(() => super.fetch(request));
+    } finally {
+      this.budget.release(bucket, response?.headers);
+    }
+    const refusedToken = !response.ok && new URL(url).pathname === TOKEN_PATH;
+    if (isRetryableStatus(response.status) || refusedToken) {
+      // The SDK would print the token endpoint's answer as "undefined"; say what Okta said.
+      throw responseError(response.status, response.headers, await response.text(), this.opts.retry.now());
+    }
+    return response;
+  }
+}

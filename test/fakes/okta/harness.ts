@@ -1,0 +1,113 @@
+/**
+ * The conformance harness for Okta: the real connector and the real SDK against an OktaFake.
+ * State goes in and comes out in the embedded directory's shape. Mapping: an enabled user is
+ * ACTIVE, a disabled one SUSPENDED; `group:X` is an OKTA_GROUP named X, `app:X` an ACTIVE
+ * bookmark app labelled X. A DEPROVISIONED user (jml's deleteUser is Okta's deactivate) is
+ * reported as gone, as the connector reads it. With `membershipLag`, group reads lag behind
+ * writes as Okta's do: a second plan right after an apply may still see the old members, so
+ * the suite waits `membershipLag.ms` (or reads `membershipLag.reads` times) before it.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { oktaConnection } from '../../../src/model/schema.js';
+import { createOktaProvider } from '../../../src/providers/okta/index.js';
+import type { RetryOptions } from '../../../src/providers/retry.js';
+import type { ProviderHarness, ProviderState } from '../harness.js';
+import { OktaFake, type OktaFakeOptions } from './okta-fake.js';
+
+export interface OktaHarnessOptions extends OktaFakeOptions {
+  /** 'private-key-jwt' (default): a service app with a registered RSA key; 'ssws': an API token. */
+  auth?: 'private-key-jwt' | 'ssws';
+  /** Scopes granted to (and requested by) the service app. */
+  scopes?: string[];
+  retry?: Partial<RetryOptions>;
+  log?: (line: string) => void;
+}
+
+export interface OktaHarness extends ProviderHarness {
+  readonly fake: OktaFake;
+  /** The credential the connector was given (for tests proving it never leaks). */
+  readonly secret: string;
+}
+
+const CLIENT_ID = '0oa1jmlserviceapp';
+
+export async function createOktaHarness(opts: OktaHarnessOptions = {}): Promise<OktaHarness> {
+  const fake = new OktaFake(opts);
+  await fake.start();
+  const scopes = opts.scopes ?? ['okta.users.manage', 'okta.groups.manage', 'okta.apps.manage'];
+  let env: Record<string, string>;
+  let secret: string;
+  if (opts.auth === 'ssws') {
+    secret = `00${'x'.repeat(8)}${Math.random().toString(36).slice(2)}`;
+    fake.addApiToken(secret);
+    env = { OKTA_API_TOKEN: secret };
+  } else {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    secret = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+    fake.registerServiceApp({ clientId: CLIENT_ID, publicKey, scopes });
+    env = { OKTA_PRIVATE_KEY: secret };
+  }
+  const config = oktaConnection.parse({
+    orgUrl: fake.url,
+    auth: opts.auth ?? 'private-key-jwt',
+    clientId: CLIENT_ID,
+    scopes,
+  });
+  const provider = createOktaProvider(config, { env, retry: opts.retry, log: opts.log });
+  return {
+    name: 'okta',
+    provider,
+    server: fake.server,
+    fake,
+    secret,
+    async seed(state: ProviderState, extra: string[] = []) {
+      fake.reset();
+      for (const [login, u] of Object.entries(state.users)) {
+        fake.addUser({ login, displayName: u.displayName, status: u.enabled ? 'ACTIVE' : 'SUSPENDED' });
+        for (let i = 0; i < u.sessions; i++) fake.userByLogin(login)!.signIns.push({ session: true, token: true });
+      }
+      for (const login of extra) fake.addUser({ login });
+      for (const [key, members] of Object.entries(state.targets)) {
+        const { kind, target } = splitKey(key);
+        if (kind === 'group') fake.addGroup(target);
+        else fake.addApp(target);
+        for (const m of members) {
+          if (kind === 'group') fake.addMember(target, m);
+          else fake.assignApp(target, m);
+        }
+      }
+    },
+    async state(targets: readonly string[]): Promise<ProviderState> {
+      const users: ProviderState['users'] = {};
+      for (const u of fake.users.values()) {
+        if (u.status === 'DEPROVISIONED') continue;
+        const login = u.profile.login.toLowerCase();
+        users[login] = {
+          displayName: u.profile.displayName ?? `${u.profile.firstName} ${u.profile.lastName}`,
+          enabled: ['ACTIVE', 'PROVISIONED', 'RECOVERY', 'PASSWORD_EXPIRED', 'LOCKED_OUT'].includes(u.status),
+          sessions: fake.liveSessions(login),
+        };
+      }
+      const out: ProviderState['targets'] = {};
+      for (const key of targets) {
+        const { kind, target } = splitKey(key);
+        const exists = kind === 'group' ? fake.hasGroup(target) : fake.hasApp(target);
+        if (!exists) continue;
+        const members = kind === 'group' ? fake.groupMembers(target) : fake.appMembers(target);
+        out[key] = members.filter((m) => m in users);
+      }
+      return { users, targets: out };
+    },
+    async signIn(login: string) {
+      fake.signIn(login);
+    },
+    close: () => fake.close(),
+  };
+}
+
+function splitKey(key: string): { kind: 'group' | 'app'; target: string } {
+  const i = key.indexOf(':');
+  const kind = key.slice(0, i);
+  if (kind !== 'group' && kind !== 'app') throw new Error(`okta harness: ${kind} is not an Okta kind (${key})`);
+  return { kind, target: key.slice(i + 1) };
+}
