@@ -112,7 +112,28 @@ class BearerTokenMiddleware implements Middleware {
       const code = (e as { cause?: { code?: string } }).cause?.code;
       throw new TransportError(`connection to Graph failed${code ? ` (${code})` : ''}`);
     }
+    if (context.response && !context.response.ok) context.response = await asODataError(context.response);
   }
+}
+
+/**
+ * The SDK keeps an error's status and headers (Retry-After) only when the body is an OData
+ * error; a bare 429 or a gateway's HTML 503 would lose its Retry-After. Such an answer is given
+ * an OData body with the same status and headers.
+ */
+async function asODataError(res: Response): Promise<Response> {
+  const text = await res.clone().text();
+  try {
+    if ((JSON.parse(text) as ODataError).error) return res;
+  } catch {
+    // not JSON: rewrap below
+  }
+  const body: ODataError = {
+    error: { code: `http${res.status}`, message: res.statusText || `HTTP ${res.status}` },
+  };
+  const headers = new Headers(res.headers);
+  headers.set('content-type', 'application/json');
+  return new Response(JSON.stringify(body), { status: res.status, statusText: res.statusText, headers });
 }
 
 export interface GraphOptions {

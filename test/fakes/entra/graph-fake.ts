@@ -20,7 +20,14 @@ import type {
   TemporaryAccessPassAuthenticationMethod,
   User,
 } from '@microsoft/microsoft-graph-types';
-import { BadRequest, type FakeRequest, type FakeResponse, FakeServer, type Route } from '../fake-server.js';
+import {
+  BadRequest,
+  type FakeRequest,
+  type FakeResponse,
+  FakeServer,
+  type Fault,
+  type Route,
+} from '../fake-server.js';
 
 /** A Graph user plus what only the fake knows (live sessions, passes issued). */
 interface FakeUser extends User {
@@ -64,15 +71,6 @@ export interface GraphFakeOptions {
   federatedToken?: string;
   budget?: Partial<ThrottleBudget>;
   now?: () => number;
-}
-
-/** A fault on one `$batch` step (FakeServer's faults act on whole HTTP requests). */
-export interface StepFault {
-  method?: string;
-  path?: RegExp;
-  status: number;
-  headers?: Record<string, string>;
-  times: number;
 }
 
 type Params = URLSearchParams;
@@ -154,7 +152,6 @@ export class GraphFake {
   /** Temporary Access Passes issued, per user id: the tests check where they went. */
   readonly passes = new Map<string, string>();
   readonly mail: SentMail[] = [];
-  readonly stepFaults: StepFault[] = [];
   /** Steps executed inside `$batch` posts, with their status (FakeServer logs only the post). */
   readonly steps: { method: string; url: string; status: number; at: number }[] = [];
   budget: ThrottleBudget;
@@ -486,9 +483,12 @@ export class GraphFake {
       value,
     };
     if (skip + size < items.length) {
-      const next = new URLSearchParams(q);
-      next.set('$skiptoken', String(skip + size));
-      body['@odata.nextLink'] = `${req.url.pathname}?${next.toString()}`;
+      // Graph keeps the query as sent ($select, $top...) and adds its own $skiptoken.
+      const kept = req.url.search
+        .slice(1)
+        .split('&')
+        .filter((p) => p && !/^(\$|%24)skiptoken=/i.test(p));
+      body['@odata.nextLink'] = `${req.url.pathname}?${[...kept, `$skiptoken=${skip + size}`].join('&')}`;
     }
     return { status: 200, body };
   }
@@ -785,8 +785,11 @@ export class GraphFake {
     };
     const fault = this.takeStepFault(req);
     if (fault) {
-      const code = fault.status === 429 ? 'TooManyRequests' : 'ServiceUnavailable';
-      return { ...odataError(fault.status, code, 'Injected step fault.'), headers: fault.headers ?? {} };
+      const status = fault.status;
+      const body =
+        fault.body ??
+        odataError(status, status === 429 ? 'TooManyRequests' : 'Injected', 'Injected fault.').body;
+      return { status, headers: fault.headers ?? {}, body };
     }
     const throttled = this.charge(req, this.now());
     if (throttled) return throttled;
@@ -808,12 +811,22 @@ export class GraphFake {
     }
   }
 
-  private takeStepFault(req: FakeRequest): StepFault | undefined {
-    const target = req.url.pathname.replace(/^\/v1\.0/, '') + req.url.search;
-    const f = this.stepFaults.find(
-      (x) => x.times > 0 && (!x.method || x.method === req.method) && (!x.path || x.path.test(target)),
+  /**
+   * FakeServer's faults reach `$batch` steps too (matched against `/v1.0` + the step's url), so
+   * that a test injects "this write answers 429/403" the same way whether it travels alone or
+   * in a batch. Only `status` faults apply: a step has no connection of its own to reset.
+   */
+  private takeStepFault(req: FakeRequest): Extract<Fault, { kind: 'status' }> | undefined {
+    const target = req.url.pathname + req.url.search;
+    const f = this.server.faults.find(
+      (x) =>
+        x.kind === 'status' &&
+        x.times > 0 &&
+        (!x.method || x.method === req.method) &&
+        (!x.path || x.path.test(target)),
     );
-    if (f) f.times--;
+    if (f?.kind !== 'status') return undefined;
+    f.times--;
     return f;
   }
 }

@@ -1,0 +1,756 @@
+/**
+ * The Entra connector against the loopback Graph fake, through the real
+ * @microsoft/microsoft-graph-client and the real credential code: bulk reads and what they cost,
+ * every action and its idempotent re-apply, `$batch`, throttling and faults under the shared
+ * retry policy, credentials and the Temporary Access Pass that never leak, and the fake's own
+ * fidelity to Graph.
+ */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Change } from '../../src/plan/plan-types.js';
+import { createEntraProvider } from '../../src/providers/entra/index.js';
+import type { ChangeOutcome, Scope } from '../../src/providers/types.js';
+import { createEntraHarness, type EntraHarness, type EntraHarnessOptions } from '../fakes/entra/harness.js';
+
+beforeAll(() => {
+  // Node's fetch ignores proxies today; make sure loopback traffic never meets one anyway.
+  for (const v of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']) delete process.env[v];
+});
+
+/** Fast retries: the real policy, a tiny backoff base. */
+const FAST = { baseDelayMs: 5, maxDelayMs: 40 };
+const SEND_FROM = 'it-onboarding@example.com';
+
+let h: EntraHarness | undefined;
+let logs: string[] = [];
+afterEach(async () => {
+  if (h) {
+    expect(h.server.unknownRequests).toEqual([]);
+    await h.close();
+  }
+  h = undefined;
+});
+
+async function harness(opts: EntraHarnessOptions = {}): Promise<EntraHarness> {
+  logs = [];
+  h = await createEntraHarness({
+    ...opts,
+    context: { retry: FAST, log: (l) => logs.push(l), ...opts.context },
+  });
+  return h;
+}
+
+function change(action: Change['action'], login: string, extra: Partial<Change> = {}): Change {
+  return {
+    id: `entra/${login}/${action}`,
+    action,
+    provider: 'entra',
+    login,
+    person: login.split('@')[0]!,
+    event: { kind: 'joiner' },
+    because: [],
+    ...extra,
+  };
+}
+const group = (target: string) => ({ kind: 'group' as const, target });
+const license = (target: string) => ({ kind: 'license' as const, target });
+
+/** Requests to the Graph API (the token endpoint aside). */
+function apiCalls(x: EntraHarness, from = 0): string[] {
+  return x.server.requests
+    .slice(from)
+    .filter((r) => r.path.startsWith('/v1.0/'))
+    .map((r) => `${r.method} ${r.path}`);
+}
+
+/** A token straight from the fake, for fidelity tests that speak HTTP themselves. */
+async function bearer(x: EntraHarness): Promise<string> {
+  const res = await fetch(`${x.fake.url}/${x.fake.tenantId}/oauth2/v2.0/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      client_id: x.fake.clientId,
+      client_secret: x.fake.clientSecret,
+      scope: `${x.fake.url}/.default`,
+      grant_type: 'client_credentials',
+    }),
+  });
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
+async function graphGet(x: EntraHarness, path: string, token?: string) {
+  const res = await fetch(`${x.fake.url}/v1.0${path}`, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+describe('reading the managed scope', () => {
+  it('pages through every user and member, keeps the scope, and counts the rest', async () => {
+    const x = await harness();
+    const users: Record<string, { displayName: string; enabled: boolean; sessions: number }> = {};
+    const many = Array.from({ length: 1_500 }, (_, i) => `member${String(i).padStart(4, '0')}@example.com`);
+    for (const login of ['ann@example.com', 'bob@example.com', ...many]) {
+      users[login] = { displayName: login, enabled: true, sessions: 0 };
+    }
+    const others = Array.from({ length: 700 }, (_, i) => `other${i}@example.com`);
+    await x.seed(
+      {
+        users,
+        targets: {
+          'group:SP-Finance-Members': ['ann@example.com', 'member0001@example.com'],
+          'group:Everyone-Big': many,
+          'license:SPE_E3': ['bob@example.com'],
+        },
+      },
+      others,
+    );
+    x.fake.userByKey('bob@example.com')!.accountEnabled = false;
+    x.fake.userByKey('bob@example.com')!.employeeLeaveDateTime = '2026-11-01T00:00:00Z';
+    const from = x.server.requests.length;
+    const scope: Scope = {
+      logins: new Set(['ann@example.com', 'bob@example.com', 'carol@example.com']),
+      targets: [group('SP-Finance-Members'), group('Everyone-Big'), group('Not-There'), license('SPE_E3')],
+    };
+    const state = await x.provider.read(scope);
+
+    expect(state.provider).toBe('entra');
+    expect(state.simulated).toBe(false);
+    // The people in scope that exist, plus every member of a managed target.
+    expect(state.users).toHaveLength(2 + many.length);
+    expect(state.users.find((u) => u.login === 'bob@example.com')).toEqual({
+      login: 'bob@example.com',
+      displayName: 'bob@example.com',
+      enabled: false,
+      sessions: null,
+      disabledAt: '2026-11-01T00:00:00Z',
+    });
+    expect(state.outOfScopeAccounts).toBe(others.length);
+    expect(state.memberships.map((m) => `${m.kind}:${m.target}`)).toEqual([
+      'group:SP-Finance-Members',
+      'group:Everyone-Big',
+      'license:SPE_E3',
+    ]);
+    expect(state.memberships[0]!.members).toEqual(['ann@example.com', 'member0001@example.com']);
+    expect(state.memberships[1]!.members).toHaveLength(1_500);
+    expect(state.memberships[2]!.members).toEqual(['bob@example.com']);
+
+    // Cost: ceil(2202/999)=3 user pages + 1 group lookup + 1 + 2 member pages + 1 subscribedSkus.
+    const calls = apiCalls(x, from);
+    const minimum = Math.ceil(2_202 / 999) + 2 + 1 + Math.ceil(1_500 / 999) + 1;
+    expect(calls.length).toBeLessThanOrEqual(Math.ceil(1.1 * minimum));
+    expect(calls.filter((c) => c.startsWith('GET /v1.0/users?'))).toHaveLength(3);
+    expect(calls.every((c) => c.includes('$select=') || c.startsWith('GET /v1.0/subscribedSkus'))).toBe(true);
+  });
+
+  it('refuses app targets with a message that says what to do instead', async () => {
+    const x = await harness();
+    await x.seed({ users: {}, targets: {} });
+    await expect(
+      x.provider.read({ logins: new Set(), targets: [{ kind: 'app', target: 'Slack' }] }),
+    ).rejects.toThrow(/entitlement target "Slack".*assign the enterprise application to a group/);
+  });
+
+  it('dumps every user, group and subscribed license', async () => {
+    const x = await harness();
+    await x.seed(
+      {
+        users: { 'ann@example.com': { displayName: 'Ann', enabled: true, sessions: 0 } },
+        targets: { 'group:A': ['ann@example.com'], 'license:SPE_E3': [] },
+      },
+      ['z@example.com'],
+    );
+    const all = await x.provider.readAll!();
+    expect(all.users.map((u) => u.login)).toEqual(['ann@example.com', 'z@example.com']);
+    expect(all.outOfScopeAccounts).toBe(0);
+    expect(all.memberships).toEqual([
+      { kind: 'group', target: 'A', members: ['ann@example.com'] },
+      { kind: 'license', target: 'SPE_E3', members: [] },
+    ]);
+  });
+});
+
+describe('applying changes, and applying them again', () => {
+  const seedBasic = (x: EntraHarness) =>
+    x.seed({
+      users: {
+        'ann@example.com': { displayName: 'Ann', enabled: true, sessions: 2 },
+        'boss@example.com': { displayName: 'Boss', enabled: true, sessions: 0 },
+        [SEND_FROM]: { displayName: 'IT', enabled: true, sessions: 0 },
+      },
+      targets: { 'group:SP-Finance-Members': [], 'license:SPE_E3': [] },
+    });
+
+  const cases: { name: string; changes: Change[]; check: (x: EntraHarness) => void }[] = [
+    {
+      name: 'grant then revoke a group',
+      changes: [
+        change('grant', 'ann@example.com', { target: group('SP-Finance-Members') }),
+        change('revoke', 'ann@example.com', { target: group('SP-Finance-Members') }),
+      ],
+      check: (x) => expect(x.fake.memberUpns(x.fake.groupByName('SP-Finance-Members')!)).toEqual([]),
+    },
+    {
+      name: 'assign then remove a license',
+      changes: [
+        change('grant', 'ann@example.com', { target: license('SPE_E3') }),
+        change('revoke', 'ann@example.com', { target: license('SPE_E3') }),
+      ],
+      check: (x) => expect(x.fake.licenseHolders('SPE_E3')).toEqual([]),
+    },
+    {
+      name: 'disable then enable an account',
+      changes: [change('disableUser', 'ann@example.com'), change('enableUser', 'ann@example.com')],
+      check: (x) => expect(x.fake.userByKey('ann@example.com')!.accountEnabled).toBe(true),
+    },
+    {
+      name: 'delete an account',
+      changes: [change('deleteUser', 'ann@example.com')],
+      check: (x) => expect(x.fake.userByKey('ann@example.com')).toBeUndefined(),
+    },
+  ];
+
+  for (const mode of ['apply', 'applyMany'] as const) {
+    for (const c of cases) {
+      it(`${c.name} (${mode}): applied once, unchanged the second time`, async () => {
+        const x = await harness();
+        await seedBasic(x);
+        const run = async (ch: Change): Promise<ChangeOutcome> =>
+          mode === 'apply' ? x.provider.apply(ch) : x.provider.applyMany!([ch])[0]!;
+        for (const ch of c.changes) {
+          expect(await run(ch), ch.action).toMatchObject({ status: 'applied' });
+          expect(await run(ch), `${ch.action} again`).toMatchObject({ status: 'unchanged' });
+        }
+        c.check(x);
+      });
+    }
+  }
+
+  it('revokes sign-in sessions', async () => {
+    const x = await harness();
+    await seedBasic(x);
+    expect(await x.provider.apply(change('revokeSessions', 'ann@example.com'))).toEqual({
+      status: 'applied',
+    });
+    expect((await x.state([])).users['ann@example.com']!.sessions).toBe(0);
+  });
+
+  it('creates a joiner disabled, mails the Temporary Access Pass to the manager only, then enables', async () => {
+    const x = await harness({
+      config: { temporaryAccessPass: { lifetimeMinutes: 60, deliverTo: 'manager', sendFrom: SEND_FROM } },
+    });
+    await seedBasic(x);
+    const joiner = change('createUser', 'new.person@example.com', {
+      displayName: 'New Person',
+      manager: 'boss@example.com',
+      event: { kind: 'joiner', date: '2026-12-01' },
+    });
+    const outcome = await x.provider.applyMany!([joiner])[0]!;
+    expect(outcome).toEqual({
+      status: 'applied',
+      detail: 'Temporary Access Pass mailed to manager boss@example.com',
+    });
+
+    const user = x.fake.userByKey('new.person@example.com')!;
+    expect(user).toMatchObject({
+      accountEnabled: true,
+      displayName: 'New Person',
+      employeeHireDate: '2026-12-01T00:00:00Z',
+    });
+    expect(user).not.toHaveProperty('passwordProfile');
+    const pass = x.fake.passes.get(user.id)!;
+    expect(pass).toBeTruthy();
+    expect(x.fake.mail).toHaveLength(1);
+    const mail = x.fake.mail[0]!;
+    expect(mail.from).toBe(SEND_FROM);
+    expect(mail.saveToSentItems).toBe(false);
+    expect(mail.message.toRecipients).toEqual([{ emailAddress: { address: 'boss@example.com' } }]);
+    expect(mail.message.body?.content).toContain(pass);
+    // The pass is in the mail and nowhere else.
+    expect(JSON.stringify(outcome)).not.toContain(pass);
+    expect(logs.join('\n')).not.toContain(pass);
+    // Create (disabled) -> pass -> mail -> enable, in that order.
+    expect(x.fake.steps.map((s) => `${s.method} ${s.url.replace(/[0-9a-f-]{36}/g, '{id}')}`)).toEqual([
+      'POST /users',
+      'POST /users/{id}/authentication/temporaryAccessPassMethods',
+      `POST /users/${encodeURIComponent(SEND_FROM)}/sendMail`,
+      'PATCH /users/{id}',
+    ]);
+
+    expect(await x.provider.apply(joiner)).toEqual({ status: 'unchanged', detail: 'account exists' });
+    expect(x.fake.mail).toHaveLength(1);
+  });
+
+  it('without a manager, creates the account and says the first credential goes through the service desk', async () => {
+    const x = await harness({
+      config: { temporaryAccessPass: { lifetimeMinutes: 60, deliverTo: 'manager', sendFrom: SEND_FROM } },
+    });
+    await seedBasic(x);
+    const outcome = await x.provider.apply(change('createUser', 'solo@example.com', { displayName: 'Solo' }));
+    expect(outcome).toEqual({
+      status: 'applied',
+      detail: 'no manager: first credential through the service desk',
+    });
+    expect(x.fake.mail).toEqual([]);
+  });
+
+  it('leaves the account disabled when the pass cannot be mailed, and finishes on the next apply', async () => {
+    const x = await harness({
+      config: { temporaryAccessPass: { lifetimeMinutes: 60, deliverTo: 'manager', sendFrom: SEND_FROM } },
+    });
+    await seedBasic(x);
+    x.server.inject({ kind: 'status', status: 403, method: 'POST', path: /sendMail/, times: 1 });
+    const joiner = change('createUser', 'late@example.com', {
+      displayName: 'Late',
+      manager: 'boss@example.com',
+    });
+    const first = await x.provider.apply(joiner);
+    expect(first.status).toBe('failed');
+    expect((first as { error: string }).error).toMatch(
+      /entra: createUser late@example.com failed: mailing the Temporary Access Pass to boss@example.com \(the account stays disabled\): 403/,
+    );
+    expect(x.fake.userByKey('late@example.com')!.accountEnabled).toBe(false);
+    expect(await x.provider.apply(joiner)).toMatchObject({ status: 'applied' });
+    expect(x.fake.userByKey('late@example.com')!.accountEnabled).toBe(true);
+    expect(x.fake.mail).toHaveLength(1);
+  });
+
+  it('disables a leaver, records the leave date and retires or wipes their devices by ownership', async () => {
+    const x = await harness({ config: { devicesOnLeave: 'wipe' } });
+    await seedBasic(x);
+    const laptop = x.fake.addDevice('ann@example.com', 'company', 'laptop');
+    const phone = x.fake.addDevice('ann@example.com', 'personal', 'phone');
+    const leaver = change('disableUser', 'ann@example.com', {
+      event: { kind: 'leaver', date: '2026-11-30' },
+    });
+    expect(await x.provider.apply(leaver)).toEqual({
+      status: 'applied',
+      detail: 'devices: 1 wiped, 1 retired',
+    });
+    const ann = x.fake.userByKey('ann@example.com')!;
+    expect(ann).toMatchObject({ accountEnabled: false, employeeLeaveDateTime: '2026-11-30T00:00:00Z' });
+    expect(x.fake.devices.get(laptop.id)!.deviceActionResults?.[0]?.actionName).toBe('wipe');
+    expect(x.fake.devices.get(phone.id)!.deviceActionResults?.[0]?.actionName).toBe('retire');
+    expect(await x.provider.apply(leaver)).toEqual({
+      status: 'unchanged',
+      detail: 'no managed devices to retire',
+    });
+  });
+
+  it('retires (never wipes) by default, and leaves devices alone with devicesOnLeave none', async () => {
+    for (const [devicesOnLeave, expected] of [
+      ['retire', 'retire'],
+      ['none', undefined],
+    ] as const) {
+      const x = await harness({ config: { devicesOnLeave } });
+      await seedBasic(x);
+      const laptop = x.fake.addDevice('ann@example.com', 'company', 'laptop');
+      await x.provider.apply(change('disableUser', 'ann@example.com', { event: { kind: 'leaver' } }));
+      expect(x.fake.devices.get(laptop.id)!.deviceActionResults?.[0]?.actionName).toBe(expected);
+      await x.close();
+      h = undefined;
+    }
+  });
+
+  it('fails a grant to a group that does not exist, naming the provider, login and group', async () => {
+    const x = await harness();
+    await seedBasic(x);
+    const outcome = await x.provider.apply(change('grant', 'ann@example.com', { target: group('Ghost') }));
+    expect(outcome).toEqual({
+      status: 'failed',
+      error:
+        'entra: grant ann@example.com (group Ghost) failed: group Ghost not found on entra; create it there or fix policy/entitlements.yaml',
+    });
+  });
+
+  it('fails a grant to an account that does not exist', async () => {
+    const x = await harness();
+    await seedBasic(x);
+    const outcome = await x.provider.apply(
+      change('grant', 'nobody@example.com', { target: group('SP-Finance-Members') }),
+    );
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      error: expect.stringContaining('no account nobody@example.com on entra'),
+    });
+  });
+
+  it('uses the ids of the last read, and looks up only what it did not see', async () => {
+    const x = await harness();
+    await seedBasic(x);
+    await x.provider.read({ logins: new Set(['ann@example.com']), targets: [group('SP-Finance-Members')] });
+    const from = x.server.requests.length;
+    await x.provider.apply(change('grant', 'ann@example.com', { target: group('SP-Finance-Members') }));
+    expect(apiCalls(x, from)).toEqual([
+      expect.stringMatching(/^POST \/v1\.0\/groups\/[^/]+\/members\/\$ref$/),
+    ]);
+  });
+});
+
+describe('$batch', () => {
+  const people = Array.from({ length: 100 }, (_, i) => `p${i}@example.com`);
+  const seedMany = async (x: EntraHarness) => {
+    const users = Object.fromEntries(people.map((l) => [l, { displayName: l, enabled: true, sessions: 0 }]));
+    await x.seed({ users, targets: { 'group:Big': [] } });
+    await x.provider.read({ logins: new Set(people), targets: [group('Big')] });
+  };
+
+  it('sends 100 grants in 5 posts of 20', async () => {
+    const x = await harness();
+    await seedMany(x);
+    const from = x.server.requests.length;
+    const outcomes = await Promise.all(
+      x.provider.applyMany!(people.map((l) => change('grant', l, { target: group('Big') }))),
+    );
+    expect(outcomes.every((o) => o.status === 'applied')).toBe(true);
+    expect(apiCalls(x, from)).toEqual(Array(5).fill('POST /v1.0/$batch'));
+    expect(x.fake.memberUpns(x.fake.groupByName('Big')!)).toHaveLength(100);
+  });
+
+  it('re-sends only the steps answered 429, after their Retry-After, and 5xx steps after a backoff', async () => {
+    const x = await harness();
+    await seedMany(x);
+    const target = x.fake.userByKey('p7@example.com')!.id;
+    x.server.inject({
+      kind: 'status',
+      status: 429,
+      headers: { 'Retry-After': '1' },
+      path: /members\/\$ref$/,
+      method: 'POST',
+      times: 2,
+    });
+    x.server.inject({ kind: 'status', status: 503, path: new RegExp(`${target}`), times: 1 });
+    const outcomes = await Promise.all(
+      x.provider.applyMany!(people.slice(0, 20).map((l) => change('grant', l, { target: group('Big') }))),
+    );
+    expect(outcomes.every((o) => o.status === 'applied')).toBe(true);
+    expect(x.fake.steps).toHaveLength(20 + 2);
+    const throttled = x.fake.steps.filter((s) => s.status === 429);
+    const resent = x.fake.steps.slice(20);
+    expect(throttled).toHaveLength(2);
+    for (const r of resent) expect(r.at - throttled[0]!.at).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it('answers every change of a post the post could not be sent for, with a clear failure', async () => {
+    const x = await harness({ context: { retry: { ...FAST, maxAttempts: 2 } } });
+    await seedMany(x);
+    x.server.inject({ kind: 'status', status: 503, path: /\$batch/, times: 5 });
+    const outcomes = await Promise.all(
+      x.provider.applyMany!(people.slice(0, 3).map((l) => change('grant', l, { target: group('Big') }))),
+    );
+    for (const o of outcomes)
+      expect(o).toMatchObject({
+        status: 'failed',
+        error: expect.stringMatching(
+          /^entra: grant p\d@example.com \(group Big\) failed: gave up after 2 attempts: 503/,
+        ),
+      });
+  });
+});
+
+describe('throttling and faults', () => {
+  const seedOne = (x: EntraHarness) =>
+    x.seed({
+      users: { 'ann@example.com': { displayName: 'Ann', enabled: true, sessions: 0 } },
+      targets: { 'group:G': [] },
+    });
+  const grant = change('grant', 'ann@example.com', { target: group('G') });
+
+  it('sends nothing before the wait a 429 burst asked for', async () => {
+    const x = await harness();
+    await seedOne(x);
+    x.server.inject({
+      kind: 'status',
+      status: 429,
+      headers: { 'retry-after': '1' },
+      path: /^\/v1\.0\/users\?/,
+      times: 2,
+    });
+    const from = x.server.requests.length;
+    await x.provider.read({ logins: new Set(['ann@example.com']), targets: [group('G')] });
+    const log = x.server.requests.slice(from);
+    const throttled = log.filter((r) => r.status === 429);
+    expect(throttled).toHaveLength(2);
+    for (const t of throttled) {
+      const next = log[log.indexOf(t) + 1]!;
+      expect(next.at - t.at).toBeGreaterThanOrEqual(1_000);
+    }
+    expect(logs.some((l) => /^entra: 429 .*attempt 2 in 1 s$/.test(l))).toBe(true);
+  });
+
+  it("honours Graph's resource-unit budget: a 429 with Retry-After when the window is spent", async () => {
+    const x = await harness({ fake: { budget: { units: 3, windowMs: 1_000 } } });
+    await seedOne(x);
+    const from = x.server.requests.length;
+    const state = await x.provider.read({ logins: new Set(['ann@example.com']), targets: [group('G')] });
+    expect(state.users).toHaveLength(1);
+    const log = x.server.requests.slice(from).filter((r) => r.path.startsWith('/v1.0/'));
+    const throttled = log.filter((r) => r.status === 429);
+    expect(throttled.length).toBeGreaterThan(0);
+    for (const t of throttled) expect(log[log.indexOf(t) + 1]!.at - t.at).toBeGreaterThanOrEqual(900);
+  });
+
+  it('retries a 5xx', async () => {
+    const x = await harness();
+    await seedOne(x);
+    x.server.inject({ kind: 'status', status: 503, method: 'POST', path: /members/, times: 2 });
+    expect(await x.provider.apply(grant)).toEqual({ status: 'applied' });
+  });
+
+  it('a reset after the write succeeded ends in the right state on retry', async () => {
+    const x = await harness();
+    await seedOne(x);
+    x.server.inject({ kind: 'reset-after-write', method: 'POST', path: /members/, times: 1 });
+    expect((await x.provider.apply(grant)).status).not.toBe('failed');
+    expect(x.fake.memberUpns(x.fake.groupByName('G')!)).toEqual(['ann@example.com']);
+
+    x.server.inject({ kind: 'reset-after-write', method: 'POST', path: /^\/v1\.0\/users$/, times: 1 });
+    const created = await x.provider.apply(change('createUser', 'new@example.com', { displayName: 'New' }));
+    expect(created.status).toBe('applied');
+    expect(x.fake.userByKey('new@example.com')!.accountEnabled).toBe(true);
+  });
+
+  it('a reset before the write is retried', async () => {
+    const x = await harness();
+    await seedOne(x);
+    x.server.inject({ kind: 'reset', method: 'POST', path: /members/, times: 1 });
+    expect(await x.provider.apply(grant)).toEqual({ status: 'applied' });
+  });
+
+  it('gives up with a clear failed outcome once the retry budget is spent', async () => {
+    const x = await harness({ context: { retry: { ...FAST, maxAttempts: 3 } } });
+    await seedOne(x);
+    x.server.inject({ kind: 'status', status: 503, method: 'POST', path: /members/, times: 10 });
+    expect(await x.provider.apply(grant)).toEqual({
+      status: 'failed',
+      error: expect.stringMatching(
+        /^entra: grant ann@example.com \(group G\) failed: gave up after 3 attempts: 503/,
+      ),
+    });
+  });
+
+  it('gives up at once when the wait asked for is beyond the time budget', async () => {
+    const x = await harness({ context: { retry: { ...FAST, budgetMs: 500 } } });
+    await seedOne(x);
+    x.server.inject({
+      kind: 'status',
+      status: 429,
+      headers: { 'retry-after': '30' },
+      method: 'POST',
+      path: /members/,
+      times: 1,
+    });
+    const outcome = await x.provider.apply(grant);
+    expect(outcome).toMatchObject({ status: 'failed', error: expect.stringContaining('asked to wait 30 s') });
+  });
+});
+
+describe('credentials', () => {
+  it('signs in with a client secret as well as with the federated token', async () => {
+    const x = await harness({ config: { auth: 'client-secret' } });
+    await x.seed({ users: {}, targets: {} }, ['z@example.com']);
+    expect((await x.provider.read({ logins: new Set(), targets: [] })).outOfScopeAccounts).toBe(1);
+  });
+
+  it('a wrong credential is a clear error that does not contain it, and nothing is logged with it', async () => {
+    const x = await harness();
+    for (const [auth, variable] of [
+      ['workload-identity', 'ENTRA_FEDERATED_TOKEN'],
+      ['client-secret', 'ENTRA_CLIENT_SECRET'],
+    ] as const) {
+      const wrong = `wrong-credential-${auth}-0123456789`;
+      const lines: string[] = [];
+      const provider = createEntraProvider(
+        { ...x.config, auth },
+        { env: { [variable]: wrong }, retry: FAST, log: (l) => lines.push(l) },
+      );
+      const error = await provider.read({ logins: new Set(), targets: [] }).then(
+        () => undefined,
+        (e: Error) => e.message,
+      );
+      expect(error).toMatch(
+        new RegExp(
+          `^entra: signing in as app ${x.fake.clientId} to tenant ${x.fake.tenantId} failed: 401 invalid_client`,
+        ),
+      );
+      expect(error).not.toContain(wrong);
+      expect(lines.join('\n')).not.toContain(wrong);
+      const outcome = await provider.apply(change('revokeSessions', 'ann@example.com'));
+      expect(outcome.status).toBe('failed');
+      expect(JSON.stringify(outcome)).not.toContain(wrong);
+    }
+  });
+
+  it('a missing variable names the variable, never a value', () => {
+    expect(() =>
+      createEntraProvider(
+        {
+          tenantId: 't',
+          clientId: 'c',
+          auth: 'workload-identity',
+          clientSecretEnv: 'S',
+          oidcTokenEnv: 'MY_OIDC',
+          graphUrl: 'http://127.0.0.1:1',
+          authorityUrl: 'http://127.0.0.1:1',
+          devicesOnLeave: 'retire',
+        },
+        { env: {} },
+      ),
+    ).toThrow(/MY_OIDC is not set/);
+  });
+
+  it('never logs or reports the credential or a bearer token, even through retries', async () => {
+    const x = await harness();
+    await x.seed({
+      users: { 'ann@example.com': { displayName: 'Ann', enabled: true, sessions: 0 } },
+      targets: {},
+    });
+    x.server.inject({ kind: 'status', status: 503, times: 2 });
+    x.server.inject({ kind: 'status', status: 403, method: 'POST', path: /revokeSignInSessions/, times: 1 });
+    const outcome = await x.provider.apply(change('revokeSessions', 'ann@example.com'));
+    const everything = `${JSON.stringify(outcome)}\n${logs.join('\n')}`;
+    expect(outcome.status).toBe('failed');
+    expect(everything).not.toContain(x.fake.federatedToken);
+    expect(everything).not.toContain(x.fake.clientSecret);
+    expect(everything).not.toMatch(/fake-graph-token|Bearer/);
+  });
+});
+
+describe('the Graph fake', () => {
+  it('answers an unknown request with an OData 400, and records it', async () => {
+    const x = await harness();
+    const token = await bearer(x);
+    const r = await graphGet(x, '/users/x/unknownThing', token);
+    expect(r.status).toBe(400);
+    expect(r.body).toMatchObject({
+      error: { code: 'BadRequest', innerError: { 'request-id': expect.any(String) } },
+    });
+    expect(x.server.unknownRequests).toEqual(['GET /v1.0/users/x/unknownThing']);
+    x.server.unknownRequests.length = 0;
+  });
+
+  it('rejects a missing or unknown bearer token with 401 InvalidAuthenticationToken', async () => {
+    const x = await harness();
+    expect(await graphGet(x, '/users')).toMatchObject({
+      status: 401,
+      body: { error: { code: 'InvalidAuthenticationToken' } },
+    });
+    expect((await graphGet(x, '/users', 'forged')).status).toBe(401);
+  });
+
+  it('honours $select, caps $top at 999, pages with relative nextLinks and refuses other $filters', async () => {
+    const x = await harness();
+    await x.seed({ users: {}, targets: { 'group:A': [] } }, [
+      'a@example.com',
+      'b@example.com',
+      'c@example.com',
+    ]);
+    const token = await bearer(x);
+    const page = await graphGet(x, '/users?$select=id,userPrincipalName&$top=2', token);
+    expect(Object.keys((page.body.value as object[])[0]!).sort()).toEqual([
+      '@odata.type',
+      'id',
+      'userPrincipalName',
+    ]);
+    const next = page.body['@odata.nextLink'] as string;
+    expect(next).toMatch(/^\/v1\.0\/users\?.*\$skiptoken=2/);
+    const rest = await graphGet(x, next.replace(/^\/v1\.0/, ''), token);
+    expect(rest.body.value).toHaveLength(1);
+    expect(rest.body['@odata.nextLink']).toBeUndefined();
+    expect((await graphGet(x, '/users?$top=1000', token)).status).toBe(400);
+    expect(
+      await graphGet(x, `/users?$filter=${encodeURIComponent("startswith(displayName,'a')")}`, token),
+    ).toMatchObject({
+      status: 400,
+      body: { error: { message: expect.stringContaining('Unsupported query') } },
+    });
+  });
+
+  it('answers a duplicate member with 400 and a removed non-member with 404', async () => {
+    const x = await harness();
+    await x.seed({
+      users: { 'a@example.com': { displayName: 'A', enabled: true, sessions: 0 } },
+      targets: { 'group:A': ['a@example.com'] },
+    });
+    const token = await bearer(x);
+    const g = x.fake.groupByName('A')!;
+    const u = x.fake.userByKey('a@example.com')!;
+    const add = await fetch(`${x.fake.url}/v1.0/groups/${g.id}/members/$ref`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ '@odata.id': `${x.fake.url}/v1.0/directoryObjects/${u.id}` }),
+    });
+    expect(add.status).toBe(400);
+    expect(await add.json()).toMatchObject({ error: { message: expect.stringContaining('already exist') } });
+    g.memberIds.clear();
+    const del = await fetch(`${x.fake.url}/v1.0/groups/${g.id}/members/${u.id}/$ref`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(del.status).toBe(404);
+    expect(await del.json()).toMatchObject({ error: { code: 'Request_ResourceNotFound' } });
+  });
+
+  it('runs $batch steps on their own: 20 at most, relative urls only, dependsOn honoured', async () => {
+    const x = await harness();
+    await x.seed({
+      users: { 'a@example.com': { displayName: 'A', enabled: true, sessions: 0 } },
+      targets: {},
+    });
+    const token = await bearer(x);
+    const post = (requests: unknown[]) =>
+      fetch(`${x.fake.url}/v1.0/$batch`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ requests }),
+      });
+    const tooMany = Array.from({ length: 21 }, (_, i) => ({ id: String(i), method: 'GET', url: '/users' }));
+    expect((await post(tooMany)).status).toBe(400);
+    const res = await post([
+      { id: '1', method: 'GET', url: '/v1.0/users' },
+      { id: '2', method: 'GET', url: '/users/nobody@example.com' },
+      {
+        id: '3',
+        method: 'PATCH',
+        url: '/users/a@example.com',
+        dependsOn: ['2'],
+        body: { accountEnabled: false },
+        headers: { 'Content-Type': 'application/json' },
+      },
+      { id: '4', method: 'GET', url: '/users/a@example.com?$select=id' },
+    ]);
+    const { responses } = (await res.json()) as { responses: { id: string; status: number }[] };
+    expect(responses.map((r) => [r.id, r.status])).toEqual([
+      ['1', 400],
+      ['2', 404],
+      ['3', 424],
+      ['4', 200],
+    ]);
+    expect(x.fake.userByKey('a@example.com')!.accountEnabled).toBe(true);
+  });
+
+  it('issues tokens only for the right tenant, client and credential', async () => {
+    const x = await harness();
+    const token = (form: Record<string, string>) =>
+      fetch(`${x.fake.url}/${x.fake.tenantId}/oauth2/v2.0/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          client_id: x.fake.clientId,
+          scope: 'https://graph.microsoft.com/.default',
+          grant_type: 'client_credentials',
+          ...form,
+        }),
+      });
+    expect((await token({ client_secret: x.fake.clientSecret })).status).toBe(200);
+    expect(
+      (
+        await token({
+          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+          client_assertion: x.fake.federatedToken,
+        })
+      ).status,
+    ).toBe(200);
+    expect(await (await token({ client_secret: 'nope' })).json()).toMatchObject({ error: 'invalid_client' });
+    expect((await token({ client_secret: x.fake.clientSecret, scope: 'User.Read' })).status).toBe(400);
+  });
+});
