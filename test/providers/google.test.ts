@@ -8,9 +8,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Change } from '../../src/plan/plan-types.js';
+import { signWithKey } from '../../src/providers/google/auth.js';
 import { createGoogleProvider } from '../../src/providers/google/index.js';
 import type { Scope } from '../../src/providers/types.js';
-import { ADMIN_SUBJECT, CREDENTIALS_ENV, createGoogleHarness, type GoogleHarness } from '../fakes/google/harness.js';
+import {
+  ADMIN_SUBJECT,
+  CREDENTIALS_ENV,
+  createGoogleHarness,
+  type GoogleHarness,
+} from '../fakes/google/harness.js';
 
 beforeAll(() => {
   // gaxios honours proxies: loopback traffic must not go to one.
@@ -69,7 +75,10 @@ describe('reading the managed scope in bulk', () => {
           'bo@example.com': { displayName: 'Bo Chen', enabled: false, sessions: 0 },
           'ghost@example.com': { displayName: 'Ghost Writer', enabled: true, sessions: 0 },
         },
-        targets: { [`group:${SALES}`]: ['ana@example.com', 'ghost@example.com'], [`license:${WORKSPACE}`]: ['ana@example.com'] },
+        targets: {
+          [`group:${SALES}`]: ['ana@example.com', 'ghost@example.com'],
+          [`license:${WORKSPACE}`]: ['ana@example.com'],
+        },
       },
       ['other1@example.com', 'other2@example.com'],
     );
@@ -103,7 +112,11 @@ describe('reading the managed scope in bulk', () => {
     const hh = await harness();
     const users: Record<string, { displayName: string; enabled: boolean; sessions: number }> = {};
     for (let i = 0; i < 1203; i++) {
-      users[`user${String(i).padStart(4, '0')}@example.com`] = { displayName: `User ${i}`, enabled: true, sessions: 0 };
+      users[`user${String(i).padStart(4, '0')}@example.com`] = {
+        displayName: `User ${i}`,
+        enabled: true,
+        sessions: 0,
+      };
     }
     const logins = Object.keys(users);
     await hh.seed({
@@ -135,8 +148,14 @@ describe('reading the managed scope in bulk', () => {
     const minimum = 3 + 3 + 1 + 2;
     const api = apiRequests(hh);
     expect(api.length).toBeLessThanOrEqual(Math.ceil(1.1 * minimum));
-    expect(api.filter((r) => r.path.startsWith('/admin/directory/v1/users?')).every((r) => r.path.includes('maxResults=500'))).toBe(true);
-    expect(api.filter((r) => r.path.includes('/members?')).every((r) => r.path.includes('maxResults=200'))).toBe(true);
+    expect(
+      api
+        .filter((r) => r.path.startsWith('/admin/directory/v1/users?'))
+        .every((r) => r.path.includes('maxResults=500')),
+    ).toBe(true);
+    expect(
+      api.filter((r) => r.path.includes('/members?')).every((r) => r.path.includes('maxResults=200')),
+    ).toBe(true);
     // One token for the whole read.
     expect(hh.fake.server.requests.filter((r) => r.path === '/token')).toHaveLength(1);
   });
@@ -152,7 +171,13 @@ describe('reading the managed scope in bulk', () => {
 
   it('dumps every user and every group', async () => {
     const hh = await harness();
-    await hh.seed({ users: { 'ana@example.com': { displayName: 'Ana Lima', enabled: true, sessions: 0 } }, targets: { [`group:${SALES}`]: ['ana@example.com'], [`group:${ENG}`]: [] } }, ['x@example.com']);
+    await hh.seed(
+      {
+        users: { 'ana@example.com': { displayName: 'Ana Lima', enabled: true, sessions: 0 } },
+        targets: { [`group:${SALES}`]: ['ana@example.com'], [`group:${ENG}`]: [] },
+      },
+      ['x@example.com'],
+    );
     const all = await hh.provider.readAll!();
     expect(all.users.map((u) => u.login)).toEqual(['ana@example.com', 'x@example.com']);
     expect(all.memberships).toEqual([
@@ -178,13 +203,48 @@ describe('applying changes idempotently', () => {
   };
 
   it.each<[string, Change, string, Partial<Record<string, unknown>>]>([
-    ['creates a user', change('createUser', 'new.person@example.com', { displayName: 'New Van Person' }), 'users', { 'new.person@example.com': { displayName: 'New Van Person', enabled: true, sessions: 0 } }],
-    ['enables a suspended user', change('enableUser', 'bo@example.com'), 'users', { 'bo@example.com': { displayName: 'Bo Chen', enabled: true, sessions: 0 } }],
-    ['suspends a user', change('disableUser', 'ana@example.com'), 'users', { 'ana@example.com': { displayName: 'Ana Lima', enabled: false, sessions: 2 } }],
-    ['adds a group member', change('grant', 'ana@example.com', group(SALES)), 'targets', { [`group:${SALES}`]: ['ana@example.com', 'bo@example.com'] }],
-    ['removes a group member', change('revoke', 'bo@example.com', group(SALES)), 'targets', { [`group:${SALES}`]: [] }],
-    ['assigns a license', change('grant', 'ana@example.com', license(WORKSPACE)), 'targets', { [`license:${WORKSPACE}`]: ['ana@example.com', 'bo@example.com'] }],
-    ['removes a license', change('revoke', 'bo@example.com', license(WORKSPACE)), 'targets', { [`license:${WORKSPACE}`]: [] }],
+    [
+      'creates a user',
+      change('createUser', 'new.person@example.com', { displayName: 'New Van Person' }),
+      'users',
+      { 'new.person@example.com': { displayName: 'New Van Person', enabled: true, sessions: 0 } },
+    ],
+    [
+      'enables a suspended user',
+      change('enableUser', 'bo@example.com'),
+      'users',
+      { 'bo@example.com': { displayName: 'Bo Chen', enabled: true, sessions: 0 } },
+    ],
+    [
+      'suspends a user',
+      change('disableUser', 'ana@example.com'),
+      'users',
+      { 'ana@example.com': { displayName: 'Ana Lima', enabled: false, sessions: 2 } },
+    ],
+    [
+      'adds a group member',
+      change('grant', 'ana@example.com', group(SALES)),
+      'targets',
+      { [`group:${SALES}`]: ['ana@example.com', 'bo@example.com'] },
+    ],
+    [
+      'removes a group member',
+      change('revoke', 'bo@example.com', group(SALES)),
+      'targets',
+      { [`group:${SALES}`]: [] },
+    ],
+    [
+      'assigns a license',
+      change('grant', 'ana@example.com', license(WORKSPACE)),
+      'targets',
+      { [`license:${WORKSPACE}`]: ['ana@example.com', 'bo@example.com'] },
+    ],
+    [
+      'removes a license',
+      change('revoke', 'bo@example.com', license(WORKSPACE)),
+      'targets',
+      { [`license:${WORKSPACE}`]: [] },
+    ],
   ])('%s, and reports unchanged when applied again', async (_name, c, part, expected) => {
     const hh = await seeded();
     expect(await hh.provider.apply(c)).toMatchObject({ status: 'applied' });
@@ -239,11 +299,19 @@ describe('applying changes idempotently', () => {
       oldOwnerUserId: hh.fake.users.get('ana@example.com')!.id,
       newOwnerUserId: hh.fake.users.get('mia@example.com')!.id,
       applicationDataTransfers: [
-        { applicationId: '55656082996', applicationTransferParams: [{ key: 'PRIVACY_LEVEL', value: ['PRIVATE', 'SHARED'] }] },
-        { applicationId: '435070579839', applicationTransferParams: [{ key: 'RELEASE_RESOURCES', value: ['TRUE'] }] },
+        {
+          applicationId: '55656082996',
+          applicationTransferParams: [{ key: 'PRIVACY_LEVEL', value: ['PRIVATE', 'SHARED'] }],
+        },
+        {
+          applicationId: '435070579839',
+          applicationTransferParams: [{ key: 'RELEASE_RESOURCES', value: ['TRUE'] }],
+        },
       ],
     });
-    const order = hh.fake.server.requests.map((r) => `${r.method} ${decodeURIComponent(r.path.split('?')[0]!)}`);
+    const order = hh.fake.server.requests.map(
+      (r) => `${r.method} ${decodeURIComponent(r.path.split('?')[0]!)}`,
+    );
     expect(order.indexOf('POST /admin/datatransfer/v1/transfers')).toBeLessThan(
       order.indexOf('PUT /admin/directory/v1/users/ana@example.com'),
     );
@@ -269,11 +337,31 @@ describe('applying changes idempotently', () => {
   });
 
   it.each<[string, Change, RegExp]>([
-    ['a group that does not exist', change('grant', 'ana@example.com', group('drive-nope@example.com')), /^google: grant ana@example\.com on group drive-nope@example\.com failed: group drive-nope@example\.com not found on google; create it there or fix policy\/entitlements\.yaml$/],
-    ['a license SKU that does not exist', change('grant', 'ana@example.com', license('Google-Apps/0000')), /license Google-Apps\/0000 not found on google; create it there or fix policy\/entitlements\.yaml$/],
-    ['an app target', change('grant', 'ana@example.com', { target: { kind: 'app', target: 'Slack' } }), /kind "app" is not supported.*through a group.*Slack/],
-    ['an account that does not exist', change('enableUser', 'nobody@example.com'), /^google: enableUser nobody@example\.com failed: no account nobody@example\.com on google$/],
-    ['a member that does not exist', change('grant', 'nobody@example.com', group(SALES)), /^google: grant nobody@example\.com on group drive-sales@example\.com failed: 404 notFound: Resource Not Found: memberKey$/],
+    [
+      'a group that does not exist',
+      change('grant', 'ana@example.com', group('drive-nope@example.com')),
+      /^google: grant ana@example\.com on group drive-nope@example\.com failed: group drive-nope@example\.com not found on google; create it there or fix policy\/entitlements\.yaml$/,
+    ],
+    [
+      'a license SKU that does not exist',
+      change('grant', 'ana@example.com', license('Google-Apps/0000')),
+      /license Google-Apps\/0000 not found on google; create it there or fix policy\/entitlements\.yaml$/,
+    ],
+    [
+      'an app target',
+      change('grant', 'ana@example.com', { target: { kind: 'app', target: 'Slack' } }),
+      /kind "app" is not supported.*through a group.*Slack/,
+    ],
+    [
+      'an account that does not exist',
+      change('enableUser', 'nobody@example.com'),
+      /^google: enableUser nobody@example\.com failed: no account nobody@example\.com on google$/,
+    ],
+    [
+      'a member that does not exist',
+      change('grant', 'nobody@example.com', group(SALES)),
+      /^google: grant nobody@example\.com on group drive-sales@example\.com failed: 404 notFound: Resource Not Found: memberKey$/,
+    ],
   ])('fails clearly on %s', async (_name, c, error) => {
     const hh = await seeded();
     const outcome = await hh.provider.apply(c);
@@ -291,8 +379,439 @@ describe('applying changes idempotently', () => {
     const outcomes = await Promise.all(hh.provider.applyMany!(changes));
     expect(outcomes).toEqual(logins.map(() => ({ status: 'applied' })));
     expect([...hh.fake.groups.get(ENG)!].sort()).toEqual([...logins].sort());
-    const arrivals = hh.fake.server.requests.filter((r) => r.method === 'POST' && /\/members(\?|$)/.test(r.path)).map((r) => r.at);
+    const arrivals = hh.fake.server.requests
+      .filter((r) => r.method === 'POST' && /\/members(\?|$)/.test(r.path))
+      .map((r) => r.at);
     const first = Math.min(...arrivals);
     expect(arrivals.filter((t) => t < first + 40).length).toBeLessThanOrEqual(10);
+  });
+});
+
+describe('throttling and faults under the shared retry policy', () => {
+  const small = async (ctx: Parameters<typeof createGoogleHarness>[0] = {}) => {
+    const hh = await harness(ctx);
+    await hh.seed({
+      users: { 'ana@example.com': { displayName: 'Ana Lima', enabled: true, sessions: 0 } },
+      targets: { [`group:${SALES}`]: [] },
+    });
+    return hh;
+  };
+  const scope: Scope = { logins: new Set(['ana@example.com']), targets: [{ kind: 'group', target: SALES }] };
+
+  it('backs off exponentially on a burst of 429 rateLimitExceeded: no retry arrives before its wait', async () => {
+    const hh = await small({ ctx: { retry: { baseDelayMs: 20, maxDelayMs: 200, random: () => 1 } } });
+    hh.fake.rateLimitNext(3);
+    const state = await hh.provider.read({ ...scope, targets: [] });
+    expect(state.users).toHaveLength(1);
+    const list = apiRequests(hh);
+    expect(list.map((r) => r.status)).toEqual([429, 429, 429, 200]);
+    const gaps = list.slice(1).map((r, i) => r.at - list[i]!.at);
+    // Full jitter with random() = 1: waits of 20, 40 and 80 ms.
+    expect(gaps[0]).toBeGreaterThanOrEqual(20);
+    expect(gaps[1]).toBeGreaterThanOrEqual(40);
+    expect(gaps[2]).toBeGreaterThanOrEqual(80);
+  });
+
+  it('backs off on 403 userRateLimitExceeded (the per-minute query budget) and finishes the read', async () => {
+    const users: Record<string, { displayName: string; enabled: boolean; sessions: number }> = {};
+    for (let i = 0; i < 1100; i++)
+      users[`u${i}@example.com`] = { displayName: `U ${i}`, enabled: true, sessions: 0 };
+    const hh = await harness({
+      ctx: { retry: { baseDelayMs: 30, maxDelayMs: 120, maxAttempts: 12, random: () => 1 } },
+    });
+    await hh.seed({ users, targets: { [`group:${SALES}`]: Object.keys(users).slice(0, 600) } });
+    hh.fake.setQuota(3, 100);
+    const state = await hh.provider.read({ logins: new Set(), targets: [{ kind: 'group', target: SALES }] });
+    expect(state.memberships[0]!.members).toHaveLength(600);
+    expect(state.users).toHaveLength(600);
+    expect(apiRequests(hh).some((r) => r.status === 403)).toBe(true);
+  });
+
+  it('retries a 503 and reads the same state', async () => {
+    const hh = await small();
+    hh.fake.server.inject({
+      kind: 'status',
+      status: 503,
+      path: /\/users\?/,
+      times: 2,
+      body: { error: { code: 503, message: 'Backend Error', errors: [{ reason: 'backendError' }] } },
+    });
+    const state = await hh.provider.read(scope);
+    expect(state.users.map((u) => u.login)).toEqual(['ana@example.com']);
+  });
+
+  it('ends in the right state when the answer to a write is lost (reset after write)', async () => {
+    const hh = await small();
+    hh.fake.server.inject({ kind: 'reset-after-write', method: 'POST', path: /\/members/, times: 1 });
+    const outcome = await hh.provider.apply(change('grant', 'ana@example.com', group(SALES)));
+    // The retried insert is told "Member already exists": the change is in place, not failed.
+    expect(outcome.status).not.toBe('failed');
+    expect([...hh.fake.groups.get(SALES)!]).toEqual(['ana@example.com']);
+    expect(
+      hh.fake.server.requests.filter((r) => r.method === 'POST' && r.path.includes('/members')),
+    ).toHaveLength(2);
+  });
+
+  it('does not start a second data transfer when the answer to the first is lost', async () => {
+    const hh = await small();
+    hh.fake.addUser('mia@example.com');
+    hh.fake.server.inject({ kind: 'reset-after-write', method: 'POST', path: /\/transfers/, times: 1 });
+    const outcome = await hh.provider.apply(
+      change('disableUser', 'ana@example.com', { event: { kind: 'leaver' }, manager: 'mia@example.com' }),
+    );
+    expect(outcome.status).toBe('applied');
+    expect(hh.fake.transfers).toHaveLength(1);
+    expect(hh.fake.users.get('ana@example.com')!.suspended).toBe(true);
+  });
+
+  it('retries a connection reset before the write', async () => {
+    const hh = await small();
+    hh.fake.server.inject({ kind: 'reset', method: 'POST', path: /\/users/, times: 1 });
+    const outcome = await hh.provider.apply(
+      change('createUser', 'new@example.com', { displayName: 'New Person' }),
+    );
+    expect(outcome).toEqual({ status: 'applied' });
+    expect(hh.fake.users.has('new@example.com')).toBe(true);
+  });
+
+  it('gives up with a clear failed outcome once the retry budget is spent', async () => {
+    const hh = await small();
+    hh.fake.server.inject({
+      kind: 'status',
+      status: 503,
+      method: 'POST',
+      path: /\/members/,
+      times: 100,
+      body: {
+        error: {
+          code: 503,
+          message: 'The service is currently unavailable.',
+          errors: [{ reason: 'backendError' }],
+        },
+      },
+    });
+    const outcome = await hh.provider.apply(change('grant', 'ana@example.com', group(SALES)));
+    expect(outcome).toEqual({
+      status: 'failed',
+      error: `google: grant ana@example.com on group ${SALES} failed: gave up after 6 attempts: 503 backendError: The service is currently unavailable.`,
+    });
+  });
+});
+
+describe('credentials', () => {
+  const scope: Scope = { logins: new Set(['ana@example.com']), targets: [] };
+
+  it('refuses to start without the variable naming the credentials file, and names it', () => {
+    const config = {
+      customer: 'my_customer',
+      adminSubject: ADMIN_SUBJECT,
+      auth: 'service-account-key' as const,
+      credentialsEnv: 'GOOGLE_KEY_FILE',
+      rootUrl: 'http://127.0.0.1:9/',
+      licensingUrl: 'http://127.0.0.1:9/',
+      dataTransferTo: 'manager' as const,
+    };
+    expect(() => createGoogleProvider(config, { env: {} })).toThrow(
+      /google: the environment variable GOOGLE_KEY_FILE is not set \(policy\/jml\.yaml providers\.google\.credentialsEnv\)/,
+    );
+  });
+
+  it('fails clearly on a key Google does not trust, without the key or the assertion in the error', async () => {
+    const logs: string[] = [];
+    const hh = await harness({ ctx: { log: (l) => logs.push(l) } });
+    await hh.seed({
+      users: { 'ana@example.com': { displayName: 'Ana Lima', enabled: true, sessions: 0 } },
+      targets: {},
+    });
+    const key = JSON.parse(readFileSync(hh.keyFile, 'utf8')) as Record<string, string>;
+    // Another key pair for the same account: the signature no longer verifies.
+    const forged = hh.fake.createServiceAccountKey('forger@jml-test.iam.gserviceaccount.com');
+    writeFileSync(hh.keyFile, JSON.stringify({ ...key, private_key: forged.private_key }));
+    const provider = createGoogleProvider(hh.config, {
+      env: { [CREDENTIALS_ENV]: hh.keyFile },
+      retry: FAST,
+      log: (l) => logs.push(l),
+    });
+    const error = await provider.read(scope).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toBe(
+      'google: the token endpoint refused the delegated credentials for admin@example.com (400 invalid_grant: Invalid JWT Signature.)',
+    );
+    const outcome = await provider.apply(change('enableUser', 'ana@example.com'));
+    expect(outcome).toEqual({
+      status: 'failed',
+      error:
+        'google: enableUser ana@example.com failed: google: the token endpoint refused the delegated credentials for admin@example.com (400 invalid_grant: Invalid JWT Signature.)',
+    });
+    for (const text of [error!.message, JSON.stringify(outcome), ...logs]) {
+      expect(text).not.toMatch(/PRIVATE KEY|eyJ|ya29\./);
+    }
+  });
+
+  it('fails clearly when the delegation does not cover the admin subject', async () => {
+    const hh = await harness({ config: { adminSubject: 'not-an-admin@example.com' } });
+    await hh.seed({ users: {}, targets: {} });
+    await expect(hh.provider.read(scope)).rejects.toThrow(
+      /refused the delegated credentials for not-an-admin@example\.com \(401 unauthorized_client: Client is unauthorized/,
+    );
+  });
+
+  it('never puts the token, the key, the assertion or the first password in an outcome or a log line', async () => {
+    const logs: string[] = [];
+    const hh = await harness({ ctx: { log: (l) => logs.push(l) } });
+    await hh.seed({
+      users: { 'ana@example.com': { displayName: 'Ana Lima', enabled: true, sessions: 1 } },
+      targets: { [`group:${SALES}`]: [] },
+    });
+    hh.fake.rateLimitNext(2);
+    hh.fake.server.inject({
+      kind: 'status',
+      status: 401,
+      path: /\/signOut/,
+      times: 1,
+      body: { error: { code: 401, message: 'Login Required.', errors: [{ reason: 'required' }] } },
+    });
+    const outcomes = await Promise.all(
+      hh.provider.applyMany!([
+        change('createUser', 'new@example.com', { displayName: 'New Person' }),
+        change('grant', 'ana@example.com', group(SALES)),
+        change('revokeSessions', 'ana@example.com'),
+      ]),
+    );
+    const password = hh.fake.users.get('new@example.com')!.password!;
+    const key = JSON.parse(readFileSync(hh.keyFile, 'utf8')) as { private_key: string };
+    const text = JSON.stringify(outcomes) + logs.join('\n');
+    expect(logs.length).toBeGreaterThan(0);
+    expect(outcomes[2]).toEqual({
+      status: 'failed',
+      error: 'google: revokeSessions ana@example.com failed: 401 required: Login Required.',
+    });
+    for (const secret of [password, key.private_key.split('\n')[1]!, 'ya29.', 'eyJ', 'Bearer']) {
+      expect(text).not.toContain(secret);
+    }
+  });
+});
+
+describe('Workload Identity Federation with domain-wide delegation', () => {
+  it('exchanges the federated token, impersonates the service account, has IAM sign the assertion and reads', async () => {
+    const hh = await harness();
+    await hh.seed({
+      users: { 'ana@example.com': { displayName: 'Ana Lima', enabled: true, sessions: 0 } },
+      targets: {},
+    });
+    const sa = 'jml@jml-test.iam.gserviceaccount.com';
+    const dir = path.dirname(hh.keyFile);
+    writeFileSync(path.join(dir, 'oidc-token'), hh.fake.federatedSubjectToken);
+    const externalFile = path.join(dir, 'external.json');
+    writeFileSync(
+      externalFile,
+      JSON.stringify({
+        type: 'external_account',
+        audience:
+          '//iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/github/providers/actions',
+        subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+        token_url: `${hh.fake.url}/v1/token`,
+        service_account_impersonation_url: `${hh.fake.url}/v1/projects/-/serviceAccounts/${sa}:generateAccessToken`,
+        credential_source: { file: path.join(dir, 'oidc-token') },
+        token_uri: `${hh.fake.url}/token`,
+      }),
+    );
+    const provider = createGoogleProvider(
+      { ...hh.config, auth: 'workload-identity' },
+      { env: { [CREDENTIALS_ENV]: externalFile }, retry: FAST },
+    );
+    const state = await provider.read({ logins: new Set(['ana@example.com']), targets: [] });
+    expect(state.users.map((u) => u.login)).toEqual(['ana@example.com']);
+    expect(
+      hh.fake.server.requests.map((r) => `${r.method} ${decodeURIComponent(r.path.split('?')[0]!)}`),
+    ).toEqual([
+      'POST /v1/token',
+      `POST /v1/projects/-/serviceAccounts/${sa}:generateAccessToken`,
+      `POST /v1/projects/-/serviceAccounts/${sa}:signJwt`,
+      'POST /token',
+      'GET /admin/directory/v1/users',
+    ]);
+  });
+
+  it('says what is missing when the external account has no service account to impersonate', async () => {
+    const hh = await harness();
+    const file = path.join(path.dirname(hh.keyFile), 'external.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        type: 'external_account',
+        audience: 'x',
+        subject_token_type: 'jwt',
+        token_url: `${hh.fake.url}/v1/token`,
+        credential_source: { file },
+      }),
+    );
+    expect(() =>
+      createGoogleProvider({ ...hh.config, auth: 'workload-identity' }, { env: { [CREDENTIALS_ENV]: file } }),
+    ).toThrow(/needs service_account_impersonation_url/);
+  });
+});
+
+describe('the fake answers as Google does', () => {
+  /** A delegated token from the fake's token endpoint, asserted the way the connector does. */
+  async function mint(hh: GoogleHarness, scope: string): Promise<string> {
+    const key = JSON.parse(readFileSync(hh.keyFile, 'utf8')) as { private_key: string; client_email: string };
+    const iat = Math.floor(Date.now() / 1000);
+    const assertion = await signWithKey(key)({
+      iss: key.client_email,
+      sub: ADMIN_SUBJECT,
+      scope: `https://www.googleapis.com/auth/${scope}`,
+      aud: `${hh.fake.url}/token`,
+      iat,
+      exp: iat + 3600,
+    });
+    const res = await exchange(hh, assertion);
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { access_token: string }).access_token;
+  }
+
+  const exchange = (hh: GoogleHarness, assertion: string) =>
+    fetch(`${hh.fake.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }),
+    });
+
+  const get = (hh: GoogleHarness, p: string, bearer?: string) =>
+    fetch(`${hh.fake.url}${p}`, bearer ? { headers: { authorization: `Bearer ${bearer}` } } : {});
+
+  it.each<[string, string, string | undefined, number, string]>([
+    [
+      'a request without a token',
+      '/admin/directory/v1/users?customer=my_customer',
+      undefined,
+      401,
+      'authError',
+    ],
+    [
+      'a token without the scope',
+      `/admin/directory/v1/groups/${SALES}/members`,
+      'admin.directory.user',
+      403,
+      'insufficientPermissions',
+    ],
+    [
+      'users above 500 a page',
+      '/admin/directory/v1/users?customer=my_customer&maxResults=501',
+      'admin.directory.user',
+      400,
+      'invalid',
+    ],
+    [
+      'members above 200 a page',
+      `/admin/directory/v1/groups/${SALES}/members?maxResults=201`,
+      'admin.directory.group.member',
+      400,
+      'invalid',
+    ],
+    [
+      'an unknown query parameter',
+      '/admin/directory/v1/users?customer=my_customer&top=5',
+      'admin.directory.user',
+      400,
+      'invalid',
+    ],
+    [
+      'an unknown user',
+      '/admin/directory/v1/users/nobody@example.com',
+      'admin.directory.user',
+      404,
+      'notFound',
+    ],
+    [
+      'an unknown group',
+      '/admin/directory/v1/groups/nope@example.com/members',
+      'admin.directory.group.member',
+      404,
+      'notFound',
+    ],
+  ])('rejects %s with Google’s error body', async (_name, p, scope, status, reason) => {
+    const hh = await harness();
+    await hh.seed({ users: {}, targets: { [`group:${SALES}`]: [] } });
+    const res = await get(hh, p, scope ? await mint(hh, scope) : undefined);
+    expect(res.status).toBe(status);
+    const body = (await res.json()) as {
+      error: { code: number; message: string; errors: unknown[]; status: string };
+    };
+    expect(body.error).toMatchObject({ code: status, errors: [{ reason, domain: expect.any(String) }] });
+    expect(body.error.message).toEqual(expect.any(String));
+    expect(body.error.status).toEqual(expect.any(String));
+  });
+
+  it('verifies the assertion: a tampered claim set is an invalid signature', async () => {
+    const hh = await harness();
+    const key = JSON.parse(readFileSync(hh.keyFile, 'utf8')) as { private_key: string; client_email: string };
+    const iat = Math.floor(Date.now() / 1000);
+    const claims = {
+      iss: key.client_email,
+      sub: ADMIN_SUBJECT,
+      scope: 'x',
+      aud: `${hh.fake.url}/token`,
+      iat,
+      exp: iat + 3600,
+    };
+    const [head, , sig] = (await signWithKey(key)(claims)).split('.');
+    const tampered = Buffer.from(JSON.stringify({ ...claims, sub: 'other@example.com' })).toString(
+      'base64url',
+    );
+    const res = await exchange(hh, `${head}.${tampered}.${sig}`);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: 'invalid_grant', error_description: 'Invalid JWT Signature.' });
+  });
+
+  it('answers an unknown request with a 404 error body and records it', async () => {
+    const hh = await harness();
+    const res = await get(
+      hh,
+      '/admin/directory/v1/customers/my_customer/orgunits',
+      await mint(hh, 'admin.directory.user'),
+    );
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { errors: { reason: string }[] } }).error.errors[0]!.reason).toBe(
+      'notFound',
+    );
+    expect(hh.fake.server.unknownRequests).toEqual([
+      'GET /admin/directory/v1/customers/my_customer/orgunits',
+    ]);
+    hh.fake.server.unknownRequests.length = 0;
+  });
+
+  it('pages with nextPageToken until the last page', async () => {
+    const hh = await harness();
+    const emails = Array.from({ length: 7 }, (_, i) => `x${i}@example.com`);
+    await hh.seed({ users: {}, targets: {} }, emails);
+    const bearer = await mint(hh, 'admin.directory.user');
+    const seen: string[] = [];
+    let pageToken: string | undefined = '';
+    while (pageToken !== undefined) {
+      const res = await get(
+        hh,
+        `/admin/directory/v1/users?customer=my_customer&maxResults=3${pageToken ? `&pageToken=${pageToken}` : ''}`,
+        bearer,
+      );
+      const body = (await res.json()) as { users: { primaryEmail: string }[]; nextPageToken?: string };
+      seen.push(...body.users.map((u) => u.primaryEmail));
+      pageToken = body.nextPageToken;
+    }
+    expect(seen).toEqual(emails);
+  });
+
+  it('throttles past the query budget with 403 userRateLimitExceeded until the window ends', async () => {
+    const hh = await harness();
+    const bearer = await mint(hh, 'admin.directory.user');
+    hh.fake.setQuota(2, 150);
+    const statuses = [];
+    for (let i = 0; i < 3; i++)
+      statuses.push((await get(hh, '/admin/directory/v1/users?customer=my_customer', bearer)).status);
+    expect(statuses).toEqual([200, 200, 403]);
+    await new Promise((r) => setTimeout(r, 160));
+    expect((await get(hh, '/admin/directory/v1/users?customer=my_customer', bearer)).status).toBe(200);
   });
 });

@@ -231,7 +231,9 @@ function externalSigner(json: Record<string, unknown>, variable: string): Signer
         '(a federated identity cannot sign a delegation assertion itself); add the service account to the configuration',
     );
   }
-  const client = ExternalAccountClient.fromJSON(json as unknown as Parameters<typeof ExternalAccountClient.fromJSON>[0]);
+  const client = ExternalAccountClient.fromJSON(
+    json as unknown as Parameters<typeof ExternalAccountClient.fromJSON>[0],
+  );
   if (!client) throw new Error(`google: the file named by ${variable} is not a supported external account`);
   const { url, email } = signJwtUrl(impersonation);
   return { sign: signWithIam(client, url), issuer: email, tokenUri: file.token_uri ?? DEFAULT_TOKEN_URI };

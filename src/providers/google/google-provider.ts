@@ -92,7 +92,7 @@ export class GoogleProvider implements Provider {
 
   constructor(
     private readonly config: GoogleConnection,
-    private readonly ctx: ConnectorContext,
+    ctx: ConnectorContext,
     private readonly auth: OAuth2Client = createGoogleAuth(config, ctx),
   ) {
     // @googleapis/admin declares `auth` with its own nested copy of google-auth-library (10.5.0);
@@ -139,26 +139,14 @@ export class GoogleProvider implements Provider {
     // Sanity-check the catalog before any call: an unsupported kind is a configuration error.
     for (const t of scope.targets) checkKind(t);
     const [accounts, memberships] = await Promise.all([this.listUsers(), this.readTargets(scope.targets)]);
-    const inScope = new Set(scope.logins);
-    for (const m of memberships) for (const login of m.members) inScope.add(login);
-    const users = [...accounts.values()].filter((u) => inScope.has(u.login)).sort(byLogin);
-    return {
-      provider: 'google',
-      simulated: false,
-      users,
-      memberships,
-      outOfScopeAccounts: accounts.size - users.length,
-    };
+    return inScope(accounts, memberships, scope.logins);
   }
 
   /** Every user and every group, for `jml dump`. Licenses need a product list, so they are left out. */
   async readAll(): Promise<ActualState> {
-    const groups = await this.listGroups();
-    const accounts = await this.listUsers();
-    return this.read({
-      logins: new Set(accounts.keys()),
-      targets: groups.map((target) => ({ kind: 'group', target })),
-    });
+    const [accounts, groups] = await Promise.all([this.listUsers(), this.listGroups()]);
+    const memberships = await this.readTargets(groups.map((target) => ({ kind: 'group', target })));
+    return inScope(accounts, memberships, new Set(accounts.keys()));
   }
 
   /** All accounts of the customer, keyed by lower-cased primary email. */
@@ -255,7 +243,10 @@ export class GoogleProvider implements Provider {
     let pageToken: string | undefined;
     try {
       do {
-        const params = new URLSearchParams({ customerId: this.customerId(), maxResults: String(LICENSE_PAGE) });
+        const params = new URLSearchParams({
+          customerId: this.customerId(),
+          maxResults: String(LICENSE_PAGE),
+        });
         if (pageToken) params.set('pageToken', pageToken);
         const res = await this.callIdempotent(
           () =>
@@ -513,7 +504,12 @@ export class GoogleProvider implements Provider {
     try {
       await this.callIdempotent(
         () =>
-          this.auth.request({ url: `${this.skuUrl(sku)}/user`, method: 'POST', data: { userId: login }, retry: false }),
+          this.auth.request({
+            url: `${this.skuUrl(sku)}/user`,
+            method: 'POST',
+            data: { userId: login },
+            retry: false,
+          }),
         (e) => e.status === 409,
       );
     } catch (e) {
@@ -530,6 +526,27 @@ export class GoogleProvider implements Provider {
     );
     return { status: 'applied' };
   }
+}
+
+/**
+ * The accounts in scope (people in the repository plus unknown members of managed targets),
+ * the managed targets, and a count of every other account.
+ */
+function inScope(
+  accounts: Map<string, ActualUser>,
+  memberships: ActualMembership[],
+  logins: ReadonlySet<string>,
+): ActualState {
+  const wanted = new Set(logins);
+  for (const m of memberships) for (const login of m.members) wanted.add(login);
+  const users = [...accounts.values()].filter((u) => wanted.has(u.login)).sort(byLogin);
+  return {
+    provider: 'google',
+    simulated: false,
+    users,
+    memberships,
+    outOfScopeAccounts: accounts.size - users.length,
+  };
 }
 
 function notFound(kind: string, target: string): string {

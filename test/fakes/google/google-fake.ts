@@ -115,7 +115,9 @@ const oauthError = (status: number, error: string, description: string): FakeRes
 function allowParams(req: FakeRequest, allowed: string[]): void {
   for (const key of req.url.searchParams.keys()) {
     if (!allowed.includes(key) && key !== 'fields' && key !== 'alt' && key !== 'prettyPrint') {
-      throw new BadRequest(`Invalid JSON payload received. Unknown name "${key}": Cannot bind query parameter.`);
+      throw new BadRequest(
+        `Invalid JSON payload received. Unknown name "${key}": Cannot bind query parameter.`,
+      );
     }
   }
 }
@@ -208,13 +210,9 @@ export class GoogleFake {
     this.trusted.set(key.clientEmail, key);
   }
 
-  /** A fresh RSA key pair, trusted for `clientEmail`; returns the service-account key file's content. */
+  /** An RSA key pair, trusted for `clientEmail`; returns the service-account key file's content. */
   createServiceAccountKey(clientEmail: string): Record<string, string> {
-    const { publicKey, privateKey } = generateKeyPairSync('rsa', {
-      modulusLength: 2048,
-      publicKeyEncoding: { type: 'spki', format: 'pem' },
-      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-    });
+    const { publicKey, privateKey } = keyPairFor(clientEmail);
     this.trustKey({ clientEmail, publicKey, privateKey });
     return {
       type: 'service_account',
@@ -227,7 +225,10 @@ export class GoogleFake {
     };
   }
 
-  addUser(email: string, opts: { displayName?: string; suspended?: boolean; sessions?: number } = {}): FakeUser {
+  addUser(
+    email: string,
+    opts: { displayName?: string; suspended?: boolean; sessions?: number } = {},
+  ): FakeUser {
     const login = email.toLowerCase();
     const [given, family] = splitDisplay(opts.displayName ?? login.split('@')[0]!);
     const user: FakeUser = {
@@ -295,14 +296,17 @@ export class GoogleFake {
   }
 
   /** The scope an API path needs (Google's reference, "Authorization scopes" of each method). */
-  private requiredScope(req: FakeRequest): string {
+  private requiredScope(req: FakeRequest): string | undefined {
     const p = req.url.pathname;
     if (/\/users\/[^/]+\/(signOut|tokens)/.test(p)) return `${SCOPE}admin.directory.user.security`;
-    if (p.startsWith('/admin/directory/v1/users')) return `${SCOPE}admin.directory.user`;
-    if (/^\/admin\/directory\/v1\/groups\/[^/]+\/members/.test(p)) return `${SCOPE}admin.directory.group.member`;
-    if (p.startsWith('/admin/directory/v1/groups')) return `${SCOPE}admin.directory.group.readonly`;
-    if (p.startsWith('/admin/datatransfer/')) return `${SCOPE}admin.datatransfer`;
-    return `${SCOPE}apps.licensing`;
+    if (/^\/admin\/directory\/v1\/users(\/[^/]+)?$/.test(p)) return `${SCOPE}admin.directory.user`;
+    if (/^\/admin\/directory\/v1\/groups\/[^/]+\/members/.test(p))
+      return `${SCOPE}admin.directory.group.member`;
+    if (p === '/admin/directory/v1/groups') return `${SCOPE}admin.directory.group.readonly`;
+    if (p.startsWith('/admin/datatransfer/v1/transfers')) return `${SCOPE}admin.datatransfer`;
+    if (p.startsWith('/apps/licensing/')) return `${SCOPE}apps.licensing`;
+    // Not an endpoint the fake knows: let routing answer it (and record it as unknown).
+    return undefined;
   }
 
   private bearer(req: FakeRequest): IssuedToken | undefined {
@@ -326,7 +330,8 @@ export class GoogleFake {
     if (p.endsWith(':generateAccessToken')) return token.kind === 'sts' ? undefined : unauthenticated;
     if (p.endsWith(':signJwt')) return token.kind === 'service-account' ? undefined : unauthenticated;
     if (token.kind !== 'delegated') return unauthenticated;
-    if (!token.scopes.has(this.requiredScope(req))) {
+    const scope = this.requiredScope(req);
+    if (scope && !token.scopes.has(scope)) {
       return googleError(
         403,
         'insufficientPermissions',
@@ -341,7 +346,13 @@ export class GoogleFake {
     if (!this.isApi(req)) return undefined;
     if (this.rateLimited > 0) {
       this.rateLimited--;
-      return googleError(429, 'rateLimitExceeded', 'Rate Limit Exceeded', 'RESOURCE_EXHAUSTED', 'usageLimits');
+      return googleError(
+        429,
+        'rateLimitExceeded',
+        'Rate Limit Exceeded',
+        'RESOURCE_EXHAUSTED',
+        'usageLimits',
+      );
     }
     const q = this.quota;
     if (!q) return undefined;
@@ -369,7 +380,11 @@ export class GoogleFake {
   private tokenEndpoint(req: FakeRequest): FakeResponse {
     const form = new URLSearchParams(req.rawBody);
     if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
-      return oauthError(400, 'unsupported_grant_type', 'Invalid grant_type: ' + (form.get('grant_type') ?? ''));
+      return oauthError(
+        400,
+        'unsupported_grant_type',
+        'Invalid grant_type: ' + (form.get('grant_type') ?? ''),
+      );
     }
     const [h, p, s] = (form.get('assertion') ?? '').split('.');
     const header = decodeJwtPart(h);
@@ -379,7 +394,8 @@ export class GoogleFake {
     }
     const key = this.trusted.get(String(claims.iss));
     const valid =
-      key && createVerify('RSA-SHA256').update(`${h}.${p}`).verify(key.publicKey, Buffer.from(s, 'base64url'));
+      key &&
+      createVerify('RSA-SHA256').update(`${h}.${p}`).verify(key.publicKey, Buffer.from(s, 'base64url'));
     if (!valid) return oauthError(400, 'invalid_grant', 'Invalid JWT Signature.');
     const nowS = Math.floor(this.now() / 1000);
     const iat = Number(claims.iat);
@@ -391,7 +407,9 @@ export class GoogleFake {
         'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.',
       );
     }
-    const scopes = String(claims.scope ?? '').split(' ').filter(Boolean);
+    const scopes = String(claims.scope ?? '')
+      .split(' ')
+      .filter(Boolean);
     const sub = String(claims.sub ?? '').toLowerCase();
     if (!this.admins.has(sub) || scopes.length === 0 || scopes.some((x) => !this.delegatedScopes.has(x))) {
       return oauthError(
@@ -431,7 +449,8 @@ export class GoogleFake {
   }
 
   private generateAccessToken(email: string): FakeResponse {
-    if (!this.trusted.has(email)) return googleError(404, 'notFound', `Service account ${email} not found`, 'NOT_FOUND');
+    if (!this.trusted.has(email))
+      return googleError(404, 'notFound', `Service account ${email} not found`, 'NOT_FOUND');
     return {
       status: 200,
       body: {
@@ -443,10 +462,16 @@ export class GoogleFake {
 
   private signJwt(req: FakeRequest, email: string): FakeResponse {
     const key = this.trusted.get(email);
-    if (!key?.privateKey) return googleError(404, 'notFound', `Service account ${email} not found`, 'NOT_FOUND');
+    if (!key?.privateKey)
+      return googleError(404, 'notFound', `Service account ${email} not found`, 'NOT_FOUND');
     const token = this.bearer(req);
     if (token?.subject !== email) {
-      return googleError(403, 'forbidden', "Permission 'iam.serviceAccounts.signJwt' denied", 'PERMISSION_DENIED');
+      return googleError(
+        403,
+        'forbidden',
+        "Permission 'iam.serviceAccounts.signJwt' denied",
+        'PERMISSION_DENIED',
+      );
     }
     const { payload } = requireBody<{ payload?: string }>(req);
     if (typeof payload !== 'string') throw new BadRequest('payload is required');
@@ -536,7 +561,8 @@ export class GoogleFake {
     const u = this.userByKey(key);
     if (!u) return notFound('userKey');
     this.users.delete(u.primaryEmail);
-    for (const members of [...this.groups.values(), ...this.licenses.values()]) members.delete(u.primaryEmail);
+    for (const members of [...this.groups.values(), ...this.licenses.values()])
+      members.delete(u.primaryEmail);
     return { status: 204 };
   }
 
@@ -566,7 +592,16 @@ export class GoogleFake {
   }
 
   private listGroups(req: FakeRequest): FakeResponse {
-    allowParams(req, ['customer', 'domain', 'maxResults', 'pageToken', 'userKey', 'query', 'orderBy', 'sortOrder']);
+    allowParams(req, [
+      'customer',
+      'domain',
+      'maxResults',
+      'pageToken',
+      'userKey',
+      'query',
+      'orderBy',
+      'sortOrder',
+    ]);
     this.checkCustomer(req, 'customer');
     const all = [...this.groups.keys()].sort();
     const { items, nextPageToken } = page(req, all, pageSize(req, 200, 200));
@@ -656,7 +691,10 @@ export class GoogleFake {
       id: `AKrEtI${randomBytes(8).toString('hex')}`,
       oldOwnerUserId: t.oldOwnerUserId,
       newOwnerUserId: t.newOwnerUserId,
-      applicationDataTransfers: t.applicationDataTransfers.map((a) => ({ ...a, applicationTransferStatus: 'pending' })),
+      applicationDataTransfers: t.applicationDataTransfers.map((a) => ({
+        ...a,
+        applicationTransferStatus: 'pending',
+      })),
       overallTransferStatusCode: 'inProgress',
       requestTime: new Date(this.now()).toISOString(),
     };
@@ -700,7 +738,12 @@ export class GoogleFake {
     const email = userId?.toLowerCase();
     if (!email || !this.users.has(email)) return notFound('userId');
     if (holders.has(email)) {
-      return googleError(409, 'duplicate', 'User already has a license for the specified product and SKU', 'ALREADY_EXISTS');
+      return googleError(
+        409,
+        'duplicate',
+        'User already has a license for the specified product and SKU',
+        'ALREADY_EXISTS',
+      );
     }
     holders.add(email);
     return { status: 200, body: this.assignment(product, sku, email) };
@@ -748,6 +791,22 @@ export class GoogleFake {
       r('DELETE', `${lic}/user/([^/]+)`, (req, [p, s, u]) => this.deleteLicense(req, p!, s!, u!)),
     ];
   }
+}
+
+/** Key pairs by account: 2048-bit generation costs ~100 ms, and every test starts a fake. */
+const keyPairs = new Map<string, { publicKey: string; privateKey: string }>();
+
+function keyPairFor(clientEmail: string): { publicKey: string; privateKey: string } {
+  let pair = keyPairs.get(clientEmail);
+  if (!pair) {
+    pair = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
+    keyPairs.set(clientEmail, pair);
+  }
+  return pair;
 }
 
 function splitDisplay(name: string): [string, string] {

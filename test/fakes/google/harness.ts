@@ -37,9 +37,13 @@ export async function createGoogleHarness(opts: GoogleHarnessOptions = {}): Prom
   const url = await fake.start();
   const dir = mkdtempSync(path.join(tmpdir(), 'jml-google-'));
   const keyFile = path.join(dir, 'key.json');
-  writeFileSync(keyFile, JSON.stringify(fake.createServiceAccountKey('jml@jml-test.iam.gserviceaccount.com')), {
-    mode: 0o600,
-  });
+  writeFileSync(
+    keyFile,
+    JSON.stringify(fake.createServiceAccountKey('jml@jml-test.iam.gserviceaccount.com')),
+    {
+      mode: 0o600,
+    },
+  );
   const config: GoogleConnection = {
     customer: 'my_customer',
     adminSubject: ADMIN_SUBJECT,
