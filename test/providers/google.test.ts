@@ -537,24 +537,33 @@ describe('credentials', () => {
       (e: unknown) => e as Error,
     );
     expect(error?.message).toBe(
-      'google: the token endpoint refused the delegated credentials for admin@example.com (400 invalid_grant: Invalid JWT Signature.)',
+      'google: the token endpoint did not grant a delegated token for admin@example.com (400 invalid_grant: Invalid JWT Signature.)',
     );
     const outcome = await provider.apply(change('enableUser', 'ana@example.com'));
     expect(outcome).toEqual({
       status: 'failed',
       error:
-        'google: enableUser ana@example.com failed: google: the token endpoint refused the delegated credentials for admin@example.com (400 invalid_grant: Invalid JWT Signature.)',
+        'google: enableUser ana@example.com failed: google: the token endpoint did not grant a delegated token for admin@example.com (400 invalid_grant: Invalid JWT Signature.)',
     });
     for (const text of [error!.message, JSON.stringify(outcome), ...logs]) {
       expect(text).not.toMatch(/PRIVATE KEY|eyJ|ya29\./);
     }
   });
 
+  it('retries a connection reset at the token endpoint', async () => {
+    const hh = await harness();
+    hh.fake.server.inject({ kind: 'reset', path: /^\/token/, times: 1 });
+    await hh.provider.read(scope);
+    expect(
+      hh.fake.server.requests.filter((r) => r.path === '/token').map((r) => r.dropped ?? r.status),
+    ).toEqual(['before', 200]);
+  });
+
   it('fails clearly when the delegation does not cover the admin subject', async () => {
     const hh = await harness({ config: { adminSubject: 'not-an-admin@example.com' } });
     await hh.seed({ users: {}, targets: {} });
     await expect(hh.provider.read(scope)).rejects.toThrow(
-      /refused the delegated credentials for not-an-admin@example\.com \(401 unauthorized_client: Client is unauthorized/,
+      /did not grant a delegated token for not-an-admin@example\.com \(401 unauthorized_client: Client is unauthorized/,
     );
   });
 
@@ -595,18 +604,14 @@ describe('credentials', () => {
 });
 
 describe('Workload Identity Federation with domain-wide delegation', () => {
-  it('exchanges the federated token, impersonates the service account, has IAM sign the assertion and reads', async () => {
-    const hh = await harness();
-    await hh.seed({
-      users: { 'ana@example.com': { displayName: 'Ana Lima', enabled: true, sessions: 0 } },
-      targets: {},
-    });
+  /** An external account file as `gcloud iam workload-identity-pools create-cred-config` writes it. */
+  function writeExternalAccount(hh: GoogleHarness): string {
     const sa = 'jml@jml-test.iam.gserviceaccount.com';
     const dir = path.dirname(hh.keyFile);
     writeFileSync(path.join(dir, 'oidc-token'), hh.fake.federatedSubjectToken);
-    const externalFile = path.join(dir, 'external.json');
+    const file = path.join(dir, 'external.json');
     writeFileSync(
-      externalFile,
+      file,
       JSON.stringify({
         type: 'external_account',
         audience:
@@ -615,9 +620,21 @@ describe('Workload Identity Federation with domain-wide delegation', () => {
         token_url: `${hh.fake.url}/v1/token`,
         service_account_impersonation_url: `${hh.fake.url}/v1/projects/-/serviceAccounts/${sa}:generateAccessToken`,
         credential_source: { file: path.join(dir, 'oidc-token') },
+        // Not in gcloud's output: where the delegation assertion is exchanged (Google's by default).
         token_uri: `${hh.fake.url}/token`,
       }),
     );
+    return file;
+  }
+
+  it('exchanges the federated token, impersonates the service account, has IAM sign the assertion and reads', async () => {
+    const hh = await harness();
+    await hh.seed({
+      users: { 'ana@example.com': { displayName: 'Ana Lima', enabled: true, sessions: 0 } },
+      targets: {},
+    });
+    const sa = 'jml@jml-test.iam.gserviceaccount.com';
+    const externalFile = writeExternalAccount(hh);
     const provider = createGoogleProvider(
       { ...hh.config, auth: 'workload-identity' },
       { env: { [CREDENTIALS_ENV]: externalFile }, retry: FAST },
@@ -632,6 +649,32 @@ describe('Workload Identity Federation with domain-wide delegation', () => {
       `POST /v1/projects/-/serviceAccounts/${sa}:signJwt`,
       'POST /token',
       'GET /admin/directory/v1/users',
+    ]);
+  });
+
+  it('leaves retries of the STS exchange to the shared policy', async () => {
+    const logs: string[] = [];
+    const hh = await harness();
+    const file = writeExternalAccount(hh);
+    hh.fake.server.inject({
+      kind: 'status',
+      status: 503,
+      path: /^\/v1\/token/,
+      times: 1,
+      body: { error: 'temporarily_unavailable' },
+    });
+    const provider = createGoogleProvider(
+      { ...hh.config, auth: 'workload-identity' },
+      { env: { [CREDENTIALS_ENV]: file }, retry: FAST, log: (l) => logs.push(l) },
+    );
+    await provider.read({ logins: new Set(), targets: [] });
+    expect(hh.fake.server.requests.filter((r) => r.path === '/v1/token').map((r) => r.status)).toEqual([
+      503, 200,
+    ]);
+    expect(logs).toEqual([
+      expect.stringMatching(
+        /^google: attempt 1 failed \(google: signing the delegation assertion as .* failed \(503 temporarily_unavailable\)\); retrying in \d+ ms$/,
+      ),
     ]);
   });
 

@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { type BaseExternalAccountClient, ExternalAccountClient, OAuth2Client } from 'google-auth-library';
 import type { GoogleConnection } from '../../model/schema.js';
 import { type ConnectorContext, requireEnv } from '../registry.js';
-import { GoogleAuthError, googleErrorInfo } from './errors.js';
+import { GoogleAuthError } from './errors.js';
 
 /** Only what the connector calls: users, sign-out and tokens, group members, transfers, licenses. */
 export const GOOGLE_SCOPES = [
@@ -156,14 +156,13 @@ class DelegatedTokenSource {
   private async exchange(): Promise<AccessToken> {
     const { sign, issuer, tokenUri } = this.signer;
     const iat = Math.floor(Date.now() / 1000);
-    const assertion = await sign({
-      iss: issuer,
-      sub: this.subject,
-      scope: GOOGLE_SCOPES.join(' '),
-      aud: tokenUri,
-      iat,
-      exp: iat + ASSERTION_LIFETIME_S,
-    });
+    const claims = { iss: issuer, sub: this.subject, scope: GOOGLE_SCOPES.join(' '), aud: tokenUri, iat };
+    let assertion: string;
+    try {
+      assertion = await sign({ ...claims, exp: iat + ASSERTION_LIFETIME_S });
+    } catch (e) {
+      throw GoogleAuthError.from(`google: signing the delegation assertion as ${issuer} failed`, e);
+    }
     let data: TokenResponse;
     try {
       const res = await this.transport.request<TokenResponse>({
@@ -176,11 +175,9 @@ class DelegatedTokenSource {
       });
       data = res.data;
     } catch (e) {
-      const info = googleErrorInfo(e);
-      throw new GoogleAuthError(
-        `google: the token endpoint refused the delegated credentials for ${this.subject} (${info.message})`,
-        info.status,
-        info.reasons[0],
+      throw GoogleAuthError.from(
+        `google: the token endpoint did not grant a delegated token for ${this.subject}`,
+        e,
       );
     }
     if (!data.access_token) throw new GoogleAuthError('google: the token endpoint returned no access token');
@@ -203,6 +200,17 @@ function readJson(file: string, variable: string): Record<string, unknown> {
     // Never echo the content: it is a private key or a credential configuration.
     throw new Error(`google: the credentials file named by ${variable} is not JSON`);
   }
+}
+
+/**
+ * Switches off gaxios's retries on an auth client's transport. ExternalAccountClient asks for
+ * them on its STS and impersonation calls (RETRY_CONFIG); the shared policy retries instead.
+ */
+function withoutRetries<T extends { transporter: OAuth2Client['transporter'] }>(client: T): T {
+  client.transporter.interceptors.request.add({
+    resolved: async (opts) => ({ ...opts, retry: false, retryConfig: undefined }),
+  });
+  return client;
 }
 
 function keySigner(json: Record<string, unknown>, variable: string): Signer {
@@ -235,6 +243,11 @@ function externalSigner(json: Record<string, unknown>, variable: string): Signer
     json as unknown as Parameters<typeof ExternalAccountClient.fromJSON>[0],
   );
   if (!client) throw new Error(`google: the file named by ${variable} is not a supported external account`);
+  withoutRetries(client);
+  // The STS exchange has a transport of its own (a protected member in 10.x), with retries on.
+  const sts = (client as unknown as { stsCredential?: { transporter: OAuth2Client['transporter'] } })
+    .stsCredential;
+  if (sts) withoutRetries(sts);
   const { url, email } = signJwtUrl(impersonation);
   return { sign: signWithIam(client, url), issuer: email, tokenUri: file.token_uri ?? DEFAULT_TOKEN_URI };
 }
@@ -249,7 +262,7 @@ export function createGoogleAuth(config: GoogleConnection, ctx: ConnectorContext
   const json = readJson(requireEnv(ctx.env, variable, 'google', 'credentialsEnv'), variable);
   const signer =
     config.auth === 'service-account-key' ? keySigner(json, variable) : externalSigner(json, variable);
-  const client = new OAuth2Client();
+  const client = withoutRetries(new OAuth2Client());
   const source = new DelegatedTokenSource(client.transporter, signer, config.adminSubject);
   client.refreshHandler = () => source.token();
   return client;

@@ -26,15 +26,25 @@ interface GoogleErrorBody {
   error_description?: string;
 }
 
-/** Thrown by the token exchange: the OAuth endpoint answers in its own shape. */
+/**
+ * Thrown while getting a token: a message we wrote, the status and reason for the retry policy,
+ * and the original error as `cause` so that a dropped connection stays retryable.
+ */
 export class GoogleAuthError extends Error {
   constructor(
     message: string,
     readonly status?: number,
     readonly reason?: string,
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, { cause });
     this.name = 'GoogleAuthError';
+  }
+
+  /** Wraps a failed step of the token exchange, keeping what the retry policy needs. */
+  static from(step: string, error: unknown): GoogleAuthError {
+    const info = googleErrorInfo(error);
+    return new GoogleAuthError(`${step} (${info.message})`, info.status, info.reasons[0], error);
   }
 }
 
