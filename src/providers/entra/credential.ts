@@ -56,8 +56,7 @@ export class ClientCredentialsToken implements TokenCredential {
   constructor(private readonly opts: ClientCredentialsOptions) {}
 
   async getToken(scopes: string | string[]): Promise<AccessToken> {
-    const now = this.opts.retry?.now?.() ?? Date.now();
-    if (this.cached && this.cached.expiresOnTimestamp - REFRESH_MARGIN_MS > now) return this.cached;
+    if (this.cached && this.cached.expiresOnTimestamp - REFRESH_MARGIN_MS > this.now()) return this.cached;
     // One request for everyone waiting: a $batch burst must not ask for twenty tokens.
     this.pending ??= this.requestToken(Array.isArray(scopes) ? scopes.join(' ') : scopes).finally(() => {
       this.pending = undefined;
@@ -75,7 +74,7 @@ export class ClientCredentialsToken implements TokenCredential {
       form.set('client_assertion', proof.value);
     }
     const url = `${authorityUrl.replace(/\/+$/, '')}/${encodeURIComponent(tenantId)}/oauth2/v2.0/token`;
-    const sent = Date.now();
+    const sent = this.now();
     const body = await withRetry(
       async () => {
         const res = await fetch(url, {
@@ -100,13 +99,18 @@ export class ClientCredentialsToken implements TokenCredential {
     return { token: body.access_token!, expiresOnTimestamp: sent + (body.expires_in ?? 3599) * 1000 };
   }
 
+  /** The retry policy's clock, so that a test's fake time also ages the token. */
+  private now(): number {
+    return this.opts.retry?.now?.() ?? Date.now();
+  }
+
   private describe(res: Response, json: TokenError): Failure {
     // Only the first line of the description: the rest is trace and correlation ids.
     const why = (json.error_description ?? '').split(/\r?\n/)[0]?.trim();
     return {
       status: res.status,
       retryable: res.status === 429 || res.status >= 500,
-      retryAfterMs: retryAfterMs(res.headers.get('retry-after'), Date.now()),
+      retryAfterMs: retryAfterMs(res.headers.get('retry-after'), this.now()),
       message: this.scrub(`${res.status} ${json.error ?? 'error'}${why ? ` (${why})` : ''}`),
     };
   }

@@ -650,6 +650,7 @@ export class GraphFake {
   private listDevices(req: FakeRequest, key: string): FakeResponse {
     const u = this.userByKey(key);
     if (!u) return notFound(key);
+    this.rejectFilter(req.url.searchParams);
     const mine = [...this.devices.values()].filter((d) => d.userId === u.id).map(({ userId: _u, ...d }) => d);
     return this.page(req, mine);
   }
@@ -695,6 +696,7 @@ export class GraphFake {
   private listMembers(req: FakeRequest, groupId: string): FakeResponse {
     const g = this.groups.get(groupId);
     if (!g) return notFound(groupId);
+    this.rejectFilter(req.url.searchParams);
     return this.page(
       req,
       [...g.memberIds].map((id) => this.publicUser(this.users.get(id)!)),

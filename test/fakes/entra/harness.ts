@@ -53,8 +53,8 @@ export async function createEntraHarness(opts: EntraHarnessOptions = {}): Promis
 function seed(fake: GraphFake, state: ProviderState, extra: readonly string[]): void {
   fake.reset();
   for (const [login, u] of Object.entries(state.users)) {
-    fake.addUser(login, { displayName: u.displayName, accountEnabled: u.enabled });
-    for (let i = 0; i < u.sessions; i++) fake.sessions.set(fake.userByKey(login)!.id, i + 1);
+    const user = fake.addUser(login, { displayName: u.displayName, accountEnabled: u.enabled });
+    fake.sessions.set(user.id, u.sessions);
   }
   for (const login of extra) fake.addUser(login);
   for (const [key, members] of Object.entries(state.targets)) {
@@ -71,6 +71,10 @@ function seed(fake: GraphFake, state: ProviderState, extra: readonly string[]): 
   }
 }
 
+/**
+ * Every user, the targets named, and every other group and license the tenant holds (an
+ * administrator's console shows unmanaged groups too, and they must come through untouched).
+ */
 function stateOf(fake: GraphFake, targets: readonly string[]): ProviderState {
   const users: ProviderState['users'] = {};
   for (const u of fake.users.values()) {
@@ -80,21 +84,24 @@ function stateOf(fake: GraphFake, targets: readonly string[]): ProviderState {
       sessions: fake.sessions.get(u.id) ?? 0,
     };
   }
+  const keys = new Set([
+    ...targets,
+    ...[...fake.groups.values()].map((g) => `group:${g.displayName}`),
+    ...fake.skus.map((s) => `license:${s.skuPartNumber}`),
+  ]);
   const out: ProviderState['targets'] = {};
-  for (const key of targets) {
-    const [kind, target] = splitKey(key);
-    const members =
-      kind === 'group'
-        ? (() => {
-            const g = fake.groupByName(target);
-            return g ? fake.memberUpns(g) : undefined;
-          })()
-        : kind === 'license'
-          ? fake.licenseHolders(target)
-          : undefined;
+  for (const key of keys) {
+    const members = membersOf(fake, key);
     if (members) out[key] = members;
   }
   return { users, targets: out };
+}
+
+function membersOf(fake: GraphFake, key: string): string[] | undefined {
+  const [kind, target] = splitKey(key);
+  if (kind === 'license') return fake.licenseHolders(target);
+  const group = kind === 'group' ? fake.groupByName(target) : undefined;
+  return group ? fake.memberUpns(group) : undefined;
 }
 
 function splitKey(key: string): [string, string] {
