@@ -309,12 +309,14 @@ describe('applying changes idempotently', () => {
         },
       ],
     });
-    const order = hh.fake.server.requests.map(
-      (r) => `${r.method} ${decodeURIComponent(r.path.split('?')[0]!)}`,
-    );
-    expect(order.indexOf('POST /admin/datatransfer/v1/transfers')).toBeLessThan(
-      order.indexOf('PUT /admin/directory/v1/users/ana@example.com'),
-    );
+    // Transfer first, then suspend; one call each.
+    expect(apiRequests(hh).map((r) => `${r.method} ${decodeURIComponent(r.path.split('?')[0]!)}`)).toEqual([
+      'GET /admin/directory/v1/users/ana@example.com',
+      'GET /admin/directory/v1/users/mia@example.com',
+      'GET /admin/datatransfer/v1/transfers',
+      'POST /admin/datatransfer/v1/transfers',
+      'PUT /admin/directory/v1/users/ana@example.com',
+    ]);
     expect(hh.fake.users.get('ana@example.com')!.suspended).toBe(true);
     expect(await hh.provider.apply(leaver)).toEqual({
       status: 'unchanged',

@@ -59,7 +59,10 @@ export function splitName(displayName: string): { givenName: string; familyName:
   return { givenName: name.slice(0, i).trim(), familyName: name.slice(i + 1) };
 }
 
-/** A first password nobody sees: the person sets theirs through the admin-initiated reset. */
+/**
+ * Google requires a password at creation. This one is never shown, stored or logged, and must be
+ * changed at first sign-in: the person gets in through SSO or an administrator's password reset.
+ */
 function throwawayPassword(): string {
   return `${randomBytes(24).toString('base64url')}!Aa1`;
 }
@@ -349,8 +352,13 @@ export class GoogleProvider implements Provider {
     }
   }
 
-  private async setSuspended(login: string, suspended: boolean): Promise<ChangeOutcome> {
-    const user = await this.getUser(login);
+  /** Suspends or restores an account; `user` is its state when the caller has just read it. */
+  private async setSuspended(
+    login: string,
+    suspended: boolean,
+    user?: admin_directory_v1.Schema$User,
+  ): Promise<ChangeOutcome> {
+    user ??= await this.getUser(login);
     if (Boolean(user.suspended) === suspended) return { status: 'unchanged' };
     await this.call(() =>
       this.directory.users.update({ userKey: login, requestBody: { suspended }, fields: 'id,suspended' }),
@@ -374,7 +382,7 @@ export class GoogleProvider implements Provider {
         transferError = googleErrorInfo(e).message;
       }
     }
-    const suspended = await this.setSuspended(c.login, true);
+    const suspended = await this.setSuspended(c.login, true, user);
     if (transferError) {
       return {
         status: 'failed',
