@@ -848,6 +848,29 @@ describe('the fake answers as Google does', () => {
     expect(seen).toEqual(emails);
   });
 
+  it('returns only the fields a partial-response selector names', async () => {
+    const hh = await harness();
+    await hh.seed({
+      users: { 'ana@example.com': { displayName: 'Ana Lima', enabled: false, sessions: 0 } },
+      targets: {},
+    });
+    const bearer = await mint(hh, 'admin.directory.user');
+    const res = await get(
+      hh,
+      '/admin/directory/v1/users?customer=my_customer&fields=users(primaryEmail,name/fullName)',
+      bearer,
+    );
+    expect(await res.json()).toEqual({
+      users: [{ primaryEmail: 'ana@example.com', name: { fullName: 'Ana Lima' } }],
+    });
+    const bad = await get(
+      hh,
+      '/admin/directory/v1/users?customer=my_customer&fields=users(primaryEmail',
+      bearer,
+    );
+    expect(bad.status).toBe(400);
+  });
+
   it('throttles past the query budget with 403 userRateLimitExceeded until the window ends', async () => {
     const hh = await harness();
     const bearer = await mint(hh, 'admin.directory.user');

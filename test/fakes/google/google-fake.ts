@@ -111,8 +111,70 @@ const oauthError = (status: number, error: string, description: string): FakeRes
   body: { error, error_description: description },
 });
 
+/** A parsed `fields` selector: each key kept, with the selector for its own fields (or all). */
+type FieldMask = Map<string, FieldMask | true>;
+
+/**
+ * Parses Google's partial-response syntax: `a,b(c,d/e),f/g` (commas, sub-selections in
+ * parentheses, `/` for a single nested field).
+ */
+export function parseFields(text: string): FieldMask {
+  let i = 0;
+  const invalid = () => new BadRequest(`Invalid field selection ${text}`);
+  const parseItem = (): [string, FieldMask | true] => {
+    const start = i;
+    while (i < text.length && !',()/'.includes(text[i]!)) i++;
+    const name = text.slice(start, i).trim();
+    if (!name) throw invalid();
+    if (text[i] === '/') {
+      i++;
+      return [name, new Map([parseItem()])];
+    }
+    if (text[i] === '(') {
+      i++;
+      const sub = parseList();
+      if (text[i++] !== ')') throw invalid();
+      return [name, sub];
+    }
+    return [name, true];
+  };
+  const parseList = (): FieldMask => {
+    const mask: FieldMask = new Map();
+    for (;;) {
+      const [name, sub] = parseItem();
+      const old = mask.get(name);
+      mask.set(name, old instanceof Map && sub instanceof Map ? new Map([...old, ...sub]) : sub);
+      if (text[i] !== ',') return mask;
+      i++;
+    }
+  };
+  const mask = parseList();
+  if (i !== text.length) throw invalid();
+  return mask;
+}
+
+function maskValue(value: unknown, mask: FieldMask | true): unknown {
+  if (mask === true || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => maskValue(v, mask));
+  const out: Record<string, unknown> = {};
+  for (const [key, sub] of mask) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v !== undefined) out[key] = maskValue(v, sub);
+  }
+  return out;
+}
+
+/** Honours `fields` on a successful answer, as Google does: only the selected fields come back. */
+function applyFieldMask(req: FakeRequest, res: FakeResponse): void {
+  const fields = req.url.searchParams.get('fields');
+  if (!fields || res.status >= 300 || res.body === undefined) return;
+  res.body = maskValue(res.body, parseFields(fields));
+}
+
 /** Rejects query parameters the method does not define (`fields` and `alt` are standard). */
 function allowParams(req: FakeRequest, allowed: string[]): void {
+  const fields = req.url.searchParams.get('fields');
+  if (fields !== null) parseFields(fields);
   for (const key of req.url.searchParams.keys()) {
     if (!allowed.includes(key) && key !== 'fields' && key !== 'alt' && key !== 'prettyPrint') {
       throw new BadRequest(
@@ -187,6 +249,7 @@ export class GoogleFake {
       badRequest: (_req, message) => invalid(message),
       authenticate: (req) => this.authenticate(req),
       throttle: (req, now) => this.throttle(req, now),
+      decorate: (req, res) => applyFieldMask(req, res),
       now: this.now,
     });
   }
