@@ -57,13 +57,18 @@ type Credentials =
       keyId?: string;
     };
 
-function oktaCredentials(config: OktaConnection, env: NodeJS.ProcessEnv): { credentials: Credentials; secret: string } {
+function oktaCredentials(
+  config: OktaConnection,
+  env: NodeJS.ProcessEnv,
+): { credentials: Credentials; secret: string } {
   if (config.auth === 'ssws') {
     const token = requireEnv(env, config.tokenEnv, 'okta', 'tokenEnv');
     return { credentials: { authorizationMode: 'SSWS', token }, secret: token };
   }
   if (!config.clientId) {
-    throw new Error('okta: providers.okta.clientId is required with auth private-key-jwt (the API service app)');
+    throw new Error(
+      'okta: providers.okta.clientId is required with auth private-key-jwt (the API service app)',
+    );
   }
   const privateKey = requireEnv(env, config.privateKeyEnv, 'okta', 'privateKeyEnv');
   const keyId = jwkKeyId(privateKey);

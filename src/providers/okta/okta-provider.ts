@@ -94,7 +94,10 @@ export class OktaProvider implements Provider {
           await this.client.groupApi.listGroups({ filter: 'type eq "OKTA_GROUP"', limit: GROUP_PAGE }),
         ),
         this.collect(
-          await this.client.applicationApi.listApplications({ filter: 'status eq "ACTIVE"', limit: APP_PAGE }),
+          await this.client.applicationApi.listApplications({
+            filter: 'status eq "ACTIVE"',
+            limit: APP_PAGE,
+          }),
         ),
       ]);
       const targets: TargetRef[] = [
@@ -127,7 +130,8 @@ export class OktaProvider implements Provider {
     const memberships = await Promise.all(
       found.map((t) =>
         limit(async (): Promise<ActualMembership> => {
-          const logins = t.kind === 'group' ? await this.groupMembers(t.id) : await this.appMembers(t.id, byId);
+          const logins =
+            t.kind === 'group' ? await this.groupMembers(t.id) : await this.appMembers(t.id, byId);
           const key = targetKey(t);
           this.targetIds.set(key, Promise.resolve(t.id));
           this.members.set(key, new Set(logins));
@@ -168,7 +172,8 @@ export class OktaProvider implements Provider {
   private async findGroups(names: readonly string[]): Promise<Map<string, string>> {
     const found = new Map<string, string>();
     const chunks: string[][] = [];
-    for (let i = 0; i < names.length; i += NAMES_PER_SEARCH) chunks.push(names.slice(i, i + NAMES_PER_SEARCH));
+    for (let i = 0; i < names.length; i += NAMES_PER_SEARCH)
+      chunks.push(names.slice(i, i + NAMES_PER_SEARCH));
     await Promise.all(
       chunks.map(async (chunk) => {
         for (const g of await this.searchGroups(chunk)) {
@@ -247,7 +252,12 @@ export class OktaProvider implements Provider {
         return this.enableUser(c.login);
       case 'disableUser':
         return this.withUser(c.login, (u) =>
-          this.lifecycle(u, () => this.client.userApi.suspendUser({ userId: u.id }), 'SUSPENDED', (s) => !ENABLED.has(s)),
+          this.lifecycle(
+            u,
+            () => this.client.userApi.suspendUser({ userId: u.id }),
+            'SUSPENDED',
+            (s) => !ENABLED.has(s),
+          ),
         );
       case 'revokeSessions':
         return this.withUser(c.login, async (u) => {
@@ -313,7 +323,8 @@ export class OktaProvider implements Provider {
 
   private async deleteUser(login: string): Promise<ChangeOutcome> {
     const user = await this.fetchUser(login);
-    if (!user || user.status === 'DEPROVISIONED') return { status: 'unchanged', detail: 'already deactivated' };
+    if (!user || user.status === 'DEPROVISIONED')
+      return { status: 'unchanged', detail: 'already deactivated' };
     return this.lifecycle(
       user,
       () => this.client.userApi.deactivateUser({ userId: user.id }),
@@ -365,7 +376,10 @@ export class OktaProvider implements Provider {
     const user = await this.knownUser(c.login);
     if (!user) {
       if (!grant) return { status: 'unchanged', detail: 'no account' };
-      return { status: 'failed', error: `okta: grant ${c.login} on ${t.kind} ${t.target}: no account ${c.login} on okta` };
+      return {
+        status: 'failed',
+        error: `okta: grant ${c.login} on ${t.kind} ${t.target}: no account ${c.login} on okta`,
+      };
     }
     const key = targetKey(t);
     const wasMember = this.members.get(key)?.has(c.login);
@@ -379,7 +393,12 @@ export class OktaProvider implements Provider {
   }
 
   /** One membership write; returns false when a removal found nothing to remove. */
-  private async writeMembership(kind: OktaKind, id: string, userId: string, grant: boolean): Promise<boolean> {
+  private async writeMembership(
+    kind: OktaKind,
+    id: string,
+    userId: string,
+    grant: boolean,
+  ): Promise<boolean> {
     const { groupApi, applicationApi } = this.client;
     if (kind === 'group') {
       if (grant) await groupApi.assignUserToGroup({ groupId: id, userId });
@@ -444,7 +463,9 @@ export class OktaProvider implements Provider {
 
   /** An app by label: `q` matches name and label prefixes; the exact, active label is kept. */
   private async findApp(label: string): Promise<string | undefined> {
-    const apps = await this.collect(await this.client.applicationApi.listApplications({ q: label, limit: APP_PAGE }));
+    const apps = await this.collect(
+      await this.client.applicationApi.listApplications({ q: label, limit: APP_PAGE }),
+    );
     return apps.find((a) => a.label === label && a.status === 'ACTIVE')?.id;
   }
 

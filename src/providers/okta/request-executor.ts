@@ -40,7 +40,9 @@ export class GovernedRequestExecutor extends RequestExecutor {
       ...this.opts.retry,
       gate: this.opts.gate,
       onRetry: ({ attempt, delayMs, failure }) =>
-        this.opts.log?.(`okta: ${where} attempt ${attempt} failed (${failure.message}); retrying in ${delayMs} ms`),
+        this.opts.log?.(
+          `okta: ${where} attempt ${attempt} failed (${failure.message}); retrying in ${delayMs} ms`,
+        ),
     });
   }
 

@@ -59,14 +59,22 @@ export function checkClientAssertion(
   }
   const alg = ALGORITHMS[header.alg ?? ''];
   if (!alg) return `The client_assertion token has an unsupported algorithm (${header.alg}).`;
-  const signed = verify(alg.hash, Buffer.from(`${h}.${p}`), { key: keyOf(app.publicKey), ...alg }, Buffer.from(s, 'base64url'));
+  const signed = verify(
+    alg.hash,
+    Buffer.from(`${h}.${p}`),
+    { key: keyOf(app.publicKey), ...alg },
+    Buffer.from(s, 'base64url'),
+  );
   if (!signed) return 'The client_assertion signature is invalid.';
   if (claims.iss !== app.clientId || claims.sub !== app.clientId) {
     return "The client_assertion token's iss and sub claims must be the client_id.";
   }
-  if (claims.aud !== audience) return "The audience claim for client_assertion must be the endpoint invoked for the request.";
-  if (typeof claims.exp !== 'number' || claims.exp <= nowSeconds) return 'The client_assertion token is expired.';
-  if (claims.exp - (claims.iat ?? nowSeconds) > 3600) return 'The client_assertion token has an expiration too far in the future.';
+  if (claims.aud !== audience)
+    return 'The audience claim for client_assertion must be the endpoint invoked for the request.';
+  if (typeof claims.exp !== 'number' || claims.exp <= nowSeconds)
+    return 'The client_assertion token is expired.';
+  if (claims.exp - (claims.iat ?? nowSeconds) > 3600)
+    return 'The client_assertion token has an expiration too far in the future.';
   if (!claims.jti) return 'The client_assertion token must have a jti claim.';
   if (usedJtis.has(claims.jti)) return 'The client_assertion token has already been used.';
   usedJtis.add(claims.jti);

@@ -50,7 +50,8 @@ function parse(tokens: string[]): Node {
     const op = tokens[i++]?.toLowerCase();
     if (!attr || !op) throw new BadRequest('Invalid search criteria.');
     if (op === 'pr') return { op, attr };
-    if (op !== 'eq' && op !== 'sw' && op !== 'co') throw new BadRequest(`Invalid search criteria: operator ${op}`);
+    if (op !== 'eq' && op !== 'sw' && op !== 'co')
+      throw new BadRequest(`Invalid search criteria: operator ${op}`);
     return { op, attr, value: literal(tokens[i++]) };
   };
   const node = expr();

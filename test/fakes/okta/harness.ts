@@ -64,7 +64,8 @@ export async function createOktaHarness(opts: OktaHarnessOptions = {}): Promise<
       fake.reset();
       for (const [login, u] of Object.entries(state.users)) {
         fake.addUser({ login, displayName: u.displayName, status: u.enabled ? 'ACTIVE' : 'SUSPENDED' });
-        for (let i = 0; i < u.sessions; i++) fake.userByLogin(login)!.signIns.push({ session: true, token: true });
+        for (let i = 0; i < u.sessions; i++)
+          fake.userByLogin(login)!.signIns.push({ session: true, token: true });
       }
       for (const login of extra) fake.addUser({ login });
       for (const [key, members] of Object.entries(state.targets)) {
@@ -108,6 +109,7 @@ export async function createOktaHarness(opts: OktaHarnessOptions = {}): Promise<
 function splitKey(key: string): { kind: 'group' | 'app'; target: string } {
   const i = key.indexOf(':');
   const kind = key.slice(0, i);
-  if (kind !== 'group' && kind !== 'app') throw new Error(`okta harness: ${kind} is not an Okta kind (${key})`);
+  if (kind !== 'group' && kind !== 'app')
+    throw new Error(`okta harness: ${kind} is not an Okta kind (${key})`);
   return { kind, target: key.slice(i + 1) };
 }

@@ -18,8 +18,12 @@
  * (Okta documents them as eventually consistent).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { AppUser, Application, Group, User, UserStatus } from '@okta/okta-sdk-nodejs';
-import { OKTA_BUCKET_LIMITS, type OktaBucket, oktaRateBucket } from '../../../src/providers/okta/rate-limits.js';
+import type { Application, AppUser, Group, User, UserStatus } from '@okta/okta-sdk-nodejs';
+import {
+  OKTA_BUCKET_LIMITS,
+  type OktaBucket,
+  oktaRateBucket,
+} from '../../../src/providers/okta/rate-limits.js';
 import { BadRequest, type FakeRequest, type FakeResponse, FakeServer, type Route } from '../fake-server.js';
 import { checkClientAssertion, type ServiceApp } from './client-assertion.js';
 import { compileExpression } from './expression.js';
@@ -89,14 +93,42 @@ export interface OktaFakeOptions {
   now?: () => number;
 }
 
-const ENABLED: ReadonlySet<UserStatus> = new Set(['ACTIVE', 'PROVISIONED', 'RECOVERY', 'PASSWORD_EXPIRED', 'LOCKED_OUT']);
+const ENABLED: ReadonlySet<UserStatus> = new Set([
+  'ACTIVE',
+  'PROVISIONED',
+  'RECOVERY',
+  'PASSWORD_EXPIRED',
+  'LOCKED_OUT',
+]);
 
 /** The scope an operation needs; `.manage` includes `.read`. */
 type Scope = 'users' | 'groups' | 'apps';
 
-const USER_FILTER_ATTRS = ['status', 'lastUpdated', 'id', 'profile.login', 'profile.email', 'profile.firstName', 'profile.lastName'];
-const USER_SEARCH_ATTRS = [...USER_FILTER_ATTRS, 'created', 'activated', 'statusChanged', 'profile.displayName'];
-const GROUP_ATTRS = ['id', 'type', 'profile.name', 'profile.description', 'created', 'lastUpdated', 'lastMembershipUpdated'];
+const USER_FILTER_ATTRS = [
+  'status',
+  'lastUpdated',
+  'id',
+  'profile.login',
+  'profile.email',
+  'profile.firstName',
+  'profile.lastName',
+];
+const USER_SEARCH_ATTRS = [
+  ...USER_FILTER_ATTRS,
+  'created',
+  'activated',
+  'statusChanged',
+  'profile.displayName',
+];
+const GROUP_ATTRS = [
+  'id',
+  'type',
+  'profile.name',
+  'profile.description',
+  'created',
+  'lastUpdated',
+  'lastMembershipUpdated',
+];
 
 export class OktaFake {
   readonly server: FakeServer;
@@ -125,7 +157,8 @@ export class OktaFake {
     this.server = new FakeServer({
       name: 'okta',
       routes: this.routes(),
-      unknown: () => this.error(404, 'E0000022', 'The endpoint does not support the provided HTTP method', []),
+      unknown: () =>
+        this.error(404, 'E0000022', 'The endpoint does not support the provided HTTP method', []),
       badRequest: (_req, message) => this.error(400, 'E0000001', 'Api validation failed: request', [message]),
       authenticate: (req) => this.authenticate(req),
       throttle: (req, now) => this.throttle(req, now),
@@ -178,7 +211,7 @@ export class OktaFake {
         email: login,
         firstName: cut > 0 ? name.slice(0, cut) : name,
         lastName: cut > 0 ? name.slice(cut + 1) : name,
-        ...(u.displayName ? { displayName: u.displayName } : {}),
+        displayName: name,
       },
       created: at,
       activated: u.status === 'STAGED' ? null : at,
@@ -193,7 +226,15 @@ export class OktaFake {
   addGroup(name: string, type: FakeGroup['type'] = 'OKTA_GROUP'): string {
     const id = this.id('00g');
     const at = this.iso();
-    this.groups.set(id, { id, name, type, members: new Set(), pending: [], created: at, lastMembershipUpdated: at });
+    this.groups.set(id, {
+      id,
+      name,
+      type,
+      members: new Set(),
+      pending: [],
+      created: at,
+      lastMembershipUpdated: at,
+    });
     return id;
   }
 
@@ -293,7 +334,9 @@ export class OktaFake {
     if (token && token.expiresAt > this.now()) return undefined;
     return {
       ...this.error(401, 'E0000011', 'Invalid token provided', []),
-      headers: { 'www-authenticate': 'Bearer authorization_uri="", realm="IdpServer", error="invalid_token"' },
+      headers: {
+        'www-authenticate': 'Bearer authorization_uri="", realm="IdpServer", error="invalid_token"',
+      },
     };
   }
 
@@ -371,9 +414,14 @@ export class OktaFake {
       r('POST', '/oauth2/v1/token', null, (req) => this.token(req)),
       r('GET', '/api/v1/users', 'users', (req) => this.listUsers(req)),
       r('POST', '/api/v1/users', 'users', (req) => this.createUser(req)),
-      r('GET', `/api/v1/users/${id}`, 'users', (_req, [u]) => this.withUser(u!, (x) => ({ status: 200, body: this.userJson(x) }))),
-      r('POST', `/api/v1/users/${id}/lifecycle/(activate|deactivate|suspend|unsuspend)`, 'users', (req, [u, op]) =>
-        this.withUser(u!, (x) => this.lifecycle(x, op!, req)),
+      r('GET', `/api/v1/users/${id}`, 'users', (_req, [u]) =>
+        this.withUser(u!, (x) => ({ status: 200, body: this.userJson(x) })),
+      ),
+      r(
+        'POST',
+        `/api/v1/users/${id}/lifecycle/(activate|deactivate|suspend|unsuspend)`,
+        'users',
+        (req, [u, op]) => this.withUser(u!, (x) => this.lifecycle(x, op!, req)),
       ),
       r('DELETE', `/api/v1/users/${id}/sessions`, 'users', (req, [u]) =>
         this.withUser(u!, (x) => this.revokeSessions(x, req.url.searchParams.get('oauthTokens') === 'true')),
@@ -381,7 +429,9 @@ export class OktaFake {
       r('GET', '/api/v1/groups', 'groups', (req) => this.listGroups(req)),
       r('GET', `/api/v1/groups/${id}/users`, 'groups', (req, [g]) => this.listGroupUsers(req, g!)),
       r('PUT', `/api/v1/groups/${id}/users/${id}`, 'groups', (_req, [g, u]) => this.setMember(g!, u!, true)),
-      r('DELETE', `/api/v1/groups/${id}/users/${id}`, 'groups', (_req, [g, u]) => this.setMember(g!, u!, false)),
+      r('DELETE', `/api/v1/groups/${id}/users/${id}`, 'groups', (_req, [g, u]) =>
+        this.setMember(g!, u!, false),
+      ),
       r('GET', '/api/v1/apps', 'apps', (req) => this.listApps(req)),
       r('GET', `/api/v1/apps/${id}/users`, 'apps', (req, [a]) => this.listAppUsers(req, a!)),
       r('POST', `/api/v1/apps/${id}/users`, 'apps', (req, [a]) => this.assignAppUser(req, a!)),
@@ -396,15 +446,24 @@ export class OktaFake {
       body: { error, error_description: description },
     });
     if (form.get('grant_type') !== 'client_credentials') {
-      return oauthError(400, 'unsupported_grant_type', 'The authorization grant type is not supported by the authorization server.');
+      return oauthError(
+        400,
+        'unsupported_grant_type',
+        'The authorization grant type is not supported by the authorization server.',
+      );
     }
     if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') {
-      return oauthError(401, 'invalid_client', 'Client authentication failed. Either the client or the client credentials are invalid.');
+      return oauthError(
+        401,
+        'invalid_client',
+        'Client authentication failed. Either the client or the client credentials are invalid.',
+      );
     }
     const assertion = form.get('client_assertion') ?? '';
     const iss = this.claim(assertion, 'iss');
     const app = iss ? this.serviceApps.get(iss) : undefined;
-    if (!app) return oauthError(401, 'invalid_client', 'The client_id is invalid or the client is not registered.');
+    if (!app)
+      return oauthError(401, 'invalid_client', 'The client_id is invalid or the client is not registered.');
     const refused = checkClientAssertion(
       assertion,
       app,
@@ -415,7 +474,12 @@ export class OktaFake {
     if (refused) return oauthError(401, 'invalid_client', refused);
     const requested = (form.get('scope') ?? '').split(' ').filter(Boolean);
     if (requested.length === 0 || requested.some((s) => !app.scopes.includes(s))) {
-      return oauthError(400, 'invalid_scope', 'The following scopes are not granted to the client or are unknown: ' + requested.filter((s) => !app.scopes.includes(s)).join(' '));
+      return oauthError(
+        400,
+        'invalid_scope',
+        'The following scopes are not granted to the client or are unknown: ' +
+          requested.filter((s) => !app.scopes.includes(s)).join(' '),
+      );
     }
     const accessToken = randomBytes(24).toString('base64url');
     this.accessTokens.set(accessToken, { scopes: new Set(requested), expiresAt: this.now() + 3_600_000 });
@@ -427,7 +491,9 @@ export class OktaFake {
 
   private claim(jwt: string, name: string): string | undefined {
     try {
-      const payload = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+      const payload = JSON.parse(
+        Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8'),
+      ) as Record<string, unknown>;
       return typeof payload[name] === 'string' ? (payload[name] as string) : undefined;
     } catch {
       return undefined;
@@ -481,10 +547,17 @@ export class OktaFake {
     const p = body?.profile;
     const missing = ['login', 'email', 'firstName', 'lastName'].filter((k) => !p?.[k as keyof typeof p]);
     if (!p || missing.length > 0) {
-      return this.error(400, 'E0000001', `Api validation failed: ${missing.join(', ') || 'profile'}`, missing.map((k) => `${k}: The field cannot be left blank`));
+      return this.error(
+        400,
+        'E0000001',
+        `Api validation failed: ${missing.join(', ') || 'profile'}`,
+        missing.map((k) => `${k}: The field cannot be left blank`),
+      );
     }
     if (this.userByLogin(p.login!)) {
-      return this.error(400, 'E0000001', 'Api validation failed: login', ['login: An object with this field already exists in the current organization']);
+      return this.error(400, 'E0000001', 'Api validation failed: login', [
+        'login: An object with this field already exists in the current organization',
+      ]);
     }
     const activate = req.url.searchParams.get('activate') !== 'false';
     const id = this.addUser({ login: p.login!, displayName: p.displayName, status: 'STAGED' });
@@ -507,7 +580,8 @@ export class OktaFake {
   }
 
   private lifecycle(u: FakeOktaUser, op: string, req: FakeRequest): FakeResponse {
-    const invalid = (what: string, cause: string) => this.error(400, 'E0000001', `Api validation failed: ${what}`, [cause]);
+    const invalid = (what: string, cause: string) =>
+      this.error(400, 'E0000001', `Api validation failed: ${what}`, [cause]);
     switch (op) {
       case 'activate': {
         if (u.status !== 'STAGED' && u.status !== 'DEPROVISIONED') {
@@ -518,18 +592,23 @@ export class OktaFake {
         if (sendEmail) return { status: 200, body: {} };
         this.activationLinksReturned++;
         const activationToken = randomBytes(10).toString('base64url');
-        return { status: 200, body: { activationToken, activationUrl: `${this.url}/welcome/${activationToken}` } };
+        return {
+          status: 200,
+          body: { activationToken, activationUrl: `${this.url}/welcome/${activationToken}` },
+        };
       }
       case 'suspend':
         if (u.status !== 'ACTIVE') return invalid('suspendUser', 'Cannot suspend a user that is not active');
         this.setStatus(u, 'SUSPENDED');
         return { status: 200, body: {} };
       case 'unsuspend':
-        if (u.status !== 'SUSPENDED') return invalid('unsuspendUser', 'Cannot unsuspend a user that is not suspended');
+        if (u.status !== 'SUSPENDED')
+          return invalid('unsuspendUser', 'Cannot unsuspend a user that is not suspended');
         this.setStatus(u, 'ACTIVE');
         return { status: 200, body: {} };
       default:
-        if (u.status === 'DEPROVISIONED') return invalid('deactivateUser', 'Cannot deactivate a user that is already deactivated');
+        if (u.status === 'DEPROVISIONED')
+          return invalid('deactivateUser', 'Cannot deactivate a user that is already deactivated');
         // Destructive, as Okta documents: every app assignment goes, and so do sessions.
         this.setStatus(u, 'DEPROVISIONED');
         for (const a of this.apps.values()) a.users.delete(u.id);
@@ -604,7 +683,8 @@ export class OktaFake {
   private setMember(groupId: string, userId: string, add: boolean): FakeResponse {
     const g = this.groups.get(groupId);
     if (!g) return this.error(404, 'E0000007', `Not found: Resource not found: ${groupId} (UserGroup)`, []);
-    if (!this.users.has(userId)) return this.error(404, 'E0000007', `Not found: Resource not found: ${userId} (User)`, []);
+    if (!this.users.has(userId))
+      return this.error(404, 'E0000007', `Not found: Resource not found: ${userId} (User)`, []);
     if (g.type !== 'OKTA_GROUP') {
       return this.error(400, 'E0000099', 'Group membership cannot be changed for this group type', []);
     }
@@ -614,7 +694,8 @@ export class OktaFake {
       g.lastMembershipUpdated = this.iso();
       g.pending = g.pending.filter((p) => p.userId !== userId);
       const { ms, reads } = this.membershipLag;
-      if (ms > 0 || reads > 0) g.pending.push({ userId, added: add, visibleAt: this.now() + ms, readsLeft: reads });
+      if (ms > 0 || reads > 0)
+        g.pending.push({ userId, added: add, visibleAt: this.now() + ms, readsLeft: reads });
     }
     return { status: 204 };
   }
@@ -633,7 +714,12 @@ export class OktaFake {
       accessibility: { selfService: false },
       visibility: { autoSubmitToolbar: false, hide: { iOS: false, web: false }, appLinks: { login: true } },
       features: [],
-      settings: { app: { requestIntegration: false, url: `https://${a.label.toLowerCase().replace(/\W+/g, '')}.example.com` } },
+      settings: {
+        app: {
+          requestIntegration: false,
+          url: `https://${a.label.toLowerCase().replace(/\W+/g, '')}.example.com`,
+        },
+      },
       _links: {
         users: { href: `${this.url}/api/v1/apps/${a.id}/users` },
         groups: { href: `${this.url}/api/v1/apps/${a.id}/groups` },
@@ -646,11 +732,15 @@ export class OktaFake {
     let apps = [...this.apps.values()];
     const filter = q.get('filter');
     if (filter) {
-      const match = compileExpression(filter, { caseInsensitive: false, attributes: ['status', 'name', 'user.id', 'group.id'] });
+      const match = compileExpression(filter, {
+        caseInsensitive: false,
+        attributes: ['status', 'name', 'user.id', 'group.id'],
+      });
       apps = apps.filter((a) => match({ status: a.status, name: 'bookmark' }));
     }
     const text = q.get('q')?.toLowerCase();
-    if (text) apps = apps.filter((a) => a.label.toLowerCase().startsWith(text) || 'bookmark'.startsWith(text));
+    if (text)
+      apps = apps.filter((a) => a.label.toLowerCase().startsWith(text) || 'bookmark'.startsWith(text));
     return this.page(req, apps, 20, 200, (a) => this.appJson(a));
   }
 
@@ -678,7 +768,13 @@ export class OktaFake {
   private listAppUsers(req: FakeRequest, appId: string): FakeResponse {
     const a = this.apps.get(appId);
     if (!a) return this.error(404, 'E0000007', `Not found: Resource not found: ${appId} (AppInstance)`, []);
-    return this.page(req, [...a.users.keys()].map((id) => ({ id })), 50, 500, (x) => this.appUserJson(a, x.id));
+    return this.page(
+      req,
+      [...a.users.keys()].map((id) => ({ id })),
+      50,
+      500,
+      (x) => this.appUserJson(a, x.id),
+    );
   }
 
   private assignAppUser(req: FakeRequest, appId: string): FakeResponse {
@@ -694,7 +790,8 @@ export class OktaFake {
 
   private unassignAppUser(appId: string, userId: string): FakeResponse {
     const a = this.apps.get(appId);
-    if (!a?.users.has(userId)) return this.error(404, 'E0000007', `Not found: Resource not found: ${userId} (AppUser)`, []);
+    if (!a?.users.has(userId))
+      return this.error(404, 'E0000007', `Not found: Resource not found: ${userId} (AppUser)`, []);
     a.users.delete(userId);
     return { status: 204 };
   }
@@ -714,7 +811,8 @@ export class OktaFake {
   ): FakeResponse {
     const q = req.url.searchParams;
     const requested = q.has('limit') ? Number(q.get('limit')) : defaultLimit;
-    if (!Number.isInteger(requested) || requested < 1) throw new BadRequest('limit: must be a positive integer');
+    if (!Number.isInteger(requested) || requested < 1)
+      throw new BadRequest('limit: must be a positive integer');
     const limit = Math.min(requested, maxLimit);
     const sorted = [...items].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const after = q.get('after');
