@@ -320,14 +320,14 @@ describe('applying changes, and applying them again', () => {
     const laptop = x.fake.addDevice('ann@example.com', 'company', 'laptop');
     const phone = x.fake.addDevice('ann@example.com', 'personal', 'phone');
     const leaver = change('disableUser', 'ann@example.com', {
-      event: { kind: 'leaver', date: '2026-11-30' },
+      event: { kind: 'leaver', date: '2026-11-30T12:00:00-05:00' },
     });
     expect(await x.provider.apply(leaver)).toEqual({
       status: 'applied',
       detail: 'devices: 1 wiped, 1 retired',
     });
     const ann = x.fake.userByKey('ann@example.com')!;
-    expect(ann).toMatchObject({ accountEnabled: false, employeeLeaveDateTime: '2026-11-30T00:00:00Z' });
+    expect(ann).toMatchObject({ accountEnabled: false, employeeLeaveDateTime: '2026-11-30T17:00:00Z' });
     expect(x.fake.devices.get(laptop.id)!.deviceActionResults?.[0]?.actionName).toBe('wipe');
     expect(x.fake.devices.get(phone.id)!.deviceActionResults?.[0]?.actionName).toBe('retire');
     expect(await x.provider.apply(leaver)).toEqual({
@@ -404,6 +404,23 @@ describe('$batch', () => {
     expect(outcomes.every((o) => o.status === 'applied')).toBe(true);
     expect(apiCalls(x, from)).toEqual(Array(5).fill('POST /v1.0/$batch'));
     expect(x.fake.memberUpns(x.fake.groupByName('Big')!)).toHaveLength(100);
+  });
+
+  it('without a read, looks ids up in the same posts, each group once', async () => {
+    const x = await harness();
+    await seedMany(x);
+    const fresh = createEntraProvider(x.config, {
+      env: { ENTRA_FEDERATED_TOKEN: x.fake.federatedToken },
+      retry: FAST,
+    });
+    const from = x.server.requests.length;
+    const outcomes = await Promise.all(
+      fresh.applyMany!(people.slice(0, 19).map((l) => change('grant', l, { target: group('Big') }))),
+    );
+    expect(outcomes.every((o) => o.status === 'applied')).toBe(true);
+    // 19 user lookups + 1 group lookup in one post, then 19 adds in another.
+    expect(apiCalls(x, from)).toEqual(['POST /v1.0/$batch', 'POST /v1.0/$batch']);
+    expect(x.fake.steps.filter((s) => s.url.startsWith('/groups?'))).toHaveLength(1);
   });
 
   it('re-sends only the steps answered 429, after their Retry-After, and 5xx steps after a backoff', async () => {

@@ -19,6 +19,7 @@ import type { EntraConnection } from '../../model/schema.js';
 import type { Change } from '../../plan/plan-types.js';
 import type { ChangeOutcome } from '../types.js';
 import {
+  describeError,
   describeResult,
   type GraphConnection,
   type GraphResult,
@@ -45,6 +46,17 @@ export interface ChangeContext {
   graph: GraphConnection;
   index: DirectoryIndex;
   send: Send;
+  /** Lookups in flight, so that twenty grants to one unknown group look it up once. */
+  lookups: Map<string, Promise<unknown>>;
+}
+
+function lookupOnce<T>(ctx: ChangeContext, key: string, lookup: () => Promise<T>): Promise<T> {
+  let pending = ctx.lookups.get(key) as Promise<T> | undefined;
+  if (!pending) {
+    pending = lookup().finally(() => ctx.lookups.delete(key));
+    ctx.lookups.set(key, pending);
+  }
+  return pending;
 }
 
 /** Applies one change; an ordinary API error is a failed outcome, never an exception. */
@@ -55,7 +67,7 @@ export async function applyChange(ctx: ChangeContext, change: Change): Promise<C
     const target = change.target ? ` (${change.target.kind} ${change.target.target})` : '';
     return {
       status: 'failed',
-      error: `entra: ${change.action} ${change.login}${target} failed: ${(e as Error).message}`,
+      error: `entra: ${change.action} ${change.login}${target} failed: ${describeError(e)}`,
     };
   }
 }
@@ -85,6 +97,10 @@ function runChange(ctx: ChangeContext, c: Change): Promise<ChangeOutcome> {
 async function findUser(ctx: ChangeContext, login: string, fresh = false): Promise<UserRef | undefined> {
   const known = ctx.index.users.get(login);
   if (known && !fresh) return known;
+  return lookupOnce(ctx, `user:${login}`, () => lookUpUser(ctx, login));
+}
+
+async function lookUpUser(ctx: ChangeContext, login: string): Promise<UserRef | undefined> {
   const r = await ctx.send({
     method: 'GET',
     url: `/users/${encodeURIComponent(login)}?$select=id,userPrincipalName,accountEnabled,assignedLicenses`,
@@ -103,8 +119,10 @@ async function requireUser(ctx: ChangeContext, login: string): Promise<UserRef> 
 }
 
 async function findGroup(ctx: ChangeContext, name: string): Promise<string | undefined> {
-  const known = ctx.index.groups.get(name);
-  if (known) return known;
+  return ctx.index.groups.get(name) ?? lookupOnce(ctx, `group:${name}`, () => lookUpGroup(ctx, name));
+}
+
+async function lookUpGroup(ctx: ChangeContext, name: string): Promise<string | undefined> {
   const filter = encodeURIComponent(`displayName eq ${odataString(name)}`);
   const r = await ctx.send({ method: 'GET', url: `/groups?$select=id,displayName&$filter=${filter}` });
   if (!isOk(r)) throw new ChangeFailed(`looking up the group: ${describeResult(r)}`);
@@ -115,7 +133,7 @@ async function findGroup(ctx: ChangeContext, name: string): Promise<string | und
 }
 
 async function findSku(ctx: ChangeContext, partNumber: string): Promise<string | undefined> {
-  ctx.index.skus ??= await listSkus(ctx.graph);
+  ctx.index.skus ??= await lookupOnce(ctx, 'skus', () => listSkus(ctx.graph));
   return ctx.index.skus.get(partNumber);
 }
 
@@ -129,9 +147,11 @@ function expectOk(r: GraphResult, what: string): void {
   if (!isOk(r)) throw new ChangeFailed(`${what}: ${describeResult(r)}`);
 }
 
-/** Graph's date-time properties want an instant; the plan's event dates are calendar days. */
+/** Graph's date-time properties want a UTC instant; a plan's event date is a day or a zoned instant. */
 function instant(date: string): string {
-  return /^\d{4}-\d{2}-\d{2}$/.test(date) ? `${date}T00:00:00Z` : date;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(date)) return `${date}T00:00:00Z`;
+  const at = new Date(date);
+  return Number.isNaN(at.getTime()) ? date : at.toISOString().replace(/\.000Z$/, 'Z');
 }
 
 function errorText(r: GraphResult): string {
@@ -299,9 +319,12 @@ async function changeGroup(ctx: ChangeContext, c: Change): Promise<ChangeOutcome
       `${c.target!.kind} targets are not managed on entra; assign the enterprise application to a group and grant the group`,
     );
   }
-  const user = grant ? await requireUser(ctx, c.login) : await findUser(ctx, c.login);
+  // Both lookups at once: in a batch they share one post instead of taking two rounds.
+  const [user, groupId] = await Promise.all([
+    grant ? requireUser(ctx, c.login) : findUser(ctx, c.login),
+    findGroup(ctx, name),
+  ]);
   if (!user) return { status: 'unchanged', detail: 'no such account' };
-  const groupId = await findGroup(ctx, name);
   if (!groupId) {
     if (grant) throw missingTarget('group', name);
     return { status: 'unchanged', detail: `group ${name} does not exist` };
@@ -323,9 +346,11 @@ async function changeGroup(ctx: ChangeContext, c: Change): Promise<ChangeOutcome
 async function changeLicense(ctx: ChangeContext, c: Change): Promise<ChangeOutcome> {
   const grant = c.action === 'grant';
   const part = c.target!.target;
-  const user = grant ? await requireUser(ctx, c.login) : await findUser(ctx, c.login);
+  const [user, skuId] = await Promise.all([
+    grant ? requireUser(ctx, c.login) : findUser(ctx, c.login),
+    findSku(ctx, part),
+  ]);
   if (!user) return { status: 'unchanged', detail: 'no such account' };
-  const skuId = await findSku(ctx, part);
   if (!skuId) {
     if (grant) throw missingTarget('license', part);
     return { status: 'unchanged', detail: `license ${part} is not subscribed` };

@@ -77,6 +77,8 @@ export function classifyGraph(error: unknown, now: number): Failure {
   if (error instanceof GraphError) {
     if (error.code === 'TransportError') return { retryable: true, message: error.message };
     const status = error.statusCode;
+    // No HTTP answer behind it: the request never left (signing in failed, say).
+    if (status < 0) return { retryable: false, message: error.message };
     return {
       status,
       retryable: isRetryableStatus(status),
@@ -85,6 +87,11 @@ export function classifyGraph(error: unknown, now: number): Failure {
     };
   }
   return { retryable: false, message: error instanceof Error ? error.message : String(error) };
+}
+
+/** What went wrong, for an outcome or an error: status, Graph's code and message, never headers. */
+export function describeError(error: unknown): string {
+  return classifyGraph(error, Date.now()).message;
 }
 
 /** Adds the app's bearer token; turns fetch's bare "fetch failed" into a named transport error. */
@@ -186,8 +193,7 @@ export class GraphConnection {
           return { status: 204, body: await request.delete() };
       }
     } catch (e) {
-      if (!(e instanceof GraphError) || e.code === 'TransportError' || isRetryableStatus(e.statusCode))
-        throw e;
+      if (!(e instanceof GraphError) || e.statusCode < 400 || isRetryableStatus(e.statusCode)) throw e;
       return { status: e.statusCode, body: { error: { code: e.code ?? undefined, message: e.message } } };
     }
   }

@@ -43,7 +43,7 @@ export class EntraProvider implements Provider {
   }
 
   private context(send: Send): ChangeContext {
-    return { config: this.config, graph: this.graph, index: this.index, send };
+    return { config: this.config, graph: this.graph, index: this.index, send, lookups: new Map() };
   }
 }
 
