@@ -423,28 +423,42 @@ describe('$batch', () => {
     expect(x.fake.steps.filter((s) => s.url.startsWith('/groups?'))).toHaveLength(1);
   });
 
-  it('re-sends only the steps answered 429, after their Retry-After, and 5xx steps after a backoff', async () => {
+  it('re-sends only the steps answered 429 or 5xx, and nothing before the Retry-After', async () => {
     const x = await harness();
     await seedMany(x);
-    const target = x.fake.userByKey('p7@example.com')!.id;
-    x.server.inject({
+    const steps = /^\/v1\.0\/groups\/[^/]+\/members\/\$ref$/;
+    const throttle = x.server.inject({
       kind: 'status',
       status: 429,
       headers: { 'Retry-After': '1' },
-      path: /members\/\$ref$/,
       method: 'POST',
+      path: steps,
       times: 2,
     });
-    x.server.inject({ kind: 'status', status: 503, path: new RegExp(`${target}`), times: 1 });
+    const unavailable = x.server.inject({
+      kind: 'status',
+      status: 503,
+      method: 'POST',
+      path: steps,
+      times: 1,
+    });
     const outcomes = await Promise.all(
       x.provider.applyMany!(people.slice(0, 20).map((l) => change('grant', l, { target: group('Big') }))),
     );
     expect(outcomes.every((o) => o.status === 'applied')).toBe(true);
-    expect(x.fake.steps).toHaveLength(20 + 2);
-    const throttled = x.fake.steps.filter((s) => s.status === 429);
+    expect([throttle.times, unavailable.times]).toEqual([0, 0]);
+    // 20 steps, then only the three that failed, once the gate opened again.
+    expect(
+      x.fake.steps
+        .slice(0, 20)
+        .map((s) => s.status)
+        .sort(),
+    ).toEqual([...Array(17).fill(204), 429, 429, 503]);
     const resent = x.fake.steps.slice(20);
-    expect(throttled).toHaveLength(2);
-    for (const r of resent) expect(r.at - throttled[0]!.at).toBeGreaterThanOrEqual(1_000);
+    expect(resent.map((s) => s.status)).toEqual([204, 204, 204]);
+    const firstThrottle = x.fake.steps.find((s) => s.status === 429)!;
+    for (const r of resent) expect(r.at - firstThrottle.at).toBeGreaterThanOrEqual(1_000);
+    expect(x.fake.memberUpns(x.fake.groupByName('Big')!)).toHaveLength(20);
   });
 
   it('answers every change of a post the post could not be sent for, with a clear failure', async () => {
@@ -743,6 +757,27 @@ describe('the Graph fake', () => {
       ['4', 200],
     ]);
     expect(x.fake.userByKey('a@example.com')!.accountEnabled).toBe(true);
+  });
+
+  it('spends the write budget on writes only, answering 429 with the seconds left in the window', async () => {
+    const x = await harness({ fake: { budget: { writes: 1, writeWindowMs: 60_000 } } });
+    await x.seed({
+      users: { 'a@example.com': { displayName: 'A', enabled: true, sessions: 0 } },
+      targets: {},
+    });
+    const token = await bearer(x);
+    const id = x.fake.userByKey('a@example.com')!.id;
+    const revoke = () =>
+      fetch(`${x.fake.url}/v1.0/users/${id}/revokeSignInSessions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      });
+    expect((await revoke()).status).toBe(200);
+    expect((await graphGet(x, `/users/${id}`, token)).status).toBe(200);
+    const throttled = await revoke();
+    expect(throttled.status).toBe(429);
+    expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(55);
+    expect(await throttled.json()).toMatchObject({ error: { code: 'TooManyRequests' } });
   });
 
   it('issues tokens only for the right tenant, client and credential', async () => {
