@@ -461,6 +461,18 @@ describe('$batch', () => {
     expect(x.fake.memberUpns(x.fake.groupByName('Big')!)).toHaveLength(20);
   });
 
+  it('re-sends a post whose answer was lost, and the re-sent steps end in the same state', async () => {
+    const x = await harness();
+    await seedMany(x);
+    x.server.inject({ kind: 'reset-after-write', method: 'POST', path: /\$batch/, times: 1 });
+    const outcomes = await Promise.all(
+      x.provider.applyMany!(people.slice(0, 5).map((l) => change('grant', l, { target: group('Big') }))),
+    );
+    // The first post was applied but never answered: the second finds the members there.
+    expect(outcomes).toEqual(Array(5).fill({ status: 'unchanged' }));
+    expect(x.fake.memberUpns(x.fake.groupByName('Big')!)).toEqual(people.slice(0, 5).sort());
+  });
+
   it('answers every change of a post the post could not be sent for, with a clear failure', async () => {
     const x = await harness({ context: { retry: { ...FAST, maxAttempts: 2 } } });
     await seedMany(x);
@@ -757,6 +769,8 @@ describe('the Graph fake', () => {
       ['4', 200],
     ]);
     expect(x.fake.userByKey('a@example.com')!.accountEnabled).toBe(true);
+    expect(x.server.unknownRequests).toEqual(['$batch GET /v1.0/users']);
+    x.server.unknownRequests.length = 0;
   });
 
   it('spends the write budget on writes only, answering 429 with the seconds left in the window', async () => {

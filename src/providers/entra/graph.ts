@@ -40,7 +40,7 @@ export interface ODataError {
 }
 
 /** `$batch` takes at most 20 requests (Graph's documented limit; more is a 400). */
-export const BATCH_LIMIT = 20;
+const BATCH_LIMIT = 20;
 /** Batches in flight at once: enough to overlap round trips, few enough to stay under the budget. */
 const BATCHES_IN_FLIGHT = 4;
 

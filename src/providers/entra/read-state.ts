@@ -9,10 +9,9 @@ import type { Group, SubscribedSku, User } from '@microsoft/microsoft-graph-type
 import type { ActualMembership, ActualState, ActualUser, Scope, TargetRef } from '../types.js';
 import type { GraphConnection } from './graph.js';
 
-export const USER_SELECT =
-  'id,userPrincipalName,displayName,accountEnabled,assignedLicenses,employeeLeaveDateTime';
+const USER_SELECT = 'id,userPrincipalName,displayName,accountEnabled,assignedLicenses,employeeLeaveDateTime';
 /** Graph's largest page for users, groups and members. */
-export const PAGE = 999;
+const PAGE = 999;
 /** Names per `displayName in (...)` filter: Graph caps the values of one `in` at 15. */
 const NAMES_PER_FILTER = 15;
 
@@ -67,10 +66,7 @@ export async function listSkus(graph: GraphConnection): Promise<Map<string, stri
  * The managed groups, by display name. Display names are not unique in Entra: two groups with
  * a managed name make the read fail, because granting either one could be the wrong access.
  */
-export async function findGroups(
-  graph: GraphConnection,
-  names: readonly string[],
-): Promise<Map<string, string>> {
+async function findGroups(graph: GraphConnection, names: readonly string[]): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   for (const part of chunk([...new Set(names)], NAMES_PER_FILTER)) {
     const filter = `displayName in (${part.map(odataString).join(',')})`;
@@ -82,7 +78,7 @@ export async function findGroups(
   return found;
 }
 
-export async function listGroups(graph: GraphConnection): Promise<Map<string, string>> {
+async function listGroups(graph: GraphConnection): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   addGroups(found, await graph.getAll<Group>(`/groups?$select=id,displayName&$top=${PAGE}`));
   return found;

@@ -91,7 +91,7 @@ function stableId(kind: string, name: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-export function odataError(status: number, code: string, message: string): FakeResponse {
+function odataError(status: number, code: string, message: string): FakeResponse {
   return {
     status,
     body: {
@@ -765,6 +765,7 @@ export class GraphFake {
   private runStep(step: BatchStep, outer: FakeRequest): FakeResponse {
     // Step urls are relative to the version root: `/users/{id}`, never `/v1.0/users/{id}`.
     if (typeof step.url !== 'string' || !step.url.startsWith('/') || /^\/(v1\.0|beta)\//.test(step.url)) {
+      this.server.unknownRequests.push(`$batch ${step.method} ${step.url}`);
       return odataError(400, 'BadRequest', 'Invalid request URL.');
     }
     if (
@@ -774,7 +775,7 @@ export class GraphFake {
       return odataError(
         400,
         'BadRequest',
-        'Write request id : ' + step.id + ' does not contain Content-Type header or body.',
+        `Write request id : ${step.id} does not contain Content-Type header or body.`,
       );
     }
     const url = new URL(`/v1.0${step.url}`, 'http://127.0.0.1');
