@@ -27,7 +27,7 @@ export function createOktaProvider(config: OktaConnection, ctx: ConnectorContext
     requestExecutor,
   });
   shareTokenRequests(client);
-  return new OktaProvider(client, { secrets: [secret], log: ctx.log });
+  return new OktaProvider(client, { secrets: [secret] });
 }
 
 /**

@@ -12,7 +12,7 @@
  *   apps), never deletes. A joiner's first credential is Okta's activation email to the user.
  * Nothing re-reads after a write: Okta's group membership reads are eventually consistent.
  */
-import type { AppUser, Client, Group, User } from '@okta/okta-sdk-nodejs';
+import type { Client, Group, User } from '@okta/okta-sdk-nodejs';
 import pLimit from 'p-limit';
 import type { Change } from '../../plan/plan-types.js';
 import type {
@@ -25,9 +25,8 @@ import type {
   TargetRef,
 } from '../types.js';
 import { describeOktaError, oktaErrorCode } from './errors.js';
+import { OKTA_MAX_IN_FLIGHT } from './rate-limits.js';
 
-/** Okta's documented ceiling for requests in flight from one client. */
-export const OKTA_MAX_IN_FLIGHT = 10;
 const USER_PAGE = 200;
 const GROUP_PAGE = 200;
 const MEMBER_PAGE = 1000;
@@ -61,7 +60,6 @@ type OktaKind = 'group' | 'app';
 export interface OktaProviderOptions {
   /** Values that must never appear in a message (the credential). */
   secrets: readonly string[];
-  log?: (line: string) => void;
 }
 
 export class OktaProvider implements Provider {
@@ -214,8 +212,8 @@ export class OktaProvider implements Provider {
   private async appMembers(appId: string, byId: ReadonlyMap<string, KnownUser>): Promise<string[]> {
     const list = await this.client.applicationApi.listApplicationUsers({ appId, limit: APP_USER_PAGE });
     const logins: string[] = [];
-    for await (const a of list) {
-      const user = (a as AppUser | null)?.id ? byId.get(a!.id!) : undefined;
+    for await (const assignment of list) {
+      const user = assignment?.id ? byId.get(assignment.id) : undefined;
       if (user && user.status !== 'DEPROVISIONED') logins.push(user.login);
     }
     return logins;
@@ -311,7 +309,7 @@ export class OktaProvider implements Provider {
 
   private async enableUser(login: string): Promise<ChangeOutcome> {
     const user = await this.fetchUser(login);
-    if (!user) return { status: 'failed', error: `okta: enableUser ${login}: no account ${login} on okta` };
+    if (!user) throw new Error(`no account ${login} on okta`);
     if (ENABLED.has(user.status)) return { status: 'unchanged', detail: `already ${user.status}` };
     const userApi = this.client.userApi;
     const op =
@@ -421,9 +419,10 @@ export class OktaProvider implements Provider {
   // --- lookups (cached from the last read, fetched when missing) -----------------------------
 
   private withUser(login: string, act: (u: KnownUser) => Promise<ChangeOutcome>): Promise<ChangeOutcome> {
-    return this.knownUser(login).then((u) =>
-      u ? act(u) : { status: 'failed', error: `okta: no account ${login} on okta` },
-    );
+    return this.knownUser(login).then((u) => {
+      if (!u) throw new Error(`no account ${login} on okta`);
+      return act(u);
+    });
   }
 
   private knownUser(login: string): Promise<KnownUser | undefined> {
@@ -502,7 +501,9 @@ function actualUser(u: User, known: KnownUser): ActualUser {
   const p = u.profile;
   const name = p?.displayName ?? [p?.firstName, p?.lastName].filter(Boolean).join(' ');
   const enabled = ENABLED.has(known.status);
-  const disabledAt = !enabled && u.statusChanged ? new Date(u.statusChanged).toISOString() : undefined;
+  // A STAGED account was never enabled; only a suspension is a moment the account was disabled.
+  const disabledAt =
+    known.status === 'SUSPENDED' && u.statusChanged ? new Date(u.statusChanged).toISOString() : undefined;
   return {
     login: known.login,
     ...(name ? { displayName: name } : {}),

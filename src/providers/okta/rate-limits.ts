@@ -7,6 +7,9 @@
  */
 import { oktaResetMs, type RateGate, type RetryOptions } from '../retry.js';
 
+/** Okta's guidance for one client: at most 10 requests in flight. */
+export const OKTA_MAX_IN_FLIGHT = 10;
+
 /**
  * The buckets of Okta's management rate-limit table that the connector touches
  * (developer.okta.com/docs/reference/rl-global-mgmt), with their usual per-minute limits.

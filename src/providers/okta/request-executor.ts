@@ -8,7 +8,7 @@ import { RequestExecutor } from '@okta/okta-sdk-nodejs';
 import pLimit from 'p-limit';
 import { type RateGate, type RetryOptions, withRetry } from '../retry.js';
 import { classifyOkta, isRetryableStatus, responseError } from './errors.js';
-import { oktaRateBucket, RateBudget } from './rate-limits.js';
+import { OKTA_MAX_IN_FLIGHT, oktaRateBucket, RateBudget } from './rate-limits.js';
 
 type FetchRequest = Parameters<RequestExecutor['fetch']>[0];
 type FetchResponse = Awaited<ReturnType<RequestExecutor['fetch']>>;
@@ -20,12 +20,10 @@ export interface ExecutorOptions {
 }
 
 const TOKEN_PATH = '/oauth2/v1/token';
-/** Okta's concurrency guidance: at most 10 requests in flight per client. */
-const MAX_IN_FLIGHT = 10;
 
 export class GovernedRequestExecutor extends RequestExecutor {
   private readonly budget: RateBudget;
-  private readonly slots = pLimit(MAX_IN_FLIGHT);
+  private readonly slots = pLimit(OKTA_MAX_IN_FLIGHT);
 
   constructor(private readonly opts: ExecutorOptions) {
     super();

@@ -196,6 +196,8 @@ export class OktaFake {
     this.groups.clear();
     this.apps.clear();
     this.windows.clear();
+    this.activationEmails.length = 0;
+    this.activationLinksReturned = 0;
   }
 
   addUser(u: { login: string; displayName?: string; status?: UserStatus }): string {
