@@ -8,9 +8,10 @@
  * the suite waits `membershipLag.ms` (or reads `membershipLag.reads` times) before it.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { oktaConnection } from '../../../src/model/schema.js';
+import { type OktaConnection, oktaConnection } from '../../../src/model/schema.js';
 import { createOktaProvider } from '../../../src/providers/okta/index.js';
 import type { RetryOptions } from '../../../src/providers/retry.js';
+import type { Fault } from '../fake-server.js';
 import type { ProviderHarness, ProviderState } from '../harness.js';
 import { OktaFake, type OktaFakeOptions } from './okta-fake.js';
 
@@ -25,9 +26,45 @@ export interface OktaHarnessOptions extends OktaFakeOptions {
 
 export interface OktaHarness extends ProviderHarness {
   readonly fake: OktaFake;
+  /** The policy/jml.yaml section and environment that connect a connector to the fake. */
+  readonly config: OktaConnection;
+  readonly env: Record<string, string>;
   /** The credential the connector was given (for tests proving it never leaks). */
   readonly secret: string;
 }
+
+const errorBody = (errorCode: string, errorSummary: string) => ({
+  errorCode,
+  errorSummary,
+  errorLink: errorCode,
+  errorId: 'oaeFakeFault0000000000',
+  errorCauses: [],
+});
+
+/** A write Okta refuses for good: the service app lacks the right to change group members. */
+export const OKTA_REFUSED_WRITE: Fault = {
+  kind: 'status',
+  method: 'PUT',
+  path: /^\/api\/v1\/groups\/[^/]+\/users\/[^/?]+/,
+  status: 403,
+  body: errorBody('E0000006', 'You do not have permission to perform the requested action'),
+  times: 1,
+};
+
+/**
+ * Okta's 429. Its X-Rate-Limit-Reset (epoch seconds) is fixed when the fault is made, so it is
+ * given as 0 (already past): the connector then waits Okta's one-second rounding, `waitMs`.
+ */
+export const OKTA_THROTTLE: { fault: Fault; waitMs: number } = {
+  fault: {
+    kind: 'status',
+    status: 429,
+    headers: { 'x-rate-limit-limit': '600', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': '0' },
+    body: errorBody('E0000047', 'API call exceeded rate limit due to too many requests.'),
+    times: 3,
+  },
+  waitMs: 1000,
+};
 
 const CLIENT_ID = '0oa1jmlserviceapp';
 
@@ -59,6 +96,8 @@ export async function createOktaHarness(opts: OktaHarnessOptions = {}): Promise<
     provider,
     server: fake.server,
     fake,
+    config,
+    env,
     secret,
     async seed(state: ProviderState, extra: string[] = []) {
       fake.reset();
@@ -73,6 +112,8 @@ export async function createOktaHarness(opts: OktaHarnessOptions = {}): Promise<
         if (kind === 'group') fake.addGroup(target);
         else fake.addApp(target);
         for (const m of members) {
+          // In Okta every member is an account: a member the state names without one gets one.
+          if (!fake.userByLogin(m)) fake.addUser({ login: m });
           if (kind === 'group') fake.addMember(target, m);
           else fake.assignApp(target, m);
         }
