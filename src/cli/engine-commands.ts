@@ -57,7 +57,7 @@ export function registerEngineCommands(program: Command, io: Io, setExit: Exit):
         cmd: Command,
       ) => {
         const { root } = cmd.optsWithGlobals<GlobalOptions>();
-        const p = prepare(root, opts.at, io, opts.provider as never);
+        const p = await prepare(root, opts.at, io, opts.provider as never);
         if (!p) return setExit(1);
         const plan = planFrom(p, await readActual(p));
         if (opts.out) {
@@ -117,7 +117,7 @@ export function registerEngineCommands(program: Command, io: Io, setExit: Exit):
             return setExit(1);
           }
         }
-        const p = prepare(root, given?.at ?? opts.at, io, opts.provider as never);
+        const p = await prepare(root, given?.at ?? opts.at, io, opts.provider as never);
         if (!p) return setExit(1);
         const outcome = await runApply({
           providers: p.providers,
@@ -148,7 +148,7 @@ export function registerEngineCommands(program: Command, io: Io, setExit: Exit):
     )
     .action(async (opts: { at?: string; provider?: string; format: string }, cmd: Command) => {
       const { root } = cmd.optsWithGlobals<GlobalOptions>();
-      const p = prepare(root, opts.at, io, opts.provider as never);
+      const p = await prepare(root, opts.at, io, opts.provider as never);
       if (!p) return setExit(1);
       const plan = planFrom(p, await readActual(p));
       const findings = findDrift(plan);
@@ -174,7 +174,7 @@ export function registerEngineCommands(program: Command, io: Io, setExit: Exit):
     .option('--out <dir>', 'directory to write people/, roles/ and policy/entitlements.yaml into', 'dump')
     .action(async (opts: { provider: string; out: string }, cmd: Command) => {
       const { root } = cmd.optsWithGlobals<GlobalOptions>();
-      const p = prepare(root, undefined, io, opts.provider as never);
+      const p = await prepare(root, undefined, io, opts.provider as never);
       if (!p) return setExit(1);
       const written = await dumpState(p, path.resolve(opts.out));
       io.out(

@@ -4,10 +4,10 @@
  */
 import path from 'node:path';
 import { gitCommit } from '../load/git.js';
-import type { ProviderName } from '../model/schema.js';
+import type { Policy, ProviderName } from '../model/schema.js';
 import { buildPlan } from '../plan/build-plan.js';
 import type { Plan } from '../plan/plan-types.js';
-import { createProviders, scopeFor } from '../providers/registry.js';
+import { createProviders, loadConnectors, scopeFor } from '../providers/registry.js';
 import type { ActualState, Provider } from '../providers/types.js';
 import { renderDiagnosticsText } from '../report/diagnostics.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
@@ -25,12 +25,12 @@ export interface Prepared {
 }
 
 /** Loads and validates; on any error prints the diagnostics and returns undefined (exit 1). */
-export function prepare(
+export async function prepare(
   rootOpt: string,
   atOpt: string | undefined,
   io: Io,
   only?: ProviderName,
-): Prepared | undefined {
+): Promise<Prepared | undefined> {
   const root = path.resolve(rootOpt);
   const atOf = parseAtOption(atOpt);
   const checked = checkRepository(root, atOf);
@@ -62,8 +62,13 @@ export function prepare(
     index,
     at: atOf(index.policy.timezone),
     commit: gitCommit(root),
-    providers: createProviders(root, index.policy, only),
+    providers: await connectAll(root, index.policy, only),
   };
+}
+
+async function connectAll(root: string, policy: Policy, only?: ProviderName) {
+  await loadConnectors(policy, only);
+  return createProviders(root, policy, only);
 }
 
 export async function readActual(p: Prepared): Promise<ActualState[]> {

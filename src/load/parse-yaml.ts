@@ -300,8 +300,8 @@ function nestingBeyond(text: string, limit: number): number | undefined {
 const NEEDS_CAREFUL_READ = /[\t&*!%]|^(?:---|\.\.\.)|^[ -]*\?(?:\s|$)|[\]}]\s*:/m;
 /** A line holding a flow collection or a quoted scalar: the quick path takes only the simple forms below. */
 const FLOW_OR_QUOTED_LINE = /^[^\n]*(?:[[\]{}]|(?:^|[\s,:[{])['"])[^\n]*$/gm;
-const KEY = String.raw`[A-Za-z0-9_.-]+`;
-const PLAIN = String.raw`[A-Za-z0-9_.@/+](?:[A-Za-z0-9_.@/+ -]*[A-Za-z0-9_.@/+-])?`;
+const KEY = '[A-Za-z0-9_.-]+';
+const PLAIN = '[A-Za-z0-9_.@/+](?:[A-Za-z0-9_.@/+ -]*[A-Za-z0-9_.@/+-])?';
 const QUOTED = String.raw`(?:'(?:[^'\n]|'')*'|"(?:[^"\\\n]|\\["\\/bfnrt]|\\u[\dA-Fa-f]{4})*")`;
 /**
  * `key: []`, `key: {}`, `- { role: sre, from: 2026-01-05 }`, `key: 'text'`, `- "text"`, each

@@ -35,8 +35,27 @@ export interface ConnectorFactories {
   google?: (config: GoogleConnection, ctx: ConnectorContext) => Provider;
 }
 
-/** Connectors register here (src/providers/<name>/index.ts); tests may pass their own. */
+/**
+ * The connectors in use, filled by `loadConnectors` from src/providers/<name>/index.ts; a test
+ * may put its own here first.
+ */
 export const connectors: ConnectorFactories = {};
+
+/** Each vendor SDK is loaded only when policy/jml.yaml connects that provider for real. */
+const CONNECTOR_MODULES = {
+  entra: async () => (await import('./entra/index.js')).createEntraProvider,
+  google: async () => (await import('./google/index.js')).createGoogleProvider,
+  okta: async () => (await import('./okta/index.js')).createOktaProvider,
+} satisfies { [K in keyof ConnectorFactories]-?: () => Promise<NonNullable<ConnectorFactories[K]>> };
+
+/** Loads the connectors that policy/jml.yaml's real connections need (and `only` allows). */
+export async function loadConnectors(policy: Policy, only?: ProviderName): Promise<void> {
+  for (const name of ['entra', 'google', 'okta'] as const) {
+    const cfg = policy.providers[name];
+    if (!cfg || 'embedded' in cfg || (only && only !== name) || connectors[name]) continue;
+    (connectors as Record<string, unknown>)[name] = await CONNECTOR_MODULES[name]();
+  }
+}
 
 /** Reads a credential from the environment, or says exactly which variable to set. */
 export function requireEnv(
@@ -86,8 +105,7 @@ export function createProviders(
       continue;
     }
     const factory = factories[name] as ((c: typeof cfg, x: ConnectorContext) => Provider) | undefined;
-    if (!factory)
-      throw new Error(`${name}: no connector is available for a real ${name} connection in this version`);
+    if (!factory) throw new Error(`${name}: the connector is not loaded (call loadConnectors first)`);
     out.push(factory(cfg, { ...ctx, policy: ctx.policy ?? policy }));
   }
   if (p.manual && wanted('manual')) {

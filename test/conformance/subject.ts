@@ -24,8 +24,11 @@ export interface Subject {
   name: SubjectName;
   /** Starts the fake (if any) and returns a harness; undefined for local. */
   start?: () => Promise<ProviderHarness>;
-  /** The policy/jml.yaml section for a real connection to the fake at `url`. */
-  connection?: (url: string) => Record<string, unknown>;
+  /**
+   * The policy/jml.yaml section and the environment that connect the real connector to the
+   * harness's fake: the CLI then builds the connector itself, credentials and all.
+   */
+  connection?: (h: ProviderHarness) => { config: Record<string, unknown>; env: Record<string, string> };
   /** A write the vendor refuses for good (a 403, say): the change fails, nothing is retried. */
   refuseOneWrite?: Fault;
   /** The vendor's "slow down" and the wait it asks for, in ms (undefined when it names none). */
@@ -125,13 +128,15 @@ export function inFixtureTerms(
   name: SubjectName,
   fixtureTargets: Map<string, { kind: string; target: string }>,
 ): Plan {
-  const back = (s: string) => (name === 'local' ? s : s.replaceAll(`on ${name}`, 'on okta'));
-  const provider = (p: string) => (p === name ? 'okta' : p) as Change['provider'];
+  // local plays Okta's part through the embedded directory already: only the sort is shared.
+  const own = name === 'local' ? '\u0000' : name;
+  const back = (s: string) => s.replaceAll(`on ${own}`, 'on okta');
+  const provider = (p: string) => (p === own ? 'okta' : p) as Change['provider'];
   const changes = plan.changes
     .map((c) => {
       const out: Change = { ...c, provider: provider(c.provider), because: c.because.map(back) };
-      out.id = c.id.startsWith(`${name}/`) ? `okta/${c.id.slice(name.length + 1)}` : c.id;
-      if (c.target && c.provider === name) {
+      out.id = c.id.startsWith(`${own}/`) ? `okta/${c.id.slice(own.length + 1)}` : c.id;
+      if (c.target && c.provider === own) {
         const t = fixtureTargets.get(`${c.target.kind}:${c.target.target}`);
         if (t) out.target = { kind: t.kind as never, target: t.target };
       }
@@ -143,12 +148,12 @@ export function inFixtureTerms(
     commit: null,
     fingerprint: '<fingerprint>',
     providers: plan.providers
-      .map((p) => (p.name === name ? { ...p, name: 'okta' as const, simulated: true } : p))
+      .map((p) => (p.name === own ? { ...p, name: 'okta' as const, simulated: true } : p))
       .sort((a, b) => (a.name < b.name ? -1 : 1)),
     changes,
     reported: plan.reported
       .map((r) => {
-        if (r.provider !== name) return r;
+        if (r.provider !== own) return r;
         const t = r.target && fixtureTargets.get(`${r.target.kind}:${r.target.target}`);
         return {
           ...r,

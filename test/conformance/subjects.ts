@@ -1,7 +1,88 @@
 /**
  * The providers the conformance suite runs against. `local` is the embedded directory; the
- * others are the real connectors pointed at their loopback fakes.
+ * others are the real connectors pointed at their loopback fakes, built by the CLI from
+ * policy/jml.yaml and the environment exactly as in production.
  */
+import { createEntraHarness, type EntraHarness } from '../fakes/entra/harness.js';
+import { CREDENTIALS_ENV, createGoogleHarness, type GoogleHarness } from '../fakes/google/harness.js';
 import type { Subject } from './subject.js';
 
-export const SUBJECTS: Subject[] = [{ name: 'local' }];
+export const SUBJECTS: Subject[] = [
+  { name: 'local' },
+  {
+    name: 'entra',
+    start: () => createEntraHarness(),
+    connection: (h) => {
+      const { config, fake } = h as EntraHarness;
+      return { config: { ...config }, env: { [config.oidcTokenEnv]: fake.federatedToken } };
+    },
+    // Authorization_RequestDenied: the app lacks the permission. Not retried.
+    refuseOneWrite: {
+      kind: 'status',
+      method: 'POST',
+      path: /members\/\$ref/,
+      status: 403,
+      body: {
+        error: {
+          code: 'Authorization_RequestDenied',
+          message: 'Insufficient privileges to complete the operation.',
+          innerError: { date: '2026-11-26T00:00:00', 'request-id': 'r', 'client-request-id': 'c' },
+        },
+      },
+      times: 1,
+    },
+    // Apply sends its writes in $batch: the throttle falls on the batch post itself.
+    throttle: {
+      fault: {
+        kind: 'status',
+        status: 429,
+        headers: { 'retry-after': '1' },
+        method: 'POST',
+        path: /\$batch/,
+        times: 3,
+      },
+      waitMs: 1000,
+    },
+  },
+  {
+    name: 'google',
+    start: () => createGoogleHarness(),
+    connection: (h) => {
+      const g = h as GoogleHarness;
+      return { config: { ...g.config }, env: { [CREDENTIALS_ENV]: g.keyFile } };
+    },
+    // A 403 that is not a quota error: the admin lacks a privilege. Not retried.
+    refuseOneWrite: {
+      kind: 'status',
+      method: 'POST',
+      path: /\/admin\/directory\/v1\/groups\/[^/?]+\/members(?:\?|$)/,
+      status: 403,
+      body: {
+        error: {
+          code: 403,
+          message: 'Not Authorized to access this resource/api',
+          errors: [
+            { message: 'Not Authorized to access this resource/api', domain: 'global', reason: 'forbidden' },
+          ],
+          status: 'PERMISSION_DENIED',
+        },
+      },
+      times: 1,
+    },
+    throttle: {
+      fault: {
+        kind: 'status',
+        status: 429,
+        body: {
+          error: {
+            code: 429,
+            message: 'Rate limit exceeded',
+            errors: [{ message: 'Rate limit exceeded', domain: 'usageLimits', reason: 'rateLimitExceeded' }],
+            status: 'RESOURCE_EXHAUSTED',
+          },
+        },
+        times: 3,
+      },
+    },
+  },
+];

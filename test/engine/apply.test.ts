@@ -289,8 +289,8 @@ class FaultyProvider implements Provider {
   }
 }
 
-function prepared(dir: string): Prepared {
-  const p = prepare(dir, AT, silentIo);
+async function prepared(dir: string): Promise<Prepared> {
+  const p = await prepare(dir, AT, silentIo);
   if (!p) throw new Error('fixture does not validate');
   return p;
 }
@@ -299,7 +299,7 @@ async function applyWith(
   dir: string,
   failing: (c: Change) => 'throw' | 'fail' | undefined,
 ): Promise<{ record: ApplyRecord; providers: FaultyProvider[] }> {
-  const p = prepared(dir);
+  const p = await prepared(dir);
   const providers = p.providers.map((x) => new FaultyProvider(x, failing));
   const outcome = await runApply({
     providers,
