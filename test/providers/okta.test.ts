@@ -818,11 +818,16 @@ describe('okta fake fidelity', () => {
     ]);
   });
 
-  it('answers an unknown request with an Okta 404 body and records it', async () => {
+  it('answers an unknown request with an Okta 404 (or 405 for a known path) and records it', async () => {
     const res = await call('GET', '/api/v1/nothing/here');
     expect(res.status).toBe(404);
-    expect(res.body).toMatchObject({ errorCode: 'E0000022', errorCauses: [] });
-    expect(h.server!.unknownRequests).toEqual(['GET /api/v1/nothing/here']);
+    expect(res.body).toMatchObject({ errorCode: 'E0000007', errorCauses: [] });
+    const wrongMethod = await call('PATCH', '/api/v1/users');
+    expect([wrongMethod.status, (wrongMethod.body as { errorCode: string }).errorCode]).toEqual([
+      405,
+      'E0000022',
+    ]);
+    expect(h.server!.unknownRequests).toEqual(['GET /api/v1/nothing/here', 'PATCH /api/v1/users']);
     h.server!.unknownRequests.length = 0;
   });
 });

@@ -88,35 +88,39 @@ export class OktaProvider implements Provider {
   async readAll(): Promise<ActualState> {
     try {
       const [groups, apps] = await Promise.all([
-        this.collect(
-          await this.client.groupApi.listGroups({ filter: 'type eq "OKTA_GROUP"', limit: GROUP_PAGE }),
-        ),
-        this.collect(
-          await this.client.applicationApi.listApplications({
-            filter: 'status eq "ACTIVE"',
-            limit: APP_PAGE,
-          }),
-        ),
+        this.client.groupApi
+          .listGroups({ filter: 'type eq "OKTA_GROUP"', limit: GROUP_PAGE })
+          .then((list) => this.collect(list)),
+        this.listActiveApps(),
       ]);
+      const groupIds = new Map<string, string>();
+      for (const g of groups) if (g.id && g.profile?.name) groupIds.set(g.profile.name, g.id);
       const targets: TargetRef[] = [
-        ...groups.map((g) => ({ kind: 'group' as const, target: g.profile?.name ?? '' })),
-        ...apps.map((a) => ({ kind: 'app' as const, target: a.label })),
+        ...[...groupIds.keys()].map((target) => ({ kind: 'group' as const, target })),
+        ...[...apps.keys()].map((target) => ({ kind: 'app' as const, target })),
       ];
-      return await this.readScope({ logins: new Set(), targets }, true);
+      return await this.readScope({ logins: new Set(), targets }, { groups: groupIds, apps });
     } catch (e) {
       throw new Error(`okta: reading everything failed: ${this.describe(e)}`);
     }
   }
 
-  private async readScope(scope: Scope, everyone = false): Promise<ActualState> {
+  /**
+   * Reads users and the scope's targets. `everything` (readAll) already holds every group and
+   * app id, and puts every account in scope.
+   */
+  private async readScope(
+    scope: Scope,
+    everything?: { groups: Map<string, string>; apps: Map<string, string> },
+  ): Promise<ActualState> {
     for (const t of scope.targets) assertOktaKind(t);
     const names = scope.targets.filter((t) => t.kind === 'group').map((t) => t.target);
-    const labels = new Set(scope.targets.filter((t) => t.kind === 'app').map((t) => t.target));
+    const anyApp = scope.targets.some((t) => t.kind === 'app');
     // Phase 1: every account, the managed groups and the active apps, side by side.
     const [all, groups, apps] = await Promise.all([
       this.listAllUsers(),
-      this.findGroups(names),
-      labels.size > 0 ? this.listActiveApps() : Promise.resolve(new Map<string, string>()),
+      everything?.groups ?? this.findGroups(names),
+      everything?.apps ?? (anyApp ? this.listActiveApps() : new Map<string, string>()),
     ]);
     const byId = new Map(all.map((u) => [u.id, u]));
     // Phase 2: members of each managed target that exists.
@@ -142,7 +146,7 @@ export class OktaProvider implements Provider {
     for (const m of memberships) for (const login of m.members) inScope.add(login);
     const live = all.filter((u) => u.status !== 'DEPROVISIONED');
     const users = live
-      .filter((u) => everyone || inScope.has(u.login))
+      .filter((u) => everything || inScope.has(u.login))
       .sort((a, b) => (a.login < b.login ? -1 : 1))
       .map((u) => u.actual);
     return {

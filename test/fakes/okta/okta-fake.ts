@@ -142,6 +142,7 @@ export class OktaFake {
   private readonly accessTokens = new Map<string, { scopes: Set<string>; expiresAt: number }>();
   private readonly usedJtis = new Set<string>();
   private readonly windows = new Map<OktaBucket, { start: number; count: number }>();
+  private readonly routeTable = this.routes();
   rateLimit: { perMinute?: number; windowSeconds: number };
   membershipLag: { ms: number; reads: number };
   /** Logins Okta emailed an activation link to. */
@@ -156,9 +157,8 @@ export class OktaFake {
     this.membershipLag = { ms: 0, reads: 0, ...opts.membershipLag };
     this.server = new FakeServer({
       name: 'okta',
-      routes: this.routes(),
-      unknown: () =>
-        this.error(404, 'E0000022', 'The endpoint does not support the provided HTTP method', []),
+      routes: this.routeTable,
+      unknown: (req) => this.unknown(req),
       badRequest: (_req, message) => this.error(400, 'E0000001', 'Api validation failed: request', [message]),
       authenticate: (req) => this.authenticate(req),
       throttle: (req, now) => this.throttle(req, now),
@@ -325,6 +325,15 @@ export class OktaFake {
       errorCauses: causes.map((errorSummary) => ({ errorSummary })),
     };
     return { status, body };
+  }
+
+  /** A path Okta serves with another method: 405 E0000022; any other path: 404 E0000007. */
+  private unknown(req: FakeRequest): FakeResponse {
+    const pathname = decodeURIComponent(req.url.pathname);
+    if (this.routeTable.some((r) => r.path.test(pathname))) {
+      return this.error(405, 'E0000022', 'The endpoint does not support the provided HTTP method', []);
+    }
+    return this.error(404, 'E0000007', `Not found: Resource not found: ${pathname} (Endpoint)`, []);
   }
 
   private authenticate(req: FakeRequest): FakeResponse | undefined {
