@@ -527,6 +527,39 @@ describe('okta credentials', () => {
     expect(h.server!.requests.filter((r) => r.path === '/oauth2/v1/token')).toHaveLength(1);
   });
 
+  it('signs with a private key given as a JWK, naming its kid', async () => {
+    await start();
+    await h.seed(BASE);
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'jml-2026' };
+    h.fake.registerServiceApp({
+      clientId: 'jwk-app',
+      publicKey,
+      keyId: 'jml-2026',
+      scopes: ['okta.users.read'],
+    });
+    const provider = createOktaProvider(
+      oktaConnection.parse({ orgUrl: h.fake.url, clientId: 'jwk-app', scopes: ['okta.users.read'] }),
+      { env: { OKTA_PRIVATE_KEY: JSON.stringify(jwk) }, retry: FAST_RETRY },
+    );
+    const state = await provider.read({ logins: SCOPE.logins, targets: [] });
+    expect(state.users.map((u) => u.login)).toEqual([...SCOPE.logins].sort());
+  });
+
+  it('refuses an EC key or garbage up front, naming the variable and not the key', () => {
+    const config = oktaConnection.parse({ orgUrl: 'http://127.0.0.1:1', clientId: 'x' });
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
+      type: 'pkcs8',
+      format: 'pem',
+    });
+    expect(() => createOktaProvider(config, { env: { OKTA_PRIVATE_KEY: ec.toString() } })).toThrow(
+      'okta: OKTA_PRIVATE_KEY holds a key of type ec; the Okta SDK signs client assertions only with RSA keys (RS256): register an RSA key for the service app',
+    );
+    expect(() => createOktaProvider(config, { env: { OKTA_PRIVATE_KEY: 'hunter2-not-a-key' } })).toThrow(
+      /^okta: OKTA_PRIVATE_KEY does not hold a private key \(PEM or JWK\)$/,
+    );
+  });
+
   it('a key Okta does not know: a clear error, without the key', async () => {
     await start();
     await h.seed(BASE);

@@ -4,6 +4,7 @@
  * (`private-key-jwt`, scoped okta.* permissions, recommended) or an SSWS API token (`ssws`,
  * which carries an administrator's full rights: supported, not recommended).
  */
+import { createPrivateKey, type JsonWebKey } from 'node:crypto';
 import { Client } from '@okta/okta-sdk-nodejs';
 import type { OktaConnection } from '../../model/schema.js';
 import { type ConnectorContext, requireEnv } from '../registry.js';
@@ -71,26 +72,36 @@ function oktaCredentials(
     );
   }
   const privateKey = requireEnv(env, config.privateKeyEnv, 'okta', 'privateKeyEnv');
-  const keyId = jwkKeyId(privateKey);
   return {
     credentials: {
       authorizationMode: 'PrivateKey',
       clientId: config.clientId,
       scopes: config.scopes,
       privateKey,
-      ...(keyId ? { keyId } : {}),
+      ...inspectPrivateKey(privateKey, config.privateKeyEnv),
     },
     secret: privateKey,
   };
 }
 
-/** The `kid` of a JWK private key, which Okta needs when the app has several keys; PEM has none. */
-function jwkKeyId(key: string): string | undefined {
-  if (!key.trimStart().startsWith('{')) return undefined;
+/**
+ * Checks the private key before the SDK sees it, and returns a JWK's `kid` (Okta needs it when
+ * the app has several keys; PEM has none). Only RSA keys work: the SDK (8.1.0, njwt) signs ES256
+ * with an RSA digest, which Node 20 refuses. Errors name the variable, never the key.
+ */
+function inspectPrivateKey(text: string, envName: string): { keyId?: string } {
+  let jwk: (JsonWebKey & { kid?: unknown }) | undefined;
+  let type: string | undefined;
   try {
-    const kid = (JSON.parse(key) as { kid?: unknown }).kid;
-    return typeof kid === 'string' ? kid : undefined;
+    if (text.trimStart().startsWith('{')) jwk = JSON.parse(text) as JsonWebKey & { kid?: unknown };
+    type = (jwk ? createPrivateKey({ key: jwk, format: 'jwk' }) : createPrivateKey(text)).asymmetricKeyType;
   } catch {
-    return undefined;
+    throw new Error(`okta: ${envName} does not hold a private key (PEM or JWK)`);
   }
+  if (type !== 'rsa') {
+    throw new Error(
+      `okta: ${envName} holds a key of type ${type}; the Okta SDK signs client assertions only with RSA keys (RS256): register an RSA key for the service app` ${type}`} key; the Okta SDK signs client assertions only with RSA keys (RS256): register an RSA key for the service app`,
+    );
+  }
+  return typeof jwk?.kid === 'string' ? { keyId: jwk.kid } : {};
 }

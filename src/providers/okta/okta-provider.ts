@@ -258,7 +258,7 @@ export class OktaProvider implements Provider {
             u,
             () => this.client.userApi.suspendUser({ userId: u.id }),
             'SUSPENDED',
-            (s) => !ENABLED.has(s),
+            (s) => !isEnabled(s),
           ),
         );
       case 'revokeSessions':
@@ -316,11 +316,12 @@ export class OktaProvider implements Provider {
     if (!user) throw new Error(`no account ${login} on okta`);
     if (ENABLED.has(user.status)) return { status: 'unchanged', detail: `already ${user.status}` };
     const userApi = this.client.userApi;
-    const op =
-      user.status === 'SUSPENDED'
-        ? () => userApi.unsuspendUser({ userId: user.id })
-        : () => userApi.activateUser({ userId: user.id, sendEmail: true });
-    return this.lifecycle(user, op, 'ACTIVE', (s) => ENABLED.has(s));
+    if (user.status === 'SUSPENDED') {
+      return this.lifecycle(user, () => userApi.unsuspendUser({ userId: user.id }), 'ACTIVE', isEnabled);
+    }
+    // STAGED or DEPROVISIONED: Okta emails the activation link; the account is PROVISIONED until used.
+    const activate = () => userApi.activateUser({ userId: user.id, sendEmail: true });
+    return this.lifecycle(user, activate, 'PROVISIONED', isEnabled);
   }
 
   private async deleteUser(login: string): Promise<ChangeOutcome> {
@@ -477,6 +478,10 @@ export class OktaProvider implements Provider {
     for (const s of this.opts.secrets) if (s) text = text.split(s).join('[redacted]');
     return text;
   }
+}
+
+function isEnabled(status: string): boolean {
+  return ENABLED.has(status);
 }
 
 function targetKey(t: { kind: string; target: string }): string {

@@ -12,6 +12,8 @@ export interface ServiceApp {
   publicKey: KeyObject | JsonWebKey | string;
   /** The okta.* scopes granted to the app. */
   scopes: readonly string[];
+  /** The registered key's id: an assertion must name it in its `kid` header when set. */
+  keyId?: string;
 }
 
 interface AssertionClaims {
@@ -49,7 +51,7 @@ export function checkClientAssertion(
   const parts = jwt.split('.');
   if (parts.length !== 3) return 'The client_assertion token is malformed.';
   const [h, p, s] = parts as [string, string, string];
-  let header: { alg?: string };
+  let header: { alg?: string; kid?: string };
   let claims: AssertionClaims;
   try {
     header = decode(h);
@@ -57,6 +59,7 @@ export function checkClientAssertion(
   } catch {
     return 'The client_assertion token is malformed.';
   }
+  if (app.keyId && header.kid !== app.keyId) return 'The client_assertion token has an unknown kid.';
   const alg = ALGORITHMS[header.alg ?? ''];
   if (!alg) return `The client_assertion token has an unsupported algorithm (${header.alg}).`;
   const signed = verify(
