@@ -100,7 +100,7 @@ function inspectPrivateKey(text: string, envName: string): { keyId?: string } {
   }
   if (type !== 'rsa') {
     throw new Error(
-      `okta: ${envName} holds a key of type ${type}; the Okta SDK signs client assertions only with RSA keys (RS256): register an RSA key for the service app` ${type}`} key; the Okta SDK signs client assertions only with RSA keys (RS256): register an RSA key for the service app`,
+      `okta: ${envName} holds a key of type ${type}; the Okta SDK signs client assertions only with RSA keys (RS256): register an RSA key for the service app`,
     );
   }
   return typeof jwk?.kid === 'string' ? { keyId: jwk.kid } : {};
