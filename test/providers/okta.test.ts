@@ -411,6 +411,7 @@ describe('okta throttling and faults', () => {
     expect(outcomes.every((o) => o.status === 'applied')).toBe(true);
     const puts = h.server!.requests.filter((r) => r.method === 'PUT');
     expect(h.server!.requests.filter((r) => r.status === 429)).toEqual([]);
+    expect(h.fake.requestsBeforeReset()).toBe(0);
     const perSecond = new Map<number, number>();
     for (const r of puts)
       perSecond.set(Math.floor(r.at / 1000), (perSecond.get(Math.floor(r.at / 1000)) ?? 0) + 1);
@@ -768,6 +769,9 @@ describe('okta fake fidelity', () => {
     expect(spec.validate('GET', '/api/v1/groups', 429, answers[2]!.body)).toEqual([]);
     expect(Number(answers[2]!.headers.get('x-rate-limit-reset'))).toBeGreaterThan(Date.now() / 1000 - 1);
     expect(answers[2]!.body).toMatchObject({ errorCode: 'E0000047' });
+    // A fourth request in the same window is one too many: the bench counts such requests.
+    await call('GET', '/api/v1/groups');
+    expect(h.fake.requestsBeforeReset()).toBe(1);
   });
 
   it('keeps the user status machine Okta documents', async () => {

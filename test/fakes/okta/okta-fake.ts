@@ -24,7 +24,14 @@ import {
   type OktaBucket,
   oktaRateBucket,
 } from '../../../src/providers/okta/rate-limits.js';
-import { BadRequest, type FakeRequest, type FakeResponse, FakeServer, type Route } from '../fake-server.js';
+import {
+  BadRequest,
+  type FakeRequest,
+  type FakeResponse,
+  FakeServer,
+  type RecordedRequest,
+  type Route,
+} from '../fake-server.js';
 import { checkClientAssertion, type ServiceApp } from './client-assertion.js';
 import { compileExpression } from './expression.js';
 
@@ -149,6 +156,8 @@ export class OktaFake {
   readonly activationEmails: string[] = [];
   /** Activation links put in an API answer (sendEmail=false): must stay 0. */
   activationLinksReturned = 0;
+  /** Every 429 the fake's own limiter sent: when, for which bucket, and the reset it named. */
+  readonly throttled: { at: number; bucket: OktaBucket; resetAt: number }[] = [];
   private seq = 0;
 
   constructor(opts: OktaFakeOptions = {}) {
@@ -289,6 +298,18 @@ export class OktaFake {
     return [...this.apps.values()].some((a) => a.label === label);
   }
 
+  /**
+   * Requests (of `log`, by default all) that arrived after one of the fake's 429s and before
+   * the reset it named, in the same bucket: what a well-behaved client never sends.
+   */
+  requestsBeforeReset(log: readonly RecordedRequest[] = this.server.requests): number {
+    return log.filter((r) =>
+      this.throttled.some(
+        (t) => r.at > t.at && r.at < t.resetAt && oktaRateBucket(r.method, r.path) === t.bucket,
+      ),
+    ).length;
+  }
+
   private loginsOf(ids: Iterable<string>): string[] {
     return [...ids].map((id) => this.users.get(id)!.profile.login.toLowerCase()).sort();
   }
@@ -386,6 +407,7 @@ export class OktaFake {
     const bucket = oktaRateBucket(req.method, req.url.href);
     const w = this.window(bucket, now);
     if (w.count >= this.bucketLimit(bucket)) {
+      this.throttled.push({ at: now, bucket, resetAt: w.start + this.rateLimit.windowSeconds * 1000 });
       return this.error(429, 'E0000047', 'API call exceeded rate limit due to too many requests.', []);
     }
     w.count++;
