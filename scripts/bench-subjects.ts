@@ -3,8 +3,11 @@
  * it spells a group, its page sizes (PROVIDERS.md) and which requests are token requests.
  */
 import type { ProviderName } from '../src/model/schema.ts';
+import { createEntraHarness } from '../test/fakes/entra/harness.ts';
 import type { RecordedRequest } from '../test/fakes/fake-server.ts';
+import { createGoogleHarness } from '../test/fakes/google/harness.ts';
 import type { ProviderHarness } from '../test/fakes/harness.ts';
+import { createOktaHarness, type OktaHarness } from '../test/fakes/okta/index.ts';
 
 export interface BenchSubject {
   name: Exclude<ProviderName, 'local' | 'manual'>;
@@ -18,4 +21,40 @@ export interface BenchSubject {
   sentBeforeReset?(log: readonly RecordedRequest[]): number;
 }
 
-export const BENCH_SUBJECTS: BenchSubject[] = [];
+const pad = (g: number) => String(g).padStart(3, '0');
+let okta: OktaHarness | undefined;
+
+export const BENCH_SUBJECTS: BenchSubject[] = [
+  {
+    name: 'entra',
+    // Graph's budget is far above what the bench sends in 10 s; the read is not throttled.
+    start: () => createEntraHarness(),
+    groupName: (g) => `Group ${pad(g)}`,
+    userPage: 999,
+    memberPage: 999,
+    isTokenRequest: (path) => path.includes('/oauth2/'),
+    writeTarget: 5,
+  },
+  {
+    name: 'okta',
+    start: async ({ rateLimitPerMinute }) => {
+      okta = await createOktaHarness(
+        rateLimitPerMinute ? { rateLimit: { perMinute: rateLimitPerMinute } } : {},
+      );
+      return okta;
+    },
+    groupName: (g) => `Group ${pad(g)}`,
+    userPage: 200,
+    memberPage: 1000,
+    isTokenRequest: (path) => path.startsWith('/oauth2/'),
+    sentBeforeReset: (log) => okta!.fake.requestsBeforeReset(log),
+  },
+  {
+    name: 'google',
+    start: () => createGoogleHarness(),
+    groupName: (g) => `group-${pad(g)}@example.com`,
+    userPage: 500,
+    memberPage: 200,
+    isTokenRequest: (path) => path === '/token' || path.startsWith('/token?'),
+  },
+];

@@ -5,10 +5,26 @@
  */
 import { createEntraHarness, type EntraHarness } from '../fakes/entra/harness.js';
 import { CREDENTIALS_ENV, createGoogleHarness, type GoogleHarness } from '../fakes/google/harness.js';
+import {
+  createOktaHarness,
+  OKTA_REFUSED_WRITE,
+  OKTA_THROTTLE,
+  type OktaHarness,
+} from '../fakes/okta/index.js';
 import type { Subject } from './subject.js';
 
 export const SUBJECTS: Subject[] = [
   { name: 'local' },
+  {
+    name: 'okta',
+    start: () => createOktaHarness(),
+    connection: (h) => {
+      const o = h as OktaHarness;
+      return { config: { ...o.config }, env: o.env };
+    },
+    refuseOneWrite: OKTA_REFUSED_WRITE,
+    throttle: OKTA_THROTTLE,
+  },
   {
     name: 'entra',
     start: () => createEntraHarness(),
