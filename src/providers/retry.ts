@@ -38,6 +38,12 @@ export interface RetryOptions {
   onRetry?: (info: { attempt: number; delayMs: number; failure: Failure }) => void;
   /** The connection's shared gate: every attempt waits for it, and a server-given wait closes it. */
   gate?: RateGate;
+  /**
+   * How long one HTTP request may take before it is abandoned and retried. A server that
+   * applied a write and then went silent must not hold an apply (and its locks) forever; the
+   * retry is safe because every connector's writes are idempotent.
+   */
+  requestTimeoutMs: number;
 }
 
 const DEFAULT_CLOCK: Pick<RetryOptions, 'now' | 'sleep'> = {
@@ -81,6 +87,7 @@ export const DEFAULT_RETRY: RetryOptions = {
   budgetMs: 5 * 60_000,
   ...DEFAULT_CLOCK,
   random: Math.random,
+  requestTimeoutMs: 30_000,
 };
 
 export class RetryError extends Error {
@@ -179,14 +186,30 @@ export function isGoogleRetryable(status: number | undefined, reasons: readonly 
   return status === 403 && reasons.some((r) => GOOGLE_QUOTA_REASONS.has(r));
 }
 
-/** Network failures that may succeed on a second try. */
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/**
+ * Network failures that may succeed on a second try: a dropped or refused connection, and a
+ * request abandoned after `requestTimeoutMs` (fetch's AbortError / TimeoutError, node-fetch's
+ * `request-timeout`). Looks through `cause`, where fetch and the SDKs keep the socket error.
+ */
 export function isTransientNetworkError(error: unknown): boolean {
-  const code = (error as { code?: string } | null)?.code;
-  return (
-    code === 'ECONNRESET' ||
-    code === 'ETIMEDOUT' ||
-    code === 'ECONNREFUSED' ||
-    code === 'EPIPE' ||
-    code === 'UND_ERR_SOCKET'
-  );
+  for (
+    let e = error as { code?: unknown; name?: unknown; type?: unknown; cause?: unknown } | null, depth = 0;
+    e && depth < 4;
+    e = e.cause as typeof e, depth++
+  ) {
+    if (typeof e !== 'object') return false;
+    if (typeof e.code === 'string' && TRANSIENT_CODES.has(e.code)) return true;
+    if (e.name === 'AbortError' || e.name === 'TimeoutError' || e.type === 'request-timeout') return true;
+  }
+  return false;
 }

@@ -44,7 +44,9 @@ export type FaultKind =
   /** Handle the request (the write is applied), then destroy the connection without answering. */
   | { kind: 'reset-after-write' }
   /** Answer after a delay. */
-  | { kind: 'delay'; ms: number };
+  | { kind: 'delay'; ms: number }
+  /** Handle the request (the write is applied), then hold the answer back for `ms`: a client timeout. */
+  | { kind: 'hang-after-write'; ms: number };
 
 export type Fault = FaultKind & {
   method?: string;
@@ -188,6 +190,10 @@ export class FakeServer {
             ? this.opts.badRequest(fr, e.message)
             : { status: 599, body: { fakeError: (e as Error).stack ?? String(e) } };
       }
+    }
+    if (fault?.kind === 'hang-after-write') {
+      entry.dropped = 'after-write';
+      await new Promise((r) => setTimeout(r, fault.ms));
     }
     if (fault?.kind === 'reset-after-write') {
       entry.dropped = 'after-write';

@@ -14,7 +14,14 @@ import {
   type Middleware,
 } from '@microsoft/microsoft-graph-client';
 import pLimit from 'p-limit';
-import { type Failure, type RateGate, type RetryOptions, retryAfterMs, withRetry } from '../retry.js';
+import {
+  DEFAULT_RETRY,
+  type Failure,
+  type RateGate,
+  type RetryOptions,
+  retryAfterMs,
+  withRetry,
+} from '../retry.js';
 
 export type GraphMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
@@ -101,6 +108,7 @@ class BearerTokenMiddleware implements Middleware {
   constructor(
     private readonly credential: TokenCredential,
     private readonly scope: string,
+    private readonly timeoutMs: number,
   ) {}
 
   setNext(next: Middleware): void {
@@ -112,12 +120,18 @@ class BearerTokenMiddleware implements Middleware {
     if (!token) throw new Error('entra: the token endpoint returned no token');
     const headers = new Headers(context.options?.headers as ConstructorParameters<typeof Headers>[0]);
     headers.set('authorization', `Bearer ${token.token}`);
-    context.options = { ...context.options, headers };
+    // A request that outlives the timeout is abandoned and retried (writes are idempotent).
+    context.options = { ...context.options, headers, signal: AbortSignal.timeout(this.timeoutMs) };
     try {
       await this.next!.execute(context);
     } catch (e) {
+      const name = (e as { name?: string }).name;
       const code = (e as { cause?: { code?: string } }).cause?.code;
-      throw new TransportError(`connection to Graph failed${code ? ` (${code})` : ''}`);
+      throw new TransportError(
+        name === 'TimeoutError'
+          ? `Graph did not answer within ${this.timeoutMs} ms`
+          : `connection to Graph failed${code ? ` (${code})` : ''}`,
+      );
     }
     if (context.response && !context.response.ok) context.response = await asODataError(context.response);
   }
@@ -162,7 +176,11 @@ export class GraphConnection {
       baseUrl: `${this.root}/`,
       defaultVersion: 'v1.0',
       middleware: [
-        new BearerTokenMiddleware(opts.credential, `${this.root}/.default`),
+        new BearerTokenMiddleware(
+          opts.credential,
+          `${this.root}/.default`,
+          opts.retry.requestTimeoutMs ?? DEFAULT_RETRY.requestTimeoutMs,
+        ),
         new HTTPMessageHandler(),
       ],
     });

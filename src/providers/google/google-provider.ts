@@ -13,7 +13,7 @@ import pLimit from 'p-limit';
 import type { GoogleConnection } from '../../model/schema.js';
 import type { Change } from '../../plan/plan-types.js';
 import type { ConnectorContext } from '../registry.js';
-import { RateGate, type RetryOptions, withRetry } from '../retry.js';
+import { DEFAULT_RETRY, RateGate, type RetryOptions, withRetry } from '../retry.js';
 import type {
   ActualMembership,
   ActualState,
@@ -92,6 +92,7 @@ export class GoogleProvider implements Provider {
   private readonly gate: RateGate;
   private readonly retry: Partial<RetryOptions>;
   private readonly licensingUrl: string;
+  private readonly timeoutMs: number;
 
   constructor(
     private readonly config: GoogleConnection,
@@ -101,7 +102,14 @@ export class GoogleProvider implements Provider {
     // @googleapis/admin declares `auth` with its own nested copy of google-auth-library (10.5.0);
     // the client is the project's 10.9.1, which the SDK only calls `request` on.
     const sdkAuth = auth as unknown as admin_directory_v1.Options['auth'];
-    const options = { rootUrl: config.rootUrl, auth: sdkAuth, retry: false } as const;
+    // A request that outlives the timeout is abandoned and retried (writes are idempotent).
+    this.timeoutMs = ctx.retry?.requestTimeoutMs ?? DEFAULT_RETRY.requestTimeoutMs;
+    const options = {
+      rootUrl: config.rootUrl,
+      auth: sdkAuth,
+      retry: false,
+      timeout: this.timeoutMs,
+    } as const;
     this.directory = admin({ version: 'directory_v1', ...options });
     this.transfers = admin({ version: 'datatransfer_v1', ...options });
     this.licensingUrl = config.licensingUrl.endsWith('/') ? config.licensingUrl : `${config.licensingUrl}/`;
@@ -256,6 +264,7 @@ export class GoogleProvider implements Provider {
             this.auth.request<LicenseAssignmentList>({
               url: `${this.skuUrl(sku)}/users?${params}`,
               retry: false,
+              timeout: this.timeoutMs,
             }),
           (e) => e.status === 404,
         );
@@ -504,6 +513,7 @@ export class GoogleProvider implements Provider {
             url: `${this.skuUrl(sku)}/user/${encodeURIComponent(login)}`,
             method: 'DELETE',
             retry: false,
+            timeout: this.timeoutMs,
           }),
         (e) => e.status === 404,
       );
@@ -517,6 +527,7 @@ export class GoogleProvider implements Provider {
             method: 'POST',
             data: { userId: login },
             retry: false,
+            timeout: this.timeoutMs,
           }),
         (e) => e.status === 409,
       );

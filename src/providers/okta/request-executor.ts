@@ -6,7 +6,7 @@
  */
 import { RequestExecutor } from '@okta/okta-sdk-nodejs';
 import pLimit from 'p-limit';
-import { type RateGate, type RetryOptions, withRetry } from '../retry.js';
+import { DEFAULT_RETRY, type RateGate, type RetryOptions, withRetry } from '../retry.js';
 import { classifyOkta, isRetryableStatus, responseError } from './errors.js';
 import { OKTA_MAX_IN_FLIGHT, oktaRateBucket, RateBudget } from './rate-limits.js';
 
@@ -50,7 +50,9 @@ export class GovernedRequestExecutor extends RequestExecutor {
     await this.budget.acquire(bucket);
     let response: FetchResponse | undefined;
     try {
-      response = await this.slots(() => super.fetch(request));
+      // node-fetch's own timeout: an answer that never comes is a retryable `request-timeout`.
+      const timeout = this.opts.retry.requestTimeoutMs ?? DEFAULT_RETRY.requestTimeoutMs;
+      response = await this.slots(() => super.fetch({ ...request, timeout } as FetchRequest));
     } finally {
       this.budget.release(bucket, response?.headers);
     }
