@@ -46,7 +46,7 @@ export interface RetryOptions {
   requestTimeoutMs: number;
 }
 
-const DEFAULT_CLOCK: Pick<RetryOptions, 'now' | 'sleep'> = {
+export const DEFAULT_CLOCK: Pick<RetryOptions, 'now' | 'sleep'> = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   now: () => Date.now(),
 };

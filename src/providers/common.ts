@@ -1,0 +1,42 @@
+/**
+ * What every connector does the same way: the managed-scope rule, the "target missing" message,
+ * and the throwaway first password. One place, so that the three connectors cannot drift apart.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ProviderName } from '../model/schema.js';
+import type { ActualMembership, ActualState, ActualUser } from './types.js';
+
+/**
+ * The managed scope of a bulk read: the repository's people plus anyone holding a managed target
+ * (an unknown account the plan will report or remove); every other account is only counted.
+ * With `everyone` (jml dump) every account is returned. Users are sorted by login.
+ */
+export function managedState(
+  provider: Exclude<ProviderName, 'local' | 'manual'>,
+  accounts: Iterable<ActualUser>,
+  memberships: ActualMembership[],
+  logins: ReadonlySet<string>,
+  everyone = false,
+): ActualState {
+  const wanted = new Set(logins);
+  for (const m of memberships) for (const login of m.members) wanted.add(login);
+  const all = [...accounts];
+  const users = all
+    .filter((u) => everyone || wanted.has(u.login))
+    .sort((a, b) => (a.login < b.login ? -1 : a.login > b.login ? 1 : 0));
+  return { provider, simulated: false, users, memberships, outOfScopeAccounts: all.length - users.length };
+}
+
+/** The error for a catalog target the provider does not have. */
+export function targetNotFound(provider: ProviderName, kind: string, target: string): string {
+  return `${kind} ${target} not found on ${provider}; create it there or fix policy/entitlements.yaml`;
+}
+
+/**
+ * A first password nobody will ever know: 32 random characters plus one of each class the
+ * providers' complexity rules ask for. It is sent once, in the create request, and never kept,
+ * logged or returned; the person's first sign-in goes through the provider's own channel.
+ */
+export function throwawayPassword(): string {
+  return `${randomBytes(24).toString('base64url')}aA1!`;
+}
