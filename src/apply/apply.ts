@@ -36,6 +36,11 @@ export interface ChangeResult {
   entitlement?: string;
   operation?: Change['operation'];
   event: Change['event'];
+  /**
+   * When the change was handed to its provider. A provider working on several at once (bounded
+   * concurrency, Graph `$batch`) may queue it for a moment; `finishedAt` is when the provider
+   * reported it done, which is the time that counts for a leaver's SLA.
+   */
   startedAt: string;
   finishedAt: string;
   status: ChangeStatus;
@@ -87,15 +92,15 @@ function urgency(c: Change): number {
   return c.event.highRisk ? 0 : 1;
 }
 
-/**
- * The order apply runs changes in: by action phase, high-risk leavers then leavers first within
- * a phase, then plan order.
- */
 /** A ticket to remove access is a removal: it goes out with the revokes, before any grant. */
 function phaseOf(c: Change): number {
   return PHASE.get(c.action === 'openTicket' && c.operation === 'revoke' ? 'revoke' : c.action)!;
 }
 
+/**
+ * The order apply runs changes in: by action phase, high-risk leavers then leavers first within
+ * a phase, then plan order.
+ */
 export function applyOrder(changes: readonly Change[]): Change[] {
   return changes
     .map((c, i) => ({ c, i }))
@@ -189,12 +194,15 @@ export async function runApply(ctx: ApplyContext): Promise<ApplyOutcome> {
           } else runnable.push(i);
         }
         if (!provider || runnable.length === 0) continue;
-        const outcomes = provider.applyMany
-          ? provider.applyMany(runnable.map((i) => phase[i]!))
-          : sequentially(
-              provider,
-              runnable.map((i) => phase[i]!),
-            );
+        const mine = runnable.map((i) => phase[i]!);
+        let outcomes: Promise<ChangeOutcome>[];
+        try {
+          outcomes = provider.applyMany ? provider.applyMany(mine) : sequentially(provider, mine);
+        } catch (e) {
+          // A provider that throws instead of failing its changes fails them all, on the record;
+          // the other providers' writes of this phase still finish before the locks are released.
+          outcomes = mine.map(() => Promise.reject(e));
+        }
         runnable.forEach((i, k) => {
           results[i] = settle(outcomes[k]!, resultBase(phase[i]!, startedAt), now);
         });

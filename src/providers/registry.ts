@@ -104,6 +104,9 @@ export function createProviders(
       );
       continue;
     }
+    for (const [field, value] of Object.entries(cfg)) {
+      if (field.endsWith('Url') && typeof value === 'string') requireHttps(name, field, value);
+    }
     const factory = factories[name] as ((c: typeof cfg, x: ConnectorContext) => Provider) | undefined;
     if (!factory) throw new Error(`${name}: the connector is not loaded (call loadConnectors first)`);
     out.push(factory(cfg, { ...ctx, policy: ctx.policy ?? policy }));
@@ -114,6 +117,22 @@ export function createProviders(
     );
   }
   return out;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * Every endpoint a connector sends credentials to must be https: a typo like http://acme.okta.com
+ * would send the token in clear before any redirect. Plain http is accepted only on loopback
+ * (the test fakes).
+ */
+export function requireHttps(provider: ProviderName, field: string, value: string): void {
+  const url = new URL(value);
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname))) return;
+  throw new Error(
+    `${provider}: ${field} ${value} must use https: credentials would cross the network in clear ` +
+      `(policy/jml.yaml providers.${provider}.${field}; plain http is accepted only for a loopback test server)`,
+  );
 }
 
 /** The managed scope on one provider: every person's login and the catalog's targets there. */

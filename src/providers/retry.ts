@@ -130,8 +130,9 @@ export async function withRetry<T>(
       }
       const delayMs = Math.max(0, failure.retryAfterMs ?? backoffMs(attempt, opts));
       if (opts.now() - started + delayMs > opts.budgetMs) {
+        const wait = failure.retryAfterMs !== undefined ? 'the server asked to wait' : 'the next backoff is';
         throw new RetryError(
-          `gave up after ${attempt} attempts: the server asked to wait ${Math.ceil(delayMs / 1000)} s, beyond the retry budget of ${Math.round(opts.budgetMs / 1000)} s (${failure.message})`,
+          `gave up after ${attempt} attempts: ${wait} ${Math.ceil(delayMs / 1000)} s, beyond the retry budget of ${Math.round(opts.budgetMs / 1000)} s (${failure.message})`,
           attempt,
           failure,
         );

@@ -23,7 +23,11 @@ export const SUBJECTS: Subject[] = [
       return { config: { ...o.config }, env: o.env };
     },
     refuseOneWrite: OKTA_REFUSED_WRITE,
-    throttle: OKTA_THROTTLE,
+    // On the leaver's suspension: the first apply phase, one request in flight.
+    throttle: {
+      ...OKTA_THROTTLE,
+      fault: { ...OKTA_THROTTLE.fault, method: 'POST', path: /\/lifecycle\/suspend/ },
+    },
   },
   {
     name: 'entra',
@@ -97,6 +101,9 @@ export const SUBJECTS: Subject[] = [
             status: 'RESOURCE_EXHAUSTED',
           },
         },
+        // On the leaver's suspension (users.update).
+        method: 'PUT',
+        path: /\/admin\/directory\/v1\/users\/[^/?]+(?:\?|$)/,
         times: 3,
       },
     },

@@ -280,6 +280,14 @@ class FaultyProvider implements Provider {
   lock() {
     return this.inner.lock!();
   }
+  /** Set to make applyMany throw at once (a connector bug), instead of failing its changes. */
+  throwFromApplyMany = false;
+  get applyMany(): Provider['applyMany'] {
+    if (!this.throwFromApplyMany) return undefined;
+    return () => {
+      throw new Error(`${this.name}: connector bug`);
+    };
+  }
   async apply(c: Change): Promise<ChangeOutcome> {
     this.calls.push(c.id);
     const how = this.failing(c);
@@ -298,9 +306,11 @@ async function prepared(dir: string): Promise<Prepared> {
 async function applyWith(
   dir: string,
   failing: (c: Change) => 'throw' | 'fail' | undefined,
+  throwingProvider?: string,
 ): Promise<{ record: ApplyRecord; providers: FaultyProvider[] }> {
   const p = await prepared(dir);
   const providers = p.providers.map((x) => new FaultyProvider(x, failing));
+  for (const x of providers) x.throwFromApplyMany = x.name === throwingProvider;
   const outcome = await runApply({
     providers,
     policy: p.index.policy,
@@ -358,6 +368,19 @@ describe('runApply with a provider that fails', () => {
     expect((await planJson(dir, '--at', AT)).changes.map((c) => c.id)).toEqual([
       'okta/lee.leaver@example.com/disableUser',
     ]);
+  });
+
+  it('a provider whose applyMany throws fails its own changes on the record; the others finish', async () => {
+    const dir = copyFixture('org');
+    const { record } = await applyWith(dir, () => undefined, 'okta');
+    expect(record.result).toBe('partial');
+    const okta = record.changes.filter((c) => c.provider === 'okta');
+    expect(okta.length).toBeGreaterThan(0);
+    for (const c of okta) expect(['failed', 'skipped']).toContain(c.status);
+    expect(okta.find((c) => c.status === 'failed')?.error).toBe('okta: connector bug');
+    const others = record.changes.filter((c) => c.provider !== 'okta');
+    expect(others.length).toBeGreaterThan(0);
+    for (const c of others) expect(c.status).toBe('applied');
   });
 
   it('writes the record with result error when reading the providers fails', async () => {
