@@ -6,9 +6,12 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { inspect } from 'node:util';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Change } from '../../src/plan/plan-types.js';
 import { signWithKey } from '../../src/providers/google/auth.js';
+import { classifyGoogleError, GoogleAuthError } from '../../src/providers/google/errors.js';
+import { GoogleProvider } from '../../src/providers/google/google-provider.js';
 import { createGoogleProvider } from '../../src/providers/google/index.js';
 import type { Scope } from '../../src/providers/types.js';
 import {
@@ -17,6 +20,20 @@ import {
   createGoogleHarness,
   type GoogleHarness,
 } from '../fakes/google/harness.js';
+
+/** Every first password the connector makes, so a test can look for it where it must not be. */
+const { passwords } = vi.hoisted(() => ({ passwords: [] as string[] }));
+vi.mock('../../src/providers/common.js', async (importOriginal) => {
+  const common = await importOriginal<typeof import('../../src/providers/common.js')>();
+  return {
+    ...common,
+    throwawayPassword: () => {
+      const password = common.throwawayPassword();
+      passwords.push(password);
+      return password;
+    },
+  };
+});
 
 beforeAll(() => {
   // gaxios honours proxies: loopback traffic must not go to one.
@@ -283,7 +300,7 @@ describe('applying changes idempotently', () => {
     expect((await hh.state([])).users['ana@example.com']!.sessions).toBe(0);
   });
 
-  it("moves a leaver's Drive and Calendar to the manager before suspending, once", async () => {
+  it('suspends a leaver first, then moves Drive and Calendar to the manager, once', async () => {
     const hh = await seeded();
     const leaver = change('disableUser', 'ana@example.com', {
       event: { kind: 'leaver', date: '2026-11-26' },
@@ -309,13 +326,14 @@ describe('applying changes idempotently', () => {
         },
       ],
     });
-    // Transfer first, then suspend; one call each.
+    // Suspended first (the leaver SLA), by id; then the transfer. One call each.
+    const ana = hh.fake.users.get('ana@example.com')!.id;
     expect(apiRequests(hh).map((r) => `${r.method} ${decodeURIComponent(r.path.split('?')[0]!)}`)).toEqual([
       'GET /admin/directory/v1/users/ana@example.com',
+      `PUT /admin/directory/v1/users/${ana}`,
       'GET /admin/directory/v1/users/mia@example.com',
       'GET /admin/datatransfer/v1/transfers',
       'POST /admin/datatransfer/v1/transfers',
-      'PUT /admin/directory/v1/users/ana@example.com',
     ]);
     expect(hh.fake.users.get('ana@example.com')!.suspended).toBe(true);
     expect(await hh.provider.apply(leaver)).toEqual({
@@ -325,7 +343,7 @@ describe('applying changes idempotently', () => {
     expect(hh.fake.transfers).toHaveLength(1);
   });
 
-  it('suspends a leaver even when the transfer cannot be made, and says so', async () => {
+  it('suspends a leaver even when the transfer cannot be made, and says who must move the files', async () => {
     const hh = await seeded();
     const outcome = await hh.provider.apply(
       change('disableUser', 'ana@example.com', { event: { kind: 'leaver' }, manager: 'gone@example.com' }),
@@ -333,9 +351,67 @@ describe('applying changes idempotently', () => {
     expect(outcome).toEqual({
       status: 'failed',
       error:
-        'google: ana@example.com is suspended, but the Drive and Calendar transfer to gone@example.com failed: the recipient: no account gone@example.com on google',
+        'google: ana@example.com IS suspended, but its Drive and Calendar still need a new owner: the transfer to gone@example.com failed (the recipient: no account gone@example.com on google); an administrator must transfer them to gone@example.com in the Admin console (Account > Data transfer)',
     });
     expect(hh.fake.users.get('ana@example.com')!.suspended).toBe(true);
+  });
+
+  it('suspends a leaver before the transfer: a failing transfer service does not delay the suspension', async () => {
+    const hh = await seeded();
+    hh.fake.server.inject({
+      kind: 'status',
+      status: 500,
+      path: /\/datatransfer\//,
+      times: 100,
+      body: { error: { code: 500, message: 'Internal error', errors: [{ reason: 'backendError' }] } },
+    });
+    const outcome = await hh.provider.apply(
+      change('disableUser', 'ana@example.com', { event: { kind: 'leaver' }, manager: 'mia@example.com' }),
+    );
+    expect(outcome.status === 'failed' && outcome.error).toMatch(
+      /^google: ana@example\.com IS suspended, but its Drive and Calendar still need a new owner: the transfer to mia@example\.com failed \(gave up after 6 attempts: 500 backendError: Internal error\); an administrator must transfer them to mia@example\.com/,
+    );
+    const requests = apiRequests(hh);
+    const suspendedAt = requests.findIndex((r) => r.method === 'PUT');
+    const firstTransfer = requests.findIndex((r) => r.path.includes('/datatransfer/'));
+    expect(suspendedAt).toBeGreaterThanOrEqual(0);
+    expect(suspendedAt).toBeLessThan(firstTransfer);
+    expect(hh.fake.users.get('ana@example.com')!.suspended).toBe(true);
+  });
+
+  it.each<[string, (hh: GoogleHarness) => void]>([
+    [
+      'an earlier transfer to someone else',
+      (hh) =>
+        hh.fake.transfers.push({
+          id: 'to-other',
+          oldOwnerUserId: hh.fake.users.get('ana@example.com')!.id,
+          newOwnerUserId: hh.fake.users.get('bo@example.com')!.id,
+          overallTransferStatusCode: 'completed',
+        }),
+    ],
+    [
+      'an earlier transfer to the manager that failed',
+      (hh) =>
+        hh.fake.transfers.push({
+          id: 'failed-one',
+          oldOwnerUserId: hh.fake.users.get('ana@example.com')!.id,
+          newOwnerUserId: hh.fake.users.get('mia@example.com')!.id,
+          overallTransferStatusCode: 'failed',
+        }),
+    ],
+  ])('starts a new transfer to the manager despite %s', async (_name, earlier) => {
+    const hh = await seeded();
+    earlier(hh);
+    const outcome = await hh.provider.apply(
+      change('disableUser', 'ana@example.com', { event: { kind: 'leaver' }, manager: 'mia@example.com' }),
+    );
+    const made = hh.fake.transfers[1]!;
+    expect(outcome).toEqual({
+      status: 'applied',
+      detail: `Drive and Calendar transfer ${made.id} to mia@example.com`,
+    });
+    expect(made.newOwnerUserId).toBe(hh.fake.users.get('mia@example.com')!.id);
   });
 
   it.each<[string, Change, RegExp]>([
@@ -380,7 +456,7 @@ describe('applying changes idempotently', () => {
     hh.fake.addGroup(ENG);
     const outcomes = await Promise.all(hh.provider.applyMany!(changes));
     expect(outcomes).toEqual(logins.map(() => ({ status: 'applied' })));
-    expect([...hh.fake.groups.get(ENG)!].sort()).toEqual([...logins].sort());
+    expect(hh.fake.userMembers(ENG)).toEqual([...logins].sort());
     const arrivals = hh.fake.server.requests
       .filter((r) => r.method === 'POST' && /\/members(\?|$)/.test(r.path))
       .map((r) => r.at);
@@ -446,9 +522,9 @@ describe('throttling and faults under the shared retry policy', () => {
     const hh = await small();
     hh.fake.server.inject({ kind: 'reset-after-write', method: 'POST', path: /\/members/, times: 1 });
     const outcome = await hh.provider.apply(change('grant', 'ana@example.com', group(SALES)));
-    // The retried insert is told "Member already exists": the change is in place, not failed.
-    expect(outcome.status).not.toBe('failed');
-    expect([...hh.fake.groups.get(SALES)!]).toEqual(['ana@example.com']);
+    // The retried insert is told "Member already exists": the change is in place.
+    expect(outcome).toEqual({ status: 'unchanged' });
+    expect(hh.fake.userMembers(SALES)).toEqual(['ana@example.com']);
     expect(
       hh.fake.server.requests.filter((r) => r.method === 'POST' && r.path.includes('/members')),
     ).toHaveLength(2);
@@ -461,9 +537,24 @@ describe('throttling and faults under the shared retry policy', () => {
     const outcome = await hh.provider.apply(
       change('disableUser', 'ana@example.com', { event: { kind: 'leaver' }, manager: 'mia@example.com' }),
     );
-    expect(outcome.status).toBe('applied');
+    // The retry finds the transfer the lost insert made; the suspension was applied just before.
+    expect(outcome).toEqual({
+      status: 'applied',
+      detail: `Drive and Calendar transfer ${hh.fake.transfers[0]!.id} to mia@example.com (requested earlier)`,
+    });
     expect(hh.fake.transfers).toHaveLength(1);
     expect(hh.fake.users.get('ana@example.com')!.suspended).toBe(true);
+  });
+
+  it('reports a user created when the answer was lost as unchanged, not a conflict', async () => {
+    const hh = await small();
+    hh.fake.server.inject({ kind: 'reset-after-write', method: 'POST', path: /\/users(\?|$)/, times: 1 });
+    const outcome = await hh.provider.apply(
+      change('createUser', 'new@example.com', { displayName: 'New Person' }),
+    );
+    // The retry is told 409; users.get shows the address is this account's own primary address.
+    expect(outcome).toEqual({ status: 'unchanged' });
+    expect(hh.fake.users.has('new@example.com')).toBe(true);
   });
 
   it('retries a connection reset before the write', async () => {
@@ -871,6 +962,65 @@ describe('the fake answers as Google does', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('lists typed members (USER, GROUP) and honours the fields selector on them', async () => {
+    const hh = await harness();
+    await hh.seed({
+      users: { 'ana@example.com': { displayName: 'Ana Lima', enabled: true, sessions: 0 } },
+      targets: {},
+    });
+    hh.fake.addGroup(SALES, ['ana@example.com'], [ENG]);
+    const bearer = await mint(hh, 'admin.directory.group.member');
+    const typed = await get(
+      hh,
+      `/admin/directory/v1/groups/${SALES}/members?fields=members(email,type)`,
+      bearer,
+    );
+    expect(await typed.json()).toEqual({
+      members: [
+        { email: 'ana@example.com', type: 'USER' },
+        { email: ENG, type: 'GROUP' },
+      ],
+    });
+    const bare = await get(hh, `/admin/directory/v1/groups/${SALES}/members?fields=members(email)`, bearer);
+    expect(await bare.json()).toEqual({ members: [{ email: 'ana@example.com' }, { email: ENG }] });
+  });
+
+  it('lists license holders only for the customer id, not my_customer or a domain', async () => {
+    const hh = await harness();
+    await hh.seed({ users: {}, targets: { [`license:${WORKSPACE}`]: [] } });
+    const bearer = await mint(hh, 'apps.licensing');
+    const list = (customerId: string) =>
+      get(hh, `/apps/licensing/v1/product/Google-Apps/sku/1010020028/users?customerId=${customerId}`, bearer);
+    expect((await list(hh.fake.customerId)).status).toBe(200);
+    expect((await list('my_customer')).status).toBe(400);
+    expect((await list('example.com')).status).toBe(400);
+  });
+
+  it('resolves an alias on users.get like Google, and refuses an insert of any address in use', async () => {
+    const hh = await harness();
+    await hh.seed({ users: {}, targets: { [`group:${SALES}`]: [] } });
+    hh.fake.addUser('ana@example.com', { aliases: ['ana.lima@example.com'] });
+    const bearer = await mint(hh, 'admin.directory.user');
+    const res = await get(
+      hh,
+      '/admin/directory/v1/users/ana.lima@example.com?fields=primaryEmail,aliases',
+      bearer,
+    );
+    expect(await res.json()).toEqual({ primaryEmail: 'ana@example.com', aliases: ['ana.lima@example.com'] });
+    for (const address of ['ana@example.com', 'ana.lima@example.com', SALES]) {
+      const insert = await fetch(`${hh.fake.url}/admin/directory/v1/users`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          primaryEmail: address,
+          name: { givenName: 'A', familyName: 'B' },
+          password: 'long-enough-password',
+        }),
+      });
+      expect(insert.status).toBe(409);
+    }
+  });
+
   it('throttles past the query budget with 403 userRateLimitExceeded until the window ends', async () => {
     const hh = await harness();
     const bearer = await mint(hh, 'admin.directory.user');
@@ -881,5 +1031,217 @@ describe('the fake answers as Google does', () => {
     expect(statuses).toEqual([200, 200, 403]);
     await new Promise((r) => setTimeout(r, 160));
     expect((await get(hh, '/admin/directory/v1/users?customer=my_customer', bearer)).status).toBe(200);
+  });
+});
+
+describe('nested groups and other non-person members', () => {
+  it('reads only USER members: a nested group is not an unknown member to revoke', async () => {
+    const hh = await harness();
+    await hh.seed({
+      users: { 'ana@example.com': { displayName: 'Ana Lima', enabled: true, sessions: 0 } },
+      targets: {},
+    });
+    hh.fake.addGroup('drive-all@example.com', [], [SALES]);
+    hh.fake.addGroup(SALES, ['ana@example.com'], ['drive-contractors@example.com']);
+    const state = await hh.provider.read({
+      logins: new Set(['ana@example.com']),
+      targets: [
+        { kind: 'group', target: SALES },
+        { kind: 'group', target: 'drive-all@example.com' },
+      ],
+    });
+    expect(state.memberships).toEqual([
+      { kind: 'group', target: SALES, members: ['ana@example.com'] },
+      { kind: 'group', target: 'drive-all@example.com', members: [] },
+    ]);
+    expect(state.users.map((u) => u.login)).toEqual(['ana@example.com']);
+    const lists = apiRequests(hh).filter((r) => r.path.includes('/members?'));
+    expect(lists.every((r) => decodeURIComponent(r.path).includes('members(email,type)'))).toBe(true);
+  });
+});
+
+describe('aliases: users.get, update and delete resolve an alias to its owner', () => {
+  const withAlias = async () => {
+    const hh = await harness();
+    await hh.seed({ users: {}, targets: { [`group:${SALES}`]: [] } });
+    hh.fake.addUser('ana@example.com', { displayName: 'Ana Lima', aliases: ['ana.lima@example.com'] });
+    return hh;
+  };
+  const alias = 'ana.lima@example.com';
+  const refusal = (action: string) =>
+    `google: ${action} ${alias} failed: ${alias} is an alias of ana@example.com; fix people/`;
+
+  it.each<[string, Change]>([
+    ['disableUser', change('disableUser', alias)],
+    ['enableUser', change('enableUser', alias)],
+    ['revokeSessions', change('revokeSessions', alias)],
+    ['deleteUser', change('deleteUser', alias)],
+  ])('refuses %s on an alias instead of acting on its owner', async (action, c) => {
+    const hh = await withAlias();
+    hh.fake.users.get('ana@example.com')!.sessions = 1;
+    expect(await hh.provider.apply(c)).toEqual({ status: 'failed', error: refusal(action) });
+    const ana = hh.fake.users.get('ana@example.com');
+    expect(ana).toMatchObject({ suspended: false, sessions: 1 });
+    expect(apiRequests(hh).filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+
+  it('suspends and deletes by the account id', async () => {
+    const hh = await withAlias();
+    const id = hh.fake.users.get('ana@example.com')!.id;
+    expect(await hh.provider.apply(change('disableUser', 'ana@example.com'))).toEqual({ status: 'applied' });
+    expect(await hh.provider.apply(change('deleteUser', 'ana@example.com'))).toEqual({ status: 'applied' });
+    expect(apiRequests(hh).flatMap((r) => (r.method === 'GET' ? [] : [`${r.method} ${r.path}`]))).toEqual([
+      `PUT /admin/directory/v1/users/${id}?fields=id%2Csuspended`,
+      `DELETE /admin/directory/v1/users/${id}`,
+    ]);
+  });
+
+  it.each<[string, string]>([
+    ['an alias of another user', alias],
+    ['a group email', SALES],
+  ])('fails a create whose address is %s instead of calling it unchanged', async (_name, address) => {
+    const hh = await withAlias();
+    const outcome = await hh.provider.apply(change('createUser', address, { displayName: 'Someone Else' }));
+    expect(outcome).toEqual({
+      status: 'failed',
+      error: `google: createUser ${address} failed: the address ${address} is in use by another user, alias or group`,
+    });
+  });
+
+  it('calls a create of an existing primary address unchanged', async () => {
+    const hh = await withAlias();
+    expect(
+      await hh.provider.apply(change('createUser', 'ana@example.com', { displayName: 'Ana Lima' })),
+    ).toEqual({ status: 'unchanged' });
+  });
+});
+
+describe('licenses are read with the customer id', () => {
+  it('sends the customer id from the user list to the licensing API, at no extra call', async () => {
+    const hh = await harness();
+    await hh.seed({
+      users: { 'ana@example.com': { displayName: 'Ana Lima', enabled: true, sessions: 0 } },
+      targets: { [`license:${WORKSPACE}`]: ['ana@example.com'], 'license:Google-Apps/1010020020': [] },
+    });
+    const scope: Scope = {
+      logins: new Set(['ana@example.com']),
+      targets: [
+        { kind: 'license', target: WORKSPACE },
+        { kind: 'license', target: 'Google-Apps/1010020020' },
+      ],
+    };
+    await hh.provider.read(scope);
+    const state = await hh.provider.read(scope);
+    expect(state.memberships[0]).toEqual({
+      kind: 'license',
+      target: WORKSPACE,
+      members: ['ana@example.com'],
+    });
+    const api = apiRequests(hh);
+    expect(api.map((r) => decodeURIComponent(r.path.split('?')[0]!))).toEqual([
+      '/admin/directory/v1/users',
+      '/apps/licensing/v1/product/Google-Apps/sku/1010020028/users',
+      '/apps/licensing/v1/product/Google-Apps/sku/1010020020/users',
+      '/admin/directory/v1/users',
+      '/apps/licensing/v1/product/Google-Apps/sku/1010020028/users',
+      '/apps/licensing/v1/product/Google-Apps/sku/1010020020/users',
+    ]);
+    const licenseReads = api.filter((r) => r.path.startsWith('/apps/licensing/'));
+    expect(licenseReads).toHaveLength(4);
+    expect(licenseReads.every((r) => r.path.includes(`customerId=${hh.fake.customerId}&`))).toBe(true);
+  });
+});
+
+describe('no SDK error escapes with the request it failed on', () => {
+  /** Everything an error holds, as a log line or a JSON record would show it. */
+  const dump = (e: unknown) => {
+    let json: string;
+    try {
+      json = JSON.stringify(e);
+    } catch (err) {
+      json = String(err);
+    }
+    return `${json}\n${inspect(e, { depth: Number.POSITIVE_INFINITY, showHidden: true })}`;
+  };
+
+  it.each<[string, Parameters<GoogleHarness['fake']['server']['inject']>[0]]>([
+    [
+      'a 400',
+      {
+        kind: 'status',
+        status: 400,
+        method: 'POST',
+        path: /\/users(\?|$)/,
+        times: 1,
+        body: { error: { code: 400, message: 'Invalid Input', errors: [{ reason: 'invalid' }] } },
+      },
+    ],
+    ['a connection reset', { kind: 'reset', method: 'POST', path: /\/users(\?|$)/, times: 6 }],
+  ])(
+    'keeps the first password out of the error of a users.insert that fails with %s',
+    async (_name, fault) => {
+      const hh = await harness();
+      await hh.seed({ users: {}, targets: {} });
+      const create = vi.spyOn(
+        GoogleProvider.prototype as unknown as { createUser: () => unknown },
+        'createUser',
+      );
+      passwords.length = 0;
+      hh.fake.server.inject(fault);
+      const outcome = await hh.provider.apply(
+        change('createUser', 'new@example.com', { displayName: 'New Person' }),
+      );
+      expect(outcome.status).toBe('failed');
+      const [settled] = create.mock.settledResults;
+      create.mockRestore();
+      expect(settled?.type).toBe('rejected');
+      expect(passwords).toHaveLength(1);
+      const password = passwords[0]!;
+      for (const text of [dump(settled?.value), JSON.stringify(outcome)]) {
+        expect(text).not.toContain(password);
+        expect(text).not.toMatch(/Bearer|ya29\./);
+      }
+    },
+  );
+
+  it('rethrows a failed read as a new error: no request, no response, no cause', async () => {
+    const hh = await harness();
+    await hh.seed({ users: {}, targets: { [`group:${SALES}`]: [] } });
+    hh.fake.server.inject({
+      kind: 'status',
+      status: 403,
+      path: /\/members/,
+      times: 1,
+      body: {
+        error: {
+          code: 403,
+          message: 'Not Authorized to access this resource/api',
+          errors: [{ reason: 'forbidden' }],
+        },
+      },
+    });
+    const error = await hh.provider
+      .read({ logins: new Set(), targets: [{ kind: 'group', target: SALES }] })
+      .then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+    expect(error?.message).toBe(
+      'google: reading failed: 403 forbidden: Not Authorized to access this resource/api',
+    );
+    expect(Object.getOwnPropertyNames(error).sort()).toEqual(['message', 'stack']);
+    expect(dump(error)).not.toMatch(/Bearer|ya29\.|authorization/i);
+  });
+
+  it('keeps a dropped token request retryable by its code, without the original error as cause', () => {
+    const drop = Object.assign(new Error('socket hang up'), {
+      code: 'ECONNRESET',
+      config: { data: 'assertion=eyJsecret' },
+    });
+    const error = GoogleAuthError.from('google: the token endpoint did not answer', drop);
+    expect(error.cause).toBeUndefined();
+    expect(error.code).toBe('ECONNRESET');
+    expect(classifyGoogleError(error).retryable).toBe(true);
+    expect(dump(error)).not.toContain('eyJ');
   });
 });

@@ -28,23 +28,49 @@ interface GoogleErrorBody {
 
 /**
  * Thrown while getting a token: a message we wrote, the status and reason for the retry policy,
- * and the original error as `cause` so that a dropped connection stays retryable.
+ * and for a dropped connection its `code`, so that it stays retryable. Never the original error
+ * as `cause`: gaxios keeps the request in it (the assertion, the STS subject token).
  */
 export class GoogleAuthError extends Error {
   constructor(
     message: string,
     readonly status?: number,
     readonly reason?: string,
-    cause?: unknown,
+    readonly code?: string,
   ) {
-    super(message, { cause });
+    super(message);
     this.name = 'GoogleAuthError';
   }
 
   /** Wraps a failed step of the token exchange, keeping what the retry policy needs. */
   static from(step: string, error: unknown): GoogleAuthError {
     const info = googleErrorInfo(error);
-    return new GoogleAuthError(`${step} (${info.message})`, info.status, info.reasons[0], error);
+    return new GoogleAuthError(`${step} (${info.message})`, info.status, info.reasons[0], networkCode(error));
+  }
+}
+
+/**
+ * A failed API call, rebuilt from its status, reasons and Google's message only. The SDK's
+ * GaxiosError keeps the request's configuration and body (a users.insert carries the first
+ * password); this is what the connector throws and records instead.
+ */
+export class GoogleApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    readonly reasons: string[],
+  ) {
+    super(message);
+    this.name = 'GoogleApiError';
+  }
+
+  /** Our own errors (messages we wrote, no request inside) pass as they are. */
+  static from(error: unknown): Error {
+    if (error instanceof GoogleApiError || error instanceof GoogleAuthError || error instanceof RetryError) {
+      return error;
+    }
+    const info = googleErrorInfo(error);
+    return new GoogleApiError(info.message, info.status, info.reasons);
   }
 }
 
@@ -58,6 +84,14 @@ function isNetworkDrop(error: unknown): boolean {
   return isTransientNetworkError(error) || isTransientNetworkError((error as { cause?: unknown })?.cause);
 }
 
+/** The code of a dropped connection (ETIMEDOUT for an abandoned request); undefined otherwise. */
+function networkCode(error: unknown): string | undefined {
+  if (!isNetworkDrop(error)) return undefined;
+  const code =
+    (error as { code?: unknown }).code ?? (error as { cause?: { code?: unknown } }).cause?.code ?? undefined;
+  return typeof code === 'string' && isTransientNetworkError({ code }) ? code : 'ETIMEDOUT';
+}
+
 /** Status, reasons and Google's message from any error this connector can meet. */
 export function googleErrorInfo(error: unknown): GoogleErrorInfo {
   if (error instanceof RetryError) {
@@ -65,6 +99,9 @@ export function googleErrorInfo(error: unknown): GoogleErrorInfo {
   }
   if (error instanceof GoogleAuthError) {
     return { status: error.status, reasons: error.reason ? [error.reason] : [], message: error.message };
+  }
+  if (error instanceof GoogleApiError) {
+    return { status: error.status, reasons: error.reasons, message: error.message };
   }
   const response = responseOf(error);
   if (response) {
@@ -85,11 +122,8 @@ export function googleErrorInfo(error: unknown): GoogleErrorInfo {
       message: `${response.status}${reasons.length ? ` ${reasons.join(',')}` : ''}: ${what}`,
     };
   }
-  if (isNetworkDrop(error)) {
-    const code =
-      (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code ?? 'network';
-    return { reasons: [], message: `connection failed (${code})` };
-  }
+  const code = networkCode(error);
+  if (code) return { reasons: [], message: `connection failed (${code})` };
   // Our own errors (bad credentials file...) carry messages we wrote; anything else is a bug.
   return { reasons: [], message: error instanceof Error ? error.message : String(error) };
 }

@@ -6,14 +6,14 @@
  * 500, members in pages of 200, license holders in pages of 1,000); writes are idempotent, so a
  * retry after a dropped answer ends in the right state.
  */
-import { randomBytes } from 'node:crypto';
 import { admin, type admin_datatransfer_v1, type admin_directory_v1 } from '@googleapis/admin';
 import type { OAuth2Client } from 'google-auth-library';
 import pLimit from 'p-limit';
 import type { GoogleConnection } from '../../model/schema.js';
 import type { Change } from '../../plan/plan-types.js';
+import { managedState, targetNotFound, throwawayPassword } from '../common.js';
 import type { ConnectorContext } from '../registry.js';
-import { DEFAULT_RETRY, RateGate, type RetryOptions, withRetry } from '../retry.js';
+import { DEFAULT_CLOCK, DEFAULT_RETRY, RateGate, type RetryOptions, withRetry } from '../retry.js';
 import type {
   ActualMembership,
   ActualState,
@@ -24,7 +24,7 @@ import type {
   TargetRef,
 } from '../types.js';
 import { createGoogleAuth } from './auth.js';
-import { classifyGoogleError, type GoogleErrorInfo, googleErrorInfo } from './errors.js';
+import { classifyGoogleError, GoogleApiError, type GoogleErrorInfo, googleErrorInfo } from './errors.js';
 
 /** Vendor maxima: users.list 500, members.list 200, licensing listForProductAndSku 1,000. */
 const USER_PAGE = 500;
@@ -59,13 +59,8 @@ export function splitName(displayName: string): { givenName: string; familyName:
   return { givenName: name.slice(0, i).trim(), familyName: name.slice(i + 1) };
 }
 
-/**
- * Google requires a password at creation. This one is never shown, stored or logged, and must be
- * changed at first sign-in: the person gets in through SSO or an administrator's password reset.
- */
-function throwawayPassword(): string {
-  return `${randomBytes(24).toString('base64url')}!Aa1`;
-}
+/** A user read by its primary address: the id every write uses. */
+type OwnAccount = admin_directory_v1.Schema$User & { id: string };
 
 /** A Data Transfer for a leaver: made now, or found from an earlier attempt. */
 interface Transfer {
@@ -114,8 +109,8 @@ export class GoogleProvider implements Provider {
     this.transfers = admin({ version: 'datatransfer_v1', ...options });
     this.licensingUrl = config.licensingUrl.endsWith('/') ? config.licensingUrl : `${config.licensingUrl}/`;
     this.gate = new RateGate({
-      now: ctx.retry?.now ?? Date.now,
-      sleep: ctx.retry?.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+      now: ctx.retry?.now ?? DEFAULT_CLOCK.now,
+      sleep: ctx.retry?.sleep ?? DEFAULT_CLOCK.sleep,
     });
     const onRetry = ctx.retry?.onRetry;
     this.retry = {
@@ -129,9 +124,17 @@ export class GoogleProvider implements Provider {
     };
   }
 
-  /** One HTTP call under the shared retry policy and the connection's gate. */
-  private call<T>(op: () => Promise<T>): Promise<T> {
-    return withRetry(op, classifyGoogleError, { gate: this.gate, ...this.retry });
+  /**
+   * One HTTP call under the shared retry policy and the connection's gate. The SDK's error never
+   * leaves it: a GaxiosError keeps the request (a users.insert body holds the first password),
+   * so only its status, reasons and Google's message go on.
+   */
+  private async call<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await withRetry(op, classifyGoogleError, { gate: this.gate, ...this.retry });
+    } catch (e) {
+      throw GoogleApiError.from(e);
+    }
   }
 
   /** Like `call`, but the statuses that mean "already so" become AlreadyDone. */
@@ -149,19 +152,41 @@ export class GoogleProvider implements Provider {
   async read(scope: Scope): Promise<ActualState> {
     // Sanity-check the catalog before any call: an unsupported kind is a configuration error.
     for (const t of scope.targets) checkKind(t);
-    const [accounts, memberships] = await Promise.all([this.listUsers(), this.readTargets(scope.targets)]);
-    return inScope(accounts, memberships, scope.logins);
+    try {
+      // The licensing API wants the customer's id, which every listed account carries: license
+      // reads wait for the first page of users instead of spending a call (or a scope) on it.
+      let listed: (customerId: string | undefined) => void = () => {};
+      const customerId = new Promise<string | undefined>((resolve) => {
+        listed = resolve;
+      });
+      const users = this.listUsers(listed);
+      // A failed listing fails the read; the license reads waiting on it must not hang.
+      users.catch(() => listed(undefined));
+      const [accounts, memberships] = await Promise.all([users, this.readTargets(scope.targets, customerId)]);
+      return managedState('google', accounts.values(), memberships, scope.logins);
+    } catch (e) {
+      throw readError(e);
+    }
   }
 
   /** Every user and every group, for `jml dump`. Licenses need a product list, so they are left out. */
   async readAll(): Promise<ActualState> {
-    const [accounts, groups] = await Promise.all([this.listUsers(), this.listGroups()]);
-    const memberships = await this.readTargets(groups.map((target) => ({ kind: 'group', target })));
-    return inScope(accounts, memberships, new Set(accounts.keys()));
+    try {
+      const [accounts, groups] = await Promise.all([this.listUsers(), this.listGroups()]);
+      const memberships = await this.readTargets(groups.map((target) => ({ kind: 'group', target })));
+      return managedState('google', accounts.values(), memberships, new Set(), true);
+    } catch (e) {
+      throw readError(e);
+    }
   }
 
-  /** All accounts of the customer, keyed by lower-cased primary email. */
-  private async listUsers(): Promise<Map<string, ActualUser>> {
+  /**
+   * All accounts of the customer, keyed by lower-cased primary email. `listed` gets the
+   * customer's id from the first page.
+   */
+  private async listUsers(
+    listed?: (customerId: string | undefined) => void,
+  ): Promise<Map<string, ActualUser>> {
     const out = new Map<string, ActualUser>();
     let pageToken: string | undefined;
     do {
@@ -170,9 +195,10 @@ export class GoogleProvider implements Provider {
           customer: this.config.customer,
           maxResults: USER_PAGE,
           pageToken,
-          fields: 'nextPageToken,users(primaryEmail,name/fullName,suspended)',
+          fields: 'nextPageToken,users(primaryEmail,name/fullName,suspended,customerId)',
         }),
       );
+      listed?.(res.data.users?.find((u) => u.customerId)?.customerId ?? undefined);
       for (const u of res.data.users ?? []) {
         if (!u.primaryEmail) continue;
         const login = u.primaryEmail.toLowerCase();
@@ -207,11 +233,16 @@ export class GoogleProvider implements Provider {
   }
 
   /** Managed targets that exist, each with its members; a target the provider lacks is absent. */
-  private async readTargets(targets: readonly TargetRef[]): Promise<ActualMembership[]> {
+  private async readTargets(
+    targets: readonly TargetRef[],
+    customerId: Promise<string | undefined> = Promise.resolve(undefined),
+  ): Promise<ActualMembership[]> {
     const limit = pLimit(CONCURRENCY);
     const read = await Promise.all(
       targets.map((t) =>
-        limit(() => (t.kind === 'group' ? this.groupMembers(t.target) : this.licenseHolders(t.target))),
+        limit(() =>
+          t.kind === 'group' ? this.groupMembers(t.target) : this.licenseHolders(t.target, customerId),
+        ),
       ),
     );
     return targets.flatMap((t, i) => {
@@ -220,7 +251,11 @@ export class GoogleProvider implements Provider {
     });
   }
 
-  /** Member emails, lower-cased; undefined when the group does not exist. */
+  /**
+   * The group's user members, lower-cased; undefined when the group does not exist. A nested
+   * group, the whole customer (CUSTOMER) or anything else is not a person: it is left out, so
+   * the plan never revokes it as an unknown member (the Entra connector keeps only users too).
+   */
   private async groupMembers(groupKey: string): Promise<string[] | undefined> {
     const out: string[] = [];
     let pageToken: string | undefined;
@@ -232,11 +267,13 @@ export class GoogleProvider implements Provider {
               groupKey,
               maxResults: MEMBER_PAGE,
               pageToken,
-              fields: 'nextPageToken,members(email)',
+              fields: 'nextPageToken,members(email,type)',
             }),
           (e) => e.status === 404,
         );
-        for (const m of res.data.members ?? []) if (m.email) out.push(m.email.toLowerCase());
+        for (const m of res.data.members ?? []) {
+          if (m.type === 'USER' && m.email) out.push(m.email.toLowerCase());
+        }
         pageToken = res.data.nextPageToken ?? undefined;
       } while (pageToken);
     } catch (e) {
@@ -247,15 +284,19 @@ export class GoogleProvider implements Provider {
   }
 
   /** Holders of a "productId/skuId" license; undefined when the product or SKU does not exist. */
-  private async licenseHolders(target: string): Promise<string[] | undefined> {
+  private async licenseHolders(
+    target: string,
+    listedCustomerId: Promise<string | undefined>,
+  ): Promise<string[] | undefined> {
     const sku = parseLicense(target);
     if (!sku) throw new Error(`google: license target "${target}" must be "productId/skuId"`);
+    const customerId = await this.customerId(listedCustomerId);
     const out: string[] = [];
     let pageToken: string | undefined;
     try {
       do {
         const params = new URLSearchParams({
-          customerId: this.customerId(),
+          customerId,
           maxResults: String(LICENSE_PAGE),
         });
         if (pageToken) params.set('pageToken', pageToken);
@@ -278,11 +319,19 @@ export class GoogleProvider implements Provider {
     return out;
   }
 
-  /** The licensing API wants the customer's id or primary domain; `my_customer` is the Directory alias. */
-  private customerId(): string {
-    return this.config.customer === 'my_customer'
-      ? this.config.adminSubject.slice(this.config.adminSubject.indexOf('@') + 1)
-      : this.config.customer;
+  /**
+   * The licensing API wants the customer's id (C0xxxxxxx): not `my_customer` (a Directory alias)
+   * nor a domain. A configured id is used as it is; otherwise the one the user list carried.
+   */
+  private async customerId(listed: Promise<string | undefined>): Promise<string> {
+    if (this.config.customer !== 'my_customer') return this.config.customer;
+    const id = await listed;
+    if (!id) {
+      throw new Error(
+        'google: no customer id came with the user list; set providers.google.customer to it (C0xxxxxxx, Admin console > Account settings)',
+      );
+    }
+    return id;
   }
 
   private skuUrl(sku: { product: string; sku: string }): string {
@@ -341,64 +390,74 @@ export class GoogleProvider implements Provider {
       password: throwawayPassword(),
       changePasswordAtNextLogin: true,
     };
-    await this.callIdempotent(
-      () => this.directory.users.insert({ requestBody, fields: 'id' }),
-      (e) => e.status === 409,
-    );
-    return { status: 'applied' };
+    try {
+      await this.call(() => this.directory.users.insert({ requestBody, fields: 'id' }));
+      return { status: 'applied' };
+    } catch (e) {
+      if (googleErrorInfo(e).status !== 409) throw e;
+    }
+    // 409: the address is taken. Done only if it is this person's own primary address (an
+    // earlier run, or a retry whose answer was lost); an alias or a group must not count.
+    const owner = await this.findUser(c.login);
+    if (owner?.primaryEmail?.toLowerCase() === c.login.toLowerCase()) return { status: 'unchanged' };
+    throw new Error(`the address ${c.login} is in use by another user, alias or group`);
   }
 
-  /** The user's id and state, or a failure saying the account does not exist. */
-  private async getUser(login: string): Promise<admin_directory_v1.Schema$User> {
+  /** users.get, which resolves an alias to its owner; undefined when no user has the address. */
+  private async findUser(login: string): Promise<admin_directory_v1.Schema$User | undefined> {
     try {
       const res = await this.call(() =>
         this.directory.users.get({ userKey: login, fields: 'id,primaryEmail,suspended' }),
       );
       return res.data;
     } catch (e) {
-      if (googleErrorInfo(e).status === 404) throw new Error(`no account ${login} on google`);
+      if (googleErrorInfo(e).status === 404) return undefined;
       throw e;
     }
   }
 
+  /**
+   * The account whose primary address is `login`: its id and state. users.get answers an alias
+   * with the owner's account, and acting on it would suspend or delete someone else.
+   */
+  private async getUser(login: string): Promise<OwnAccount> {
+    const user = await this.findUser(login);
+    if (!user) throw new Error(`no account ${login} on google`);
+    return ownAccount(login, user);
+  }
+
   /** Suspends or restores an account; `user` is its state when the caller has just read it. */
-  private async setSuspended(
-    login: string,
-    suspended: boolean,
-    user?: admin_directory_v1.Schema$User,
-  ): Promise<ChangeOutcome> {
-    user ??= await this.getUser(login);
-    if (Boolean(user.suspended) === suspended) return { status: 'unchanged' };
+  private async setSuspended(login: string, suspended: boolean, user?: OwnAccount): Promise<ChangeOutcome> {
+    const { id, suspended: now } = user ?? (await this.getUser(login));
+    if (Boolean(now) === suspended) return { status: 'unchanged' };
     await this.call(() =>
-      this.directory.users.update({ userKey: login, requestBody: { suspended }, fields: 'id,suspended' }),
+      this.directory.users.update({ userKey: id, requestBody: { suspended }, fields: 'id,suspended' }),
     );
     return { status: 'applied' };
   }
 
   /**
-   * A leaver's disable: first Drive and Calendar go to the manager (Data Transfer), then the
-   * account is suspended. A transfer that cannot be made does not keep the account open: it is
-   * suspended anyway and the outcome fails, saying the files still need a new owner.
+   * A leaver's disable: the account is suspended first (a high-risk leaver must be cut off
+   * within the SLA), then Drive and Calendar go to the manager (Data Transfer works on a
+   * suspended account). A transfer that cannot be made fails the change, saying the account is
+   * suspended and the files still wait for an administrator to give them a new owner.
    */
   private async disableUser(c: Change): Promise<ChangeOutcome> {
     const user = await this.getUser(c.login);
-    let transfer: Transfer | undefined;
-    let transferError: string | undefined;
-    if (c.event.kind === 'leaver' && c.manager) {
-      try {
-        transfer = await this.transferData(user, c.manager);
-      } catch (e) {
-        transferError = googleErrorInfo(e).message;
-      }
-    }
     const suspended = await this.setSuspended(c.login, true, user);
-    if (transferError) {
+    if (c.event.kind !== 'leaver' || !c.manager) return suspended;
+    let transfer: Transfer;
+    try {
+      transfer = await this.transferData(user, c.manager);
+    } catch (e) {
       return {
         status: 'failed',
-        error: `google: ${c.login} is suspended, but the Drive and Calendar transfer to ${c.manager} failed: ${transferError}`,
+        error:
+          `google: ${c.login} IS suspended, but its Drive and Calendar still need a new owner: the transfer to ` +
+          `${c.manager} failed (${googleErrorInfo(e).message}); an administrator must transfer them to ` +
+          `${c.manager} in the Admin console (Account > Data transfer)`,
       };
     }
-    if (!transfer) return suspended;
     const changed = transfer.created || suspended.status === 'applied';
     return {
       status: changed ? 'applied' : 'unchanged',
@@ -407,11 +466,12 @@ export class GoogleProvider implements Provider {
   }
 
   /**
-   * Starts the Drive and Calendar transfer unless one exists for this old owner. The look-up and
-   * the insert are one attempt: when an insert's answer is lost, the retry finds the transfer it
-   * made instead of starting a second one.
+   * Starts the Drive and Calendar transfer unless one from this owner to this manager is already
+   * under way or done (a failed one is made again). The look-up and the insert are one attempt:
+   * when an insert's answer is lost, the retry finds the transfer it made instead of starting a
+   * second one.
    */
-  private async transferData(user: admin_directory_v1.Schema$User, manager: string): Promise<Transfer> {
+  private async transferData(user: { id: string }, manager: string): Promise<Transfer> {
     const recipient = await this.getUser(manager).catch((e: unknown) => {
       throw new Error(`the recipient: ${googleErrorInfo(e).message}`);
     });
@@ -430,15 +490,33 @@ export class GoogleProvider implements Provider {
       ],
     };
     return this.call(async () => {
-      const existing = await this.transfers.transfers.list({
-        oldOwnerUserId: user.id!,
-        fields: 'dataTransfers(id)',
-      });
-      const found = existing.data.dataTransfers?.[0]?.id;
+      const found = await this.findTransfer(user.id, recipient.id);
       if (found) return { id: found, created: false };
       const res = await this.transfers.transfers.insert({ requestBody, fields: 'id' });
       return { id: res.data.id ?? 'unknown', created: true };
     });
+  }
+
+  /** The id of a transfer from `oldOwner` to `newOwner` that has not failed. */
+  private async findTransfer(oldOwner: string, newOwner: string): Promise<string | undefined> {
+    let pageToken: string | undefined;
+    do {
+      const res = await this.transfers.transfers.list({
+        oldOwnerUserId: oldOwner,
+        newOwnerUserId: newOwner,
+        pageToken,
+        fields: 'nextPageToken,dataTransfers(id,oldOwnerUserId,newOwnerUserId,overallTransferStatusCode)',
+      });
+      const live = (res.data.dataTransfers ?? []).find(
+        (t) =>
+          t.oldOwnerUserId === oldOwner &&
+          t.newOwnerUserId === newOwner &&
+          t.overallTransferStatusCode !== 'failed',
+      );
+      if (live?.id) return live.id;
+      pageToken = res.data.nextPageToken ?? undefined;
+    } while (pageToken);
+    return undefined;
   }
 
   /**
@@ -446,20 +524,17 @@ export class GoogleProvider implements Provider {
    * there were sessions, so a sign-out is always `applied`.
    */
   private async revokeSessions(login: string): Promise<ChangeOutcome> {
-    try {
-      await this.call(() => this.directory.users.signOut({ userKey: login }));
-    } catch (e) {
-      if (googleErrorInfo(e).status === 404) throw new Error(`no account ${login} on google`);
-      throw e;
-    }
+    // By id: an alias would sign its owner out.
+    const { id } = await this.getUser(login);
+    await this.call(() => this.directory.users.signOut({ userKey: id }));
     const tokens = await this.call(() =>
-      this.directory.tokens.list({ userKey: login, fields: 'items(clientId)' }),
+      this.directory.tokens.list({ userKey: id, fields: 'items(clientId)' }),
     );
     const clients = (tokens.data.items ?? []).flatMap((t) => (t.clientId ? [t.clientId] : []));
     for (const clientId of clients) {
       // A token gone since the list (a retry after a dropped answer) is just as revoked.
       await this.callIdempotent(
-        () => this.directory.tokens.delete({ userKey: login, clientId }),
+        () => this.directory.tokens.delete({ userKey: id, clientId }),
         (e) => e.status === 404,
       ).catch((e: unknown) => {
         if (!(e instanceof AlreadyDone)) throw e;
@@ -496,7 +571,7 @@ export class GoogleProvider implements Provider {
       );
     } catch (e) {
       if (googleErrorInfo(e).status === 404 && /groupKey/i.test(googleErrorInfo(e).message)) {
-        throw new Error(notFound('group', groupKey));
+        throw new Error(targetNotFound('google', 'group', groupKey));
       }
       throw e;
     }
@@ -532,52 +607,42 @@ export class GoogleProvider implements Provider {
         (e) => e.status === 409,
       );
     } catch (e) {
-      if (googleErrorInfo(e).status === 404) throw new Error(notFound('license', target));
+      if (googleErrorInfo(e).status === 404) throw new Error(targetNotFound('google', 'license', target));
       throw e;
     }
     return { status: 'applied' };
   }
 
+  /** Deletes by id: users.delete of an alias would delete its owner. */
   private async deleteUser(login: string): Promise<ChangeOutcome> {
+    const user = await this.findUser(login);
+    if (!user) return { status: 'unchanged' };
+    const { id } = ownAccount(login, user);
     await this.callIdempotent(
-      () => this.directory.users.delete({ userKey: login }),
+      () => this.directory.users.delete({ userKey: id }),
       (e) => e.status === 404,
     );
     return { status: 'applied' };
   }
 }
 
-/**
- * The accounts in scope (people in the repository plus unknown members of managed targets),
- * the managed targets, and a count of every other account.
- */
-function inScope(
-  accounts: Map<string, ActualUser>,
-  memberships: ActualMembership[],
-  logins: ReadonlySet<string>,
-): ActualState {
-  const wanted = new Set(logins);
-  for (const m of memberships) for (const login of m.members) wanted.add(login);
-  const users = [...accounts.values()].filter((u) => wanted.has(u.login)).sort(byLogin);
-  return {
-    provider: 'google',
-    simulated: false,
-    users,
-    memberships,
-    outOfScopeAccounts: accounts.size - users.length,
-  };
+/** The account `login` is the primary address of; an alias is refused (see getUser). */
+function ownAccount(login: string, user: admin_directory_v1.Schema$User): OwnAccount {
+  const primary = user.primaryEmail?.toLowerCase();
+  if (!user.id || primary !== login.toLowerCase()) {
+    throw new Error(`${login} is an alias of ${primary}; fix people/`);
+  }
+  return { ...user, id: user.id };
 }
 
-function notFound(kind: string, target: string): string {
-  return `${kind} ${target} not found on google; create it there or fix policy/entitlements.yaml`;
+/** A read's failure, as a new error: the SDK's own keeps the request it failed on. */
+function readError(e: unknown): Error {
+  const message = googleErrorInfo(e).message;
+  return new Error(message.startsWith('google:') ? message : `google: reading failed: ${message}`);
 }
 
 function checkKind(t: TargetRef): void {
   if (t.kind === 'group' || t.kind === 'license') return;
   if (t.kind === 'app') throw new Error(`${APP_UNSUPPORTED} (target ${t.target})`);
   throw new Error(`google: kind "${t.kind}" is not a Google target (${t.target})`);
-}
-
-function byLogin(a: ActualUser, b: ActualUser): number {
-  return a.login < b.login ? -1 : a.login > b.login ? 1 : 0;
 }

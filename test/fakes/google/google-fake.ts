@@ -52,9 +52,14 @@ export const DELEGATED_SCOPES = [
 ];
 const CLOUD_PLATFORM = `${SCOPE}cloud-platform`;
 
+/** members.list's `type`: a person, a nested group, or everyone in the customer. */
+export type MemberType = 'USER' | 'GROUP' | 'CUSTOMER';
+
 interface FakeUser {
   id: string;
   primaryEmail: string;
+  /** Other addresses of the same account: users.get/update/delete resolve them to it, as Google does. */
+  aliases: string[];
   givenName: string;
   familyName: string;
   suspended: boolean;
@@ -217,8 +222,8 @@ function decodeJwtPart(part: string | undefined): Record<string, unknown> | unde
 export class GoogleFake {
   readonly server: FakeServer;
   readonly users = new Map<string, FakeUser>();
-  /** group email -> member emails (lower-case). */
-  readonly groups = new Map<string, Set<string>>();
+  /** group email -> member email (lower-case) -> its type (a person or a nested group). */
+  readonly groups = new Map<string, Map<string, MemberType>>();
   /** "productId/skuId" -> holders' emails (lower-case). */
   readonly licenses = new Map<string, Set<string>>();
   readonly transfers: DataTransfer[] = [];
@@ -290,13 +295,14 @@ export class GoogleFake {
 
   addUser(
     email: string,
-    opts: { displayName?: string; suspended?: boolean; sessions?: number } = {},
+    opts: { displayName?: string; suspended?: boolean; sessions?: number; aliases?: string[] } = {},
   ): FakeUser {
     const login = email.toLowerCase();
     const [given, family] = splitDisplay(opts.displayName ?? login.split('@')[0]!);
     const user: FakeUser = {
       id: String(this.nextId++),
       primaryEmail: login,
+      aliases: (opts.aliases ?? []).map((a) => a.toLowerCase()),
       givenName: given,
       familyName: family,
       suspended: opts.suspended ?? false,
@@ -309,8 +315,21 @@ export class GoogleFake {
     return user;
   }
 
-  addGroup(email: string, members: string[] = []): void {
-    this.groups.set(email.toLowerCase(), new Set(members.map((m) => m.toLowerCase())));
+  /** A group with people (`members`) and nested groups (`groups`) as its direct members. */
+  addGroup(email: string, members: string[] = [], groups: string[] = []): void {
+    this.groups.set(
+      email.toLowerCase(),
+      new Map([
+        ...members.map((m): [string, MemberType] => [m.toLowerCase(), 'USER']),
+        ...groups.map((g): [string, MemberType] => [g.toLowerCase(), 'GROUP']),
+      ]),
+    );
+  }
+
+  /** The people in a group (its USER members), sorted. */
+  userMembers(group: string): string[] | undefined {
+    const members = this.groups.get(group.toLowerCase());
+    return members && [...members].flatMap(([email, type]) => (type === 'USER' ? [email] : [])).sort();
   }
 
   addLicense(target: string, holders: string[] = []): void {
@@ -546,9 +565,15 @@ export class GoogleFake {
 
   // --- Directory API ------------------------------------------------------------------------------
 
+  /** A userKey as Google reads it: the primary address, an alias (its owner), or the id. */
   private userByKey(key: string): FakeUser | undefined {
     const k = key.toLowerCase();
-    return this.users.get(k) ?? [...this.users.values()].find((u) => u.id === key);
+    return this.users.get(k) ?? [...this.users.values()].find((u) => u.id === key || u.aliases.includes(k));
+  }
+
+  /** Whether an address is taken: any user's primary address or alias, or a group's email. */
+  private addressTaken(email: string): boolean {
+    return this.userByKey(email) !== undefined || this.groups.has(email.toLowerCase());
   }
 
   private toUser(u: FakeUser): User {
@@ -556,6 +581,7 @@ export class GoogleFake {
       kind: 'admin#directory#user',
       id: u.id,
       primaryEmail: u.primaryEmail,
+      ...(u.aliases.length ? { aliases: u.aliases } : {}),
       name: { givenName: u.givenName, familyName: u.familyName, fullName: `${u.givenName} ${u.familyName}` },
       suspended: u.suspended,
       isAdmin: this.admins.has(u.primaryEmail),
@@ -568,7 +594,7 @@ export class GoogleFake {
   private checkCustomer(req: FakeRequest, param: string): void {
     const c = req.url.searchParams.get(param);
     if (!c && !req.url.searchParams.get('domain')) throw new BadRequest('Bad Request');
-    if (c && c !== 'my_customer' && c !== this.customerId && c !== this.domain) {
+    if (c && c !== 'my_customer' && c !== this.customerId) {
       throw new BadRequest(`Invalid ${param}`);
     }
   }
@@ -593,7 +619,7 @@ export class GoogleFake {
     if (!u.name?.givenName) throw new BadRequest('Invalid Given/Family Name: GivenName');
     if (!u.name?.familyName) throw new BadRequest('Invalid Given/Family Name: FamilyName');
     if (!u.password || u.password.length < 8) throw new BadRequest('Invalid Password');
-    if (this.users.has(u.primaryEmail.toLowerCase())) {
+    if (this.addressTaken(u.primaryEmail)) {
       return googleError(409, 'duplicate', 'Entity already exists.', 'ALREADY_EXISTS');
     }
     const user = this.addUser(u.primaryEmail, { displayName: `${u.name.givenName} ${u.name.familyName}` });
@@ -676,13 +702,13 @@ export class GoogleFake {
     return { status: 200, body };
   }
 
-  private toMember(email: string): Member {
-    const u = this.users.get(email);
+  private toMember(email: string, type: MemberType): Member {
+    const u = type === 'USER' ? this.users.get(email) : undefined;
     return {
       kind: 'admin#directory#member',
       email,
       role: 'MEMBER',
-      type: 'USER',
+      type,
       status: u ? (u.suspended ? 'SUSPENDED' : 'ACTIVE') : 'ACTIVE',
       ...(u ? { id: u.id } : {}),
     };
@@ -692,10 +718,11 @@ export class GoogleFake {
     allowParams(req, ['maxResults', 'pageToken', 'roles', 'includeDerivedMembership']);
     const members = this.groups.get(groupKey.toLowerCase());
     if (!members) return notFound('groupKey');
-    const { items, nextPageToken } = page(req, [...members].sort(), pageSize(req, 200, 200));
+    const sorted = [...members].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const { items, nextPageToken } = page(req, sorted, pageSize(req, 200, 200));
     const body: admin_directory_v1.Schema$Members = {
       kind: 'admin#directory#members',
-      members: items.map((m) => this.toMember(m)),
+      members: items.map(([email, type]) => this.toMember(email, type)),
       ...(nextPageToken ? { nextPageToken } : {}),
     };
     return { status: 200, body };
@@ -707,11 +734,12 @@ export class GoogleFake {
     if (!members) return notFound('groupKey');
     const m = requireBody<Member>(req);
     if (!m.email) throw new BadRequest('Missing required field: memberKey');
-    const email = m.email.toLowerCase();
-    if (!this.users.has(email)) return notFound('memberKey');
+    // An alias adds its owner, as Google does.
+    const email = this.userByKey(m.email)?.primaryEmail;
+    if (!email) return notFound('memberKey');
     if (members.has(email)) return googleError(409, 'duplicate', 'Member already exists.', 'ALREADY_EXISTS');
-    members.add(email);
-    return { status: 200, body: this.toMember(email) };
+    members.set(email, 'USER');
+    return { status: 200, body: this.toMember(email, 'USER') };
   }
 
   private deleteMember(req: FakeRequest, groupKey: string, memberKey: string): FakeResponse {
@@ -780,8 +808,10 @@ export class GoogleFake {
 
   private listLicenses(req: FakeRequest, product: string, sku: string): FakeResponse {
     allowParams(req, ['customerId', 'maxResults', 'pageToken']);
-    if (!req.url.searchParams.get('customerId')) throw new BadRequest('Required parameter: customerId');
-    this.checkCustomer(req, 'customerId');
+    // Only the customer's id (C0xxxxxxx): neither the Directory's my_customer nor a domain.
+    const customerId = req.url.searchParams.get('customerId');
+    if (!customerId) throw new BadRequest('Required parameter: customerId');
+    if (customerId !== this.customerId) throw new BadRequest('Invalid customerId');
     const holders = this.licenses.get(`${product}/${sku}`);
     if (!holders) return notFound('productId/skuId');
     const { items, nextPageToken } = page(req, [...holders].sort(), pageSize(req, 1000, 100));

@@ -95,7 +95,7 @@ export async function createGoogleHarness(opts: GoogleHarnessOptions = {}): Prom
         const i = key.indexOf(':');
         const kind = key.slice(0, i);
         const target = key.slice(i + 1);
-        const members = kind === 'group' ? fake.groups.get(target.toLowerCase()) : fake.licenses.get(target);
+        const members = kind === 'group' ? fake.userMembers(target) : fake.licenses.get(target);
         if (members) out[key] = [...members].sort();
       }
       return { users, targets: out };
