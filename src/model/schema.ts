@@ -286,6 +286,14 @@ export const entraConnection = z.strictObject({
       description:
         'Joiners get a Temporary Access Pass mailed to their manager through Exchange Online; it is never printed, logged or stored.',
     }),
+  usageLocation: z
+    .string()
+    .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code, like US or DE')
+    .optional()
+    .meta({
+      description:
+        'Country (ISO 3166-1 alpha-2) set on the accounts the connector creates; Microsoft 365 licenses cannot be assigned to an account without one.',
+    }),
   devicesOnLeave: z.enum(['retire', 'wipe', 'none']).default('retire').meta({
     description:
       "A leaver's Intune managed devices: retire removes company data and management (personal devices are only ever retired); wipe resets company-owned devices to factory settings.",

@@ -6,9 +6,11 @@
  * fidelity to Graph.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { entraConnection } from '../../src/model/schema.js';
 import type { Change } from '../../src/plan/plan-types.js';
 import { createEntraProvider } from '../../src/providers/entra/index.js';
 import type { ChangeOutcome, Scope } from '../../src/providers/types.js';
+import { ALL_ROLES, LIFECYCLE_PERMISSION, type SentMail } from '../fakes/entra/graph-fake.js';
 import { createEntraHarness, type EntraHarness, type EntraHarnessOptions } from '../fakes/entra/harness.js';
 
 beforeAll(() => {
@@ -60,6 +62,11 @@ function apiCalls(x: EntraHarness, from = 0): string[] {
     .slice(from)
     .filter((r) => r.path.startsWith('/v1.0/'))
     .map((r) => `${r.method} ${r.path}`);
+}
+
+/** The Temporary Access Pass a mail carries (the line after the blank one). */
+function passIn(mail: SentMail): string | undefined {
+  return /:\n\n(\S+)\n\n/.exec(mail.message.body?.content ?? '')?.[1];
 }
 
 /** A token straight from the fake, for fidelity tests that speak HTTP themselves. */
@@ -268,12 +275,19 @@ describe('applying changes, and applying them again', () => {
     // The pass is in the mail and nowhere else.
     expect(JSON.stringify(outcome)).not.toContain(pass);
     expect(logs.join('\n')).not.toContain(pass);
-    // Create (disabled) -> pass -> mail -> enable, in that order.
+    // Create (disabled) -> hire date -> pass -> mail -> enable, in that order; the pass and the
+    // mail travel alone, never in a `$batch` (a re-sent post would repeat them).
     expect(x.fake.steps.map((s) => `${s.method} ${s.url.replace(/[0-9a-f-]{36}/g, '{id}')}`)).toEqual([
       'POST /users',
-      'POST /users/{id}/authentication/temporaryAccessPassMethods',
-      `POST /users/${encodeURIComponent(SEND_FROM)}/sendMail`,
       'PATCH /users/{id}',
+      'PATCH /users/{id}',
+    ]);
+    expect(apiCalls(x).map((c) => c.replace(/[0-9a-f-]{36}/g, '{id}'))).toEqual([
+      'POST /v1.0/$batch',
+      'POST /v1.0/$batch',
+      'POST /v1.0/users/{id}/authentication/temporaryAccessPassMethods',
+      `POST /v1.0/users/${encodeURIComponent(SEND_FROM)}/sendMail`,
+      'POST /v1.0/$batch',
     ]);
 
     expect(await x.provider.apply(joiner)).toEqual({ status: 'unchanged', detail: 'account exists' });
@@ -308,10 +322,16 @@ describe('applying changes, and applying them again', () => {
     expect((first as { error: string }).error).toMatch(
       /entra: createUser late@example.com failed: mailing the Temporary Access Pass to boss@example.com \(the account stays disabled\): 403/,
     );
-    expect(x.fake.userByKey('late@example.com')!.accountEnabled).toBe(false);
+    const late = x.fake.userByKey('late@example.com')!;
+    expect(late.accountEnabled).toBe(false);
+    const unsent = x.fake.passes.get(late.id)!;
     expect(await x.provider.apply(joiner)).toMatchObject({ status: 'applied' });
-    expect(x.fake.userByKey('late@example.com')!.accountEnabled).toBe(true);
+    expect(late.accountEnabled).toBe(true);
     expect(x.fake.mail).toHaveLength(1);
+    // The pass mailed is the one now valid: the next apply made a fresh one.
+    const valid = x.fake.passes.get(late.id)!;
+    expect(valid).not.toBe(unsent);
+    expect(passIn(x.fake.mail[0]!)).toBe(valid);
   });
 
   it('disables a leaver, records the leave date and retires or wipes their devices by ownership', async () => {
@@ -383,6 +403,260 @@ describe('applying changes, and applying them again', () => {
     expect(apiCalls(x, from)).toEqual([
       expect.stringMatching(/^POST \/v1\.0\/groups\/[^/]+\/members\/\$ref$/),
     ]);
+  });
+});
+
+describe('requests that are not safe to repeat', () => {
+  const tapConfig = {
+    temporaryAccessPass: { lifetimeMinutes: 60, deliverTo: 'manager' as const, sendFrom: SEND_FROM },
+  };
+  const seedPeople = (x: EntraHarness) =>
+    x.seed({
+      users: {
+        'ann@example.com': { displayName: 'Ann', enabled: true, sessions: 0 },
+        'boss@example.com': { displayName: 'Boss', enabled: true, sessions: 0 },
+        [SEND_FROM]: { displayName: 'IT', enabled: true, sessions: 0 },
+      },
+      targets: {},
+    });
+  const joiner = change('createUser', 'new@example.com', { displayName: 'New', manager: 'boss@example.com' });
+  const count = (x: EntraHarness, path: RegExp) =>
+    x.server.requests.filter((r) => r.method === 'POST' && path.test(r.path)).length;
+
+  for (const mode of ['apply', 'applyMany'] as const) {
+    it(`mails the pass once when the mail's answer is lost, and the next apply mails a fresh one (${mode})`, async () => {
+      const x = await harness({ config: tapConfig });
+      await seedPeople(x);
+      x.server.inject({ kind: 'reset-after-write', method: 'POST', path: /\/sendMail$/, times: 1 });
+      const run = (c: Change) => (mode === 'apply' ? x.provider.apply(c) : x.provider.applyMany!([c])[0]!);
+      const first = await run(joiner);
+      expect(first).toEqual({
+        status: 'failed',
+        error: expect.stringMatching(
+          /^entra: createUser new@example.com failed: mailing the Temporary Access Pass to boss@example.com \(the account stays disabled\): connection to Graph failed.*not sent again/,
+        ),
+      });
+      // Graph sent it, the answer was lost: one request, one mail, the account still disabled.
+      expect(count(x, /\/sendMail$/)).toBe(1);
+      expect(x.fake.mail).toHaveLength(1);
+      const user = x.fake.userByKey('new@example.com')!;
+      expect(user.accountEnabled).toBe(false);
+
+      expect(await run(joiner)).toMatchObject({ status: 'applied' });
+      expect(user.accountEnabled).toBe(true);
+      expect(x.fake.mail).toHaveLength(2);
+      // Only the last mail's pass works: the fresh pass replaced the one in the lost mail.
+      expect(passIn(x.fake.mail[1]!)).toBe(x.fake.passes.get(user.id));
+      expect(passIn(x.fake.mail[0]!)).not.toBe(x.fake.passes.get(user.id));
+    });
+  }
+
+  it('does not repeat a Temporary Access Pass whose answer was lost', async () => {
+    const x = await harness({ config: tapConfig });
+    await seedPeople(x);
+    x.server.inject({
+      kind: 'reset-after-write',
+      method: 'POST',
+      path: /temporaryAccessPassMethods$/,
+      times: 1,
+    });
+    const outcome = await x.provider.apply(joiner);
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      error: expect.stringContaining(
+        'creating the Temporary Access Pass (the account stays disabled): connection to Graph failed',
+      ),
+    });
+    expect(count(x, /temporaryAccessPassMethods$/)).toBe(1);
+    expect(x.fake.mail).toEqual([]);
+    expect(x.fake.userByKey('new@example.com')!.accountEnabled).toBe(false);
+  });
+
+  it('retries a throttled mail (Graph did not take it), stops at a 5xx, and never logs or reports the pass', async () => {
+    const x = await harness({ config: tapConfig });
+    await seedPeople(x);
+    x.server.inject({
+      kind: 'status',
+      status: 429,
+      headers: { 'retry-after': '0' },
+      path: /\/sendMail$/,
+      times: 1,
+    });
+    x.server.inject({ kind: 'status', status: 503, path: /\/sendMail$/, times: 1 });
+    const outcome = await x.provider.apply(joiner);
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(
+        /mailing the Temporary Access Pass to boss@example.com .*: 503 .*not sent again/,
+      ),
+    });
+    expect(count(x, /\/sendMail$/)).toBe(2);
+    expect(logs.some((l) => /^entra: 429 /.test(l))).toBe(true);
+    const pass = x.fake.passes.get(x.fake.userByKey('new@example.com')!.id)!;
+    expect(pass).toBeTruthy();
+    expect(logs.join('\n')).not.toContain(pass);
+    expect(JSON.stringify(outcome)).not.toContain(pass);
+    expect(x.fake.userByKey('new@example.com')!.accountEnabled).toBe(false);
+  });
+
+  it('sends each wipe and retire once, goes on past a failed one, and counts them in the error', async () => {
+    const x = await harness({ config: { devicesOnLeave: 'wipe' } });
+    await seedPeople(x);
+    const laptop = x.fake.addDevice('ann@example.com', 'company', 'laptop');
+    const desktop = x.fake.addDevice('ann@example.com', 'company', 'desktop');
+    x.fake.addDevice('ann@example.com', 'personal', 'phone');
+    x.server.inject({ kind: 'status', status: 503, path: new RegExp(`${desktop.id}/wipe$`), times: 1 });
+    const leaver = change('disableUser', 'ann@example.com', { event: { kind: 'leaver' } });
+    expect(await x.provider.applyMany!([leaver])[0]!).toEqual({
+      status: 'failed',
+      error: expect.stringMatching(
+        new RegExp(
+          `^entra: disableUser ann@example.com failed: devices: 1 wiped, 1 retired, 1 failed \\(wiping device ${desktop.id}: 503 .*\\); the account is disabled$`,
+        ),
+      ),
+    });
+    expect(count(x, new RegExp(`${desktop.id}/wipe$`))).toBe(1);
+    expect(x.fake.userByKey('ann@example.com')!.accountEnabled).toBe(false);
+    // The next apply skips the devices with an action pending and wipes the one that failed.
+    expect(await x.provider.apply(leaver)).toEqual({ status: 'applied', detail: 'devices: 1 wiped' });
+    expect(count(x, new RegExp(`${laptop.id}/wipe$`))).toBe(1);
+    expect(x.fake.devices.get(desktop.id)!.deviceActionResults?.map((a) => a.actionName)).toEqual(['wipe']);
+  });
+});
+
+describe('hire and leave dates, an optional permission', () => {
+  const withoutLifecycle = ALL_ROLES.filter((r) => r !== LIFECYCLE_PERMISSION);
+
+  it('disables a leaver even when the app may not write the leave date, and says so', async () => {
+    const x = await harness({ fake: { roles: withoutLifecycle }, config: { devicesOnLeave: 'none' } });
+    await x.seed({
+      users: { 'ann@example.com': { displayName: 'Ann', enabled: true, sessions: 0 } },
+      targets: {},
+    });
+    const leaver = change('disableUser', 'ann@example.com', {
+      event: { kind: 'leaver', date: '2026-11-30' },
+    });
+    expect(await x.provider.apply(leaver)).toEqual({
+      status: 'applied',
+      detail: expect.stringMatching(
+        /^leave date not recorded: 403 Authorization_RequestDenied: .*User-LifeCycleInfo\.ReadWrite\.All.*; devices left alone/,
+      ),
+    });
+    expect(x.fake.userByKey('ann@example.com')).toMatchObject({
+      accountEnabled: false,
+      employeeLeaveDateTime: null,
+    });
+  });
+
+  it('creates a joiner even when the app may not write the hire date, and says so', async () => {
+    const x = await harness({ fake: { roles: withoutLifecycle } });
+    await x.seed({ users: {}, targets: {} });
+    const joiner = change('createUser', 'new@example.com', { event: { kind: 'joiner', date: '2026-12-01' } });
+    expect(await x.provider.apply(joiner)).toEqual({
+      status: 'applied',
+      detail: expect.stringMatching(/; hire date not recorded: 403 Authorization_RequestDenied/),
+    });
+    const user = x.fake.userByKey('new@example.com')!;
+    expect(user.accountEnabled).toBe(true);
+    expect(user.employeeHireDate).toBeUndefined();
+  });
+
+  it('the fake refuses the hire and leave dates to a token without User-LifeCycleInfo.ReadWrite.All', async () => {
+    const x = await harness({ fake: { roles: withoutLifecycle } });
+    await x.seed({
+      users: { 'a@example.com': { displayName: 'A', enabled: true, sessions: 0 } },
+      targets: {},
+    });
+    const token = await bearer(x);
+    const patch = (body: object) =>
+      fetch(`${x.fake.url}/v1.0/users/a@example.com`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const refused = await patch({ employeeLeaveDateTime: '2026-11-30T00:00:00Z' });
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ error: { code: 'Authorization_RequestDenied' } });
+    expect((await patch({ accountEnabled: false })).status).toBe(204);
+  });
+});
+
+describe('usage location and licenses', () => {
+  const seedSku = (x: EntraHarness) => x.seed({ users: {}, targets: { 'license:SPE_E3': [] } });
+
+  it('creates accounts with the configured usageLocation, so that a license can be assigned', async () => {
+    const x = await harness({ config: { usageLocation: 'DE' } });
+    await seedSku(x);
+    expect(await x.provider.apply(change('createUser', 'new@example.com'))).toMatchObject({
+      status: 'applied',
+    });
+    expect(x.fake.userByKey('new@example.com')!.usageLocation).toBe('DE');
+    expect(await x.provider.apply(change('grant', 'new@example.com', { target: license('SPE_E3') }))).toEqual(
+      {
+        status: 'applied',
+      },
+    );
+  });
+
+  it('without a usageLocation, the license grant fails saying to set one', async () => {
+    const x = await harness({ config: { usageLocation: undefined } });
+    await seedSku(x);
+    await x.provider.apply(change('createUser', 'new@example.com'));
+    expect(x.fake.userByKey('new@example.com')!.usageLocation).toBeNull();
+    expect(await x.provider.apply(change('grant', 'new@example.com', { target: license('SPE_E3') }))).toEqual(
+      {
+        status: 'failed',
+        error: expect.stringMatching(
+          /^entra: grant new@example.com \(license SPE_E3\) failed: assigning license SPE_E3: 400 Request_BadRequest: License assignment cannot be done for user with invalid usage location\.; set the account's usageLocation .*providers\.entra/,
+        ),
+      },
+    );
+  });
+
+  it('the schema takes a two-letter country code only', () => {
+    const base = { tenantId: 't', clientId: 'c' };
+    expect(entraConnection.parse({ ...base, usageLocation: 'US' }).usageLocation).toBe('US');
+    expect(() => entraConnection.parse({ ...base, usageLocation: 'usa' })).toThrow(/ISO 3166-1 alpha-2/);
+  });
+});
+
+describe('group names, compared as Graph compares them', () => {
+  it('reads and grants a group whose name differs in case from the policy', async () => {
+    const x = await harness();
+    await x.seed({
+      users: {
+        'ann@example.com': { displayName: 'Ann', enabled: true, sessions: 0 },
+        'bob@example.com': { displayName: 'Bob', enabled: true, sessions: 0 },
+      },
+      targets: { 'group:SP-Finance-Members': ['ann@example.com'] },
+    });
+    const state = await x.provider.read({
+      logins: new Set(['ann@example.com', 'bob@example.com']),
+      targets: [group('sp-finance-members')],
+    });
+    expect(state.memberships).toEqual([
+      { kind: 'group', target: 'sp-finance-members', members: ['ann@example.com'] },
+    ]);
+    const grant = change('grant', 'bob@example.com', { target: group('SP-FINANCE-MEMBERS') });
+    expect(await x.provider.apply(grant)).toEqual({ status: 'applied' });
+    // Without a read, through Graph's own case-insensitive `$filter`.
+    const fresh = createEntraProvider(x.config, {
+      env: { ENTRA_FEDERATED_TOKEN: x.fake.federatedToken },
+      retry: FAST,
+    });
+    expect(await fresh.apply(grant)).toEqual({ status: 'unchanged' });
+    expect(x.fake.memberUpns(x.fake.groupByName('SP-Finance-Members')!)).toEqual([
+      'ann@example.com',
+      'bob@example.com',
+    ]);
+  });
+
+  it('refuses two groups whose names differ only in case', async () => {
+    const x = await harness();
+    await x.seed({ users: {}, targets: { 'group:Eng': [], 'group:ENG': [] } });
+    await expect(x.provider.read({ logins: new Set(), targets: [group('eng')] })).rejects.toThrow(
+      /2 groups are named "Eng" \(Graph ignores case: "Eng", "ENG"\)/,
+    );
   });
 });
 
@@ -543,7 +817,8 @@ describe('throttling and faults', () => {
     const x = await harness();
     await seedOne(x);
     x.server.inject({ kind: 'reset-after-write', method: 'POST', path: /members/, times: 1 });
-    expect((await x.provider.apply(grant)).status).not.toBe('failed');
+    // The retry is told "already exist": Graph's word on the retry is all there is to report.
+    expect(await x.provider.apply(grant)).toEqual({ status: 'unchanged' });
     expect(x.fake.memberUpns(x.fake.groupByName('G')!)).toEqual(['ann@example.com']);
 
     x.server.inject({ kind: 'reset-after-write', method: 'POST', path: /^\/v1\.0\/users$/, times: 1 });
@@ -647,11 +922,13 @@ describe('credentials', () => {
       users: { 'ann@example.com': { displayName: 'Ann', enabled: true, sessions: 0 } },
       targets: {},
     });
-    x.server.inject({ kind: 'status', status: 503, times: 2 });
+    // Scoped to a Graph call, so that the Graph retry path (and its log lines) runs.
+    x.server.inject({ kind: 'status', status: 503, method: 'POST', path: /revokeSignInSessions/, times: 2 });
     x.server.inject({ kind: 'status', status: 403, method: 'POST', path: /revokeSignInSessions/, times: 1 });
     const outcome = await x.provider.apply(change('revokeSessions', 'ann@example.com'));
     const everything = `${JSON.stringify(outcome)}\n${logs.join('\n')}`;
-    expect(outcome.status).toBe('failed');
+    expect(logs.filter((l) => /^entra: 503 /.test(l))).toHaveLength(2);
+    expect(outcome).toMatchObject({ status: 'failed', error: expect.stringContaining('403') });
     expect(everything).not.toContain(x.fake.federatedToken);
     expect(everything).not.toContain(x.fake.clientSecret);
     expect(everything).not.toMatch(/fake-graph-token|Bearer/);

@@ -8,7 +8,6 @@
  * Pass goes from Graph's answer straight into the mail to the manager and nowhere else (not in
  * an outcome, a log line or an error, which are built from status, code and message only).
  */
-import { randomBytes } from 'node:crypto';
 import type {
   ManagedDevice,
   Message,
@@ -17,17 +16,26 @@ import type {
 } from '@microsoft/microsoft-graph-types';
 import type { EntraConnection } from '../../model/schema.js';
 import type { Change } from '../../plan/plan-types.js';
+import { targetNotFound, throwawayPassword } from '../common.js';
 import type { ChangeOutcome } from '../types.js';
 import {
   describeError,
   describeResult,
+  type GraphCall,
   type GraphConnection,
   type GraphResult,
   isOk,
   type ODataError,
   type Send,
 } from './graph.js';
-import { type DirectoryIndex, listSkus, odataString, toUserRef, type UserRef } from './read-state.js';
+import {
+  type DirectoryIndex,
+  groupKey,
+  listSkus,
+  odataString,
+  toUserRef,
+  type UserRef,
+} from './read-state.js';
 
 /** A Graph answer that ends the change as failed; its text names no credential. */
 class ChangeFailed extends Error {}
@@ -118,8 +126,10 @@ async function requireUser(ctx: ChangeContext, login: string): Promise<UserRef> 
   return user;
 }
 
+/** Graph compares display names case-insensitively, and so does the index. */
 async function findGroup(ctx: ChangeContext, name: string): Promise<string | undefined> {
-  return ctx.index.groups.get(name) ?? lookupOnce(ctx, `group:${name}`, () => lookUpGroup(ctx, name));
+  const key = groupKey(name);
+  return ctx.index.groups.get(key) ?? lookupOnce(ctx, `group:${key}`, () => lookUpGroup(ctx, name));
 }
 
 async function lookUpGroup(ctx: ChangeContext, name: string): Promise<string | undefined> {
@@ -128,7 +138,7 @@ async function lookUpGroup(ctx: ChangeContext, name: string): Promise<string | u
   if (!isOk(r)) throw new ChangeFailed(`looking up the group: ${describeResult(r)}`);
   const found = (r.body as { value?: { id?: string }[] }).value ?? [];
   if (found.length > 1) throw new ChangeFailed(`${found.length} groups are named "${name}" on entra`);
-  if (found[0]?.id) ctx.index.groups.set(name, found[0].id);
+  if (found[0]?.id) ctx.index.groups.set(groupKey(name), found[0].id);
   return found[0]?.id;
 }
 
@@ -138,9 +148,7 @@ async function findSku(ctx: ChangeContext, partNumber: string): Promise<string |
 }
 
 function missingTarget(kind: string, name: string): ChangeFailed {
-  return new ChangeFailed(
-    `${kind} ${name} not found on entra; create it there or fix policy/entitlements.yaml`,
-  );
+  return new ChangeFailed(targetNotFound('entra', kind, name));
 }
 
 function expectOk(r: GraphResult, what: string): void {
@@ -166,16 +174,12 @@ function mailNickname(login: string): string {
   return (login.split('@')[0] ?? login).replace(/[^A-Za-z0-9._-]/g, '').slice(0, 64) || 'user';
 }
 
-/** A password nobody will ever know: the first credential is the Temporary Access Pass. */
-function throwawayPassword(): string {
-  return `${randomBytes(24).toString('base64url')}aA1!`;
-}
-
 /**
- * Create (disabled) -> Temporary Access Pass -> mail it to the manager -> enable. Step by step,
- * not `dependsOn`: each step needs the answer of the one before (the new id, the pass). The
- * account stays disabled until the pass is on its way, so a failure half-way leaves a disabled
- * account, and a re-apply finds it ("already exists", still disabled) and finishes the job.
+ * Create (disabled) -> hire date -> Temporary Access Pass -> mail it to the manager -> enable.
+ * Step by step, not `dependsOn`: each step needs the answer of the one before (the new id, the
+ * pass). The account stays disabled until the pass is on its way, so a failure half-way leaves a
+ * disabled account, and a re-apply finds it ("already exists", still disabled) and finishes the
+ * job with a new pass (which replaces any pass an unanswered request may have created).
  */
 async function createUser(ctx: ChangeContext, c: Change): Promise<ChangeOutcome> {
   const body: User = {
@@ -184,9 +188,10 @@ async function createUser(ctx: ChangeContext, c: Change): Promise<ChangeOutcome>
     mailNickname: mailNickname(c.login),
     userPrincipalName: c.login,
     passwordProfile: { password: throwawayPassword(), forceChangePasswordNextSignIn: true },
-    ...(c.event.date ? { employeeHireDate: instant(c.event.date) } : {}),
+    ...(ctx.config.usageLocation ? { usageLocation: ctx.config.usageLocation } : {}),
   };
-  const r = await ctx.send({ method: 'POST', url: '/users', body });
+  // Repeating it is safe: a second create answers "already exists", handled below.
+  const r = await ctx.send({ method: 'POST', url: '/users', body, idempotent: true });
   let user: UserRef;
   if (isOk(r)) {
     user = toUserRef(r.body as User);
@@ -198,6 +203,13 @@ async function createUser(ctx: ChangeContext, c: Change): Promise<ChangeOutcome>
     user = existing; // an earlier apply stopped before enabling it: finish it
   } else throw new ChangeFailed(`creating the account: ${describeResult(r)}`);
 
+  const hired = c.event.date
+    ? await bestEffort(ctx, 'hire date', {
+        method: 'PATCH',
+        url: `/users/${user.id}`,
+        body: { employeeHireDate: instant(c.event.date) } satisfies User,
+      })
+    : undefined;
   const credential = await deliverFirstCredential(ctx, c, user);
   expectOk(
     await ctx.send({
@@ -208,20 +220,45 @@ async function createUser(ctx: ChangeContext, c: Change): Promise<ChangeOutcome>
     'enabling the new account',
   );
   user.enabled = true;
-  return { status: 'applied', detail: credential };
+  return { status: 'applied', detail: details(credential, hired) };
 }
 
-/** Mails a Temporary Access Pass to the manager through Exchange Online; returns the outcome text. */
+/**
+ * A property the change can do without (the hire or leave date needs User-LifeCycleInfo.ReadWrite.All,
+ * which a tenant may not grant): set it if Graph lets us; otherwise say why in the outcome.
+ */
+async function bestEffort(ctx: ChangeContext, what: string, call: GraphCall): Promise<string | undefined> {
+  try {
+    const r = await ctx.send(call);
+    if (isOk(r)) return undefined;
+    const hint =
+      r.status === 403 ? ' (the app needs the User-LifeCycleInfo.ReadWrite.All application permission)' : '';
+    return `${what} not recorded: ${describeResult(r)}${hint}`;
+  } catch (e) {
+    return `${what} not recorded: ${describeError(e)}`;
+  }
+}
+
+function details(...parts: (string | undefined)[]): string {
+  return parts.filter(Boolean).join('; ');
+}
+
+/**
+ * Mails a Temporary Access Pass to the manager through Exchange Online; returns the outcome text.
+ * Neither request is safe to repeat (a second pass replaces the mailed one; a second mail is a
+ * second mail): when one fails with its outcome unknown the change fails, the account stays
+ * disabled, and the next apply issues a fresh pass and mails that one.
+ */
 async function deliverFirstCredential(ctx: ChangeContext, c: Change, user: UserRef): Promise<string> {
   const tap = ctx.config.temporaryAccessPass;
   if (!tap) return 'no Temporary Access Pass configured: first credential through the service desk';
   if (!c.manager) return 'no manager: first credential through the service desk';
-  const created = await ctx.send({
+  const created = await sendOnce(ctx, 'creating the Temporary Access Pass (the account stays disabled)', {
     method: 'POST',
     url: `/users/${user.id}/authentication/temporaryAccessPassMethods`,
     body: { lifetimeInMinutes: tap.lifetimeMinutes, isUsableOnce: true },
+    idempotent: false,
   });
-  expectOk(created, 'creating the Temporary Access Pass');
   const pass = (created.body as TemporaryAccessPassAuthenticationMethod).temporaryAccessPass;
   if (!pass) throw new ChangeFailed('creating the Temporary Access Pass: Graph returned no pass');
   const message: Message = {
@@ -236,39 +273,67 @@ async function deliverFirstCredential(ctx: ChangeContext, c: Change, user: UserR
     toRecipients: [{ emailAddress: { address: c.manager } }],
   };
   // saveToSentItems false: the pass must not stay in the sending mailbox.
-  const mailed = await ctx.send({
+  await sendOnce(ctx, `mailing the Temporary Access Pass to ${c.manager} (the account stays disabled)`, {
     method: 'POST',
     url: `/users/${encodeURIComponent(tap.sendFrom)}/sendMail`,
     body: { message, saveToSentItems: false },
+    idempotent: false,
   });
-  expectOk(mailed, `mailing the Temporary Access Pass to ${c.manager} (the account stays disabled)`);
   return `Temporary Access Pass mailed to manager ${c.manager}`;
+}
+
+/** Sends a call that is not safe to repeat; any failure, answered or not, fails the change as `what`. */
+async function sendOnce(ctx: ChangeContext, what: string, call: GraphCall): Promise<GraphResult> {
+  let r: GraphResult;
+  try {
+    r = await ctx.send(call);
+  } catch (e) {
+    throw new ChangeFailed(`${what}: ${describeError(e)}`);
+  }
+  expectOk(r, what);
+  return r;
 }
 
 // --- enable / disable ------------------------------------------------------------------------------
 
 /**
- * PATCH accountEnabled (always sent: it is idempotent and the last read may be old); the outcome
- * says unchanged when the account already was in that state. A leaver's disable also records
- * the leave date and retires (or wipes) their Intune devices.
+ * PATCH accountEnabled alone (always sent: it is idempotent and the last read may be old); the
+ * outcome says unchanged when the account already was in that state. A leaver's disable then
+ * records the leave date, best effort (the disable must not wait on an optional permission), and
+ * retires (or wipes) their Intune devices.
  */
 async function setEnabled(ctx: ChangeContext, c: Change, enabled: boolean): Promise<ChangeOutcome> {
   const user = await requireUser(ctx, c.login);
   const leaver = !enabled && c.event.kind === 'leaver';
-  const body: User = {
-    accountEnabled: enabled,
-    ...(leaver && c.event.date ? { employeeLeaveDateTime: instant(c.event.date) } : {}),
-  };
-  expectOk(await ctx.send({ method: 'PATCH', url: `/users/${user.id}`, body }), 'updating accountEnabled');
+  expectOk(
+    await ctx.send({
+      method: 'PATCH',
+      url: `/users/${user.id}`,
+      body: { accountEnabled: enabled } satisfies User,
+    }),
+    'updating accountEnabled',
+  );
   const changed = user.enabled !== enabled;
   user.enabled = enabled;
-  const devices = leaver ? await handleDevices(ctx, user) : undefined;
-  if (!changed && !devices?.acted)
-    return { status: 'unchanged', ...(devices ? { detail: devices.text } : {}) };
-  return { status: 'applied', ...(devices ? { detail: devices.text } : {}) };
+  if (!leaver) return { status: changed ? 'applied' : 'unchanged' };
+  const left = c.event.date
+    ? await bestEffort(ctx, 'leave date', {
+        method: 'PATCH',
+        url: `/users/${user.id}`,
+        body: { employeeLeaveDateTime: instant(c.event.date) } satisfies User,
+      })
+    : undefined;
+  const devices = await handleDevices(ctx, user);
+  const detail = details(left, devices.text);
+  return { status: changed || devices.acted ? 'applied' : 'unchanged', ...(detail ? { detail } : {}) };
 }
 
-/** Retires every managed device of a leaver, or wipes company-owned ones when policy says wipe. */
+/**
+ * Retires every managed device of a leaver, or wipes company-owned ones when policy says wipe.
+ * A device with a retire or wipe already on its way is skipped (a re-apply sends none). Each
+ * action is sent once (a second wipe is not harmless); one failing does not stop the others,
+ * and the error counts what happened to each.
+ */
 async function handleDevices(ctx: ChangeContext, user: UserRef): Promise<{ acted: boolean; text: string }> {
   const mode = ctx.config.devicesOnLeave;
   if (mode === 'none') return { acted: false, text: 'devices left alone (devicesOnLeave: none)' };
@@ -278,23 +343,30 @@ async function handleDevices(ctx: ChangeContext, user: UserRef): Promise<{ acted
   });
   expectOk(list, 'listing managed devices');
   const devices = ((list.body as { value?: ManagedDevice[] }).value ?? []).filter((d) => !alreadyHandled(d));
-  const counts = { retired: 0, wiped: 0 };
-  await Promise.all(
+  const results = await Promise.allSettled(
     devices.map(async (d) => {
       // Personal devices are only ever retired: a wipe would erase someone's own phone.
-      const wipe = mode === 'wipe' && d.managedDeviceOwnerType === 'company';
-      const r = await ctx.send({
+      const action = mode === 'wipe' && d.managedDeviceOwnerType === 'company' ? 'wipe' : 'retire';
+      await sendOnce(ctx, `${action === 'wipe' ? 'wiping' : 'retiring'} device ${d.id}`, {
         method: 'POST',
-        url: `/deviceManagement/managedDevices/${d.id}/${wipe ? 'wipe' : 'retire'}`,
-        ...(wipe ? { body: { keepEnrollmentData: false, keepUserData: false } } : {}),
+        url: `/deviceManagement/managedDevices/${d.id}/${action}`,
+        ...(action === 'wipe' ? { body: { keepEnrollmentData: false, keepUserData: false } } : {}),
+        idempotent: false,
       });
-      expectOk(r, `${wipe ? 'wiping' : 'retiring'} device ${d.id}`);
-      counts[wipe ? 'wiped' : 'retired']++;
+      return action;
     }),
   );
-  const acted = counts.retired + counts.wiped > 0;
+  const wiped = results.filter((r) => r.status === 'fulfilled' && r.value === 'wipe').length;
+  const retired = results.filter((r) => r.status === 'fulfilled' && r.value === 'retire').length;
+  const failed = results.flatMap((r) => (r.status === 'rejected' ? [describeError(r.reason)] : []));
+  if (failed.length > 0) {
+    throw new ChangeFailed(
+      `devices: ${wiped} wiped, ${retired} retired, ${failed.length} failed (${failed.join('; ')}); the account is disabled`,
+    );
+  }
+  const acted = wiped + retired > 0;
   const text = acted
-    ? `devices: ${[counts.wiped ? `${counts.wiped} wiped` : '', counts.retired ? `${counts.retired} retired` : ''].filter(Boolean).join(', ')}`
+    ? `devices: ${[wiped ? `${wiped} wiped` : '', retired ? `${retired} retired` : ''].filter(Boolean).join(', ')}`
     : 'no managed devices to retire';
   return { acted, text };
 }
@@ -305,7 +377,7 @@ async function handleDevices(ctx: ChangeContext, user: UserRef): Promise<{ acted
 async function revokeSessions(ctx: ChangeContext, c: Change): Promise<ChangeOutcome> {
   const user = await requireUser(ctx, c.login);
   expectOk(
-    await ctx.send({ method: 'POST', url: `/users/${user.id}/revokeSignInSessions` }),
+    await ctx.send({ method: 'POST', url: `/users/${user.id}/revokeSignInSessions`, idempotent: true }),
     'revoking sign-in sessions',
   );
   return { status: 'applied' };
@@ -334,6 +406,8 @@ async function changeGroup(ctx: ChangeContext, c: Change): Promise<ChangeOutcome
         method: 'POST',
         url: `/groups/${groupId}/members/$ref`,
         body: { '@odata.id': ctx.graph.directoryObjectRef(user.id) },
+        // A second add answers "already exist", which is recognised below.
+        idempotent: true,
       })
     : await ctx.send({ method: 'DELETE', url: `/groups/${groupId}/members/${user.id}/$ref` });
   if (isOk(r)) return { status: 'applied' };
@@ -359,7 +433,23 @@ async function changeLicense(ctx: ChangeContext, c: Change): Promise<ChangeOutco
   const body = grant
     ? { addLicenses: [{ skuId, disabledPlans: [] }], removeLicenses: [] }
     : { addLicenses: [], removeLicenses: [skuId] };
-  const r = await ctx.send({ method: 'POST', url: `/users/${user.id}/assignLicense`, body });
+  // Safe to repeat: a second add is a no-op, a second removal answers "does not have" (below).
+  const r = await ctx.send({
+    method: 'POST',
+    url: `/users/${user.id}/assignLicense`,
+    body,
+    idempotent: true,
+  });
+  if (grant && r.status === 400 && /usage location/i.test(errorText(r))) {
+    throw new ChangeFailed(
+      `assigning license ${part}: ${describeResult(r)}; set the account's usageLocation (a two-letter country code) in Entra, ` +
+        'and set usageLocation under providers.entra in policy/jml.yaml so that new accounts get one',
+    );
+  }
+  if (!grant && r.status === 400 && /does not have a corresponding license/i.test(errorText(r))) {
+    user.skuIds.delete(skuId);
+    return { status: 'unchanged' };
+  }
   expectOk(r, `${grant ? 'assigning' : 'removing'} license ${part}`);
   if (grant) user.skuIds.add(skuId);
   else user.skuIds.delete(skuId);

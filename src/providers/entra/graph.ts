@@ -30,6 +30,18 @@ export interface GraphCall {
   method: GraphMethod;
   url: string;
   body?: unknown;
+  /**
+   * Whether sending it twice ends the same as sending it once. GET, PATCH and DELETE are; a POST
+   * is only when the caller says so, because it recognises the second answer (members/$ref's
+   * "already exist", create's conflict). A POST that is not (a new Temporary Access Pass replaces
+   * the one mailed, a second mail, a second wipe) is repeated only when Graph provably did not
+   * carry it out, and never travels in a `$batch`, whose post is re-sent whole.
+   */
+  idempotent?: boolean;
+}
+
+export function isIdempotent(call: GraphCall): boolean {
+  return call.idempotent ?? call.method !== 'POST';
 }
 
 /** Graph's answer to one request: a success or an error the caller decides about (404, 400...). */
@@ -38,7 +50,7 @@ export interface GraphResult {
   body: unknown;
 }
 
-/** Sends one request, retrying throttling and 5xx; resolves with any other answer. */
+/** Sends one request, retrying throttling and 5xx as far as is safe; resolves with any other answer. */
 export type Send = (call: GraphCall) => Promise<GraphResult>;
 
 /** OData's error body: `{error: {code, message, innerError}}`. */
@@ -73,16 +85,37 @@ class StepFailure extends Error {
   }
 }
 
-/** fetch's own failure (a reset, a refused connection), named so that it survives GraphError. */
+/**
+ * fetch's own failure, named so that it survives GraphError (the SDK keeps an error's name as
+ * its code): a reset or a timeout after the request left (Graph may have carried it out), or a
+ * connection that never opened (nothing was sent).
+ */
+const TRANSPORT = 'TransportError';
+const NOT_SENT = 'ConnectionNotOpened';
+/** fetch's socket codes for a connection that never opened: the request cannot have arrived. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+
 class TransportError extends Error {
-  override name = 'TransportError';
+  constructor(message: string, notSent: boolean) {
+    super(message);
+    this.name = notSent ? NOT_SENT : TRANSPORT;
+  }
+}
+
+/**
+ * A request that is not safe to repeat failed in a way that leaves its outcome unknown (a 5xx,
+ * a reset, a timeout): it is not sent again, and the caller decides what that means.
+ */
+class OutcomeUnknown extends Error {
+  override name = 'OutcomeUnknown';
 }
 
 /** Maps what the SDK or a batch step threw to the shared policy's Failure; never includes headers. */
 export function classifyGraph(error: unknown, now: number): Failure {
   if (error instanceof StepFailure) return error.failure;
   if (error instanceof GraphError) {
-    if (error.code === 'TransportError') return { retryable: true, message: error.message };
+    if (error.code === TRANSPORT || error.code === NOT_SENT)
+      return { retryable: true, message: error.message };
     const status = error.statusCode;
     // No HTTP answer behind it: the request never left (signing in failed, say).
     if (status < 0) return { retryable: false, message: error.message };
@@ -94,6 +127,18 @@ export function classifyGraph(error: unknown, now: number): Failure {
     };
   }
   return { retryable: false, message: error instanceof Error ? error.message : String(error) };
+}
+
+/** Whether Graph provably did not carry the request out: it was throttled, or never sent. */
+function provablyNotProcessed(error: unknown, failure: Failure): boolean {
+  return failure.status === 429 || (error instanceof GraphError && error.code === NOT_SENT);
+}
+
+/** The shared classification, narrowed for a call that is not safe to repeat. */
+function classifyCall(call: GraphCall, error: unknown, now: number): Failure {
+  const failure = classifyGraph(error, now);
+  if (!failure.retryable || isIdempotent(call) || provablyNotProcessed(error, failure)) return failure;
+  return { ...failure, retryable: false };
 }
 
 /** What went wrong, for an outcome or an error: status, Graph's code and message, never headers. */
@@ -120,7 +165,7 @@ class BearerTokenMiddleware implements Middleware {
     if (!token) throw new Error('entra: the token endpoint returned no token');
     const headers = new Headers(context.options?.headers as ConstructorParameters<typeof Headers>[0]);
     headers.set('authorization', `Bearer ${token.token}`);
-    // A request that outlives the timeout is abandoned and retried (writes are idempotent).
+    // A request that outlives the timeout is abandoned, and retried when repeating it is safe.
     context.options = { ...context.options, headers, signal: AbortSignal.timeout(this.timeoutMs) };
     try {
       await this.next!.execute(context);
@@ -131,6 +176,7 @@ class BearerTokenMiddleware implements Middleware {
         name === 'TimeoutError'
           ? `Graph did not answer within ${this.timeoutMs} ms`
           : `connection to Graph failed${code ? ` (${code})` : ''}`,
+        name !== 'TimeoutError' && code !== undefined && NOT_SENT_CODES.has(code),
       );
     }
     if (context.response && !context.response.ok) context.response = await asODataError(context.response);
@@ -191,9 +237,11 @@ export class GraphConnection {
     return `${this.root}/v1.0/directoryObjects/${id}`;
   }
 
-  private retrying<T>(op: () => Promise<T>): Promise<T> {
+  /** Runs `op` under the shared policy; for `call`, only as far as repeating it is safe. */
+  private retrying<T>(op: () => Promise<T>, call?: GraphCall): Promise<T> {
     const now = this.opts.retry.now ?? Date.now;
-    return withRetry(op, (e) => classifyGraph(e, now()), { ...this.opts.retry, gate: this.opts.gate });
+    const classify = (e: unknown) => (call ? classifyCall(call, e, now()) : classifyGraph(e, now()));
+    return withRetry(op, classify, { ...this.opts.retry, gate: this.opts.gate });
   }
 
   /** Calls the SDK; a 4xx other than 429 comes back as a result, not an exception. */
@@ -216,8 +264,21 @@ export class GraphConnection {
     }
   }
 
-  /** One request on its own, retried through the shared policy. */
-  readonly send: Send = (call) => this.retrying(() => this.callOnce(call));
+  /**
+   * One request on its own, retried through the shared policy. A call that is not safe to
+   * repeat and failed with its outcome unknown ends in `OutcomeUnknown`, never in a second send.
+   */
+  readonly send: Send = async (call) => {
+    try {
+      return await this.retrying(() => this.callOnce(call), call);
+    } catch (e) {
+      const failure = classifyGraph(e, Date.now());
+      if (isIdempotent(call) || !failure.retryable) throw e;
+      throw new OutcomeUnknown(
+        `${failure.message}; Graph may or may not have carried it out, and it was not sent again because a second one would not be the same`,
+      );
+    }
+  };
 
   /** Every page of a collection, following `@odata.nextLink` (absolute on Graph, relative on a fake). */
   async getAll<T>(url: string): Promise<T[]> {
@@ -242,12 +303,17 @@ export class GraphConnection {
     return u.pathname.replace(/^\/v1\.0(?=\/)/, '') + u.search;
   }
 
-  /** A sender whose requests share `$batch` posts with the other changes applied at the same time. */
+  /**
+   * A sender whose requests share `$batch` posts with the other changes applied at the same
+   * time. A call that is not safe to repeat goes alone: a post is re-sent whole when its answer
+   * is lost, and that must not carry a second mail or wipe with it.
+   */
   batchSender(): Send {
     const batcher = new Batcher((steps) => this.limit(() => this.postBatch(steps)));
     const now = this.opts.retry.now ?? Date.now;
-    return (call) =>
-      this.retrying(async () => {
+    return (call) => {
+      if (!isIdempotent(call)) return this.send(call);
+      return this.retrying(async () => {
         const r = await batcher.enqueue(call);
         if (isRetryableStatus(r.status)) {
           throw new StepFailure({
@@ -259,9 +325,10 @@ export class GraphConnection {
         }
         return { status: r.status, body: r.body };
       });
+    };
   }
 
-  /** Posts one `$batch` (the post itself retried: every step in it is idempotent for us). */
+  /** Posts one `$batch`, the post itself retried: only idempotent calls travel in one. */
   private async postBatch(calls: readonly GraphCall[]): Promise<BatchStepResponse[]> {
     const requests = calls.map((c, i) => ({
       id: String(i + 1),

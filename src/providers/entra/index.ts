@@ -6,7 +6,7 @@
 import type { EntraConnection } from '../../model/schema.js';
 import type { Change } from '../../plan/plan-types.js';
 import { type ConnectorContext, requireEnv } from '../registry.js';
-import { RateGate, type RetryOptions } from '../retry.js';
+import { DEFAULT_CLOCK, RateGate, type RetryOptions } from '../retry.js';
 import type { ActualState, ChangeOutcome, Provider, Scope } from '../types.js';
 import { applyChange, type ChangeContext } from './changes.js';
 import { ClientCredentialsToken, type ClientProof } from './credential.js';
@@ -76,13 +76,12 @@ export function createEntraProvider(config: EntraConnection, ctx: ConnectorConte
     proof: clientProof(config, ctx.env),
     retry,
   });
-  const gate = new RateGate({ now: retry.now ?? Date.now, sleep: retry.sleep ?? defaultSleep });
+  const gate = new RateGate({
+    now: retry.now ?? DEFAULT_CLOCK.now,
+    sleep: retry.sleep ?? DEFAULT_CLOCK.sleep,
+  });
   return new EntraProvider(
     config,
     new GraphConnection({ graphUrl: config.graphUrl, credential, gate, retry }),
   );
-}
-
-function defaultSleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

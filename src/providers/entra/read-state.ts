@@ -6,6 +6,7 @@
  * in a `DirectoryIndex`, so that apply does not look up what read has just seen.
  */
 import type { Group, SubscribedSku, User } from '@microsoft/microsoft-graph-types';
+import { managedState } from '../common.js';
 import type { ActualMembership, ActualState, ActualUser, Scope, TargetRef } from '../types.js';
 import type { GraphConnection } from './graph.js';
 
@@ -25,6 +26,7 @@ export interface UserRef {
 /** Ids learnt by the last read (and by lookups since): login -> user, group name -> id, sku. */
 export interface DirectoryIndex {
   users: Map<string, UserRef>;
+  /** By `groupKey(displayName)`. */
   groups: Map<string, string>;
   /** skuPartNumber -> skuId; undefined until subscribedSkus has been read. */
   skus?: Map<string, string>;
@@ -40,6 +42,11 @@ export function toUserRef(u: User): UserRef {
     enabled: u.accountEnabled === true,
     skuIds: new Set((u.assignedLicenses ?? []).map((l) => l.skuId!).filter(Boolean)),
   };
+}
+
+/** Graph compares group display names case-insensitively ("eng" finds "Eng"); so do we. */
+export function groupKey(displayName: string): string {
+  return displayName.toLowerCase();
 }
 
 /** OData string literal: a quote is doubled. */
@@ -78,22 +85,24 @@ async function findGroups(graph: GraphConnection, names: readonly string[]): Pro
   return found;
 }
 
-async function listGroups(graph: GraphConnection): Promise<Map<string, string>> {
-  const found = new Map<string, string>();
-  addGroups(found, await graph.getAll<Group>(`/groups?$select=id,displayName&$top=${PAGE}`));
-  return found;
+async function listGroups(graph: GraphConnection): Promise<Group[]> {
+  const groups = await graph.getAll<Group>(`/groups?$select=id,displayName&$top=${PAGE}`);
+  addGroups(new Map(), groups); // the same check for names that only differ in case
+  return groups;
 }
 
+/** Adds groups by `groupKey`; names that differ only in case are the same name to Graph. */
 function addGroups(found: Map<string, string>, groups: readonly Group[]): void {
   for (const g of groups) {
-    const name = g.displayName ?? '';
-    if (found.has(name)) {
+    const key = groupKey(g.displayName ?? '');
+    if (found.has(key)) {
+      const same = groups.filter((x) => groupKey(x.displayName ?? '') === key);
       throw new Error(
-        `entra: ${groups.filter((x) => x.displayName === name).length} groups are named "${name}"; ` +
+        `entra: ${same.length} groups are named "${same[0]!.displayName}" (Graph ignores case: ${same.map((x) => `"${x.displayName}"`).join(', ')}); ` +
           'rename all but one in Entra so that the entitlement names exactly one group',
       );
     }
-    found.set(name, g.id!);
+    found.set(key, g.id!);
   }
 }
 
@@ -148,19 +157,8 @@ export async function readScope(
   }
 
   // Phase 3: the scope is the repository's people plus anyone holding a managed target.
-  const inScope = opts.everyone ? new Set(byLogin.keys()) : new Set(scope.logins);
-  for (const m of memberships) for (const login of m.members) inScope.add(login);
-  const actual: ActualUser[] = [...byLogin]
-    .filter(([login]) => inScope.has(login))
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([login, u]) => toActualUser(login, u));
-  return {
-    provider: 'entra',
-    simulated: false,
-    users: actual,
-    memberships,
-    outOfScopeAccounts: byLogin.size - actual.length,
-  };
+  const accounts = [...byLogin].map(([login, u]) => toActualUser(login, u));
+  return managedState('entra', accounts, memberships, scope.logins, opts.everyone);
 }
 
 async function targetMembers(
@@ -170,7 +168,7 @@ async function targetMembers(
   users: readonly User[],
 ): Promise<string[] | undefined> {
   if (t.kind === 'group') {
-    const id = index.groups.get(t.target);
+    const id = index.groups.get(groupKey(t.target));
     return id ? groupMembers(graph, id) : undefined;
   }
   const skuId = index.skus?.get(t.target);
@@ -197,8 +195,9 @@ export async function readEverything(graph: GraphConnection, index: DirectoryInd
   const groups = await listGroups(graph);
   const skus = await listSkus(graph);
   const targets: TargetRef[] = [
-    ...[...groups.keys()].map((target) => ({ kind: 'group' as const, target })),
+    ...groups.map((g) => ({ kind: 'group' as const, target: g.displayName ?? '' })),
     ...[...skus.keys()].map((target) => ({ kind: 'license' as const, target })),
   ];
-  return readScope(graph, { logins: new Set(), targets }, index, { groups, skus, everyone: true });
+  const byName = new Map(groups.map((g) => [groupKey(g.displayName ?? ''), g.id!]));
+  return readScope(graph, { logins: new Set(), targets }, index, { groups: byName, skus, everyone: true });
 }

@@ -71,7 +71,27 @@ export interface GraphFakeOptions {
   federatedToken?: string;
   budget?: Partial<ThrottleBudget>;
   now?: () => number;
+  /**
+   * The application permissions granted to the app (the `roles` its tokens carry); default:
+   * every permission the connector documents. Only what the fake checks matters here.
+   */
+  roles?: readonly string[];
 }
+
+/** The permission Graph asks for to write employeeHireDate and employeeLeaveDateTime. */
+export const LIFECYCLE_PERMISSION = 'User-LifeCycleInfo.ReadWrite.All';
+const LIFECYCLE_PROPERTIES = ['employeeHireDate', 'employeeLeaveDateTime'] as const;
+export const ALL_ROLES: readonly string[] = [
+  'User.ReadWrite.All',
+  'GroupMember.ReadWrite.All',
+  'Group.Read.All',
+  'Directory.Read.All',
+  LIFECYCLE_PERMISSION,
+  'UserAuthenticationMethod.ReadWrite.All',
+  'Mail.Send',
+  'DeviceManagementManagedDevices.PrivilegedOperations.All',
+  'DeviceManagementManagedDevices.Read.All',
+];
 
 type Params = URLSearchParams;
 type Handler = (req: FakeRequest, params: string[]) => FakeResponse;
@@ -85,9 +105,12 @@ const DEFAULT_TOP = 100;
 const BATCH_MAX = 20;
 const USER_TYPE = '#microsoft.graph.user';
 
-/** Stable ids per name, so that ids a connector learnt stay valid across a harness re-seed. */
+/**
+ * Stable ids per name, so that ids a connector learnt stay valid across a harness re-seed. The
+ * name is taken as given: two groups may be named "Eng" and "ENG" (display names are not unique).
+ */
 function stableId(kind: string, name: string): string {
-  const h = createHash('sha256').update(`${kind}:${name.toLowerCase()}`).digest('hex');
+  const h = createHash('sha256').update(`${kind}:${name}`).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
@@ -155,7 +178,10 @@ export class GraphFake {
   /** Steps executed inside `$batch` posts, with their status (FakeServer logs only the post). */
   readonly steps: { method: string; url: string; status: number; at: number }[] = [];
   budget: ThrottleBudget;
-  private readonly tokens = new Set<string>();
+  /** Issued bearer tokens and the roles each carries (fixed when issued, as in a JWT). */
+  private readonly tokens = new Map<string, ReadonlySet<string>>();
+  /** The app's granted application permissions; tokens issued from now on carry these. */
+  roles: readonly string[];
   private readonly now: () => number;
   private window = { start: 0, units: 0 };
   private writeWindow = { start: 0, writes: 0 };
@@ -168,6 +194,7 @@ export class GraphFake {
     this.federatedToken = opts.federatedToken ?? `eyJ.federated-${randomBytes(8).toString('hex')}.sig`;
     this.budget = { units: 3_500, windowMs: 10_000, writes: 3_000, writeWindowMs: 150_000, ...opts.budget };
     this.now = opts.now ?? Date.now;
+    this.roles = opts.roles ?? ALL_ROLES;
     this.routes = this.buildRoutes();
     this.server = new FakeServer({
       name: 'graph',
@@ -207,8 +234,9 @@ export class GraphFake {
       assignedLicenses: [],
       mailNickname: upn.split('@')[0] ?? upn,
       employeeLeaveDateTime: null,
+      usageLocation: 'US',
       ...props,
-      id: stableId('user', upn),
+      id: stableId('user', upn.toLowerCase()),
       userPrincipalName: upn,
     };
     this.users.set(user.id, user);
@@ -268,8 +296,10 @@ export class GraphFake {
     return [...this.users.values()].find((u) => u.userPrincipalName.toLowerCase() === lower);
   }
 
+  /** Graph compares display names case-insensitively. */
   groupByName(name: string): FakeGroup | undefined {
-    return [...this.groups.values()].find((g) => g.displayName === name);
+    const lower = name.toLowerCase();
+    return [...this.groups.values()].find((g) => g.displayName.toLowerCase() === lower);
   }
 
   memberUpns(group: FakeGroup): string[] {
@@ -298,6 +328,29 @@ export class GraphFake {
   }
 
   // --- authentication --------------------------------------------------------------------------------
+
+  /** The roles of the request's token (authenticate has already checked that it is one we issued). */
+  private rolesOf(req: FakeRequest): ReadonlySet<string> {
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    return (token && this.tokens.get(token)) || new Set();
+  }
+
+  /** Graph's 403 for a write the app's permissions do not cover. */
+  private denied(): FakeResponse {
+    return odataError(
+      403,
+      'Authorization_RequestDenied',
+      'Insufficient privileges to complete the operation.',
+    );
+  }
+
+  /** Hire and leave dates need User-LifeCycleInfo.ReadWrite.All on top of User.ReadWrite.All. */
+  private lifecycleDenied(req: FakeRequest, body: User | undefined): boolean {
+    return (
+      LIFECYCLE_PROPERTIES.some((p) => body?.[p] !== undefined) &&
+      !this.rolesOf(req).has(LIFECYCLE_PERMISSION)
+    );
+  }
 
   private isApi(req: FakeRequest): boolean {
     return req.url.pathname.startsWith('/v1.0/');
@@ -370,7 +423,7 @@ export class GraphFake {
       );
     }
     const accessToken = `fake-graph-token-${randomBytes(12).toString('hex')}`;
-    this.tokens.add(accessToken);
+    this.tokens.set(accessToken, new Set(this.roles));
     return {
       status: 200,
       body: { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: accessToken },
@@ -522,6 +575,7 @@ export class GraphFake {
     }
     if (!body!.passwordProfile?.password)
       throw new BadRequest("Property 'passwordProfile' is required when creating the object.");
+    if (this.lifecycleDenied(req, body)) return this.denied();
     if (this.userByKey(body!.userPrincipalName!)) {
       const res = odataError(
         400,
@@ -535,7 +589,11 @@ export class GraphFake {
     }
     // The password is checked for presence and dropped: Graph never returns it, the fake never keeps it.
     const { passwordProfile: _dropped, ...rest } = body!;
-    const user = this.addUser(body!.userPrincipalName!, { ...rest, assignedLicenses: [] });
+    const user = this.addUser(body!.userPrincipalName!, {
+      ...rest,
+      assignedLicenses: [],
+      usageLocation: rest.usageLocation ?? null,
+    });
     return { status: 201, body: this.publicUser(user) };
   }
 
@@ -546,6 +604,7 @@ export class GraphFake {
     const allowed = new Set(['accountEnabled', 'displayName', 'employeeLeaveDateTime', 'employeeHireDate']);
     const bad = Object.keys(body ?? {}).find((k) => !allowed.has(k));
     if (bad) throw new BadRequest(`Invalid property '${bad}'.`);
+    if (this.lifecycleDenied(req, body)) return this.denied();
     Object.assign(u, body);
     return { status: 204 };
   }
@@ -574,6 +633,13 @@ export class GraphFake {
       throw new BadRequest("Property 'addLicenses' and 'removeLicenses' are required.");
     }
     const held = new Set((u.assignedLicenses ?? []).map((l) => l.skuId));
+    if (body.addLicenses.length > 0 && !u.usageLocation) {
+      return odataError(
+        400,
+        'Request_BadRequest',
+        'License assignment cannot be done for user with invalid usage location.',
+      );
+    }
     for (const add of body.addLicenses) {
       const sku = this.skus.find((s) => s.skuId === add.skuId);
       if (!sku)
@@ -670,16 +736,20 @@ export class GraphFake {
     return { status: 204 };
   }
 
-  /** `$filter` forms the connector sends: `displayName eq '...'` and `displayName in ('...', ...)`. */
+  /**
+   * `$filter` forms the connector sends: `displayName eq '...'` and `displayName in ('...', ...)`,
+   * compared case-insensitively as Graph does for directory objects.
+   */
   private groupFilter(filter: string): (g: FakeGroup) => boolean {
     const literal = "'((?:[^']|'')*)'";
+    const name = (m: string) => m.replace(/''/g, "'").toLowerCase();
     const eq = new RegExp(`^displayName eq ${literal}$`).exec(filter);
-    if (eq) return (g) => g.displayName === eq[1]!.replace(/''/g, "'");
+    if (eq) return (g) => g.displayName.toLowerCase() === name(eq[1]!);
     const inList = /^displayName in \((.*)\)$/.exec(filter);
     if (inList) {
-      const names = [...inList[1]!.matchAll(new RegExp(literal, 'g'))].map((m) => m[1]!.replace(/''/g, "'"));
+      const names = [...inList[1]!.matchAll(new RegExp(literal, 'g'))].map((m) => name(m[1]!));
       if (names.length > 15) throw new BadRequest('Too many values in the in operator; the limit is 15.');
-      return (g) => names.includes(g.displayName);
+      return (g) => names.includes(g.displayName.toLowerCase());
     }
     throw new BadRequest(`Unsupported query: $filter=${filter}`);
   }

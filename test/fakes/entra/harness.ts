@@ -31,6 +31,8 @@ export async function createEntraHarness(opts: EntraHarnessOptions = {}): Promis
     clientId: fake.clientId,
     graphUrl: url,
     authorityUrl: url,
+    // A tenant set up as README says: new accounts get a country, so licenses can be assigned.
+    usageLocation: 'US',
     ...opts.config,
   });
   const env = { ENTRA_FEDERATED_TOKEN: fake.federatedToken, ENTRA_CLIENT_SECRET: fake.clientSecret };
