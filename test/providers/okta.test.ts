@@ -4,13 +4,21 @@
  * and the fake's fidelity to Okta's own API description.
  */
 import { createSign, generateKeyPairSync } from 'node:crypto';
+import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { oktaConnection } from '../../src/model/schema.js';
 import type { Change } from '../../src/plan/plan-types.js';
-import { createOktaProvider } from '../../src/providers/okta/index.js';
+import { createOktaProvider, shareTokenRequests } from '../../src/providers/okta/index.js';
+import { oktaRateBucket } from '../../src/providers/okta/rate-limits.js';
 import type { RecordedRequest } from '../fakes/fake-server.js';
 import type { ProviderState } from '../fakes/harness.js';
-import { createOktaHarness, type OktaHarness, type OktaHarnessOptions } from '../fakes/okta/index.js';
+import {
+  createOktaHarness,
+  OKTA_THROTTLE,
+  type OktaHarness,
+  type OktaHarnessOptions,
+} from '../fakes/okta/index.js';
+import { documentedBucket } from '../fakes/okta/okta-fake.js';
 import { OktaOpenApi } from '../fakes/okta/openapi-spec.js';
 
 // The SDK sends loopback traffic to HTTPS_PROXY when it is set (NO_PROXY is ignored).
@@ -331,15 +339,126 @@ describe('okta apply: each action, then the same change again', () => {
     });
   });
 
-  it('fails disabling an account Okta cannot suspend (not ACTIVE), saying why', async () => {
+  it('disables a LOCKED_OUT account: unlocks it, then suspends it', async () => {
+    h.fake.addUser({ login: 'locked@northwind.test', status: 'LOCKED_OUT' });
+    const disable = change('disableUser', 'locked@northwind.test');
+    expect(await h.provider.apply(disable)).toEqual({
+      status: 'applied',
+      detail: 'unlocked, then suspended (Okta suspends only ACTIVE accounts)',
+    });
+    expect(h.fake.userByLogin('locked@northwind.test')!.status).toBe('SUSPENDED');
+    expect(await h.provider.apply(disable)).toMatchObject({ status: 'unchanged' });
+  });
+
+  for (const status of ['PASSWORD_EXPIRED', 'RECOVERY', 'PROVISIONED'] as const) {
+    it(`deactivates a ${status} leaver (Okta cannot suspend it) so that access ends now`, async () => {
+      const login = `${status.toLowerCase()}@northwind.test`;
+      h.fake.addUser({ login, status });
+      h.fake.signIn(login);
+      const leaver = change('disableUser', login, { event: { kind: 'leaver' } });
+      expect(await h.provider.apply(leaver)).toEqual({
+        status: 'applied',
+        detail: `Okta suspends only ACTIVE accounts; this ${status} account was deactivated so the leaver cannot sign in`,
+      });
+      expect(h.fake.userByLogin(login)!.status).toBe('DEPROVISIONED');
+      expect(h.fake.liveSessions(login)).toBe(0);
+      expect(await h.provider.apply(leaver)).toMatchObject({ status: 'unchanged' });
+    });
+  }
+
+  it('fails any other disable of an account Okta cannot suspend, naming the manual step', async () => {
     h.fake.addUser({ login: 'prov@northwind.test', status: 'PROVISIONED' });
     const out = await h.provider.apply(change('disableUser', 'prov@northwind.test'));
+    expect(out).toEqual({
+      status: 'failed',
+      error:
+        'okta: disableUser prov@northwind.test: Okta suspends only ACTIVE accounts and this one is PROVISIONED (activation pending); it was left enabled. Deactivate it by hand in the Okta Admin Console (Directory > People > prov@northwind.test > More Actions > Deactivate), or apply again once it is ACTIVE',
+    });
+    expect(h.fake.userByLogin('prov@northwind.test')!.status).toBe('PROVISIONED');
+  });
+
+  it('a rehire of a DEPROVISIONED account does not get its old managed groups back', async () => {
+    h.fake.addGroup('Not Managed');
+    h.fake.addMember('Not Managed', 'carol@northwind.test');
+    expect(await h.provider.apply(change('deleteUser', 'carol@northwind.test'))).toMatchObject({
+      status: 'applied',
+    });
+    // Okta keeps a deactivated account's group memberships.
+    expect(h.fake.groupMembers('Everyone (Northwind)')).toContain('carol@northwind.test');
+    const plan = await h.provider.read(SCOPE);
+    expect(plan.users.map((u) => u.login)).not.toContain('carol@northwind.test');
+    const rehire = change('createUser', 'carol@northwind.test', { displayName: 'Carol de la Cruz' });
+    expect(await h.provider.apply(rehire)).toEqual({
+      status: 'applied',
+      detail:
+        'reactivated a deactivated account after removing it from the 1 managed group(s) it still held; Okta emailed the activation link',
+    });
+    expect(h.fake.userByLogin('carol@northwind.test')!.status).toBe('PROVISIONED');
+    expect(h.fake.groupMembers('Everyone (Northwind)')).toEqual(['alice@northwind.test']);
+    // Outside the managed scope nothing is touched.
+    expect(h.fake.groupMembers('Not Managed')).toEqual(['carol@northwind.test']);
+    expect(await h.provider.apply(rehire)).toMatchObject({ status: 'unchanged' });
+  });
+
+  it('refuses to reactivate a DEPROVISIONED account before a read of the managed scope', async () => {
+    h.fake.addUser({ login: 'gone@northwind.test', status: 'DEPROVISIONED' });
+    h.fake.addMember('AWS - Prod Admin', 'gone@northwind.test');
+    const fresh = createOktaProvider(
+      oktaConnection.parse({ orgUrl: h.fake.url, auth: 'ssws', tokenEnv: 'T' }),
+      { env: { T: 'fresh-token' }, retry: FAST_RETRY },
+    );
+    h.fake.addApiToken('fresh-token');
+    const out = await fresh.apply(change('enableUser', 'gone@northwind.test'));
     expect(out).toMatchObject({
       status: 'failed',
-      error: expect.stringMatching(
-        /^okta: disableUser prov@northwind.test: HTTP 400 E0000001: .*Cannot suspend a user that is not active.*PROVISIONED/,
-      ),
+      error: expect.stringMatching(/read the managed scope first/),
     });
+    expect(h.fake.userByLogin('gone@northwind.test')!.status).toBe('DEPROVISIONED');
+  });
+
+  it('counts only direct (scope USER) app assignments; a group-granted one cannot be revoked', async () => {
+    h.fake.addUser({ login: 'viagroup@northwind.test' });
+    h.fake.assignApp('Slack', 'viagroup@northwind.test', 'GROUP');
+    const state = await h.provider.read({
+      ...SCOPE,
+      logins: new Set([...SCOPE.logins, 'viagroup@northwind.test']),
+    });
+    expect(state.memberships.find((m) => m.target === 'Slack')!.members).toEqual(['alice@northwind.test']);
+    const before = h.server!.requests.length;
+    const out = await h.provider.apply(change('revoke', 'viagroup@northwind.test', app('Slack')));
+    expect(out).toEqual({
+      status: 'failed',
+      error:
+        'okta: revoke viagroup@northwind.test on app Slack: the access comes from a group assigned to the app (Okta E0000046: a group-scoped assignment cannot be removed from the user); remove the user from that group, or manage the group instead of the app',
+    });
+    // Not retried: Okta will say the same again.
+    expect(h.server!.requests.slice(before).filter((r) => r.method === 'DELETE')).toHaveLength(1);
+    expect(h.fake.appMembers('Slack')).toContain('viagroup@northwind.test');
+  });
+
+  it('fails read and write on an app label (or group name) Okta holds twice', async () => {
+    h.fake.addApp('Slack');
+    await expect(h.provider.read(SCOPE)).rejects.toThrow(/ambiguous app label Slack \(2 apps\)/);
+    const fresh = createOktaProvider(
+      oktaConnection.parse({ orgUrl: h.fake.url, auth: 'ssws', tokenEnv: 'T' }),
+      { env: { T: 'fresh-token' }, retry: FAST_RETRY },
+    );
+    h.fake.addApiToken('fresh-token');
+    expect(await fresh.apply(change('grant', 'bob@northwind.test', app('Slack')))).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/ambiguous app label Slack \(2 apps\)/),
+    });
+    h.fake.addGroup('AWS - Prod Admin');
+    expect(await fresh.apply(change('grant', 'bob@northwind.test', group('AWS - Prod Admin')))).toMatchObject(
+      {
+        status: 'failed',
+        error: expect.stringMatching(/ambiguous group name AWS - Prod Admin \(2 groups\)/),
+      },
+    );
+    await expect(
+      h.provider.read({ logins: new Set(), targets: [{ kind: 'group', target: 'AWS - Prod Admin' }] }),
+    ).rejects.toThrow(/ambiguous group name AWS - Prod Admin \(2 groups\)/);
+    expect(h.fake.appMembers('Slack')).toEqual(['alice@northwind.test']);
   });
 
   it('finishes a createUser whose account exists STAGED (a retry after a lost answer)', async () => {
@@ -459,6 +578,18 @@ describe('okta throttling and faults', () => {
       },
     },
     {
+      name: 'the activation of a new account (the retry answers 403 E0000016 already active)',
+      change: change('createUser', 'erin@northwind.test', { displayName: 'Erin Li' }),
+      method: 'POST',
+      path: /\/lifecycle\/activate/,
+      check: () => {
+        expect(h.fake.userByLogin('erin@northwind.test')!.status).toBe('PROVISIONED');
+        expect(h.fake.activationEmails).toEqual(['erin@northwind.test']);
+        const activations = h.server!.requests.filter((r) => r.path.includes('/lifecycle/activate'));
+        expect(activations.map((r) => r.status)).toEqual([200, 403]);
+      },
+    },
+    {
       name: 'a suspend',
       change: change('disableUser', 'alice@northwind.test'),
       method: 'POST',
@@ -484,6 +615,27 @@ describe('okta throttling and faults', () => {
       c.check();
     });
   }
+
+  it("OKTA_THROTTLE (the conformance throttle) falls on a leaver's suspend, and the wait holds", async () => {
+    await start();
+    await h.seed(BASE);
+    await h.provider.read(SCOPE);
+    const fault = h.server!.inject({ ...OKTA_THROTTLE.fault, times: 3 });
+    const from = h.server!.requests.length;
+    const leaver = { event: { kind: 'leaver' as const } };
+    expect(await h.provider.apply(change('disableUser', 'alice@northwind.test', leaver))).toMatchObject({
+      status: 'applied',
+    });
+    expect(fault.times).toBe(0);
+    const log = h.server!.requests.slice(from);
+    const throttled = log.filter((r) => r.status === 429);
+    expect(throttled.map((r) => `${r.method} ${r.path.replace(/users\/[^/]+/, 'users/{id}')}`)).toEqual(
+      Array(3).fill('POST /api/v1/users/{id}/lifecycle/suspend'),
+    );
+    for (const t of throttled) {
+      expect(log.filter((r) => r.at > t.at && r.at < t.at + OKTA_THROTTLE.waitMs)).toEqual([]);
+    }
+  });
 
   it('gives up after the retry budget with a clear failed outcome', async () => {
     await start({ retry: { ...FAST_RETRY, maxAttempts: 3 } });
@@ -626,6 +778,110 @@ describe('okta credentials', () => {
   });
 });
 
+describe('okta secrets', () => {
+  it('redacts every line of a PEM key, the access token and credential shapes from errors and logs', async () => {
+    await start({ retry: { ...FAST_RETRY, maxAttempts: 2 } });
+    await h.seed(BASE);
+    await h.provider.read(SCOPE);
+    const [token] = h.fake.liveAccessTokens();
+    expect(token).toBeDefined();
+    const pemLines = h.secret.split('\n').filter((l) => l.length > 16);
+    // An answer that quotes what no answer should: the key line by line, the token, headers.
+    const leak = [
+      ...pemLines,
+      `raw ${token}`,
+      'Authorization: SSWS 00abcdefghijklmnop',
+      'Bearer eyJhbGciOi.something',
+      'DPoP eyJdpop.proof',
+      'grant_type=client_credentials&client_assertion=eyJhbGciOiJSUzI1NiJ9.e30.c2ln&scope=x',
+    ].join('\n');
+    const body = { errorCode: 'E0000001', errorSummary: leak, errorCauses: [{ errorSummary: leak }] };
+    h.server!.inject({ kind: 'status', status: 400, method: 'PUT', body, times: 1 });
+    h.server!.inject({ kind: 'status', status: 503, method: 'DELETE', body, times: 2 });
+    const outcomes = [
+      await h.provider.apply(change('grant', 'bob@northwind.test', group('AWS - Prod Admin'))),
+      await h.provider.apply(change('revoke', 'alice@northwind.test', group('Everyone (Northwind)'))),
+    ];
+    const text = [...outcomes.map((o) => JSON.stringify(o)), ...logs].join('\n');
+    expect(outcomes.map((o) => o.status)).toEqual(['failed', 'failed']);
+    expect(logs.some((l) => l.includes('HTTP 503'))).toBe(true);
+    for (const line of pemLines) expect(text).not.toContain(line);
+    expect(text).not.toContain(token);
+    expect(text).not.toMatch(/(SSWS|Bearer|DPoP) (?!\[redacted\])/);
+    expect(text).not.toMatch(/client_assertion=(?!\[redacted\])/);
+    expect(text).toContain('client_assertion=[redacted]&scope=x');
+  });
+
+  it('keeps the credential, the token and the SDK client out of inspect and JSON of the provider', async () => {
+    for (const auth of ['private-key-jwt', 'ssws'] as const) {
+      await start({ auth });
+      await h.seed(BASE);
+      await h.provider.read(SCOPE);
+      const shown = [
+        inspect(h.provider, { depth: 20, showHidden: true, getters: true }),
+        JSON.stringify(h.provider),
+      ].join('\n');
+      for (const line of h.secret.split('\n').filter((l) => l.length > 16)) expect(shown).not.toContain(line);
+      for (const token of h.fake.liveAccessTokens()) expect(shown).not.toContain(token);
+      expect(shown).not.toMatch(/requestExecutor|privateKey|apiToken/);
+      await h.close();
+      h = undefined as unknown as OktaHarness;
+    }
+  });
+
+  it('shares one token request among concurrent callers, but passes a DPoP nonce through unshared', async () => {
+    const calls: (string | null | undefined)[] = [];
+    const answer = { access_token: 't', token_type: 'Bearer', expires_in: 3600, scope: '' };
+    const oauth = {
+      getAccessToken: (nonce?: string | null) => {
+        calls.push(nonce);
+        return new Promise<typeof answer>((resolve) => setTimeout(() => resolve(answer), 10));
+      },
+    };
+    shareTokenRequests({ oauth });
+    const get = oauth.getAccessToken as (nonce?: string | null) => Promise<typeof answer>;
+    await Promise.all([get(), get(), get('nonce-1'), get()]);
+    expect(calls).toEqual([undefined, 'nonce-1']);
+  });
+});
+
+describe('okta rate-limit buckets', () => {
+  it('files every request the connector makes under the bucket Okta documents for it', async () => {
+    await start();
+    await h.seed(BASE);
+    h.fake.addUser({ login: 'locked@northwind.test', status: 'LOCKED_OUT' });
+    await h.provider.read(SCOPE);
+    for (const c of [
+      change('createUser', 'new@northwind.test', { displayName: 'New Person' }),
+      change('enableUser', 'bob@northwind.test'),
+      change('disableUser', 'alice@northwind.test'),
+      change('disableUser', 'locked@northwind.test'),
+      change('revokeSessions', 'alice@northwind.test'),
+      change('grant', 'bob@northwind.test', group('AWS - Prod Admin')),
+      change('revoke', 'carol@northwind.test', group('Everyone (Northwind)')),
+      change('grant', 'bob@northwind.test', app('Slack')),
+      change('revoke', 'bob@northwind.test', app('Slack')),
+      change('deleteUser', 'carol@northwind.test'),
+      change('grant', 'bob@northwind.test', group('Not There')),
+    ]) {
+      await h.provider.apply(c);
+    }
+    const requests = [...new Set(h.server!.requests.map((r) => `${r.method} ${r.path.split('?')[0]}`))];
+    // Two requests share a connector bucket exactly when they share one of Okta's.
+    const mismatched: string[] = [];
+    for (const a of requests)
+      for (const b of requests) {
+        const [ma, pa] = a.split(' ') as [string, string];
+        const [mb, pb] = b.split(' ') as [string, string];
+        const ours = oktaRateBucket(ma, `http://x${pa}`) === oktaRateBucket(mb, `http://x${pb}`);
+        const okta = documentedBucket(ma, pa).name === documentedBucket(mb, pb).name;
+        if (ours !== okta) mismatched.push(`${a} / ${b}`);
+      }
+    expect(mismatched).toEqual([]);
+    expect(requests.length).toBeGreaterThan(12);
+  });
+});
+
 describe('okta fake fidelity', () => {
   const spec = new OktaOpenApi();
 
@@ -720,6 +976,14 @@ describe('okta fake fidelity', () => {
       await valid('GET', '/api/v1/users/nobody@northwind.test'),
       await valid('DELETE', `/api/v1/apps/${apps[0]!.id}/users/${alice}x`),
     ];
+    h.fake.addUser({ login: 'viagroup@northwind.test' });
+    h.fake.assignApp('Slack', 'viagroup@northwind.test', 'GROUP');
+    const viaGroup = h.fake.userByLogin('viagroup@northwind.test')!.id;
+    const refused = await valid('DELETE', `/api/v1/apps/${apps[0]!.id}/users/${viaGroup}`);
+    expect([refused.status, (refused.body as { errorCode: string }).errorCode]).toEqual([403, 'E0000046']);
+    const locked = h.fake.addUser({ login: 'locked@northwind.test', status: 'LOCKED_OUT' });
+    expect((await valid('POST', `/api/v1/users/${locked}/lifecycle/unlock`)).status).toBe(200);
+    expect(h.fake.userByLogin('locked@northwind.test')!.status).toBe('ACTIVE');
     // Okta does not list a 401 for every operation; its body is still an Error.
     const unauthorized = await call('GET', '/api/v1/users', undefined, 'SSWS wrong');
     expect(spec.validateSchema('Error', unauthorized.body)).toEqual([]);

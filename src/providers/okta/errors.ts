@@ -96,3 +96,41 @@ export function oktaErrorCode(error: unknown): { status?: number; code?: string;
   if (error instanceof RetryError) return { status: error.failure.status, causes: [] };
   return { causes: [] };
 }
+
+/** Lines shorter than this are not redacted on their own: a PEM's "-----END ...-----" is no secret. */
+const SECRET_LINE_MIN = 16;
+/** Credentials as they travel in headers and token requests, whatever their value. */
+const AUTHORIZATION = /\b(SSWS|Bearer|DPoP) \S+/g;
+const CLIENT_ASSERTION = /client_assertion=[^&\s]+/g;
+
+/**
+ * Removes credentials from a text: each configured secret whole and each of its lines (a PEM
+ * key quoted line by line), the access token in use, and anything shaped like an Authorization
+ * header or a client assertion. Every error text and log line goes through it.
+ */
+export function secretRedactor(
+  secrets: readonly string[],
+  currentToken: () => string | undefined,
+): (text: string) => string {
+  const parts = new Set<string>();
+  for (const s of secrets) {
+    if (s) parts.add(s);
+    for (const line of s.split(/\r?\n/)) if (line.trim().length > SECRET_LINE_MIN) parts.add(line.trim());
+  }
+  // The longest first, so that a whole secret goes before its lines.
+  const known = [...parts].sort((a, b) => b.length - a.length);
+  return (text) => {
+    let out = text;
+    const token = currentToken();
+    for (const s of token ? [token, ...known] : known) out = out.split(s).join('[redacted]');
+    return out
+      .replace(AUTHORIZATION, '$1 [redacted]')
+      .replace(CLIENT_ASSERTION, 'client_assertion=[redacted]');
+  };
+}
+
+/** Okta's refusal to unassign an app from a user whose access comes from a group (403 E0000046). */
+export function isGroupGrantedAppAccess(error: unknown): boolean {
+  const { status, code } = oktaErrorCode(error);
+  return status === 403 && code === 'E0000046';
+}

@@ -10,17 +10,21 @@ import type { OktaConnection } from '../../model/schema.js';
 import { type ConnectorContext, requireEnv } from '../registry.js';
 import { DEFAULT_RETRY, RateGate } from '../retry.js';
 import type { Provider } from '../types.js';
+import { secretRedactor } from './errors.js';
 import { OktaProvider } from './okta-provider.js';
 import { GovernedRequestExecutor } from './request-executor.js';
 
-export { OktaProvider } from './okta-provider.js';
+export { OKTA_ENABLED_STATUSES, OktaProvider } from './okta-provider.js';
 
 export function createOktaProvider(config: OktaConnection, ctx: ConnectorContext): Provider {
   const retry = { ...DEFAULT_RETRY, ...ctx.retry };
   const gate = new RateGate(retry);
-  const requestExecutor = new GovernedRequestExecutor({ gate, retry, log: ctx.log });
   const { credentials, secret } = oktaCredentials(config, ctx.env);
-  const client = new Client({
+  // The access token in use is a secret too; the client that holds it is made just below.
+  let client: Client | undefined;
+  const redact = secretRedactor([secret], () => client?.oauth?.accessToken?.access_token);
+  const requestExecutor = new GovernedRequestExecutor({ gate, retry, log: ctx.log, redact });
+  client = new Client({
     orgUrl: config.orgUrl.replace(/\/+$/, ''),
     ...credentials,
     // Without this the SDK answers repeated GETs from its cache: a plan would read stale state.
@@ -28,24 +32,31 @@ export function createOktaProvider(config: OktaConnection, ctx: ConnectorContext
     requestExecutor,
   });
   shareTokenRequests(client);
-  return new OktaProvider(client, { secrets: [secret] });
+  return new OktaProvider(client, { redact });
 }
+
+/** The SDK's getAccessToken as it really is: its typings omit the DPoP nonce it takes. */
+type GetAccessToken = (dpopNonce?: string | null) => ReturnType<Client['oauth']['getAccessToken']>;
 
 /**
  * The SDK asks the token endpoint for every request made before a token is cached, so a read
- * starting three listings at once would fetch three tokens. Concurrent callers share one.
+ * starting three listings at once would fetch three tokens. Concurrent callers share one. A
+ * call with a DPoP nonce is the SDK's own retry of a refused token request: it is passed
+ * through as is and never shared (the nonce belongs to that retry alone).
  */
-function shareTokenRequests(client: Client): void {
+export function shareTokenRequests(client: { oauth?: Pick<Client['oauth'], 'getAccessToken'> }): void {
   const oauth = client.oauth;
   if (!oauth) return;
-  const fetchToken = oauth.getAccessToken.bind(oauth);
-  let pending: ReturnType<typeof fetchToken> | undefined;
-  oauth.getAccessToken = () => {
+  const fetchToken: GetAccessToken = oauth.getAccessToken.bind(oauth);
+  let pending: ReturnType<GetAccessToken> | undefined;
+  const shared: GetAccessToken = (dpopNonce) => {
+    if (dpopNonce) return fetchToken(dpopNonce);
     pending ??= fetchToken().finally(() => {
       pending = undefined;
     });
     return pending;
   };
+  oauth.getAccessToken = shared;
 }
 
 type Credentials =

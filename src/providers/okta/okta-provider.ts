@@ -8,13 +8,19 @@
  *   deactivate) counts as deleted: such accounts are left out of users and memberships, so a
  *   plan after the retention period converges instead of planning the delete again.
  * - group targets are OKTA_GROUP groups by profile.name; app targets are ACTIVE apps by label.
- * - disableUser suspends (reversible); deleteUser deactivates (destructive; Okta unassigns all
- *   apps), never deletes. A joiner's first credential is Okta's activation email to the user.
+ * - disableUser suspends (reversible). Okta suspends only ACTIVE accounts: a LOCKED_OUT one is
+ *   unlocked first; a PROVISIONED, RECOVERY or PASSWORD_EXPIRED leaver is deactivated instead
+ *   (access must end now); any other disable of such an account fails, naming the manual step.
+ * - deleteUser deactivates (destructive; Okta unassigns all apps), never deletes. A joiner's
+ *   first credential is Okta's activation email to the user.
+ * - app membership is a direct (scope USER) assignment; access through a group assigned to the
+ *   app is the group's, and is governed through that group.
  * Nothing re-reads after a write: Okta's group membership reads are eventually consistent.
  */
-import type { Client, Group, User } from '@okta/okta-sdk-nodejs';
+import type { Client, Group, User, UserStatus } from '@okta/okta-sdk-nodejs';
 import pLimit from 'p-limit';
 import type { Change } from '../../plan/plan-types.js';
+import { managedState, targetNotFound } from '../common.js';
 import type {
   ActualMembership,
   ActualState,
@@ -24,7 +30,7 @@ import type {
   Scope,
   TargetRef,
 } from '../types.js';
-import { describeOktaError, oktaErrorCode } from './errors.js';
+import { describeOktaError, isGroupGrantedAppAccess, oktaErrorCode } from './errors.js';
 import { OKTA_MAX_IN_FLIGHT } from './rate-limits.js';
 
 const USER_PAGE = 200;
@@ -35,8 +41,23 @@ const APP_USER_PAGE = 500;
 /** Names per group search: keeps the query well under Okta's "overly complex" limit. */
 const NAMES_PER_SEARCH = 20;
 
-const ENABLED = new Set(['ACTIVE', 'PROVISIONED', 'RECOVERY', 'PASSWORD_EXPIRED', 'LOCKED_OUT']);
-const ALL_STATUSES = [
+/** The statuses jml reads as an enabled account: Okta lets (or will let) these sign in. */
+export const OKTA_ENABLED_STATUSES: ReadonlySet<UserStatus> = new Set<UserStatus>([
+  'ACTIVE',
+  'PROVISIONED',
+  'RECOVERY',
+  'PASSWORD_EXPIRED',
+  'LOCKED_OUT',
+]);
+
+/** Enabled statuses Okta cannot suspend, with what they mean for the person. */
+const NOT_SUSPENDABLE: Partial<Record<string, string>> = {
+  PROVISIONED: 'activation pending',
+  RECOVERY: 'password reset pending',
+  PASSWORD_EXPIRED: 'password expired',
+};
+
+const ALL_STATUSES: UserStatus[] = [
   'STAGED',
   'PROVISIONED',
   'ACTIVE',
@@ -58,22 +79,36 @@ interface KnownUser {
 type OktaKind = 'group' | 'app';
 
 export interface OktaProviderOptions {
-  /** Values that must never appear in a message (the credential). */
-  secrets: readonly string[];
+  /** Removes credentials (the configured secret, the access token in use) from a text. */
+  redact: (text: string) => string;
 }
+
+/** What a lifecycle operation ends in: it either got there or throws. */
+type Done = Exclude<ChangeOutcome, { status: 'failed' }>;
+
+/** Ids by name (groups) or label (apps): more than one id is an ambiguous target. */
+type IdsByName = Map<string, string[]>;
 
 export class OktaProvider implements Provider {
   readonly name = 'okta' as const;
   readonly simulated = false;
+  /** The SDK client holds the credential: private, so no inspect or JSON of the provider shows it. */
+  readonly #client: Client;
+  readonly #redact: (text: string) => string;
   /** What the last read and this process's writes saw: ids, statuses, members. */
   private readonly users = new Map<string, Promise<KnownUser | undefined>>();
   private readonly targetIds = new Map<string, Promise<string | undefined>>();
   private readonly members = new Map<string, Set<string>>();
+  /**
+   * Managed groups (ids) each DEPROVISIONED account is still a member of, as the last read saw
+   * them; undefined before the first read.
+   */
+  private deprovisionedIn: Map<string, string[]> | undefined;
 
-  constructor(
-    private readonly client: Client,
-    private readonly opts: OktaProviderOptions,
-  ) {}
+  constructor(client: Client, opts: OktaProviderOptions) {
+    this.#client = client;
+    this.#redact = opts.redact;
+  }
 
   // --- read ----------------------------------------------------------------------------------
 
@@ -88,13 +123,13 @@ export class OktaProvider implements Provider {
   async readAll(): Promise<ActualState> {
     try {
       const [groups, apps] = await Promise.all([
-        this.client.groupApi
+        this.#client.groupApi
           .listGroups({ filter: 'type eq "OKTA_GROUP"', limit: GROUP_PAGE })
           .then((list) => this.collect(list)),
         this.listActiveApps(),
       ]);
-      const groupIds = new Map<string, string>();
-      for (const g of groups) if (g.id && g.profile?.name) groupIds.set(g.profile.name, g.id);
+      const groupIds: IdsByName = new Map();
+      for (const g of groups) if (g.id && g.profile?.name) addId(groupIds, g.profile.name, g.id);
       const targets: TargetRef[] = [
         ...[...groupIds.keys()].map((target) => ({ kind: 'group' as const, target })),
         ...[...apps.keys()].map((target) => ({ kind: 'app' as const, target })),
@@ -111,7 +146,7 @@ export class OktaProvider implements Provider {
    */
   private async readScope(
     scope: Scope,
-    everything?: { groups: Map<string, string>; apps: Map<string, string> },
+    everything?: { groups: IdsByName; apps: IdsByName },
   ): Promise<ActualState> {
     for (const t of scope.targets) assertOktaKind(t);
     const names = scope.targets.filter((t) => t.kind === 'group').map((t) => t.target);
@@ -120,20 +155,26 @@ export class OktaProvider implements Provider {
     const [all, groups, apps] = await Promise.all([
       this.listAllUsers(),
       everything?.groups ?? this.findGroups(names),
-      everything?.apps ?? (anyApp ? this.listActiveApps() : new Map<string, string>()),
+      everything?.apps ?? (anyApp ? this.listActiveApps() : new Map<string, string[]>()),
     ]);
     const byId = new Map(all.map((u) => [u.id, u]));
-    // Phase 2: members of each managed target that exists.
+    // Phase 2: members of each managed target that exists (and is not ambiguous).
     const limit = pLimit(OKTA_MAX_IN_FLIGHT);
     const found = scope.targets.flatMap((t) => {
-      const id = t.kind === 'group' ? groups.get(t.target) : apps.get(t.target);
+      const kind: OktaKind = t.kind === 'group' ? 'group' : 'app';
+      const id = uniqueId(kind, t.target, (kind === 'group' ? groups : apps).get(t.target));
       return id ? [{ ...t, id }] : [];
     });
+    const deprovisionedIn = new Map<string, string[]>();
     const memberships = await Promise.all(
       found.map((t) =>
         limit(async (): Promise<ActualMembership> => {
-          const logins =
-            t.kind === 'group' ? await this.groupMembers(t.id) : await this.appMembers(t.id, byId);
+          let logins: string[];
+          if (t.kind === 'group') {
+            const { live, deprovisioned } = await this.groupMembers(t.id);
+            logins = live;
+            for (const login of deprovisioned) addId(deprovisionedIn, login, t.id);
+          } else logins = await this.appMembers(t.id, byId);
           const key = targetKey(t);
           this.targetIds.set(key, Promise.resolve(t.id));
           this.members.set(key, new Set(logins));
@@ -141,25 +182,14 @@ export class OktaProvider implements Provider {
         }),
       ),
     );
+    this.deprovisionedIn = deprovisionedIn;
     // Phase 3: who is in scope; everyone else is only counted.
-    const inScope = new Set(scope.logins);
-    for (const m of memberships) for (const login of m.members) inScope.add(login);
-    const live = all.filter((u) => u.status !== 'DEPROVISIONED');
-    const users = live
-      .filter((u) => everything || inScope.has(u.login))
-      .sort((a, b) => (a.login < b.login ? -1 : 1))
-      .map((u) => u.actual);
-    return {
-      provider: 'okta',
-      simulated: false,
-      users,
-      memberships,
-      outOfScopeAccounts: live.length - users.length,
-    };
+    const live = all.filter((u) => u.status !== 'DEPROVISIONED').map((u) => u.actual);
+    return managedState('okta', live, memberships, scope.logins, everything !== undefined);
   }
 
   private async listAllUsers(): Promise<(KnownUser & { actual: ActualUser })[]> {
-    const list = await this.client.userApi.listUsers({ filter: ALL_USERS_FILTER, limit: USER_PAGE });
+    const list = await this.#client.userApi.listUsers({ filter: ALL_USERS_FILTER, limit: USER_PAGE });
     const out: (KnownUser & { actual: ActualUser })[] = [];
     for await (const u of list) {
       const known = u ? knownUser(u) : undefined;
@@ -171,8 +201,8 @@ export class OktaProvider implements Provider {
   }
 
   /** Managed groups by name, in as few searches as the names allow. */
-  private async findGroups(names: readonly string[]): Promise<Map<string, string>> {
-    const found = new Map<string, string>();
+  private async findGroups(names: readonly string[]): Promise<IdsByName> {
+    const found: IdsByName = new Map();
     const chunks: string[][] = [];
     for (let i = 0; i < names.length; i += NAMES_PER_SEARCH)
       chunks.push(names.slice(i, i + NAMES_PER_SEARCH));
@@ -180,7 +210,7 @@ export class OktaProvider implements Provider {
       chunks.map(async (chunk) => {
         for (const g of await this.searchGroups(chunk)) {
           const name = g.profile?.name;
-          if (name && g.id && chunk.includes(name)) found.set(name, g.id);
+          if (name && g.id && chunk.includes(name)) addId(found, name, g.id);
         }
       }),
     );
@@ -190,34 +220,42 @@ export class OktaProvider implements Provider {
   private async searchGroups(names: readonly string[]): Promise<Group[]> {
     const byName = names.map((n) => `profile.name eq "${quote(n)}"`).join(' or ');
     const search = `type eq "OKTA_GROUP" and (${byName})`;
-    return this.collect(await this.client.groupApi.listGroups({ search, limit: GROUP_PAGE }));
+    return this.collect(await this.#client.groupApi.listGroups({ search, limit: GROUP_PAGE }));
   }
 
-  /** Active apps by label (a label Okta shows twice is ambiguous: the first one listed wins). */
-  private async listActiveApps(): Promise<Map<string, string>> {
+  /** Active apps by label (Okta allows one label on several apps: such a label is ambiguous). */
+  private async listActiveApps(): Promise<IdsByName> {
     const apps = await this.collect(
-      await this.client.applicationApi.listApplications({ filter: 'status eq "ACTIVE"', limit: APP_PAGE }),
+      await this.#client.applicationApi.listApplications({ filter: 'status eq "ACTIVE"', limit: APP_PAGE }),
     );
-    const byLabel = new Map<string, string>();
-    for (const a of apps) if (a.id && !byLabel.has(a.label)) byLabel.set(a.label, a.id);
+    const byLabel: IdsByName = new Map();
+    for (const a of apps) if (a.id) addId(byLabel, a.label, a.id);
     return byLabel;
   }
 
-  private async groupMembers(groupId: string): Promise<string[]> {
-    const list = await this.client.groupApi.listGroupUsers({ groupId, limit: MEMBER_PAGE });
-    const logins: string[] = [];
+  /** A group's members: live accounts, and DEPROVISIONED ones (Okta keeps their memberships). */
+  private async groupMembers(groupId: string): Promise<{ live: string[]; deprovisioned: string[] }> {
+    const list = await this.#client.groupApi.listGroupUsers({ groupId, limit: MEMBER_PAGE });
+    const live: string[] = [];
+    const deprovisioned: string[] = [];
     for await (const u of list) {
       const known = u ? knownUser(u) : undefined;
-      if (known && known.status !== 'DEPROVISIONED') logins.push(known.login);
+      if (known) (known.status === 'DEPROVISIONED' ? deprovisioned : live).push(known.login);
     }
-    return logins;
+    return { live, deprovisioned };
   }
 
+  /**
+   * An app's direct members. Assignments of scope GROUP come from a group assigned to the app:
+   * that access is the group's (Okta refuses to unassign it from the user, E0000046), so it is
+   * governed through the group and not counted here.
+   */
   private async appMembers(appId: string, byId: ReadonlyMap<string, KnownUser>): Promise<string[]> {
-    const list = await this.client.applicationApi.listApplicationUsers({ appId, limit: APP_USER_PAGE });
+    const list = await this.#client.applicationApi.listApplicationUsers({ appId, limit: APP_USER_PAGE });
     const logins: string[] = [];
     for await (const assignment of list) {
-      const user = assignment?.id ? byId.get(assignment.id) : undefined;
+      if (assignment?.scope !== 'USER') continue;
+      const user = assignment.id ? byId.get(assignment.id) : undefined;
       if (user && user.status !== 'DEPROVISIONED') logins.push(user.login);
     }
     return logins;
@@ -233,7 +271,8 @@ export class OktaProvider implements Provider {
 
   async apply(change: Change): Promise<ChangeOutcome> {
     try {
-      return await this.applyOne(change);
+      const out = await this.applyOne(change);
+      return out.status === 'failed' ? { ...out, error: this.#redact(out.error) } : out;
     } catch (e) {
       const on = change.target ? ` on ${change.target.kind} ${change.target.target}` : '';
       return { status: 'failed', error: `okta: ${change.action} ${change.login}${on}: ${this.describe(e)}` };
@@ -253,17 +292,10 @@ export class OktaProvider implements Provider {
       case 'enableUser':
         return this.enableUser(c.login);
       case 'disableUser':
-        return this.withUser(c.login, (u) =>
-          this.lifecycle(
-            u,
-            () => this.client.userApi.suspendUser({ userId: u.id }),
-            'SUSPENDED',
-            (s) => !isEnabled(s),
-          ),
-        );
+        return this.withUser(c.login, (u) => this.disableUser(c, u));
       case 'revokeSessions':
         return this.withUser(c.login, async (u) => {
-          await this.client.userApi.revokeUserSessions({ userId: u.id, oauthTokens: true });
+          await this.#client.userApi.revokeUserSessions({ userId: u.id, oauthTokens: true });
           return { status: 'applied', detail: 'sessions and OAuth tokens revoked' };
         });
       case 'deleteUser':
@@ -290,13 +322,13 @@ export class OktaProvider implements Provider {
     const cut = displayName.lastIndexOf(' ');
     const firstName = cut > 0 ? displayName.slice(0, cut) : displayName;
     const lastName = cut > 0 ? displayName.slice(cut + 1) : displayName;
-    let id: string;
+    let user: KnownUser;
     try {
-      const created = await this.client.userApi.createUser({
+      const created = await this.#client.userApi.createUser({
         body: { profile: { firstName, lastName, displayName, email: c.login, login: c.login } },
         activate: false,
       });
-      id = created.id!;
+      user = { id: created.id!, login: c.login, status: 'STAGED' };
     } catch (e) {
       if (!isLoginTaken(e)) throw e;
       const existing = await this.fetchUser(c.login);
@@ -304,24 +336,102 @@ export class OktaProvider implements Provider {
       if (existing.status !== 'STAGED' && existing.status !== 'DEPROVISIONED') {
         return { status: 'unchanged', detail: `account exists (${existing.status})` };
       }
-      id = existing.id;
+      user = existing;
     }
-    await this.client.userApi.activateUser({ userId: id, sendEmail: true });
-    this.users.set(c.login, Promise.resolve({ id, login: c.login, status: 'PROVISIONED' }));
-    return { status: 'applied', detail: 'Okta emailed the activation link to the user' };
+    const reactivated = user.status === 'DEPROVISIONED';
+    const out = await this.activate(user);
+    return {
+      status: 'applied',
+      detail: reactivated ? out.detail : 'Okta emailed the activation link to the user',
+    };
   }
 
   private async enableUser(login: string): Promise<ChangeOutcome> {
     const user = await this.fetchUser(login);
     if (!user) throw new Error(`no account ${login} on okta`);
-    if (ENABLED.has(user.status)) return { status: 'unchanged', detail: `already ${user.status}` };
-    const userApi = this.client.userApi;
+    if (isEnabled(user.status)) return { status: 'unchanged', detail: `already ${user.status}` };
     if (user.status === 'SUSPENDED') {
+      const userApi = this.#client.userApi;
       return this.lifecycle(user, () => userApi.unsuspendUser({ userId: user.id }), 'ACTIVE', isEnabled);
     }
-    // STAGED or DEPROVISIONED: Okta emails the activation link; the account is PROVISIONED until used.
+    return this.activate(user);
+  }
+
+  /**
+   * Activates a STAGED or DEPROVISIONED account: Okta emails the activation link and the account
+   * is PROVISIONED until used. Through `lifecycle`, so that a retry answered "already active"
+   * (the first answer was lost) ends as done.
+   *
+   * Okta keeps a deactivated account's group memberships, so reactivating one would hand a
+   * rehire every group they held when they left. Of the two ways out (show DEPROVISIONED members
+   * to the plan so it revokes them, or leave the managed groups before the reactivation), this
+   * is the second: a deactivated account stays "deleted" for the plan, the read already lists
+   * those members (no extra call), nothing is ever reactivated with old access even for a
+   * moment, and the plan's grants, applied after creates, give back exactly what the rehire
+   * should hold. Groups outside the managed scope are left alone, as everything outside it is.
+   */
+  private async activate(user: KnownUser): Promise<Done> {
+    const left = user.status === 'DEPROVISIONED' ? await this.leaveManagedGroups(user) : undefined;
+    const userApi = this.#client.userApi;
     const activate = () => userApi.activateUser({ userId: user.id, sendEmail: true });
-    return this.lifecycle(user, activate, 'PROVISIONED', isEnabled);
+    const out = await this.lifecycle(user, activate, 'PROVISIONED', isEnabled);
+    if (left === undefined) return out;
+    const detail = `reactivated a deactivated account after removing it from the ${left} managed group(s) it still held; Okta emailed the activation link`;
+    return { ...out, detail };
+  }
+
+  /** Removes a DEPROVISIONED account from the managed groups the last read saw it in. */
+  private async leaveManagedGroups(user: KnownUser): Promise<number> {
+    if (!this.deprovisionedIn) {
+      throw new Error(
+        `${user.login} is a deactivated account whose old group memberships must be removed before it is reactivated; read the managed scope first (jml apply does)`,
+      );
+    }
+    const groupIds = this.deprovisionedIn.get(user.login) ?? [];
+    for (const groupId of groupIds) {
+      await this.#client.groupApi.unassignUserFromGroup({ groupId, userId: user.id });
+    }
+    this.deprovisionedIn.delete(user.login);
+    return groupIds.length;
+  }
+
+  /**
+   * Okta suspends only ACTIVE accounts. LOCKED_OUT: unlock (it becomes ACTIVE), then suspend.
+   * PROVISIONED, RECOVERY, PASSWORD_EXPIRED: a leaver's access must end now, so the account is
+   * deactivated instead; any other disable of such an account (nobody signs in with it yet, or
+   * no access is left) is not worth a destructive step, and fails naming the manual one.
+   */
+  private async disableUser(c: Change, user: KnownUser): Promise<ChangeOutcome> {
+    const userApi = this.#client.userApi;
+    const suspend = (u: KnownUser) =>
+      this.lifecycle(
+        u,
+        () => userApi.suspendUser({ userId: u.id }),
+        'SUSPENDED',
+        (s) => !isEnabled(s),
+      );
+    if (user.status === 'LOCKED_OUT') {
+      const unlock = () => userApi.unlockUser({ userId: user.id });
+      await this.lifecycle(user, unlock, 'ACTIVE', (s) => s !== 'LOCKED_OUT');
+      const out = await suspend({ ...user, status: 'ACTIVE' });
+      return out.status === 'applied'
+        ? { status: 'applied', detail: 'unlocked, then suspended (Okta suspends only ACTIVE accounts)' }
+        : out;
+    }
+    const meaning = NOT_SUSPENDABLE[user.status];
+    if (!meaning) return suspend(user);
+    if (c.event.kind !== 'leaver') {
+      return {
+        status: 'failed',
+        error: `okta: disableUser ${c.login}: Okta suspends only ACTIVE accounts and this one is ${user.status} (${meaning}); it was left enabled. Deactivate it by hand in the Okta Admin Console (Directory > People > ${c.login} > More Actions > Deactivate), or apply again once it is ACTIVE`,
+      };
+    }
+    const deactivate = () => userApi.deactivateUser({ userId: user.id });
+    const out = await this.lifecycle(user, deactivate, 'DEPROVISIONED', (s) => s === 'DEPROVISIONED');
+    return {
+      ...out,
+      detail: `Okta suspends only ACTIVE accounts; this ${user.status} account was deactivated so the leaver cannot sign in`,
+    };
   }
 
   private async deleteUser(login: string): Promise<ChangeOutcome> {
@@ -330,7 +440,7 @@ export class OktaProvider implements Provider {
       return { status: 'unchanged', detail: 'already deactivated' };
     return this.lifecycle(
       user,
-      () => this.client.userApi.deactivateUser({ userId: user.id }),
+      () => this.#client.userApi.deactivateUser({ userId: user.id }),
       'DEPROVISIONED',
       (s) => s === 'DEPROVISIONED',
     );
@@ -346,7 +456,7 @@ export class OktaProvider implements Provider {
     op: () => Promise<unknown>,
     after: string,
     done: (status: string) => boolean,
-  ): Promise<ChangeOutcome> {
+  ): Promise<Done> {
     try {
       await op();
     } catch (e) {
@@ -373,7 +483,7 @@ export class OktaProvider implements Provider {
       if (!grant) return { status: 'unchanged', detail: `${t.kind} ${t.target} does not exist on okta` };
       return {
         status: 'failed',
-        error: `okta: grant ${c.login}: ${t.kind} ${t.target} not found on okta; create it there or fix policy/entitlements.yaml`,
+        error: `okta: grant ${c.login}: ${targetNotFound('okta', t.kind, t.target)}`,
       };
     }
     const user = await this.knownUser(c.login);
@@ -402,7 +512,7 @@ export class OktaProvider implements Provider {
     userId: string,
     grant: boolean,
   ): Promise<boolean> {
-    const { groupApi, applicationApi } = this.client;
+    const { groupApi, applicationApi } = this.#client;
     if (kind === 'group') {
       if (grant) await groupApi.assignUserToGroup({ groupId: id, userId });
       else await groupApi.unassignUserFromGroup({ groupId: id, userId });
@@ -417,6 +527,11 @@ export class OktaProvider implements Provider {
       return true;
     } catch (e) {
       if (oktaErrorCode(e).status === 404) return false;
+      if (isGroupGrantedAppAccess(e)) {
+        throw new Error(
+          'the access comes from a group assigned to the app (Okta E0000046: a group-scoped assignment cannot be removed from the user); remove the user from that group, or manage the group instead of the app',
+        );
+      }
       throw e;
     }
   }
@@ -436,7 +551,7 @@ export class OktaProvider implements Provider {
 
   /** A fresh read of one user by login (Okta accepts the login in place of the id). */
   private fetchUser(login: string): Promise<KnownUser | undefined> {
-    const pending = this.client.userApi.getUser({ userId: login }).then(
+    const pending = this.#client.userApi.getUser({ userId: login }).then(
       (u) => knownUser(u),
       (e: unknown) => {
         if (oktaErrorCode(e).status === 404) return undefined;
@@ -454,7 +569,9 @@ export class OktaProvider implements Provider {
     if (cached) return cached;
     const pending =
       kind === 'group'
-        ? this.searchGroups([target]).then((gs) => gs.find((g) => g.profile?.name === target)?.id)
+        ? this.searchGroups([target]).then((gs) =>
+            uniqueId(kind, target, idsOf(gs.filter((g) => g.profile?.name === target))),
+          )
         : this.findApp(target);
     this.targetIds.set(key, pending);
     // A miss or a failure is not remembered: the group may be created, the error may pass.
@@ -468,20 +585,40 @@ export class OktaProvider implements Provider {
   /** An app by label: `q` matches name and label prefixes; the exact, active label is kept. */
   private async findApp(label: string): Promise<string | undefined> {
     const apps = await this.collect(
-      await this.client.applicationApi.listApplications({ q: label, limit: APP_PAGE }),
+      await this.#client.applicationApi.listApplications({ q: label, limit: APP_PAGE }),
     );
-    return apps.find((a) => a.label === label && a.status === 'ACTIVE')?.id;
+    return uniqueId('app', label, idsOf(apps.filter((a) => a.label === label && a.status === 'ACTIVE')));
   }
 
   private describe(e: unknown): string {
-    let text = describeOktaError(e);
-    for (const s of this.opts.secrets) if (s) text = text.split(s).join('[redacted]');
-    return text;
+    return this.#redact(describeOktaError(e));
   }
 }
 
 function isEnabled(status: string): boolean {
-  return ENABLED.has(status);
+  return (OKTA_ENABLED_STATUSES as ReadonlySet<string>).has(status);
+}
+
+function addId(map: IdsByName, name: string, id: string): void {
+  const ids = map.get(name);
+  if (ids) ids.push(id);
+  else map.set(name, [id]);
+}
+
+function idsOf(items: readonly { id?: string }[]): string[] {
+  return items.flatMap((x) => (x.id ? [x.id] : []));
+}
+
+/**
+ * The one id of a target; undefined when missing. Okta lets several active apps share a label
+ * (and groups a name): picking one would read or write the wrong one, so that is an error.
+ */
+function uniqueId(kind: OktaKind, target: string, ids: readonly string[] | undefined): string | undefined {
+  if (ids && ids.length > 1) {
+    const what = kind === 'app' ? 'app label' : 'group name';
+    throw new Error(`ambiguous ${what} ${target} (${ids.length} ${kind}s); rename all but one in Okta`);
+  }
+  return ids?.[0];
 }
 
 function targetKey(t: { kind: string; target: string }): string {
@@ -509,7 +646,7 @@ function knownUser(u: User): KnownUser | undefined {
 function actualUser(u: User, known: KnownUser): ActualUser {
   const p = u.profile;
   const name = p?.displayName ?? [p?.firstName, p?.lastName].filter(Boolean).join(' ');
-  const enabled = ENABLED.has(known.status);
+  const enabled = isEnabled(known.status);
   // A STAGED account was never enabled; only a suspension is a moment the account was disabled.
   const disabledAt =
     known.status === 'SUSPENDED' && u.statusChanged ? new Date(u.statusChanged).toISOString() : undefined;

@@ -12,34 +12,50 @@ export const OKTA_MAX_IN_FLIGHT = 10;
 
 /**
  * The buckets of Okta's management rate-limit table that the connector touches
- * (developer.okta.com/docs/reference/rl-global-mgmt), with their usual per-minute limits.
- * `/api/v1/users` list and create share one bucket, a get by id has its own, and every other
- * `/api/v1/users/{id}/...` call shares another; groups and apps are split the same way.
+ * (developer.okta.com/docs/reference/rl-global-mgmt). Okta reports each bucket's limit on every
+ * answer, so the connector only needs to know which requests share one:
+ * - `users`: GET or POST `/api/v1/users`; `user-get`: GET `/api/v1/users/{idOrLogin}`;
+ *   `user-write`: POST, PUT or DELETE `/api/v1/users/{id}`;
+ * - `groups`: `/api/v1/groups` and everything under a group (`/groups/{id}/users/...`);
+ *   `group-by-id`: `/api/v1/groups/{id}` only;
+ * - `apps`: `/api/v1/apps` and everything under an app (`/apps/{id}/users/...`);
+ *   `app-by-id`: `/api/v1/apps/{id}` only;
+ * - `api-v1`: every other `/api/v1` call, the user lifecycle and sessions calls included;
+ * - `oauth2-token`: the org authorization server's token endpoint.
  */
-export const OKTA_BUCKET_LIMITS = {
-  'oauth2-token': 600,
-  users: 600,
-  'user-get': 2000,
-  'users-id': 600,
-  groups: 500,
-  'groups-id': 1000,
-  apps: 100,
-  'apps-id': 500,
-  'api-v1': 1200,
-} as const;
+export type OktaBucket =
+  | 'oauth2-token'
+  | 'users'
+  | 'user-get'
+  | 'user-write'
+  | 'groups'
+  | 'group-by-id'
+  | 'apps'
+  | 'app-by-id'
+  | 'api-v1';
 
-export type OktaBucket = keyof typeof OKTA_BUCKET_LIMITS;
+const FAMILIES = ['users', 'groups', 'apps'] as const;
+type Family = (typeof FAMILIES)[number];
+
+function isFamily(value: string | undefined): value is Family {
+  return (FAMILIES as readonly (string | undefined)[]).includes(value);
+}
 
 /** Which bucket a request counts against. */
 export function oktaRateBucket(method: string, url: string): OktaBucket {
   const path = new URL(url, 'http://okta.invalid').pathname.replace(/\/+$/, '');
   if (path === '/oauth2/v1/token') return 'oauth2-token';
-  const m = /^\/api\/v1\/(users|groups|apps)(\/[^/]+)?(\/.*)?$/.exec(path);
-  if (!m) return 'api-v1';
-  const [, family, id, rest] = m as unknown as [string, 'users' | 'groups' | 'apps', string?, string?];
+  const m = /^\/api\/v1\/([^/]+)(?:\/([^/]+))?(\/.*)?$/.exec(path);
+  const family = m?.[1];
+  if (!m || !isFamily(family)) return 'api-v1';
+  const [, , id, rest] = m;
   if (!id) return family;
-  if (family === 'users') return !rest && method.toUpperCase() === 'GET' ? 'user-get' : 'users-id';
-  return family === 'groups' ? 'groups-id' : 'apps-id';
+  if (family === 'users') {
+    if (rest) return 'api-v1';
+    return method.toUpperCase() === 'GET' ? 'user-get' : 'user-write';
+  }
+  if (rest) return family;
+  return family === 'groups' ? 'group-by-id' : 'app-by-id';
 }
 
 interface BucketState {

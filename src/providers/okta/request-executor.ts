@@ -17,6 +17,8 @@ export interface ExecutorOptions {
   gate: RateGate;
   retry: Partial<RetryOptions> & Pick<RetryOptions, 'now' | 'sleep'>;
   log?: (line: string) => void;
+  /** Removes credentials from a log line (the SDK's errors may quote a request). */
+  redact?: (text: string) => string;
 }
 
 const TOKEN_PATH = '/oauth2/v1/token';
@@ -37,10 +39,10 @@ export class GovernedRequestExecutor extends RequestExecutor {
     return withRetry(() => this.send(request, method, url), classifyOkta, {
       ...this.opts.retry,
       gate: this.opts.gate,
-      onRetry: ({ attempt, delayMs, failure }) =>
-        this.opts.log?.(
-          `okta: ${where} attempt ${attempt} failed (${failure.message}); retrying in ${delayMs} ms`,
-        ),
+      onRetry: ({ attempt, delayMs, failure }) => {
+        const line = `okta: ${where} attempt ${attempt} failed (${failure.message}); retrying in ${delayMs} ms`;
+        this.opts.log?.(this.opts.redact ? this.opts.redact(line) : line);
+      },
     });
   }
 

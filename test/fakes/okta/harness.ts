@@ -9,7 +9,7 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { type OktaConnection, oktaConnection } from '../../../src/model/schema.js';
-import { createOktaProvider } from '../../../src/providers/okta/index.js';
+import { createOktaProvider, OKTA_ENABLED_STATUSES } from '../../../src/providers/okta/index.js';
 import type { RetryOptions } from '../../../src/providers/retry.js';
 import type { Fault } from '../fake-server.js';
 import type { ProviderHarness, ProviderState } from '../harness.js';
@@ -52,12 +52,17 @@ export const OKTA_REFUSED_WRITE: Fault = {
 };
 
 /**
- * Okta's 429. Its X-Rate-Limit-Reset (epoch seconds) is fixed when the fault is made, so it is
- * given as 0 (already past): the connector then waits Okta's one-second rounding, `waitMs`.
+ * Okta's 429, on an apply write: the suspend of a leaver (the conformance suite's throttle test
+ * runs the high-risk-leaver scenario: suspend, clear sessions, group removals), so the wait is
+ * honoured by the writes and not only by the token request. Its X-Rate-Limit-Reset (epoch
+ * seconds) is fixed when the fault is made, so it is given as 0 (already past): the connector
+ * then waits Okta's one-second rounding, `waitMs`.
  */
 export const OKTA_THROTTLE: { fault: Fault; waitMs: number } = {
   fault: {
     kind: 'status',
+    method: 'POST',
+    path: /^\/api\/v1\/users\/[^/]+\/lifecycle\/suspend/,
     status: 429,
     headers: { 'x-rate-limit-limit': '600', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': '0' },
     body: errorBody('E0000047', 'API call exceeded rate limit due to too many requests.'),
@@ -126,7 +131,7 @@ export async function createOktaHarness(opts: OktaHarnessOptions = {}): Promise<
         const login = u.profile.login.toLowerCase();
         users[login] = {
           displayName: u.profile.displayName ?? `${u.profile.firstName} ${u.profile.lastName}`,
-          enabled: ['ACTIVE', 'PROVISIONED', 'RECOVERY', 'PASSWORD_EXPIRED', 'LOCKED_OUT'].includes(u.status),
+          enabled: OKTA_ENABLED_STATUSES.has(u.status),
           sessions: fake.liveSessions(login),
         };
       }

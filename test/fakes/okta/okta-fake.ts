@@ -9,9 +9,11 @@
  * next); the Error body {errorCode, errorSummary, errorLink, errorId, errorCauses}; 401 E0000011
  * for a missing or wrong credential; 403 E0000006 with `WWW-Authenticate: ... insufficient_scope`
  * when the access token lacks the operation's scope; X-Rate-Limit-Limit / -Remaining / -Reset on
- * every answer, per endpoint bucket per window, and 429 E0000047 beyond it; the user status
- * machine (STAGED -> activate -> PROVISIONED; suspend only ACTIVE; unsuspend only SUSPENDED;
- * deactivate -> DEPROVISIONED, which unassigns every app); a plain user list omits
+ * every answer, per endpoint bucket per window (its own copy of Okta's documented table), and
+ * 429 E0000047 beyond it; the user status machine (STAGED -> activate -> PROVISIONED; suspend
+ * only ACTIVE; unsuspend only SUSPENDED; unlock LOCKED_OUT -> ACTIVE; deactivate ->
+ * DEPROVISIONED, which unassigns every app but keeps group memberships); app assignments of
+ * scope USER or GROUP, a GROUP one refused on unassign (403 E0000046); a plain user list omits
  * DEPROVISIONED users, a filter or search does not; activation with sendEmail=true answers `{}`
  * (the link goes by email), with sendEmail=false it answers the link (counted, so a test can
  * prove the connector never asks for it). Optionally, group membership reads lag behind writes
@@ -19,11 +21,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Application, AppUser, Group, User, UserStatus } from '@okta/okta-sdk-nodejs';
-import {
-  OKTA_BUCKET_LIMITS,
-  type OktaBucket,
-  oktaRateBucket,
-} from '../../../src/providers/okta/rate-limits.js';
+import { OKTA_ENABLED_STATUSES } from '../../../src/providers/okta/okta-provider.js';
 import {
   BadRequest,
   type FakeRequest,
@@ -100,13 +98,45 @@ export interface OktaFakeOptions {
   now?: () => number;
 }
 
-const ENABLED: ReadonlySet<UserStatus> = new Set([
-  'ACTIVE',
-  'PROVISIONED',
-  'RECOVERY',
-  'PASSWORD_EXPIRED',
-  'LOCKED_OUT',
-]);
+/**
+ * Okta's management rate-limit buckets (developer.okta.com/docs/reference/rl-global-mgmt,
+ * Workforce Identity column, per minute), written out here and NOT taken from the connector,
+ * so that a connector filing a request under the wrong bucket meets a limit it did not expect.
+ * First match wins. The token endpoint's limit is the authentication table's.
+ */
+const BUCKETS: { name: string; perMinute: number; matches: (method: string, path: string) => boolean }[] = [
+  { name: '/oauth2/v1/token', perMinute: 600, matches: (_m, p) => p === '/oauth2/v1/token' },
+  // "Create or list users: only GET or POST to /api/v1/users"
+  { name: '/api/v1/users', perMinute: 600, matches: (_m, p) => p === '/api/v1/users' },
+  // "Get a user by ID or sign in: only GET to /api/v1/users/{idOrLogin}"
+  {
+    name: 'GET /api/v1/users/{idOrLogin}',
+    perMinute: 2000,
+    matches: (m, p) => m === 'GET' && /^\/api\/v1\/users\/[^/]+$/.test(p),
+  },
+  // "Update or delete a user by ID: only POST, PUT or DELETE to /api/v1/users/{id}"
+  { name: '/api/v1/users/{id}', perMinute: 600, matches: (_m, p) => /^\/api\/v1\/users\/[^/]+$/.test(p) },
+  // "Get, update, or delete a group by ID: /api/v1/groups/{id} only"
+  { name: '/api/v1/groups/{id}', perMinute: 1000, matches: (_m, p) => /^\/api\/v1\/groups\/[^/]+$/.test(p) },
+  // "Create or list groups: /api/v1/groups except /api/v1/groups/{id}" (members included)
+  { name: '/api/v1/groups*', perMinute: 500, matches: (_m, p) => /^\/api\/v1\/groups(\/|$)/.test(p) },
+  // "Get, update, or delete an app by ID: explicit calls to the app instance /api/v1/apps/{id}"
+  { name: '/api/v1/apps/{id}', perMinute: 500, matches: (_m, p) => /^\/api\/v1\/apps\/[^/]+$/.test(p) },
+  // "Create, list, or other app actions: /api/v1/apps and /api/v1/apps/* incl. /api/v1/apps/{id}/*"
+  { name: '/api/v1/apps*', perMinute: 100, matches: (_m, p) => /^\/api\/v1\/apps(\/|$)/.test(p) },
+  // "Most other API actions: /api/v1" (user lifecycle and sessions among them)
+  { name: '/api/v1', perMinute: 1200, matches: () => true },
+];
+
+type OktaBucket = (typeof BUCKETS)[number];
+
+/** The documented bucket a request counts against (`path` may carry a query). */
+export function documentedBucket(method: string, path: string): OktaBucket {
+  const pathname = new URL(path, 'http://okta.invalid').pathname.replace(/\/+$/, '');
+  return BUCKETS.find((b) => b.matches(method.toUpperCase(), pathname))!;
+}
+
+const ENABLED: ReadonlySet<string> = OKTA_ENABLED_STATUSES;
 
 /** The scope an operation needs; `.manage` includes `.read`. */
 type Scope = 'users' | 'groups' | 'apps';
@@ -148,7 +178,7 @@ export class OktaFake {
   private readonly serviceApps = new Map<string, ServiceApp>();
   private readonly accessTokens = new Map<string, { scopes: Set<string>; expiresAt: number }>();
   private readonly usedJtis = new Set<string>();
-  private readonly windows = new Map<OktaBucket, { start: number; count: number }>();
+  private readonly windows = new Map<string, { start: number; count: number }>();
   private readonly routeTable = this.routes();
   rateLimit: { perMinute?: number; windowSeconds: number };
   membershipLag: { ms: number; reads: number };
@@ -157,7 +187,7 @@ export class OktaFake {
   /** Activation links put in an API answer (sendEmail=false): must stay 0. */
   activationLinksReturned = 0;
   /** Every 429 the fake's own limiter sent: when, for which bucket, and the reset it named. */
-  readonly throttled: { at: number; bucket: OktaBucket; resetAt: number }[] = [];
+  readonly throttled: { at: number; bucket: string; resetAt: number }[] = [];
   private seq = 0;
 
   constructor(opts: OktaFakeOptions = {}) {
@@ -276,6 +306,11 @@ export class OktaFake {
     return undefined;
   }
 
+  /** The access tokens the token endpoint issued and that have not expired. */
+  liveAccessTokens(): string[] {
+    return [...this.accessTokens].filter(([, t]) => t.expiresAt > this.now()).map(([token]) => token);
+  }
+
   /** Sign-ins with a live session or OAuth token. */
   liveSessions(login: string): number {
     return this.userByLogin(login)?.signIns.filter((s) => s.session || s.token).length ?? 0;
@@ -305,7 +340,7 @@ export class OktaFake {
   requestsBeforeReset(log: readonly RecordedRequest[] = this.server.requests): number {
     return log.filter((r) =>
       this.throttled.some(
-        (t) => r.at > t.at && r.at < t.resetAt && oktaRateBucket(r.method, r.path) === t.bucket,
+        (t) => r.at > t.at && r.at < t.resetAt && documentedBucket(r.method, r.path).name === t.bucket,
       ),
     ).length;
   }
@@ -388,26 +423,30 @@ export class OktaFake {
   }
 
   private bucketLimit(bucket: OktaBucket): number {
-    const perMinute = this.rateLimit.perMinute ?? OKTA_BUCKET_LIMITS[bucket];
+    const perMinute = this.rateLimit.perMinute ?? bucket.perMinute;
     return Math.max(1, Math.round((perMinute * this.rateLimit.windowSeconds) / 60));
   }
 
   /** The bucket's current window (a new one starts on the first request after the last ended). */
   private window(bucket: OktaBucket, now: number): { start: number; count: number } {
     const span = this.rateLimit.windowSeconds * 1000;
-    let w = this.windows.get(bucket);
+    let w = this.windows.get(bucket.name);
     if (!w || now >= w.start + span) {
       w = { start: Math.floor(now / 1000) * 1000, count: 0 };
-      this.windows.set(bucket, w);
+      this.windows.set(bucket.name, w);
     }
     return w;
   }
 
   private throttle(req: FakeRequest, now: number): FakeResponse | undefined {
-    const bucket = oktaRateBucket(req.method, req.url.href);
+    const bucket = documentedBucket(req.method, req.url.pathname);
     const w = this.window(bucket, now);
     if (w.count >= this.bucketLimit(bucket)) {
-      this.throttled.push({ at: now, bucket, resetAt: w.start + this.rateLimit.windowSeconds * 1000 });
+      this.throttled.push({
+        at: now,
+        bucket: bucket.name,
+        resetAt: w.start + this.rateLimit.windowSeconds * 1000,
+      });
       return this.error(429, 'E0000047', 'API call exceeded rate limit due to too many requests.', []);
     }
     w.count++;
@@ -415,7 +454,7 @@ export class OktaFake {
   }
 
   private decorate(req: FakeRequest, res: FakeResponse, now: number): void {
-    const bucket = oktaRateBucket(req.method, req.url.href);
+    const bucket = documentedBucket(req.method, req.url.pathname);
     const w = this.window(bucket, now);
     const limit = this.bucketLimit(bucket);
     res.headers = {
@@ -452,7 +491,7 @@ export class OktaFake {
       ),
       r(
         'POST',
-        `/api/v1/users/${id}/lifecycle/(activate|deactivate|suspend|unsuspend)`,
+        `/api/v1/users/${id}/lifecycle/(activate|deactivate|suspend|unsuspend|unlock)`,
         'users',
         (req, [u, op]) => this.withUser(u!, (x) => this.lifecycle(x, op!, req)),
       ),
@@ -633,6 +672,15 @@ export class OktaFake {
       case 'suspend':
         if (u.status !== 'ACTIVE') return invalid('suspendUser', 'Cannot suspend a user that is not active');
         this.setStatus(u, 'SUSPENDED');
+        return { status: 200, body: {} };
+      case 'unlock':
+        // Okta unlocks a LOCKED_OUT user (it becomes ACTIVE), and answers 200 for an ACTIVE one.
+        if (u.status !== 'LOCKED_OUT' && u.status !== 'ACTIVE') {
+          return this.error(403, 'E0000001', 'Api validation failed: unlockUser', [
+            'Cannot unlock a user that is not locked out',
+          ]);
+        }
+        this.setStatus(u, 'ACTIVE');
         return { status: 200, body: {} };
       case 'unsuspend':
         if (u.status !== 'SUSPENDED')
@@ -817,14 +865,22 @@ export class OktaFake {
     if (!body?.id) throw new BadRequest('id: The field cannot be left blank');
     const u = this.users.get(body.id);
     if (!u) return this.error(404, 'E0000007', `Not found: Resource not found: ${body.id} (User)`, []);
-    if (!a.users.has(u.id)) a.users.set(u.id, { scope: 'USER', created: this.iso() });
+    // A direct assignment of a user who had the app through a group makes it direct (scope USER).
+    const had = a.users.get(u.id);
+    if (had?.scope !== 'USER') a.users.set(u.id, { scope: 'USER', created: had?.created ?? this.iso() });
     return { status: 200, body: this.appUserJson(a, u.id) };
   }
 
   private unassignAppUser(appId: string, userId: string): FakeResponse {
     const a = this.apps.get(appId);
-    if (!a?.users.has(userId))
+    const assignment = a?.users.get(userId);
+    if (!a || !assignment)
       return this.error(404, 'E0000007', `Not found: Resource not found: ${userId} (AppUser)`, []);
+    if (assignment.scope === 'GROUP') {
+      return this.error(403, 'E0000046', 'Deactivate application for user forbidden.', [
+        'The application cannot be unassigned from the user while their group memberships grant them access',
+      ]);
+    }
     a.users.delete(userId);
     return { status: 204 };
   }
