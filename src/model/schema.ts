@@ -368,6 +368,10 @@ export const policy = z.strictObject({
       hr: z.array(personId).min(1),
       security: z.array(personId).min(1),
       it: z.array(personId).default([]),
+      leadership: z.array(personId).default([]).meta({
+        description:
+          'Leadership (the executives): code owners of policy/ in the generated CODEOWNERS (jml codeowners). Without it, security owns policy/.',
+      }),
     })
     .meta({ description: 'Teams named by the approval rules.' }),
   exceptions: z
