@@ -1,0 +1,579 @@
+/**
+ * A thin typed client over @octokit/rest for what the JML workflows do on GitHub: read a pull
+ * request's changed files and reviews (for approvals), keep ONE sticky plan comment on a pull
+ * request, keep ONE drift issue, open one manual-work issue per (person, app), comment the apply
+ * result on the pull request(s) a merge commit came from, and report the approvals check run.
+ *
+ * Nothing here retries: Octokit's default has none, and every call it makes is either a read or
+ * idempotent by construction (a marker or an exact title finds what an earlier run wrote).
+ * Errors are `GitHubError`s carrying the status and GitHub's message, never the token.
+ */
+import { Octokit } from '@octokit/rest';
+
+/** GitHub's limit on an issue or comment body, in characters. */
+export const GITHUB_BODY_LIMIT = 65_536;
+/** GitHub lists at most this many files of a pull request. */
+export const PULL_FILES_LIMIT = 3000;
+/** The marker of the plan comment on a pull request. */
+export const PLAN_MARKER = '<!-- jml:plan -->';
+/** The check run that reports approvals. */
+export const APPROVALS_CHECK = 'jml/approvals';
+
+export type ChangedFileStatus =
+  | 'added'
+  | 'removed'
+  | 'modified'
+  | 'renamed'
+  | 'copied'
+  | 'changed'
+  | 'unchanged';
+
+export interface ChangedFile {
+  path: string;
+  status: ChangedFileStatus;
+  /** The path before a rename or copy. */
+  previousPath?: string;
+}
+
+export interface Review {
+  login: string;
+  /** APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED or PENDING. */
+  state: string;
+  /** The head commit the review was given on; an approval of an older head is stale. */
+  commitId: string | null;
+  submittedAt: string | null;
+}
+
+export interface PullRequestChanges {
+  owner: string;
+  repo: string;
+  number: number;
+  author: string;
+  state: 'open' | 'closed';
+  baseRef: string;
+  baseSha: string;
+  headSha: string;
+  files: ChangedFile[];
+  /** In the order GitHub lists them (chronological). */
+  reviews: Review[];
+}
+
+export interface IssueSpec {
+  title: string;
+  body: string;
+  labels?: string[];
+  assignees?: string[];
+  /** The comment left when the issue is closed (default: a one-line "resolved"). */
+  closeComment?: string;
+}
+
+export interface IssueRef {
+  number: number;
+  url: string;
+}
+
+export type SyncIssueResult =
+  | { action: 'created' | 'updated' | 'unchanged' | 'closed'; issue: IssueRef; closedDuplicates: number[] }
+  | { action: 'none'; closedDuplicates: number[] };
+
+export interface WorkIssueSpec {
+  /** Person id (people/<id>.yaml). */
+  person: string;
+  /** App or entitlement id. */
+  app: string;
+  title: string;
+  body: string;
+  assignees?: string[];
+  labels?: string[];
+}
+
+export interface CheckRunSpec {
+  headSha: string;
+  conclusion: 'success' | 'failure' | 'neutral' | 'action_required';
+  title: string;
+  summary: string;
+  text?: string;
+  detailsUrl?: string;
+  name?: string;
+}
+
+export interface GitHubClientOptions {
+  /** A token (GITHUB_TOKEN, an app installation token or a PAT). */
+  token: string;
+  /** https://api.github.com (default), a GHES `https://HOST/api/v3`, or a loopback fake. */
+  baseUrl?: string;
+  /**
+   * The login the token acts as (`github-actions[bot]` for the Actions GITHUB_TOKEN). When
+   * known, a sticky comment is ours only if that login wrote it; when not, only if its body
+   * starts with the marker.
+   */
+  identity?: string;
+  userAgent?: string;
+  /** Octokit's request timeout in ms. */
+  timeoutMs?: number;
+}
+
+/** A failed GitHub call: what was asked, the status and GitHub's own message. */
+export class GitHubError extends Error {
+  constructor(
+    readonly operation: string,
+    readonly status: number,
+    readonly githubMessage: string,
+    readonly details: string[] = [],
+  ) {
+    super(
+      `GitHub ${operation} failed: ${status === 0 ? 'no answer: ' : status >= 300 ? `${status} ` : ''}${githubMessage}${
+        details.length ? ` (${details.join('; ')})` : ''
+      }`,
+    );
+    this.name = 'GitHubError';
+  }
+}
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Hidden marker of a manual-work issue: one per (person, app). */
+export function workMarker(person: string, app: string): string {
+  return `<!-- jml:work person=${encodeURIComponent(person)} app=${encodeURIComponent(app)} -->`;
+}
+
+/**
+ * `marker` + body, cut to GitHub's limit with a note saying so. Never splits a surrogate pair.
+ */
+export function fitBody(marker: string, body: string, limit = GITHUB_BODY_LIMIT): string {
+  const full = `${marker}\n${body}`;
+  if (full.length <= limit) return full;
+  const note = `\n\n---\n**Truncated:** this text is ${full.length.toLocaleString('en-US')} characters and GitHub allows ${limit.toLocaleString('en-US')}; the full text is in the workflow run's log and artifacts.`;
+  let cut = full.slice(0, Math.max(0, limit - note.length));
+  const last = cut.charCodeAt(cut.length - 1);
+  if (last >= 0xd800 && last <= 0xdbff) cut = cut.slice(0, -1);
+  return cut + note;
+}
+
+export class GitHubClient {
+  readonly octokit: Octokit;
+  private readonly identity?: string;
+
+  constructor(opts: GitHubClientOptions) {
+    if (!opts.token) throw new Error('GitHub client: a token is required (GITHUB_TOKEN)');
+    this.identity = opts.identity;
+    this.octokit = new Octokit({
+      auth: opts.token,
+      baseUrl: opts.baseUrl ?? 'https://api.github.com',
+      userAgent: opts.userAgent ?? 'jml-access-as-code',
+      log: quiet,
+      request: opts.timeoutMs ? { timeout: opts.timeoutMs } : {},
+    });
+  }
+
+  /**
+   * The three REST responses approvals are decided from, unchanged: `GET pulls/{n}`, and every
+   * page of `pulls/{n}/files` and `pulls/{n}/reviews` concatenated (the `{pull, files, reviews}`
+   * shape `jml approvals --changes` reads). Refuses a pull request GitHub cannot list in full.
+   */
+  async pullRequestData(owner: string, repo: string, number: number) {
+    const where = `${owner}/${repo}#${number}`;
+    const pr = await this.call(`get pull request ${where}`, () =>
+      this.octokit.rest.pulls.get({ owner, repo, pull_number: number }),
+    );
+    const files = await this.call(`list files of ${where}`, () =>
+      this.octokit.paginate(this.octokit.rest.pulls.listFiles, {
+        owner,
+        repo,
+        pull_number: number,
+        per_page: 100,
+      }),
+    );
+    // GitHub stops listing at 3000 files: approvals over a partial list would be a guess.
+    if (files.length < pr.data.changed_files) {
+      throw new GitHubError(
+        `list files of ${where}`,
+        200,
+        `GitHub listed ${files.length} of ${pr.data.changed_files} changed files (it lists at most ${PULL_FILES_LIMIT}); split the pull request`,
+      );
+    }
+    const reviews = await this.call(`list reviews of ${where}`, () =>
+      this.octokit.paginate(this.octokit.rest.pulls.listReviews, {
+        owner,
+        repo,
+        pull_number: number,
+        per_page: 100,
+      }),
+    );
+    return { pull: pr.data, files, reviews };
+  }
+
+  /** The author, base and head, every changed file and every review of a pull request. */
+  async pullRequestChanges(owner: string, repo: string, number: number): Promise<PullRequestChanges> {
+    const { pull, files, reviews } = await this.pullRequestData(owner, repo, number);
+    const pr = { data: pull };
+    return {
+      owner,
+      repo,
+      number,
+      author: pr.data.user.login,
+      state: pr.data.state as 'open' | 'closed',
+      baseRef: pr.data.base.ref,
+      baseSha: pr.data.base.sha,
+      headSha: pr.data.head.sha,
+      files: files.map((f) => ({
+        path: f.filename,
+        status: f.status,
+        ...(f.previous_filename ? { previousPath: f.previous_filename } : {}),
+      })),
+      reviews: reviews
+        .filter((r) => r.user)
+        .map((r) => ({
+          login: r.user!.login,
+          state: r.state,
+          commitId: r.commit_id ?? null,
+          submittedAt: r.submitted_at ?? null,
+        })),
+    };
+  }
+
+  /**
+   * Keeps ONE comment carrying `marker` on an issue or pull request: updates ours when there is
+   * one (and deletes any duplicate of ours an interrupted run left), creates it otherwise. A
+   * comment by anyone else that merely contains the marker text is left alone.
+   */
+  async upsertStickyComment(
+    owner: string,
+    repo: string,
+    issueNumber: number,
+    marker: string,
+    body: string,
+  ): Promise<{ action: 'created' | 'updated' | 'unchanged'; id: number; url: string; truncated: boolean }> {
+    if (!/^<!--[\s\S]*-->$/.test(marker))
+      throw new Error(`sticky comment marker must be an HTML comment: ${marker}`);
+    const where = `${owner}/${repo}#${issueNumber}`;
+    const text = fitBody(marker, body);
+    const truncated = text.length < marker.length + 1 + body.length;
+    const comments = await this.call(`list comments of ${where}`, () =>
+      this.octokit.paginate(this.octokit.rest.issues.listComments, {
+        owner,
+        repo,
+        issue_number: issueNumber,
+        per_page: 100,
+      }),
+    );
+    const ours = comments.filter((c) => this.isOurs(c.user?.login, c.body, marker));
+    const [keep, ...duplicates] = ours;
+    for (const d of duplicates) {
+      await this.call(`delete duplicate comment ${d.id} on ${where}`, () =>
+        this.octokit.rest.issues.deleteComment({ owner, repo, comment_id: d.id }),
+      );
+    }
+    if (keep) {
+      if (keep.body === text) return { action: 'unchanged', id: keep.id, url: keep.html_url, truncated };
+      const res = await this.call(`update comment ${keep.id} on ${where}`, () =>
+        this.octokit.rest.issues.updateComment({ owner, repo, comment_id: keep.id, body: text }),
+      );
+      return { action: 'updated', id: res.data.id, url: res.data.html_url, truncated };
+    }
+    const res = await this.call(`comment on ${where}`, () =>
+      this.octokit.rest.issues.createComment({ owner, repo, issue_number: issueNumber, body: text }),
+    );
+    return { action: 'created', id: res.data.id, url: res.data.html_url, truncated };
+  }
+
+  /**
+   * Keeps ONE open issue with exactly this title (drift): `open` creates or updates it; `!open`
+   * closes it with a comment. Further open issues with the same title are closed as duplicates.
+   */
+  async syncIssue(owner: string, repo: string, spec: IssueSpec, open: boolean): Promise<SyncIssueResult> {
+    const where = `${owner}/${repo}`;
+    const matching = (await this.openIssues(owner, repo))
+      .filter((i) => i.title === spec.title)
+      .sort((a, b) => a.number - b.number);
+    const [current, ...duplicates] = matching;
+    const closedDuplicates: number[] = [];
+    for (const d of duplicates) {
+      await this.closeWithComment(
+        owner,
+        repo,
+        d.number,
+        `Duplicate of #${current!.number}; jml keeps one issue titled "${spec.title}".`,
+        'not_planned',
+      );
+      closedDuplicates.push(d.number);
+    }
+    const body = fitBody('<!-- jml:issue -->', spec.body);
+    if (!open) {
+      if (!current) return { action: 'none', closedDuplicates };
+      await this.closeWithComment(
+        owner,
+        repo,
+        current.number,
+        spec.closeComment ?? 'Resolved: the last run found nothing for this issue.',
+        'completed',
+      );
+      return { action: 'closed', issue: { number: current.number, url: current.html_url }, closedDuplicates };
+    }
+    if (!current) {
+      const res = await this.call(`create issue "${spec.title}" in ${where}`, () =>
+        this.octokit.rest.issues.create({
+          owner,
+          repo,
+          title: spec.title,
+          body,
+          ...(spec.labels ? { labels: spec.labels } : {}),
+          ...(spec.assignees ? { assignees: spec.assignees } : {}),
+        }),
+      );
+      return {
+        action: 'created',
+        issue: { number: res.data.number, url: res.data.html_url },
+        closedDuplicates,
+      };
+    }
+    const labels = current.labels.map((l) => (typeof l === 'string' ? l : (l.name ?? '')));
+    const assignees = (current.assignees ?? []).map((a) => a.login);
+    const same =
+      current.body === body &&
+      (!spec.labels || sameSet(labels, spec.labels)) &&
+      (!spec.assignees || sameSet(assignees, spec.assignees));
+    const ref = { number: current.number, url: current.html_url };
+    if (same) return { action: 'unchanged', issue: ref, closedDuplicates };
+    await this.call(`update issue #${current.number} in ${where}`, () =>
+      this.octokit.rest.issues.update({
+        owner,
+        repo,
+        issue_number: current.number,
+        body,
+        ...(spec.labels ? { labels: spec.labels } : {}),
+        ...(spec.assignees ? { assignees: spec.assignees } : {}),
+      }),
+    );
+    return { action: 'updated', issue: ref, closedDuplicates };
+  }
+
+  /**
+   * One open issue per (person, app) for manual work, found again by a hidden marker in its body:
+   * a second call for the same pair returns the open issue (adding missing labels and assignees)
+   * instead of opening another. Closing is for people; this never closes or reopens anything.
+   */
+  async openWorkIssue(
+    owner: string,
+    repo: string,
+    spec: WorkIssueSpec,
+  ): Promise<{ action: 'created' | 'existing'; issue: IssueRef }> {
+    const where = `${owner}/${repo}`;
+    const marker = workMarker(spec.person, spec.app);
+    const existing = (await this.openIssues(owner, repo))
+      .filter((i) => (i.body ?? '').includes(marker) && this.isOurs(i.user?.login, i.body ?? '', marker))
+      .sort((a, b) => a.number - b.number)[0];
+    if (existing) {
+      const labels = existing.labels.map((l) => (typeof l === 'string' ? l : (l.name ?? '')));
+      const assignees = (existing.assignees ?? []).map((a) => a.login);
+      const missingLabels = (spec.labels ?? []).filter(
+        (l) => !labels.some((x) => x.toLowerCase() === l.toLowerCase()),
+      );
+      const missingAssignees = (spec.assignees ?? []).filter(
+        (a) => !assignees.some((x) => x.toLowerCase() === a.toLowerCase()),
+      );
+      if (missingLabels.length || missingAssignees.length) {
+        await this.call(`update work issue #${existing.number} in ${where}`, () =>
+          this.octokit.rest.issues.update({
+            owner,
+            repo,
+            issue_number: existing.number,
+            labels: [...labels, ...missingLabels],
+            assignees: [...assignees, ...missingAssignees],
+          }),
+        );
+      }
+      return { action: 'existing', issue: { number: existing.number, url: existing.html_url } };
+    }
+    const res = await this.call(`create work issue for ${spec.person}/${spec.app} in ${where}`, () =>
+      this.octokit.rest.issues.create({
+        owner,
+        repo,
+        title: spec.title,
+        body: fitBody(marker, spec.body),
+        labels: spec.labels ?? [],
+        assignees: spec.assignees ?? [],
+      }),
+    );
+    return { action: 'created', issue: { number: res.data.number, url: res.data.html_url } };
+  }
+
+  /**
+   * Comments the apply result on the pull request(s) whose merge produced `sha` (merge, squash
+   * or rebase: GitHub's merge_commit_sha), or whose merged head is `sha`. The comment is sticky per
+   * commit, so a re-run of the same apply updates it. Looks through the most recently updated
+   * closed pull requests (up to `maxPages` pages of 100).
+   */
+  async commentOnPullRequestsOf(
+    owner: string,
+    repo: string,
+    sha: string,
+    body: string,
+    maxPages = 3,
+  ): Promise<number[]> {
+    const where = `${owner}/${repo}`;
+    const found: number[] = [];
+    for (let page = 1; page <= maxPages && found.length === 0; page++) {
+      const res = await this.call(`list closed pull requests of ${where}`, () =>
+        this.octokit.rest.pulls.list({
+          owner,
+          repo,
+          state: 'closed',
+          sort: 'updated',
+          direction: 'desc',
+          per_page: 100,
+          page,
+        }),
+      );
+      for (const pr of res.data) {
+        const merged = pr.merged_at !== null;
+        if (merged && (pr.merge_commit_sha === sha || pr.head.sha === sha)) found.push(pr.number);
+      }
+      if (res.data.length < 100) break;
+    }
+    for (const n of found) await this.upsertStickyComment(owner, repo, n, `<!-- jml:apply ${sha} -->`, body);
+    return found;
+  }
+
+  /** Reports approvals as a completed check run (`jml/approvals`) on a commit. */
+  async createCheckRun(
+    owner: string,
+    repo: string,
+    spec: CheckRunSpec,
+  ): Promise<{ id: number; url: string }> {
+    const name = spec.name ?? APPROVALS_CHECK;
+    const cut = (s: string) => (s.length > GITHUB_BODY_LIMIT ? fitBody('', s).slice(1) : s);
+    const res = await this.call(`create check run ${name} on ${spec.headSha.slice(0, 12)}`, () =>
+      this.octokit.rest.checks.create({
+        owner,
+        repo,
+        name,
+        head_sha: spec.headSha,
+        status: 'completed',
+        conclusion: spec.conclusion,
+        ...(spec.detailsUrl ? { details_url: spec.detailsUrl } : {}),
+        output: {
+          title: spec.title,
+          summary: cut(spec.summary),
+          ...(spec.text ? { text: cut(spec.text) } : {}),
+        },
+      }),
+    );
+    return { id: res.data.id, url: res.data.html_url ?? res.data.url };
+  }
+
+  /** A file's text at a ref (branch, tag or sha); undefined when it does not exist there. */
+  async fileAt(owner: string, repo: string, path: string, ref: string): Promise<string | undefined> {
+    try {
+      const res = await this.call(`read ${path} at ${ref} in ${owner}/${repo}`, () =>
+        this.octokit.rest.repos.getContent({ owner, repo, path, ref }),
+      );
+      const d = res.data;
+      if (Array.isArray(d) || d.type !== 'file' || !('content' in d)) {
+        throw new GitHubError(`read ${path} at ${ref} in ${owner}/${repo}`, 200, 'not a file');
+      }
+      return Buffer.from(d.content, 'base64').toString('utf8');
+    } catch (e) {
+      if (e instanceof GitHubError && e.status === 404) return undefined;
+      throw e;
+    }
+  }
+
+  /** Logins of a team's members (for policy teams defined as GitHub teams). */
+  async teamMembers(org: string, team: string): Promise<string[]> {
+    const members = await this.call(`list members of ${org}/${team}`, () =>
+      this.octokit.paginate(this.octokit.rest.teams.listMembersInOrg, {
+        org,
+        team_slug: team,
+        per_page: 100,
+      }),
+    );
+    return members.map((m) => m.login);
+  }
+
+  /** A user's role on a repository: admin, maintain, write, triage, read or none. */
+  async permissionOf(owner: string, repo: string, login: string): Promise<string> {
+    try {
+      const res = await this.call(`read permission of ${login} on ${owner}/${repo}`, () =>
+        this.octokit.rest.repos.getCollaboratorPermissionLevel({ owner, repo, username: login }),
+      );
+      return res.data.role_name || res.data.permission;
+    } catch (e) {
+      if (e instanceof GitHubError && e.status === 404) return 'none';
+      throw e;
+    }
+  }
+
+  private async openIssues(owner: string, repo: string) {
+    const all = await this.call(`list open issues of ${owner}/${repo}`, () =>
+      this.octokit.paginate(this.octokit.rest.issues.listForRepo, {
+        owner,
+        repo,
+        state: 'open',
+        per_page: 100,
+      }),
+    );
+    // GitHub lists pull requests among issues.
+    return all.filter((i) => !i.pull_request);
+  }
+
+  private async closeWithComment(
+    owner: string,
+    repo: string,
+    number: number,
+    comment: string,
+    reason: 'completed' | 'not_planned',
+  ): Promise<void> {
+    await this.call(`comment on ${owner}/${repo}#${number}`, () =>
+      this.octokit.rest.issues.createComment({ owner, repo, issue_number: number, body: comment }),
+    );
+    await this.call(`close ${owner}/${repo}#${number}`, () =>
+      this.octokit.rest.issues.update({
+        owner,
+        repo,
+        issue_number: number,
+        state: 'closed',
+        state_reason: reason,
+      }),
+    );
+  }
+
+  private isOurs(login: string | undefined, body: string | undefined, marker: string): boolean {
+    if (!body) return false;
+    if (this.identity) return login?.toLowerCase() === this.identity.toLowerCase() && body.includes(marker);
+    return body.startsWith(marker);
+  }
+
+  private async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof GitHubError) throw e;
+      throw toGitHubError(operation, e);
+    }
+  }
+}
+
+function sameSet(a: string[], b: string[]): boolean {
+  const x = new Set(a.map((s) => s.toLowerCase()));
+  const y = new Set(b.map((s) => s.toLowerCase()));
+  return x.size === y.size && [...x].every((s) => y.has(s));
+}
+
+/** Status and GitHub's message of an Octokit failure, without headers (the token stays out). */
+function toGitHubError(operation: string, e: unknown): GitHubError {
+  const err = e as {
+    status?: number;
+    message?: string;
+    response?: { data?: unknown };
+  };
+  const data = err.response?.data as
+    | { message?: string; errors?: ({ field?: string; code?: string; message?: string } | string)[] }
+    | undefined;
+  const details = (data?.errors ?? []).map((x) =>
+    typeof x === 'string' ? x : [x.field, x.code, x.message].filter(Boolean).join(' '),
+  );
+  const message =
+    data?.message ?? (err.message ?? String(e)).replace(/(token|bearer)\s+\S+/gi, '$1 [REDACTED]');
+  return new GitHubError(operation, typeof err.status === 'number' ? err.status : 0, message, details);
+}
