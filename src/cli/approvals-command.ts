@@ -1,0 +1,116 @@
+/**
+ * `jml approvals`: a required status check. Decides whether a pull request carries the approvals
+ * its changes need (src/approvals/decide.ts) and explains each rule met or missing.
+ *
+ * Runs from local data: `-C` is a checkout of the pull request's head, `--base` a checkout of
+ * its base commit, `--changes` the pull request, its files and its reviews as the GitHub REST
+ * API returns them (src/approvals/pull-request.ts). Exit 0 approved, 3 not approved, 1 error.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { type Command, Option } from 'commander';
+import { decide } from '../approvals/decide.js';
+import {
+  PullRequestDataError,
+  type PullRequestFacts,
+  parsePullRequestData,
+} from '../approvals/pull-request.js';
+import { renderApprovalsJson, renderApprovalsMarkdown, renderApprovalsText } from '../approvals/render.js';
+import type { Decision } from '../approvals/types.js';
+import { loadRepository } from '../load/load-repo.js';
+import type { Policy } from '../model/schema.js';
+import { indexRepository, type RepoIndex } from '../resolve/repo-index.js';
+import type { GlobalOptions, Io } from './main.js';
+
+/** Exit codes of `jml approvals`. */
+export const APPROVALS_EXIT = { approved: 0, error: 1, notApproved: 3 } as const;
+
+export type ApprovalsFormat = 'text' | 'markdown' | 'json';
+
+/** A checkout that cannot be read as a policy repository. */
+export class ApprovalsInputError extends Error {}
+
+/**
+ * Indexes a checkout for the decision. The base must have a loadable policy/jml.yaml (it names
+ * the teams); a head whose policy does not load is indexed with the base's, so that its people,
+ * roles and exceptions can still be compared (jml validate reports the broken file).
+ */
+export function indexCheckout(root: string, fallbackPolicy?: Policy): RepoIndex {
+  if (!existsSync(root)) throw new ApprovalsInputError(`${root}: no such directory (expected a checkout).`);
+  const { repo, diagnostics } = loadRepository(root);
+  const policy = repo.policy?.value ?? fallbackPolicy;
+  if (!policy) {
+    const why = diagnostics
+      .filter((d) => d.file === 'policy/jml.yaml')
+      .map((d) => `${d.file}:${d.line}: ${d.message}`)
+      .join('; ');
+    throw new ApprovalsInputError(
+      `${root}: policy/jml.yaml does not load on the base branch, so its teams are unknown${why ? ` (${why})` : ''}.`,
+    );
+  }
+  return indexRepository(repo, policy);
+}
+
+/** Decides from two checkouts and the pull request facts: what `--changes` and `--pr` both call. */
+export function decideFromCheckouts(headRoot: string, baseRoot: string, facts: PullRequestFacts): Decision {
+  const base = indexCheckout(path.resolve(baseRoot));
+  const head = indexCheckout(path.resolve(headRoot), base.policy);
+  return decide({
+    base,
+    head,
+    files: facts.files,
+    author: facts.author,
+    headSha: facts.headSha,
+    reviews: facts.reviews,
+  });
+}
+
+export function renderDecision(d: Decision, format: ApprovalsFormat): string {
+  if (format === 'json') return renderApprovalsJson(d);
+  if (format === 'markdown') return renderApprovalsMarkdown(d);
+  return renderApprovalsText(d);
+}
+
+export function registerApprovals(program: Command, io: Io, setExit: (code: number) => void): void {
+  program
+    .command('approvals')
+    .description(
+      'Decide whether a pull request has the approvals its changes need, explaining each rule. -C is the head checkout. Exit 0 approved, 3 not approved, 1 error.',
+    )
+    .requiredOption(
+      '--base <dir>',
+      'a checkout of the base commit (managers, owners and teams are read from it)',
+    )
+    .requiredOption(
+      '--changes <file>',
+      'the pull request as JSON: {"pull": GET pulls/{n}, "files": GET pulls/{n}/files, "reviews": GET pulls/{n}/reviews}',
+    )
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'),
+    )
+    .action((opts: { base: string; changes: string; format: ApprovalsFormat }, cmd: Command) => {
+      const { root } = cmd.optsWithGlobals<GlobalOptions>();
+      let facts: PullRequestFacts;
+      try {
+        facts = parsePullRequestData(readFileSync(path.resolve(opts.changes), 'utf8'), opts.changes);
+      } catch (e) {
+        if (e instanceof PullRequestDataError || (e as NodeJS.ErrnoException).code === 'ENOENT') {
+          io.err(`jml approvals: ${(e as Error).message}\n`);
+          return setExit(APPROVALS_EXIT.error);
+        }
+        throw e;
+      }
+      let decision: Decision;
+      try {
+        decision = decideFromCheckouts(root, opts.base, facts);
+      } catch (e) {
+        if (e instanceof ApprovalsInputError) {
+          io.err(`jml approvals: ${e.message}\n`);
+          return setExit(APPROVALS_EXIT.error);
+        }
+        throw e;
+      }
+      io.out(renderDecision(decision, opts.format));
+      setExit(decision.approved ? APPROVALS_EXIT.approved : APPROVALS_EXIT.notApproved);
+    });
+}
