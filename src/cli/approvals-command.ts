@@ -11,6 +11,7 @@ import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { decide } from '../approvals/decide.js';
 import {
+  checkPullRequestData,
   PullRequestDataError,
   type PullRequestFacts,
   parsePullRequestData,
@@ -81,20 +82,44 @@ export function registerApprovals(program: Command, io: Io, setExit: (code: numb
       '--base <dir>',
       'a checkout of the base commit (managers, owners and teams are read from it)',
     )
-    .requiredOption(
+    .option(
       '--changes <file>',
       'the pull request as JSON: {"pull": GET pulls/{n}, "files": GET pulls/{n}/files, "reviews": GET pulls/{n}/reviews}',
     )
+    .option(
+      '--pr <number>',
+      'fetch pull request N of GITHUB_REPOSITORY through the GitHub API (GITHUB_TOKEN, GITHUB_API_URL) instead of --changes',
+    )
+    .option('--comment', 'with --pr: keep one approvals comment on the pull request, updated on each run')
     .addOption(
       new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'),
     )
-    .action((opts: { base: string; changes: string; format: ApprovalsFormat }, cmd: Command) => {
+    .action(async (opts: ApprovalsOptions, cmd: Command) => {
       const { root } = cmd.optsWithGlobals<GlobalOptions>();
+      if (Boolean(opts.changes) === Boolean(opts.pr)) {
+        io.err('jml approvals: give exactly one of --changes <file> and --pr <number>\n');
+        return setExit(APPROVALS_EXIT.error);
+      }
+      if (opts.comment && !opts.pr) {
+        io.err('jml approvals: --comment needs --pr\n');
+        return setExit(APPROVALS_EXIT.error);
+      }
       let facts: PullRequestFacts;
+      // The GitHub client (Octokit) is loaded only when a pull request is fetched.
+      const github = opts.pr ? await pullRequestFromGitHub(opts.pr) : undefined;
       try {
-        facts = parsePullRequestData(readFileSync(path.resolve(opts.changes), 'utf8'), opts.changes);
+        facts = github
+          ? checkPullRequestData(
+              await github.client.pullRequestData(github.owner, github.repo, github.number),
+              `GitHub ${github.owner}/${github.repo}#${github.number}`,
+            )
+          : parsePullRequestData(readFileSync(path.resolve(opts.changes!), 'utf8'), opts.changes!);
       } catch (e) {
-        if (e instanceof PullRequestDataError || (e as NodeJS.ErrnoException).code === 'ENOENT') {
+        if (
+          e instanceof PullRequestDataError ||
+          (e as Error).name === 'GitHubError' ||
+          (e as NodeJS.ErrnoException).code === 'ENOENT'
+        ) {
           io.err(`jml approvals: ${(e as Error).message}\n`);
           return setExit(APPROVALS_EXIT.error);
         }
@@ -111,6 +136,33 @@ export function registerApprovals(program: Command, io: Io, setExit: (code: numb
         throw e;
       }
       io.out(renderDecision(decision, opts.format));
+      if (github && opts.comment) {
+        await github.client.upsertStickyComment(
+          github.owner,
+          github.repo,
+          github.number,
+          APPROVALS_MARKER,
+          renderApprovalsMarkdown(decision),
+        );
+      }
       setExit(decision.approved ? APPROVALS_EXIT.approved : APPROVALS_EXIT.notApproved);
     });
+}
+
+interface ApprovalsOptions {
+  base: string;
+  changes?: string;
+  pr?: string;
+  comment?: boolean;
+  format: ApprovalsFormat;
+}
+
+/** The marker of the one approvals comment jml keeps on a pull request. */
+export const APPROVALS_MARKER = '<!-- jml:approvals -->';
+
+async function pullRequestFromGitHub(pr: string) {
+  const number = Number(pr);
+  if (!Number.isInteger(number) || number < 1) throw new Error(`--pr ${pr}: expected a pull request number`);
+  const { clientFromEnv, repositoryFromEnv } = await import('../github/event.js');
+  return { client: clientFromEnv(), ...repositoryFromEnv(), number };
 }

@@ -4,7 +4,10 @@
  * records written in `finally` blocks are always flushed).
  */
 import { Command, CommanderError, Option } from 'commander';
+import { registerApprovals } from './approvals-command.js';
+import { registerCodeowners } from './codeowners-command.js';
 import { registerEngineCommands } from './engine-commands.js';
+import { registerGitHub } from './github-commands.js';
 import { registerSchemas } from './schemas-command.js';
 import { registerValidate } from './validate-command.js';
 
@@ -38,6 +41,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerValidate(program, io, setExit);
   registerSchemas(program, io, setExit);
   registerEngineCommands(program, io, setExit);
+  registerApprovals(program, io, setExit);
+  registerCodeowners(program, io, setExit);
+  registerGitHub(program, io, setExit);
   return program;
 }
 

@@ -1,0 +1,140 @@
+/**
+ * The `jml` commands the workflows run against GitHub, end to end through the CLI and the GitHub
+ * fake: `jml approvals --pr N` (the required check) reads the pull request and its reviews
+ * through the API and keeps one approvals comment; `jml github comment` keeps one plan comment;
+ * `jml github issue` keeps one drift issue, closed when the drift is gone.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { editYaml, HEAD_SHA, OLD_SHA, scenario } from '../approvals/helpers.js';
+import { cleanTempDirs, jml, tempDir } from '../engine/helpers.js';
+import {
+  type GitHubHarness,
+  OWNER,
+  REPO,
+  specMismatches,
+  startGitHub,
+  TOKEN,
+} from '../fakes/github/harness.js';
+
+let h: GitHubHarness;
+const saved = { ...process.env };
+
+beforeEach(async () => {
+  h = await startGitHub();
+  Object.assign(process.env, {
+    GITHUB_TOKEN: TOKEN,
+    GITHUB_API_URL: h.fake.url,
+    GITHUB_REPOSITORY: `${OWNER}/${REPO}`,
+  });
+});
+
+afterEach(async () => {
+  const mismatches = specMismatches(h.fake);
+  await h.close();
+  for (const key of ['GITHUB_TOKEN', 'GITHUB_API_URL', 'GITHUB_REPOSITORY'])
+    if (saved[key] === undefined) delete process.env[key];
+    else process.env[key] = saved[key];
+  expect(mismatches).toEqual([]);
+});
+afterAll(cleanTempDirs);
+
+/** A mover: pat.peer gets another role; the manager of record is grace.lin (@grace-l), HR is hana.hr. */
+function moverPullRequest(
+  reviews: { login: string; state: 'APPROVED' | 'CHANGES_REQUESTED'; commitId?: string }[],
+) {
+  const s = scenario((head) =>
+    editYaml(head, 'people/pat.peer.yaml', (p) => {
+      (p.roles as unknown[]).push({ role: 'finance', from: '2027-03-01' });
+    }),
+  );
+  h.fake.addPullRequest({
+    owner: OWNER,
+    repo: REPO,
+    number: 7,
+    author: 'hana-h',
+    baseSha: OLD_SHA,
+    headSha: HEAD_SHA,
+    files: [{ path: 'people/pat.peer.yaml', status: 'modified' }],
+    reviews: reviews.map((r) => ({ ...r, commitId: r.commitId ?? HEAD_SHA })),
+  });
+  return s;
+}
+
+describe('jml approvals --pr', () => {
+  it('approves a mover once the manager of record approves the latest push; HR authored it', async () => {
+    const s = moverPullRequest([{ login: 'grace-l', state: 'APPROVED' }]);
+    const r = await jml(s.head, 'approvals', '--pr', '7', '--base', s.base, '--comment');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const comments = h.fake.commentsOn(OWNER, REPO, 7);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.body).toContain('<!-- jml:approvals -->');
+  });
+
+  it('refuses a stale approval, and updates the same comment on the next run', async () => {
+    const s = moverPullRequest([{ login: 'grace-l', state: 'APPROVED', commitId: OLD_SHA }]);
+    const first = await jml(s.head, 'approvals', '--pr', '7', '--base', s.base, '--comment');
+    expect(first.code).toBe(3);
+    expect(first.out).toMatch(/grace\.lin/);
+    const second = await jml(s.head, 'approvals', '--pr', '7', '--base', s.base, '--comment');
+    expect(second.code).toBe(3);
+    expect(h.fake.commentsOn(OWNER, REPO, 7)).toHaveLength(1);
+  });
+
+  it('says what is wrong without the token, and never prints it', async () => {
+    const s = moverPullRequest([]);
+    process.env.GITHUB_TOKEN = 'ghp_wrongwrongwrongwrong';
+    const r = await jml(s.head, 'approvals', '--pr', '7', '--base', s.base);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/401/);
+    expect(r.err + r.out).not.toContain('ghp_wrongwrongwrongwrong');
+  });
+
+  it('refuses --pr together with --changes', async () => {
+    const s = moverPullRequest([]);
+    const r = await jml(s.head, 'approvals', '--pr', '7', '--changes', 'x.json', '--base', s.base);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/exactly one of --changes/);
+  });
+});
+
+describe('jml github', () => {
+  it('keeps one plan comment on a pull request across pushes', async () => {
+    h.fake.addPullRequest({
+      owner: OWNER,
+      repo: REPO,
+      number: 9,
+      author: 'hana-h',
+      baseSha: OLD_SHA,
+      headSha: HEAD_SHA,
+    });
+    const dir = tempDir();
+    for (const n of [1, 2, 3]) {
+      const file = path.join(dir, `plan-${n}.md`);
+      writeFileSync(file, `## Plan, push ${n}\n`);
+      const r = await jml(dir, 'github', 'comment', '--pr', '9', '--file', file);
+      expect(r.code, r.err).toBe(0);
+    }
+    const comments = h.fake.commentsOn(OWNER, REPO, 9);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.body).toContain('Plan, push 3');
+  });
+
+  it('opens one drift issue, updates it, and closes it when the drift is gone', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'drift.md');
+    writeFileSync(file, '2 difference(s)\n');
+    expect((await jml(dir, 'github', 'issue', '--title', 'jml: drift', '--file', file)).code).toBe(0);
+    writeFileSync(file, '3 difference(s)\n');
+    expect((await jml(dir, 'github', 'issue', '--title', 'jml: drift', '--file', file)).code).toBe(0);
+    let drift = h.fake.issuesOf(OWNER, REPO).filter((i) => i.title === 'jml: drift');
+    expect(drift).toHaveLength(1);
+    expect(drift[0]!.state).toBe('open');
+    expect(drift[0]!.body).toContain('3 difference(s)');
+    expect((await jml(dir, 'github', 'issue', '--title', 'jml: drift', '--close')).code).toBe(0);
+    drift = h.fake.issuesOf(OWNER, REPO).filter((i) => i.title === 'jml: drift');
+    expect(drift.map((i) => i.state)).toEqual(['closed']);
+  });
+});
