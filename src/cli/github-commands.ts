@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { Io } from './main.js';
+import { parse } from 'yaml';
+import type { GlobalOptions, Io } from './main.js';
 
 type Exit = (code: number) => void;
 
@@ -31,20 +32,66 @@ export function registerGitHub(program: Command, io: Io, setExit: Exit): void {
 
   gh.command('comment')
     .description(
-      'Keep ONE comment of this kind on a pull request: created once, then updated (never a new one per run).',
+      'Keep ONE comment of this kind on a pull request (--pr), or comment on the pull request a merge commit came from (--commit).',
     )
-    .requiredOption('--pr <number>', 'the pull request')
+    .option('--pr <number>', 'the pull request')
+    .option(
+      '--commit <sha>',
+      'a commit on the default branch: comment on the pull request it merged (apply results)',
+    )
     .requiredOption(
       '--file <file>',
       'markdown to put in the comment (for example the output of jml plan --format markdown)',
     )
     .option('--kind <name>', 'which sticky comment: plan, or any other name', 'plan')
-    .action(async (opts: { pr: string; file: string; kind: string }) => {
+    .action(async (opts: { pr?: string; commit?: string; file: string; kind: string }) => {
+      if (Boolean(opts.pr) === Boolean(opts.commit)) {
+        throw new Error('jml github comment: give exactly one of --pr and --commit');
+      }
       const { client, owner, repo } = await github();
-      const marker = `<!-- jml:${opts.kind.replace(/[^a-z0-9-]/gi, '')} -->`;
       const body = readFileSync(path.resolve(opts.file), 'utf8');
-      const result = await client.upsertStickyComment(owner, repo, positive(opts.pr, '--pr'), marker, body);
+      if (opts.commit) {
+        const prs = await client.commentOnPullRequestsOf(owner, repo, opts.commit, body);
+        io.out(
+          `comment for ${opts.commit.slice(0, 7)} on ${owner}/${repo}: pull requests ${prs.join(', ') || 'none'}\n`,
+        );
+        return setExit(0);
+      }
+      const marker = `<!-- jml:${opts.kind.replace(/[^a-z0-9-]/gi, '')} -->`;
+      const result = await client.upsertStickyComment(owner, repo, positive(opts.pr!, '--pr'), marker, body);
       io.out(`${opts.kind} comment on ${owner}/${repo}#${opts.pr}: ${result}\n`);
+      setExit(0);
+    });
+
+  gh.command('oidc')
+    .description(
+      "Fetch the workflow's OIDC token for a provider login (needs id-token: write), mask it, and export it to later steps.",
+    )
+    .requiredOption('--audience <aud>', 'for example api://AzureADTokenExchange (Entra workload identity)')
+    .requiredOption('--env <name>', 'the variable policy/jml.yaml names, for example ENTRA_FEDERATED_TOKEN')
+    .option(
+      '--when-connected <provider>',
+      'do nothing unless policy/jml.yaml connects this provider for real',
+    )
+    .action(async (opts: { audience: string; env: string; whenConnected?: string }, cmd: Command) => {
+      if (!/^[A-Z_][A-Z0-9_]*$/.test(opts.env))
+        throw new Error(`--env ${opts.env}: expected a variable name`);
+      if (opts.whenConnected) {
+        const { root } = cmd.optsWithGlobals<GlobalOptions>();
+        const policy = parse(readFileSync(path.join(root, 'policy/jml.yaml'), 'utf8')) as {
+          providers?: Record<string, { embedded?: boolean } | undefined>;
+        };
+        const cfg = policy.providers?.[opts.whenConnected];
+        if (!cfg || cfg.embedded) {
+          io.out(`${opts.whenConnected} is not connected in policy/jml.yaml: no token fetched.\n`);
+          return setExit(0);
+        }
+      }
+      const core = await import('@actions/core');
+      const token = await core.getIDToken(opts.audience);
+      core.setSecret(token);
+      core.exportVariable(opts.env, token);
+      io.out(`${opts.env} is set for the next steps (audience ${opts.audience}).\n`);
       setExit(0);
     });
 

@@ -40,6 +40,63 @@ describe('GitHub workflows', () => {
     },
   );
 
+  it.each(files)(
+    '%s: every job names its permissions, scripts interpolate no expression, secrets and OIDC only where needed',
+    (file) => {
+      const wf = parse(readFileSync(path.join(dir, file), 'utf8')) as { jobs: Record<string, Job> };
+      for (const [name, job] of Object.entries(wf.jobs)) {
+        const where = `${file} job ${name}`;
+        expect(job.permissions, `${where}: permissions`).toBeTypeOf('object');
+        const runs = job.steps.filter((s) => s.run).map((s) => s.run!);
+        // Values reach scripts through env:, never pasted into the script (script injection).
+        for (const run of runs) expect(run, `${where}: \${{ in run:`).not.toContain('${{');
+        const text = JSON.stringify(job.steps);
+        const secrets = [...text.matchAll(/secrets\.([A-Z_]+)/g)].map((m) => m[1]);
+        if (secrets.length > 0)
+          expect(job.environment, `${where}: secrets outside an environment`).toBeDefined();
+        const oidc = runs.some((r) => r.includes('jml github oidc'));
+        expect(
+          job.permissions?.['id-token'] === 'write',
+          `${where}: id-token: write iff a provider login`,
+        ).toBe(oidc);
+      }
+    },
+  );
+
+  it('applies run in production, one at a time, never cancelled halfway', () => {
+    const applies: string[] = [];
+    for (const file of files) {
+      const wf = parse(readFileSync(path.join(dir, file), 'utf8')) as {
+        concurrency?: Concurrency;
+        jobs: Record<string, Job>;
+      };
+      for (const [name, job] of Object.entries(wf.jobs)) {
+        if (!job.steps.some((s) => s.run?.includes('jml apply --confirm'))) continue;
+        applies.push(`${file}:${name}`);
+        const concurrency = job.concurrency ?? wf.concurrency;
+        expect(job.environment, `${file}:${name}`).toBe('production');
+        expect(concurrency?.group, `${file}:${name}`).toBe('jml-apply');
+        expect(concurrency?.['cancel-in-progress'], `${file}:${name}`).toBe(false);
+      }
+    }
+    expect(applies.sort()).toEqual(['apply.yml:apply', 'schedule.yml:apply-due']);
+  });
+
+  it('fork pull requests get no credentials: the credentialed plan runs only for same-repository branches', () => {
+    const wf = parse(readFileSync(path.join(dir, 'pull-request.yml'), 'utf8')) as {
+      jobs: Record<string, Job>;
+    };
+    expect(wf.jobs.plan!.if).toContain('github.event.pull_request.head.repo.full_name == github.repository');
+    expect(wf.jobs['plan-fork']!.if).toContain(
+      'github.event.pull_request.head.repo.full_name != github.repository',
+    );
+    expect(wf.jobs['plan-fork']!.environment).toBeUndefined();
+    expect(JSON.stringify(wf.jobs['plan-fork']!.steps)).not.toContain('secrets.');
+    // The approvals check runs the base commit's engine, never the pull request's code.
+    const approvals = JSON.stringify(wf.jobs.approvals!.steps);
+    expect(approvals).toContain('node base/bin/jml.js -C head approvals');
+  });
+
   it('a linter finding is reported (the check can fail)', async () => {
     const lint = await createLinter();
     const findings = lint(
@@ -50,3 +107,16 @@ describe('GitHub workflows', () => {
     expect(findings.length).toBeGreaterThan(0);
   });
 });
+
+interface Concurrency {
+  group?: string;
+  'cancel-in-progress'?: boolean;
+}
+
+interface Job {
+  if?: string;
+  environment?: string;
+  permissions?: Record<string, string>;
+  concurrency?: Concurrency;
+  steps: { uses?: string; run?: string; with?: Record<string, unknown> }[];
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Keeps every apply record of this run on the evidence branch (default jml-evidence), under
+# records/YYYY/MM/, one commit per run naming the workflow run. The branch is append-only
+# history: protect it (no force push, no deletion) and auditors sample it directly.
+# Needs GITHUB_TOKEN (contents: write), GITHUB_REPOSITORY, GITHUB_SERVER_URL, GITHUB_RUN_ID.
+set -euo pipefail
+records_dir="${1:-.jml/records}"
+branch="${JML_EVIDENCE_BRANCH:-jml-evidence}"
+shopt -s nullglob
+records=("$records_dir"/*.json)
+if [ ${#records[@]} -eq 0 ]; then
+  echo "No apply record to keep."
+  exit 0
+fi
+work="$(mktemp -d)"
+auth="AUTHORIZATION: basic $(printf 'x-access-token:%s' "$GITHUB_TOKEN" | base64 -w0)"
+echo "::add-mask::${auth#AUTHORIZATION: basic }"
+remote="${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}.git"
+git -C "$work" init -q
+git -C "$work" config user.name "jml apply"
+git -C "$work" config user.email "jml-apply@users.noreply.github.com"
+if git -C "$work" -c http.extraheader="$auth" fetch -q --depth 1 "$remote" "$branch"; then
+  git -C "$work" checkout -q -b "$branch" FETCH_HEAD
+else
+  git -C "$work" checkout -q --orphan "$branch"
+  printf '# Apply records\n\nOne JSON file per jml apply run, written by the apply workflow. Do not edit.\n' > "$work/README.md"
+fi
+month="$(date -u +%Y/%m)"
+mkdir -p "$work/records/$month"
+cp "${records[@]}" "$work/records/$month/"
+git -C "$work" add -A
+if git -C "$work" diff --cached --quiet; then
+  echo "The records are already on $branch."
+  exit 0
+fi
+git -C "$work" commit -q -m "Apply records of ${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}"
+for attempt in 1 2 3; do
+  if git -C "$work" -c http.extraheader="$auth" push -q "$remote" "HEAD:$branch"; then
+    echo "Kept ${#records[@]} record(s) on $branch (records/$month/)."
+    exit 0
+  fi
+  # Someone else appended meanwhile: replay our commit on top and try again.
+  git -C "$work" -c http.extraheader="$auth" fetch -q --depth 1 "$remote" "$branch"
+  git -C "$work" rebase -q FETCH_HEAD
+  sleep "$attempt"
+done
+echo "::error::could not push the apply records to $branch" >&2
+exit 1

@@ -1,0 +1,74 @@
+/**
+ * scripts/ci/keep-evidence.sh, the apply workflow's evidence step, run for real against a bare
+ * git repository standing in for GitHub: records land on the evidence branch under
+ * records/YYYY/MM/, later runs append, and nothing is committed when there is no record.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cleanTempDirs, REPO_ROOT, tempDir } from '../engine/helpers.js';
+
+const SCRIPT = path.join(REPO_ROOT, 'scripts/ci/keep-evidence.sh');
+afterAll(cleanTempDirs);
+
+function setUp() {
+  const server = tempDir('jml-evidence-');
+  execFileSync('git', ['init', '-q', '--bare', path.join(server, 'acme/access.git')]);
+  const env = {
+    ...process.env,
+    GITHUB_TOKEN: 'ghs_not-a-real-token',
+    GITHUB_SERVER_URL: `file://${server}`,
+    GITHUB_REPOSITORY: 'acme/access',
+    GITHUB_RUN_ID: '42',
+  };
+  return { server, env };
+}
+
+function run(cwd: string, env: NodeJS.ProcessEnv, records: Record<string, string>): string {
+  mkdirSync(path.join(cwd, '.jml/records'), { recursive: true });
+  for (const [name, text] of Object.entries(records))
+    writeFileSync(path.join(cwd, '.jml/records', name), text);
+  return execFileSync('bash', [SCRIPT], { cwd, env, encoding: 'utf8' });
+}
+
+function branchFiles(server: string): string[] {
+  return execFileSync(
+    'git',
+    ['--git-dir', path.join(server, 'acme/access.git'), 'ls-tree', '-r', '--name-only', 'jml-evidence'],
+    {
+      encoding: 'utf8',
+    },
+  )
+    .trim()
+    .split('\n');
+}
+
+describe('keep-evidence.sh', () => {
+  it('keeps the records of each run on the evidence branch, appending', () => {
+    const { server, env } = setUp();
+    const month = new Date().toISOString().slice(0, 7).replace('-', '/');
+    const out = run(tempDir(), env, { 'a-applied.json': '{"result":"applied"}\n' });
+    expect(out).toMatch(/Kept 1 record/);
+    run(tempDir(), env, { 'b-partial.json': '{"result":"partial"}\n' });
+    expect(branchFiles(server)).toEqual([
+      'README.md',
+      `records/${month}/a-applied.json`,
+      `records/${month}/b-partial.json`,
+    ]);
+    const log = execFileSync(
+      'git',
+      ['--git-dir', path.join(server, 'acme/access.git'), 'log', '--format=%s', 'jml-evidence'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(log).toContain('actions/runs/42');
+    expect(log).not.toContain('ghs_not-a-real-token');
+  });
+
+  it('does nothing when the run wrote no record', () => {
+    const { env } = setUp();
+    expect(run(tempDir(), env, {})).toMatch(/No apply record/);
+  });
+});
