@@ -63,6 +63,8 @@ export interface ApplyRecord {
   error?: string;
   counts: Record<ChangeStatus, number>;
   changes: ChangeResult[];
+  /** GitHub issues for the manual work this apply left, linked by `jml github work-issues`. */
+  workIssues?: { person: string; app: string; url: string }[];
 }
 
 export interface ApplyContext {

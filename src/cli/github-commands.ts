@@ -4,10 +4,15 @@
  * GITHUB_REPOSITORY, the token from GITHUB_TOKEN, the API from GITHUB_API_URL. The GitHub client
  * (Octokit) is loaded only when one of these runs.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import writeFileAtomic from 'write-file-atomic';
 import { parse } from 'yaml';
+import type { ApplyRecord } from '../apply/apply.js';
+import { loadRepository } from '../load/load-repo.js';
+import { workItems } from '../report/work-items.js';
+import { indexRepository } from '../resolve/repo-index.js';
 import type { GlobalOptions, Io } from './main.js';
 
 type Exit = (code: number) => void;
@@ -121,4 +126,55 @@ export function registerGitHub(program: Command, io: Io, setExit: Exit): void {
       io.out(`issue "${opts.title}" on ${owner}/${repo}: ${JSON.stringify(result)}\n`);
       setExit(0);
     });
+
+  gh.command('work-issues')
+    .description(
+      "Open one issue per person and app for the manual work an apply left (tickets for apps without SSO, a leaver's offboarding steps), assigned to whoever must act, and link them from the apply record. Never closes anything.",
+    )
+    .option(
+      '--record <file>',
+      'the apply record (default: the newest in the records directory of policy/jml.yaml)',
+    )
+    .action(async (opts: { record?: string }, cmd: Command) => {
+      const { root } = cmd.optsWithGlobals<GlobalOptions>();
+      const { repo, diagnostics } = loadRepository(root);
+      if (!repo.policy) {
+        throw new Error(`policy/jml.yaml does not load: ${diagnostics.map((d) => d.message).join('; ')}`);
+      }
+      const index = indexRepository(repo, repo.policy.value);
+      const file = opts.record
+        ? path.resolve(opts.record)
+        : newestRecord(path.resolve(root, index.policy.records.dir));
+      if (!file) {
+        io.out('No apply record: no manual work.\n');
+        return setExit(0);
+      }
+      const record = JSON.parse(readFileSync(file, 'utf8')) as ApplyRecord;
+      const items = workItems(record, index, path.basename(file));
+      if (items.length === 0) {
+        io.out(`${path.basename(file)}: no manual work.\n`);
+        return setExit(0);
+      }
+      const { client, owner, repo: name } = await github();
+      const links: NonNullable<ApplyRecord['workIssues']> = [];
+      for (const item of items) {
+        const r = await client.openWorkIssue(owner, name, item);
+        links.push({ person: item.person, app: item.app, url: r.issue.url });
+        io.out(`${r.action === 'created' ? 'opened' : 'still open'}: ${r.issue.url} ${item.title}\n`);
+      }
+      // The record links its manual work; written atomically before it is kept as evidence.
+      writeFileAtomic.sync(file, `${JSON.stringify({ ...record, workIssues: links }, null, 2)}\n`, {
+        fsync: true,
+      });
+      setExit(0);
+    });
+}
+
+/** The newest apply record (their names start with the ISO start time). */
+function newestRecord(dir: string): string | undefined {
+  if (!existsSync(dir)) return undefined;
+  const names = readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
+  return names.length > 0 ? path.join(dir, names.at(-1)!) : undefined;
 }
