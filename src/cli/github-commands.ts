@@ -11,9 +11,11 @@ import writeFileAtomic from 'write-file-atomic';
 import { parse } from 'yaml';
 import type { ApplyRecord } from '../apply/apply.js';
 import { loadRepository } from '../load/load-repo.js';
+import { expiredExceptions, expiredExceptionsMarkdown } from '../report/expired-exceptions.js';
 import { workItems } from '../report/work-items.js';
 import { indexRepository } from '../resolve/repo-index.js';
 import type { GlobalOptions, Io } from './main.js';
+import { parseAtOption } from './options.js';
 
 type Exit = (code: number) => void;
 
@@ -168,7 +170,53 @@ export function registerGitHub(program: Command, io: Io, setExit: Exit): void {
       });
       setExit(0);
     });
+
+  gh.command('prune-exceptions')
+    .description(
+      'Open (or update) ONE pull request that deletes the exception files whose expiry date has passed. Exit 0 also when none has.',
+    )
+    .option('--at <time>', 'as of this instant (ISO with offset) or date (org time zone); default now')
+    .option(
+      '--base <branch>',
+      'the branch the pull request merges into (default: GITHUB_REF_NAME, the branch a scheduled run checks out, else main)',
+    )
+    .action(async (opts: { at?: string; base?: string }, cmd: Command) => {
+      const { root } = cmd.optsWithGlobals<GlobalOptions>();
+      const atOf = parseAtOption(opts.at);
+      const { repo, diagnostics } = loadRepository(path.resolve(root));
+      if (!repo.policy) {
+        throw new Error(`policy/jml.yaml does not load: ${diagnostics.map((d) => d.message).join('; ')}`);
+      }
+      const index = indexRepository(repo, repo.policy.value);
+      const at = atOf(index.policy.timezone);
+      const expired = expiredExceptions(index, at);
+      if (expired.length === 0) {
+        io.out(`No exception has expired as of ${index.clock.dateOf(at)} (${index.policy.timezone}).\n`);
+        return setExit(0);
+      }
+      for (const x of expired)
+        io.out(`expired: ${x.id} ${x.person} (${x.entitlements.join(', ')}) on ${x.expires} ${x.where}\n`);
+      const base = opts.base ?? (process.env.GITHUB_REF_NAME || 'main');
+      const { client, owner, repo: name } = await github();
+      const result = await client.proposeDeletion(owner, name, {
+        branch: PRUNE_BRANCH,
+        base,
+        paths: expired.map((x) => x.path),
+        title: 'Remove expired exceptions',
+        body: expiredExceptionsMarkdown(expired, index.policy.timezone),
+        labels: ['jml', 'expired-exceptions'],
+      });
+      if (!result.pullRequest) {
+        io.out(`None of these files is on ${base} any more: no pull request.\n`);
+        return setExit(0);
+      }
+      io.out(`${result.action} pull request: ${result.pullRequest.url}\n`);
+      setExit(0);
+    });
 }
+
+/** The branch the expired-exceptions pull request is proposed from: one, reused by every run. */
+export const PRUNE_BRANCH = 'jml/expired-exceptions';
 
 /** The newest apply record (their names start with the ISO start time). */
 function newestRecord(dir: string): string | undefined {

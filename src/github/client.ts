@@ -2,7 +2,8 @@
  * A thin typed client over @octokit/rest for what the JML workflows do on GitHub: read a pull
  * request's changed files and reviews (for approvals), keep ONE sticky plan comment on a pull
  * request, keep ONE drift issue, open one manual-work issue per (person, app), comment the apply
- * result on the pull request(s) a merge commit came from, and report the approvals check run.
+ * result on the pull request(s) a merge commit came from, report the approvals check run, and
+ * keep ONE pull request that deletes files (expired exceptions) from one reused branch.
  *
  * Nothing here retries: Octokit's default has none, and every call it makes is either a read or
  * idempotent by construction (a marker or an exact title finds what an earlier run wrote).
@@ -95,6 +96,29 @@ export interface CheckRunSpec {
   text?: string;
   detailsUrl?: string;
   name?: string;
+}
+
+export interface DeletionSpec {
+  /** The branch the deletions are committed to (created from `base` when missing). */
+  branch: string;
+  /** The branch the pull request merges into, usually the default branch. */
+  base: string;
+  /** Repository-relative paths to delete. */
+  paths: string[];
+  title: string;
+  body: string;
+  labels?: string[];
+}
+
+export interface DeletionResult {
+  /** `none`: no path exists at the base, so there is nothing to propose. */
+  action: 'created' | 'updated' | 'unchanged' | 'none';
+  pullRequest?: IssueRef;
+  branch: 'created' | 'existing' | 'none';
+  /** Paths deleted on the branch by this call. */
+  deleted: string[];
+  /** Paths that exist at the base (what the pull request removes). */
+  present: string[];
 }
 
 export interface GitHubClientOptions {
@@ -473,6 +497,126 @@ export class GitHubClient {
         throw new GitHubError(`read ${path} at ${ref} in ${owner}/${repo}`, 200, 'not a file');
       }
       return Buffer.from(d.content, 'base64').toString('utf8');
+    } catch (e) {
+      if (e instanceof GitHubError && e.status === 404) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * Proposes deleting `paths` by pull request: creates `branch` at the base's head commit (or
+   * reuses it when it exists), deletes there each path still present, and keeps ONE open pull
+   * request from `branch` into `base` (its body and labels are updated on a later run). Paths
+   * already gone at the base are skipped; when none exists there, nothing is proposed. Run twice,
+   * it leaves one branch and one pull request.
+   */
+  async proposeDeletion(owner: string, repo: string, spec: DeletionSpec): Promise<DeletionResult> {
+    const where = `${owner}/${repo}`;
+    const present: string[] = [];
+    for (const path of spec.paths) {
+      if ((await this.fileSha(owner, repo, path, spec.base)) !== undefined) present.push(path);
+    }
+    if (present.length === 0) return { action: 'none', branch: 'none', deleted: [], present };
+
+    const head = await this.call(`read the head commit of ${spec.base} in ${where}`, () =>
+      this.octokit.rest.repos.listCommits({ owner, repo, sha: spec.base, per_page: 1 }),
+    );
+    const baseSha = head.data[0]?.sha;
+    if (!baseSha)
+      throw new GitHubError(`read the head commit of ${spec.base} in ${where}`, 200, 'no commits');
+
+    let branch: DeletionResult['branch'] = 'created';
+    try {
+      await this.call(`create branch ${spec.branch} in ${where}`, () =>
+        this.octokit.rest.git.createRef({ owner, repo, ref: `refs/heads/${spec.branch}`, sha: baseSha }),
+      );
+    } catch (e) {
+      if (!(e instanceof GitHubError && e.status === 422 && /already exists/i.test(e.githubMessage))) throw e;
+      branch = 'existing';
+    }
+
+    const deleted: string[] = [];
+    for (const path of present) {
+      const sha = await this.fileSha(owner, repo, path, spec.branch);
+      if (sha === undefined) continue;
+      await this.call(`delete ${path} on ${spec.branch} in ${where}`, () =>
+        this.octokit.rest.repos.deleteFile({
+          owner,
+          repo,
+          path,
+          sha,
+          branch: spec.branch,
+          message: `Remove ${path}`,
+        }),
+      );
+      deleted.push(path);
+    }
+
+    const body = fitBody('<!-- jml:deletion -->', spec.body);
+    const open = await this.call(`list pull requests from ${spec.branch} in ${where}`, () =>
+      this.octokit.rest.pulls.list({
+        owner,
+        repo,
+        head: `${owner}:${spec.branch}`,
+        base: spec.base,
+        state: 'open',
+        per_page: 100,
+      }),
+    );
+    const existing = open.data.sort((a, b) => a.number - b.number)[0];
+    if (existing) {
+      const labels = existing.labels.map((l) => l.name);
+      const ref = { number: existing.number, url: existing.html_url };
+      if (existing.body === body && (!spec.labels || spec.labels.every((l) => labels.includes(l)))) {
+        return { action: 'unchanged', pullRequest: ref, branch, deleted, present };
+      }
+      await this.call(`update pull request #${existing.number} in ${where}`, () =>
+        this.octokit.rest.issues.update({
+          owner,
+          repo,
+          issue_number: existing.number,
+          body,
+          ...(spec.labels ? { labels: [...new Set([...labels, ...spec.labels])] } : {}),
+        }),
+      );
+      return { action: 'updated', pullRequest: ref, branch, deleted, present };
+    }
+    const pr = await this.call(`open a pull request from ${spec.branch} into ${spec.base} in ${where}`, () =>
+      this.octokit.rest.pulls.create({
+        owner,
+        repo,
+        head: spec.branch,
+        base: spec.base,
+        title: spec.title,
+        body,
+      }),
+    );
+    if (spec.labels?.length) {
+      // Pull requests take labels through the issues API.
+      await this.call(`label pull request #${pr.data.number} in ${where}`, () =>
+        this.octokit.rest.issues.update({ owner, repo, issue_number: pr.data.number, labels: spec.labels }),
+      );
+    }
+    return {
+      action: 'created',
+      pullRequest: { number: pr.data.number, url: pr.data.html_url },
+      branch,
+      deleted,
+      present,
+    };
+  }
+
+  /** The blob sha of a file at a ref; undefined when it does not exist there. */
+  private async fileSha(owner: string, repo: string, path: string, ref: string): Promise<string | undefined> {
+    try {
+      const res = await this.call(`read ${path} at ${ref} in ${owner}/${repo}`, () =>
+        this.octokit.rest.repos.getContent({ owner, repo, path, ref }),
+      );
+      const d = res.data;
+      if (Array.isArray(d) || d.type !== 'file') {
+        throw new GitHubError(`read ${path} at ${ref} in ${owner}/${repo}`, 200, 'not a file');
+      }
+      return d.sha;
     } catch (e) {
       if (e instanceof GitHubError && e.status === 404) return undefined;
       throw e;

@@ -329,6 +329,19 @@ export class GitHubFake {
     r.contents.set(ref, m);
   }
 
+  /**
+   * A branch whose head is a new commit `sha` holding `files` (the whole tree): the branch ref
+   * (refs/heads/<branch>), its commit in the history, and its contents by name and by sha.
+   */
+  addBranch(owner: string, name: string, branch: string, sha: string, files: Record<string, string>): void {
+    const r = this.addRepo(owner, name);
+    if (!r.commits.some((c) => c.sha === sha))
+      this.addCommit(owner, name, { sha, paths: Object.keys(files) });
+    r.refs.set(`refs/heads/${branch}`, sha);
+    r.contents.set(branch, new Map(Object.entries(files)));
+    r.contents.set(sha, new Map(Object.entries(files)));
+  }
+
   addCommit(owner: string, name: string, c: Partial<CommitState> & { sha: string }): CommitState {
     const r = this.addRepo(owner, name);
     const commit: CommitState = {
@@ -413,6 +426,22 @@ export class GitHubFake {
 
   commentsOn(owner: string, name: string, issue: number): CommentState[] {
     return [...this.repo(owner, name).comments.values()].filter((c) => c.issue === issue);
+  }
+
+  pullsOf(owner: string, name: string): PullState[] {
+    return [...this.repo(owner, name).issues.values()].flatMap((i) => (i.pull ? [i.pull] : []));
+  }
+
+  /** Branch names (refs/heads/*) of a repository. */
+  branchesOf(owner: string, name: string): string[] {
+    return [...this.repo(owner, name).refs.keys()]
+      .filter((k) => k.startsWith('refs/heads/'))
+      .map((k) => k.slice('refs/heads/'.length));
+  }
+
+  /** The files of a branch (or commit sha), by path. */
+  filesAt(owner: string, name: string, ref: string): Map<string, string> {
+    return new Map(this.repo(owner, name).contents.get(ref) ?? []);
   }
 
   issuesOf(owner: string, name: string): IssueState[] {
@@ -540,10 +569,22 @@ export class GitHubFake {
         if (!['open', 'closed', 'all'].includes(state))
           throw validationFailed('PullRequest', 'state', 'invalid');
         const base = q.url.searchParams.get('base');
+        // `head` is `user:ref-name` (an organisation's or user's branch); a bare ref matches nothing.
+        const head = q.url.searchParams.get('head');
+        const headMatch = (p: PullState) => {
+          if (!head) return true;
+          const i = head.indexOf(':');
+          if (i < 0) return false;
+          return head.slice(0, i).toLowerCase() === r.owner.toLowerCase() && head.slice(i + 1) === p.headRef;
+        };
         const sort = q.url.searchParams.get('sort') ?? 'created';
         const direction = q.url.searchParams.get('direction') ?? (sort === 'created' ? 'desc' : 'desc');
         let list = [...r.issues.values()].filter(
-          (i) => i.pull && (state === 'all' || i.state === state) && (!base || i.pull.baseRef === base),
+          (i) =>
+            i.pull &&
+            (state === 'all' || i.state === state) &&
+            (!base || i.pull.baseRef === base) &&
+            headMatch(i.pull),
         );
         const key = (i: IssueState) =>
           (sort === 'updated' ? i.updatedAt : i.createdAt) + String(i.number).padStart(9, '0');
@@ -554,6 +595,78 @@ export class GitHubFake {
           list.map((i) => this.pullJson(i.pull!, false)),
         );
       }),
+      this.wrap(
+        'POST',
+        `${R}/pulls`,
+        (q, [o, n]) => {
+          const r = this.repoOr404(o!, n!);
+          const b = requireBody<Record<string, unknown>>(q);
+          if (typeof b.title !== 'string' || b.title.trim() === '')
+            throw validationFailed('PullRequest', 'title', 'missing_field');
+          if (typeof b.base !== 'string' || !r.refs.has(`refs/heads/${b.base}`))
+            throw validationFailed('PullRequest', 'base', 'invalid');
+          if (typeof b.head !== 'string') throw validationFailed('PullRequest', 'head', 'invalid');
+          // `head` is a branch of this repository, or `owner:branch`.
+          const colon = b.head.indexOf(':');
+          if (colon >= 0 && b.head.slice(0, colon).toLowerCase() !== r.owner.toLowerCase())
+            throw validationFailed('PullRequest', 'head', 'invalid');
+          const headRef = colon >= 0 ? b.head.slice(colon + 1) : b.head;
+          const headSha = r.refs.get(`refs/heads/${headRef}`);
+          if (!headSha) throw validationFailed('PullRequest', 'head', 'invalid');
+          const baseSha = r.refs.get(`refs/heads/${b.base}`)!;
+          const custom = (message: string) =>
+            new Invalid({
+              status: 422,
+              body: {
+                message: 'Validation Failed',
+                errors: [{ resource: 'PullRequest', code: 'custom', message }],
+                documentation_url: DOCS,
+                status: '422',
+              },
+            });
+          const dup = [...r.issues.values()].find(
+            (i) => i.pull && i.state === 'open' && i.pull.headRef === headRef && i.pull.baseRef === b.base,
+          );
+          if (dup) throw custom(`A pull request already exists for ${r.owner}:${headRef}.`);
+          if (headSha === baseSha) throw custom(`No commits between ${b.base} and ${headRef}`);
+          const body = this.bodyField(b.body, 'PullRequest');
+          const before = r.contents.get(b.base) ?? new Map<string, string>();
+          const after = r.contents.get(headRef) ?? new Map<string, string>();
+          const files: SeedFile[] = [];
+          for (const [fp, t] of after) {
+            const old = before.get(fp);
+            if (old === undefined) files.push({ path: fp, status: 'added' });
+            else if (old !== t) files.push({ path: fp, status: 'modified' });
+          }
+          for (const fp of before.keys()) if (!after.has(fp)) files.push({ path: fp, status: 'removed' });
+          files.sort((x, y) => x.path.localeCompare(y.path));
+          const baseIndex = r.commits.findIndex((c) => c.sha === baseSha);
+          const headIndex = r.commits.findIndex((c) => c.sha === headSha);
+          const commits =
+            headIndex >= 0 && baseIndex > headIndex
+              ? r.commits
+                  .slice(headIndex, baseIndex)
+                  .map((c) => c.sha)
+                  .reverse()
+              : [headSha];
+          const pull = this.addPullRequest({
+            owner: r.owner,
+            repo: r.name,
+            author: this.caller(q),
+            title: b.title,
+            ...(body ? { body } : {}),
+            baseRef: b.base,
+            headRef,
+            baseSha,
+            headSha,
+            files,
+            commits,
+            draft: b.draft === true,
+          });
+          return { status: 201, body: this.pullJson(pull, true) };
+        },
+        true,
+      ),
       this.wrap('GET', `${R}/issues`, (q, [o, n]) => {
         const r = this.repoOr404(o!, n!);
         const sp = q.url.searchParams;
@@ -886,6 +999,82 @@ export class GitHubFake {
             ),
         );
       }),
+      this.wrap(
+        'DELETE',
+        `${R}/contents/(.+)`,
+        (q, [o, n, path]) => {
+          const r = this.repoOr404(o!, n!);
+          const b = requireBody<Record<string, unknown>>(q);
+          const invalid = (message: string) =>
+            new Invalid({ status: 422, body: { message, documentation_url: DOCS, status: '422' } });
+          if (typeof b.message !== 'string') throw invalid('Invalid request.\n\n"message" wasn\'t supplied.');
+          if (typeof b.sha !== 'string') throw invalid('Invalid request.\n\n"sha" wasn\'t supplied.');
+          const branch = typeof b.branch === 'string' ? b.branch : r.defaultBranch;
+          const parent = r.refs.get(`refs/heads/${branch}`);
+          const files = r.contents.get(branch);
+          if (!parent || !files) {
+            throw new Invalid({
+              status: 404,
+              body: { message: `Branch ${branch} not found`, documentation_url: DOCS, status: '404' },
+            });
+          }
+          const p = path!.replace(/^\/+|\/+$/g, '');
+          const text = files.get(p);
+          if (text === undefined) throw notFound();
+          const blob = sha1(`blob ${Buffer.byteLength(text)}\0${text}`);
+          if (b.sha !== blob) {
+            throw new Invalid({
+              status: 409,
+              body: { message: `${p} does not match ${b.sha}`, documentation_url: DOCS, status: '409' },
+            });
+          }
+          files.delete(p);
+          const commitSha = sha1(`commit:${parent}:delete:${p}:${this.id()}`);
+          const author = this.caller(q);
+          const commit: CommitState = {
+            sha: commitSha,
+            message: b.message,
+            author,
+            date: new Date(this.now()).toISOString(),
+            parents: [parent],
+            paths: [p],
+          };
+          r.commits.unshift(commit);
+          r.refs.set(`refs/heads/${branch}`, commitSha);
+          r.contents.set(commitSha, new Map(files));
+          const repoUrl = this.api(`/repos/${r.owner}/${r.name}`);
+          const person = { name: author, email: `${author}@users.noreply.github.com`, date: commit.date };
+          const tree = sha1(`tree:${commitSha}`);
+          return ok({
+            content: null,
+            commit: {
+              sha: commitSha,
+              node_id: Buffer.from(`06:Commit${commitSha}`).toString('base64'),
+              url: `${repoUrl}/git/commits/${commitSha}`,
+              html_url: `${WEB}/${r.owner}/${r.name}/commit/${commitSha}`,
+              author: person,
+              committer: person,
+              message: b.message,
+              tree: { url: `${repoUrl}/git/trees/${tree}`, sha: tree },
+              parents: [
+                {
+                  url: `${repoUrl}/git/commits/${parent}`,
+                  html_url: `${WEB}/${r.owner}/${r.name}/commit/${parent}`,
+                  sha: parent,
+                },
+              ],
+              verification: {
+                verified: false,
+                reason: 'unsigned',
+                signature: null,
+                payload: null,
+                verified_at: null,
+              },
+            },
+          });
+        },
+        true,
+      ),
       this.wrap('GET', `${R}/commits`, (q, [o, n]) => {
         const r = this.repoOr404(o!, n!);
         const sp = q.url.searchParams;
@@ -937,6 +1126,17 @@ export class GitHubFake {
             });
           }
           r.refs.set(b.ref, b.sha);
+          if (b.ref.startsWith('refs/heads/')) {
+            // A new branch starts with the tree of its commit.
+            const sha = b.sha;
+            const from =
+              r.contents.get(sha) ??
+              [...r.refs.entries()]
+                .filter(([k, v]) => v === sha && k.startsWith('refs/heads/'))
+                .map(([k]) => r.contents.get(k.slice('refs/heads/'.length)))
+                .find((m) => m !== undefined);
+            r.contents.set(b.ref.slice('refs/heads/'.length), new Map(from ?? []));
+          }
           return { status: 201, body: this.refJson(r, b.ref, b.sha) };
         },
         true,
@@ -1328,7 +1528,12 @@ export class GitHubFake {
       title: issue.title,
       user: this.userJson(p.author),
       body: issue.body,
-      labels: issue.labels.map((l) => this.labelJson(r, l)),
+      // GitHub documents a listed pull request's label description as a string (not nullable):
+      // the list gives "" where a single pull request gives null.
+      labels: issue.labels.map((l) => {
+        const json = this.labelJson(r, l);
+        return full ? json : { ...json, description: json.description ?? '' };
+      }),
       milestone: null,
       active_lock_reason: null,
       created_at: issue.createdAt,
