@@ -129,6 +129,14 @@ beforeAll(async () => {
   await client.teamMembers(OWNER, 'security');
   await client.permissionOf(OWNER, REPO, 'app-owner');
   await client.permissionOf(OWNER, REPO, 'no-such-user');
+  // A pull request deleting files, twice: one branch, one pull request.
+  fake.repo(OWNER, REPO).refs.set('refs/heads/main', sha('b'));
+  const deletion = { branch: 'jml/prune', base: 'main', title: 't', body: 'b', labels: ['jml'] };
+  await client.proposeDeletion(OWNER, REPO, {
+    ...deletion,
+    paths: ['people/bob.yaml', 'people/nobody.yaml'],
+  });
+  await client.proposeDeletion(OWNER, REPO, { ...deletion, paths: ['people/bob.yaml'], body: 'b2' });
 
   // Directly, for what the client does not call and for the error answers.
   const R = `/repos/${OWNER}/${REPO}`;
@@ -164,6 +172,12 @@ beforeAll(async () => {
   await call('GET', `${R}/contents/people/nobody.yaml?ref=nope`);
   await call('GET', `/repos/${OWNER}/missing/pulls/1`);
   await call('GET', `${R}/teleport`);
+  await call('DELETE', `${R}/contents/people/alice.yaml`, {
+    message: 'm',
+    sha: sha('0'),
+    branch: 'jml/prune',
+  });
+  await call('POST', `${R}/pulls`, { title: 'again', head: 'jml/prune', base: 'main' });
   await fetch(`${h.fake.url}${R}/pulls/1`);
 });
 
