@@ -213,6 +213,39 @@ export function registerGitHub(program: Command, io: Io, setExit: Exit): void {
       io.out(`${result.action} pull request: ${result.pullRequest.url}\n`);
       setExit(0);
     });
+
+  gh.command('overdue-work')
+    .description(
+      'List the manual-work issues open longer than policy sla.manualWorkHours. Exit 0 none, 2 some (for the drift report), 1 error.',
+    )
+    .option('--at <time>', 'as of this instant (ISO); default now')
+    .action(async (opts: { at?: string }, cmd: Command) => {
+      const { root } = cmd.optsWithGlobals<GlobalOptions>();
+      const { repo, diagnostics } = loadRepository(root);
+      if (!repo.policy) {
+        throw new Error(`policy/jml.yaml does not load: ${diagnostics.map((d) => d.message).join('; ')}`);
+      }
+      const hours = repo.policy.value.sla.manualWorkHours;
+      const now = opts.at ? Date.parse(opts.at) : Date.now();
+      if (Number.isNaN(now)) throw new Error(`--at ${opts.at}: expected an ISO instant`);
+      const { client, owner, repo: name } = await github();
+      const overdue = (await client.openWorkIssues(owner, name)).filter(
+        (i) => now - Date.parse(i.createdAt) > hours * 3_600_000,
+      );
+      if (overdue.length === 0) {
+        io.out(`No manual work open longer than ${hours} h (policy/jml.yaml sla.manualWorkHours).\n`);
+        return setExit(0);
+      }
+      io.out(
+        `${overdue.length} manual-work issue(s) open longer than ${hours} h (policy/jml.yaml sla.manualWorkHours):\n`,
+      );
+      for (const i of overdue) {
+        const age = Math.floor((now - Date.parse(i.createdAt)) / 3_600_000);
+        const who = i.assignees.length ? i.assignees.map((a) => `@${a}`).join(', ') : 'nobody assigned';
+        io.out(`- [manual-work-overdue] ${i.title} (#${i.number}, open ${age} h, ${who}): ${i.url}\n`);
+      }
+      setExit(2);
+    });
 }
 
 /** The branch the expired-exceptions pull request is proposed from: one, reused by every run. */

@@ -157,6 +157,16 @@ export class GitHubError extends Error {
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** Hidden marker of a manual-work issue: one per (person, app). */
+export interface OpenWorkIssue {
+  number: number;
+  url: string;
+  title: string;
+  person: string;
+  app: string;
+  createdAt: string;
+  assignees: string[];
+}
+
 export function workMarker(person: string, app: string): string {
   return `<!-- jml:work person=${encodeURIComponent(person)} app=${encodeURIComponent(app)} -->`;
 }
@@ -646,6 +656,25 @@ export class GitHubClient {
       if (e instanceof GitHubError && e.status === 404) return 'none';
       throw e;
     }
+  }
+
+  /** The open manual-work issues jml opened (found by their marker), oldest first. */
+  async openWorkIssues(owner: string, repo: string): Promise<OpenWorkIssue[]> {
+    const out: OpenWorkIssue[] = [];
+    for (const i of await this.openIssues(owner, repo)) {
+      const m = /<!-- jml:work person=([^ ]+) app=([^ ]+) -->/.exec(i.body ?? '');
+      if (!m || !this.isOurs(i.user?.login, i.body ?? '', m[0])) continue;
+      out.push({
+        number: i.number,
+        url: i.html_url,
+        title: i.title,
+        person: decodeURIComponent(m[1]!),
+        app: decodeURIComponent(m[2]!),
+        createdAt: i.created_at,
+        assignees: (i.assignees ?? []).map((a) => a.login),
+      });
+    }
+    return out.sort((a, b) => a.number - b.number);
   }
 
   private async openIssues(owner: string, repo: string) {

@@ -384,8 +384,12 @@ export const policy = z.strictObject({
     .strictObject({
       leaverMinutes: z.number().int().min(1).default(60),
       highRiskLeaverMinutes: z.number().int().min(1).default(15),
+      manualWorkHours: z.number().int().min(1).default(24).meta({
+        description:
+          "How long a manual-work issue (an app without SSO, a leaver's offboarding steps) may stay open before drift reports it.",
+      }),
     })
-    .default({ leaverMinutes: 60, highRiskLeaverMinutes: 15 }),
+    .default({ leaverMinutes: 60, highRiskLeaverMinutes: 15, manualWorkHours: 24 }),
   safety: z
     .strictObject({
       maxRemovalShare: z

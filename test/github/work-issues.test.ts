@@ -71,6 +71,15 @@ describe('jml github work-issues', () => {
     expect((await jml(dir, 'github', 'work-issues')).code).toBe(0);
     expect(h.fake.issuesOf(OWNER, REPO)).toHaveLength(issues.length);
     expect(h.fake.issuesOf(OWNER, REPO).every((i) => i.state === 'open')).toBe(true);
+
+    // Drift reports manual work left open past policy sla.manualWorkHours (24 h by default).
+    const now = await jml(dir, 'github', 'overdue-work');
+    expect(now.code, now.err).toBe(0);
+    const later = new Date(Date.now() + 25 * 3_600_000).toISOString();
+    const overdue = await jml(dir, 'github', 'overdue-work', '--at', later);
+    expect(overdue.code, overdue.err).toBe(2);
+    expect(overdue.out).toContain('Grant NetSuite access: Jo Joiner');
+    expect(overdue.out).toMatch(/open 2[45] h, @hana-h/);
   });
 
   it('says there is nothing to do without a record', async () => {
