@@ -25,7 +25,6 @@ import {
   rewriteRepository,
   type Subject,
   translateTarget,
-  useConnector,
 } from './subject.js';
 import { SUBJECTS } from './subjects.js';
 
@@ -38,13 +37,6 @@ const scenarios = readdirSync(SCENARIOS)
   }));
 
 afterAll(cleanTempDirs);
-
-/** A valid policy/jml.yaml section for a connector handed over ready-made (never dialled). */
-const PLACEHOLDER_CONNECTION: Record<string, Record<string, unknown>> = {
-  entra: { tenantId: 'tenant', clientId: 'client' },
-  okta: { orgUrl: 'https://example.okta.com' },
-  google: { adminSubject: 'admin@example.com' },
-};
 
 /** A scenario repository ready for one subject: the copy, its Okta-part target keys, and the harness. */
 interface Prepared {
@@ -73,9 +65,7 @@ async function prepare(
     return { dir, keys: fixtureKeys, fixtureTargets, state: async () => localState(dir) };
   }
   const seed = fixtureState(path.join(dir, '.jml/okta.json'), subject.name);
-  const { config, env } = subject.connection
-    ? subject.connection(harness)
-    : { config: PLACEHOLDER_CONNECTION[subject.name]!, env: {} };
+  const { config, env } = subject.fake!.connection(harness);
   Object.assign(process.env, env);
   const keys = rewriteRepository(dir, subject.name, config);
   // Every managed target exists on the provider, empty when nobody holds it yet.
@@ -125,16 +115,11 @@ const expectedPlan = (scenario: string): Plan => {
 for (const subject of SUBJECTS) {
   describe(`conformance: ${subject.name}`, () => {
     let harness: ProviderHarness | undefined;
-    let restore: (() => void) | undefined;
     beforeAll(async () => {
-      if (!subject.start) return;
-      harness = await subject.start();
-      // Without a connection the suite hands the harness's connector to the CLI ready-made.
-      if (!subject.connection) restore = useConnector(subject.name as 'entra', harness);
+      harness = await subject.fake?.start();
     });
     const savedEnv = { ...process.env };
     afterAll(async () => {
-      restore?.();
       await harness?.close();
       // Credentials set for this subject's fake do not outlive its tests.
       for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];

@@ -14,21 +14,26 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { Change, Plan } from '../../src/plan/plan-types.js';
 import type { DirectoryFile } from '../../src/providers/embedded/embedded-directory.js';
-import { type ConnectorFactories, connectors } from '../../src/providers/registry.js';
 import type { Fault } from '../fakes/fake-server.js';
 import type { ProviderHarness, ProviderState } from '../fakes/harness.js';
 
 export type SubjectName = 'local' | 'entra' | 'okta' | 'google';
 
-export interface Subject {
-  name: SubjectName;
-  /** Starts the fake (if any) and returns a harness; undefined for local. */
-  start?: () => Promise<ProviderHarness>;
+/** A real connector and its fake: how to start them and how the CLI connects to the fake. */
+export interface FakeConnection {
+  /** Starts the fake and returns a harness. */
+  start: () => Promise<ProviderHarness>;
   /**
    * The policy/jml.yaml section and the environment that connect the real connector to the
    * harness's fake: the CLI then builds the connector itself, credentials and all.
    */
-  connection?: (h: ProviderHarness) => { config: Record<string, unknown>; env: Record<string, string> };
+  connection: (h: ProviderHarness) => { config: Record<string, unknown>; env: Record<string, string> };
+}
+
+export interface Subject {
+  name: SubjectName;
+  /** Undefined for local: the embedded directory needs no fake. */
+  fake?: FakeConnection;
   /** A write the vendor refuses for good (a 403, say): the change fails, nothing is retried. */
   refuseOneWrite?: Fault;
   /** The vendor's "slow down" and the wait it asks for, in ms (undefined when it names none). */
@@ -162,14 +167,5 @@ export function inFixtureTerms(
         };
       })
       .sort((a, b) => (a.provider + a.login < b.provider + b.login ? -1 : 1)),
-  };
-}
-
-/** Registers a ready-made connector in place of the real factory, for one test file. */
-export function useConnector(name: Exclude<SubjectName, 'local'>, harness: ProviderHarness): () => void {
-  const saved = connectors[name];
-  (connectors as Record<string, ConnectorFactories[keyof ConnectorFactories]>)[name] = () => harness.provider;
-  return () => {
-    (connectors as Record<string, unknown>)[name] = saved;
   };
 }

@@ -17,10 +17,12 @@ export const SUBJECTS: Subject[] = [
   { name: 'local' },
   {
     name: 'okta',
-    start: () => createOktaHarness(),
-    connection: (h) => {
-      const o = h as OktaHarness;
-      return { config: { ...o.config }, env: o.env };
+    fake: {
+      start: () => createOktaHarness(),
+      connection: (h) => {
+        const o = h as OktaHarness;
+        return { config: { ...o.config }, env: o.env };
+      },
     },
     refuseOneWrite: OKTA_REFUSED_WRITE,
     // On the leaver's suspension: the first apply phase, one request in flight.
@@ -31,10 +33,12 @@ export const SUBJECTS: Subject[] = [
   },
   {
     name: 'entra',
-    start: () => createEntraHarness(),
-    connection: (h) => {
-      const { config, fake } = h as EntraHarness;
-      return { config: { ...config }, env: { [config.oidcTokenEnv]: fake.federatedToken } };
+    fake: {
+      start: () => createEntraHarness(),
+      connection: (h) => {
+        const { config, fake } = h as EntraHarness;
+        return { config: { ...config }, env: { [config.oidcTokenEnv]: fake.federatedToken } };
+      },
     },
     // Authorization_RequestDenied: the app lacks the permission. Not retried.
     refuseOneWrite: {
@@ -66,10 +70,12 @@ export const SUBJECTS: Subject[] = [
   },
   {
     name: 'google',
-    start: () => createGoogleHarness(),
-    connection: (h) => {
-      const g = h as GoogleHarness;
-      return { config: { ...g.config }, env: { [CREDENTIALS_ENV]: g.keyFile } };
+    fake: {
+      start: () => createGoogleHarness(),
+      connection: (h) => {
+        const g = h as GoogleHarness;
+        return { config: { ...g.config }, env: { [CREDENTIALS_ENV]: g.keyFile } };
+      },
     },
     // A 403 that is not a quota error: the admin lacks a privilege. Not retried.
     refuseOneWrite: {

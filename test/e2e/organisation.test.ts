@@ -15,10 +15,10 @@ import { cleanTempDirs, jml, REPO_ROOT, readRecords, tempDir } from '../engine/h
 import {
   type GitHubHarness,
   OWNER,
+  pointCliAt,
   REPO,
   specMismatches,
   startGitHub,
-  TOKEN,
 } from '../fakes/github/harness.js';
 import { createOktaHarness, type OktaHarness } from '../fakes/okta/index.js';
 
@@ -29,17 +29,15 @@ const START = '2026-11-30';
 
 let github: GitHubHarness;
 let okta: OktaHarness;
+let restoreCli: () => void;
 const saved = { ...process.env };
 
 beforeAll(async () => {
   github = await startGitHub();
   // This test is about the workflow, not throttling (the conformance suite and the bench cover it).
   okta = await createOktaHarness({ rateLimit: { perMinute: 100_000 } });
-  Object.assign(process.env, okta.env, {
-    GITHUB_TOKEN: TOKEN,
-    GITHUB_API_URL: github.fake.url,
-    GITHUB_REPOSITORY: `${OWNER}/${REPO}`,
-  });
+  Object.assign(process.env, okta.env);
+  restoreCli = pointCliAt(github);
 });
 afterEach(() => {
   expect(specMismatches(github.fake)).toEqual([]);
@@ -48,6 +46,7 @@ afterEach(() => {
 afterAll(async () => {
   await github.close();
   await okta.close();
+  restoreCli();
   for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
   cleanTempDirs();
 });

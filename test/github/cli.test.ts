@@ -6,37 +6,15 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { editYaml, HEAD_SHA, OLD_SHA, scenario } from '../approvals/helpers.js';
 import { cleanTempDirs, jml, tempDir } from '../engine/helpers.js';
-import {
-  type GitHubHarness,
-  OWNER,
-  REPO,
-  specMismatches,
-  startGitHub,
-  TOKEN,
-} from '../fakes/github/harness.js';
+import { type GitHubHarness, githubForEachTest, OWNER, REPO } from '../fakes/github/harness.js';
 
 let h: GitHubHarness;
-const saved = { ...process.env };
 
-beforeEach(async () => {
-  h = await startGitHub();
-  Object.assign(process.env, {
-    GITHUB_TOKEN: TOKEN,
-    GITHUB_API_URL: h.fake.url,
-    GITHUB_REPOSITORY: `${OWNER}/${REPO}`,
-  });
-});
-
-afterEach(async () => {
-  const mismatches = specMismatches(h.fake);
-  await h.close();
-  for (const key of ['GITHUB_TOKEN', 'GITHUB_API_URL', 'GITHUB_REPOSITORY'])
-    if (saved[key] === undefined) delete process.env[key];
-    else process.env[key] = saved[key];
-  expect(mismatches).toEqual([]);
+githubForEachTest((x) => {
+  h = x;
 });
 afterAll(cleanTempDirs);
 

@@ -6,23 +6,14 @@
  */
 import { cpSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { cleanTempDirs, jml, REPO_ROOT, tempDir } from '../engine/helpers.js';
-import {
-  type GitHubHarness,
-  OWNER,
-  REPO,
-  specMismatches,
-  startGitHub,
-  TOKEN,
-} from '../fakes/github/harness.js';
+import { type GitHubHarness, githubForEachTest, OWNER, REPO } from '../fakes/github/harness.js';
 
 const MAIN_SHA = 'a'.repeat(40);
 const BRANCH = 'jml/expired-exceptions';
-const ENV = ['GITHUB_TOKEN', 'GITHUB_API_URL', 'GITHUB_REPOSITORY', 'GITHUB_REF_NAME'];
 
 let h: GitHubHarness;
-const saved = { ...process.env };
 
 /** The example organisation (the repository's own data) in a temp dir, and its files by path. */
 function exampleOrganisation(): { dir: string; files: Record<string, string> } {
@@ -44,25 +35,13 @@ function exampleOrganisation(): { dir: string; files: Record<string, string> } {
 
 let org: { dir: string; files: Record<string, string> };
 
-beforeEach(async () => {
-  h = await startGitHub();
-  org = exampleOrganisation();
-  h.fake.addBranch(OWNER, REPO, 'main', MAIN_SHA, org.files);
-  for (const key of ENV) delete process.env[key];
-  Object.assign(process.env, {
-    GITHUB_TOKEN: TOKEN,
-    GITHUB_API_URL: h.fake.url,
-    GITHUB_REPOSITORY: `${OWNER}/${REPO}`,
-  });
+githubForEachTest((x) => {
+  h = x;
 });
 
-afterEach(async () => {
-  const mismatches = specMismatches(h.fake);
-  await h.close();
-  for (const key of ENV)
-    if (saved[key] === undefined) delete process.env[key];
-    else process.env[key] = saved[key];
-  expect(mismatches).toEqual([]);
+beforeEach(() => {
+  org = exampleOrganisation();
+  h.fake.addBranch(OWNER, REPO, 'main', MAIN_SHA, org.files);
 });
 afterAll(cleanTempDirs);
 

@@ -3,38 +3,17 @@
  * person and app without SSO, assigned to the app owner, one offboarding issue per leaver for
  * the IT (here security) team, labelled, linked from the apply record, never duplicated.
  */
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { ApplyRecord } from '../../src/apply/apply.js';
 import { editYaml } from '../approvals/helpers.js';
 import { cleanTempDirs, copyFixture, jml, readRecords } from '../engine/helpers.js';
-import {
-  type GitHubHarness,
-  OWNER,
-  REPO,
-  specMismatches,
-  startGitHub,
-  TOKEN,
-} from '../fakes/github/harness.js';
+import { type GitHubHarness, githubForEachTest, OWNER, REPO } from '../fakes/github/harness.js';
 
 const AT = '2027-02-02T14:00:00Z';
 let h: GitHubHarness;
-const saved = { ...process.env };
 
-beforeEach(async () => {
-  h = await startGitHub();
-  Object.assign(process.env, {
-    GITHUB_TOKEN: TOKEN,
-    GITHUB_API_URL: h.fake.url,
-    GITHUB_REPOSITORY: `${OWNER}/${REPO}`,
-  });
-});
-afterEach(async () => {
-  const mismatches = specMismatches(h.fake);
-  await h.close();
-  for (const key of ['GITHUB_TOKEN', 'GITHUB_API_URL', 'GITHUB_REPOSITORY'])
-    if (saved[key] === undefined) delete process.env[key];
-    else process.env[key] = saved[key];
-  expect(mismatches).toEqual([]);
+githubForEachTest((x) => {
+  h = x;
 });
 afterAll(cleanTempDirs);
 
