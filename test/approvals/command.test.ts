@@ -6,45 +6,18 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import webhooks from '@octokit/webhooks-examples';
-import { Command, CommanderError, Option } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type PullRequestData, parsePullRequestData } from '../../src/approvals/pull-request.js';
 import type { Decision } from '../../src/approvals/types.js';
-import { APPROVALS_EXIT, registerApprovals } from '../../src/cli/approvals-command.js';
-import type { Io } from '../../src/cli/main.js';
-import { cleanTempDirs, tempDir, writeRepoFile } from '../engine/helpers.js';
+import { APPROVALS_EXIT } from '../../src/cli/approvals-command.js';
+import { cleanTempDirs, jml, type RunResult, tempDir, writeRepoFile } from '../engine/helpers.js';
 import { editYaml, HEAD_SHA, OLD_SHA, scenario } from './helpers.js';
 
 afterAll(cleanTempDirs);
 
-/** The CLI as main.ts builds it, with only this command registered. */
-async function run(head: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  let code = 0;
-  const io: Io = {
-    out: (t) => {
-      out += t;
-    },
-    err: (t) => {
-      err += t;
-    },
-    isTty: false,
-  };
-  const program = new Command('jml')
-    .addOption(new Option('-C, --root <dir>').default(process.cwd()))
-    .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err });
-  registerApprovals(program, io, (c) => {
-    code = c;
-  });
-  try {
-    await program.parseAsync(['node', 'jml', '-C', head, 'approvals', ...args]);
-  } catch (e) {
-    if (e instanceof CommanderError) return { code: e.exitCode === 0 ? 0 : 1, out, err };
-    throw e;
-  }
-  return { code, out, err };
+/** `jml -C head approvals ...args`, through the CLI as users run it. */
+function run(head: string, ...args: string[]): Promise<RunResult> {
+  return jml(head, 'approvals', ...args);
 }
 
 /** A real pull request object from GitHub's webhook examples, as pulls/{n} returns it. */

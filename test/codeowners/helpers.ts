@@ -2,42 +2,29 @@
  * Shared by the CODEOWNERS tests: copies of the example and fixture organisations in temp
  * dirs, small YAML edits, the command run in-process, and GitHub's matching rule.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
-import { registerCodeowners } from '../../src/cli/codeowners-command.js';
-import type { Io } from '../../src/cli/main.js';
 import { type CodeownersResult, generateCodeowners } from '../../src/report/codeowners.js';
 import type { RepoIndex } from '../../src/resolve/repo-index.js';
 import { checkRepository, TIME_DEPENDENT_RULES } from '../../src/validate/validate.js';
+import {
+  cleanTempDirs,
+  copyFixture as copyEngineFixture,
+  copyExample as copyExampleOrg,
+  FIXTURES,
+  jml,
+  type RunResult,
+} from '../engine/helpers.js';
 
-export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
-export const FIXTURE_ORG = path.resolve(import.meta.dirname, '../fixtures/engine/org');
-
-const temps: string[] = [];
-
-export function cleanTemps(): void {
-  for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
-}
+export { REPO_ROOT } from '../engine/helpers.js';
+export const FIXTURE_ORG = path.join(FIXTURES, 'org');
+export const cleanTemps = cleanTempDirs;
 
 /** The example organisation at the repository root (its data and its committed CODEOWNERS). */
-export function copyExample(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'jml-codeowners-'));
-  temps.push(dir);
-  for (const sub of ['people', 'roles', 'exceptions', 'policy', '.github']) {
-    cpSync(path.join(REPO_ROOT, sub), path.join(dir, sub), { recursive: true });
-  }
-  return dir;
-}
+export const copyExample = (): string => copyExampleOrg('jml-codeowners-');
 
 /** The engine fixture organisation (test/fixtures/engine/org), whose people have no GitHub logins. */
-export function copyFixture(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'jml-codeowners-fixture-'));
-  temps.push(dir);
-  cpSync(FIXTURE_ORG, dir, { recursive: true });
-  return dir;
-}
+export const copyFixture = (): string => copyEngineFixture('org');
 
 export function read(dir: string, rel: string): string {
   return readFileSync(path.join(dir, rel), 'utf8');
@@ -81,40 +68,9 @@ export function generate(dir: string): CodeownersResult {
   return generateCodeowners(indexOf(dir));
 }
 
-export interface RunResult {
-  code: number;
-  out: string;
-  err: string;
-}
-
-/** Runs `jml -C dir codeowners ...args` in-process, through commander as the CLI does. */
-export async function runCodeowners(dir: string, ...args: string[]): Promise<RunResult> {
-  let out = '';
-  let err = '';
-  let code = 0;
-  const io: Io = {
-    out: (t) => {
-      out += t;
-    },
-    err: (t) => {
-      err += t;
-    },
-    isTty: false,
-  };
-  const program = new Command('jml')
-    .addOption(new Option('-C, --root <dir>', 'the policy repository').default(process.cwd()))
-    .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err });
-  registerCodeowners(program, io, (c) => {
-    code = c;
-  });
-  try {
-    await program.parseAsync(['node', 'jml', '-C', dir, 'codeowners', ...args]);
-  } catch (e) {
-    if (!(e instanceof CommanderError)) throw e;
-    code = e.exitCode === 0 ? 0 : 1;
-  }
-  return { code, out, err };
+/** Runs `jml -C dir codeowners ...args` in-process, through the CLI as users run it. */
+export function runCodeowners(dir: string, ...args: string[]): Promise<RunResult> {
+  return jml(dir, 'codeowners', ...args);
 }
 
 /** Pattern lines of a CODEOWNERS text, in file order. */

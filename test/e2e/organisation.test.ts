@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { ApplyRecord } from '../../src/apply/apply.js';
-import { cleanTempDirs, jml, REPO_ROOT, readRecords, tempDir } from '../engine/helpers.js';
+import { cleanTempDirs, copyExample, jml, readRecords, tempDir } from '../engine/helpers.js';
 import {
   type GitHubHarness,
   OWNER,
@@ -53,9 +53,7 @@ afterAll(async () => {
 
 /** Step 1: a repository from this template (the example organisation), Okta connected. */
 function fromTemplate(): string {
-  const dir = tempDir('jml-org-');
-  for (const d of ['people', 'roles', 'exceptions', 'policy', '.github'])
-    cpSync(path.join(REPO_ROOT, d), path.join(dir, d), { recursive: true });
+  const dir = copyExample('jml-org-');
   const policyFile = path.join(dir, 'policy/jml.yaml');
   const policy = parse(readFileSync(policyFile, 'utf8')) as { providers: Record<string, unknown> };
   policy.providers.okta = { ...okta.config };

@@ -82,6 +82,15 @@ export function copyFixture(fixture: string): string {
   return dir;
 }
 
+/** The example organisation at the repository root (its data and its .github/) in a temp dir. */
+export function copyExample(prefix = 'jml-example-'): string {
+  const dir = tempDir(prefix);
+  for (const sub of ['people', 'roles', 'exceptions', 'policy', '.github']) {
+    cpSync(path.join(REPO_ROOT, sub), path.join(dir, sub), { recursive: true });
+  }
+  return dir;
+}
+
 export function directoryPath(dir: string, provider: FixtureProvider): string {
   return path.join(dir, DIRECTORY_FILES[provider]);
 }

@@ -4,10 +4,10 @@
  * jml/expired-exceptions, which later runs update instead of duplicating; nothing expired, no
  * pull request. Every answer of the fake is checked against GitHub's OpenAPI description.
  */
-import { cpSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { cleanTempDirs, jml, REPO_ROOT, tempDir } from '../engine/helpers.js';
+import { cleanTempDirs, copyExample, jml } from '../engine/helpers.js';
 import { type GitHubHarness, githubForEachTest, OWNER, REPO } from '../fakes/github/harness.js';
 
 const MAIN_SHA = 'a'.repeat(40);
@@ -17,19 +17,16 @@ let h: GitHubHarness;
 
 /** The example organisation (the repository's own data) in a temp dir, and its files by path. */
 function exampleOrganisation(): { dir: string; files: Record<string, string> } {
-  const dir = tempDir('jml-prune-');
+  const dir = copyExample('jml-prune-');
   const files: Record<string, string> = {};
-  for (const sub of ['people', 'roles', 'exceptions', 'policy']) {
-    cpSync(path.join(REPO_ROOT, sub), path.join(dir, sub), { recursive: true });
-    const walk = (rel: string) => {
-      for (const name of readdirSync(path.join(dir, rel))) {
-        const p = `${rel}/${name}`;
-        if (statSync(path.join(dir, p)).isDirectory()) walk(p);
-        else files[p] = readFileSync(path.join(dir, p), 'utf8');
-      }
-    };
-    walk(sub);
-  }
+  const walk = (rel: string) => {
+    for (const name of readdirSync(path.join(dir, rel))) {
+      const p = `${rel}/${name}`;
+      if (statSync(path.join(dir, p)).isDirectory()) walk(p);
+      else files[p] = readFileSync(path.join(dir, p), 'utf8');
+    }
+  };
+  for (const sub of ['people', 'roles', 'exceptions', 'policy']) walk(sub);
   return { dir, files };
 }
 
