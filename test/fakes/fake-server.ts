@@ -230,3 +230,20 @@ export function requireBody<T>(req: FakeRequest): T {
 
 /** Thrown by a handler for a malformed request; the vendor fake turns it into its 400 body. */
 export class BadRequest extends Error {}
+
+/** What every vendor fake shares: its loopback server, started and closed with it. */
+export abstract class VendorFake {
+  abstract readonly server: FakeServer;
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  start(): Promise<string> {
+    return this.server.start();
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
+  }
+}

@@ -27,6 +27,7 @@ import {
   FakeServer,
   type Fault,
   type Route,
+  VendorFake,
 } from '../fake-server.js';
 
 /** A Graph user plus what only the fake knows (live sessions, passes issued). */
@@ -160,7 +161,7 @@ function top(q: Params): number {
   return n;
 }
 
-export class GraphFake {
+export class GraphFake extends VendorFake {
   readonly server: FakeServer;
   readonly tenantId: string;
   readonly clientId: string;
@@ -188,6 +189,7 @@ export class GraphFake {
   private readonly routes: FakeRoute[];
 
   constructor(opts: GraphFakeOptions = {}) {
+    super();
     this.tenantId = opts.tenantId ?? 'contoso-tenant-id';
     this.clientId = opts.clientId ?? '11111111-2222-3333-4444-555555555555';
     this.clientSecret = opts.clientSecret ?? `secret-${randomBytes(8).toString('hex')}`;
@@ -211,18 +213,6 @@ export class GraphFake {
       throttle: (req, now) =>
         this.isApi(req) && req.url.pathname !== '/v1.0/$batch' ? this.charge(req, now) : undefined,
     });
-  }
-
-  get url(): string {
-    return this.server.url;
-  }
-
-  start(): Promise<string> {
-    return this.server.start();
-  }
-
-  close(): Promise<void> {
-    return this.server.close();
   }
 
   // --- seeding and inspection ---------------------------------------------------------------------

@@ -11,7 +11,14 @@
  * `/issues/{n}/comments`.
  */
 import { createHash } from 'node:crypto';
-import { type FakeRequest, type FakeResponse, FakeServer, type Route, requireBody } from '../fake-server.js';
+import {
+  type FakeRequest,
+  type FakeResponse,
+  FakeServer,
+  type Route,
+  requireBody,
+  VendorFake,
+} from '../fake-server.js';
 
 const DOCS = 'https://docs.github.com/rest';
 const WEB = 'https://github.com';
@@ -203,7 +210,7 @@ function sha1(text: string): string {
 const SEG = '([^/]+)';
 const REPO = `^/repos/${SEG}/${SEG}`;
 
-export class GitHubFake {
+export class GitHubFake extends VendorFake {
   readonly server: FakeServer;
   readonly repos = new Map<string, RepoState>();
   readonly users = new Map<string, User>();
@@ -221,6 +228,7 @@ export class GitHubFake {
   readonly served: Route[];
 
   constructor(opts: GitHubFakeOptions = {}) {
+    super();
     this.rateLimit = opts.rateLimit ?? 5000;
     this.now = opts.now ?? Date.now;
     this.served = this.buildRoutes();
@@ -246,20 +254,8 @@ export class GitHubFake {
     });
   }
 
-  get url(): string {
-    return this.server.url;
-  }
-
   get requests() {
     return this.server.requests;
-  }
-
-  start(): Promise<string> {
-    return this.server.start();
-  }
-
-  close(): Promise<void> {
-    return this.server.close();
   }
 
   // ---- seeding ---------------------------------------------------------------------------------

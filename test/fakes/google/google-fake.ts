@@ -18,6 +18,7 @@ import {
   FakeServer,
   type Route,
   requireBody,
+  VendorFake,
 } from '../fake-server.js';
 
 type User = admin_directory_v1.Schema$User;
@@ -219,7 +220,7 @@ function decodeJwtPart(part: string | undefined): Record<string, unknown> | unde
   }
 }
 
-export class GoogleFake {
+export class GoogleFake extends VendorFake {
   readonly server: FakeServer;
   readonly users = new Map<string, FakeUser>();
   /** group email -> member email (lower-case) -> its type (a person or a nested group). */
@@ -242,6 +243,7 @@ export class GoogleFake {
   private rateLimited = 0;
 
   constructor(opts: GoogleFakeOptions = {}) {
+    super();
     this.admins = new Set((opts.admins ?? ['admin@example.com']).map((a) => a.toLowerCase()));
     this.delegatedScopes = new Set(opts.delegatedScopes ?? DELEGATED_SCOPES);
     this.customerId = opts.customerId ?? 'C01abcd23';
@@ -257,18 +259,6 @@ export class GoogleFake {
       decorate: (req, res) => applyFieldMask(req, res),
       now: this.now,
     });
-  }
-
-  get url(): string {
-    return this.server.url;
-  }
-
-  start(): Promise<string> {
-    return this.server.start();
-  }
-
-  close(): Promise<void> {
-    return this.server.close();
   }
 
   // --- seeding and inspection ---------------------------------------------------------------------

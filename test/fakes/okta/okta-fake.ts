@@ -29,6 +29,7 @@ import {
   FakeServer,
   type RecordedRequest,
   type Route,
+  VendorFake,
 } from '../fake-server.js';
 import { checkClientAssertion, type ServiceApp } from './client-assertion.js';
 import { compileExpression } from './expression.js';
@@ -167,7 +168,7 @@ const GROUP_ATTRS = [
   'lastMembershipUpdated',
 ];
 
-export class OktaFake {
+export class OktaFake extends VendorFake {
   readonly server: FakeServer;
   private readonly now: () => number;
   readonly users = new Map<string, FakeOktaUser>();
@@ -191,6 +192,7 @@ export class OktaFake {
   private seq = 0;
 
   constructor(opts: OktaFakeOptions = {}) {
+    super();
     this.now = opts.now ?? Date.now;
     this.rateLimit = { windowSeconds: 60, ...opts.rateLimit };
     this.membershipLag = { ms: 0, reads: 0, ...opts.membershipLag };
@@ -204,18 +206,6 @@ export class OktaFake {
       decorate: (req, res, now) => this.decorate(req, res, now),
       now: this.now,
     });
-  }
-
-  get url(): string {
-    return this.server.url;
-  }
-
-  start(): Promise<string> {
-    return this.server.start();
-  }
-
-  close(): Promise<void> {
-    return this.server.close();
   }
 
   // --- credentials ---------------------------------------------------------------------------
