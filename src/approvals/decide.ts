@@ -373,6 +373,20 @@ export function decide(input: DecisionInput): Decision {
     };
   }
 
+  /** A changed data file of one kind: unreadable on the head, judged, or removed unread. */
+  function judge<T>(
+    f: ChangedFile,
+    maps: { base: Map<string, Located<T>>; head: Map<string, Located<T>> },
+    basePath: string,
+    part: { kind: string; basePath: string; headPath: string | undefined },
+    rules: (s: Sides<T>) => void,
+  ): void {
+    const s = sides(f, maps, basePath, part.headPath);
+    if (s.unreadable) unreadable(part.headPath!, part.kind);
+    else if (s.before || s.after) rules(s);
+    else goneUnread(part.basePath, part.kind);
+  }
+
   // --- people ----------------------------------------------------------------------------------
   const person = (s: Sides<Person>) => {
     const b = s.before?.value;
@@ -639,27 +653,15 @@ export function decide(input: DecisionInput): Decision {
       const cf = { ...f, status: part.status };
       const bp = part.status === 'added' ? `\u0000none` : part.basePath;
       switch (part.kind) {
-        case 'person': {
-          const s = sides(cf, people, bp, part.headPath);
-          if (s.unreadable) unreadable(part.headPath!, 'person');
-          else if (s.before || s.after) person(s);
-          else goneUnread(part.basePath, 'person');
+        case 'person':
+          judge(cf, people, bp, part, person);
           break;
-        }
-        case 'exception': {
-          const s = sides(cf, exceptions, bp, part.headPath);
-          if (s.unreadable) unreadable(part.headPath!, 'exception');
-          else if (s.before || s.after) exception(s);
-          else goneUnread(part.basePath, 'exception');
+        case 'exception':
+          judge(cf, exceptions, bp, part, exception);
           break;
-        }
-        case 'role': {
-          const s = sides(cf, roles, bp, part.headPath);
-          if (s.unreadable) unreadable(part.headPath!, 'role');
-          else if (s.before || s.after) role(s);
-          else goneUnread(part.basePath, 'role');
+        case 'role':
+          judge(cf, roles, bp, part, role);
           break;
-        }
         case 'policy':
           policyFile(part.headPath ?? part.basePath);
           break;
