@@ -6,7 +6,7 @@
  * its base commit, `--changes` the pull request, its files and its reviews as the GitHub REST
  * API returns them (src/approvals/pull-request.ts). Exit 0 approved, 3 not approved, 1 error.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { decide } from '../approvals/decide.js';
@@ -18,43 +18,21 @@ import {
 } from '../approvals/pull-request.js';
 import { renderApprovalsJson, renderApprovalsMarkdown, renderApprovalsText } from '../approvals/render.js';
 import type { Decision } from '../approvals/types.js';
-import { loadRepository } from '../load/load-repo.js';
-import type { Policy } from '../model/schema.js';
-import { indexRepository, type RepoIndex } from '../resolve/repo-index.js';
 import type { GlobalOptions, Io } from './main.js';
+import { CheckoutError, indexCheckout } from './pipeline.js';
 
 /** Exit codes of `jml approvals`. */
 export const APPROVALS_EXIT = { approved: 0, error: 1, notApproved: 3 } as const;
 
 export type ApprovalsFormat = 'text' | 'markdown' | 'json';
 
-/** A checkout that cannot be read as a policy repository. */
-export class ApprovalsInputError extends Error {}
-
-/**
- * Indexes a checkout for the decision. The base must have a loadable policy/jml.yaml (it names
- * the teams); a head whose policy does not load is indexed with the base's, so that its people,
- * roles and exceptions can still be compared (jml validate reports the broken file).
- */
-export function indexCheckout(root: string, fallbackPolicy?: Policy): RepoIndex {
-  if (!existsSync(root)) throw new ApprovalsInputError(`${root}: no such directory (expected a checkout).`);
-  const { repo, diagnostics } = loadRepository(root);
-  const policy = repo.policy?.value ?? fallbackPolicy;
-  if (!policy) {
-    const why = diagnostics
-      .filter((d) => d.file === 'policy/jml.yaml')
-      .map((d) => `${d.file}:${d.line}: ${d.message}`)
-      .join('; ');
-    throw new ApprovalsInputError(
-      `${root}: policy/jml.yaml does not load on the base branch, so its teams are unknown${why ? ` (${why})` : ''}.`,
-    );
-  }
-  return indexRepository(repo, policy);
-}
-
 /** Decides from two checkouts and the pull request facts: what `--changes` and `--pr` both call. */
 export function decideFromCheckouts(headRoot: string, baseRoot: string, facts: PullRequestFacts): Decision {
-  const base = indexCheckout(path.resolve(baseRoot));
+  const base = indexCheckout(
+    path.resolve(baseRoot),
+    undefined,
+    ' on the base branch, so its teams are unknown',
+  );
   const head = indexCheckout(path.resolve(headRoot), base.policy);
   return decide({
     base,
@@ -129,7 +107,7 @@ export function registerApprovals(program: Command, io: Io, setExit: (code: numb
       try {
         decision = decideFromCheckouts(root, opts.base, facts);
       } catch (e) {
-        if (e instanceof ApprovalsInputError) {
+        if (e instanceof CheckoutError) {
           io.err(`jml approvals: ${e.message}\n`);
           return setExit(APPROVALS_EXIT.error);
         }

@@ -10,12 +10,11 @@ import type { Command } from 'commander';
 import writeFileAtomic from 'write-file-atomic';
 import { parse } from 'yaml';
 import type { ApplyRecord } from '../apply/apply.js';
-import { loadRepository } from '../load/load-repo.js';
 import { expiredExceptions, expiredExceptionsMarkdown } from '../report/expired-exceptions.js';
 import { workItems } from '../report/work-items.js';
-import { indexRepository } from '../resolve/repo-index.js';
 import type { GlobalOptions, Io } from './main.js';
 import { parseAtOption } from './options.js';
+import { indexCheckout } from './pipeline.js';
 
 type Exit = (code: number) => void;
 
@@ -139,11 +138,7 @@ export function registerGitHub(program: Command, io: Io, setExit: Exit): void {
     )
     .action(async (opts: { record?: string }, cmd: Command) => {
       const { root } = cmd.optsWithGlobals<GlobalOptions>();
-      const { repo, diagnostics } = loadRepository(root);
-      if (!repo.policy) {
-        throw new Error(`policy/jml.yaml does not load: ${diagnostics.map((d) => d.message).join('; ')}`);
-      }
-      const index = indexRepository(repo, repo.policy.value);
+      const index = indexCheckout(path.resolve(root));
       const file = opts.record
         ? path.resolve(opts.record)
         : newestRecord(path.resolve(root, index.policy.records.dir));
@@ -183,11 +178,7 @@ export function registerGitHub(program: Command, io: Io, setExit: Exit): void {
     .action(async (opts: { at?: string; base?: string }, cmd: Command) => {
       const { root } = cmd.optsWithGlobals<GlobalOptions>();
       const atOf = parseAtOption(opts.at);
-      const { repo, diagnostics } = loadRepository(path.resolve(root));
-      if (!repo.policy) {
-        throw new Error(`policy/jml.yaml does not load: ${diagnostics.map((d) => d.message).join('; ')}`);
-      }
-      const index = indexRepository(repo, repo.policy.value);
+      const index = indexCheckout(path.resolve(root));
       const at = atOf(index.policy.timezone);
       const expired = expiredExceptions(index, at);
       if (expired.length === 0) {
@@ -221,11 +212,7 @@ export function registerGitHub(program: Command, io: Io, setExit: Exit): void {
     .option('--at <time>', 'as of this instant (ISO); default now')
     .action(async (opts: { at?: string }, cmd: Command) => {
       const { root } = cmd.optsWithGlobals<GlobalOptions>();
-      const { repo, diagnostics } = loadRepository(root);
-      if (!repo.policy) {
-        throw new Error(`policy/jml.yaml does not load: ${diagnostics.map((d) => d.message).join('; ')}`);
-      }
-      const hours = repo.policy.value.sla.manualWorkHours;
+      const hours = indexCheckout(path.resolve(root)).policy.sla.manualWorkHours;
       const now = opts.at ? Date.parse(opts.at) : Date.now();
       if (Number.isNaN(now)) throw new Error(`--at ${opts.at}: expected an ISO instant`);
       const { client, owner, repo: name } = await github();

@@ -2,15 +2,17 @@
  * The pipeline as the commands use it: load and validate (stop on errors), build the providers,
  * read the actual state, resolve and plan.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { gitCommit } from '../load/git.js';
+import { loadRepository } from '../load/load-repo.js';
 import type { Policy, ProviderName } from '../model/schema.js';
 import { buildPlan } from '../plan/build-plan.js';
 import type { Plan } from '../plan/plan-types.js';
 import { createProviders, loadConnectors, scopeFor } from '../providers/registry.js';
 import type { ActualState, Provider } from '../providers/types.js';
 import { renderDiagnosticsText } from '../report/diagnostics.js';
-import type { RepoIndex } from '../resolve/repo-index.js';
+import { indexRepository, type RepoIndex } from '../resolve/repo-index.js';
 import { resolveAll } from '../resolve/resolve.js';
 import { checkRepository, TIME_DEPENDENT_RULES } from '../validate/validate.js';
 import type { Io } from './main.js';
@@ -81,4 +83,28 @@ export function planFrom(p: Prepared, actual: ActualState[]): Plan {
 
 export function personNames(index: RepoIndex): Map<string, string> {
   return new Map([...index.people.values()].map((p) => [p.value.id, p.value.name]));
+}
+
+/** A checkout that cannot be read as a policy repository. */
+export class CheckoutError extends Error {}
+
+/**
+ * Indexes a checkout without validating it, for the commands that read the data but do not
+ * plan (approvals, the GitHub steps): only policy/jml.yaml must load, and its errors are given
+ * with file and line. `fallbackPolicy` stands in for a head whose policy does not load, so that
+ * its people, roles and exceptions can still be compared (jml validate reports the broken file).
+ * `where` says, in the error, what the checkout is for.
+ */
+export function indexCheckout(root: string, fallbackPolicy?: Policy, where = ''): RepoIndex {
+  if (!existsSync(root)) throw new CheckoutError(`${root}: no such directory (expected a checkout).`);
+  const { repo, diagnostics } = loadRepository(root);
+  const policy = repo.policy?.value ?? fallbackPolicy;
+  if (!policy) {
+    const why = diagnostics
+      .filter((d) => d.file === 'policy/jml.yaml')
+      .map((d) => `${d.file}:${d.line}: ${d.message}`)
+      .join('; ');
+    throw new CheckoutError(`${root}: policy/jml.yaml does not load${where}${why ? ` (${why})` : ''}.`);
+  }
+  return indexRepository(repo, policy);
 }

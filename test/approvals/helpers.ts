@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { decide } from '../../src/approvals/decide.js';
 import type { ChangedFile, Decision, Review, ReviewState } from '../../src/approvals/types.js';
-import { indexCheckout } from '../../src/cli/approvals-command.js';
+import { indexCheckout } from '../../src/cli/pipeline.js';
 import { copyFixture, readRepoFile, writeRepoFile } from '../engine/helpers.js';
 
 export const ORG = path.resolve(import.meta.dirname, '../fixtures/approvals/org');

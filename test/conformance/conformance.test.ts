@@ -90,19 +90,16 @@ function comparable(state: ProviderState, fixtureTargets: Map<string, { kind: st
   return { users, targets };
 }
 
+/** `jml apply --confirm` at `at`, past the mass-change brakes (the scenarios are small on purpose). */
+function applyAll(dir: string, at: string) {
+  return jml(dir, 'apply', '--at', at, '--confirm', '--allow-mass-removal', '--allow-mass-disable');
+}
+
 /** The state the embedded directory reaches for a scenario: the reference every provider must reach. */
 async function referenceEndState(scenario: string, at: string) {
   const local = SUBJECTS.find((s) => s.name === 'local')!;
   const p = await prepare(local, scenario);
-  const r = await jml(
-    p.dir,
-    'apply',
-    '--at',
-    at,
-    '--confirm',
-    '--allow-mass-removal',
-    '--allow-mass-disable',
-  );
+  const r = await applyAll(p.dir, at);
   expect(r.code, r.err + r.out).toBe(0);
   return comparable(await p.state(), p.fixtureTargets);
 }
@@ -139,15 +136,7 @@ for (const subject of SUBJECTS) {
         const plan = await planJson(p.dir, '--at', at);
         expect(inFixtureTerms(plan, subject.name, p.fixtureTargets)).toEqual(expectedPlan(name));
 
-        const r = await jml(
-          p.dir,
-          'apply',
-          '--at',
-          at,
-          '--confirm',
-          '--allow-mass-removal',
-          '--allow-mass-disable',
-        );
+        const r = await applyAll(p.dir, at);
         expect(r.code, r.err + r.out).toBe(0);
         expect(comparable(await p.state(), p.fixtureTargets)).toEqual(await referenceEndState(name, at));
 
@@ -248,15 +237,7 @@ for (const subject of SUBJECTS) {
       const server = harness!.server!;
       const from = server.requests.length;
       server.inject({ ...subject.throttle!.fault, times: 3 });
-      const r = await jml(
-        p.dir,
-        'apply',
-        '--at',
-        at,
-        '--confirm',
-        '--allow-mass-removal',
-        '--allow-mass-disable',
-      );
+      const r = await applyAll(p.dir, at);
       expect(r.code, r.err + r.out).toBe(0);
       const log = server.requests.slice(from);
       const throttled = log.filter((q) => q.status === 429);
