@@ -13,8 +13,9 @@ import writeFileAtomic from 'write-file-atomic';
 import type { Policy } from '../model/schema.js';
 import { fingerprintActual } from '../plan/build-plan.js';
 import { ACTIONS, type Action, type Change, type Plan } from '../plan/plan-types.js';
-import type { ActualState, ChangeOutcome, Provider } from '../providers/types.js';
+import type { ActualState, ChangeOutcome, Provider, StepOutcome } from '../providers/types.js';
 import { checkGuards, type GuardFlags, type GuardViolation } from './guards.js';
+import type { LeaverTiming } from './leaver-timing.js';
 
 export const RECORD_SCHEMA = 'jml-apply-record/v1';
 
@@ -23,6 +24,23 @@ export interface Trigger {
   command: string;
   ci: boolean;
   runUrl?: string;
+  /** Why the run was started by hand (`jml offboard --reason`). */
+  reason?: string;
+}
+
+/** An emergency offboarding (`jml offboard`): who ran it, why, and the pull request that records it. */
+export interface OffboardEntry {
+  person: string;
+  /** The instant access was cut: the termination the pull request writes into people/. */
+  at: string;
+  reason: string;
+  /** GitHub login (or local operator) who ran it; checked against policy teams.security. */
+  requestedBy: string;
+  /** Person id of the operator in people/. */
+  operator: string;
+  /** Set when the run lifts an earlier hold (`jml offboard --cancel`). */
+  cancelled?: true;
+  pullRequest?: { number: number; url: string };
 }
 
 export type ChangeStatus = 'applied' | 'unchanged' | 'failed' | 'skipped';
@@ -46,6 +64,8 @@ export interface ChangeResult {
   status: ChangeStatus;
   detail?: string;
   error?: string;
+  /** A leaver's checklist steps the provider took with this change, each with its outcome. */
+  steps?: StepOutcome[];
 }
 
 export type ApplyResult = 'applied' | 'partial' | 'no-changes' | 'refused' | 'stale' | 'error';
@@ -65,6 +85,10 @@ export interface ApplyRecord {
   changes: ChangeResult[];
   /** GitHub issues for the manual work this apply left, linked by `jml github work-issues`. */
   workIssues?: { person: string; app: string; url: string }[];
+  /** Each leaver this run acted on: scheduled instant, confirmations per provider, lag, SLA. */
+  leavers?: LeaverTiming[];
+  /** Present on an emergency offboarding's record. */
+  offboard?: OffboardEntry;
 }
 
 export interface ApplyContext {
@@ -265,7 +289,7 @@ function sequentially(provider: Provider, changes: readonly Change[]): Promise<C
   return out;
 }
 
-type ResultBase = Omit<ChangeResult, 'finishedAt' | 'status' | 'detail' | 'error'>;
+type ResultBase = Omit<ChangeResult, 'finishedAt' | 'status' | 'detail' | 'error' | 'steps'>;
 
 function resultBase(change: Change, startedAt: string): ResultBase {
   return {
@@ -289,13 +313,15 @@ async function settle(
 ): Promise<ChangeResult> {
   try {
     const o = await outcome;
+    const steps = o.steps?.length ? { steps: o.steps } : {};
     return o.status === 'failed'
-      ? { ...base, finishedAt: now().toISOString(), status: 'failed', error: o.error }
+      ? { ...base, finishedAt: now().toISOString(), status: 'failed', error: o.error, ...steps }
       : {
           ...base,
           finishedAt: now().toISOString(),
           status: o.status,
           ...(o.detail ? { detail: o.detail } : {}),
+          ...steps,
         };
   } catch (e) {
     return { ...base, finishedAt: now().toISOString(), status: 'failed', error: errorText(e) };

@@ -50,10 +50,43 @@ export interface Scope {
   targets: readonly TargetRef[];
 }
 
+/**
+ * The leaver checklist (policy/JML-POLICY.md), one name per step a provider can take or hand over.
+ * A disable on one provider may carry several (Entra: sign-in off, leave date, sessions, devices,
+ * mail forwarding); each is recorded with its own outcome so the apply record shows the whole list.
+ */
+export const LEAVER_STEPS = [
+  'disable-sign-in',
+  'revoke-sessions',
+  'revoke-tokens',
+  'remove-access',
+  'mailbox-retention',
+  'mailbox-forwarding',
+  'transfer-drive',
+  'transfer-calendar',
+  'wipe-devices',
+  'manual-ticket',
+  'delete-account',
+  'leave-date',
+] as const;
+export type LeaverStep = (typeof LEAVER_STEPS)[number];
+
+/**
+ * One step's outcome. `manual`: no API can do it here, so it is handed to a person (the work
+ * issue names who); `skipped`: nothing to do (no devices enrolled, no manager to transfer to).
+ */
+export interface StepOutcome {
+  step: LeaverStep;
+  status: 'applied' | 'unchanged' | 'failed' | 'skipped' | 'manual';
+  /** ISO instant the provider confirmed this step (or the engine gave up on it). */
+  at: string;
+  detail?: string;
+}
+
 export type ChangeOutcome =
-  | { status: 'applied'; detail?: string }
-  | { status: 'unchanged'; detail?: string }
-  | { status: 'failed'; error: string };
+  | { status: 'applied'; detail?: string; steps?: StepOutcome[] }
+  | { status: 'unchanged'; detail?: string; steps?: StepOutcome[] }
+  | { status: 'failed'; error: string; steps?: StepOutcome[] };
 
 export interface Provider {
   readonly name: ProviderName;

@@ -1,0 +1,132 @@
+/**
+ * Leaver timing: for each leaver an apply acted on, when their access was due to end, when each
+ * provider confirmed the disable and the session revocation, the lag, and whether the policy's
+ * SLA (`sla.leaverMinutes`, `sla.highRiskLeaverMinutes`) held. Pure: the record's change
+ * results, the policy and, for terminations that reached the repository after their instant,
+ * the time they did (`knownAt`) in; the timings out.
+ *
+ * The SLA clock starts at the later of the end instant and `knownAt`: a termination merged two
+ * days late cannot be applied before it is known, so it is judged from the merge, and marked
+ * `backdated` so the evidence shows it. The lag itself is always measured from the end instant.
+ */
+import type { Policy } from '../model/schema.js';
+import { instantMs, toIso } from '../model/time.js';
+import type { ChangeResult } from './apply.js';
+
+export interface ProviderConfirmation {
+  provider: string;
+  /** When the provider confirmed sign-in was off (applied, or found already off). */
+  disabledAt?: string;
+  /** When it confirmed sessions and tokens were revoked. */
+  sessionsRevokedAt?: string;
+  /** When its last group, app or license removal for the person finished. */
+  accessRemovedAt?: string;
+  /** Changes of the person on this provider that failed or were skipped: change ids. */
+  failed: string[];
+}
+
+export interface LeaverTiming {
+  person: string;
+  highRisk: boolean;
+  /** The `employment.end` instant (UTC ISO). */
+  scheduledAt: string;
+  /** When the termination reached the repository, recorded only when after `scheduledAt`. */
+  knownAt?: string;
+  backdated: boolean;
+  slaMinutes: number;
+  /** The SLA deadline: the later of `scheduledAt` and `knownAt`, plus `slaMinutes`. */
+  deadline: string;
+  providers: ProviderConfirmation[];
+  /** The last provider confirmation of disable and revocation; null until every one succeeded. */
+  confirmedAt: string | null;
+  /** Seconds from `scheduledAt` to `confirmedAt`. */
+  lagSeconds: number | null;
+  /** null: not confirmed yet and the deadline has not passed. */
+  withinSla: boolean | null;
+  /** Why the SLA is breached, in a sentence, when `withinSla` is false. */
+  breach?: string;
+}
+
+const CONFIRMS = new Set(['disableUser', 'revokeSessions']);
+const REMOVES = new Set(['revoke', 'openTicket']);
+const ok = (c: ChangeResult) => c.status === 'applied' || c.status === 'unchanged';
+const later = (a: string | undefined, b: string) => (a === undefined || b > a ? b : a);
+
+export function slaMinutesFor(policy: Policy, highRisk: boolean): number {
+  return highRisk ? policy.sla.highRiskLeaverMinutes : policy.sla.leaverMinutes;
+}
+
+/**
+ * The timings of every leaver whose disable or session revocation this record holds. `now` is
+ * the end of the run: an unconfirmed leaver past the deadline at `now` is a breach.
+ */
+export function leaverTimings(
+  changes: readonly ChangeResult[],
+  policy: Policy,
+  now: number,
+  knownAt: ReadonlyMap<string, string> = new Map(),
+): LeaverTiming[] {
+  const byPerson = new Map<string, ChangeResult[]>();
+  for (const c of changes) {
+    if (c.event.kind !== 'leaver' || c.person === null || !c.event.date) continue;
+    const list = byPerson.get(c.person) ?? [];
+    list.push(c);
+    byPerson.set(c.person, list);
+  }
+  const out: LeaverTiming[] = [];
+  for (const [person, mine] of [...byPerson].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (!mine.some((c) => CONFIRMS.has(c.action))) continue;
+    const first = mine[0]!;
+    const highRisk = Boolean(first.event.highRisk);
+    const scheduledMs = instantMs(first.event.date!);
+    const known = knownAt.get(person);
+    const backdated = known !== undefined && instantMs(known) > scheduledMs;
+    const startMs = backdated ? instantMs(known) : scheduledMs;
+    const slaMinutes = slaMinutesFor(policy, highRisk);
+    const deadlineMs = startMs + slaMinutes * 60_000;
+
+    const providers = new Map<string, ProviderConfirmation>();
+    let confirmed: string | undefined;
+    let complete = true;
+    for (const c of mine) {
+      const p = providers.get(c.provider) ?? { provider: c.provider, failed: [] };
+      providers.set(c.provider, p);
+      if (!ok(c)) {
+        p.failed.push(c.id);
+        if (CONFIRMS.has(c.action)) complete = false;
+        continue;
+      }
+      if (c.action === 'disableUser') p.disabledAt = later(p.disabledAt, c.finishedAt);
+      else if (c.action === 'revokeSessions') p.sessionsRevokedAt = later(p.sessionsRevokedAt, c.finishedAt);
+      else if (REMOVES.has(c.action)) p.accessRemovedAt = later(p.accessRemovedAt, c.finishedAt);
+      if (CONFIRMS.has(c.action)) confirmed = later(confirmed, c.finishedAt);
+    }
+    const confirmedAt = complete && confirmed !== undefined ? confirmed : null;
+    const lagSeconds = confirmedAt === null ? null : (instantMs(confirmedAt) - scheduledMs) / 1000;
+    let withinSla: boolean | null;
+    let breach: string | undefined;
+    if (confirmedAt !== null) {
+      withinSla = instantMs(confirmedAt) <= deadlineMs;
+      if (!withinSla)
+        breach = `${person}'s access was confirmed removed at ${confirmedAt}, after the ${slaMinutes}-minute deadline ${toIso(deadlineMs)}`;
+    } else if (now > deadlineMs) {
+      withinSla = false;
+      breach = `${person}'s disable or session revocation failed and the ${slaMinutes}-minute deadline ${toIso(deadlineMs)} has passed`;
+    } else withinSla = null;
+    out.push({
+      person,
+      highRisk,
+      scheduledAt: toIso(scheduledMs),
+      ...(backdated ? { knownAt: toIso(instantMs(known)) } : {}),
+      backdated,
+      slaMinutes,
+      deadline: toIso(deadlineMs),
+      providers: [...providers.values()].sort((a, b) => (a.provider < b.provider ? -1 : 1)),
+      confirmedAt,
+      lagSeconds,
+      withinSla,
+      ...(breach ? { breach } : {}),
+    });
+  }
+  return out;
+}
