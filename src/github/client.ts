@@ -3,7 +3,8 @@
  * request's changed files and reviews (for approvals), keep ONE sticky plan comment on a pull
  * request, keep ONE drift issue, open one manual-work issue per (person, app), comment the apply
  * result on the pull request(s) a merge commit came from, report the approvals check run, and
- * keep ONE pull request that deletes files (expired exceptions) from one reused branch.
+ * keep ONE pull request that deletes files (expired exceptions) or writes files (a generated
+ * document) from one reused branch.
  *
  * Nothing here retries: Octokit's default has none, and every call it makes is either a read or
  * idempotent by construction (a marker or an exact title finds what an earlier run wrote).
@@ -119,6 +120,41 @@ export interface DeletionResult {
   deleted: string[];
   /** Paths that exist at the base (what the pull request removes). */
   present: string[];
+}
+
+export interface FileChangesSpec {
+  /** The branch the files are committed to (created from `base` when missing). */
+  branch: string;
+  /** The branch the pull request merges into, usually the default branch. */
+  base: string;
+  title: string;
+  body: string;
+  /** The commit message of each file written. */
+  message: string;
+  labels?: string[];
+  /** Logins asked to review when the pull request is opened or its files change. */
+  reviewers?: string[];
+  /** Repository-relative paths and their whole new text. */
+  files: { path: string; content: string }[];
+}
+
+export interface FileChangesResult {
+  /** `updated`: a file was written on the branch, or the pull request's body or labels changed. */
+  action: 'created' | 'updated' | 'unchanged';
+  pullRequest: IssueRef;
+  branch: 'created' | 'existing';
+  /** Paths written on the branch by this call (identical ones are skipped). */
+  written: string[];
+}
+
+/** The one pull request a proposal keeps open from its branch. */
+interface ProposalSpec {
+  branch: string;
+  base: string;
+  title: string;
+  /** The body with its marker (fitBody). */
+  body: string;
+  labels?: string[];
 }
 
 export interface GitHubClientOptions {
@@ -498,19 +534,7 @@ export class GitHubClient {
 
   /** A file's text at a ref (branch, tag or sha); undefined when it does not exist there. */
   async fileAt(owner: string, repo: string, path: string, ref: string): Promise<string | undefined> {
-    try {
-      const res = await this.call(`read ${path} at ${ref} in ${owner}/${repo}`, () =>
-        this.octokit.rest.repos.getContent({ owner, repo, path, ref }),
-      );
-      const d = res.data;
-      if (Array.isArray(d) || d.type !== 'file' || !('content' in d)) {
-        throw new GitHubError(`read ${path} at ${ref} in ${owner}/${repo}`, 200, 'not a file');
-      }
-      return Buffer.from(d.content, 'base64').toString('utf8');
-    } catch (e) {
-      if (e instanceof GitHubError && e.status === 404) return undefined;
-      throw e;
-    }
+    return (await this.readFile(owner, repo, path, ref))?.text;
   }
 
   /**
@@ -528,22 +552,7 @@ export class GitHubClient {
     }
     if (present.length === 0) return { action: 'none', branch: 'none', deleted: [], present };
 
-    const head = await this.call(`read the head commit of ${spec.base} in ${where}`, () =>
-      this.octokit.rest.repos.listCommits({ owner, repo, sha: spec.base, per_page: 1 }),
-    );
-    const baseSha = head.data[0]?.sha;
-    if (!baseSha)
-      throw new GitHubError(`read the head commit of ${spec.base} in ${where}`, 200, 'no commits');
-
-    let branch: DeletionResult['branch'] = 'created';
-    try {
-      await this.call(`create branch ${spec.branch} in ${where}`, () =>
-        this.octokit.rest.git.createRef({ owner, repo, ref: `refs/heads/${spec.branch}`, sha: baseSha }),
-      );
-    } catch (e) {
-      if (!(e instanceof GitHubError && e.status === 422 && /already exists/i.test(e.githubMessage))) throw e;
-      branch = 'existing';
-    }
+    const branch = await this.openBranch(owner, repo, spec.branch, spec.base);
 
     const deleted: string[] = [];
     for (const path of present) {
@@ -562,7 +571,93 @@ export class GitHubClient {
       deleted.push(path);
     }
 
-    const body = fitBody('<!-- jml:deletion -->', spec.body);
+    const pr = await this.keepPullRequest(owner, repo, {
+      ...spec,
+      body: fitBody('<!-- jml:deletion -->', spec.body),
+    });
+    return { ...pr, branch, deleted, present };
+  }
+
+  /**
+   * Proposes writing `files` by pull request: creates `branch` at the base's head commit (or
+   * reuses it), writes there each file whose text differs (one commit each, with the blob sha
+   * when it replaces one), and keeps ONE open pull request from `branch` into `base` (body and
+   * labels updated on a later run). `reviewers` are asked when the pull request is opened or its
+   * files change. Run twice with the same files, it writes nothing and answers `unchanged`.
+   */
+  async proposeFileChanges(owner: string, repo: string, spec: FileChangesSpec): Promise<FileChangesResult> {
+    const where = `${owner}/${repo}`;
+    const branch = await this.openBranch(owner, repo, spec.branch, spec.base);
+    const written: string[] = [];
+    for (const file of spec.files) {
+      const current = await this.readFile(owner, repo, file.path, spec.branch);
+      if (current?.text === file.content) continue;
+      await this.call(`write ${file.path} on ${spec.branch} in ${where}`, () =>
+        this.octokit.rest.repos.createOrUpdateFileContents({
+          owner,
+          repo,
+          path: file.path,
+          branch: spec.branch,
+          message: spec.message,
+          content: Buffer.from(file.content, 'utf8').toString('base64'),
+          ...(current ? { sha: current.sha } : {}),
+        }),
+      );
+      written.push(file.path);
+    }
+    const pr = await this.keepPullRequest(owner, repo, {
+      ...spec,
+      body: fitBody('<!-- jml:files -->', spec.body),
+    });
+    const reviewers = spec.reviewers ?? [];
+    if (reviewers.length && (pr.action === 'created' || written.length)) {
+      await this.call(`request reviewers on pull request #${pr.pullRequest.number} in ${where}`, () =>
+        this.octokit.rest.pulls.requestReviewers({
+          owner,
+          repo,
+          pull_number: pr.pullRequest.number,
+          reviewers,
+        }),
+      );
+    }
+    const action = pr.action === 'unchanged' && written.length ? 'updated' : pr.action;
+    return { action, pullRequest: pr.pullRequest, branch, written };
+  }
+
+  /** Creates `branch` at the head commit of `base`, or reuses it when it exists. */
+  private async openBranch(
+    owner: string,
+    repo: string,
+    branch: string,
+    base: string,
+  ): Promise<'created' | 'existing'> {
+    const where = `${owner}/${repo}`;
+    const head = await this.call(`read the head commit of ${base} in ${where}`, () =>
+      this.octokit.rest.repos.listCommits({ owner, repo, sha: base, per_page: 1 }),
+    );
+    const baseSha = head.data[0]?.sha;
+    if (!baseSha) throw new GitHubError(`read the head commit of ${base} in ${where}`, 200, 'no commits');
+    try {
+      await this.call(`create branch ${branch} in ${where}`, () =>
+        this.octokit.rest.git.createRef({ owner, repo, ref: `refs/heads/${branch}`, sha: baseSha }),
+      );
+      return 'created';
+    } catch (e) {
+      if (!(e instanceof GitHubError && e.status === 422 && /already exists/i.test(e.githubMessage))) throw e;
+      return 'existing';
+    }
+  }
+
+  /**
+   * Keeps ONE open pull request from `spec.branch` into `spec.base`: updates the oldest open one's
+   * body and labels (labels are merged, never dropped) when they differ, opens one otherwise.
+   */
+  private async keepPullRequest(
+    owner: string,
+    repo: string,
+    spec: ProposalSpec,
+  ): Promise<{ action: 'created' | 'updated' | 'unchanged'; pullRequest: IssueRef }> {
+    const where = `${owner}/${repo}`;
     const open = await this.call(`list pull requests from ${spec.branch} in ${where}`, () =>
       this.octokit.rest.pulls.list({
         owner,
@@ -577,19 +672,19 @@ export class GitHubClient {
     if (existing) {
       const labels = existing.labels.map((l) => l.name);
       const ref = { number: existing.number, url: existing.html_url };
-      if (existing.body === body && (!spec.labels || spec.labels.every((l) => labels.includes(l)))) {
-        return { action: 'unchanged', pullRequest: ref, branch, deleted, present };
+      if (existing.body === spec.body && (!spec.labels || spec.labels.every((l) => labels.includes(l)))) {
+        return { action: 'unchanged', pullRequest: ref };
       }
       await this.call(`update pull request #${existing.number} in ${where}`, () =>
         this.octokit.rest.issues.update({
           owner,
           repo,
           issue_number: existing.number,
-          body,
+          body: spec.body,
           ...(spec.labels ? { labels: [...new Set([...labels, ...spec.labels])] } : {}),
         }),
       );
-      return { action: 'updated', pullRequest: ref, branch, deleted, present };
+      return { action: 'updated', pullRequest: ref };
     }
     const pr = await this.call(`open a pull request from ${spec.branch} into ${spec.base} in ${where}`, () =>
       this.octokit.rest.pulls.create({
@@ -598,7 +693,7 @@ export class GitHubClient {
         head: spec.branch,
         base: spec.base,
         title: spec.title,
-        body,
+        body: spec.body,
       }),
     );
     if (spec.labels?.length) {
@@ -607,26 +702,30 @@ export class GitHubClient {
         this.octokit.rest.issues.update({ owner, repo, issue_number: pr.data.number, labels: spec.labels }),
       );
     }
-    return {
-      action: 'created',
-      pullRequest: { number: pr.data.number, url: pr.data.html_url },
-      branch,
-      deleted,
-      present,
-    };
+    return { action: 'created', pullRequest: { number: pr.data.number, url: pr.data.html_url } };
   }
 
   /** The blob sha of a file at a ref; undefined when it does not exist there. */
   private async fileSha(owner: string, repo: string, path: string, ref: string): Promise<string | undefined> {
+    return (await this.readFile(owner, repo, path, ref))?.sha;
+  }
+
+  /** A file's text and blob sha at a ref; undefined when it does not exist there. */
+  private async readFile(
+    owner: string,
+    repo: string,
+    path: string,
+    ref: string,
+  ): Promise<{ text: string; sha: string } | undefined> {
     try {
       const res = await this.call(`read ${path} at ${ref} in ${owner}/${repo}`, () =>
         this.octokit.rest.repos.getContent({ owner, repo, path, ref }),
       );
       const d = res.data;
-      if (Array.isArray(d) || d.type !== 'file') {
+      if (Array.isArray(d) || d.type !== 'file' || !('content' in d)) {
         throw new GitHubError(`read ${path} at ${ref} in ${owner}/${repo}`, 200, 'not a file');
       }
-      return d.sha;
+      return { text: Buffer.from(d.content, 'base64').toString('utf8'), sha: d.sha };
     } catch (e) {
       if (e instanceof GitHubError && e.status === 404) return undefined;
       throw e;

@@ -417,6 +417,110 @@ describe('approvals check run, contents, teams, permissions', () => {
   });
 });
 
+describe('a pull request that writes files', () => {
+  const spec = {
+    branch: 'jml/roles-doc',
+    base: 'main',
+    title: 'Role template document',
+    body: 'Generated from roles/.',
+    message: 'Regenerate the role template document',
+    labels: ['jml'],
+    reviewers: ['sec-lead'],
+    files: [
+      { path: 'docs/ROLES.md', content: '# Roles\n\nengineer\n' },
+      { path: 'README.md', content: '# Access\n' },
+    ],
+  };
+
+  beforeEach(() => {
+    h.fake.addCollaborator(OWNER, REPO, 'sec-lead');
+    h.fake.addBranch(OWNER, REPO, 'main', sha('a'), {
+      'README.md': '# Access\n',
+      'people/a.yaml': 'id: a\n',
+    });
+  });
+
+  it('creates the branch, writes only what differs, opens one labelled pull request and asks the reviewers', async () => {
+    const first = await h.client.proposeFileChanges(OWNER, REPO, spec);
+    expect(first).toMatchObject({ action: 'created', branch: 'created', written: ['docs/ROLES.md'] });
+    expect(first.pullRequest.url).toMatch(/\/pull\/\d+$/);
+    const [pull] = h.fake.pullsOf(OWNER, REPO);
+    expect(pull).toMatchObject({
+      headRef: 'jml/roles-doc',
+      baseRef: 'main',
+      requestedReviewers: ['sec-lead'],
+    });
+    expect(pull!.files).toEqual([{ path: 'docs/ROLES.md', status: 'added' }]);
+    expect(h.fake.repo(OWNER, REPO).issues.get(pull!.number)).toMatchObject({
+      labels: ['jml'],
+      body: '<!-- jml:files -->\nGenerated from roles/.',
+    });
+    expect(h.fake.filesAt(OWNER, REPO, 'jml/roles-doc').get('docs/ROLES.md')).toBe('# Roles\n\nengineer\n');
+    // The base is untouched; the write went through PUT contents with a 201.
+    expect(h.fake.filesAt(OWNER, REPO, 'main').has('docs/ROLES.md')).toBe(false);
+    expect(h.fake.answers.filter((a) => a.method === 'PUT').map((a) => a.status)).toEqual([201]);
+
+    // Re-run with the same files: nothing written, nobody asked again, one pull request.
+    const before = h.fake.requests.length;
+    const again = await h.client.proposeFileChanges(OWNER, REPO, spec);
+    expect(again).toMatchObject({ action: 'unchanged', branch: 'existing', written: [] });
+    expect(again.pullRequest).toEqual(first.pullRequest);
+    const writes = h.fake.requests.slice(before).filter((r) => r.method !== 'GET');
+    expect(writes.map((r) => `${r.method} ${r.path.split('?')[0]}`)).toEqual([
+      `POST /repos/${OWNER}/${REPO}/git/refs`,
+    ]);
+    expect(h.fake.pullsOf(OWNER, REPO)).toHaveLength(1);
+  });
+
+  it('updates a changed file with its blob sha (200) and asks the reviewers again', async () => {
+    await h.client.proposeFileChanges(OWNER, REPO, spec);
+    h.fake.addReview(h.fake.pullsOf(OWNER, REPO)[0]!, { login: 'sec-lead', state: 'APPROVED' });
+    const changed = {
+      ...spec,
+      files: [{ path: 'docs/ROLES.md', content: '# Roles\n\nengineer\nmanager\n' }],
+    };
+    const res = await h.client.proposeFileChanges(OWNER, REPO, changed);
+    expect(res).toMatchObject({ action: 'updated', branch: 'existing', written: ['docs/ROLES.md'] });
+    expect(h.fake.filesAt(OWNER, REPO, 'jml/roles-doc').get('docs/ROLES.md')).toBe(
+      '# Roles\n\nengineer\nmanager\n',
+    );
+    const puts = h.fake.answers.filter((a) => a.method === 'PUT');
+    expect(puts.map((a) => a.status)).toEqual([201, 200]);
+    expect(h.fake.pullsOf(OWNER, REPO)).toHaveLength(1);
+    expect(h.fake.pullsOf(OWNER, REPO)[0]!.requestedReviewers).toEqual(['sec-lead']);
+  });
+
+  it('GitHub refuses a write with a stale or missing blob sha, and one to an unknown branch', async () => {
+    await h.client.proposeFileChanges(OWNER, REPO, spec);
+    const write = (body: Record<string, unknown>) =>
+      h.client.octokit.rest.repos.createOrUpdateFileContents({
+        owner: OWNER,
+        repo: REPO,
+        path: 'docs/ROLES.md',
+        message: 'm',
+        content: Buffer.from('other\n').toString('base64'),
+        branch: 'jml/roles-doc',
+        ...body,
+      });
+    await expect(write({ sha: sha('0') })).rejects.toMatchObject({
+      status: 409,
+      message: expect.stringContaining(`docs/ROLES.md does not match ${sha('0')}`),
+    });
+    await expect(write({})).rejects.toMatchObject({
+      status: 422,
+      message: expect.stringContaining('"sha" wasn\'t supplied'),
+    });
+    await expect(write({ branch: 'nope', sha: sha('0') })).rejects.toMatchObject({ status: 404 });
+    expect(h.fake.filesAt(OWNER, REPO, 'jml/roles-doc').get('docs/ROLES.md')).toBe('# Roles\n\nengineer\n');
+    // The client says what failed without the token.
+    const failing = await h.client
+      .proposeFileChanges(OWNER, REPO, { ...spec, base: 'nope' })
+      .catch((e: unknown) => e);
+    expect(failing).toBeInstanceOf(GitHubError);
+    expect(String(failing)).not.toContain(TOKEN);
+  });
+});
+
 describe('authentication, unknown paths, rate-limit headers', () => {
   it('answers 401 without a token or with a wrong one, in GitHub shape, and the client hides the token', async () => {
     const none = await raw(`/repos/${OWNER}/${REPO}/pulls/1`);

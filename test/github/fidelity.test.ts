@@ -137,6 +137,17 @@ beforeAll(async () => {
     paths: ['people/bob.yaml', 'people/nobody.yaml'],
   });
   await client.proposeDeletion(OWNER, REPO, { ...deletion, paths: ['people/bob.yaml'], body: 'b2' });
+  // A pull request writing files, asking a reviewer; then once more with a changed file.
+  const files = { branch: 'jml/doc', base: 'main', title: 'doc', body: 'b', message: 'm', labels: ['jml'] };
+  await client.proposeFileChanges(OWNER, REPO, {
+    ...files,
+    reviewers: ['app-owner'],
+    files: [{ path: 'docs/ROLES.md', content: 'one\n' }],
+  });
+  await client.proposeFileChanges(OWNER, REPO, {
+    ...files,
+    files: [{ path: 'docs/ROLES.md', content: 'two\n' }],
+  });
 
   // Directly, for what the client does not call and for the error answers.
   const R = `/repos/${OWNER}/${REPO}`;
@@ -178,6 +189,15 @@ beforeAll(async () => {
     branch: 'jml/prune',
   });
   await call('POST', `${R}/pulls`, { title: 'again', head: 'jml/prune', base: 'main' });
+  await call('PUT', `${R}/contents/docs/ROLES.md`, {
+    message: 'm',
+    content: 'eA==',
+    sha: sha('0'),
+    branch: 'jml/doc',
+  });
+  await call('PUT', `${R}/contents/docs/ROLES.md`, { message: 'm', content: 'eA==', branch: 'nope' });
+  await call('GET', `${R}/commits/${sha('m')}/pulls`);
+  await call('GET', `${R}/commits/${sha('9')}/pulls`);
   await fetch(`${h.fake.url}${R}/pulls/1`);
 });
 
@@ -188,14 +208,14 @@ afterAll(async () => {
 describe('github fake fidelity', () => {
   it('serves only operations GitHub documents, and each was exercised', () => {
     expect(undocumentedRoutes(h.fake)).toEqual([]);
-    expect(h.fake.served.length).toBeGreaterThanOrEqual(24);
+    expect(h.fake.served.length).toBeGreaterThanOrEqual(27);
   });
 
   it('answers bodies that validate against the documented response schemas', () => {
     expect(h.fake.answers.length).toBeGreaterThan(50);
     expect(specMismatches(h.fake)).toEqual([]);
     const statuses = new Set(h.fake.answers.map((a) => a.status));
-    for (const s of [200, 201, 204, 400, 401, 404, 422])
+    for (const s of [200, 201, 204, 400, 401, 404, 409, 422])
       expect(statuses, `status ${s} exercised`).toContain(s);
   });
 

@@ -63,6 +63,10 @@ export interface SeedPull {
   state?: 'open' | 'closed';
   /** Set for a merged PR: the commit its merge produced on the base branch. */
   mergeCommitSha?: string;
+  /** When it was merged (defaults to the fake's clock when `mergeCommitSha` is set). */
+  mergedAt?: string;
+  /** When it was opened (defaults to the fake's clock). */
+  createdAt?: string;
   draft?: boolean;
 }
 
@@ -112,6 +116,8 @@ export interface PullState {
   mergeCommitSha: string | null;
   mergedAt: string | null;
   draft: boolean;
+  /** Logins asked to review and not yet reviewed. */
+  requestedReviewers: string[];
 }
 
 export interface CommentState {
@@ -199,6 +205,18 @@ function validationFailed(resource: string, field: string, code: string, message
   });
 }
 
+/** GitHub's answer to a contents write that lacks a field. */
+function invalidRequest(field: string): Invalid {
+  return new Invalid({
+    status: 422,
+    body: {
+      message: `Invalid request.\n\n"${field}" wasn't supplied.`,
+      documentation_url: DOCS,
+      status: '422',
+    },
+  });
+}
+
 function notFound(): Invalid {
   return new Invalid({ status: 404, body: { message: 'Not Found', documentation_url: DOCS, status: '404' } });
 }
@@ -206,6 +224,9 @@ function notFound(): Invalid {
 function sha1(text: string): string {
   return createHash('sha1').update(text).digest('hex');
 }
+
+/** The verification of an unsigned commit. */
+const UNSIGNED = { verified: false, reason: 'unsigned', signature: null, payload: null, verified_at: null };
 
 const SEG = '([^/]+)';
 const REPO = `^/repos/${SEG}/${SEG}`;
@@ -360,7 +381,7 @@ export class GitHubFake extends VendorFake {
     this.addUser(seed.author);
     const number = seed.number ?? r.nextNumber;
     r.nextNumber = Math.max(r.nextNumber, number + 1);
-    const at = new Date(this.now()).toISOString();
+    const at = seed.createdAt ?? new Date(this.now()).toISOString();
     const pull: PullState = {
       owner,
       repo: name,
@@ -375,8 +396,9 @@ export class GitHubFake extends VendorFake {
       reviews: [],
       commits: seed.commits ?? [seed.headSha],
       mergeCommitSha: seed.mergeCommitSha ?? null,
-      mergedAt: seed.mergeCommitSha ? at : null,
+      mergedAt: seed.mergeCommitSha ? (seed.mergedAt ?? new Date(this.now()).toISOString()) : null,
       draft: seed.draft ?? false,
+      requestedReviewers: [],
     };
     for (const rv of seed.reviews ?? []) this.addReview(pull, rv);
     const closed = seed.state === 'closed' || seed.mergeCommitSha !== undefined;
@@ -391,8 +413,8 @@ export class GitHubFake extends VendorFake {
       labels: [],
       assignees: [],
       createdAt: at,
-      updatedAt: at,
-      closedAt: closed ? at : null,
+      updatedAt: pull.mergedAt ?? at,
+      closedAt: closed ? (pull.mergedAt ?? at) : null,
       pull,
     });
     return pull;
@@ -400,6 +422,10 @@ export class GitHubFake extends VendorFake {
 
   addReview(pull: PullState, review: SeedReview): void {
     this.addUser(review.login);
+    // A review answers the request for it.
+    pull.requestedReviewers = pull.requestedReviewers.filter(
+      (l) => l.toLowerCase() !== review.login.toLowerCase(),
+    );
     pull.reviews.push({
       commitId: pull.headSha,
       submittedAt: new Date(this.now()).toISOString(),
@@ -995,82 +1021,71 @@ export class GitHubFake extends VendorFake {
             ),
         );
       }),
+      // Create or replace a file (PUT) and delete one (DELETE): one commit each on the branch.
+      ...(['PUT', 'DELETE'] as const).map((method) =>
+        this.wrap(
+          method,
+          `${R}/contents/(.+)`,
+          (q, [o, n, path]) => this.writeFile(method, q, o!, n!, path!),
+          true,
+        ),
+      ),
       this.wrap(
-        'DELETE',
-        `${R}/contents/(.+)`,
-        (q, [o, n, path]) => {
+        'POST',
+        `${R}/pulls/(\\d+)/requested_reviewers`,
+        (q, [o, n, num]) => {
           const r = this.repoOr404(o!, n!);
-          const b = requireBody<Record<string, unknown>>(q);
-          const invalid = (message: string) =>
-            new Invalid({ status: 422, body: { message, documentation_url: DOCS, status: '422' } });
-          if (typeof b.message !== 'string') throw invalid('Invalid request.\n\n"message" wasn\'t supplied.');
-          if (typeof b.sha !== 'string') throw invalid('Invalid request.\n\n"sha" wasn\'t supplied.');
-          const branch = typeof b.branch === 'string' ? b.branch : r.defaultBranch;
-          const parent = r.refs.get(`refs/heads/${branch}`);
-          const files = r.contents.get(branch);
-          if (!parent || !files) {
-            throw new Invalid({
-              status: 404,
-              body: { message: `Branch ${branch} not found`, documentation_url: DOCS, status: '404' },
-            });
+          const pull = this.pull(o!, n!, num!);
+          const b = (q.body ?? {}) as Record<string, unknown>;
+          const asked = b.reviewers ?? [];
+          if (!Array.isArray(asked) || asked.some((x) => typeof x !== 'string'))
+            throw validationFailed('PullRequest', 'reviewers', 'invalid');
+          const logins: string[] = [];
+          for (const login of asked as string[]) {
+            const u = this.users.get(login.toLowerCase());
+            if (u && u.login.toLowerCase() === pull.author.toLowerCase()) {
+              throw validationFailed(
+                'PullRequest',
+                'reviewers',
+                'custom',
+                'Review cannot be requested from pull request author.',
+              );
+            }
+            if (!u || (!r.collaborators.has(u.login.toLowerCase()) && u.login !== r.owner)) {
+              throw validationFailed(
+                'PullRequest',
+                'reviewers',
+                'custom',
+                `Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the ${r.owner}/${r.name} repository.`,
+              );
+            }
+            logins.push(u.login);
           }
-          const p = path!.replace(/^\/+|\/+$/g, '');
-          const text = files.get(p);
-          if (text === undefined) throw notFound();
-          const blob = sha1(`blob ${Buffer.byteLength(text)}\0${text}`);
-          if (b.sha !== blob) {
-            throw new Invalid({
-              status: 409,
-              body: { message: `${p} does not match ${b.sha}`, documentation_url: DOCS, status: '409' },
-            });
-          }
-          files.delete(p);
-          const commitSha = sha1(`commit:${parent}:delete:${p}:${this.id()}`);
-          const author = this.caller(q);
-          const commit: CommitState = {
-            sha: commitSha,
-            message: b.message,
-            author,
-            date: new Date(this.now()).toISOString(),
-            parents: [parent],
-            paths: [p],
-          };
-          r.commits.unshift(commit);
-          r.refs.set(`refs/heads/${branch}`, commitSha);
-          r.contents.set(commitSha, new Map(files));
-          const repoUrl = this.api(`/repos/${r.owner}/${r.name}`);
-          const person = { name: author, email: `${author}@users.noreply.github.com`, date: commit.date };
-          const tree = sha1(`tree:${commitSha}`);
-          return ok({
-            content: null,
-            commit: {
-              sha: commitSha,
-              node_id: Buffer.from(`06:Commit${commitSha}`).toString('base64'),
-              url: `${repoUrl}/git/commits/${commitSha}`,
-              html_url: `${WEB}/${r.owner}/${r.name}/commit/${commitSha}`,
-              author: person,
-              committer: person,
-              message: b.message,
-              tree: { url: `${repoUrl}/git/trees/${tree}`, sha: tree },
-              parents: [
-                {
-                  url: `${repoUrl}/git/commits/${parent}`,
-                  html_url: `${WEB}/${r.owner}/${r.name}/commit/${parent}`,
-                  sha: parent,
-                },
-              ],
-              verification: {
-                verified: false,
-                reason: 'unsigned',
-                signature: null,
-                payload: null,
-                verified_at: null,
-              },
-            },
-          });
+          for (const login of logins)
+            if (!pull.requestedReviewers.some((l) => l.toLowerCase() === login.toLowerCase()))
+              pull.requestedReviewers.push(login);
+          return { status: 201, body: this.pullJson(pull, false) };
         },
         true,
       ),
+      this.wrap('GET', `${R}/commits/([0-9a-f]{7,40})/pulls`, (q, [o, n, sha]) => {
+        const r = this.repoOr404(o!, n!);
+        const pulls = [...r.issues.values()].flatMap((i) => (i.pull ? [i.pull] : []));
+        // The pull requests that brought a commit: merged ones whose merge produced it or whose
+        // branch carried it; for a commit on no default branch, the open ones carrying it too.
+        const known = r.commits.some((c) => c.sha.startsWith(sha!)) || pulls.some((p) => carries(p, sha!));
+        if (!known) {
+          throw new Invalid({
+            status: 422,
+            body: { message: `No commit found for SHA: ${sha}`, documentation_url: DOCS, status: '422' },
+          });
+        }
+        const found = pulls.filter((p) => carries(p, sha!)).sort((a, b) => b.number - a.number);
+        return this.page(
+          q,
+          found.map((p) => this.pullJson(p, false)),
+        );
+      }),
       this.wrap('GET', `${R}/commits`, (q, [o, n]) => {
         const r = this.repoOr404(o!, n!);
         const sp = q.url.searchParams;
@@ -1162,6 +1177,113 @@ export class GitHubFake extends VendorFake {
   }
 
   // ---- lookups ---------------------------------------------------------------------------------
+
+  /**
+   * PUT contents creates a file (201, `sha` ignored) or replaces one (200, with the blob sha it
+   * replaces); DELETE removes one (200, with its blob sha). GitHub's order of refusals: 422 a
+   * missing field, 404 an unknown branch, 422 a missing sha, 409 a stale one.
+   */
+  private writeFile(
+    method: 'PUT' | 'DELETE',
+    q: FakeRequest,
+    o: string,
+    n: string,
+    path: string,
+  ): FakeResponse {
+    const r = this.repoOr404(o, n);
+    const b = requireBody<Record<string, unknown>>(q);
+    if (method === 'DELETE' && typeof b.message === 'string' && typeof b.sha !== 'string')
+      throw invalidRequest('sha');
+    const { branch, files, parent } = this.writableBranch(r, b);
+    if (method === 'PUT' && typeof b.content !== 'string') throw invalidRequest('content');
+    const p = path.replace(/^\/+|\/+$/g, '');
+    const old = files.get(p);
+    if (method === 'DELETE' && old === undefined) throw notFound();
+    if (old !== undefined) this.checkBlobSha(p, old, b.sha);
+    if (method === 'DELETE') files.delete(p);
+    else files.set(p, Buffer.from(b.content as string, 'base64').toString('utf8'));
+    const commit = this.commitFileChange(r, q, branch, parent, b.message as string, p, files);
+    if (method === 'DELETE') return ok({ content: null, commit });
+    return {
+      status: old === undefined ? 201 : 200,
+      body: { content: this.contentJson(r, branch, p, files.get(p)!, false), commit },
+    };
+  }
+
+  /** The branch a contents write goes to (404 when it does not exist), after its `message`. */
+  private writableBranch(
+    r: RepoState,
+    b: Record<string, unknown>,
+  ): { branch: string; files: Map<string, string>; parent: string } {
+    if (typeof b.message !== 'string') throw invalidRequest('message');
+    const branch = typeof b.branch === 'string' ? b.branch : r.defaultBranch;
+    const parent = r.refs.get(`refs/heads/${branch}`);
+    const files = r.contents.get(branch);
+    if (!parent || !files) {
+      throw new Invalid({
+        status: 404,
+        body: { message: `Branch ${branch} not found`, documentation_url: DOCS, status: '404' },
+      });
+    }
+    return { branch, files, parent };
+  }
+
+  /** GitHub's answers to the blob sha of a file being replaced or deleted: 422 missing, 409 stale. */
+  private checkBlobSha(path: string, text: string, sha: unknown): void {
+    if (typeof sha !== 'string') throw invalidRequest('sha');
+    if (sha !== sha1(`blob ${Buffer.byteLength(text)}\0${text}`)) {
+      throw new Invalid({
+        status: 409,
+        body: { message: `${path} does not match ${sha}`, documentation_url: DOCS, status: '409' },
+      });
+    }
+  }
+
+  /** Commits a contents write on `branch` (its files already changed) and answers its commit. */
+  private commitFileChange(
+    r: RepoState,
+    q: FakeRequest,
+    branch: string,
+    parent: string,
+    message: string,
+    path: string,
+    files: Map<string, string>,
+  ): Record<string, unknown> {
+    const commitSha = sha1(`commit:${parent}:${path}:${this.id()}`);
+    const author = this.caller(q);
+    const commit: CommitState = {
+      sha: commitSha,
+      message,
+      author,
+      date: new Date(this.now()).toISOString(),
+      parents: [parent],
+      paths: [path],
+    };
+    r.commits.unshift(commit);
+    r.refs.set(`refs/heads/${branch}`, commitSha);
+    r.contents.set(commitSha, new Map(files));
+    const repoUrl = this.api(`/repos/${r.owner}/${r.name}`);
+    const person = { name: author, email: `${author}@users.noreply.github.com`, date: commit.date };
+    const tree = sha1(`tree:${commitSha}`);
+    return {
+      sha: commitSha,
+      node_id: Buffer.from(`06:Commit${commitSha}`).toString('base64'),
+      url: `${repoUrl}/git/commits/${commitSha}`,
+      html_url: `${WEB}/${r.owner}/${r.name}/commit/${commitSha}`,
+      author: person,
+      committer: person,
+      message,
+      tree: { url: `${repoUrl}/git/trees/${tree}`, sha: tree },
+      parents: [
+        {
+          url: `${repoUrl}/git/commits/${parent}`,
+          html_url: `${WEB}/${r.owner}/${r.name}/commit/${parent}`,
+          sha: parent,
+        },
+      ],
+      verification: { ...UNSIGNED },
+    };
+  }
 
   private repoOr404(owner: string, name: string): RepoState {
     const r = this.repos.get(`${owner}/${name}`.toLowerCase());
@@ -1539,7 +1661,7 @@ export class GitHubFake extends VendorFake {
       merge_commit_sha: p.mergeCommitSha,
       assignee: assignees[0] ?? null,
       assignees,
-      requested_reviewers: [],
+      requested_reviewers: p.requestedReviewers.map((l) => this.userJson(l)),
       requested_teams: [],
       head: side(p.headRef, p.headSha),
       base: side(p.baseRef, p.baseSha),
@@ -1630,13 +1752,7 @@ export class GitHubFake extends VendorFake {
         message: c.message,
         comment_count: 0,
         tree: { sha: sha1(`tree:${c.sha}`), url: `${repoUrl}/git/trees/${sha1(`tree:${c.sha}`)}` },
-        verification: {
-          verified: false,
-          reason: 'unsigned',
-          signature: null,
-          payload: null,
-          verified_at: null,
-        },
+        verification: { ...UNSIGNED },
       },
       author: this.userJson(c.author),
       committer: this.userJson(c.author),
@@ -1757,6 +1873,11 @@ export class GitHubFake extends VendorFake {
       pull_requests: [],
     };
   }
+}
+
+/** A pull request carries a commit when its merge produced it or its branch holds it. */
+function carries(p: PullState, sha: string): boolean {
+  return [p.mergeCommitSha ?? '', p.headSha, ...p.commits].some((c) => c !== '' && c.startsWith(sha));
 }
 
 function parses(text: string): boolean {
