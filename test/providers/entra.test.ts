@@ -8,9 +8,15 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { entraConnection } from '../../src/model/schema.js';
 import type { Change } from '../../src/plan/plan-types.js';
+import { FORWARD_RULE_NAME } from '../../src/providers/entra/changes.js';
 import { createEntraProvider } from '../../src/providers/entra/index.js';
 import type { ChangeOutcome, Scope } from '../../src/providers/types.js';
-import { ALL_ROLES, LIFECYCLE_PERMISSION, type SentMail } from '../fakes/entra/graph-fake.js';
+import {
+  ALL_ROLES,
+  LIFECYCLE_PERMISSION,
+  MAILBOX_PERMISSION,
+  type SentMail,
+} from '../fakes/entra/graph-fake.js';
 import { createEntraHarness, type EntraHarness, type EntraHarnessOptions } from '../fakes/entra/harness.js';
 
 beforeAll(() => {
@@ -55,6 +61,11 @@ function change(action: Change['action'], login: string, extra: Partial<Change> 
 }
 const group = (target: string) => ({ kind: 'group' as const, target });
 const license = (target: string) => ({ kind: 'license' as const, target });
+
+/** A leaver's checklist as step -> status, for assertions that read like the record. */
+function stepsOf(outcome: ChangeOutcome): Record<string, string> {
+  return Object.fromEntries((outcome.steps ?? []).map((s) => [s.step, s.status]));
+}
 
 /** Requests to the Graph API (the token endpoint aside). */
 function apiCalls(x: EntraHarness, from = 0): string[] {
@@ -342,17 +353,25 @@ describe('applying changes, and applying them again', () => {
     const leaver = change('disableUser', 'ann@example.com', {
       event: { kind: 'leaver', date: '2026-11-30T12:00:00-05:00' },
     });
-    expect(await x.provider.apply(leaver)).toEqual({
-      status: 'applied',
-      detail: 'devices: 1 wiped, 1 retired',
+    const first = await x.provider.apply(leaver);
+    expect(first).toMatchObject({ status: 'applied', detail: 'devices: 1 wiped, 1 retired' });
+    expect(stepsOf(first)).toEqual({
+      'disable-sign-in': 'applied',
+      'leave-date': 'applied',
+      'wipe-devices': 'applied',
+      'mailbox-forwarding': 'skipped',
+      'mailbox-retention': 'applied',
     });
     const ann = x.fake.userByKey('ann@example.com')!;
     expect(ann).toMatchObject({ accountEnabled: false, employeeLeaveDateTime: '2026-11-30T17:00:00Z' });
     expect(x.fake.devices.get(laptop.id)!.deviceActionResults?.[0]?.actionName).toBe('wipe');
     expect(x.fake.devices.get(phone.id)!.deviceActionResults?.[0]?.actionName).toBe('retire');
-    expect(await x.provider.apply(leaver)).toEqual({
-      status: 'unchanged',
-      detail: 'no managed devices to retire',
+    const again = await x.provider.apply(leaver);
+    expect(again).toMatchObject({ status: 'unchanged', detail: 'no managed devices to retire' });
+    expect(stepsOf(again)).toMatchObject({
+      'disable-sign-in': 'unchanged',
+      'wipe-devices': 'skipped',
+      'mailbox-retention': 'unchanged',
     });
   });
 
@@ -507,7 +526,8 @@ describe('requests that are not safe to repeat', () => {
     x.fake.addDevice('ann@example.com', 'personal', 'phone');
     x.server.inject({ kind: 'status', status: 503, path: new RegExp(`${desktop.id}/wipe$`), times: 1 });
     const leaver = change('disableUser', 'ann@example.com', { event: { kind: 'leaver' } });
-    expect(await x.provider.applyMany!([leaver])[0]!).toEqual({
+    const failed = await x.provider.applyMany!([leaver])[0]!;
+    expect(failed).toMatchObject({
       status: 'failed',
       error: expect.stringMatching(
         new RegExp(
@@ -515,12 +535,242 @@ describe('requests that are not safe to repeat', () => {
         ),
       ),
     });
+    // The sign-in is off whatever happened to the devices, and the record says which step failed.
+    expect(stepsOf(failed)).toMatchObject({ 'disable-sign-in': 'applied', 'wipe-devices': 'failed' });
     expect(count(x, new RegExp(`${desktop.id}/wipe$`))).toBe(1);
     expect(x.fake.userByKey('ann@example.com')!.accountEnabled).toBe(false);
     // The next apply skips the devices with an action pending and wipes the one that failed.
-    expect(await x.provider.apply(leaver)).toEqual({ status: 'applied', detail: 'devices: 1 wiped' });
+    expect(await x.provider.apply(leaver)).toMatchObject({ status: 'applied', detail: 'devices: 1 wiped' });
     expect(count(x, new RegExp(`${laptop.id}/wipe$`))).toBe(1);
     expect(x.fake.devices.get(desktop.id)!.deviceActionResults?.map((a) => a.actionName)).toEqual(['wipe']);
+  });
+});
+
+describe('the leaver checklist, step by step', () => {
+  const seedPair = (x: EntraHarness) =>
+    x.seed({
+      users: {
+        'ann@example.com': { displayName: 'Ann', enabled: true, sessions: 1 },
+        'boss@example.com': { displayName: 'Boss', enabled: true, sessions: 0 },
+      },
+      targets: { 'group:SP-Finance-Members': ['ann@example.com'], 'license:SPE_E3': ['ann@example.com'] },
+    });
+  const leaving = { kind: 'leaver' as const, date: '2026-11-30T17:00:00Z' };
+  const disable = change('disableUser', 'ann@example.com', { event: leaving, manager: 'boss@example.com' });
+  const rulesOf = (x: EntraHarness) => x.fake.messageRules.get(x.fake.userByKey('ann@example.com')!.id) ?? [];
+
+  for (const mode of ['apply', 'applyMany'] as const) {
+    it(`forwards the mailbox to the manager once, and finds the rule again on the next apply (${mode})`, async () => {
+      const x = await harness({ config: { devicesOnLeave: 'none' } });
+      await seedPair(x);
+      const run = (c: Change) => (mode === 'apply' ? x.provider.apply(c) : x.provider.applyMany!([c])[0]!);
+      const first = await run(disable);
+      expect(first.status).toBe('applied');
+      expect(first.steps?.map((st) => st.step)).toEqual([
+        'disable-sign-in',
+        'leave-date',
+        'wipe-devices',
+        'mailbox-forwarding',
+        'mailbox-retention',
+      ]);
+      expect(stepsOf(first)).toEqual({
+        'disable-sign-in': 'applied',
+        'leave-date': 'applied',
+        'wipe-devices': 'skipped',
+        'mailbox-forwarding': 'applied',
+        'mailbox-retention': 'applied',
+      });
+      for (const st of first.steps!) expect(new Date(st.at).toISOString()).toBe(st.at);
+      const retention = first.steps!.find((st) => st.step === 'mailbox-retention')!;
+      expect(retention.detail).toMatch(
+        /mailbox is kept.*disabled, not deleted.*retention\.accountDays \(90 days\)/,
+      );
+      expect(rulesOf(x)).toEqual([
+        expect.objectContaining({
+          displayName: FORWARD_RULE_NAME,
+          isEnabled: true,
+          actions: expect.objectContaining({
+            forwardTo: [{ emailAddress: { address: 'boss@example.com' } }],
+          }),
+        }),
+      ]);
+
+      const again = await run(disable);
+      expect(again.status).toBe('unchanged');
+      expect(stepsOf(again)).toMatchObject({
+        'disable-sign-in': 'unchanged',
+        'mailbox-forwarding': 'unchanged',
+      });
+      expect(rulesOf(x)).toHaveLength(1);
+    });
+  }
+
+  it("points an existing rule of ours at the manager instead of adding a second, and keeps the user's own rules", async () => {
+    const x = await harness({ config: { devicesOnLeave: 'none' } });
+    await seedPair(x);
+    const ann = x.fake.userByKey('ann@example.com')!;
+    x.fake.messageRules.set(ann.id, [
+      { id: 'own', displayName: 'Newsletters', sequence: 1, isEnabled: true, actions: { moveToFolder: 'x' } },
+      {
+        id: 'ours',
+        displayName: FORWARD_RULE_NAME,
+        sequence: 2,
+        isEnabled: true,
+        actions: { forwardTo: [{ emailAddress: { address: 'old.boss@example.com' } }] },
+      },
+    ]);
+    const out = await x.provider.apply(disable);
+    expect(stepsOf(out)['mailbox-forwarding']).toBe('applied');
+    expect(rulesOf(x).map((r) => [r.id, r.actions?.forwardTo?.[0]?.emailAddress?.address ?? null])).toEqual([
+      ['own', null],
+      ['ours', 'boss@example.com'],
+    ]);
+  });
+
+  it('reports a rule that already forwards to the manager as unchanged, sending no write', async () => {
+    const x = await harness({ config: { devicesOnLeave: 'none' } });
+    await seedPair(x);
+    x.fake.messageRules.set(x.fake.userByKey('ann@example.com')!.id, [
+      {
+        id: 'ours',
+        displayName: FORWARD_RULE_NAME,
+        sequence: 1,
+        isEnabled: true,
+        actions: { forwardTo: [{ emailAddress: { address: 'Boss@Example.com' } }] },
+      },
+    ]);
+    const from = x.server.requests.length;
+    const out = await x.provider.apply(disable);
+    expect(stepsOf(out)['mailbox-forwarding']).toBe('unchanged');
+    expect(apiCalls(x, from).filter((c) => /messageRules/.test(c) && !c.startsWith('GET'))).toEqual([]);
+  });
+
+  it('keeps the disable when the forwarding fails, and says why in a failed step', async () => {
+    for (const [name, opts, setUp, reason] of [
+      [
+        'no permission',
+        { roles: ALL_ROLES.filter((r) => r !== MAILBOX_PERMISSION) },
+        () => undefined,
+        /403 ErrorAccessDenied.*MailboxSettings\.ReadWrite application permission/,
+      ],
+      [
+        'no mailbox',
+        {},
+        (x: EntraHarness) => x.fake.withoutMailbox.add(x.fake.userByKey('ann@example.com')!.id),
+        /404 MailboxNotEnabledForRESTAPI.*cannot reach this mailbox/,
+      ],
+    ] as const) {
+      const x = await harness({ fake: opts, config: { devicesOnLeave: 'none' } });
+      await seedPair(x);
+      setUp(x);
+      const out = await x.provider.apply(disable);
+      expect(out.status, name).toBe('applied');
+      expect(stepsOf(out), name).toMatchObject({
+        'disable-sign-in': 'applied',
+        'mailbox-forwarding': 'failed',
+      });
+      const step = out.steps!.find((st) => st.step === 'mailbox-forwarding')!;
+      expect(step.detail, name).toMatch(reason);
+      expect(step.detail, name).toMatch(/by hand in the Exchange admin center$/);
+      expect(x.fake.userByKey('ann@example.com')!.accountEnabled, name).toBe(false);
+      await x.close();
+      h = undefined;
+    }
+  });
+
+  it('skips the forwarding of a leaver without a manager', async () => {
+    const x = await harness({ config: { devicesOnLeave: 'none' } });
+    await seedPair(x);
+    const out = await x.provider.apply({ ...disable, manager: undefined });
+    expect(stepsOf(out)['mailbox-forwarding']).toBe('skipped');
+    expect(rulesOf(x)).toEqual([]);
+  });
+
+  it('says that revoking sessions ended the refresh tokens too', async () => {
+    const x = await harness();
+    await seedPair(x);
+    const out = await x.provider.apply(change('revokeSessions', 'ann@example.com', { event: leaving }));
+    expect(stepsOf(out)).toEqual({ 'revoke-sessions': 'applied', 'revoke-tokens': 'applied' });
+    expect(out.steps![1]!.detail).toMatch(/refresh token/);
+  });
+
+  it("records remove-access on a leaver's revokes and delete-account on the deletion", async () => {
+    const x = await harness();
+    await seedPair(x);
+    const revokes = [
+      change('revoke', 'ann@example.com', { event: leaving, target: group('SP-Finance-Members') }),
+      change('revoke', 'ann@example.com', { event: leaving, target: license('SPE_E3') }),
+      change('revoke', 'ann@example.com', { event: leaving, target: group('No Such Group') }),
+    ];
+    const outs = await Promise.all(x.provider.applyMany!(revokes));
+    expect(outs.map((o) => o.steps?.map((st) => `${st.step} ${st.status}`))).toEqual([
+      ['remove-access applied'],
+      ['remove-access applied'],
+      ['remove-access unchanged'],
+    ]);
+    const gone = await x.provider.apply(change('deleteUser', 'ann@example.com', { event: leaving }));
+    expect(stepsOf(gone)).toEqual({ 'delete-account': 'applied' });
+  });
+
+  it('records a failed step when the disable itself fails', async () => {
+    const x = await harness();
+    await seedPair(x);
+    x.server.inject({ kind: 'status', status: 403, method: 'PATCH', path: /\/users\//, times: 1 });
+    const out = await x.provider.apply(disable);
+    expect(out.status).toBe('failed');
+    expect(stepsOf(out)).toEqual({ 'disable-sign-in': 'failed' });
+  });
+
+  it("adds no steps to changes that are not a leaver's", async () => {
+    const x = await harness();
+    await seedPair(x);
+    for (const c of [
+      change('disableUser', 'ann@example.com', { event: { kind: 'update' }, manager: 'boss@example.com' }),
+      change('revokeSessions', 'ann@example.com', { event: { kind: 'mover' } }),
+      change('revoke', 'ann@example.com', { event: { kind: 'mover' }, target: group('SP-Finance-Members') }),
+    ]) {
+      expect((await x.provider.apply(c)).steps, c.action).toBeUndefined();
+    }
+    expect(rulesOf(x)).toEqual([]);
+  });
+});
+
+describe('the Graph fake: inbox rules', () => {
+  it('lists, creates and updates rules as Graph documents, checking the permission per token', async () => {
+    const x = await harness({ fake: { roles: ALL_ROLES.filter((r) => r !== MAILBOX_PERMISSION) } });
+    await x.seed({
+      users: { 'a@example.com': { displayName: 'A', enabled: true, sessions: 0 } },
+      targets: {},
+    });
+    const url = `${x.fake.url}/v1.0/users/a@example.com/mailFolders/inbox/messageRules`;
+    const call = async (token: string, method: string, body?: object, at = url) =>
+      fetch(at, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+    const without = await bearer(x);
+    const refused = await call(without, 'GET');
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ error: { code: 'ErrorAccessDenied' } });
+    x.fake.roles = ALL_ROLES;
+    const token = await bearer(x);
+    expect(await (await call(token, 'GET')).json()).toMatchObject({ value: [] });
+    const incomplete = await call(token, 'POST', { displayName: 'x', actions: {} });
+    expect(incomplete.status).toBe(400);
+    const rule = {
+      displayName: 'r',
+      sequence: 1,
+      actions: { forwardTo: [{ emailAddress: { address: 'b@example.com' } }] },
+    };
+    const created = await call(token, 'POST', rule);
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    expect((await call(token, 'PATCH', { isEnabled: false }, `${url}/${id}`)).status).toBe(200);
+    expect((await call(token, 'PATCH', { isEnabled: false }, `${url}/nope`)).status).toBe(404);
+    expect(x.fake.messageRules.get(x.fake.userByKey('a@example.com')!.id)).toEqual([
+      expect.objectContaining({ id, isEnabled: false, hasError: false, isReadOnly: false }),
+    ]);
   });
 });
 
@@ -536,11 +786,17 @@ describe('hire and leave dates, an optional permission', () => {
     const leaver = change('disableUser', 'ann@example.com', {
       event: { kind: 'leaver', date: '2026-11-30' },
     });
-    expect(await x.provider.apply(leaver)).toEqual({
+    const out = await x.provider.apply(leaver);
+    expect(out).toMatchObject({
       status: 'applied',
       detail: expect.stringMatching(
         /^leave date not recorded: 403 Authorization_RequestDenied: .*User-LifeCycleInfo\.ReadWrite\.All.*; devices left alone/,
       ),
+    });
+    expect(stepsOf(out)).toMatchObject({
+      'disable-sign-in': 'applied',
+      'leave-date': 'failed',
+      'wipe-devices': 'skipped',
     });
     expect(x.fake.userByKey('ann@example.com')).toMatchObject({
       accountEnabled: false,

@@ -11,13 +11,15 @@
 import type {
   ManagedDevice,
   Message,
+  MessageRule,
   TemporaryAccessPassAuthenticationMethod,
   User,
 } from '@microsoft/microsoft-graph-types';
-import type { EntraConnection } from '../../model/schema.js';
+import type { EntraConnection, Policy } from '../../model/schema.js';
 import type { Change } from '../../plan/plan-types.js';
 import { targetNotFound, throwawayPassword } from '../common.js';
-import type { ChangeOutcome } from '../types.js';
+import { retentionStep, stepOutcome, withLeaverSteps } from '../steps.js';
+import type { ChangeOutcome, StepOutcome } from '../types.js';
 import {
   describeError,
   describeResult,
@@ -54,6 +56,8 @@ export interface ChangeContext {
   graph: GraphConnection;
   index: DirectoryIndex;
   send: Send;
+  /** policy/jml.yaml retention, for the leaver's mailbox-retention step (defaults without a policy). */
+  retention?: Pick<Policy['retention'], 'accountDays' | 'deleteAccounts'>;
   /** Lookups in flight, so that twenty grants to one unknown group look it up once. */
   lookups: Map<string, Promise<unknown>>;
 }
@@ -69,15 +73,18 @@ function lookupOnce<T>(ctx: ChangeContext, key: string, lookup: () => Promise<T>
 
 /** Applies one change; an ordinary API error is a failed outcome, never an exception. */
 export async function applyChange(ctx: ChangeContext, change: Change): Promise<ChangeOutcome> {
+  let outcome: ChangeOutcome;
   try {
-    return await runChange(ctx, change);
+    outcome = await runChange(ctx, change);
   } catch (e) {
     const target = change.target ? ` (${change.target.kind} ${change.target.target})` : '';
-    return {
+    outcome = {
       status: 'failed',
       error: `entra: ${change.action} ${change.login}${target} failed: ${describeError(e)}`,
     };
   }
+  // revokeSignInSessions ends the refresh tokens too: a failed one failed both.
+  return withLeaverSteps(change, outcome, ['revoke-sessions', 'revoke-tokens']);
 }
 
 function runChange(ctx: ChangeContext, c: Change): Promise<ChangeOutcome> {
@@ -298,13 +305,11 @@ async function sendOnce(ctx: ChangeContext, what: string, call: GraphCall): Prom
 
 /**
  * PATCH accountEnabled alone (always sent: it is idempotent and the last read may be old); the
- * outcome says unchanged when the account already was in that state. A leaver's disable then
- * records the leave date, best effort (the disable must not wait on an optional permission), and
- * retires (or wipes) their Intune devices.
+ * outcome says unchanged when the account already was in that state. A leaver's disable goes on
+ * through the checklist (`leaverSteps`); only the sign-in and the devices decide the change.
  */
 async function setEnabled(ctx: ChangeContext, c: Change, enabled: boolean): Promise<ChangeOutcome> {
   const user = await requireUser(ctx, c.login);
-  const leaver = !enabled && c.event.kind === 'leaver';
   expectOk(
     await ctx.send({
       method: 'PATCH',
@@ -315,17 +320,80 @@ async function setEnabled(ctx: ChangeContext, c: Change, enabled: boolean): Prom
   );
   const changed = user.enabled !== enabled;
   user.enabled = enabled;
-  if (!leaver) return { status: changed ? 'applied' : 'unchanged' };
-  const left = c.event.date
-    ? await bestEffort(ctx, 'leave date', {
-        method: 'PATCH',
-        url: `/users/${user.id}`,
-        body: { employeeLeaveDateTime: instant(c.event.date) } satisfies User,
-      })
-    : undefined;
-  const devices = await handleDevices(ctx, user);
-  const detail = details(left, devices.text);
-  return { status: changed || devices.acted ? 'applied' : 'unchanged', ...(detail ? { detail } : {}) };
+  if (enabled || c.event.kind !== 'leaver') return { status: changed ? 'applied' : 'unchanged' };
+  return leaverSteps(ctx, c, user, changed);
+}
+
+/**
+ * After the sign-in is off: the leave date (best effort: the disable must not wait on an optional
+ * permission), the Intune devices, and the mailbox forwarded to the manager (best effort too: a
+ * failed rule is a failed step, never an undone disable). The three are independent, so they go
+ * out together. A device that could not be retired or wiped still fails the change, as before:
+ * a device left enrolled is access left.
+ */
+async function leaverSteps(
+  ctx: ChangeContext,
+  c: Change,
+  user: UserRef,
+  changed: boolean,
+): Promise<ChangeOutcome> {
+  const signIn = stepOutcome(
+    'disable-sign-in',
+    changed ? 'applied' : 'unchanged',
+    changed ? 'sign-in blocked (accountEnabled false)' : 'sign-in was already blocked',
+  );
+  const [left, devices, forwarding] = await Promise.all([
+    recordLeaveDate(ctx, c, user),
+    deviceStep(ctx, user),
+    forwardMailbox(ctx, c, user),
+  ]);
+  const retention = retentionStep(
+    signIn.status === 'applied' ? 'applied' : 'unchanged',
+    'the mailbox is kept and still receives mail (while the account holds an Exchange Online license)',
+    ctx.retention,
+  );
+  const steps = [signIn, left.step, devices.step, forwarding, retention];
+  if (devices.error) {
+    return { status: 'failed', error: `entra: ${c.action} ${c.login} failed: ${devices.error}`, steps };
+  }
+  const detail = details(left.note, devices.text);
+  return {
+    status: changed || devices.acted ? 'applied' : 'unchanged',
+    ...(detail ? { detail } : {}),
+    steps,
+  };
+}
+
+async function recordLeaveDate(
+  ctx: ChangeContext,
+  c: Change,
+  user: UserRef,
+): Promise<{ step: StepOutcome; note?: string }> {
+  if (!c.event.date) return { step: stepOutcome('leave-date', 'skipped', 'the plan gives no leave date') };
+  const when = instant(c.event.date);
+  const note = await bestEffort(ctx, 'leave date', {
+    method: 'PATCH',
+    url: `/users/${user.id}`,
+    body: { employeeLeaveDateTime: when } satisfies User,
+  });
+  return note
+    ? { step: stepOutcome('leave-date', 'failed', note), note }
+    : { step: stepOutcome('leave-date', 'applied', `employeeLeaveDateTime set to ${when}`) };
+}
+
+/** handleDevices as a step: `skipped` when there is nothing to retire or policy says none. */
+async function deviceStep(
+  ctx: ChangeContext,
+  user: UserRef,
+): Promise<{ step: StepOutcome; acted: boolean; text?: string; error?: string }> {
+  try {
+    const devices = await handleDevices(ctx, user);
+    const status = devices.acted ? 'applied' : 'skipped';
+    return { step: stepOutcome('wipe-devices', status, devices.text), ...devices };
+  } catch (e) {
+    const error = e instanceof ChangeFailed ? e.message : `devices: ${describeError(e)}`;
+    return { step: stepOutcome('wipe-devices', 'failed', error), acted: false, error };
+  }
 }
 
 /**
@@ -371,16 +439,100 @@ async function handleDevices(ctx: ChangeContext, user: UserRef): Promise<{ acted
   return { acted, text };
 }
 
+// --- mailbox forwarding ----------------------------------------------------------------------------
+
+/** Our inbox rule, found again by this name on every apply (so it is made once, and mended in place). */
+export const FORWARD_RULE_NAME = 'jml: forward to manager (leaver)';
+
+/**
+ * Forwards the leaver's incoming mail to their manager (policy retention.mailboxForwardTo) with an
+ * inbox rule: Exchange Online keeps delivering to a disabled account's mailbox, and the rule runs
+ * server-side without anyone signing in. Idempotent: the rules are listed first and ours (by
+ * FORWARD_RULE_NAME) is left alone when it already forwards to the manager, or pointed at the
+ * manager when it does not. Best effort: every failure becomes a failed step, never an exception.
+ */
+async function forwardMailbox(ctx: ChangeContext, c: Change, user: UserRef): Promise<StepOutcome> {
+  if (!c.manager) {
+    return stepOutcome('mailbox-forwarding', 'skipped', 'no manager of record to forward the mail to');
+  }
+  const rules = `/users/${user.id}/mailFolders/inbox/messageRules`;
+  try {
+    const list = await ctx.send({ method: 'GET', url: rules });
+    if (!isOk(list)) return forwardingFailed(list, 'listing the inbox rules');
+    const ours = ((list.body as { value?: MessageRule[] }).value ?? []).find(
+      (r) => r.displayName === FORWARD_RULE_NAME,
+    );
+    const forwardsTo = (ours?.actions?.forwardTo ?? []).map((r) => r.emailAddress?.address?.toLowerCase());
+    if (ours?.isEnabled && forwardsTo.length === 1 && forwardsTo[0] === c.manager.toLowerCase()) {
+      return stepOutcome('mailbox-forwarding', 'unchanged', `inbox rule already forwards to ${c.manager}`);
+    }
+    const rule: MessageRule = {
+      displayName: FORWARD_RULE_NAME,
+      sequence: 1,
+      isEnabled: true,
+      actions: { forwardTo: [{ emailAddress: { address: c.manager } }], stopProcessingRules: false },
+    };
+    // A create whose answer is lost is not repeated: the next apply lists the rules and finds it.
+    const r = ours?.id
+      ? await ctx.send({ method: 'PATCH', url: `${rules}/${ours.id}`, body: rule })
+      : await ctx.send({ method: 'POST', url: rules, body: rule, idempotent: false });
+    if (!isOk(r)) return forwardingFailed(r, ours ? 'updating the inbox rule' : 'creating the inbox rule');
+    return stepOutcome(
+      'mailbox-forwarding',
+      'applied',
+      `inbox rule "${FORWARD_RULE_NAME}" ${ours ? 'now forwards' : 'forwards'} incoming mail to ${c.manager}`,
+    );
+  } catch (e) {
+    return stepOutcome(
+      'mailbox-forwarding',
+      'failed',
+      `forwarding to ${c.manager} not set: ${describeError(e)}; set it in the Exchange admin center`,
+    );
+  }
+}
+
+function forwardingFailed(r: GraphResult, what: string): StepOutcome {
+  const code = (r.body as ODataError | undefined)?.error?.code ?? '';
+  const hint =
+    r.status === 403
+      ? ' (the app needs the MailboxSettings.ReadWrite application permission)'
+      : /MailboxNotEnabledForRESTAPI|MailboxNotFound|ResourceNotFound/i.test(code)
+        ? ' (Graph cannot reach this mailbox: none in Exchange Online, or it is on-premises)'
+        : '';
+  return stepOutcome(
+    'mailbox-forwarding',
+    'failed',
+    `${what}: ${describeResult(r)}${hint}; forward the mail by hand in the Exchange admin center`,
+  );
+}
+
 // --- sessions, groups, licenses, delete --------------------------------------------------------------
 
-/** Graph cannot tell whether sessions were live, so every revoke is applied (and harmless twice). */
+/**
+ * Graph cannot tell whether sessions were live, so every revoke is applied (and harmless twice).
+ * revokeSignInSessions also invalidates every refresh token issued to the user's apps; an access
+ * token already issued lives until it expires (about an hour), which the step says.
+ */
 async function revokeSessions(ctx: ChangeContext, c: Change): Promise<ChangeOutcome> {
   const user = await requireUser(ctx, c.login);
   expectOk(
     await ctx.send({ method: 'POST', url: `/users/${user.id}/revokeSignInSessions`, idempotent: true }),
     'revoking sign-in sessions',
   );
-  return { status: 'applied' };
+  if (c.event.kind !== 'leaver') return { status: 'applied' };
+  const at = new Date();
+  return {
+    status: 'applied',
+    steps: [
+      stepOutcome('revoke-sessions', 'applied', 'sign-in sessions revoked (revokeSignInSessions)', at),
+      stepOutcome(
+        'revoke-tokens',
+        'applied',
+        'revokeSignInSessions invalidated every refresh token and browser session cookie; access tokens already issued expire within about an hour',
+        at,
+      ),
+    ],
+  };
 }
 
 async function changeGroup(ctx: ChangeContext, c: Change): Promise<ChangeOutcome> {

@@ -3,7 +3,7 @@
  * applies changes idempotently, one at a time (`apply`) or in `$batch` posts (`applyMany`).
  * Every request goes through the shared retry policy and the connection's one RateGate.
  */
-import type { EntraConnection } from '../../model/schema.js';
+import type { EntraConnection, Policy } from '../../model/schema.js';
 import type { Change } from '../../plan/plan-types.js';
 import { type ConnectorContext, requireEnv } from '../registry.js';
 import { DEFAULT_CLOCK, RateGate, type RetryOptions } from '../retry.js';
@@ -22,6 +22,7 @@ export class EntraProvider implements Provider {
   constructor(
     private readonly config: EntraConnection,
     readonly graph: GraphConnection,
+    private readonly retention?: Policy['retention'],
   ) {}
 
   read(scope: Scope): Promise<ActualState> {
@@ -43,7 +44,14 @@ export class EntraProvider implements Provider {
   }
 
   private context(send: Send): ChangeContext {
-    return { config: this.config, graph: this.graph, index: this.index, send, lookups: new Map() };
+    return {
+      config: this.config,
+      graph: this.graph,
+      index: this.index,
+      send,
+      lookups: new Map(),
+      ...(this.retention ? { retention: this.retention } : {}),
+    };
   }
 }
 
@@ -83,5 +91,6 @@ export function createEntraProvider(config: EntraConnection, ctx: ConnectorConte
   return new EntraProvider(
     config,
     new GraphConnection({ graphUrl: config.graphUrl, credential, gate, retry }),
+    ctx.policy?.retention,
   );
 }

@@ -16,6 +16,7 @@ import type {
   ManagedDevice,
   ManagedDeviceOwnerType,
   Message,
+  MessageRule,
   SubscribedSku,
   TemporaryAccessPassAuthenticationMethod,
   User,
@@ -82,7 +83,10 @@ export interface GraphFakeOptions {
 /** The permission Graph asks for to write employeeHireDate and employeeLeaveDateTime. */
 export const LIFECYCLE_PERMISSION = 'User-LifeCycleInfo.ReadWrite.All';
 const LIFECYCLE_PROPERTIES = ['employeeHireDate', 'employeeLeaveDateTime'] as const;
+/** Inbox rules (a leaver's mail forwarded to the manager): read and write need this one. */
+export const MAILBOX_PERMISSION = 'MailboxSettings.ReadWrite';
 export const ALL_ROLES: readonly string[] = [
+  MAILBOX_PERMISSION,
   'User.ReadWrite.All',
   'GroupMember.ReadWrite.All',
   'Group.Read.All',
@@ -176,6 +180,13 @@ export class GraphFake extends VendorFake {
   /** Temporary Access Passes issued, per user id: the tests check where they went. */
   readonly passes = new Map<string, string>();
   readonly mail: SentMail[] = [];
+  /** Inbox rules per user id (GET/POST/PATCH .../mailFolders/inbox/messageRules). */
+  readonly messageRules = new Map<string, MessageRule[]>();
+  /**
+   * Users without an Exchange Online mailbox (no license, or a mailbox on-premises): Graph's mail
+   * routes answer them 404 MailboxNotEnabledForRESTAPI.
+   */
+  readonly withoutMailbox = new Set<string>();
   /** Steps executed inside `$batch` posts, with their status (FakeServer logs only the post). */
   readonly steps: { method: string; url: string; status: number; at: number }[] = [];
   budget: ThrottleBudget;
@@ -276,6 +287,8 @@ export class GraphFake extends VendorFake {
     this.sessions.clear();
     this.passes.clear();
     this.mail.length = 0;
+    this.messageRules.clear();
+    this.withoutMailbox.clear();
   }
 
   /** A user by id or by userPrincipalName (case-insensitive), as Graph resolves `/users/{key}`. */
@@ -490,6 +503,21 @@ export class GraphFake extends VendorFake {
         true,
       ),
       r('POST', new RegExp(`^/v1\\.0/users/${seg}/sendMail$`), (q, [k]) => this.sendMail(q, k!), true),
+      r('GET', new RegExp(`^/v1\\.0/users/${seg}/mailFolders/inbox/messageRules$`), (q, [k]) =>
+        this.listRules(q, k!),
+      ),
+      r(
+        'POST',
+        new RegExp(`^/v1\\.0/users/${seg}/mailFolders/inbox/messageRules$`),
+        (q, [k]) => this.createRule(q, k!),
+        true,
+      ),
+      r(
+        'PATCH',
+        new RegExp(`^/v1\\.0/users/${seg}/mailFolders/inbox/messageRules/${seg}$`),
+        (q, [k, id]) => this.updateRule(q, k!, id!),
+        true,
+      ),
       r('GET', new RegExp(`^/v1\\.0/users/${seg}/managedDevices$`), (q, [k]) => this.listDevices(q, k!)),
       r(
         'POST',
@@ -701,6 +729,80 @@ export class GraphFake extends VendorFake {
       saveToSentItems: body.saveToSentItems ?? true,
     });
     return { status: 202 };
+  }
+
+  /**
+   * The mailbox behind `/users/{key}/mailFolders/...`, or Exchange's answer: 403 ErrorAccessDenied
+   * for a token without the permission (read: MailboxSettings.Read or ReadWrite), 404 for an
+   * unknown user or one without an Exchange Online mailbox.
+   */
+  private mailbox(req: FakeRequest, key: string, write: boolean): FakeUser | FakeResponse {
+    const roles = this.rolesOf(req);
+    if (!roles.has(MAILBOX_PERMISSION) && (write || !roles.has('MailboxSettings.Read'))) {
+      return odataError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
+    }
+    const u = this.userByKey(key);
+    if (!u) return odataError(404, 'ErrorInvalidUser', `The requested user '${key}' is invalid.`);
+    if (this.withoutMailbox.has(u.id)) {
+      return odataError(
+        404,
+        'MailboxNotEnabledForRESTAPI',
+        'REST API is not yet supported for this mailbox.',
+      );
+    }
+    return u;
+  }
+
+  private listRules(req: FakeRequest, key: string): FakeResponse {
+    const u = this.mailbox(req, key, false);
+    if ('status' in u) return u;
+    return {
+      status: 200,
+      body: {
+        '@odata.context': `${this.url}/v1.0/$metadata#users('${u.id}')/mailFolders('inbox')/messageRules`,
+        value: (this.messageRules.get(u.id) ?? []).map((r) => project(r, req.url.searchParams)),
+      },
+    };
+  }
+
+  /** Graph requires displayName, sequence and actions; Outlook adds hasError and isReadOnly. */
+  private createRule(req: FakeRequest, key: string): FakeResponse {
+    const u = this.mailbox(req, key, true);
+    if ('status' in u) return u;
+    const body = req.body as MessageRule | undefined;
+    for (const field of ['displayName', 'sequence', 'actions'] as const) {
+      if (body?.[field] === undefined || body[field] === null)
+        throw new BadRequest(`Property '${field}' is required when creating the object.`);
+    }
+    this.checkForwardTo(body!);
+    const rule: MessageRule = {
+      isEnabled: true,
+      ...body,
+      id: randomBytes(8).toString('base64'),
+      hasError: false,
+      isReadOnly: false,
+    };
+    this.messageRules.set(u.id, [...(this.messageRules.get(u.id) ?? []), rule]);
+    return { status: 201, body: rule };
+  }
+
+  private updateRule(req: FakeRequest, key: string, id: string): FakeResponse {
+    const u = this.mailbox(req, key, true);
+    if ('status' in u) return u;
+    const rule = (this.messageRules.get(u.id) ?? []).find((r) => r.id === id);
+    if (!rule)
+      return odataError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
+    const body = (req.body ?? {}) as MessageRule;
+    this.checkForwardTo(body);
+    const { id: _id, hasError: _e, isReadOnly: _r, ...writable } = body;
+    Object.assign(rule, writable);
+    return { status: 200, body: rule };
+  }
+
+  private checkForwardTo(rule: MessageRule): void {
+    for (const r of rule.actions?.forwardTo ?? []) {
+      if (!r.emailAddress?.address) throw new BadRequest('A recipient in forwardTo has no address.');
+    }
   }
 
   private listDevices(req: FakeRequest, key: string): FakeResponse {
