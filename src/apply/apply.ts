@@ -15,7 +15,7 @@ import { fingerprintActual } from '../plan/build-plan.js';
 import { ACTIONS, type Action, type Change, type Plan } from '../plan/plan-types.js';
 import type { ActualState, ChangeOutcome, Provider, StepOutcome } from '../providers/types.js';
 import { checkGuards, type GuardFlags, type GuardViolation } from './guards.js';
-import type { LeaverTiming } from './leaver-timing.js';
+import { type LeaverTiming, leaverTimings } from './leaver-timing.js';
 
 export const RECORD_SCHEMA = 'jml-apply-record/v1';
 
@@ -99,9 +99,27 @@ export interface ApplyContext {
   readActual: () => Promise<ActualState[]>;
   /** The plan to apply: given (`--plan`) or computed from the state just read. */
   plan: Plan | ((actual: ActualState[]) => Plan);
+  /**
+   * Apply the given plan without reading the providers again first: only for a plan of removals
+   * made moments ago (a leaver's, prepared before their instant so that the writes start on the
+   * second). Removals are idempotent, so a state that moved meanwhile costs an `unchanged`, never
+   * a wrong write; anything granted in between is caught by the pass that follows.
+   */
+  trustRemovals?: boolean;
+  /** For leavers whose termination reached the repository after its instant: when it did. */
+  knownAt?: ReadonlyMap<string, string>;
   recordDir: string;
   trigger: Trigger;
+  /** Extra fields for the record (an emergency offboarding's entry). */
+  offboard?: OffboardEntry;
   now?: () => Date;
+}
+
+const REMOVALS = new Set<Action>(['disableUser', 'revokeSessions', 'revoke']);
+
+/** True for a change that only takes access away (a ticket to remove access counts). */
+export function isRemoval(c: Change): boolean {
+  return REMOVALS.has(c.action) || (c.action === 'openTicket' && c.operation === 'revoke');
 }
 
 export interface ApplyOutcome {
@@ -148,6 +166,7 @@ export async function runApply(ctx: ApplyContext): Promise<ApplyOutcome> {
     guards: [],
     counts: { applied: 0, unchanged: 0, failed: 0, skipped: 0 },
     changes: [],
+    ...(ctx.offboard ? { offboard: ctx.offboard } : {}),
   };
   const releases: (() => Promise<void>)[] = [];
   const outcome: ApplyOutcome = { record, recordFile: '' };
@@ -155,13 +174,16 @@ export async function runApply(ctx: ApplyContext): Promise<ApplyOutcome> {
     for (const p of ctx.providers) if (p.lock) releases.push(await p.lock());
 
     // --- current state, and the plan it supports -------------------------------------------
-    const actual = await ctx.readActual();
-    const plan = typeof ctx.plan === 'function' ? ctx.plan(actual) : ctx.plan;
+    if (ctx.trustRemovals && (typeof ctx.plan === 'function' || !ctx.plan.changes.every(isRemoval))) {
+      throw new Error('only a given plan of removals may be applied without reading the providers first');
+    }
+    const actual = ctx.trustRemovals ? undefined : await ctx.readActual();
+    const plan = typeof ctx.plan === 'function' ? ctx.plan(actual!) : ctx.plan;
     outcome.plan = plan;
     record.commit = plan.commit;
     record.at = plan.at;
     record.planFingerprint = plan.fingerprint;
-    if (fingerprintActual(actual) !== plan.fingerprint) {
+    if (actual && fingerprintActual(actual) !== plan.fingerprint) {
       record.result = 'stale';
       record.error =
         'The providers changed since this plan was made (fingerprint differs). Make a new plan and review it again.';
@@ -253,6 +275,8 @@ export async function runApply(ctx: ApplyContext): Promise<ApplyOutcome> {
   } finally {
     for (const release of releases.reverse()) await release().catch(() => undefined);
     record.finishedAt = now().toISOString();
+    const leavers = leaverTimings(record.changes, ctx.policy, Date.parse(record.finishedAt), ctx.knownAt);
+    if (leavers.length > 0) record.leavers = leavers;
     // The record is evidence: written whatever happened above.
     outcome.recordFile = writeRecord(ctx.recordDir, record);
   }
@@ -337,7 +361,10 @@ export function writeRecord(dir: string, record: ApplyRecord): string {
   mkdirSync(dir, { recursive: true });
   const stamp = record.startedAt.replace(/[:.]/g, '-');
   const tag = (record.planFingerprint ?? 'none').replace(/^sha256:/, '').slice(0, 8);
-  const file = path.join(dir, `${stamp}-${tag}-${record.result}.json`);
+  // An emergency offboarding's record is found again by its name: it holds the person's access
+  // cut until people/ records the termination (src/apply/holds.ts).
+  const kind = record.offboard ? `offboard-${record.offboard.person}-` : '';
+  const file = path.join(dir, `${stamp}-${kind}${tag}-${record.result}.json`);
   writeFileAtomic.sync(file, `${JSON.stringify(record, null, 2)}\n`, { fsync: true });
   return file;
 }

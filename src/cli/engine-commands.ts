@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
-import { runApply, type Trigger } from '../apply/apply.js';
+import { runApply } from '../apply/apply.js';
 import { providerName } from '../model/schema.js';
 import { findDrift } from '../plan/drift.js';
 import { PLAN_SCHEMA_VERSION, type Plan } from '../plan/plan-types.js';
@@ -12,7 +12,8 @@ import { dumpState } from '../report/dump.js';
 import { renderApplyText } from '../report/render-apply.js';
 import { renderPlanJson, renderPlanMarkdown, renderPlanText } from '../report/render-plan.js';
 import type { GlobalOptions, Io } from './main.js';
-import { personNames, planFrom, prepare, readActual } from './pipeline.js';
+import { knownAtOf, personNames, planFrom, prepare, readActual, recordsDir } from './pipeline.js';
+import { EXIT_SLA_BREACH, reportBreaches, triggerFromEnv } from './run-support.js';
 
 type Exit = (code: number) => void;
 const providerOption = () =>
@@ -72,7 +73,7 @@ export function registerEngineCommands(program: Command, io: Io, setExit: Exit):
   program
     .command('apply')
     .description(
-      'Apply the plan to the providers. Needs --confirm. Exit 0 when everything applied, 1 otherwise.',
+      `Apply the plan to the providers. Needs --confirm. Exit 0 when everything applied, 1 otherwise, ${EXIT_SLA_BREACH} when all applied but a leaver's SLA was breached.`,
     )
     .option('--plan <file>', 'apply exactly this plan (refused if the providers changed since it was made)')
     .option('--confirm', 'really write to the providers')
@@ -119,6 +120,8 @@ export function registerEngineCommands(program: Command, io: Io, setExit: Exit):
         }
         const p = await prepare(root, given?.at ?? opts.at, io, opts.provider as never);
         if (!p) return setExit(1);
+        // Terminations that reached the repository after their instant: their SLA runs from then.
+        const knownAt = new Map<string, string>();
         const outcome = await runApply({
           providers: p.providers,
           policy: p.index.policy,
@@ -128,13 +131,22 @@ export function registerEngineCommands(program: Command, io: Io, setExit: Exit):
             allowDelete: Boolean(opts.allowDelete),
           },
           readActual: () => readActual(p),
-          plan: given ?? ((actual) => planFrom(p, actual)),
-          recordDir: path.resolve(p.root, p.index.policy.records.dir),
+          plan: (actual) => {
+            const plan = given ?? planFrom(p, actual);
+            for (const [person, at] of knownAtOf(p, plan)) knownAt.set(person, at);
+            return plan;
+          },
+          knownAt,
+          recordDir: recordsDir(p.root, p.index),
           trigger: triggerFromEnv(cmd),
+          ...(io.clock ? { now: () => new Date(io.clock!.now()) } : {}),
         });
         if (opts.format === 'json') io.out(`${JSON.stringify(outcome.record, null, 2)}\n`);
         else io.out(renderApplyText(outcome, personNames(p.index), io.isTty));
-        setExit(['applied', 'no-changes'].includes(outcome.record.result) ? 0 : 1);
+        const breached = reportBreaches(outcome.record.leavers ?? [], io);
+        setExit(
+          !['applied', 'no-changes'].includes(outcome.record.result) ? 1 : breached ? EXIT_SLA_BREACH : 0,
+        );
       },
     );
 
@@ -151,7 +163,7 @@ export function registerEngineCommands(program: Command, io: Io, setExit: Exit):
       const p = await prepare(root, opts.at, io, opts.provider as never);
       if (!p) return setExit(1);
       const plan = planFrom(p, await readActual(p));
-      const findings = findDrift(plan);
+      const findings = findDrift(plan, p.index.policy.sla);
       if (opts.format === 'json')
         io.out(`${JSON.stringify({ at: plan.at, fingerprint: plan.fingerprint, findings }, null, 2)}\n`);
       else if (findings.length === 0)
@@ -182,22 +194,4 @@ export function registerEngineCommands(program: Command, io: Io, setExit: Exit):
       );
       setExit(0);
     });
-}
-
-/** Who and what started this run, for the apply record. Never includes secrets. */
-function triggerFromEnv(cmd: Command): Trigger {
-  const env = process.env;
-  const runUrl =
-    env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
-      ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
-      : undefined;
-  const flags = cmd.options
-    .filter((o) => cmd.getOptionValue(o.attributeName()) !== undefined && o.long !== '--format')
-    .map((o) => o.long);
-  return {
-    actor: env.GITHUB_ACTOR ?? env.USER ?? 'unknown',
-    command: ['jml', cmd.name(), ...flags].join(' '),
-    ci: Boolean(env.CI),
-    ...(runUrl ? { runUrl } : {}),
-  };
 }

@@ -4,10 +4,12 @@
  * records written in `finally` blocks are always flushed).
  */
 import { Command, CommanderError, Option } from 'commander';
+import type { RunClock } from '../apply/leaver-schedule.js';
 import { registerApprovals } from './approvals-command.js';
 import { registerCodeowners } from './codeowners-command.js';
 import { registerEngineCommands } from './engine-commands.js';
 import { registerGitHub } from './github-commands.js';
+import { registerLeavers } from './leavers-command.js';
 import { registerSchemas } from './schemas-command.js';
 import { registerValidate } from './validate-command.js';
 
@@ -15,6 +17,8 @@ export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
   isTty: boolean;
+  /** The clock of commands that wait for an instant (jml leavers); real unless a test sets one. */
+  clock?: RunClock;
 }
 
 export const defaultIo: Io = {
@@ -44,6 +48,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerApprovals(program, io, setExit);
   registerCodeowners(program, io, setExit);
   registerGitHub(program, io, setExit);
+  registerLeavers(program, io, setExit);
   return program;
 }
 

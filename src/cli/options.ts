@@ -21,3 +21,19 @@ export function parseAtOption(
   }
   return (zone) => parseAt(value, createClock(zone ?? 'UTC'))!;
 }
+
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * A duration option such as `20m`, `90s`, `24h` or `90d`, in milliseconds. Throws a usage error
+ * naming the option when the text is not a whole number with one of those units.
+ */
+export function parseDuration(option: string, value: string): number {
+  const m = /^(\d+)([smhd])$/.exec(value.trim());
+  if (!m) {
+    throw new InvalidArgumentError(
+      `${option} ${value}: use a whole number and a unit, s, m, h or d (for example 20m or 90d)`,
+    );
+  }
+  return Number(m[1]) * UNIT_MS[m[2]!]!;
+}

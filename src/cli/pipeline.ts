@@ -4,14 +4,15 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { gitCommit } from '../load/git.js';
+import { gitCommit, gitFileTime } from '../load/git.js';
 import { loadRepository } from '../load/load-repo.js';
 import type { Policy, ProviderName } from '../model/schema.js';
-import { buildPlan } from '../plan/build-plan.js';
+import { buildPlan, restrictPlan } from '../plan/build-plan.js';
 import type { Plan } from '../plan/plan-types.js';
 import { createProviders, loadConnectors, scopeFor } from '../providers/registry.js';
 import type { ActualState, Provider } from '../providers/types.js';
 import { renderDiagnosticsText } from '../report/diagnostics.js';
+import { applyHolds, type Hold, readHolds } from '../resolve/holds.js';
 import { indexRepository, type RepoIndex } from '../resolve/repo-index.js';
 import { resolveAll } from '../resolve/resolve.js';
 import { checkRepository, TIME_DEPENDENT_RULES } from '../validate/validate.js';
@@ -24,6 +25,8 @@ export interface Prepared {
   at: number;
   commit: string | null;
   providers: Provider[];
+  /** Emergency offboardings that people/ does not record yet, in force in `index`. */
+  holds: Hold[];
 }
 
 /** Loads and validates; on any error prints the diagnostics and returns undefined (exit 1). */
@@ -34,7 +37,7 @@ export async function prepare(
   only?: ProviderName,
 ): Promise<Prepared | undefined> {
   const root = path.resolve(rootOpt);
-  const atOf = parseAtOption(atOpt);
+  const atOf = parseAtOption(atOpt, io.clock ? () => io.clock!.now() : undefined);
   const checked = checkRepository(root, atOf);
   // Problems that appear only because time passed (an exception lapsed, a manager left) fail
   // review in `jml validate`, but must never stop the scheduled apply: a leaver's disable
@@ -59,13 +62,46 @@ export async function prepare(
   if (only && only !== 'local' && !index.policy.providers[only]) {
     throw new Error(`provider ${only} is not configured in policy/jml.yaml`);
   }
+  const holds = applyHolds(index, readHolds(recordsDir(root, index)));
+  for (const h of holds) {
+    io.err(
+      `Note: ${h.person} was offboarded at ${h.at} by ${h.requestedBy} (${h.pullRequest?.url ?? h.record}); ` +
+        `access stays cut until people/${h.person}.yaml records the termination or jml offboard --cancel lifts it.\n`,
+    );
+  }
   return {
     root,
     index,
     at: atOf(index.policy.timezone),
     commit: gitCommit(root),
     providers: await connectAll(root, index.policy, only),
+    holds,
   };
+}
+
+export function recordsDir(root: string, index: RepoIndex): string {
+  return path.resolve(root, index.policy.records.dir);
+}
+
+/**
+ * For each leaver in the plan whose people file changed after their end instant (a termination
+ * merged late), when it changed: the SLA is judged from then. From git, on the first parent.
+ */
+export function knownAtOf(p: Prepared, plan: Plan): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const c of plan.changes) {
+    if (c.event.kind !== 'leaver' || !c.person || !c.event.date || out.has(c.person)) continue;
+    const located = p.index.people.get(c.person);
+    if (!located || p.holds.some((h) => h.person === c.person)) continue;
+    const changed = gitFileTime(p.root, located.src.path);
+    if (changed && Date.parse(changed) > Date.parse(c.event.date)) out.set(c.person, changed);
+  }
+  return out;
+}
+
+/** The plan restricted to some people; the whole plan when none is named. */
+export function forPeople(plan: Plan, people: readonly string[] | undefined): Plan {
+  return people && people.length > 0 ? restrictPlan(plan, new Set(people)) : plan;
 }
 
 async function connectAll(root: string, policy: Policy, only?: ProviderName) {
@@ -77,8 +113,9 @@ export async function readActual(p: Prepared): Promise<ActualState[]> {
   return Promise.all(p.providers.map((provider) => provider.read(scopeFor(p.index, provider.name))));
 }
 
-export function planFrom(p: Prepared, actual: ActualState[]): Plan {
-  return buildPlan({ index: p.index, desired: resolveAll(p.index, p.at), actual, commit: p.commit });
+/** The plan at `p.at`, or at another instant `at` (a leaver's, prepared ahead of it). */
+export function planFrom(p: Prepared, actual: ActualState[], at = p.at): Plan {
+  return buildPlan({ index: p.index, desired: resolveAll(p.index, at), actual, commit: p.commit });
 }
 
 export function personNames(index: RepoIndex): Map<string, string> {

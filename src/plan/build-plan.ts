@@ -319,8 +319,7 @@ export function buildPlan({ index, desired, actual, commit }: BuildPlanInput): P
       compareText(a.entitlement ?? '', b.entitlement ?? ''),
   );
   reported.sort((a, b) => compareText(a.provider, b.provider) || compareText(a.login, b.login));
-  const summary: Partial<Record<Action, number>> = {};
-  for (const c of changes) summary[c.action] = (summary[c.action] ?? 0) + 1;
+  const summary = summarise(changes);
 
   return {
     schemaVersion: PLAN_SCHEMA_VERSION,
@@ -340,4 +339,19 @@ export function buildPlan({ index, desired, actual, commit }: BuildPlanInput): P
     reported,
     summary,
   };
+}
+
+function summarise(changes: readonly Change[]): Partial<Record<Action, number>> {
+  const summary: Partial<Record<Action, number>> = {};
+  for (const c of changes) summary[c.action] = (summary[c.action] ?? 0) + 1;
+  return summary;
+}
+
+/**
+ * The part of a plan that concerns these people only (a leaver at their instant, an emergency
+ * offboarding). The fingerprint stays the whole state's: the plan was computed from all of it.
+ */
+export function restrictPlan(plan: Plan, people: ReadonlySet<string>): Plan {
+  const changes = plan.changes.filter((c) => c.person !== null && people.has(c.person));
+  return { ...plan, changes, summary: summarise(changes) };
 }

@@ -15,7 +15,8 @@ export type DriftKind =
   | 'missing-grant'
   | 'extra-grant'
   | 'unknown-member'
-  | 'retention-passed';
+  | 'retention-passed'
+  | 'leaver-sla-breach';
 
 export interface DriftFinding {
   kind: DriftKind;
@@ -62,9 +63,22 @@ const WHAT: Record<DriftKind, string> = {
   'extra-grant': 'holds access git does not grant',
   'unknown-member': 'is not in people/ but is a member of a managed target',
   'retention-passed': 'is past the retention period and may be deleted',
+  'leaver-sla-breach': 'has left, the SLA deadline has passed, and access remains',
 };
 
-export function findDrift(plan: Plan): DriftFinding[] {
+/** The policy's leaver deadlines, in minutes after `employment.end`. */
+export interface LeaverSla {
+  leaverMinutes: number;
+  highRiskLeaverMinutes: number;
+}
+
+/**
+ * Drift findings. With the policy's `sla`, each leaver whose deadline has passed while the plan
+ * still has something to take away comes first, as one `leaver-sla-breach` per person: that is
+ * the finding security must act on now.
+ */
+export function findDrift(plan: Plan, sla?: LeaverSla): DriftFinding[] {
+  const breaches = sla ? slaBreaches(plan, sla) : [];
   const findings: DriftFinding[] = plan.changes.map((c) => {
     const kind = kindOf(c);
     return {
@@ -76,6 +90,7 @@ export function findDrift(plan: Plan): DriftFinding[] {
       explanation: `${c.person ?? c.login} ${WHAT[kind]}${c.entitlement ? ` (${c.entitlement})` : ''} on ${c.provider}: ${c.because.join('; ')}`,
     };
   });
+  findings.unshift(...breaches);
   for (const r of plan.reported) {
     if (r.kind !== 'additive-member' || !r.target) continue;
     findings.push({
@@ -87,4 +102,33 @@ export function findDrift(plan: Plan): DriftFinding[] {
     });
   }
   return findings;
+}
+
+function slaBreaches(plan: Plan, sla: LeaverSla): DriftFinding[] {
+  const at = Date.parse(plan.at);
+  const byPerson = new Map<string, Change[]>();
+  for (const c of plan.changes) {
+    if (c.event.kind !== 'leaver' || !c.person || !c.event.date || c.action === 'deleteUser') continue;
+    byPerson.set(c.person, [...(byPerson.get(c.person) ?? []), c]);
+  }
+  const out: DriftFinding[] = [];
+  for (const [person, changes] of byPerson) {
+    const event = changes[0]!.event;
+    const minutes = event.highRisk ? sla.highRiskLeaverMinutes : sla.leaverMinutes;
+    const deadline = Date.parse(event.date!) + minutes * 60_000;
+    if (at <= deadline) continue;
+    const providers = [...new Set(changes.map((c) => c.provider))].sort();
+    out.push({
+      kind: 'leaver-sla-breach',
+      provider: providers.join(','),
+      login: changes[0]!.login,
+      person,
+      explanation:
+        `${person} ${WHAT['leaver-sla-breach']} on ${providers.join(', ')}: left at ${event.date}, ` +
+        `${event.highRisk ? 'high-risk ' : ''}deadline ${new Date(deadline).toISOString()} (${minutes} min), ` +
+        `${changes.length} change(s) outstanding (${[...new Set(changes.map((c) => c.action))].join(', ')}). ` +
+        'Run jml apply --confirm now, or jml offboard if it keeps failing.',
+    });
+  }
+  return out.sort((a, b) => (a.person! < b.person! ? -1 : 1));
 }

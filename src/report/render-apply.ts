@@ -3,6 +3,7 @@
  */
 import pc from 'picocolors';
 import type { ApplyOutcome } from '../apply/apply.js';
+import type { LeaverTiming } from '../apply/leaver-timing.js';
 
 /** Above this many changes, successful ones are counted rather than listed. */
 const DETAIL_LIMIT = 60;
@@ -52,6 +53,7 @@ export function renderApplyText(
         lines.push(`  ${mark} ${what}${tail}`);
       }
   }
+  for (const t of record.leavers ?? []) lines.push(renderLeaverTiming(t, names, c));
   const n = record.counts;
   lines.push(
     c.bold(
@@ -60,4 +62,43 @@ export function renderApplyText(
     `Apply record: ${outcome.recordFile}`,
   );
   return `${lines.join('\n')}\n`;
+}
+
+/** Seconds as people read a lag: 0.8 s, 42 s, 3 min 5 s, 2 h 10 min. */
+export function formatLag(seconds: number): string {
+  const s = Math.max(0, seconds);
+  if (s < 10) return `${s.toFixed(1)} s`;
+  if (s < 60) return `${Math.round(s)} s`;
+  if (s < 3600) {
+    const whole = Math.round(s);
+    return `${Math.floor(whole / 60)} min ${whole % 60} s`;
+  }
+  const minutes = Math.round(s / 60);
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/** One leaver's timing: due when, confirmed when on each provider, the lag and the SLA verdict. */
+export function renderLeaverTiming(
+  t: LeaverTiming,
+  names: ReadonlyMap<string, string>,
+  c: ReturnType<typeof pc.createColors>,
+): string {
+  const who = names.get(t.person) ?? t.person;
+  const confirmations = t.providers
+    .map((p) => {
+      if (p.failed.length) return `${p.provider} ${c.red(`failed (${p.failed.join(', ')})`)}`;
+      if (p.disabledAt) return `${p.provider} disabled at ${p.disabledAt}`;
+      if (p.sessionsRevokedAt) return `${p.provider} signed out at ${p.sessionsRevokedAt}`;
+      return `${p.provider} access removed at ${p.accessRemovedAt}`;
+    })
+    .join('; ');
+  const verdict =
+    t.withinSla === true
+      ? c.green(`within the ${t.slaMinutes}-minute SLA`)
+      : t.withinSla === false
+        ? c.red(`SLA BREACHED: ${t.breach}`)
+        : c.yellow(`not confirmed yet; deadline ${t.deadline}`);
+  const lag = t.lagSeconds === null ? '' : `, lag ${formatLag(t.lagSeconds)}`;
+  const backdated = t.knownAt ? ` (termination reached the repository at ${t.knownAt})` : '';
+  return `Leaver ${who}${t.highRisk ? ' (high risk)' : ''}: due ${t.scheduledAt}${backdated}; ${confirmations}${lag}; ${verdict}`;
 }

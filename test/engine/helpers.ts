@@ -14,6 +14,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { RunClock } from '../../src/apply/leaver-schedule.js';
 import { type Io, main } from '../../src/cli/main.js';
 import type { Plan } from '../../src/plan/plan-types.js';
 import type { DirectoryFile } from '../../src/providers/embedded/embedded-directory.js';
@@ -37,6 +38,18 @@ export interface RunResult {
 
 /** Runs `jml -C dir ...args` in-process; never touches process.stdout. */
 export async function jml(dir: string, ...args: string[]): Promise<RunResult> {
+  return jmlWithClock(undefined, dir, ...args);
+}
+
+/**
+ * `jml` on a clock of the test's (src/apply/leaver-schedule.ts `skippingClock`): "now" is the
+ * clock's, and waits for an instant are skipped, while the work itself takes its real time.
+ */
+export async function jmlWithClock(
+  clock: RunClock | undefined,
+  dir: string,
+  ...args: string[]
+): Promise<RunResult> {
   let out = '';
   let err = '';
   const io: Io = {
@@ -47,6 +60,7 @@ export async function jml(dir: string, ...args: string[]): Promise<RunResult> {
       err += t;
     },
     isTty: false,
+    ...(clock ? { clock } : {}),
   };
   const code = await main(['node', 'jml', '-C', dir, ...args], io);
   return { code, out, err };

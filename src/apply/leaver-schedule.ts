@@ -1,0 +1,109 @@
+/**
+ * Leavers on time: which leavers fall due in a run's window, a clock to wait for their instant,
+ * and a per-person lock so that overlapping runs never apply the same person at once.
+ *
+ * The scheduled workflow starts every 15 minutes, but a leaver's access must end at the minute
+ * of `employment.end`, not at the next tick. So each run takes the leavers due before the next
+ * run (plus a margin, because GitHub starts scheduled runs late under load), prepares each one's
+ * plan shortly before the instant, waits, and applies it on the second. Runs overlap by that
+ * margin on purpose: the applies are idempotent and the lock below keeps them one at a time.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import lockfile from 'proper-lockfile';
+import { instantMs } from '../model/time.js';
+import type { RepoIndex } from '../resolve/repo-index.js';
+
+/** Leavers whose access ends at one instant. */
+export interface DueGroup {
+  /** Epoch ms of the end instant; for a leaver already past, the run's start. */
+  at: number;
+  people: string[];
+  highRisk: boolean;
+}
+
+/**
+ * The leavers due in (now - lookback, now + window], grouped by instant, earliest first. A
+ * leaver whose instant has already passed is due at once (its group is at `now`): nothing is
+ * known here about whether an earlier run already did it, and a plan with no changes costs a
+ * read, never a write.
+ */
+export function dueLeavers(index: RepoIndex, now: number, windowMs: number, lookbackMs: number): DueGroup[] {
+  const groups = new Map<number, DueGroup>();
+  for (const { value: person } of index.people.values()) {
+    if (!person.employment.end) continue;
+    const end = instantMs(person.employment.end);
+    if (end <= now - lookbackMs || end > now + windowMs) continue;
+    const at = Math.max(end, now);
+    const g = groups.get(at) ?? { at, people: [], highRisk: false };
+    g.people.push(person.id);
+    g.highRisk ||= person.employment.highRisk;
+    groups.set(at, g);
+  }
+  for (const g of groups.values()) g.people.sort();
+  return [...groups.values()].sort((a, b) => a.at - b.at);
+}
+
+/** Time for a run that waits: real by default; tests and the benchmark skip the waiting. */
+export interface RunClock {
+  now(): number;
+  /** Resolves at `ms` (at once when it has passed). */
+  sleepUntil(ms: number): Promise<void>;
+}
+
+/** setTimeout takes at most 2^31-1 ms; longer waits are taken in steps. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+export const REAL_CLOCK: RunClock = {
+  now: () => Date.now(),
+  async sleepUntil(ms) {
+    for (let left = ms - Date.now(); left > 0; left = ms - Date.now()) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(left, MAX_TIMER_MS)));
+    }
+  },
+};
+
+/**
+ * A clock that is `offset` ms ahead of the real one and jumps forward instead of sleeping: the
+ * work between waits takes its real time, so lags measured on it are real lags.
+ */
+export function skippingClock(start: number): RunClock {
+  let offset = start - Date.now();
+  return {
+    now: () => Date.now() + offset,
+    async sleepUntil(ms) {
+      const left = ms - (Date.now() + offset);
+      if (left > 0) offset += left;
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+  };
+}
+
+export interface PersonLock {
+  release(): Promise<void>;
+  /** True when another run held the person first: what it planned may already be done. */
+  waited: boolean;
+}
+
+const LOCK_STALE_MS = 30_000;
+
+/**
+ * Takes the lock for one person's apply (a lock file under `dir`), waiting for another run to
+ * finish with them. Only runs on this machine share it; across CI runners the applies' own
+ * idempotence is what keeps overlapping runs harmless.
+ */
+export async function lockPerson(dir: string, person: string, waitMs = 120_000): Promise<PersonLock> {
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${person}.lock`);
+  const options = { realpath: false, stale: LOCK_STALE_MS, update: LOCK_STALE_MS / 3 };
+  try {
+    return { release: await lockfile.lock(file, { ...options, retries: 0 }), waited: false };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;
+  }
+  const release = await lockfile.lock(file, {
+    ...options,
+    retries: { retries: Math.ceil(waitMs / 250), minTimeout: 50, maxTimeout: 250, factor: 1.5 },
+  });
+  return { release, waited: true };
+}

@@ -1,0 +1,44 @@
+/**
+ * What the commands that write to providers share: who started the run (for the apply record),
+ * and how a leaver SLA breach is reported (loudly, with its own exit code).
+ */
+import * as core from '@actions/core';
+import type { Command } from 'commander';
+import type { Trigger } from '../apply/apply.js';
+import type { LeaverTiming } from '../apply/leaver-timing.js';
+import type { Io } from './main.js';
+
+/** Exit code of a run whose changes all went through but a leaver's SLA did not hold. */
+export const EXIT_SLA_BREACH = 3;
+
+/**
+ * Prints every SLA breach in the records loudly (an error annotation in GitHub Actions) and
+ * returns whether there was one.
+ */
+export function reportBreaches(timings: readonly LeaverTiming[], io: Io): boolean {
+  const breaches = timings.filter((t) => t.withinSla === false);
+  for (const t of breaches) {
+    io.err(`SLA BREACH: ${t.breach}.\n`);
+    if (process.env.GITHUB_ACTIONS)
+      core.error(`Leaver SLA breached: ${t.breach}`, { title: 'jml: leaver SLA' });
+  }
+  return breaches.length > 0;
+}
+
+/** Who and what started this run, for the apply record. Never includes secrets. */
+export function triggerFromEnv(cmd: Command): Trigger {
+  const env = process.env;
+  const runUrl =
+    env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
+      ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
+      : undefined;
+  const flags = cmd.options
+    .filter((o) => cmd.getOptionValue(o.attributeName()) !== undefined && o.long !== '--format')
+    .map((o) => o.long);
+  return {
+    actor: env.GITHUB_ACTOR ?? env.USER ?? 'unknown',
+    command: ['jml', cmd.name(), ...flags].join(' '),
+    ci: Boolean(env.CI),
+    ...(runUrl ? { runUrl } : {}),
+  };
+}
