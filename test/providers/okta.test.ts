@@ -10,6 +10,7 @@ import { oktaConnection } from '../../src/model/schema.js';
 import type { Change } from '../../src/plan/plan-types.js';
 import { createOktaProvider, shareTokenRequests } from '../../src/providers/okta/index.js';
 import { oktaRateBucket } from '../../src/providers/okta/rate-limits.js';
+import type { ChangeOutcome } from '../../src/providers/types.js';
 import type { RecordedRequest } from '../fakes/fake-server.js';
 import type { ProviderState } from '../fakes/harness.js';
 import {
@@ -356,10 +357,12 @@ describe('okta apply: each action, then the same change again', () => {
       h.fake.addUser({ login, status });
       h.fake.signIn(login);
       const leaver = change('disableUser', login, { event: { kind: 'leaver' } });
-      expect(await h.provider.apply(leaver)).toEqual({
-        status: 'applied',
-        detail: `Okta suspends only ACTIVE accounts; this ${status} account was deactivated so the leaver cannot sign in`,
-      });
+      const out = await h.provider.apply(leaver);
+      const detail = `Okta suspends only ACTIVE accounts; this ${status} account was deactivated so the leaver cannot sign in`;
+      expect(out).toMatchObject({ status: 'applied', detail });
+      expect(out.steps).toEqual([
+        { step: 'disable-sign-in', status: 'applied', at: expect.any(String), detail },
+      ]);
       expect(h.fake.userByLogin(login)!.status).toBe('DEPROVISIONED');
       expect(h.fake.liveSessions(login)).toBe(0);
       expect(await h.provider.apply(leaver)).toMatchObject({ status: 'unchanged' });
@@ -486,6 +489,76 @@ describe('okta apply: each action, then the same change again', () => {
     for (let i = 0; i + 10 < arrivals.length; i++)
       expect(arrivals[i + 10]! - arrivals[i]!).toBeGreaterThanOrEqual(55);
     expect(h.fake.groupMembers('AWS - Prod Admin')).toHaveLength(30);
+  });
+});
+
+describe('okta: the leaver checklist', () => {
+  beforeEach(async () => {
+    await start();
+    await h.seed(BASE);
+  });
+  const leaving = { event: { kind: 'leaver' as const, date: '2026-11-30T17:00:00Z' } };
+  const stepsOf = (o: ChangeOutcome) => (o.steps ?? []).map((s) => `${s.step} ${s.status}`);
+
+  it('records the suspension as disable-sign-in, unchanged the second time', async () => {
+    const disable = change('disableUser', 'alice@northwind.test', {
+      ...leaving,
+      manager: 'carol@northwind.test',
+    });
+    const first = await h.provider.apply(disable);
+    // Okta holds no mailbox and no files: no mailbox or transfer steps are invented.
+    expect(stepsOf(first)).toEqual(['disable-sign-in applied']);
+    expect(first.steps![0]!.detail).toMatch(/suspended/);
+    expect(new Date(first.steps![0]!.at).toISOString()).toBe(first.steps![0]!.at);
+    expect(stepsOf(await h.provider.apply(disable))).toEqual(['disable-sign-in unchanged']);
+  });
+
+  it('records sessions and OAuth tokens revoked by the one call, and both failed when it fails', async () => {
+    const revoke = change('revokeSessions', 'alice@northwind.test', leaving);
+    expect(stepsOf(await h.provider.apply(revoke))).toEqual([
+      'revoke-sessions applied',
+      'revoke-tokens applied',
+    ]);
+    expect(h.fake.liveSessions('alice@northwind.test')).toBe(0);
+    h.server!.inject({
+      kind: 'status',
+      status: 403,
+      method: 'DELETE',
+      path: /\/sessions/,
+      body: {
+        errorCode: 'E0000006',
+        errorSummary: 'You do not have permission to perform the requested action',
+        errorLink: 'E0000006',
+        errorId: 'x',
+        errorCauses: [],
+      },
+      times: 1,
+    });
+    const failed = await h.provider.apply(revoke);
+    expect(failed.status).toBe('failed');
+    expect(stepsOf(failed)).toEqual(['revoke-sessions failed', 'revoke-tokens failed']);
+  });
+
+  it('records remove-access on each revoke and delete-account on the deactivation', async () => {
+    const outs = await Promise.all(
+      h.provider.applyMany!([
+        change('revoke', 'alice@northwind.test', { ...leaving, ...group('Everyone (Northwind)') }),
+        change('revoke', 'alice@northwind.test', { ...leaving, ...app('Slack') }),
+      ]),
+    );
+    expect(outs.map(stepsOf)).toEqual([['remove-access applied'], ['remove-access applied']]);
+    const gone = await h.provider.apply(change('deleteUser', 'alice@northwind.test', leaving));
+    expect(stepsOf(gone)).toEqual(['delete-account applied']);
+  });
+
+  it("adds no steps to changes that are not a leaver's", async () => {
+    for (const c of [
+      change('disableUser', 'alice@northwind.test'),
+      change('revokeSessions', 'carol@northwind.test'),
+      change('revoke', 'carol@northwind.test', group('Everyone (Northwind)')),
+    ]) {
+      expect((await h.provider.apply(c)).steps, c.action).toBeUndefined();
+    }
   });
 });
 

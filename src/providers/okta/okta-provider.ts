@@ -21,6 +21,7 @@ import type { Client, Group, User, UserStatus } from '@okta/okta-sdk-nodejs';
 import pLimit from 'p-limit';
 import type { Change } from '../../plan/plan-types.js';
 import { managedState, targetNotFound } from '../common.js';
+import { stepOutcome, withLeaverSteps } from '../steps.js';
 import type {
   ActualMembership,
   ActualState,
@@ -49,6 +50,8 @@ export const OKTA_ENABLED_STATUSES: ReadonlySet<UserStatus> = new Set<UserStatus
   'PASSWORD_EXPIRED',
   'LOCKED_OUT',
 ]);
+
+const SUSPENDED = 'account suspended: no sign-in; app assignments kept for a returner until deactivation';
 
 /** Enabled statuses Okta cannot suspend, with what they mean for the person. */
 const NOT_SUSPENDABLE: Partial<Record<string, string>> = {
@@ -270,13 +273,16 @@ export class OktaProvider implements Provider {
   // --- apply ---------------------------------------------------------------------------------
 
   async apply(change: Change): Promise<ChangeOutcome> {
+    let out: ChangeOutcome;
     try {
-      const out = await this.applyOne(change);
-      return out.status === 'failed' ? { ...out, error: this.#redact(out.error) } : out;
+      out = await this.applyOne(change);
+      if (out.status === 'failed') out = { ...out, error: this.#redact(out.error) };
     } catch (e) {
       const on = change.target ? ` on ${change.target.kind} ${change.target.target}` : '';
-      return { status: 'failed', error: `okta: ${change.action} ${change.login}${on}: ${this.describe(e)}` };
+      out = { status: 'failed', error: `okta: ${change.action} ${change.login}${on}: ${this.describe(e)}` };
     }
+    // One call ends sessions and OAuth tokens (oauthTokens=true): a failed one failed both.
+    return withLeaverSteps(change, out, ['revoke-sessions', 'revoke-tokens']);
   }
 
   /** Independent changes, at most OKTA_MAX_IN_FLIGHT at a time (the executor caps requests too). */
@@ -292,12 +298,15 @@ export class OktaProvider implements Provider {
       case 'enableUser':
         return this.enableUser(c.login);
       case 'disableUser':
-        return this.withUser(c.login, (u) => this.disableUser(c, u));
-      case 'revokeSessions':
         return this.withUser(c.login, async (u) => {
-          await this.#client.userApi.revokeUserSessions({ userId: u.id, oauthTokens: true });
-          return { status: 'applied', detail: 'sessions and OAuth tokens revoked' };
+          const out = await this.disableUser(c, u);
+          // A plain suspension says nothing of itself; the leaver's step says what it means.
+          return out.status === 'applied' && !out.detail
+            ? { ...out, steps: [stepOutcome('disable-sign-in', 'applied', SUSPENDED)] }
+            : out;
         });
+      case 'revokeSessions':
+        return this.withUser(c.login, (u) => this.revokeSessions(c, u));
       case 'deleteUser':
         return this.deleteUser(c.login);
       case 'grant':
@@ -393,6 +402,30 @@ export class OktaProvider implements Provider {
     }
     this.deprovisionedIn.delete(user.login);
     return groupIds.length;
+  }
+
+  /**
+   * Clears every Okta session and, with oauthTokens=true, every OAuth access and refresh token
+   * Okta issued to the user's apps: a leaver's two checklist steps in one call. Okta answers 204
+   * either way, so both are `applied`.
+   */
+  private async revokeSessions(c: Change, user: KnownUser): Promise<ChangeOutcome> {
+    await this.#client.userApi.revokeUserSessions({ userId: user.id, oauthTokens: true });
+    const out: ChangeOutcome = { status: 'applied', detail: 'sessions and OAuth tokens revoked' };
+    if (c.event.kind !== 'leaver') return out;
+    const at = new Date();
+    return {
+      ...out,
+      steps: [
+        stepOutcome('revoke-sessions', 'applied', 'every Okta session cleared', at),
+        stepOutcome(
+          'revoke-tokens',
+          'applied',
+          'OAuth tokens Okta issued to the user revoked (oauthTokens=true)',
+          at,
+        ),
+      ],
+    };
   }
 
   /**
