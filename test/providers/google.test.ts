@@ -8,12 +8,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { inspect } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Policy } from '../../src/model/schema.js';
 import type { Change } from '../../src/plan/plan-types.js';
 import { signWithKey } from '../../src/providers/google/auth.js';
 import { classifyGoogleError, GoogleAuthError } from '../../src/providers/google/errors.js';
 import { GoogleProvider } from '../../src/providers/google/google-provider.js';
 import { createGoogleProvider } from '../../src/providers/google/index.js';
-import type { Scope } from '../../src/providers/types.js';
+import type { ChangeOutcome, Scope } from '../../src/providers/types.js';
 import {
   ADMIN_SUBJECT,
   CREDENTIALS_ENV,
@@ -60,6 +61,11 @@ async function harness(opts: Parameters<typeof createGoogleHarness>[0] = {}): Pr
   const logs: string[] = [];
   h = await createGoogleHarness({ ...opts, ctx: { retry: FAST, log: (l) => logs.push(l), ...opts.ctx } });
   return h;
+}
+
+/** A leaver's checklist as "step status" lines, in the order the provider took them. */
+function stepsOf(outcome: ChangeOutcome): string[] {
+  return (outcome.steps ?? []).map((s) => `${s.step} ${s.status}`);
 }
 
 function change(action: Change['action'], login: string, extra: Partial<Change> = {}): Change {
@@ -308,10 +314,20 @@ describe('applying changes idempotently', () => {
     });
     const first = await hh.provider.apply(leaver);
     const transfer = hh.fake.transfers[0]!;
-    expect(first).toEqual({
+    expect(first).toMatchObject({
       status: 'applied',
       detail: `Drive and Calendar transfer ${transfer.id} to mia@example.com`,
     });
+    expect(stepsOf(first)).toEqual([
+      'disable-sign-in applied',
+      'transfer-drive applied',
+      'transfer-calendar applied',
+      'mailbox-retention applied',
+      'mailbox-forwarding manual',
+    ]);
+    expect(first.steps![1]!.detail).toBe(
+      `Drive transfer ${transfer.id} to mia@example.com requested; Google reports it pending`,
+    );
     expect(transfer).toMatchObject({
       oldOwnerUserId: hh.fake.users.get('ana@example.com')!.id,
       newOwnerUserId: hh.fake.users.get('mia@example.com')!.id,
@@ -336,10 +352,21 @@ describe('applying changes idempotently', () => {
       'POST /admin/datatransfer/v1/transfers',
     ]);
     expect(hh.fake.users.get('ana@example.com')!.suspended).toBe(true);
-    expect(await hh.provider.apply(leaver)).toEqual({
+    // Google finished the Drive part meanwhile: the step says so, and nothing is requested again.
+    transfer.applicationDataTransfers![0]!.applicationTransferStatus = 'completed';
+    const again = await hh.provider.apply(leaver);
+    expect(again).toMatchObject({
       status: 'unchanged',
       detail: `Drive and Calendar transfer ${transfer.id} to mia@example.com (requested earlier)`,
     });
+    expect(stepsOf(again)).toEqual([
+      'disable-sign-in unchanged',
+      'transfer-drive unchanged',
+      'transfer-calendar unchanged',
+      'mailbox-retention unchanged',
+      'mailbox-forwarding manual',
+    ]);
+    expect(again.steps![1]!.detail).toMatch(/requested earlier; Google reports it completed$/);
     expect(hh.fake.transfers).toHaveLength(1);
   });
 
@@ -348,11 +375,19 @@ describe('applying changes idempotently', () => {
     const outcome = await hh.provider.apply(
       change('disableUser', 'ana@example.com', { event: { kind: 'leaver' }, manager: 'gone@example.com' }),
     );
-    expect(outcome).toEqual({
+    expect(outcome).toMatchObject({
       status: 'failed',
       error:
         'google: ana@example.com IS suspended, but its Drive and Calendar still need a new owner: the transfer to gone@example.com failed (the recipient: no account gone@example.com on google); an administrator must transfer them to gone@example.com in the Admin console (Account > Data transfer)',
     });
+    // The suspension stands, and the record says which steps are left.
+    expect(stepsOf(outcome)).toEqual([
+      'disable-sign-in applied',
+      'transfer-drive failed',
+      'transfer-calendar failed',
+      'mailbox-retention applied',
+      'mailbox-forwarding manual',
+    ]);
     expect(hh.fake.users.get('ana@example.com')!.suspended).toBe(true);
   });
 
@@ -407,7 +442,7 @@ describe('applying changes idempotently', () => {
       change('disableUser', 'ana@example.com', { event: { kind: 'leaver' }, manager: 'mia@example.com' }),
     );
     const made = hh.fake.transfers[1]!;
-    expect(outcome).toEqual({
+    expect(outcome).toMatchObject({
       status: 'applied',
       detail: `Drive and Calendar transfer ${made.id} to mia@example.com`,
     });
@@ -538,7 +573,7 @@ describe('throttling and faults under the shared retry policy', () => {
       change('disableUser', 'ana@example.com', { event: { kind: 'leaver' }, manager: 'mia@example.com' }),
     );
     // The retry finds the transfer the lost insert made; the suspension was applied just before.
-    expect(outcome).toEqual({
+    expect(outcome).toMatchObject({
       status: 'applied',
       detail: `Drive and Calendar transfer ${hh.fake.transfers[0]!.id} to mia@example.com (requested earlier)`,
     });
@@ -1243,5 +1278,96 @@ describe('no SDK error escapes with the request it failed on', () => {
     expect(error.code).toBe('ECONNRESET');
     expect(classifyGoogleError(error).retryable).toBe(true);
     expect(dump(error)).not.toContain('eyJ');
+  });
+});
+
+describe('the leaver checklist, step by step', () => {
+  const leaving = { kind: 'leaver' as const, date: '2026-11-30T17:00:00Z' };
+  const start = async (opts: Parameters<typeof createGoogleHarness>[0] = {}) => {
+    const hh = await harness(opts);
+    await hh.seed({
+      users: {
+        'ana@example.com': { displayName: 'Ana Lima', enabled: true, sessions: 1 },
+        'mia@example.com': { displayName: 'Mia Manager', enabled: true, sessions: 0 },
+      },
+      targets: { [`group:${SALES}`]: ['ana@example.com'], [`license:${WORKSPACE}`]: ['ana@example.com'] },
+    });
+    return hh;
+  };
+
+  it('hands the mail forwarding to an administrator, saying exactly what to do and why', async () => {
+    const policy = { retention: { accountDays: 30, deleteAccounts: true, mailboxForwardTo: 'manager' } };
+    const hh = await start({ ctx: { policy: policy as Policy } });
+    const out = await hh.provider.apply(
+      change('disableUser', 'ana@example.com', { event: leaving, manager: 'mia@example.com' }),
+    );
+    const step = (name: string) => out.steps!.find((s) => s.step === name)!;
+    expect(step('mailbox-forwarding')).toMatchObject({ status: 'manual' });
+    expect(step('mailbox-forwarding').detail).toMatch(
+      /rejects mail sent to a suspended account.*Gmail > Default routing.*ana@example\.com.*envelope recipient to mia@example\.com/,
+    );
+    expect(step('mailbox-retention').detail).toMatch(
+      /keeps the mail it holds.*disabled, not deleted.*after retention\.accountDays \(30 days\)/,
+    );
+    for (const s of out.steps!) expect(new Date(s.at).toISOString()).toBe(s.at);
+  });
+
+  it('skips the transfers of a leaver without a manager, and still suspends', async () => {
+    const hh = await start();
+    const out = await hh.provider.apply(change('disableUser', 'ana@example.com', { event: leaving }));
+    expect(out.status).toBe('applied');
+    expect(stepsOf(out)).toEqual([
+      'disable-sign-in applied',
+      'transfer-drive skipped',
+      'transfer-calendar skipped',
+      'mailbox-retention applied',
+      'mailbox-forwarding manual',
+    ]);
+    expect(hh.fake.transfers).toEqual([]);
+  });
+
+  it('records the sign-out and the OAuth tokens deleted, unchanged when there were none', async () => {
+    const hh = await start();
+    hh.fake.grantToken('ana@example.com', 'client-1.apps.googleusercontent.com');
+    const revoke = change('revokeSessions', 'ana@example.com', { event: leaving });
+    const first = await hh.provider.apply(revoke);
+    expect(stepsOf(first)).toEqual(['revoke-sessions applied', 'revoke-tokens applied']);
+    expect(first.steps![1]!.detail).toBe('1 OAuth token(s) the user granted deleted');
+    expect(stepsOf(await hh.provider.apply(revoke))).toEqual([
+      'revoke-sessions applied',
+      'revoke-tokens unchanged',
+    ]);
+  });
+
+  it('records remove-access on each revoke and delete-account on the deletion', async () => {
+    const hh = await start();
+    const outs = await Promise.all(
+      hh.provider.applyMany!([
+        change('revoke', 'ana@example.com', { event: leaving, ...group(SALES) }),
+        change('revoke', 'ana@example.com', {
+          event: leaving,
+          target: { kind: 'license', target: WORKSPACE },
+        }),
+      ]),
+    );
+    expect(outs.map(stepsOf)).toEqual([['remove-access applied'], ['remove-access applied']]);
+    const again = await hh.provider.apply(
+      change('revoke', 'ana@example.com', { event: leaving, ...group(SALES) }),
+    );
+    expect(stepsOf(again)).toEqual(['remove-access unchanged']);
+    const gone = await hh.provider.apply(change('deleteUser', 'ana@example.com', { event: leaving }));
+    expect(stepsOf(gone)).toEqual(['delete-account applied']);
+  });
+
+  it("adds no steps to changes that are not a leaver's", async () => {
+    const hh = await start();
+    for (const c of [
+      change('disableUser', 'ana@example.com', { event: { kind: 'update' }, manager: 'mia@example.com' }),
+      change('revokeSessions', 'ana@example.com', { event: { kind: 'mover' } }),
+      change('revoke', 'ana@example.com', { event: { kind: 'mover' }, ...group(SALES) }),
+    ]) {
+      expect((await hh.provider.apply(c)).steps, c.action).toBeUndefined();
+    }
+    expect(hh.fake.transfers).toEqual([]);
   });
 });

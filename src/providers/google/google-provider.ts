@@ -9,11 +9,12 @@
 import { admin, type admin_datatransfer_v1, type admin_directory_v1 } from '@googleapis/admin';
 import type { OAuth2Client } from 'google-auth-library';
 import pLimit from 'p-limit';
-import type { GoogleConnection } from '../../model/schema.js';
+import type { GoogleConnection, Policy } from '../../model/schema.js';
 import type { Change } from '../../plan/plan-types.js';
 import { managedState, targetNotFound, throwawayPassword } from '../common.js';
 import type { ConnectorContext } from '../registry.js';
 import { DEFAULT_CLOCK, DEFAULT_RETRY, RateGate, type RetryOptions, withRetry } from '../retry.js';
+import { retentionStep, stepOutcome, withLeaverSteps } from '../steps.js';
 import type {
   ActualMembership,
   ActualState,
@@ -21,6 +22,7 @@ import type {
   ChangeOutcome,
   Provider,
   Scope,
+  StepOutcome,
   TargetRef,
 } from '../types.js';
 import { createGoogleAuth } from './auth.js';
@@ -66,6 +68,26 @@ type OwnAccount = admin_directory_v1.Schema$User & { id: string };
 interface Transfer {
   id: string;
   created: boolean;
+  /** Google's state per application id (pending, inProgress, completed, failed). */
+  states: Map<string, string>;
+}
+
+/** The two applications a leaver's transfer carries, as checklist steps. */
+const TRANSFERRED = [
+  { step: 'transfer-drive', app: DRIVE_APP_ID, what: 'Drive' },
+  { step: 'transfer-calendar', app: CALENDAR_APP_ID, what: 'Calendar' },
+] as const;
+
+const TRANSFER_FIELDS =
+  'id,overallTransferStatusCode,applicationDataTransfers(applicationId,applicationTransferStatus)';
+
+function transferStates(t: admin_datatransfer_v1.Schema$DataTransfer): Map<string, string> {
+  return new Map(
+    (t.applicationDataTransfers ?? []).map((a) => [
+      String(a.applicationId),
+      a.applicationTransferStatus ?? 'unknown',
+    ]),
+  );
 }
 
 interface LicenseAssignment {
@@ -88,6 +110,8 @@ export class GoogleProvider implements Provider {
   private readonly retry: Partial<RetryOptions>;
   private readonly licensingUrl: string;
   private readonly timeoutMs: number;
+  /** policy/jml.yaml retention, for the leaver's mailbox-retention step. */
+  private readonly retention: Policy['retention'] | undefined;
 
   constructor(
     private readonly config: GoogleConnection,
@@ -99,6 +123,7 @@ export class GoogleProvider implements Provider {
     const sdkAuth = auth as unknown as admin_directory_v1.Options['auth'];
     // A request that outlives the timeout is abandoned and retried (writes are idempotent).
     this.timeoutMs = ctx.retry?.requestTimeoutMs ?? DEFAULT_RETRY.requestTimeoutMs;
+    this.retention = ctx.policy?.retention;
     const options = {
       rootUrl: config.rootUrl,
       auth: sdkAuth,
@@ -347,16 +372,21 @@ export class GoogleProvider implements Provider {
 
   /** Applies one change; an API error becomes a failed outcome naming the login and the target. */
   async apply(change: Change): Promise<ChangeOutcome> {
+    let out: ChangeOutcome;
     try {
-      return await this.applyOne(change);
+      out = await this.applyOne(change);
     } catch (e) {
-      if (e instanceof AlreadyDone) return { status: 'unchanged' };
       const on = change.target ? ` on ${change.target.kind} ${change.target.target}` : '';
-      return {
-        status: 'failed',
-        error: `google: ${change.action} ${change.login}${on} failed: ${googleErrorInfo(e).message}`,
-      };
+      out =
+        e instanceof AlreadyDone
+          ? { status: 'unchanged' }
+          : {
+              status: 'failed',
+              error: `google: ${change.action} ${change.login}${on} failed: ${googleErrorInfo(e).message}`,
+            };
     }
+    // A failed sign-out stops before the tokens: neither was done.
+    return withLeaverSteps(change, out, ['revoke-sessions', 'revoke-tokens']);
   }
 
   private applyOne(c: Change): Promise<ChangeOutcome> {
@@ -368,7 +398,7 @@ export class GoogleProvider implements Provider {
       case 'disableUser':
         return this.disableUser(c);
       case 'revokeSessions':
-        return this.revokeSessions(c.login);
+        return this.revokeSessions(c);
       case 'grant':
       case 'revoke':
         return this.changeAccess(c);
@@ -440,28 +470,61 @@ export class GoogleProvider implements Provider {
    * A leaver's disable: the account is suspended first (a high-risk leaver must be cut off
    * within the SLA), then Drive and Calendar go to the manager (Data Transfer works on a
    * suspended account). A transfer that cannot be made fails the change, saying the account is
-   * suspended and the files still wait for an administrator to give them a new owner.
+   * suspended and the files still wait for an administrator to give them a new owner. Each is
+   * a checklist step, with the mailbox: kept by the suspension, forwarded only by hand.
    */
   private async disableUser(c: Change): Promise<ChangeOutcome> {
     const user = await this.getUser(c.login);
     const suspended = await this.setSuspended(c.login, true, user);
-    if (c.event.kind !== 'leaver' || !c.manager) return suspended;
+    if (c.event.kind !== 'leaver') return suspended;
+    const done = suspended.status === 'applied' ? 'applied' : 'unchanged';
+    const signIn = stepOutcome(
+      'disable-sign-in',
+      done,
+      done === 'applied' ? 'account suspended: no sign-in' : 'account was already suspended',
+    );
+    const mailbox = [
+      retentionStep(
+        done,
+        'the suspended account keeps the mail it holds (new mail to it is rejected until a routing rule sends it elsewhere)',
+        this.retention,
+      ),
+      forwardingByHand(c),
+    ];
+    if (!c.manager) {
+      const none = (step: (typeof TRANSFERRED)[number]['step']) =>
+        stepOutcome(step, 'skipped', 'no manager of record to transfer to');
+      return { ...suspended, steps: [signIn, none('transfer-drive'), none('transfer-calendar'), ...mailbox] };
+    }
     let transfer: Transfer;
     try {
       transfer = await this.transferData(user, c.manager);
     } catch (e) {
+      const reason = googleErrorInfo(e).message;
       return {
         status: 'failed',
         error:
           `google: ${c.login} IS suspended, but its Drive and Calendar still need a new owner: the transfer to ` +
-          `${c.manager} failed (${googleErrorInfo(e).message}); an administrator must transfer them to ` +
+          `${c.manager} failed (${reason}); an administrator must transfer them to ` +
           `${c.manager} in the Admin console (Account > Data transfer)`,
+        steps: [
+          signIn,
+          ...TRANSFERRED.map((t) =>
+            stepOutcome(
+              t.step,
+              'failed',
+              `${t.what} not transferred to ${c.manager} (${reason}): transfer it in the Admin console (Account > Data transfer)`,
+            ),
+          ),
+          ...mailbox,
+        ],
       };
     }
     const changed = transfer.created || suspended.status === 'applied';
     return {
       status: changed ? 'applied' : 'unchanged',
       detail: `Drive and Calendar transfer ${transfer.id} to ${c.manager}${transfer.created ? '' : ' (requested earlier)'}`,
+      steps: [signIn, ...TRANSFERRED.map((t) => transferStep(t, transfer, c.manager!)), ...mailbox],
     };
   }
 
@@ -491,21 +554,24 @@ export class GoogleProvider implements Provider {
     };
     return this.call(async () => {
       const found = await this.findTransfer(user.id, recipient.id);
-      if (found) return { id: found, created: false };
-      const res = await this.transfers.transfers.insert({ requestBody, fields: 'id' });
-      return { id: res.data.id ?? 'unknown', created: true };
+      if (found?.id) return { id: found.id, created: false, states: transferStates(found) };
+      const res = await this.transfers.transfers.insert({ requestBody, fields: TRANSFER_FIELDS });
+      return { id: res.data.id ?? 'unknown', created: true, states: transferStates(res.data) };
     });
   }
 
-  /** The id of a transfer from `oldOwner` to `newOwner` that has not failed. */
-  private async findTransfer(oldOwner: string, newOwner: string): Promise<string | undefined> {
+  /** A transfer from `oldOwner` to `newOwner` that has not failed, with its applications' states. */
+  private async findTransfer(
+    oldOwner: string,
+    newOwner: string,
+  ): Promise<admin_datatransfer_v1.Schema$DataTransfer | undefined> {
     let pageToken: string | undefined;
     do {
       const res = await this.transfers.transfers.list({
         oldOwnerUserId: oldOwner,
         newOwnerUserId: newOwner,
         pageToken,
-        fields: 'nextPageToken,dataTransfers(id,oldOwnerUserId,newOwnerUserId,overallTransferStatusCode)',
+        fields: `nextPageToken,dataTransfers(oldOwnerUserId,newOwnerUserId,${TRANSFER_FIELDS})`,
       });
       const live = (res.data.dataTransfers ?? []).find(
         (t) =>
@@ -513,7 +579,7 @@ export class GoogleProvider implements Provider {
           t.newOwnerUserId === newOwner &&
           t.overallTransferStatusCode !== 'failed',
       );
-      if (live?.id) return live.id;
+      if (live?.id) return live;
       pageToken = res.data.nextPageToken ?? undefined;
     } while (pageToken);
     return undefined;
@@ -523,7 +589,26 @@ export class GoogleProvider implements Provider {
    * Ends web sessions (users.signOut) and revokes every OAuth token. The API cannot tell whether
    * there were sessions, so a sign-out is always `applied`.
    */
-  private async revokeSessions(login: string): Promise<ChangeOutcome> {
+  private async revokeSessions(c: Change): Promise<ChangeOutcome> {
+    const out = await this.signOut(c.login);
+    if (c.event.kind !== 'leaver') return { status: 'applied', detail: out.detail };
+    const at = new Date();
+    return {
+      status: 'applied',
+      detail: out.detail,
+      steps: [
+        stepOutcome('revoke-sessions', 'applied', 'signed out of every web session (users.signOut)', at),
+        stepOutcome(
+          'revoke-tokens',
+          out.tokens > 0 ? 'applied' : 'unchanged',
+          out.tokens > 0 ? `${out.tokens} OAuth token(s) the user granted deleted` : 'no OAuth tokens held',
+          at,
+        ),
+      ],
+    };
+  }
+
+  private async signOut(login: string): Promise<{ status: 'applied'; detail: string; tokens: number }> {
     // By id: an alias would sign its owner out.
     const { id } = await this.getUser(login);
     await this.call(() => this.directory.users.signOut({ userKey: id }));
@@ -540,7 +625,11 @@ export class GoogleProvider implements Provider {
         if (!(e instanceof AlreadyDone)) throw e;
       });
     }
-    return { status: 'applied', detail: `signed out; ${clients.length} OAuth token(s) revoked` };
+    return {
+      status: 'applied',
+      detail: `signed out; ${clients.length} OAuth token(s) revoked`,
+      tokens: clients.length,
+    };
   }
 
   private changeAccess(c: Change): Promise<ChangeOutcome> {
@@ -645,4 +734,51 @@ function checkKind(t: TargetRef): void {
   if (t.kind === 'group' || t.kind === 'license') return;
   if (t.kind === 'app') throw new Error(`${APP_UNSUPPORTED} (target ${t.target})`);
   throw new Error(`google: kind "${t.kind}" is not a Google target (${t.target})`);
+}
+
+/**
+ * One application of a leaver's transfer as a step: `applied` when this run requested it,
+ * `unchanged` when an earlier run did, `failed` when Google says so or the transfer lacks it.
+ */
+function transferStep(t: (typeof TRANSFERRED)[number], transfer: Transfer, manager: string): StepOutcome {
+  const state = transfer.states.get(t.app);
+  const fix = 'transfer it in the Admin console (Account > Data transfer)';
+  if (!state) {
+    return stepOutcome(
+      t.step,
+      'failed',
+      `transfer ${transfer.id} to ${manager} does not include ${t.what}: ${fix}`,
+    );
+  }
+  if (state === 'failed') {
+    return stepOutcome(
+      t.step,
+      'failed',
+      `Google reports the ${t.what} transfer ${transfer.id} to ${manager} failed: ${fix}`,
+    );
+  }
+  const when = transfer.created ? 'requested' : 'requested earlier';
+  return stepOutcome(
+    t.step,
+    transfer.created ? 'applied' : 'unchanged',
+    `${t.what} transfer ${transfer.id} to ${manager} ${when}; Google reports it ${state}`,
+  );
+}
+
+/**
+ * Forwarding a suspended account's mail has no sound API: Google rejects mail sent to a
+ * suspended account, so a Gmail forwarding setting on it never runs (and the Gmail API sets one
+ * only as the user, with the recipient confirming); the Admin SDK has no Gmail routing API.
+ * An administrator does it with a routing rule, which the step spells out.
+ */
+function forwardingByHand(c: Change): StepOutcome {
+  const to =
+    c.manager ?? 'the person policy/jml.yaml retention.mailboxForwardTo names (no manager of record)';
+  return stepOutcome(
+    'mailbox-forwarding',
+    'manual',
+    `Google rejects mail sent to a suspended account and offers no API to reroute it: in the Admin console ` +
+      `(Apps > Google Workspace > Gmail > Default routing) add a rule for the single recipient ${c.login} that ` +
+      `changes the envelope recipient to ${to}, on recognised and unrecognised addresses`,
+  );
 }
