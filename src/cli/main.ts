@@ -10,6 +10,7 @@ import { registerCodeowners } from './codeowners-command.js';
 import { registerEngineCommands } from './engine-commands.js';
 import { registerGitHub } from './github-commands.js';
 import { registerLeavers } from './leavers-command.js';
+import { registerOffboard } from './offboard-command.js';
 import { registerSchemas } from './schemas-command.js';
 import { registerValidate } from './validate-command.js';
 
@@ -49,6 +50,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerCodeowners(program, io, setExit);
   registerGitHub(program, io, setExit);
   registerLeavers(program, io, setExit);
+  registerOffboard(program, io, setExit);
   return program;
 }
 

@@ -4,7 +4,7 @@
  * refuses as an ambiguous boolean, and puts tabs at the start of block-scalar lines, which it
  * refuses as tab indentation; this writer quotes those values instead.
  */
-import { Document, Scalar, visit } from 'yaml';
+import { Document, parseDocument, Scalar, visit } from 'yaml';
 import { YAML11_BOOLEANS } from './parse-yaml.js';
 
 /** `value` as the text of a policy file, with an optional comment line on top. */
@@ -17,5 +17,18 @@ export function toPolicyYaml(value: unknown, comment?: string): string {
     },
   });
   if (comment) doc.commentBefore = ` ${comment}`;
+  return doc.toString({ lineWidth: 0 });
+}
+
+/**
+ * Sets values in a policy file's text, keeping its comments, key order and flow style (an
+ * emergency offboarding writing `employment.end` into a person's file, say).
+ */
+export function editPolicyYaml(
+  text: string,
+  edits: readonly [readonly (string | number)[], unknown][],
+): string {
+  const doc = parseDocument(text, { version: '1.2' });
+  for (const [at, value] of edits) doc.setIn(at, value);
   return doc.toString({ lineWidth: 0 });
 }
