@@ -19,6 +19,7 @@ import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
 import type { ProviderName } from '../../model/schema.js';
 import type { Change } from '../../plan/plan-types.js';
+import { withLeaverSteps } from '../steps.js';
 import type { ActualState, ChangeOutcome, EntitlementKind, Provider, Scope } from '../types.js';
 
 export const DIRECTORY_SCHEMA = 'jml-embedded-directory/v1';
@@ -256,11 +257,16 @@ export class EmbeddedDirectory implements Provider {
     return this.read({ logins: new Set(Object.keys(data.users)), targets });
   }
 
+  /**
+   * A leaver's change records the one step it stands for (sign-in off, sessions ended, access
+   * removed, ticket opened, account deleted): the directory holds no mailbox, files or devices,
+   * so it claims no other step.
+   */
   async apply(change: Change): Promise<ChangeOutcome> {
     const data = this.load();
     const outcome = this.mutate(data, change);
     if (outcome.status === 'applied') this.save(data);
-    return outcome;
+    return withLeaverSteps(change, outcome);
   }
 
   /** Simulates a person signing in (the demo uses it to show sessions being revoked). */
