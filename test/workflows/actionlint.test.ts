@@ -97,6 +97,53 @@ describe('GitHub workflows', () => {
     expect(approvals).toContain('node base/bin/jml.js -C head approvals');
   });
 
+  it('leavers are applied at their instant by a job that waits off the hour and never holds up an apply', () => {
+    const wf = parse(readFileSync(path.join(dir, 'schedule.yml'), 'utf8')) as {
+      on: { schedule: { cron: string }[] };
+      jobs: Record<string, Job & { 'timeout-minutes': number }>;
+    };
+    const [minutes] = wf.on.schedule[0]!.cron.split(' ');
+    const ticks = minutes!.split(',').map(Number);
+    expect(ticks).not.toContain(0);
+    expect(ticks.map((m, i) => (ticks[(i + 1) % ticks.length]! - m + 60) % 60)).toEqual([15, 15, 15, 15]);
+    const job = wf.jobs.leavers!;
+    const run = job.steps.find((s) => s.run?.includes('jml leavers --confirm'))!.run!;
+    const window = Number(/--window (\d+)m/.exec(run)![1]);
+    expect(window, 'the window covers the next run and a late start').toBeGreaterThan(15);
+    expect(job['timeout-minutes']).toBeGreaterThan(window);
+    expect(job.environment).toBe('production');
+    expect(job.concurrency?.group ?? '').not.toBe('jml-apply');
+    expect(JSON.stringify(job.steps)).toContain('restore-holds.sh');
+  });
+
+  it('emergency offboarding is dispatched by hand with its inputs passed through the environment', () => {
+    const wf = parse(readFileSync(path.join(dir, 'offboard.yml'), 'utf8')) as {
+      on: { workflow_dispatch: { inputs: Record<string, { required?: boolean }> } };
+      jobs: Record<string, Job>;
+    };
+    expect(Object.keys(wf.on)).toEqual(['workflow_dispatch']);
+    expect(wf.on.workflow_dispatch.inputs.person!.required).toBe(true);
+    expect(wf.on.workflow_dispatch.inputs.reason!.required).toBe(true);
+    const job = wf.jobs.offboard!;
+    expect(job.environment).toBe('production');
+    const step = job.steps.find((s) => s.run?.includes('jml offboard'))! as Job['steps'][number] & {
+      env: Record<string, string>;
+    };
+    expect(step.run).toContain('"$PERSON" --now --reason "$REASON"');
+    expect(step.env.PERSON).toBe('${{ inputs.person }}');
+  });
+
+  it('every job that plans or applies restores the emergency offboarding holds first', () => {
+    for (const file of files) {
+      const wf = parse(readFileSync(path.join(dir, file), 'utf8')) as { jobs: Record<string, Job> };
+      for (const [name, job] of Object.entries(wf.jobs)) {
+        const runs = job.steps.map((s) => s.run ?? '').join('\n');
+        if (!/jml (apply --confirm|leavers|drift|plan)/.test(runs) || name === 'plan-fork') continue;
+        expect(runs, `${file}:${name}`).toContain('restore-holds.sh');
+      }
+    }
+  });
+
   it('a linter finding is reported (the check can fail)', async () => {
     const lint = await createLinter();
     const findings = lint(

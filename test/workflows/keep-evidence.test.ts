@@ -4,7 +4,7 @@
  * records/YYYY/MM/, later runs append, and nothing is committed when there is no record.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanTempDirs, REPO_ROOT, tempDir } from '../engine/helpers.js';
@@ -70,5 +70,27 @@ describe('keep-evidence.sh', () => {
   it('does nothing when the run wrote no record', () => {
     const { env } = setUp();
     expect(run(tempDir(), env, {})).toMatch(/No apply record/);
+  });
+});
+
+describe('restore-holds.sh', () => {
+  const RESTORE = path.join(REPO_ROOT, 'scripts/ci/restore-holds.sh');
+
+  it('brings back only the emergency offboarding records, where keep-evidence.sh will not copy them again', () => {
+    const { server, env } = setUp();
+    const offboard = '2026-12-01T15-00-00-000Z-offboard-emma.schultz-1a2b3c4d-applied.json';
+    run(tempDir(), env, { 'a-applied.json': '{"result":"applied"}\n', [offboard]: '{"offboard":{}}\n' });
+    const next = tempDir();
+    const out = execFileSync('bash', [RESTORE, '.jml/records'], { cwd: next, env, encoding: 'utf8' });
+    expect(out).toContain('Restored 1 offboarding record(s)');
+    expect(readdirSync(path.join(next, '.jml/records/restored'))).toEqual([offboard]);
+    // The next keep-evidence run keeps its own records only: nothing restored is copied twice.
+    expect(run(next, env, {})).toMatch(/No apply record/);
+  });
+
+  it('is quiet when the evidence branch does not exist yet', () => {
+    const { env } = setUp();
+    const out = execFileSync('bash', [RESTORE], { cwd: tempDir(), env, encoding: 'utf8' });
+    expect(out).toContain('No jml-evidence branch yet');
   });
 });
