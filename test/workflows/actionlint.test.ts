@@ -130,6 +130,7 @@ describe('GitHub workflows', () => {
       env: Record<string, string>;
     };
     expect(step.run).toContain('"$PERSON" --now --reason "$REASON"');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression, not a JS template
     expect(step.env.PERSON).toBe('${{ inputs.person }}');
   });
 

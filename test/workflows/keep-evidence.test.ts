@@ -77,7 +77,7 @@ describe('restore-holds.sh', () => {
   const RESTORE = path.join(REPO_ROOT, 'scripts/ci/restore-holds.sh');
 
   it('brings back only the emergency offboarding records, where keep-evidence.sh will not copy them again', () => {
-    const { server, env } = setUp();
+    const { env } = setUp();
     const offboard = '2026-12-01T15-00-00-000Z-offboard-emma.schultz-1a2b3c4d-applied.json';
     run(tempDir(), env, { 'a-applied.json': '{"result":"applied"}\n', [offboard]: '{"offboard":{}}\n' });
     const next = tempDir();
