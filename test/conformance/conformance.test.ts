@@ -13,6 +13,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import type { ApplyRecord } from '../../src/apply/apply.js';
 import type { Plan } from '../../src/plan/plan-types.js';
 import type { DirectoryFile } from '../../src/providers/embedded/embedded-directory.js';
 import { cleanTempDirs, copyFixture, FIXTURES, jml, planJson, readRecords } from '../engine/helpers.js';
@@ -139,6 +140,7 @@ for (const subject of SUBJECTS) {
         const r = await applyAll(p.dir, at);
         expect(r.code, r.err + r.out).toBe(0);
         expect(comparable(await p.state(), p.fixtureTargets)).toEqual(await referenceEndState(name, at));
+        expectLeaverSteps(readRecords(p.dir).at(-1)!.record as unknown as ApplyRecord, plan);
 
         const again = await planJson(p.dir, '--at', at);
         expect(again.changes).toEqual([]);
@@ -259,6 +261,23 @@ for (const subject of SUBJECTS) {
       );
     });
   });
+}
+
+/**
+ * Every provider's disable of a leaver carries a `disable-sign-in` step that the provider
+ * confirmed (applied, or unchanged when the account already was), and the apply record shows it;
+ * no change of anyone else carries a step.
+ */
+function expectLeaverSteps(record: ApplyRecord, plan: Plan): void {
+  const planned = plan.changes.filter((c) => c.event.kind === 'leaver' && c.action === 'disableUser');
+  const disables = record.changes.filter((c) => c.event.kind === 'leaver' && c.action === 'disableUser');
+  expect(disables.map((c) => c.id).sort()).toEqual(planned.map((c) => c.id).sort());
+  for (const c of disables) {
+    const signIn = c.steps?.find((s) => s.step === 'disable-sign-in');
+    expect(signIn?.status, `${c.id}: ${JSON.stringify(c.steps)}`).toMatch(/^(applied|unchanged)$/);
+    expect(new Date(signIn!.at).toISOString()).toBe(signIn!.at);
+  }
+  expect(record.changes.filter((c) => c.event.kind !== 'leaver' && c.steps).map((c) => c.id)).toEqual([]);
 }
 
 /** Overwrites the embedded Okta directory of a local run, as an administrator would. */
