@@ -4,7 +4,9 @@
  * the IT (here security) team, labelled, linked from the apply record, never duplicated.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ApplyRecord } from '../../src/apply/apply.js';
+import type { ApplyRecord, ChangeResult } from '../../src/apply/apply.js';
+import { indexCheckout } from '../../src/cli/pipeline.js';
+import { workItems } from '../../src/report/work-items.js';
 import { editYaml } from '../approvals/helpers.js';
 import { cleanTempDirs, copyFixture, jml, readRecords } from '../engine/helpers.js';
 import { type GitHubHarness, githubForEachTest, OWNER, REPO } from '../fakes/github/harness.js';
@@ -41,6 +43,13 @@ describe('jml github work-issues', () => {
     expect(netsuite.labels).toEqual(expect.arrayContaining(['jml', 'manual-work', 'grant-access']));
     const offboarding = issues.find((i) => i.title.startsWith('Offboarding'))!;
     expect(offboarding.assignees).toEqual(['sam-s']);
+    // The steps the connectors handed over are listed, read from the record's changes: here the
+    // manual ledger's ticket for the leaver's app without SSO.
+    expect(offboarding.body).toContain('Left by the connectors (manual, or failed), from the apply record:');
+    expect(offboarding.body).toMatch(
+      /- \[ \] \*\*manual\*\*: manual-ticket of legacy-crm-user \(manual\): ticket MANUAL-\d{5}/,
+    );
+    expect(offboarding.body).not.toMatch(/disable-sign-in|revoke-sessions|remove-access/);
 
     // The record links each issue; a second run opens nothing new and closes nothing.
     const record = readRecords(dir).at(-1)!.record as unknown as ApplyRecord;
@@ -59,6 +68,66 @@ describe('jml github work-issues', () => {
     expect(overdue.code, overdue.err).toBe(2);
     expect(overdue.out).toContain('Grant NetSuite access: Jo Joiner');
     expect(overdue.out).toMatch(/open 2[45] h, @hana-h/);
+  });
+
+  it("lists a leaver's manual and failed steps with provider, step and detail, and nothing else", () => {
+    const index = indexCheckout(copyFixture('org'));
+    const at = '2027-02-01T22:00:05.000Z';
+    const leaver = { kind: 'leaver' as const, date: '2027-02-01T17:00:00-05:00' };
+    const result = (over: Partial<ChangeResult>): ChangeResult => ({
+      id: 'x',
+      action: 'disableUser',
+      provider: 'entra',
+      person: 'lee.leaver',
+      login: 'lee.leaver@example.com',
+      event: leaver,
+      startedAt: at,
+      finishedAt: at,
+      status: 'applied',
+      ...over,
+    });
+    const record = {
+      changes: [
+        result({
+          status: 'failed',
+          error: 'entra: disableUser lee.leaver@example.com failed: devices: 0 wiped, 0 retired, 1 failed',
+          steps: [
+            { step: 'disable-sign-in', status: 'applied', at },
+            { step: 'wipe-devices', status: 'failed', at, detail: 'devices: 0 wiped, 0 retired, 1 failed' },
+            {
+              step: 'mailbox-forwarding',
+              status: 'failed',
+              at,
+              detail: 'creating the inbox rule: 403 ErrorAccessDenied: Access is denied.',
+            },
+          ],
+        }),
+        result({
+          provider: 'google',
+          steps: [
+            { step: 'disable-sign-in', status: 'unchanged', at },
+            { step: 'mailbox-forwarding', status: 'manual', at, detail: 'add a Default routing rule' },
+          ],
+        }),
+        // Someone else's change never lands in this leaver's issue.
+        result({
+          person: 'jo.joiner',
+          event: { kind: 'joiner' },
+          action: 'createUser',
+          steps: [{ step: 'manual-ticket', status: 'manual', at }],
+        }),
+      ],
+    } as unknown as ApplyRecord;
+    const items = workItems(record, index, 'r.json');
+    expect(items.map((i) => `${i.person} ${i.app}`)).toEqual(['lee.leaver offboarding']);
+    const lines = items[0]!.body.split('\n').filter((l) => l.startsWith('- [ ] **'));
+    expect(lines).toEqual([
+      '- [ ] **entra**: wipe-devices (failed): devices: 0 wiped, 0 retired, 1 failed',
+      '- [ ] **entra**: mailbox-forwarding (failed): creating the inbox rule: 403 ErrorAccessDenied: Access is denied.',
+      '- [ ] **google**: mailbox-forwarding (manual): add a Default routing rule',
+    ]);
+    // The sign-in is off (the change failed on its devices): the issue says so, not the opposite.
+    expect(items[0]!.body).toContain('their accounts are disabled and sessions revoked');
   });
 
   it('says there is nothing to do without a record', async () => {
