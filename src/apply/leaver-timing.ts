@@ -15,7 +15,10 @@ import type { ChangeResult } from './apply.js';
 
 export interface ProviderConfirmation {
   provider: string;
-  /** When the provider confirmed sign-in was off (applied, or found already off). */
+  /**
+   * When the provider confirmed sign-in was off (applied, or found already off): the
+   * `disable-sign-in` step's time when the provider reports steps, else the change's end.
+   */
   disabledAt?: string;
   /** When it confirmed sessions and tokens were revoked. */
   sessionsRevokedAt?: string;
@@ -51,6 +54,19 @@ const CONFIRMS = new Set(['disableUser', 'revokeSessions']);
 const REMOVES = new Set(['revoke', 'openTicket']);
 const ok = (c: ChangeResult) => c.status === 'applied' || c.status === 'unchanged';
 const later = (a: string | undefined, b: string) => (a === undefined || b > a ? b : a);
+
+/**
+ * When the provider confirmed the part of a change that ends access: a leaver's disable may go on
+ * with best-effort steps (leave date, devices, mail forwarding) after sign-in is off, and the
+ * SLA is about sign-in and sessions. The step's own time when the provider reports it.
+ */
+function stepTime(c: ChangeResult): string {
+  const step =
+    c.action === 'disableUser' ? 'disable-sign-in' : c.action === 'revokeSessions' ? 'revoke-sessions' : '';
+  const own = c.steps?.find((s) => s.step === step && (s.status === 'applied' || s.status === 'unchanged'));
+  // A time outside the change's own span comes from another clock: the change's end is safer.
+  return own && own.at >= c.startedAt && own.at <= c.finishedAt ? own.at : c.finishedAt;
+}
 
 export function slaMinutesFor(policy: Policy, highRisk: boolean): number {
   return highRisk ? policy.sla.highRiskLeaverMinutes : policy.sla.leaverMinutes;
@@ -96,10 +112,11 @@ export function leaverTimings(
         if (CONFIRMS.has(c.action)) complete = false;
         continue;
       }
-      if (c.action === 'disableUser') p.disabledAt = later(p.disabledAt, c.finishedAt);
-      else if (c.action === 'revokeSessions') p.sessionsRevokedAt = later(p.sessionsRevokedAt, c.finishedAt);
-      else if (REMOVES.has(c.action)) p.accessRemovedAt = later(p.accessRemovedAt, c.finishedAt);
-      if (CONFIRMS.has(c.action)) confirmed = later(confirmed, c.finishedAt);
+      const at = stepTime(c);
+      if (c.action === 'disableUser') p.disabledAt = later(p.disabledAt, at);
+      else if (c.action === 'revokeSessions') p.sessionsRevokedAt = later(p.sessionsRevokedAt, at);
+      else if (REMOVES.has(c.action)) p.accessRemovedAt = later(p.accessRemovedAt, at);
+      if (CONFIRMS.has(c.action)) confirmed = later(confirmed, at);
     }
     const confirmedAt = complete && confirmed !== undefined ? confirmed : null;
     const lagSeconds = confirmedAt === null ? null : (instantMs(confirmedAt) - scheduledMs) / 1000;
