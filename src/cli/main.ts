@@ -8,6 +8,7 @@ import type { RunClock } from '../apply/leaver-schedule.js';
 import { registerApprovals } from './approvals-command.js';
 import { registerCodeowners } from './codeowners-command.js';
 import { registerEngineCommands } from './engine-commands.js';
+import { registerEvidence } from './evidence-command.js';
 import { registerGitHub } from './github-commands.js';
 import { registerLeavers } from './leavers-command.js';
 import { registerOffboard } from './offboard-command.js';
@@ -49,6 +50,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerApprovals(program, io, setExit);
   registerCodeowners(program, io, setExit);
   registerGitHub(program, io, setExit);
+  registerEvidence(program, io, setExit);
   registerLeavers(program, io, setExit);
   registerOffboard(program, io, setExit);
   return program;

@@ -60,6 +60,16 @@ export interface PullRequestChanges {
   reviews: Review[];
 }
 
+/** A pull request as listed for a commit. */
+export interface MergedPullRequest {
+  number: number;
+  url: string;
+  title: string;
+  author: string;
+  mergedAt: string | null;
+  mergeCommitSha: string | null;
+}
+
 export interface IssueSpec {
   title: string;
   body: string;
@@ -291,14 +301,7 @@ export class GitHubClient {
         status: f.status,
         ...(f.previous_filename ? { previousPath: f.previous_filename } : {}),
       })),
-      reviews: reviews
-        .filter((r) => r.user)
-        .map((r) => ({
-          login: r.user!.login,
-          state: r.state,
-          commitId: r.commit_id ?? null,
-          submittedAt: r.submitted_at ?? null,
-        })),
+      reviews: toReviews(reviews),
     };
   }
 
@@ -732,6 +735,59 @@ export class GitHubClient {
     }
   }
 
+  /**
+   * The pull requests a commit came from (GitHub's "list pull requests associated with a
+   * commit"): for a merge commit on the default branch, the merged pull request.
+   */
+  async pullRequestsOfCommit(owner: string, repo: string, sha: string): Promise<MergedPullRequest[]> {
+    const res = await this.call(`list pull requests of ${sha.slice(0, 12)} in ${owner}/${repo}`, () =>
+      this.octokit.rest.repos.listPullRequestsAssociatedWithCommit({
+        owner,
+        repo,
+        commit_sha: sha,
+        per_page: 100,
+      }),
+    );
+    return res.data.map((p) => ({
+      number: p.number,
+      url: p.html_url,
+      title: p.title,
+      author: p.user?.login ?? '',
+      mergedAt: p.merged_at,
+      mergeCommitSha: p.merge_commit_sha ?? null,
+    }));
+  }
+
+  /** Every review of a pull request, in GitHub's (chronological) order. */
+  async reviewsOf(owner: string, repo: string, number: number): Promise<Review[]> {
+    const reviews = await this.call(`list reviews of ${owner}/${repo}#${number}`, () =>
+      this.octokit.paginate(this.octokit.rest.pulls.listReviews, {
+        owner,
+        repo,
+        pull_number: number,
+        per_page: 100,
+      }),
+    );
+    return toReviews(reviews);
+  }
+
+  /** An issue's state and when it was closed. */
+  async issueState(
+    owner: string,
+    repo: string,
+    number: number,
+  ): Promise<{ state: 'open' | 'closed'; closedAt: string | null; title: string; url: string }> {
+    const res = await this.call(`read ${owner}/${repo}#${number}`, () =>
+      this.octokit.rest.issues.get({ owner, repo, issue_number: number }),
+    );
+    return {
+      state: res.data.state as 'open' | 'closed',
+      closedAt: res.data.closed_at,
+      title: res.data.title,
+      url: res.data.html_url,
+    };
+  }
+
   /** Logins of a team's members (for policy teams defined as GitHub teams). */
   async teamMembers(org: string, team: string): Promise<string[]> {
     const members = await this.call(`list members of ${org}/${team}`, () =>
@@ -824,6 +880,25 @@ export class GitHubClient {
       throw toGitHubError(operation, e);
     }
   }
+}
+
+/** GitHub's reviews as `Review`s, skipping those of deleted accounts (no user). */
+function toReviews(
+  reviews: {
+    user: { login: string } | null;
+    state: string;
+    commit_id: string | null;
+    submitted_at?: string;
+  }[],
+): Review[] {
+  return reviews
+    .filter((r) => r.user)
+    .map((r) => ({
+      login: r.user!.login,
+      state: r.state,
+      commitId: r.commit_id ?? null,
+      submittedAt: r.submitted_at ?? null,
+    }));
 }
 
 function sameSet(a: string[], b: string[]): boolean {

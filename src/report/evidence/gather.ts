@@ -1,0 +1,160 @@
+/**
+ * Gathers what the evidence pack is built from: the apply records (read recursively, so a
+ * checkout of the jml-evidence branch with records/YYYY/MM/*.json works), git history of the
+ * policy, the exceptions and each changed person, and, when a GitHub client is given, the pull
+ * request of each commit with its approving reviews and the state of each manual-work issue.
+ * The live provider state is read by the caller (the CLI's pipeline) and passed in. Every
+ * GitHub failure becomes a gap in the output, never a crash.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { RECORD_SCHEMA } from '../../apply/apply.js';
+import type { GitHubClient } from '../../github/client.js';
+import type { ActualState } from '../../providers/types.js';
+import type { RepoIndex } from '../../resolve/repo-index.js';
+import { isJmlEvent, personChangeKey, runMs } from './common.js';
+import { type CommitInfo, commitsTouching, fileAtCommit } from './git-history.js';
+import type { EvidenceInput, IssueEvidence, PullRequestEvidence, RecordFile } from './types.js';
+
+export interface GitHubAccess {
+  client: GitHubClient;
+  owner: string;
+  repo: string;
+}
+
+export interface GatherOptions {
+  root: string;
+  index: RepoIndex;
+  commit: string | null;
+  at: number;
+  since: number;
+  recordsDir: string;
+  actual: ActualState[];
+  /** Absent: the GitHub columns stay empty and `missingGitHub` says why. */
+  github?: GitHubAccess;
+  missingGitHub?: string;
+}
+
+/** Every apply record under `dir` (recursively), oldest first; other JSON files are skipped. */
+export function readRecordsTree(dir: string): RecordFile[] {
+  const out: RecordFile[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const full = path.join(d, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else if (name.endsWith('.json')) {
+        try {
+          const record = JSON.parse(readFileSync(full, 'utf8'));
+          if (record?.schema === RECORD_SCHEMA)
+            out.push({ file: path.relative(dir, full).split(path.sep).join('/'), record });
+        } catch {
+          // Not JSON: not a record.
+        }
+      }
+    }
+  };
+  if (existsSync(dir)) walk(dir);
+  return out.sort(
+    (a, b) => a.record.startedAt.localeCompare(b.record.startedAt) || a.file.localeCompare(b.file),
+  );
+}
+
+function lastChange(root: string, person: string, r: RecordFile): CommitInfo | undefined {
+  const file = `people/${person}.yaml`;
+  const asOf = r.record.commit ? commitsTouching(root, [file], r.record.commit) : [];
+  // A record made outside git, or on a commit this checkout lacks: the last change before it ran.
+  const list = asOf.length
+    ? asOf
+    : commitsTouching(root, [file]).filter((c) => c.committedAt <= r.record.startedAt);
+  return list[0];
+}
+
+export async function gatherEvidence(o: GatherOptions): Promise<EvidenceInput> {
+  const records = readRecordsTree(o.recordsDir);
+  const inPeriod = records.filter((r) => runMs(r) >= o.since && runMs(r) <= o.at);
+
+  const policyHistory = commitsTouching(o.root, ['policy/JML-POLICY.md']);
+  const exceptionHistory = commitsTouching(o.root, ['exceptions']);
+  const exceptionTexts = new Map<string, string>();
+  for (const c of exceptionHistory) {
+    for (const f of c.files) {
+      const text = fileAtCommit(o.root, f.status === 'D' ? `${c.sha}^` : c.sha, f.path);
+      if (text !== undefined) exceptionTexts.set(`${c.sha}:${f.path}`, text);
+    }
+  }
+  const personHistory = new Map<string, CommitInfo[]>();
+  for (const r of inPeriod) {
+    for (const ch of r.record.changes) {
+      if (!ch.person || !isJmlEvent(ch.event.kind)) continue;
+      const key = personChangeKey(ch.person, r);
+      if (personHistory.has(key)) continue;
+      const found = lastChange(o.root, ch.person, r);
+      personHistory.set(key, found ? [found] : []);
+    }
+  }
+
+  const githubGaps: string[] = [];
+  const pullRequests = new Map<string, PullRequestEvidence | null>();
+  const issues = new Map<string, IssueEvidence>();
+  if (o.github) {
+    const { client, owner, repo } = o.github;
+    const gap = (e: unknown) => {
+      const text = `GitHub: ${e instanceof Error ? e.message : String(e)}`;
+      if (!githubGaps.includes(text)) githubGaps.push(text);
+    };
+    const shas = new Set<string>([
+      ...policyHistory.map((c) => c.sha),
+      ...exceptionHistory.map((c) => c.sha),
+      ...[...personHistory.values()].flat().map((c) => c.sha),
+    ]);
+    for (const sha of shas) {
+      try {
+        const prs = await client.pullRequestsOfCommit(owner, repo, sha);
+        const pr = prs.find((p) => p.mergeCommitSha === sha) ?? prs.find((p) => p.mergedAt) ?? prs[0];
+        if (!pr) {
+          pullRequests.set(sha, null);
+          continue;
+        }
+        const reviews = await client.reviewsOf(owner, repo, pr.number);
+        pullRequests.set(sha, {
+          number: pr.number,
+          url: pr.url,
+          mergedAt: pr.mergedAt,
+          approvals: reviews.filter((rv) => rv.state === 'APPROVED'),
+        });
+      } catch (e) {
+        gap(e);
+      }
+    }
+    for (const r of inPeriod) {
+      for (const w of r.record.workIssues ?? []) {
+        const m = /\/([^/]+)\/([^/]+)\/issues\/(\d+)$/.exec(w.url);
+        if (!m || issues.has(w.url)) continue;
+        try {
+          const state = await client.issueState(m[1]!, m[2]!, Number(m[3]));
+          issues.set(w.url, { state: state.state, closedAt: state.closedAt });
+        } catch (e) {
+          gap(e);
+        }
+      }
+    }
+  } else {
+    githubGaps.push(o.missingGitHub ?? 'GitHub was not asked.');
+  }
+
+  return {
+    index: o.index,
+    commit: o.commit,
+    at: o.at,
+    since: o.since,
+    records,
+    policyHistory,
+    exceptionHistory,
+    exceptionTexts,
+    personHistory,
+    pullRequests,
+    issues,
+    actual: o.actual,
+    githubGaps,
+  };
+}

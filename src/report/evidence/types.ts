@@ -1,0 +1,95 @@
+/**
+ * The evidence pack's shapes. `EvidenceInput` is everything gathered (gather.ts does the I/O);
+ * each artifact builder is a pure function of it that returns an `Artifact`: one table (the CSV),
+ * what the artifact proves, notes on what could not be filled in, and the findings an auditor
+ * would raise. Rendering (Markdown, CSV, HTML) reads only artifacts.
+ */
+import type { ApplyRecord } from '../../apply/apply.js';
+import type { Review } from '../../github/client.js';
+import type { ActualState } from '../../providers/types.js';
+import type { RepoIndex } from '../../resolve/repo-index.js';
+import type { CommitInfo } from './git-history.js';
+
+export type Cell = string | number | boolean | null;
+export type Row = Record<string, Cell>;
+
+export interface Column {
+  key: string;
+  header: string;
+}
+
+export interface Finding {
+  artifact: ArtifactId;
+  text: string;
+}
+
+export const ARTIFACT_IDS = [
+  'policy',
+  'roles',
+  'jml-events',
+  'exceptions',
+  'terminated-accounts',
+  'saas-inventory',
+] as const;
+export type ArtifactId = (typeof ARTIFACT_IDS)[number];
+
+export interface Artifact {
+  id: ArtifactId;
+  title: string;
+  /** What the artifact proves, in a sentence or two, for the auditor. */
+  proves: string;
+  columns: Column[];
+  rows: Row[];
+  /** What is empty and why (no GitHub access, a provider simulated, ...). */
+  notes: string[];
+  findings: Finding[];
+}
+
+/** A pull request that merged a commit, with its approving reviews. */
+export interface PullRequestEvidence {
+  number: number;
+  url: string;
+  mergedAt: string | null;
+  /** APPROVED reviews only, in order. */
+  approvals: Review[];
+}
+
+/** An apply record and where it was read from (relative to the records directory). */
+export interface RecordFile {
+  file: string;
+  record: ApplyRecord;
+}
+
+/** The state of a manual-work issue on GitHub. */
+export interface IssueEvidence {
+  state: 'open' | 'closed';
+  closedAt: string | null;
+}
+
+export interface EvidenceInput {
+  /** The policy repository's index at HEAD (validated). */
+  index: RepoIndex;
+  commit: string | null;
+  /** The instant the pack is for (`--at`, default now). */
+  at: number;
+  /** The start of the period (`--at` minus `--since`). */
+  since: number;
+  /** Every apply record found, oldest first. */
+  records: RecordFile[];
+  /** git history of policy/JML-POLICY.md, newest first. */
+  policyHistory: CommitInfo[];
+  /** git history of exceptions/, newest first. */
+  exceptionHistory: CommitInfo[];
+  /** Exception files' text at a commit (for deleted ones): `${sha}:${path}` -> text. */
+  exceptionTexts: Map<string, string>;
+  /** For each person with a record in the period: the commits that changed people/<id>.yaml, newest first. */
+  personHistory: Map<string, CommitInfo[]>;
+  /** Pull requests by commit sha; null when GitHub was asked and none merged it. */
+  pullRequests: Map<string, PullRequestEvidence | null>;
+  /** Manual-work issues by url. */
+  issues: Map<string, IssueEvidence>;
+  /** Live provider states at `at`. */
+  actual: ActualState[];
+  /** Why GitHub columns are empty, when they are (no token, or a failed call). */
+  githubGaps: string[];
+}
