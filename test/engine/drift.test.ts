@@ -38,6 +38,8 @@ interface DriftCase {
   provider: FixtureProvider;
   edit: (d: DirectoryFile) => void;
   line: string;
+  /** A leaver past the SLA deadline with access left: this finding comes first. */
+  breach?: string;
 }
 
 const cases: DriftCase[] = [
@@ -66,6 +68,8 @@ const cases: DriftCase[] = [
       d.users['lee.leaver@example.com']!.enabled = true;
     },
     line: '[leaver-enabled] lee.leaver has left but the account is still enabled on local: leaver: employment ended 2027-02-01T22:00:00.000Z at people/lee.leaver.yaml:9',
+    breach:
+      '[leaver-sla-breach] lee.leaver has left, the SLA deadline has passed, and access remains on local: left at 2027-02-01T17:00:00-05:00, deadline 2027-02-01T23:00:00.000Z (60 min), 1 change(s) outstanding (disableUser). Run jml apply --confirm now, or jml offboard if it keeps failing.',
   },
   {
     name: 'a leaver signed in again before the disable',
@@ -74,6 +78,8 @@ const cases: DriftCase[] = [
       d.users['lee.leaver@example.com']!.sessions.push({ id: 's9', startedAt: '2027-02-02T13:00:00.000Z' });
     },
     line: '[sessions-alive] lee.leaver has left but still has live sessions on okta: leaver: end sessions and tokens at 2027-02-01T22:00:00.000Z (people/lee.leaver.yaml:9)',
+    breach:
+      '[leaver-sla-breach] lee.leaver has left, the SLA deadline has passed, and access remains on okta: left at 2027-02-01T17:00:00-05:00, deadline 2027-02-01T23:00:00.000Z (60 min), 1 change(s) outstanding (revokeSessions). Run jml apply --confirm now, or jml offboard if it keeps failing.',
   },
   {
     name: 'an unknown account in an authoritative group',
@@ -110,13 +116,14 @@ describe('jml drift', () => {
 
   it.each(cases.map((c) => [c.name, c] as const))(
     'exits 2 and explains %s',
-    async (_, { provider, edit, line }) => {
+    async (_, { provider, edit, line, breach }) => {
       const dir = await convergedCopy();
       editDirectory(dir, provider, edit);
       const r = await jml(dir, 'drift', '--at', AT);
       expect(r.code, r.out + r.err).toBe(2);
       expect(r.out.split('\n')).toEqual([
-        '1 difference(s) between the providers and the repository at 2027-02-02T14:00:00.000Z:',
+        `${breach ? 2 : 1} difference(s) between the providers and the repository at 2027-02-02T14:00:00.000Z:`,
+        ...(breach ? [`  ${breach}`] : []),
         `  ${line}`,
         'Run jml plan to see the changes that would fix this, and jml apply --confirm to make them.',
         '',
@@ -136,6 +143,7 @@ describe('jml drift', () => {
     expect(findings.map((f) => `${f.kind} ${f.login}`).sort()).toEqual([
       'extra-grant dee.dev@example.com',
       'leaver-enabled lee.leaver@example.com',
+      'leaver-sla-breach lee.leaver@example.com',
       'missing-grant dee.dev@example.com',
       'sessions-alive lee.leaver@example.com',
       'unknown-member guest@partner.example',
