@@ -109,24 +109,41 @@ export function registerGitHub(program: Command, io: Io, setExit: Exit): void {
     .option('--file <file>', 'markdown body (for example the output of jml drift --format markdown)')
     .option('--label <label...>', 'labels', ['jml'])
     .option('--close', 'the condition is gone: close the open issue, if any')
-    .action(async (opts: { title: string; file?: string; label: string[]; close?: boolean }) => {
-      if (!opts.close && !opts.file) throw new Error('jml github issue: --file is needed unless --close');
-      const { client, owner, repo } = await github();
-      const body = opts.file ? readFileSync(path.resolve(opts.file), 'utf8') : '';
-      const result = await client.syncIssue(
-        owner,
-        repo,
-        {
-          title: opts.title,
-          body,
-          labels: opts.label,
-          closeComment: 'Resolved: the last run found nothing.',
-        },
-        !opts.close,
-      );
-      io.out(`issue "${opts.title}" on ${owner}/${repo}: ${JSON.stringify(result)}\n`);
-      setExit(0);
-    });
+    .option(
+      '--comment',
+      'an event to acknowledge (a leaver SLA breach): open the issue, or add the file to it as a comment; never close it',
+    )
+    .action(
+      async (opts: { title: string; file?: string; label: string[]; close?: boolean; comment?: boolean }) => {
+        if (!opts.close && !opts.file) throw new Error('jml github issue: --file is needed unless --close');
+        if (opts.close && opts.comment)
+          throw new Error('jml github issue: --close and --comment contradict each other');
+        const { client, owner, repo } = await github();
+        const body = opts.file ? readFileSync(path.resolve(opts.file), 'utf8') : '';
+        if (opts.comment) {
+          const result = await client.appendToIssue(owner, repo, {
+            title: opts.title,
+            body,
+            labels: opts.label,
+          });
+          io.out(`issue "${opts.title}" on ${owner}/${repo}: ${JSON.stringify(result)}\n`);
+          return setExit(0);
+        }
+        const result = await client.syncIssue(
+          owner,
+          repo,
+          {
+            title: opts.title,
+            body,
+            labels: opts.label,
+            closeComment: 'Resolved: the last run found nothing.',
+          },
+          !opts.close,
+        );
+        io.out(`issue "${opts.title}" on ${owner}/${repo}: ${JSON.stringify(result)}\n`);
+        setExit(0);
+      },
+    );
 
   gh.command('work-issues')
     .description(

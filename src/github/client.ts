@@ -351,6 +351,38 @@ export class GitHubClient {
   }
 
   /**
+   * For events that must be acknowledged rather than state that clears itself (a leaver SLA
+   * breach): opens the one issue with this title with `spec.body`, or, while it is open, adds the
+   * body to it as a new comment, so no earlier event is overwritten. Never closes it: a person
+   * does, after review.
+   */
+  async appendToIssue(
+    owner: string,
+    repo: string,
+    spec: IssueSpec,
+  ): Promise<{ action: 'created' | 'commented'; issue: IssueRef }> {
+    const current = (await this.openIssues(owner, repo))
+      .filter((i) => i.title === spec.title)
+      .sort((a, b) => a.number - b.number)[0];
+    if (!current) {
+      const created = await this.syncIssue(owner, repo, spec, true);
+      if (created.action === 'none')
+        throw new Error(`could not open the issue "${spec.title}" in ${owner}/${repo}`);
+      return { action: 'created', issue: created.issue };
+    }
+    const where = `${owner}/${repo}#${current.number}`;
+    await this.call(`comment on ${where}`, () =>
+      this.octokit.rest.issues.createComment({
+        owner,
+        repo,
+        issue_number: current.number,
+        body: fitBody('<!-- jml:event -->', spec.body),
+      }),
+    );
+    return { action: 'commented', issue: { number: current.number, url: current.html_url } };
+  }
+
+  /**
    * Keeps ONE open issue with exactly this title (drift): `open` creates or updates it; `!open`
    * closes it with a comment. Further open issues with the same title are closed as duplicates.
    */

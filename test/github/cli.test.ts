@@ -115,4 +115,37 @@ describe('jml github', () => {
     drift = h.fake.issuesOf(OWNER, REPO).filter((i) => i.title === 'jml: drift');
     expect(drift.map((i) => i.state)).toEqual(['closed']);
   });
+
+  it('adds each leaver SLA breach to one open issue, never overwriting or closing it', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'breach.md');
+    const add = () =>
+      jml(
+        dir,
+        'github',
+        'issue',
+        '--title',
+        'jml: leaver SLA breach',
+        '--label',
+        'jml',
+        'sla-breach',
+        '--file',
+        file,
+        '--comment',
+      );
+    writeFileSync(file, 'SLA BREACH: ben.carter\n');
+    expect((await add()).code).toBe(0);
+    writeFileSync(file, 'SLA BREACH: emma.schultz\n');
+    expect((await add()).code).toBe(0);
+    const issues = h.fake.issuesOf(OWNER, REPO).filter((i) => i.title === 'jml: leaver SLA breach');
+    expect(issues).toHaveLength(1);
+    expect(issues[0]!.state).toBe('open');
+    expect(issues[0]!.labels).toEqual(['jml', 'sla-breach']);
+    expect(issues[0]!.body).toContain('ben.carter');
+    const comments = h.fake.commentsOn(OWNER, REPO, issues[0]!.number);
+    expect(comments.map((c) => c.body)).toEqual([expect.stringContaining('emma.schultz')]);
+    const both = await jml(dir, 'github', 'issue', '--title', 'x', '--close', '--comment');
+    expect(both.code).toBe(1);
+    expect(both.err).toContain('contradict');
+  });
 });
