@@ -58,6 +58,7 @@ export function registerEvidence(program: Command, io: Io, setExit: (code: numbe
       if (!p) return setExit(1);
       const { gatherEvidence } = await import('../report/evidence/gather.js');
       const { writePack } = await import('../report/evidence/pack.js');
+      const { count } = await import('../report/evidence/common.js');
       const github = await githubFromEnv();
       const input = await gatherEvidence({
         root: p.root,
@@ -73,14 +74,12 @@ export function registerEvidence(program: Command, io: Io, setExit: (code: numbe
       const out = path.resolve(opts.out);
       const pack = writePack(out, input, new Date());
       for (const a of pack.artifacts)
-        io.out(
-          `${a.id}: ${a.rows.length} rows, ${a.findings.length} finding${a.findings.length === 1 ? '' : 's'}\n`,
-        );
+        io.out(`${a.id}: ${a.rows.length} rows, ${count(a.findings.length, 'finding')}\n`);
       for (const gap of input.githubGaps)
         io.err(`Note: ${gap} Pull request, approval and ticket columns are empty.\n`);
       for (const f of pack.findings) io.out(`FINDING ${f.artifact}: ${f.text}\n`);
       io.out(
-        `Evidence pack: ${out} (${pack.files.length + 1} files, ${Math.round(performance.now() - started)} ms): ${pack.findings.length} finding${pack.findings.length === 1 ? '' : 's'}.\n`,
+        `Evidence pack: ${out} (${pack.files.length + 1} files, ${Math.round(performance.now() - started)} ms): ${count(pack.findings.length, 'finding')}.\n`,
       );
       setExit(pack.findings.length ? 2 : 0);
     });

@@ -54,6 +54,11 @@ export function githubNotes(input: EvidenceInput, what: string): string[] {
   return input.githubGaps.map((g) => `${what} are empty or partial: ${g}`);
 }
 
+/** `1 finding`, `2 findings`. */
+export function count(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
 export function iso(ms: number): string {
   return new Date(ms).toISOString();
 }

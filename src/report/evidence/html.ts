@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { escapeXml as esc } from './charts.js';
+import { count } from './common.js';
 import { cellText } from './render.js';
 import type { Artifact } from './types.js';
 
@@ -59,12 +60,12 @@ function table(a: Artifact): string {
 
 function section(a: Artifact): string {
   const findings = a.findings.length
-    ? `<div class="findings"><strong>${a.findings.length} finding${a.findings.length === 1 ? '' : 's'}</strong><ul>${a.findings.map((f) => `<li>${esc(f.text)}</li>`).join('')}</ul></div>`
+    ? `<div class="findings"><strong>${count(a.findings.length, 'finding')}</strong><ul>${a.findings.map((f) => `<li>${esc(f.text)}</li>`).join('')}</ul></div>`
     : '<div class="pass">No finding.</div>';
   return `<section id="${a.id}">
 <h2>${esc(a.title)}</h2>
 <p>${esc(a.proves)}</p>
-<p class="meta">Files: <a href="${a.id}.md">${a.id}.md</a>, <a href="${a.id}.csv">${a.id}.csv</a>; ${a.rows.length} row${a.rows.length === 1 ? '' : 's'}.</p>
+<p class="meta">Files: <a href="${a.id}.md">${a.id}.md</a>, <a href="${a.id}.csv">${a.id}.csv</a>; ${count(a.rows.length, 'row')}.</p>
 ${findings}
 ${a.notes.map((n) => `<p class="note">${esc(n)}</p>`).join('\n')}
 ${table(a)}
@@ -80,7 +81,7 @@ export function renderIndexHtml(
     '<li><a href="#charts">Charts: leaver lag, events per month</a></li>',
     ...artifacts.map(
       (a) =>
-        `<li><a href="#${a.id}">${esc(a.title)}</a> (${a.rows.length} rows${a.findings.length ? `, ${a.findings.length} findings` : ''})</li>`,
+        `<li><a href="#${a.id}">${esc(a.title)}</a> (${count(a.rows.length, 'row')}${a.findings.length ? `, ${count(a.findings.length, 'finding')}` : ''})</li>`,
     ),
   ].join('');
   return `<!doctype html>
@@ -96,7 +97,7 @@ export function renderIndexHtml(
 <header>
 <h1>Access management evidence: ${esc(meta.organisation)}</h1>
 <p class="meta">Period ${esc(meta.since)} to ${esc(meta.at)}; repository commit ${esc(meta.commit ?? 'unknown (not a git checkout)')}; generated ${esc(meta.generatedAt)}. manifest.json lists every file of this pack with its SHA-256.</p>
-<p class="${meta.findings ? 'findings' : 'pass'}">${meta.findings ? `${meta.findings} finding${meta.findings === 1 ? '' : 's'}: see the marked sections.` : 'No finding.'}</p>
+<p class="${meta.findings ? 'findings' : 'pass'}">${meta.findings ? `${count(meta.findings, 'finding')}: see the marked sections.` : 'No finding.'}</p>
 <nav><ol>${nav}</ol></nav>
 </header>
 <main>

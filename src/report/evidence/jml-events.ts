@@ -70,7 +70,9 @@ export function eventsPerMonth(input: EvidenceInput): EventCount[] {
   for (const r of recordsInPeriod(input)) {
     for (const c of r.record.changes) {
       if (!c.person || !isJmlEvent(c.event.kind)) continue;
-      const key = `${c.person}|${c.event.kind}|${c.event.date ?? ''}`;
+      // One instant written two ways (with an offset, or in UTC) is one event.
+      const date = c.event.date?.includes('T') ? new Date(c.event.date).toISOString() : (c.event.date ?? '');
+      const key = `${c.person}|${c.event.kind}|${date}`;
       if (seen.has(key)) continue;
       seen.add(key);
       const month = months.find((m) => m.month === r.record.startedAt.slice(0, 7));

@@ -4,6 +4,7 @@
  * in a justification survive a spreadsheet).
  */
 import { stringify } from 'csv-stringify/sync';
+import { count } from './common.js';
 import type { Artifact, Cell } from './types.js';
 
 export function cellText(v: Cell): string {
@@ -34,7 +35,7 @@ export function renderMarkdown(a: Artifact): string {
     );
   } else lines.push('**Findings:** none.', '');
   if (a.notes.length) lines.push(...a.notes.map((n) => `> ${n}`), '');
-  lines.push(`${a.rows.length} row${a.rows.length === 1 ? '' : 's'}.`, '');
+  lines.push(`${count(a.rows.length, 'row')}.`, '');
   if (a.rows.length) {
     lines.push(`| ${a.columns.map((c) => c.header).join(' | ')} |`);
     lines.push(`| ${a.columns.map(() => '---').join(' | ')} |`);

@@ -4,7 +4,7 @@
  * the pass; each enabled one is a finding. Accounts on an embedded directory standing in for a
  * provider are labelled simulated.
  */
-import { columns, iso } from './common.js';
+import { columns, count, iso } from './common.js';
 import type { Artifact, EvidenceInput, Finding, Row } from './types.js';
 
 export function buildTerminatedAccounts(input: EvidenceInput): Artifact {
@@ -48,7 +48,7 @@ export function buildTerminatedAccounts(input: EvidenceInput): Artifact {
   const enabled = rows.filter((r) => r.result === 'FINDING').length;
   const simulated = input.actual.filter((s) => s.simulated).map((s) => s.provider);
   const notes = [
-    `${terminated.length} terminated people, ${input.actual.length} providers read live at ${iso(input.at)}: ${enabled} enabled account${enabled === 1 ? '' : 's'} (zero is the pass).`,
+    `${terminated.length} terminated people, ${input.actual.length} providers read live at ${iso(input.at)}: ${count(enabled, 'enabled account')} (zero is the pass).`,
   ];
   if (simulated.length)
     notes.push(`Simulated (embedded directories standing in for the provider): ${simulated.join(', ')}.`);
