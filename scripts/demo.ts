@@ -10,6 +10,7 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { skippingClock } from '../src/apply/leaver-schedule.ts';
 import { defaultIo, main } from '../src/cli/main.ts';
 import { loadRepository } from '../src/load/load-repo.ts';
 import { EmbeddedDirectory } from '../src/providers/embedded/embedded-directory.ts';
@@ -22,6 +23,14 @@ const bold = (s: string) => (color ? `\x1b[1m${s}\x1b[0m` : s);
 async function jml(...args: string[]): Promise<number> {
   process.stdout.write(`\n${bold(`$ jml ${args.join(' ')}`)}\n`);
   return main(['node', 'jml', '-C', root, ...args]);
+}
+
+/** `jml` as if the clock read `now`, its waits for an instant skipped (the demo cannot wait). */
+async function jmlAt(now: string, ...args: string[]): Promise<number> {
+  process.stdout.write(
+    `\n${bold(`$ jml ${args.join(' ')}`)}   ${color ? '\x1b[2m' : ''}(the clock reads ${now})${color ? '\x1b[0m' : ''}\n`,
+  );
+  return main(['node', 'jml', '-C', root, ...args], { ...defaultIo, clock: skippingClock(Date.parse(now)) });
 }
 
 function step(title: string, text: string): void {
@@ -76,7 +85,11 @@ async function run(): Promise<void> {
   for (const [at, story] of calendar) {
     step(`${at}: ${story}`, '');
     expect(await jml('plan', '--at', at), [0], 'plan');
-    expect(await jml('apply', '--confirm', '--at', at), [0], 'apply');
+    if (at.includes('T16:00')) {
+      // The scheduled run ten minutes before: it waits for the instant and applies on the second.
+      const before = new Date(Date.parse(at) - 10 * 60_000).toISOString();
+      expect(await jmlAt(before, 'leavers', '--confirm', '--window', '20m'), [0], 'leavers');
+    } else expect(await jml('apply', '--confirm', '--at', at), [0], 'apply');
   }
 
   step('Checking for drift', 'Every provider should now match the repository as of the last date.');
