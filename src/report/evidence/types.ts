@@ -82,7 +82,10 @@ export interface EvidenceInput {
   exceptionHistory: CommitInfo[];
   /** Exception files' text at a commit (for deleted ones): `${sha}:${path}` -> text. */
   exceptionTexts: Map<string, string>;
-  /** For each person with a record in the period: the commits that changed people/<id>.yaml, newest first. */
+  /**
+   * The last commit that changed people/<id>.yaml as of a period record's commit (empty when
+   * none), keyed by `personChangeKey(person, record)`.
+   */
   personHistory: Map<string, CommitInfo[]>;
   /** Pull requests by commit sha; null when GitHub was asked and none merged it. */
   pullRequests: Map<string, PullRequestEvidence | null>;
