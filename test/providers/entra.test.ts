@@ -612,7 +612,8 @@ describe('the leaver checklist, step by step', () => {
     x.fake.messageRules.set(ann.id, [
       { id: 'own', displayName: 'Newsletters', sequence: 1, isEnabled: true, actions: { moveToFolder: 'x' } },
       {
-        id: 'ours',
+        // Graph's rule ids are base64: the id goes percent-encoded in the PATCH path.
+        id: 'AQAA/ours+1=',
         displayName: FORWARD_RULE_NAME,
         sequence: 2,
         isEnabled: true,
@@ -623,7 +624,7 @@ describe('the leaver checklist, step by step', () => {
     expect(stepsOf(out)['mailbox-forwarding']).toBe('applied');
     expect(rulesOf(x).map((r) => [r.id, r.actions?.forwardTo?.[0]?.emailAddress?.address ?? null])).toEqual([
       ['own', null],
-      ['ours', 'boss@example.com'],
+      ['AQAA/ours+1=', 'boss@example.com'],
     ]);
   });
 
@@ -766,7 +767,9 @@ describe('the Graph fake: inbox rules', () => {
     const created = await call(token, 'POST', rule);
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: string };
-    expect((await call(token, 'PATCH', { isEnabled: false }, `${url}/${id}`)).status).toBe(200);
+    expect(
+      (await call(token, 'PATCH', { isEnabled: false }, `${url}/${encodeURIComponent(id)}`)).status,
+    ).toBe(200);
     expect((await call(token, 'PATCH', { isEnabled: false }, `${url}/nope`)).status).toBe(404);
     expect(x.fake.messageRules.get(x.fake.userByKey('a@example.com')!.id)).toEqual([
       expect.objectContaining({ id, isEnabled: false, hasError: false, isReadOnly: false }),

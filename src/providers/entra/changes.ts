@@ -474,7 +474,7 @@ async function forwardMailbox(ctx: ChangeContext, c: Change, user: UserRef): Pro
     };
     // A create whose answer is lost is not repeated: the next apply lists the rules and finds it.
     const r = ours?.id
-      ? await ctx.send({ method: 'PATCH', url: `${rules}/${ours.id}`, body: rule })
+      ? await ctx.send({ method: 'PATCH', url: `${rules}/${encodeURIComponent(ours.id)}`, body: rule })
       : await ctx.send({ method: 'POST', url: rules, body: rule, idempotent: false });
     if (!isOk(r)) return forwardingFailed(r, ours ? 'updating the inbox rule' : 'creating the inbox rule');
     return stepOutcome(

@@ -514,7 +514,9 @@ export class GraphFake extends VendorFake {
       ),
       r(
         'PATCH',
-        new RegExp(`^/v1\\.0/users/${seg}/mailFolders/inbox/messageRules/${seg}$`),
+        // Rule ids are base64 (`+`, `/`, `=`): clients send them percent-encoded, and the path is
+        // matched decoded, so the id is everything after messageRules/.
+        new RegExp(`^/v1\\.0/users/${seg}/mailFolders/inbox/messageRules/(.+)$`),
         (q, [k, id]) => this.updateRule(q, k!, id!),
         true,
       ),
