@@ -10,6 +10,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -162,4 +163,19 @@ export function writeRepoFile(dir: string, rel: string, text: string): void {
 
 export function readRepoFile(dir: string, rel: string): string {
   return readFileSync(path.join(dir, rel), 'utf8');
+}
+
+/** A repository's policy files by path (people, roles, exceptions, policy): to seed a GitHub fake's branch. */
+export function repoFiles(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  const walk = (rel: string) => {
+    for (const name of readdirSync(path.join(dir, rel))) {
+      const p = `${rel}/${name}`;
+      if (statSync(path.join(dir, p)).isDirectory()) walk(p);
+      else files[p] = readFileSync(path.join(dir, p), 'utf8');
+    }
+  };
+  for (const sub of ['people', 'roles', 'exceptions', 'policy'])
+    if (existsSync(path.join(dir, sub))) walk(sub);
+  return files;
 }

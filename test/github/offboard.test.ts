@@ -5,7 +5,7 @@
  * after the fact. Until it merges, the hold keeps the scheduled apply from giving access back.
  * Anyone outside the security team is refused and nothing changes.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApplyRecord } from '../../src/apply/apply.js';
@@ -17,6 +17,7 @@ import {
   jml,
   jmlWithClock,
   readRepoFile,
+  repoFiles,
   writeRepoFile,
 } from '../engine/helpers.js';
 import { type GitHubHarness, githubForEachTest, OWNER, REPO } from '../fakes/github/harness.js';
@@ -32,19 +33,6 @@ const savedEnv = { actions: process.env.GITHUB_ACTIONS, actor: process.env.GITHU
 githubForEachTest((x) => {
   h = x;
 });
-
-function repoFiles(root: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  const walk = (rel: string) => {
-    for (const name of readdirSync(path.join(root, rel))) {
-      const p = `${rel}/${name}`;
-      if (statSync(path.join(root, p)).isDirectory()) walk(p);
-      else files[p] = readFileSync(path.join(root, p), 'utf8');
-    }
-  };
-  for (const sub of ['people', 'roles', 'exceptions', 'policy']) walk(sub);
-  return files;
-}
 
 function emmaAccounts(): { file: string; enabled: boolean }[] {
   return DIRECTORIES.flatMap((rel) => {
@@ -182,33 +170,33 @@ describe('jml offboard refuses', () => {
     expect(h.fake.pullsOf(OWNER, REPO)).toEqual([]);
   });
 
-  it('a login nobody in people/ has, and a run without --now', async () => {
-    actAs('mallory');
-    expect((await offboard()).err).toContain('mallory is not the GitHub login of anyone in people/');
-    const noNow = await jmlWithClock(
-      skippingClock(NOW),
-      dir,
-      'offboard',
-      'emma.schultz',
-      '--reason',
-      'SEC-1',
-    );
-    expect(noNow.code).toBe(1);
-    expect(noNow.err).toContain('add --now');
-  });
-
-  it('offboarding oneself', async () => {
-    actAs('emcbride-sec');
+  it.each([
+    [
+      'a login nobody in people/ has',
+      'mallory',
+      ['emma.schultz', '--now'],
+      'mallory is not the GitHub login of anyone in people/',
+    ],
+    ['a run without --now', 'emcbride-sec', ['emma.schultz'], 'add --now'],
+    ['offboarding oneself', 'emcbride-sec', ['erin.mcbride', '--now'], 'nobody offboards themselves'],
+    [
+      'a reason that says nothing',
+      'emcbride-sec',
+      ['emma.schultz', '--now', '--reason', '-'],
+      '--reason must say why',
+    ],
+  ])('%s', async (_, login, args, message) => {
+    actAs(login);
+    const before = snapshot();
     const r = await jmlWithClock(
       skippingClock(NOW),
       dir,
       'offboard',
-      'erin.mcbride',
-      '--now',
-      '--reason',
-      'SEC-1',
+      ...args,
+      ...(args.includes('--reason') ? [] : ['--reason', 'SEC-1']),
     );
     expect(r.code).toBe(1);
-    expect(r.err).toContain('nobody offboards themselves');
+    expect(r.err).toContain(message);
+    expect(snapshot()).toEqual(before);
   });
 });

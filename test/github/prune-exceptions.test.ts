@@ -1,13 +1,5 @@
-/**
- * `jml github prune-exceptions`, end to end through the CLI and the GitHub fake: the example
- * organisation's expired exception files are proposed for deletion by ONE pull request from
- * jml/expired-exceptions, which later runs update instead of duplicating; nothing expired, no
- * pull request. Every answer of the fake is checked against GitHub's OpenAPI description.
- */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { cleanTempDirs, copyExample, jml } from '../engine/helpers.js';
+import { cleanTempDirs, copyExample, jml, repoFiles } from '../engine/helpers.js';
 import { type GitHubHarness, githubForEachTest, OWNER, REPO } from '../fakes/github/harness.js';
 
 const MAIN_SHA = 'a'.repeat(40);
@@ -18,16 +10,7 @@ let h: GitHubHarness;
 /** The example organisation (the repository's own data) in a temp dir, and its files by path. */
 function exampleOrganisation(): { dir: string; files: Record<string, string> } {
   const dir = copyExample('jml-prune-');
-  const files: Record<string, string> = {};
-  const walk = (rel: string) => {
-    for (const name of readdirSync(path.join(dir, rel))) {
-      const p = `${rel}/${name}`;
-      if (statSync(path.join(dir, p)).isDirectory()) walk(p);
-      else files[p] = readFileSync(path.join(dir, p), 'utf8');
-    }
-  };
-  for (const sub of ['people', 'roles', 'exceptions', 'policy']) walk(sub);
-  return { dir, files };
+  return { dir, files: repoFiles(dir) };
 }
 
 let org: { dir: string; files: Record<string, string> };
