@@ -13,7 +13,7 @@ import { renderApplyText } from '../report/render-apply.js';
 import { renderPlanJson, renderPlanMarkdown, renderPlanText } from '../report/render-plan.js';
 import type { GlobalOptions, Io } from './main.js';
 import { knownAtOf, personNames, planFrom, prepare, readActual, recordsDir } from './pipeline.js';
-import { EXIT_SLA_BREACH, reportBreaches, triggerFromEnv } from './run-support.js';
+import { EXIT_SLA_BREACH, reportBreaches, triggerFromEnv, withoutConfirm } from './run-support.js';
 
 type Exit = (code: number) => void;
 const providerOption = () =>
@@ -98,12 +98,8 @@ export function registerEngineCommands(program: Command, io: Io, setExit: Exit):
         cmd: Command,
       ) => {
         const { root } = cmd.optsWithGlobals<GlobalOptions>();
-        if (!opts.confirm) {
-          io.err(
-            'jml apply writes to identity providers: add --confirm. To see what it would do, run jml plan.\n',
-          );
+        if (withoutConfirm(opts.confirm, io, 'apply', 'To see what it would do, run jml plan.'))
           return setExit(1);
-        }
         if (opts.plan && opts.at) {
           io.err(
             'jml apply: --at and --plan contradict each other (a plan carries its own time). Give one.\n',

@@ -34,7 +34,7 @@ import {
   readActual,
   recordsDir,
 } from './pipeline.js';
-import { EXIT_SLA_BREACH, reportBreaches, triggerFromEnv } from './run-support.js';
+import { EXIT_SLA_BREACH, reportBreaches, triggerFromEnv, withoutConfirm } from './run-support.js';
 
 type Exit = (code: number) => void;
 
@@ -77,12 +77,8 @@ export function registerLeavers(program: Command, io: Io, setExit: Exit): void {
         cmd: Command,
       ) => {
         const { root } = cmd.optsWithGlobals<GlobalOptions>();
-        if (!opts.confirm) {
-          io.err(
-            'jml leavers writes to identity providers: add --confirm. To see who is due, run jml plan --at <instant>.\n',
-          );
+        if (withoutConfirm(opts.confirm, io, 'leavers', 'To see who is due, run jml plan --at <instant>.'))
           return setExit(1);
-        }
         const windowMs = parseDuration('--window', opts.window);
         const leadMs = parseDuration('--lead', opts.lead);
         const lookbackMs = parseDuration('--lookback', opts.lookback);

@@ -42,3 +42,18 @@ export function triggerFromEnv(cmd: Command): Trigger {
     ...(runUrl ? { runUrl } : {}),
   };
 }
+
+/**
+ * Commands that write to providers run only with --confirm; without it they say so, with what to
+ * run to look first, and write nothing. Returns true when the command must stop.
+ */
+export function withoutConfirm(
+  confirm: boolean | undefined,
+  io: Io,
+  command: string,
+  lookFirst: string,
+): boolean {
+  if (confirm) return false;
+  io.err(`jml ${command} writes to identity providers: add --confirm. ${lookFirst}\n`);
+  return true;
+}
