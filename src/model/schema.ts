@@ -197,6 +197,10 @@ export const entitlement = z.strictObject({
     description:
       'authoritative: membership is exactly what git says (unknown members are removed). additive: unknown members are reported, never removed.',
   }),
+  onLeave: z.enum(['revoke', 'retain']).default('revoke').meta({
+    description:
+      "revoke: removed at the leaver's end instant. retain: kept on the disabled account for the retention window (retention.accountDays), then removed; for the license that keeps a leaver's mailbox, which the provider deletes some time after its license goes.",
+  }),
 });
 
 export const entitlementCatalog = z.array(entitlement);

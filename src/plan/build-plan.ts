@@ -212,13 +212,21 @@ export function buildPlan({ index, desired, actual, commit }: BuildPlanInput): P
           because: g.because.map(describeBecause),
         });
       }
-      // Revokes.
+      // Revokes. A leaver keeps what the catalog retains (the mailbox's license) while the
+      // disabled account is retained.
+      const retainedUntil =
+        p.status === 'terminated'
+          ? p.endMs! + policy.retention.accountDays * DAY_MS
+          : Number.NEGATIVE_INFINITY;
       for (const entId of [...has].sort()) {
         if (wantIds.has(entId)) continue;
         const ent = catalog.get(entId)!;
+        if (ent.onLeave === 'retain' && desired.at < retainedUntil) continue;
         const why =
           p.status === 'terminated'
-            ? `leaver: employment ended ${toIso(p.endMs!)} at ${endRef()}`
+            ? ent.onLeave === 'retain'
+              ? `retention of ${policy.retention.accountDays} days after ${toIso(p.endMs!)} (${endRef()}) has passed; ${entId} was kept until then (onLeave: retain)`
+              : `leaver: employment ended ${toIso(p.endMs!)} at ${endRef()}`
             : p.status === 'pending'
               ? `not started: employment starts ${index.clock.dateOf(p.startMs)} at ${startRef()}`
               : explainRevoke(index, p, entId, desired.at);

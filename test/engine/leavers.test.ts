@@ -245,3 +245,36 @@ describe('a leaver past the deadline with access left', () => {
     expect(findings.some((f) => f.kind === 'leaver-enabled')).toBe(true);
   });
 });
+
+describe('the mailbox license of a leaver (onLeave: retain)', () => {
+  it('stays on the disabled account for the retention window, then goes with its reason', async () => {
+    // Kevin O'Brien left on 2026-10-30 at 17:00 New York time; retention is 90 days. Here he
+    // was a data analyst, a role with a Microsoft 365 E3 license (onLeave: retain).
+    const dir = copyExample();
+    const file = path.join(dir, 'people/kevin.obrien.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('role: engineer', 'role: data-analyst'));
+    expect((await jml(dir, 'apply', '--confirm', '--at', '2026-10-29T12:00:00Z', '--allow-mass-disable')).code).toBe(0);
+    const kevin = (plan: {
+      changes: { person: string | null; action: string; entitlement?: string; because: string[] }[];
+    }) => plan.changes.filter((c) => c.person === 'kevin.obrien');
+    const atLeaving = JSON.parse((await jml(dir, 'plan', '--at', '2026-11-25', '--format', 'json')).out);
+    expect(kevin(atLeaving).filter((c) => c.action === 'disableUser').length).toBeGreaterThan(0);
+    expect(kevin(atLeaving).some((c) => c.entitlement === 'm365-e3')).toBe(false);
+    expect(kevin(atLeaving).some((c) => c.entitlement === 'power-bi-pro')).toBe(true);
+    // Applied almost four weeks after he left: done, and reported as an SLA breach (exit 3).
+    expect((await jml(dir, 'apply', '--confirm', '--at', '2026-11-25')).code).toBe(3);
+
+    const afterRetention = JSON.parse((await jml(dir, 'plan', '--at', '2027-01-29', '--format', 'json')).out);
+    expect(kevin(afterRetention)).toEqual([
+      expect.objectContaining({
+        action: 'revoke',
+        entitlement: 'm365-e3',
+        because: [
+          expect.stringMatching(
+            /^retention of 90 days after 2026-10-30T21:00:00.000Z .* has passed; m365-e3 was kept until then \(onLeave: retain\)$/,
+          ),
+        ],
+      }),
+    ]);
+  });
+});
