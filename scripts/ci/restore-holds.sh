@@ -14,10 +14,20 @@ auth="AUTHORIZATION: basic $(printf 'x-access-token:%s' "$GITHUB_TOKEN" | base64
 echo "::add-mask::${auth#AUTHORIZATION: basic }"
 remote="${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}.git"
 git -C "$work" init -q
-if ! git -C "$work" -c http.extraheader="$auth" fetch -q --depth 1 "$remote" "$branch" 2>/dev/null; then
+# Only a branch that does not exist means "no holds": any other failure (a token, the network)
+# must stop the run, or every hold would silently lapse and access would come back.
+set +e
+git -C "$work" -c http.extraheader="$auth" ls-remote --exit-code --heads "$remote" "$branch" >/dev/null
+found=$?
+set -e
+if [ "$found" -eq 2 ]; then
   echo "No $branch branch yet: no offboarding to restore."
   exit 0
+elif [ "$found" -ne 0 ]; then
+  echo "::error::could not read the $branch branch (git ls-remote exited $found): the offboarding holds are unknown, so nothing is applied" >&2
+  exit 1
 fi
+git -C "$work" -c http.extraheader="$auth" fetch -q --depth 1 "$remote" "$branch"
 mkdir -p "$records_dir/restored"
 count=0
 while IFS= read -r -d '' file; do

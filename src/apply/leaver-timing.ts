@@ -60,10 +60,15 @@ const later = (a: string | undefined, b: string) => (a === undefined || b > a ? 
  * with best-effort steps (leave date, devices, mail forwarding) after sign-in is off, and the
  * SLA is about sign-in and sessions. The step's own time when the provider reports it.
  */
-function stepTime(c: ChangeResult): string {
+/** The step of a disable or session revocation that ends access, when it went through. */
+function ownStep(c: ChangeResult) {
   const step =
     c.action === 'disableUser' ? 'disable-sign-in' : c.action === 'revokeSessions' ? 'revoke-sessions' : '';
-  const own = c.steps?.find((s) => s.step === step && (s.status === 'applied' || s.status === 'unchanged'));
+  return c.steps?.find((s) => s.step === step && (s.status === 'applied' || s.status === 'unchanged'));
+}
+
+function stepTime(c: ChangeResult): string {
+  const own = ownStep(c);
   // A time outside the change's own span comes from another clock: the change's end is safer.
   return own && own.at >= c.startedAt && own.at <= c.finishedAt ? own.at : c.finishedAt;
 }
@@ -107,8 +112,11 @@ export function leaverTimings(
     for (const c of mine) {
       const p = providers.get(c.provider) ?? { provider: c.provider, failed: [] };
       providers.set(c.provider, p);
-      if (!ok(c)) {
-        p.failed.push(c.id);
+      // A disable that failed in a later step (a device wipe, a Drive transfer) still ended
+      // sign-in when its own step says so: that is the confirmation the SLA is about.
+      const own = ownStep(c);
+      if (!ok(c)) p.failed.push(c.id);
+      if (!ok(c) && !own) {
         if (CONFIRMS.has(c.action)) complete = false;
         continue;
       }

@@ -13,7 +13,7 @@ import { renderApplyText } from '../report/render-apply.js';
 import { renderPlanJson, renderPlanMarkdown, renderPlanText } from '../report/render-plan.js';
 import type { GlobalOptions, Io } from './main.js';
 import { knownAtOf, personNames, planFrom, prepare, readActual, recordsDir } from './pipeline.js';
-import { EXIT_SLA_BREACH, reportBreaches, triggerFromEnv, withoutConfirm } from './run-support.js';
+import { EXIT_SLA_BREACH, exitCode, reportBreaches, triggerFromEnv, withoutConfirm } from './run-support.js';
 
 type Exit = (code: number) => void;
 const providerOption = () =>
@@ -73,7 +73,7 @@ export function registerEngineCommands(program: Command, io: Io, setExit: Exit):
   program
     .command('apply')
     .description(
-      `Apply the plan to the providers. Needs --confirm. Exit 0 when everything applied, 1 otherwise, ${EXIT_SLA_BREACH} when all applied but a leaver's SLA was breached.`,
+      `Apply the plan to the providers. Needs --confirm. Exit 0 when everything applied, ${EXIT_SLA_BREACH} when a leaver's SLA was breached, 1 when anything else went wrong.`,
     )
     .option('--plan <file>', 'apply exactly this plan (refused if the providers changed since it was made)')
     .option('--confirm', 'really write to the providers')
@@ -140,9 +140,7 @@ export function registerEngineCommands(program: Command, io: Io, setExit: Exit):
         if (opts.format === 'json') io.out(`${JSON.stringify(outcome.record, null, 2)}\n`);
         else io.out(renderApplyText(outcome, personNames(p.index), io.isTty));
         const breached = reportBreaches(outcome.record.leavers ?? [], io);
-        setExit(
-          !['applied', 'no-changes'].includes(outcome.record.result) ? 1 : breached ? EXIT_SLA_BREACH : 0,
-        );
+        setExit(exitCode(outcome.record.result, breached));
       },
     );
 

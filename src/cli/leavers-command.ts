@@ -17,6 +17,7 @@ import {
   type DueGroup,
   dueLeavers,
   lockPerson,
+  type PersonLock,
   REAL_CLOCK,
   type RunClock,
 } from '../apply/leaver-schedule.js';
@@ -34,7 +35,7 @@ import {
   readActual,
   recordsDir,
 } from './pipeline.js';
-import { EXIT_SLA_BREACH, reportBreaches, triggerFromEnv, withoutConfirm } from './run-support.js';
+import { EXIT_SLA_BREACH, exitCode, reportBreaches, triggerFromEnv, withoutConfirm } from './run-support.js';
 
 type Exit = (code: number) => void;
 
@@ -43,6 +44,8 @@ interface GroupResult {
   outcomes: ApplyOutcome[];
   /** Why nothing was applied for the group, when nothing was. */
   note?: string;
+  /** The group could not be applied at all. */
+  error?: string;
 }
 
 export function registerLeavers(program: Command, io: Io, setExit: Exit): void {
@@ -103,13 +106,24 @@ export function registerLeavers(program: Command, io: Io, setExit: Exit): void {
           allowDelete: false,
         };
         const trigger = triggerFromEnv(cmd);
+        // Each instant on its own: one that fails (a lock never freed) does not lose the others.
         const results = await Promise.all(
-          groups.map((g) => applyAtInstant(p, g, { clock, leadMs, flags, trigger })),
+          groups.map((g) =>
+            applyAtInstant(p, g, { clock, leadMs, flags, trigger }).catch(
+              (e: unknown): GroupResult => ({
+                group: g,
+                outcomes: [],
+                error: `not applied: ${e instanceof Error ? e.message : String(e)}`,
+              }),
+            ),
+          ),
         );
 
         const outcomes = results.flatMap((r) => r.outcomes);
         const timings = outcomes.flatMap((o) => o.record.leavers ?? []);
-        const failed = outcomes.some((o) => !['applied', 'no-changes'].includes(o.record.result));
+        const failed =
+          results.some((r) => r.error) ||
+          outcomes.some((o) => !['applied', 'no-changes'].includes(o.record.result));
         if (opts.format === 'json') {
           io.out(
             `${JSON.stringify(
@@ -120,6 +134,7 @@ export function registerLeavers(program: Command, io: Io, setExit: Exit): void {
                   at: toIso(r.group.at),
                   people: r.group.people,
                   ...(r.note ? { note: r.note } : {}),
+                  ...(r.error ? { error: r.error } : {}),
                   records: r.outcomes.map((o) => ({ file: o.recordFile, result: o.record.result })),
                 })),
                 leavers: timings,
@@ -131,6 +146,7 @@ export function registerLeavers(program: Command, io: Io, setExit: Exit): void {
         } else {
           for (const r of results) {
             if (r.note) io.out(`${toIso(r.group.at)}: ${r.note}\n`);
+            if (r.error) io.out(c.red(`${toIso(r.group.at)}: ${r.group.people.join(', ')} ${r.error}\n`));
             for (const o of r.outcomes) {
               const bad = o.record.changes.filter((ch) => ch.status === 'failed' || ch.status === 'skipped');
               for (const ch of bad)
@@ -145,7 +161,7 @@ export function registerLeavers(program: Command, io: Io, setExit: Exit): void {
           for (const t of timings) io.out(`${renderLeaverTiming(t, names, c)}\n`);
         }
         const breached = reportBreaches(timings, io);
-        setExit(breached ? EXIT_SLA_BREACH : failed ? 1 : 0);
+        setExit(exitCode(failed ? 'partial' : 'applied', breached));
       },
     );
 }
@@ -167,9 +183,16 @@ async function applyAtInstant(p: Prepared, group: DueGroup, o: InstantOptions): 
     return { group, outcomes: [], note: 'nothing left to remove: already done' };
 
   await o.clock.sleepUntil(group.at);
-  const locks = await Promise.all(
-    group.people.map((person) => lockPerson(path.join(recordsDir(p.root, p.index), '..', 'locks'), person)),
-  );
+  // One at a time in a fixed order: two runs waking at the same instant never hold one person
+  // each while waiting for the other's.
+  const locks: PersonLock[] = [];
+  try {
+    for (const person of group.people)
+      locks.push(await lockPerson(path.join(recordsDir(p.root, p.index), '..', 'locks'), person));
+  } catch (e) {
+    for (const l of locks) await l.release().catch(() => undefined);
+    throw e;
+  }
   try {
     const base = {
       providers: p.providers,

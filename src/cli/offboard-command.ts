@@ -23,7 +23,7 @@ import { applyHolds } from '../resolve/holds.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
 import type { GlobalOptions, Io } from './main.js';
 import { personNames, planFrom, prepare, readActual, recordsDir } from './pipeline.js';
-import { EXIT_SLA_BREACH, reportBreaches, triggerFromEnv } from './run-support.js';
+import { exitCode, reportBreaches, triggerFromEnv } from './run-support.js';
 
 type Exit = (code: number) => void;
 
@@ -38,8 +38,12 @@ function operatorOf(
   index: RepoIndex,
   claimed: string | undefined,
 ): { login: string; person: string; vouched: boolean } | string {
-  const vouched = Boolean(process.env.GITHUB_ACTIONS && process.env.GITHUB_ACTOR);
-  const login = vouched ? process.env.GITHUB_ACTOR! : claimed;
+  const env = process.env;
+  // On a re-run GitHub keeps the first run's actor; who clicked is the triggering actor, and that
+  // is who must be on the security team.
+  const actor = env.GITHUB_TRIGGERING_ACTOR || env.GITHUB_ACTOR;
+  const vouched = Boolean(env.GITHUB_ACTIONS && actor);
+  const login = vouched ? actor! : claimed;
   if (!login)
     return 'who is running this? Outside GitHub Actions give --operator <your GitHub login> (it is recorded).';
   const person = [...index.people.values()].find(
@@ -228,9 +232,7 @@ export function registerOffboard(program: Command, io: Io, setExit: Exit): void 
           );
 
         const breached = reportBreaches(outcome.record.leavers ?? [], io);
-        setExit(
-          !['applied', 'no-changes'].includes(outcome.record.result) ? 1 : breached ? EXIT_SLA_BREACH : 0,
-        );
+        setExit(exitCode(outcome.record.result, breached));
       },
     );
 }

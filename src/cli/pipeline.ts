@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { gitCommit, gitFileTime } from '../load/git.js';
+import { gitCommit, gitTextArrival } from '../load/git.js';
 import { loadRepository } from '../load/load-repo.js';
 import type { Policy, ProviderName } from '../model/schema.js';
 import { buildPlan, restrictPlan } from '../plan/build-plan.js';
@@ -84,8 +84,9 @@ export function recordsDir(root: string, index: RepoIndex): string {
 }
 
 /**
- * For each leaver in the plan whose people file changed after their end instant (a termination
- * merged late), when it changed: the SLA is judged from then. From git, on the first parent.
+ * For each leaver in the plan whose termination reached the branch after its end instant (merged
+ * late), when it did: the SLA is judged from then. From git: the first-parent commit that wrote
+ * the current `employment.end` value into the person's file.
  */
 export function knownAtOf(p: Prepared, plan: Plan): Map<string, string> {
   const out = new Map<string, string>();
@@ -93,8 +94,8 @@ export function knownAtOf(p: Prepared, plan: Plan): Map<string, string> {
     if (c.event.kind !== 'leaver' || !c.person || !c.event.date || out.has(c.person)) continue;
     const located = p.index.people.get(c.person);
     if (!located || p.holds.some((h) => h.person === c.person)) continue;
-    const changed = gitFileTime(p.root, located.src.path);
-    if (changed && Date.parse(changed) > Date.parse(c.event.date)) out.set(c.person, changed);
+    const arrived = gitTextArrival(p.root, located.src.path, c.event.date);
+    if (arrived && Date.parse(arrived) > Date.parse(c.event.date)) out.set(c.person, arrived);
   }
   return out;
 }

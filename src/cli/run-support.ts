@@ -57,3 +57,12 @@ export function withoutConfirm(
   io.err(`jml ${command} writes to identity providers: add --confirm. ${lookFirst}\n`);
   return true;
 }
+
+/**
+ * The exit code of a run that wrote to providers: a breached leaver SLA (3) is the loudest and
+ * wins, then any change that did not go through (1).
+ */
+export function exitCode(result: string, breached: boolean): number {
+  if (breached) return EXIT_SLA_BREACH;
+  return ['applied', 'no-changes'].includes(result) ? 0 : 1;
+}

@@ -117,6 +117,27 @@ describe('leaverTimings', () => {
       { lagSeconds: 2 },
     ],
     [
+      'a disable that failed in a later step (a device wipe) still confirms sign-in off at its step',
+      [
+        change({
+          action: 'disableUser',
+          provider: 'entra',
+          status: 'failed',
+          error: 'devices: 1 failed',
+          finishedAt: at(0, 20),
+          steps: [
+            { step: 'disable-sign-in', status: 'applied', at: at(0, 1) },
+            { step: 'wipe-devices', status: 'failed', at: at(0, 19) },
+          ],
+        }),
+      ],
+      {
+        lagSeconds: 1,
+        withinSla: true,
+        providers: [expect.objectContaining({ failed: ['entra/p@example.com/disableUser'] })],
+      },
+    ],
+    [
       'a record with only group removals for the leaver has no timing',
       [change({ action: 'revoke', provider: 'okta' })],
       undefined,

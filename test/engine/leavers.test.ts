@@ -164,7 +164,7 @@ describe('jml leavers: a leaver due in the window', () => {
 });
 
 describe('a termination merged after its instant', () => {
-  async function mergedLate(applyAt: string) {
+  async function mergedLate(applyAt: string, thenEdited?: string) {
     const dir = await exampleInSync('2026-12-11T14:00:00Z');
     git(dir, '2026-12-01T12:00:00Z', 'init', '-q', '-b', 'main');
     git(dir, '2026-12-01T12:00:00Z', 'add', '-A');
@@ -176,6 +176,14 @@ describe('a termination merged after its instant', () => {
       readFileSync(file, 'utf8').replace('end: 2026-12-18T17:00:00-05:00', 'end: 2026-12-11T10:00:00-05:00'),
     );
     git(dir, '2026-12-11T17:00:00Z', 'commit', '-q', '-am', 'Emma Schultz leaves today (PEOPLE-1290)');
+    if (thenEdited) {
+      // A later, unrelated edit of the same file must not move when the termination arrived.
+      writeFileSync(
+        file,
+        readFileSync(file, 'utf8').replace('title: Software Engineer', 'title: Engineer II'),
+      );
+      git(dir, thenEdited, 'commit', '-q', '-am', 'Title correction');
+    }
     const r = await jmlWithClock(
       skippingClock(Date.parse(applyAt)),
       dir,
@@ -201,6 +209,16 @@ describe('a termination merged after its instant', () => {
     // The lag is still measured from the end instant: two hours and a little.
     expect(t.lagSeconds).toBeGreaterThanOrEqual(2 * 3600);
     expect(t.lagSeconds).toBeLessThan(2 * 3600 + 60);
+  });
+
+  it('counts from the commit that wrote the end instant, not from a later edit of the file', async () => {
+    const { r, record } = await mergedLate('2026-12-11T18:10:00Z', '2026-12-11T17:40:00Z');
+    expect(r.code).toBe(3);
+    expect(record.leavers!.find((x) => x.person === 'emma.schultz')).toMatchObject({
+      knownAt: '2026-12-11T17:00:00.000Z',
+      deadline: '2026-12-11T18:00:00.000Z',
+      withinSla: false,
+    });
   });
 
   it('fails the run loudly with exit 3 when even the merge-time deadline was missed', async () => {
@@ -253,7 +271,9 @@ describe('the mailbox license of a leaver (onLeave: retain)', () => {
     const dir = copyExample();
     const file = path.join(dir, 'people/kevin.obrien.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace('role: engineer', 'role: data-analyst'));
-    expect((await jml(dir, 'apply', '--confirm', '--at', '2026-10-29T12:00:00Z', '--allow-mass-disable')).code).toBe(0);
+    expect(
+      (await jml(dir, 'apply', '--confirm', '--at', '2026-10-29T12:00:00Z', '--allow-mass-disable')).code,
+    ).toBe(0);
     const kevin = (plan: {
       changes: { person: string | null; action: string; entitlement?: string; because: string[] }[];
     }) => plan.changes.filter((c) => c.person === 'kevin.obrien');

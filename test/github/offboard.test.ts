@@ -160,6 +160,20 @@ describe('jml offboard --now by the security team', () => {
 describe('jml offboard refuses', () => {
   const snapshot = () => DIRECTORIES.map((rel) => readRepoFile(dir, rel));
 
+  it('a re-run by someone outside the security team, although the first run was by security', async () => {
+    actAs('emcbride-sec');
+    process.env.GITHUB_TRIGGERING_ACTOR = 'tnovak';
+    try {
+      const before = snapshot();
+      const r = await offboard();
+      expect(r.code).toBe(1);
+      expect(r.err).toContain('tnovak (tomas.novak) is not on the security team');
+      expect(snapshot()).toEqual(before);
+    } finally {
+      delete process.env.GITHUB_TRIGGERING_ACTOR;
+    }
+  });
+
   it('anyone outside the security team, and changes nothing', async () => {
     actAs('tnovak');
     const before = snapshot();

@@ -134,6 +134,19 @@ describe('GitHub workflows', () => {
     expect(step.env.PERSON).toBe('${{ inputs.person }}');
   });
 
+  it('a step that pipes jml into another command runs with pipefail, so jml failing fails the step', () => {
+    for (const file of files) {
+      const wf = parse(readFileSync(path.join(dir, file), 'utf8')) as {
+        jobs: Record<string, Job & { steps: { shell?: string }[] }>;
+      };
+      for (const [name, job] of Object.entries(wf.jobs))
+        for (const step of job.steps) {
+          if (!step.run || !/jml [^\n|]*\|/.test(step.run) || step.run.includes('set +e')) continue;
+          expect(step.shell, `${file}:${name}: ${step.run.split('\n')[0]}`).toBe('bash');
+        }
+    }
+  });
+
   it('every job that plans or applies restores the emergency offboarding holds first', () => {
     for (const file of files) {
       const wf = parse(readFileSync(path.join(dir, file), 'utf8')) as { jobs: Record<string, Job> };

@@ -93,4 +93,12 @@ describe('restore-holds.sh', () => {
     const out = execFileSync('bash', [RESTORE], { cwd: tempDir(), env, encoding: 'utf8' });
     expect(out).toContain('No jml-evidence branch yet');
   });
+
+  it('fails the job when the repository cannot be read, rather than letting every hold lapse', () => {
+    const { env } = setUp();
+    const broken = { ...env, GITHUB_REPOSITORY: 'acme/gone' };
+    expect(() => execFileSync('bash', [RESTORE], { cwd: tempDir(), env: broken, stdio: 'pipe' })).toThrow(
+      /offboarding holds are unknown/,
+    );
+  });
 });
