@@ -40,6 +40,8 @@ export interface OffboardEntry {
   operator: string;
   /** Set when the run lifts an earlier hold (`jml offboard --cancel`). */
   cancelled?: true;
+  /** Set on the hold recorded before the cut (`jml offboard --hold-only`): it stands by itself. */
+  intent?: true;
   pullRequest?: { number: number; url: string };
 }
 

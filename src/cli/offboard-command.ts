@@ -13,7 +13,13 @@ import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { DateTime } from 'luxon';
 import writeFileAtomic from 'write-file-atomic';
-import { type ApplyRecord, type OffboardEntry, runApply, writeRecord } from '../apply/apply.js';
+import {
+  type ApplyRecord,
+  type OffboardEntry,
+  RECORD_SCHEMA,
+  runApply,
+  writeRecord,
+} from '../apply/apply.js';
 import { REAL_CLOCK } from '../apply/leaver-schedule.js';
 import { editPolicyYaml } from '../load/write-yaml.js';
 import { toIso } from '../model/time.js';
@@ -79,6 +85,10 @@ export function registerOffboard(program: Command, io: Io, setExit: Exit): void 
       '--cancel',
       'lift an earlier emergency offboarding hold (the person gets access back per people/)',
     )
+    .option(
+      '--hold-only',
+      'with --now: only record the hold (the workflow keeps it on the evidence branch before the cut)',
+    )
     .option('--base <branch>', 'branch the pull request targets (default: GITHUB_REF_NAME, else main)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(
@@ -89,12 +99,17 @@ export function registerOffboard(program: Command, io: Io, setExit: Exit): void 
           reason: string;
           operator?: string;
           cancel?: boolean;
+          holdOnly?: boolean;
           base?: string;
           format: string;
         },
         cmd: Command,
       ) => {
         const { root } = cmd.optsWithGlobals<GlobalOptions>();
+        if (opts.cancel && (opts.now || opts.holdOnly)) {
+          io.err('jml offboard: --cancel lifts a hold; it cannot be given with --now or --hold-only.\n');
+          return setExit(1);
+        }
         if (!opts.now && !opts.cancel) {
           io.err(
             'jml offboard cuts access immediately: add --now. For a planned departure, open a pull request setting employment.end in people/.\n',
@@ -130,14 +145,18 @@ export function registerOffboard(program: Command, io: Io, setExit: Exit): void 
         const trigger = { ...triggerFromEnv(cmd), actor: requestedBy, reason: opts.reason };
         const dir = recordsDir(p.root, p.index);
 
-        if (opts.cancel) {
+        if (opts.cancel || opts.holdOnly) {
+          // A record without changes: the cancellation of a hold, or a hold announced before the
+          // cut (the workflow pushes it to the evidence branch first, so that an apply starting
+          // meanwhile on another runner already honours it).
+          const now = toIso(clock.now());
           const record: ApplyRecord = {
-            schema: 'jml-apply-record/v1',
-            startedAt: toIso(clock.now()),
-            finishedAt: toIso(clock.now()),
+            schema: RECORD_SCHEMA,
+            startedAt: now,
+            finishedAt: now,
             trigger,
             commit: p.commit,
-            at: toIso(clock.now()),
+            at: now,
             planFingerprint: null,
             result: 'no-changes',
             guards: [],
@@ -145,17 +164,19 @@ export function registerOffboard(program: Command, io: Io, setExit: Exit): void 
             changes: [],
             offboard: {
               person,
-              at: toIso(clock.now()),
+              at: toIso(Math.floor(clock.now() / 1000) * 1000),
               reason: opts.reason,
               requestedBy,
               operator: operator.person,
-              cancelled: true,
+              ...(opts.cancel ? { cancelled: true as const } : { intent: true as const }),
             },
           };
-          const file = writeRecord(dir, record);
+          const file = path.relative(p.root, writeRecord(dir, record));
           io.out(
-            `Lifted the emergency offboarding hold on ${person} (record ${path.relative(p.root, file)}). ` +
-              'The next apply gives back the access people/ grants; close the offboarding pull request if it is open.\n',
+            opts.cancel
+              ? `Lifted the emergency offboarding hold on ${person} (record ${file}). ` +
+                  'The next apply gives back the access people/ grants; close the offboarding pull request if it is open.\n'
+              : `Hold on ${person} recorded (${file}): every apply from now on treats them as gone. Now cut access: the same command without --hold-only.\n`,
           );
           return setExit(0);
         }

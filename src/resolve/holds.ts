@@ -48,8 +48,10 @@ export function readHolds(recordsDir: string): Map<string, Hold> {
       continue; // Not ours to judge here: jml evidence reports unreadable records.
     }
     const entry = record.offboard;
-    // A run that cut nothing (refused, stale, an error before any write) holds nothing.
-    if (!entry || (!entry.cancelled && !record.changes.some((c) => c.status === 'applied'))) continue;
+    // A run that cut nothing (refused, stale, an error before any write) holds nothing, unless
+    // it is the hold announced before the cut.
+    if (!entry || (!entry.cancelled && !entry.intent && !record.changes.some((c) => c.status === 'applied')))
+      continue;
     const seen = latest.get(entry.person);
     if (!seen || record.startedAt > seen.started)
       latest.set(entry.person, { entry, record: rel, started: record.startedAt });

@@ -134,6 +134,22 @@ describe('jml offboard --now by the security team', () => {
     ).toEqual([]);
   });
 
+  it('--hold-only records the hold before the cut: any plan from then on takes the access away', async () => {
+    actAs('emcbride-sec');
+    const before = DIRECTORIES.map((rel) => readRepoFile(dir, rel));
+    const r = await offboard('--hold-only');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('Hold on emma.schultz recorded');
+    expect(DIRECTORIES.map((rel) => readRepoFile(dir, rel))).toEqual(before);
+    const plan = await jmlWithClock(skippingClock(NOW + 30_000), dir, 'plan', '--format', 'json');
+    expect(plan.err).toContain('emma.schultz was offboarded at 2026-12-01T15:00:00.000Z');
+    const emma = (JSON.parse(plan.out) as { changes: { person: string; action: string }[] }).changes.filter(
+      (c) => c.person === 'emma.schultz',
+    );
+    expect(emma.map((c) => c.action)).toContain('disableUser');
+    expect(h.fake.pullsOf(OWNER, REPO)).toEqual([]);
+  });
+
   it('is lifted by --cancel: the next plan gives back what people/ grants', async () => {
     actAs('emcbride-sec');
     expect((await offboard()).code).toBe(0);

@@ -126,9 +126,13 @@ describe('GitHub workflows', () => {
     expect(wf.on.workflow_dispatch.inputs.reason!.required).toBe(true);
     const job = wf.jobs.offboard!;
     expect(job.environment).toBe('production');
-    const step = job.steps.find((s) => s.run?.includes('jml offboard'))! as Job['steps'][number] & {
+    const offboards = job.steps.filter((s) => s.run?.includes('jml offboard')) as (Job['steps'][number] & {
       env: Record<string, string>;
-    };
+    })[];
+    // The hold reaches the evidence branch before the cut; then the cut.
+    expect(offboards[0]!.run).toContain('"$PERSON" --now --hold-only --reason "$REASON"');
+    expect(offboards[0]!.run).toContain('keep-evidence.sh');
+    const step = offboards[1]!;
     expect(step.run).toContain('"$PERSON" --now --reason "$REASON"');
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression, not a JS template
     expect(step.env.PERSON).toBe('${{ inputs.person }}');
