@@ -94,7 +94,10 @@ interface Standing {
   approvedBefore: boolean;
 }
 
-function standings(input: DecisionInput, personOfLogin: (l: string) => Located<Person> | undefined) {
+function standings(
+  input: Pick<DecisionInput, 'reviews' | 'headSha' | 'author'>,
+  personOfLogin: (l: string) => Located<Person> | undefined,
+) {
   const ordered = input.reviews
     .map((r, i) => ({ r, i, t: Date.parse(r.submittedAt) }))
     .sort((a, b) => a.t - b.t || a.i - b.i);
@@ -115,6 +118,23 @@ function standings(input: DecisionInput, personOfLogin: (l: string) => Located<P
     });
   }
   return out;
+}
+
+/**
+ * The approvals that stood when a pull request merged, by the same rule as `jml approvals`:
+ * each reviewer's latest decisive review, APPROVED, on the head commit, not by the author. For
+ * evidence: who really approved, not everyone who once clicked approve.
+ */
+export function standingApprovals(pr: Pick<DecisionInput, 'reviews' | 'headSha' | 'author'>): Review[] {
+  const standing = standings(pr, () => undefined);
+  return [...standing.values()]
+    .filter((s) => s.state === 'APPROVED' && !s.stale && !s.isAuthor)
+    .map((s) => {
+      const review = [...pr.reviews]
+        .reverse()
+        .find((r) => lower(r.login) === lower(s.login) && r.state === 'APPROVED')!;
+      return review;
+    });
 }
 
 function counts(s: Standing): boolean {

@@ -68,6 +68,8 @@ export interface MergedPullRequest {
   author: string;
   mergedAt: string | null;
   mergeCommitSha: string | null;
+  /** The pull request's head commit: the one approvals must be on to count. */
+  headSha: string;
 }
 
 export interface IssueSpec {
@@ -787,6 +789,7 @@ export class GitHubClient {
       author: p.user?.login ?? '',
       mergedAt: p.merged_at,
       mergeCommitSha: p.merge_commit_sha ?? null,
+      headSha: p.head.sha,
     }));
   }
 

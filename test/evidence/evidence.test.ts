@@ -114,7 +114,7 @@ describe('jml evidence', () => {
     expect(joiner).toMatchObject({
       'Person file commit': history.sha.joiner,
       'Pull request': `#${history.pr.joiner}`,
-      'Approved by': 'tnovak; ljensen',
+      'Approved by': 'tnovak; mpark-hr',
       'Approved at': '2026-08-25T15:00:00Z; 2026-08-25T15:30:00Z',
       'Merged at': '2026-08-25T15:50:00.000Z',
       'Event date': '2026-09-08',

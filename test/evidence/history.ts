@@ -201,7 +201,7 @@ export async function makeHistory(h: GitHubHarness): Promise<History> {
     exc7: [['ethancole', '2026-08-20T13:30:00Z']],
     joiner: [
       ['tnovak', '2026-08-25T15:00:00Z'],
-      ['ljensen', '2026-08-25T15:30:00Z'],
+      ['mpark-hr', '2026-08-25T15:30:00Z'],
     ],
     exc6: [['cmendez', '2026-09-01T13:00:00Z']],
     mover: [['ethancole', '2026-09-20T14:00:00Z']],
@@ -231,6 +231,13 @@ export async function makeHistory(h: GitHubHarness): Promise<History> {
                 login: 'emcbride-sec',
                 state: 'CHANGES_REQUESTED' as const,
                 submittedAt: '2026-08-25T14:00:00Z',
+              },
+              // An approval of an earlier push is stale: it did not approve what merged.
+              {
+                login: 'saraholm',
+                state: 'APPROVED' as const,
+                submittedAt: '2026-08-25T14:30:00Z',
+                commitId: 'f'.repeat(40),
               },
             ]
           : []),

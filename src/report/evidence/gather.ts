@@ -9,7 +9,9 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { RECORD_SCHEMA } from '../../apply/apply.js';
-import type { GitHubClient } from '../../github/client.js';
+import { standingApprovals } from '../../approvals/decide.js';
+import type { Review } from '../../approvals/types.js';
+import type { GitHubClient, Review as GitHubReview } from '../../github/client.js';
 import type { ActualState } from '../../providers/types.js';
 import type { RepoIndex } from '../../resolve/repo-index.js';
 import { isJmlEvent, personChangeKey, runMs } from './common.js';
@@ -120,7 +122,12 @@ export async function gatherEvidence(o: GatherOptions): Promise<EvidenceInput> {
           number: pr.number,
           url: pr.url,
           mergedAt: pr.mergedAt,
-          approvals: reviews.filter((rv) => rv.state === 'APPROVED'),
+          // Only approvals that stood at merge, by the rule of jml approvals.
+          approvals: standingApprovals({
+            reviews: submitted(reviews),
+            headSha: pr.headSha,
+            author: pr.author,
+          }),
         });
       } catch (e) {
         gap(e);
@@ -157,4 +164,21 @@ export async function gatherEvidence(o: GatherOptions): Promise<EvidenceInput> {
     actual: o.actual,
     githubGaps,
   };
+}
+
+/** Reviews as the approval rule reads them: submitted ones only (a pending draft has no time). */
+function submitted(reviews: readonly GitHubReview[]): Review[] {
+  const states = new Set(['APPROVED', 'CHANGES_REQUESTED', 'COMMENTED', 'DISMISSED']);
+  return reviews.flatMap((r) =>
+    states.has(r.state) && r.commitId && r.submittedAt
+      ? [
+          {
+            login: r.login,
+            state: r.state as Review['state'],
+            commitId: r.commitId,
+            submittedAt: r.submittedAt,
+          },
+        ]
+      : [],
+  );
 }

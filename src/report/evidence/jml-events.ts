@@ -30,21 +30,27 @@ export interface DecisiveTiming {
   timing: LeaverTiming;
 }
 
+/** One departure: a person and the end instant it was due at (a rehire leaves again later). */
+export const departureKey = (person: string, scheduledAt: string) => `${person}\u0000${scheduledAt}`;
+
 /**
- * Per leaver, the timing that counts: the earliest confirmed one across the period's records;
- * with none confirmed, the latest entry (a failed disable past its deadline is a breach).
+ * Per departure (person and end instant), the timing that counts: the earliest confirmed one
+ * across the period's records; with none confirmed, the latest entry (a failed disable past its
+ * deadline is a breach). Keyed by departure, so that an earlier, cancelled offboarding confirmed
+ * in seconds never stands in for the real termination's lag.
  */
 export function decisiveLeavers(input: EvidenceInput): Map<string, DecisiveTiming> {
   const out = new Map<string, DecisiveTiming>();
   for (const r of recordsInPeriod(input)) {
     for (const t of r.record.leavers ?? []) {
-      const seen = out.get(t.person);
+      const key = departureKey(t.person, t.scheduledAt);
+      const seen = out.get(key);
       const better =
         !seen ||
         (t.confirmedAt !== null &&
           (seen.timing.confirmedAt === null || t.confirmedAt < seen.timing.confirmedAt)) ||
         (t.confirmedAt === null && seen.timing.confirmedAt === null);
-      if (better) out.set(t.person, { file: r.file, timing: t });
+      if (better) out.set(key, { file: r.file, timing: t });
     }
   }
   return out;
@@ -125,7 +131,7 @@ export function buildJmlEvents(input: EvidenceInput): Artifact {
         lagSeconds: timing?.lagSeconds ?? null,
         lagMinutes: timing?.lagSeconds == null ? null : Math.round((timing.lagSeconds / 60) * 10) / 10,
         withinSla: timing ? timing.withinSla : null,
-        decisive: timing ? decisive.get(person)?.file === r.file : null,
+        decisive: timing ? decisive.get(departureKey(person, timing.scheduledAt))?.file === r.file : null,
         breach: timing?.breach ?? null,
         offboard: off
           ? `emergency offboarding by ${off.requestedBy}: ${off.reason}${off.cancelled ? ' (cancelled)' : ''}`
