@@ -14,13 +14,15 @@ import { type Command, Option } from 'commander';
 import { DateTime } from 'luxon';
 import writeFileAtomic from 'write-file-atomic';
 import {
+  type ApplyOutcome,
   type ApplyRecord,
   type OffboardEntry,
   RECORD_SCHEMA,
   runApply,
+  type Trigger,
   writeRecord,
 } from '../apply/apply.js';
-import { REAL_CLOCK } from '../apply/leaver-schedule.js';
+import { REAL_CLOCK, type RunClock } from '../apply/leaver-schedule.js';
 import { editPolicyYaml } from '../load/write-yaml.js';
 import { toIso } from '../model/time.js';
 import { restrictPlan } from '../plan/build-plan.js';
@@ -28,7 +30,7 @@ import { renderApplyText } from '../report/render-apply.js';
 import { applyHolds } from '../resolve/holds.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
 import type { GlobalOptions, Io } from './main.js';
-import { personNames, planFrom, prepare, readActual, recordsDir } from './pipeline.js';
+import { type Prepared, personNames, planFrom, prepare, readActual, recordsDir } from './pipeline.js';
 import { exitCode, reportBreaches, triggerFromEnv } from './run-support.js';
 
 type Exit = (code: number) => void;
@@ -191,18 +193,7 @@ export function registerOffboard(program: Command, io: Io, setExit: Exit): void 
           requestedBy,
           operator: operator.person,
         };
-        applyHolds(p.index, new Map([[person, { ...entry, record: '(this run)' }]]));
-        const outcome = await runApply({
-          providers: p.providers,
-          policy: p.index.policy,
-          flags: { allowMassDisable: false, allowMassRemoval: false, allowDelete: false },
-          readActual: () => readActual(p),
-          plan: (actual) => restrictPlan(planFrom(p, actual, at), new Set([person])),
-          recordDir: dir,
-          trigger,
-          offboard: entry,
-          now: () => new Date(clock.now()),
-        });
+        const outcome = await cutAccessNow(p, entry, trigger, clock);
         const names = personNames(p.index);
         if (opts.format === 'text') io.out(renderApplyText(outcome, names, io.isTty));
 
@@ -286,4 +277,31 @@ function offboardBody(
     '**Review after the fact**: HR confirms the end time, security confirms the reason. If this was a mistake, close this',
     `pull request and run \`jml offboard ${person} --cancel --reason ...\` (the offboarding workflow with cancel).`,
   ].join('\n');
+}
+
+/**
+ * Cuts a person off every provider at `entry.at`, before people/ says so: they are held as a
+ * high-risk leaver from that instant (the record written is the hold), and only their part of
+ * the plan is applied. Used by `jml offboard --now` and by `jml hr sync` for a termination that
+ * is already overdue.
+ */
+export async function cutAccessNow(
+  p: Prepared,
+  entry: OffboardEntry,
+  trigger: Trigger,
+  clock: RunClock,
+): Promise<ApplyOutcome> {
+  applyHolds(p.index, new Map([[entry.person, { ...entry, record: '(this run)' }]]));
+  const at = Date.parse(entry.at);
+  return runApply({
+    providers: p.providers,
+    policy: p.index.policy,
+    flags: { allowMassDisable: false, allowMassRemoval: false, allowDelete: false },
+    readActual: () => readActual(p),
+    plan: (actual) => restrictPlan(planFrom(p, actual, at), new Set([entry.person])),
+    recordDir: recordsDir(p.root, p.index),
+    trigger,
+    offboard: entry,
+    now: () => new Date(clock.now()),
+  });
 }

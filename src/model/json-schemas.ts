@@ -4,6 +4,7 @@
  * each file; `jml schemas --check` (run by the tests) fails when the committed copies are stale.
  */
 import { z } from 'zod';
+import { hrSnapshotJsonSchema } from '../hr/snapshot.js';
 import { fileKinds } from './schema.js';
 
 const TITLES: Record<keyof typeof fileKinds, string> = {
@@ -27,6 +28,9 @@ export function buildJsonSchemas(): Map<string, string> {
     const doc = { ...schema, $id: `https://jml.local/schemas/${kind}.schema.json`, title: TITLES[kind] };
     out.set(`${kind}.schema.json`, `${JSON.stringify(doc, null, 2)}\n`);
   }
+  // Not a repository file: one record of an HR snapshot (jml hr sync --snapshot), for relays and
+  // adapters of one's own.
+  out.set('hr-snapshot.schema.json', `${JSON.stringify(hrSnapshotJsonSchema(), null, 2)}\n`);
   return out;
 }
 

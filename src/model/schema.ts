@@ -340,6 +340,103 @@ export const googleConnection = z.strictObject({
     .meta({ description: 'On leave, Drive and Calendar are transferred to this person.' }),
 });
 
+// ---------------------------------------------------------------------------------------------
+// policy/jml.yaml `hr:` the HR systems that drive people/ (jml hr sync)
+
+/** The fields of an hr-snapshot/v1 record a CSV column can fill (src/hr/snapshot.ts). */
+export const HR_FIELDS = [
+  'sourceId',
+  'workerType',
+  'status',
+  'preferredName',
+  'legalName',
+  'workEmail',
+  'managerSourceId',
+  'jobTitle',
+  'jobFamily',
+  'department',
+  'timeZone',
+  'startDate',
+  'lastDayOfWork',
+  'endInstant',
+  'rehireOf',
+  'asOf',
+] as const;
+
+export const hrSource = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('csv'),
+    file: z.string().min(1).meta({ description: 'The export to read, relative to the repository root.' }),
+    source: z.string().min(1).default('csv').meta({ description: 'The `source` written on each record.' }),
+    columns: z
+      .partialRecord(z.enum(HR_FIELDS), z.string().min(1))
+      .meta({ description: 'Snapshot field -> the CSV column header that holds it.' }),
+    values: z
+      .record(z.string(), z.record(z.string(), z.string()))
+      .default({})
+      .meta({
+        description:
+          'Per field, export value -> snapshot value (for example status: { Terminated: terminated }).',
+      }),
+  }),
+  z.strictObject({
+    kind: z.literal('bamboohr'),
+    subdomain: z.string().regex(/^[a-z0-9-]+$/),
+    apiKeyEnv: envName.default('BAMBOOHR_API_KEY'),
+    baseUrl: z.url().default('https://api.bamboohr.com'),
+    timeZone: z
+      .string()
+      .optional()
+      .meta({ description: 'Worker time zone when BambooHR has none (default: the org time zone).' }),
+  }),
+  z.strictObject({
+    kind: z.literal('workday'),
+    reportUrl: z.url().meta({ description: 'The custom report (RaaS) URL, returning JSON (format=json).' }),
+    usernameEnv: envName.default('WORKDAY_USERNAME'),
+    passwordEnv: envName.default('WORKDAY_PASSWORD'),
+  }),
+  z.strictObject({
+    kind: z.literal('hibob'),
+    serviceUserIdEnv: envName.default('HIBOB_SERVICE_USER_ID'),
+    tokenEnv: envName.default('HIBOB_TOKEN'),
+    baseUrl: z.url().default('https://api.hibob.com'),
+  }),
+]);
+export type HrSource = z.infer<typeof hrSource>;
+
+export const hrSettings = z.strictObject({
+  sources: z
+    .record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a short name like bamboohr'), hrSource)
+    .default({})
+    .meta({ description: 'The HR systems jml hr sync --source NAME reads, by name.' }),
+  jobFamilies: z
+    .record(z.string().min(1), roleId)
+    .default({})
+    .meta({
+      description:
+        'HR job family -> role template. A worker whose family is missing here is reported, never guessed.',
+    }),
+  titles: z
+    .record(z.string().min(1), roleId)
+    .default({})
+    .meta({ description: 'HR job title -> role template; wins over the job family.' }),
+  lastDayEndsAt: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'must be a time like 17:00 or 24:00')
+    .default('24:00')
+    .meta({
+      description:
+        "When a termination's last working day ends, in the worker's own time zone, when HR gives a date and no instant.",
+    }),
+  webhookToleranceSeconds: z
+    .number()
+    .int()
+    .positive()
+    .default(300)
+    .meta({ description: 'A webhook whose timestamp is older (or newer) than this is refused as a replay.' }),
+});
+export type HrSettings = z.infer<typeof hrSettings>;
+
 export type EntraConnection = z.infer<typeof entraConnection>;
 export type OktaConnection = z.infer<typeof oktaConnection>;
 export type GoogleConnection = z.infer<typeof googleConnection>;
@@ -438,6 +535,7 @@ export const policy = z.strictObject({
     .strictObject({ dir: z.string().min(1).default('.jml/records') })
     .default({ dir: '.jml/records' })
     .meta({ description: 'Where apply records are written.' }),
+  hr: hrSettings.optional().meta({ description: 'The HR systems that drive people/ (jml hr sync).' }),
 });
 
 export type Person = z.infer<typeof person>;
