@@ -363,24 +363,34 @@ export const HR_FIELDS = [
   'asOf',
 ] as const;
 
+/**
+ * Prepended to the HR system's ids (sourceId, managerSourceId, rehireOf) so that people files can
+ * tell systems apart: with `BHR-`, BambooHR's worker 1019 is `hrId: BHR-1019`.
+ */
+const idPrefix = z
+  .string()
+  .max(16)
+  .regex(/^[A-Za-z0-9_-]*$/)
+  .default('')
+  .meta({ description: "Prepended to the HR system's ids, as people files carry them in hrId (like BHR-)." });
+
 export const hrSource = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('csv'),
+    idPrefix,
     file: z.string().min(1).meta({ description: 'The export to read, relative to the repository root.' }),
     source: z.string().min(1).default('csv').meta({ description: 'The `source` written on each record.' }),
     columns: z
       .partialRecord(z.enum(HR_FIELDS), z.string().min(1))
       .meta({ description: 'Snapshot field -> the CSV column header that holds it.' }),
-    values: z
-      .record(z.string(), z.record(z.string(), z.string()))
-      .default({})
-      .meta({
-        description:
-          'Per field, export value -> snapshot value (for example status: { Terminated: terminated }).',
-      }),
+    values: z.record(z.string(), z.record(z.string(), z.string())).default({}).meta({
+      description:
+        'Per field, export value -> snapshot value (for example status: { Terminated: terminated }).',
+    }),
   }),
   z.strictObject({
     kind: z.literal('bamboohr'),
+    idPrefix,
     subdomain: z.string().regex(/^[a-z0-9-]+$/),
     apiKeyEnv: envName.default('BAMBOOHR_API_KEY'),
     baseUrl: z.url().default('https://api.bamboohr.com'),
@@ -391,12 +401,14 @@ export const hrSource = z.discriminatedUnion('kind', [
   }),
   z.strictObject({
     kind: z.literal('workday'),
+    idPrefix,
     reportUrl: z.url().meta({ description: 'The custom report (RaaS) URL, returning JSON (format=json).' }),
     usernameEnv: envName.default('WORKDAY_USERNAME'),
     passwordEnv: envName.default('WORKDAY_PASSWORD'),
   }),
   z.strictObject({
     kind: z.literal('hibob'),
+    idPrefix,
     serviceUserIdEnv: envName.default('HIBOB_SERVICE_USER_ID'),
     tokenEnv: envName.default('HIBOB_TOKEN'),
     baseUrl: z.url().default('https://api.hibob.com'),
@@ -409,13 +421,10 @@ export const hrSettings = z.strictObject({
     .record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a short name like bamboohr'), hrSource)
     .default({})
     .meta({ description: 'The HR systems jml hr sync --source NAME reads, by name.' }),
-  jobFamilies: z
-    .record(z.string().min(1), roleId)
-    .default({})
-    .meta({
-      description:
-        'HR job family -> role template. A worker whose family is missing here is reported, never guessed.',
-    }),
+  jobFamilies: z.record(z.string().min(1), roleId).default({}).meta({
+    description:
+      'HR job family -> role template. A worker whose family is missing here is reported, never guessed.',
+  }),
   titles: z
     .record(z.string().min(1), roleId)
     .default({})
