@@ -166,6 +166,20 @@ export function validateRepository(
       refPerson(repo.policy!, ['teams', team, i], id, 'unknown-person', `The ${team} team member`);
     });
   }
+  // HR mapping: every job family and title maps to a role that exists.
+  for (const table of ['jobFamilies', 'titles'] as const) {
+    for (const [key, roleName] of Object.entries(policy.hr?.[table] ?? {})) {
+      if (!known.role(roleName))
+        emit(
+          'error',
+          'unknown-role',
+          repo.policy,
+          ['hr', table, key],
+          `hr.${table} maps "${key}" to the role "${roleName}", which does not exist.`,
+          `Use the id of a file in roles/ (for example ${suggest(roleName, index.roles.keys())}).`,
+        );
+    }
+  }
   const configured = new Set(['local', ...Object.keys(policy.providers)]);
   const targets = new Map<string, Located<Entitlement>>();
   for (const e of repo.entitlements) {
