@@ -4,56 +4,15 @@
  * test/fixtures/hr/northwind-bamboohr.jsonl, which says exactly what people/ says, so each case
  * changes one thing. Time is frozen at 2026-12-01T15:00Z (10:00 in New York).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Classification, classify } from '../../src/hr/classify.js';
 import { type HrRecord, parseSnapshot } from '../../src/hr/snapshot.js';
-import { editPolicyYaml } from '../../src/load/write-yaml.js';
 import type { RepoIndex } from '../../src/resolve/repo-index.js';
 import { checkRepository } from '../../src/validate/validate.js';
-import { cleanTempDirs, copyExample } from '../engine/helpers.js';
-
-export const NOW = Date.parse('2026-12-01T15:00:00Z');
-export const BASELINE = path.resolve(import.meta.dirname, '../fixtures/hr/northwind-bamboohr.jsonl');
-
-/** The example organisation with the one mapping its baseline snapshot needs beyond the example's. */
-export function hrExample(): string {
-  const dir = copyExample('jml-hr-');
-  const file = path.join(dir, 'policy/jml.yaml');
-  writeFileSync(
-    file,
-    editPolicyYaml(readFileSync(file, 'utf8'), [[['hr', 'jobFamilies', 'General'], 'employee']]),
-  );
-  return dir;
-}
-
-export function baseline(): HrRecord[] {
-  const { records, problems } = parseSnapshot(readFileSync(BASELINE, 'utf8'), BASELINE);
-  expect(problems).toEqual([]);
-  return records;
-}
-
-/** A new worker's record: an engineer in New York reporting to Tomas Novak, starting next week. */
-export function newHire(over: Partial<HrRecord> = {}): HrRecord {
-  return {
-    source: 'bamboohr',
-    sourceId: 'BHR-2001',
-    workerType: 'employee',
-    status: 'pre_hire',
-    preferredName: 'Jo',
-    legalName: 'Johanna Müller',
-    workEmail: null,
-    managerSourceId: 'BHR-1006',
-    jobTitle: 'Software Engineer',
-    jobFamily: 'Software Engineering',
-    department: 'Engineering',
-    timeZone: 'America/New_York',
-    startDate: '2026-12-07',
-    asOf: '2026-12-01T09:00:00-05:00',
-    ...over,
-  };
-}
+import { cleanTempDirs } from '../engine/helpers.js';
+import { baseline, hrExample, NOW, newHire } from '../fixtures/hr/northwind.js';
 
 let dir: string;
 let index: RepoIndex;
