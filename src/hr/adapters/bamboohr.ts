@@ -24,9 +24,10 @@
  *   Absence...) -> workerType (contract / intern in the name) and status leave ("leave" in it).
  * - `hireDate` -> startDate; a hire date still ahead is a pre-hire.
  * - `firstName` + `lastName` -> legalName; `preferredName` + `lastName` -> preferredName.
- * - `jobTitle`, `department`, `workEmail` as they are. BambooHR has no job family: roles come from
- *   policy hr.titles. `division` is an organisation level above the department, not a job family,
- *   so it is not passed off as one.
+ * - `jobTitle`, `department`, `workEmail` as they are. BambooHR has no standard job family field:
+ *   the report also asks for a field called `jobFamily`, which BambooHR leaves out silently when
+ *   the account defines none (then roles come from policy hr.titles). `division` is an
+ *   organisation level above the department, not a job family, so it is not passed off as one.
  * - `lastChanged` -> asOf (BambooHR's own change time). BambooHR keeps no time zone per worker:
  *   the source's timeZone, else the organisation's. Dates are local dates; unset ones come back
  *   as 0000-00-00 and are treated as empty.
@@ -61,6 +62,7 @@ export const BAMBOOHR_FIELDS = [
   'preferredName',
   'workEmail',
   'jobTitle',
+  'jobFamily',
   'department',
   'division',
   'supervisorEId',
@@ -243,6 +245,7 @@ export function mapBambooEmployees(
         workEmail: text(e.workEmail),
         managerSourceId: manager === null ? null : `${source.idPrefix}${manager}`,
         jobTitle: text(e.jobTitle),
+        jobFamily: text(e.jobFamily),
         department: text(e.department),
         timeZone: zone,
         startDate: hire,
