@@ -379,7 +379,11 @@ export const hrSource = z.discriminatedUnion('kind', [
     kind: z.literal('csv'),
     idPrefix,
     file: z.string().min(1).meta({ description: 'The export to read, relative to the repository root.' }),
-    source: z.string().min(1).default('csv').meta({ description: 'The `source` written on each record.' }),
+    source: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'The `source` written on each record (default: the source name).' }),
     columns: z
       .partialRecord(z.enum(HR_FIELDS), z.string().min(1))
       .meta({ description: 'Snapshot field -> the CSV column header that holds it.' }),
@@ -398,6 +402,10 @@ export const hrSource = z.discriminatedUnion('kind', [
       .string()
       .optional()
       .meta({ description: 'Worker time zone when BambooHR has none (default: the org time zone).' }),
+    jobFamilyField: z.string().min(1).default('jobFamily').meta({
+      description:
+        'The BambooHR field (a custom field alias) that holds the job family; BambooHR has no standard one.',
+    }),
   }),
   z.strictObject({
     kind: z.literal('workday'),
@@ -409,6 +417,10 @@ export const hrSource = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('hibob'),
     idPrefix,
+    timeZone: z
+      .string()
+      .optional()
+      .meta({ description: 'Worker time zone, as Bob gives none (default: the org time zone).' }),
     serviceUserIdEnv: envName.default('HIBOB_SERVICE_USER_ID'),
     tokenEnv: envName.default('HIBOB_TOKEN'),
     baseUrl: z.url().default('https://api.hibob.com'),

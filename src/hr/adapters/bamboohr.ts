@@ -171,7 +171,10 @@ export async function fetchBambooHr(ctx: BambooHrContext): Promise<BambooHrResul
   }
   const report = (await conn.call('POST', 'reports/custom?format=JSON&onlyCurrent=true', {
     title: 'jml hr sync',
-    fields: BAMBOOHR_FIELDS,
+    fields: [
+      ...BAMBOOHR_FIELDS.filter((f) => f !== 'jobFamily'),
+      (ctx.source as BambooSource).jobFamilyField,
+    ],
     ...(ctx.since ? { filters } : {}),
   })) as { employees?: BambooEmployee[] };
   const employees = report.employees ?? [];
@@ -245,7 +248,7 @@ export function mapBambooEmployees(
         workEmail: text(e.workEmail),
         managerSourceId: manager === null ? null : `${source.idPrefix}${manager}`,
         jobTitle: text(e.jobTitle),
-        jobFamily: text(e.jobFamily),
+        jobFamily: text((e as Record<string, string | null | undefined>)[source.jobFamilyField]),
         department: text(e.department),
         timeZone: zone,
         startDate: hire,

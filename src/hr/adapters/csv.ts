@@ -63,7 +63,7 @@ export async function fetchCsv(ctx: HrAdapterContext): Promise<HrAdapterResult> 
   }
 
   // `source` defaults to "csv" in policy: left at the default, records carry the source's name.
-  const sourceName = source.source && source.source !== 'csv' ? source.source : ctx.name;
+  const sourceName = source.source ?? ctx.name;
   const records: RawRecord[] = [];
   const problems: SnapshotProblem[] = [];
   for (const { record: row, info } of rows) {

@@ -134,7 +134,7 @@ export async function fetchHiBob(
 export function mapBobEmployees(ctx: HrAdapterContext, employees: readonly BobEmployee[]): HrAdapterResult {
   const source = ctx.source as HiBobSource;
   const p = source.idPrefix;
-  const zone = ctx.orgTimeZone;
+  const zone = (ctx.source as { timeZone?: string }).timeZone ?? ctx.orgTimeZone;
   const today = localToday(ctx.now, zone);
   const records: RawRecord[] = [];
   const problems: SnapshotProblem[] = [];
