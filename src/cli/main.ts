@@ -10,6 +10,7 @@ import { registerCodeowners } from './codeowners-command.js';
 import { registerEngineCommands } from './engine-commands.js';
 import { registerEvidence } from './evidence-command.js';
 import { registerGitHub } from './github-commands.js';
+import { registerHr } from './hr-command.js';
 import { registerLeavers } from './leavers-command.js';
 import { registerOffboard } from './offboard-command.js';
 import { registerSchemas } from './schemas-command.js';
@@ -53,6 +54,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerEvidence(program, io, setExit);
   registerLeavers(program, io, setExit);
   registerOffboard(program, io, setExit);
+  registerHr(program, io, setExit);
   return program;
 }
 

@@ -1,0 +1,372 @@
+/**
+ * `jml hr sync --source NAME | --snapshot FILE [--dry-run] [--format text|json] [--base BRANCH]`:
+ * the HR system as the source of truth. The snapshot (from an adapter, or a file in
+ * hr-snapshot/v1) is compared with people/ and each joiner, mover, leaver, rehire, cancelled
+ * termination and correction becomes ONE pull request, idempotently. A leaver whose end has
+ * passed or falls inside the SLA window is cut off every provider first (the emergency
+ * offboarding path, whose record is the hold), then their pull request is opened, labelled
+ * backdated. `--dry-run` stops after the classification: it prints what it would do and changes
+ * nothing.
+ *
+ * Exit 0: done; 2: some records were skipped as problems (the rest went through); 1: an error
+ * (the repository does not validate, a cut or a pull request failed).
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { type Command, Option } from 'commander';
+import { parse as parseCsv } from 'csv-parse/sync';
+import type { OffboardEntry } from '../apply/apply.js';
+import { REAL_CLOCK } from '../apply/leaver-schedule.js';
+import { type Classification, classify } from '../hr/classify.js';
+import { branchOf, type CutReport, labelsOf, proposeEvent } from '../hr/propose.js';
+import {
+  type HrRecord,
+  parseSnapshot,
+  type RawRecord,
+  type SnapshotProblem,
+  validateRecords,
+} from '../hr/snapshot.js';
+import type { HrAdapter, HrEvent } from '../hr/types.js';
+import { toIso } from '../model/time.js';
+import { renderDiagnosticsText } from '../report/diagnostics.js';
+import { readHolds } from '../resolve/holds.js';
+import type { RepoIndex } from '../resolve/repo-index.js';
+import { checkRepository, TIME_DEPENDENT_RULES } from '../validate/validate.js';
+import type { GlobalOptions, Io } from './main.js';
+import { cutAccessNow } from './offboard-command.js';
+import { type Prepared, prepare, recordsDir } from './pipeline.js';
+import { triggerFromEnv } from './run-support.js';
+
+type Exit = (code: number) => void;
+
+interface SyncOptions {
+  source?: string;
+  snapshot?: string;
+  dryRun?: boolean;
+  base?: string;
+  format: 'text' | 'json';
+}
+
+/** What happened to one event in a real run. */
+interface EventOutcome {
+  event: HrEvent;
+  cut?: CutReport & { record?: string };
+  pullRequest?: { number: number; url: string; action: string };
+  error?: string;
+}
+
+export function registerHr(program: Command, io: Io, setExit: Exit): void {
+  const hr = program.command('hr').description('The HR system as the source of truth for people/.');
+  hr.command('sync')
+    .description(
+      'Compare an HR snapshot with people/ and open one pull request per joiner, mover, leaver, rehire, cancelled termination or correction; ' +
+        'an overdue leaver is cut off first. Exit 0 done, 2 some records skipped as problems, 1 error.',
+    )
+    .option('--source <name>', 'an HR system of policy/jml.yaml hr.sources')
+    .option('--snapshot <file>', 'an hr-snapshot/v1 file (JSON Lines or CSV) instead of a source')
+    .option('--dry-run', 'print the events and the pull requests it would open; change nothing')
+    .option('--base <branch>', 'branch the pull requests target (default: GITHUB_REF_NAME, else main)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (opts: SyncOptions, cmd: Command) => {
+      setExit(await sync(opts, cmd, io));
+    });
+}
+
+async function sync(opts: SyncOptions, cmd: Command, io: Io): Promise<number> {
+  const { root: rootOpt } = cmd.optsWithGlobals<GlobalOptions>();
+  const root = path.resolve(rootOpt);
+  if (Boolean(opts.source) === Boolean(opts.snapshot)) {
+    io.err('jml hr sync: give either --source NAME or --snapshot FILE.\n');
+    return 1;
+  }
+  const clock = io.clock ?? REAL_CLOCK;
+  const now = clock.now();
+
+  // --- the repository, as it is: produced files must validate against it ----------------------
+  const checked = checkRepository(root, now);
+  const blocking = checked.diagnostics.filter(
+    (d) => d.severity === 'error' && !TIME_DEPENDENT_RULES.has(d.rule),
+  );
+  if (blocking.length > 0 || !checked.index) {
+    io.err(renderDiagnosticsText(checked.diagnostics, io.isTty));
+    io.err('jml hr sync: nothing was synced: fix the errors above first.\n');
+    return 1;
+  }
+  const index = checked.index;
+
+  // --- the snapshot ------------------------------------------------------------------------------
+  let snapshot: LoadedSnapshot;
+  try {
+    snapshot = opts.snapshot
+      ? readSnapshotFile(opts.snapshot)
+      : await fetchFromSource(opts.source!, index, root, now);
+  } catch (e) {
+    io.err(`jml hr sync: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+
+  // --- classify ----------------------------------------------------------------------------------
+  const result = classify({
+    index,
+    records: snapshot.records,
+    policy: index.policy,
+    now,
+    lines: snapshot.lines,
+  });
+  const problems = [...snapshot.problems, ...result.problems].sort(
+    (a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.sourceId ?? '').localeCompare(b.sourceId ?? ''),
+  );
+  const problemExit = problems.length ? 2 : 0;
+
+  if (opts.dryRun) {
+    if (opts.format === 'json')
+      io.out(
+        `${JSON.stringify({ events: result.events.map(eventJson), problems, untouched: result.untouched }, null, 2)}\n`,
+      );
+    else io.out(renderText(result, problems, snapshot.records.length, undefined));
+    return problemExit;
+  }
+
+  // --- a real run: GitHub is where the pull requests go -------------------------------------------
+  if (result.events.length && !(process.env.GITHUB_TOKEN && process.env.GITHUB_REPOSITORY)) {
+    io.err(
+      'jml hr sync opens pull requests: set GITHUB_TOKEN and GITHUB_REPOSITORY (or look first with --dry-run). Nothing was changed.\n',
+    );
+    return 1;
+  }
+  const outcomes: EventOutcome[] = [];
+  if (result.events.length) {
+    const { clientFromEnv, repositoryFromEnv } = await import('../github/event.js');
+    const client = clientFromEnv();
+    const { owner, repo } = repositoryFromEnv();
+    const base = opts.base ?? (process.env.GITHUB_REF_NAME || 'main');
+    const holds = readHolds(recordsDir(root, index));
+    // GitHub refuses a review request to anyone who is not a collaborator: ask each login once.
+    const permissions = new Map<string, Promise<boolean>>();
+    const canReview = (login: string) => {
+      let known = permissions.get(login.toLowerCase());
+      if (!known) {
+        known = client.permissionOf(owner, repo, login).then((p) => p !== 'none');
+        permissions.set(login.toLowerCase(), known);
+      }
+      return known;
+    };
+    let prepared: Prepared | undefined;
+    for (const e of result.events) {
+      const outcome: EventOutcome = { event: e };
+      outcomes.push(outcome);
+      try {
+        // Overdue leavers: access is cut before the pull request exists (once: a standing hold
+        // means an earlier run, or the security team, already did).
+        if (e.overdue) {
+          const held = holds.get(e.person);
+          if (held) outcome.cut = { at: held.at };
+          else {
+            prepared ??= await prepare(root, toIso(clock.now()), io);
+            if (!prepared) throw new Error('the repository could not be prepared for the cut');
+            const reason = `HR ${e.record.source}:${e.record.sourceId} terminated at ${e.endInstant}`;
+            const entry: OffboardEntry = {
+              person: e.person,
+              at: toIso(Math.floor(clock.now() / 1000) * 1000),
+              reason,
+              requestedBy: 'jml hr sync',
+              operator: 'jml-hr-sync',
+            };
+            const cut = await cutAccessNow(prepared, entry, { ...triggerFromEnv(cmd), reason }, clock);
+            outcome.cut = {
+              at: entry.at,
+              result: cut.record.result,
+              record: path.relative(root, cut.recordFile),
+            };
+            if (!['applied', 'no-changes'].includes(cut.record.result))
+              outcome.error = `access of ${e.person} was not fully cut (${cut.record.result}): see ${outcome.cut.record}`;
+          }
+        }
+        const pr = await proposeEvent(e, {
+          client,
+          owner,
+          repo,
+          base,
+          index,
+          events: result.events,
+          canReview,
+          ...(outcome.cut ? { cut: { at: outcome.cut.at } } : {}),
+        });
+        outcome.pullRequest = { ...pr.pullRequest, action: pr.action };
+      } catch (err) {
+        outcome.error = err instanceof Error ? err.message : String(err);
+      }
+    }
+  }
+  const failed = outcomes.some((o) => o.error);
+  if (opts.format === 'json')
+    io.out(
+      `${JSON.stringify(
+        {
+          events: outcomes.map((o) => ({
+            ...eventJson(o.event),
+            ...(o.cut ? { cut: o.cut } : {}),
+            ...(o.pullRequest ? { pullRequest: o.pullRequest } : {}),
+            ...(o.error ? { error: o.error } : {}),
+          })),
+          problems,
+          untouched: result.untouched,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  else io.out(renderText(result, problems, snapshot.records.length, outcomes));
+  for (const o of outcomes)
+    if (o.error) io.err(`jml hr sync: ${o.event.event} ${o.event.person}: ${o.error}\n`);
+  return failed ? 1 : problemExit;
+}
+
+/** An event as --format json prints it. */
+function eventJson(e: HrEvent) {
+  return {
+    event: e.event,
+    person: e.person,
+    effective: e.effective,
+    ...(e.endInstant ? { endInstant: e.endInstant } : {}),
+    record: e.record,
+    labels: labelsOf(e),
+    branch: branchOf(e),
+    changes: e.changes,
+    overdue: e.overdue,
+  };
+}
+
+function renderText(
+  result: Classification,
+  problems: readonly SnapshotProblem[],
+  records: number,
+  outcomes: EventOutcome[] | undefined,
+): string {
+  const out: string[] = [];
+  const n = (k: number, w: string) => `${k} ${w}${k === 1 ? '' : 's'}`;
+  out.push(
+    `${n(records, 'record')}: ${n(result.events.length, 'event')}, ${n(problems.length, 'problem')}, ` +
+      `${result.ignored} terminated record${result.ignored === 1 ? '' : 's'} of people never in people/ ignored, ` +
+      `${result.untouched.length} in people/ not in the snapshot (untouched).${outcomes ? '' : ' Dry run: nothing was changed.'}`,
+  );
+  result.events.forEach((e, i) => {
+    const o = outcomes?.[i];
+    out.push(
+      '',
+      `${e.event} ${e.person}, effective ${e.effective}${e.endInstant ? `, access ends ${e.endInstant}` : ''}` +
+        ` (${e.record.source}:${e.record.sourceId})${e.overdue ? ' OVERDUE' : ''}`,
+      ...e.changes.map((c) => `  ${c}`),
+      ...e.notes.map((c) => `  note: ${c}`),
+      ...(e.dependsOn.length ? [`  merge first: ${e.dependsOn.join(', ')}`] : []),
+      `  branch ${branchOf(e)}, labels ${labelsOf(e).join(', ')}`,
+    );
+    if (o?.cut)
+      out.push(
+        `  access cut at ${o.cut.at}${o.cut.result ? ` (${o.cut.result}, ${o.cut.record})` : ' (by an earlier run)'}`,
+      );
+    if (o?.pullRequest)
+      out.push(`  pull request #${o.pullRequest.number} ${o.pullRequest.action}: ${o.pullRequest.url}`);
+    if (o?.error) out.push(`  FAILED: ${o.error}`);
+  });
+  if (problems.length) {
+    out.push('', 'Problems (these records were skipped):');
+    for (const p of problems)
+      out.push(
+        `  ${p.line !== undefined ? `line ${p.line}` : '(no line)'}${p.sourceId ? `, ${p.sourceId}` : ''}: ${p.message}`,
+      );
+  }
+  if (result.untouched.length)
+    out.push('', `Not in the snapshot, left as they are: ${result.untouched.join(', ')}`);
+  return `${out.join('\n')}\n`;
+}
+
+// --- snapshot sources ------------------------------------------------------------------------
+
+interface LoadedSnapshot {
+  records: HrRecord[];
+  problems: SnapshotProblem[];
+  /** The line of each record, by sourceId (problems found later name it). */
+  lines: Map<string, number>;
+}
+
+function readSnapshotFile(file: string): LoadedSnapshot {
+  let text: string;
+  try {
+    text = readFileSync(path.resolve(file), 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read the snapshot ${file}: ${(e as Error).message}`);
+  }
+  const { records, problems } = parseSnapshot(text, file);
+  return { records, problems, lines: linesOf(text, file) };
+}
+
+/** sourceId -> line of a snapshot file, the way parseSnapshot numbers lines. */
+function linesOf(text: string, file: string): Map<string, number> {
+  const lines = new Map<string, number>();
+  if (/\.csv$/i.test(file)) {
+    try {
+      const rows = parseCsv(text, { columns: true, skip_empty_lines: true, bom: true, trim: true }) as Record<
+        string,
+        string
+      >[];
+      rows.forEach((row, i) => {
+        if (row.sourceId && !lines.has(row.sourceId)) lines.set(row.sourceId, i + 2);
+      });
+    } catch {
+      // parseSnapshot already reports a file that is not CSV.
+    }
+    return lines;
+  }
+  text.split(/\r?\n/).forEach((lineText, i) => {
+    try {
+      const id = (JSON.parse(lineText) as { sourceId?: unknown }).sourceId;
+      if (typeof id === 'string' && !lines.has(id)) lines.set(id, i + 1);
+    } catch {
+      // Not JSON: parseSnapshot reports it.
+    }
+  });
+  return lines;
+}
+
+async function fetchFromSource(
+  name: string,
+  index: RepoIndex,
+  root: string,
+  now: number,
+): Promise<LoadedSnapshot> {
+  const source = index.policy.hr?.sources[name];
+  if (!source) {
+    const known = Object.keys(index.policy.hr?.sources ?? {});
+    throw new Error(
+      `no HR source "${name}" in policy/jml.yaml hr.sources${known.length ? ` (there are: ${known.join(', ')})` : ''}`,
+    );
+  }
+  // The adapters load only when a source is read (each may pull in a vendor client).
+  const { fetchSnapshot } = (await import(ADAPTERS)) as { fetchSnapshot: HrAdapter };
+  const fetched = await fetchSnapshot({
+    name,
+    source,
+    env: process.env,
+    root,
+    orgTimeZone: index.policy.timezone,
+    now: new Date(now),
+  });
+  const checked = validateRecords(fetched.records);
+  return {
+    records: checked.records,
+    problems: [...fetched.problems, ...checked.problems],
+    lines: linesOfRaw(fetched.records),
+  };
+}
+
+const ADAPTERS = '../hr/adapters/index.js';
+
+function linesOfRaw(raw: readonly RawRecord[]): Map<string, number> {
+  const lines = new Map<string, number>();
+  for (const r of raw) {
+    const id = (r.value as { sourceId?: unknown } | null)?.sourceId;
+    if (r.line !== undefined && typeof id === 'string' && !lines.has(id)) lines.set(id, r.line);
+  }
+  return lines;
+}
