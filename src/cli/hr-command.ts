@@ -26,7 +26,7 @@ import {
   type SnapshotProblem,
   validateRecords,
 } from '../hr/snapshot.js';
-import type { HrAdapter, HrEvent } from '../hr/types.js';
+import type { HrEvent } from '../hr/types.js';
 import { toIso } from '../model/time.js';
 import { renderDiagnosticsText } from '../report/diagnostics.js';
 import { readHolds } from '../resolve/holds.js';
@@ -343,7 +343,7 @@ async function fetchFromSource(
     );
   }
   // The adapters load only when a source is read (each may pull in a vendor client).
-  const { fetchSnapshot } = (await import(ADAPTERS)) as { fetchSnapshot: HrAdapter };
+  const { fetchSnapshot } = await import('../hr/adapters/index.js');
   const fetched = await fetchSnapshot({
     name,
     source,
@@ -359,8 +359,6 @@ async function fetchFromSource(
     lines: linesOfRaw(fetched.records),
   };
 }
-
-const ADAPTERS = '../hr/adapters/index.js';
 
 function linesOfRaw(raw: readonly RawRecord[]): Map<string, number> {
   const lines = new Map<string, number>();

@@ -4,17 +4,19 @@
  * pull request; the same snapshot again changes nothing; an overdue leaver is cut off every
  * provider before their pull request exists; every file proposed passes jml validate.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ApplyRecord } from '../../src/apply/apply.js';
 import { skippingClock } from '../../src/apply/leaver-schedule.js';
 import type { HrRecord } from '../../src/hr/snapshot.js';
+import { editPolicyYaml } from '../../src/load/write-yaml.js';
 import type { DirectoryFile } from '../../src/providers/embedded/embedded-directory.js';
 import { cleanTempDirs, jml, jmlWithClock, repoFiles, writeRepoFile } from '../engine/helpers.js';
 import { type GitHubHarness, githubForEachTest, OWNER, REPO } from '../fakes/github/harness.js';
 import { baseline, hrExample, NOW, newHire } from '../fixtures/hr/northwind.js';
 
+const EXPORT = path.resolve(import.meta.dirname, '../fixtures/hr/northwind-export.csv');
 const DIRECTORIES = ['.jml/directory.json', '.jml/entra.json', '.jml/google.json', '.jml/okta.json'];
 /** GitHub logins of the reviewers these tests meet: managers, HR, security. */
 const COLLABORATORS = [
@@ -215,6 +217,69 @@ describe('jml hr sync', () => {
       process.env.GITHUB_TOKEN = saved;
     }
     expect(h.fake.requests).toEqual([]);
+  });
+
+  it('--source reads the HR system through its adapter: a CSV export with its own columns and words', async () => {
+    const policy = path.join(dir, 'policy/jml.yaml');
+    writeFileSync(
+      policy,
+      editPolicyYaml(readFileSync(policy, 'utf8'), [
+        [
+          ['hr', 'sources', 'export'],
+          {
+            kind: 'csv',
+            file: 'hr/northwind-export.csv',
+            source: 'bamboohr',
+            idPrefix: 'BHR-',
+            columns: {
+              sourceId: 'Employee #',
+              workerType: 'Employment Type',
+              status: 'Status',
+              legalName: 'Legal Name',
+              preferredName: 'Preferred Name',
+              workEmail: 'Work Email',
+              managerSourceId: 'Reports To #',
+              jobTitle: 'Job Title',
+              jobFamily: 'Job Family',
+              department: 'Department',
+              timeZone: 'Time Zone',
+              startDate: 'Hire Date',
+              lastDayOfWork: 'Last Day',
+              endInstant: 'Access Ends',
+            },
+            values: {
+              workerType: { 'Full-Time': 'employee', Contractor: 'contractor', Intern: 'intern' },
+              status: {
+                Active: 'active',
+                'Pre-Hire': 'pre_hire',
+                'On Leave': 'leave',
+                Terminated: 'terminated',
+              },
+            },
+          },
+        ],
+      ]),
+    );
+    writeRepoFile(dir, 'hr/northwind-export.csv', readFileSync(EXPORT, 'utf8'));
+    const r = await jmlWithClock(
+      skippingClock(NOW),
+      dir,
+      'hr',
+      'sync',
+      '--source',
+      'export',
+      '--dry-run',
+      '--format',
+      'json',
+    );
+    expect(r.code, r.err).toBe(0);
+    const out = JSON.parse(r.out) as {
+      events: { event: string; person: string; record: { sourceId: string } }[];
+    };
+    // Everyone else says what people/ says: the one new row is the one event.
+    expect(out.events.map((e) => [e.event, e.person, e.record.sourceId])).toEqual([
+      ['joiner', 'jo.muller', 'BHR-2001'],
+    ]);
   });
 
   it('needs exactly one of --source and --snapshot, and names the sources it knows', async () => {
