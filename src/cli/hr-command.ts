@@ -15,7 +15,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { parse as parseCsv } from 'csv-parse/sync';
-import type { OffboardEntry } from '../apply/apply.js';
+import writeFileAtomic from 'write-file-atomic';
+import type { ApplyOutcome, OffboardEntry } from '../apply/apply.js';
 import { REAL_CLOCK } from '../apply/leaver-schedule.js';
 import { type Classification, classify } from '../hr/classify.js';
 import { branchOf, type CutReport, labelsOf, proposeEvent } from '../hr/propose.js';
@@ -155,33 +156,43 @@ async function sync(opts: SyncOptions, cmd: Command, io: Io): Promise<number> {
     for (const e of result.events) {
       const outcome: EventOutcome = { event: e };
       outcomes.push(outcome);
-      try {
-        // Overdue leavers: access is cut before the pull request exists (once: a standing hold
-        // means an earlier run, or the security team, already did).
-        if (e.overdue) {
-          const held = holds.get(e.person);
-          if (held) outcome.cut = { at: held.at };
-          else {
+      // Overdue leavers: access is cut before the pull request exists (once: a standing hold
+      // means an earlier run, or the security team, already did). A cut that fails still gets
+      // its pull request: merged, the leaver is applied like any other.
+      let cut: ApplyOutcome | undefined;
+      let cutFailed = false;
+      if (e.overdue) {
+        const held = holds.get(e.person);
+        if (held) outcome.cut = { at: held.at };
+        else {
+          const reason = `HR ${e.record.source}:${e.record.sourceId} terminated at ${e.endInstant}`;
+          const entry: OffboardEntry = {
+            person: e.person,
+            at: toIso(Math.floor(clock.now() / 1000) * 1000),
+            reason,
+            requestedBy: 'jml hr sync',
+            operator: 'jml-hr-sync',
+          };
+          try {
             prepared ??= await prepare(root, toIso(clock.now()), io);
             if (!prepared) throw new Error('the repository could not be prepared for the cut');
-            const reason = `HR ${e.record.source}:${e.record.sourceId} terminated at ${e.endInstant}`;
-            const entry: OffboardEntry = {
-              person: e.person,
-              at: toIso(Math.floor(clock.now() / 1000) * 1000),
-              reason,
-              requestedBy: 'jml hr sync',
-              operator: 'jml-hr-sync',
-            };
-            const cut = await cutAccessNow(prepared, entry, { ...triggerFromEnv(cmd), reason }, clock);
+            cut = await cutAccessNow(prepared, entry, { ...triggerFromEnv(cmd), reason }, clock);
             outcome.cut = {
               at: entry.at,
               result: cut.record.result,
               record: path.relative(root, cut.recordFile),
             };
-            if (!['applied', 'no-changes'].includes(cut.record.result))
+            if (!['applied', 'no-changes'].includes(cut.record.result)) {
+              cutFailed = true;
               outcome.error = `access of ${e.person} was not fully cut (${cut.record.result}): see ${outcome.cut.record}`;
+            }
+          } catch (err) {
+            cutFailed = true;
+            outcome.error = `access of ${e.person} was not cut: ${err instanceof Error ? err.message : String(err)}`;
           }
         }
+      }
+      try {
         const pr = await proposeEvent(e, {
           client,
           owner,
@@ -190,11 +201,18 @@ async function sync(opts: SyncOptions, cmd: Command, io: Io): Promise<number> {
           index,
           events: result.events,
           canReview,
-          ...(outcome.cut ? { cut: { at: outcome.cut.at } } : {}),
+          ...(outcome.cut && !cutFailed ? { cut: { at: outcome.cut.at } } : {}),
+          ...(cutFailed ? { cutFailed } : {}),
         });
         outcome.pullRequest = { ...pr.pullRequest, action: pr.action };
+        // The hold names its pull request, as an emergency offboarding's does.
+        if (cut?.record.offboard) {
+          cut.record.offboard = { ...cut.record.offboard, pullRequest: pr.pullRequest };
+          writeFileAtomic.sync(cut.recordFile, `${JSON.stringify(cut.record, null, 2)}\n`, { fsync: true });
+        }
       } catch (err) {
-        outcome.error = err instanceof Error ? err.message : String(err);
+        const message = err instanceof Error ? err.message : String(err);
+        outcome.error = outcome.error ? `${outcome.error}; ${message}` : message;
       }
     }
   }

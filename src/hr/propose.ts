@@ -94,7 +94,7 @@ export function bodyOf(
   e: HrEvent,
   name: string,
   dependencies: ReadonlyMap<string, string>,
-  cut?: CutReport,
+  cut?: CutReport | 'failed',
   notAsked: readonly string[] = [],
 ): string {
   const record = `${e.record.source}:${e.record.sourceId}`;
@@ -116,7 +116,13 @@ export function bodyOf(
         (d) => `- \`${d}\`${dependencies.has(d) ? `, pull request from \`${dependencies.get(d)}\`` : ''}`,
       ),
     );
-  if (cut)
+  if (cut === 'failed')
+    lines.push(
+      '',
+      '**Access could not be cut at once** (see the log of the sync): the end is past or inside the leaver SLA. ' +
+        'Merge this now, or run the offboard workflow; labelled `backdated` for review after the fact.',
+    );
+  else if (cut)
     lines.push(
       '',
       `**Access was already cut** on every provider at ${cut.at}, before this pull request existed: the end is past or inside the leaver SLA. ` +
@@ -153,6 +159,8 @@ export interface ProposeOptions {
    * refuses the whole request otherwise. Those left out are named in the body instead.
    */
   canReview?: (login: string) => Promise<boolean>;
+  /** An overdue leaver whose cut failed: the body says so. */
+  cutFailed?: boolean;
 }
 
 /** Opens (or finds, or updates) the one pull request of an event. */
@@ -171,7 +179,7 @@ export async function proposeEvent(e: HrEvent, o: ProposeOptions): Promise<FileC
     branch: branchOf(e),
     base: o.base,
     title: titleOf(e, name),
-    body: bodyOf(e, name, dependencies, o.cut, outside),
+    body: bodyOf(e, name, dependencies, o.cutFailed ? 'failed' : o.cut, outside),
     message: `HR ${e.event}: ${e.person}, effective ${e.effective} (${e.record.source}:${e.record.sourceId})`,
     labels: labelsOf(e),
     reviewers,

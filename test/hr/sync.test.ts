@@ -411,6 +411,9 @@ describe('an overdue leaver, with time frozen', () => {
       'emcbride-sec',
       'saraholm',
     ]);
+    // The hold names the pull request that records it.
+    const held = JSON.parse(readFileSync(path.join(dir, '.jml/records', recordFile!), 'utf8')) as ApplyRecord;
+    expect(held.offboard!.pullRequest!.number).toBe(pr!.number);
     expect(h.fake.filesAt(OWNER, REPO, pr!.headRef).get('people/priya.raman.yaml')).toContain(
       '  end: 2026-11-28T00:00:00-05:00\n',
     );
