@@ -70,6 +70,8 @@ export interface MergedPullRequest {
   mergeCommitSha: string | null;
   /** The pull request's head commit: the one approvals must be on to count. */
   headSha: string;
+  /** Its description (markers jml wrote there say where it came from: an HR record, say). */
+  body: string | null;
 }
 
 export interface IssueSpec {
@@ -790,6 +792,7 @@ export class GitHubClient {
       mergedAt: p.merged_at,
       mergeCommitSha: p.merge_commit_sha ?? null,
       headSha: p.head.sha,
+      body: p.body ?? null,
     }));
   }
 

@@ -119,10 +119,18 @@ describe('jml evidence', () => {
       'Merged at': '2026-08-25T15:50:00.000Z',
       'Event date': '2026-09-08',
       Failed: '0',
+      // The link back to HR: the person's id there, and the record the pull request came from.
+      'HR id': 'BHR-1051',
+      'HR record of the pull request': 'bamboohr:BHR-1051',
     });
     expect(Number(joiner.Applied)).toBeGreaterThan(3);
     expect(joiner.Changes).toMatch(/local createUser: applied/);
-    expect(mover).toMatchObject({ 'Pull request': `#${history.pr.mover}`, 'Approved by': 'ethancole' });
+    expect(mover).toMatchObject({
+      'Pull request': `#${history.pr.mover}`,
+      'Approved by': 'ethancole',
+      'HR id': 'BHR-1050',
+      'HR record of the pull request': '', // a pull request someone opened by hand
+    });
     expect(liamLate).toMatchObject({
       'Pull request': `#${history.pr.liam}`,
       'Approved by': 'cmendez',

@@ -223,6 +223,12 @@ export async function makeHistory(h: GitHubHarness): Promise<History> {
       mergeCommitSha: sha[name]!,
       mergedAt,
       createdAt: '2026-06-01T00:00:00Z',
+      // Noah's file came from HR: the pull request jml hr sync opened carries the record.
+      ...(name === 'joiner'
+        ? {
+            body: `<!-- jml:files -->\n<!-- jml:hr key=${'a'.repeat(64)} record=bamboohr:BHR-1051 -->\n**Joiner** of Noah Fischer`,
+          }
+        : {}),
       reviews: [
         // A review that asked for changes is not an approval.
         ...(name === 'joiner'

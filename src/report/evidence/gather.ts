@@ -12,6 +12,7 @@ import { RECORD_SCHEMA } from '../../apply/apply.js';
 import { standingApprovals } from '../../approvals/decide.js';
 import type { Review } from '../../approvals/types.js';
 import type { GitHubClient, Review as GitHubReview } from '../../github/client.js';
+import { parseHrMarker } from '../../hr/propose.js';
 import type { ActualState } from '../../providers/types.js';
 import type { RepoIndex } from '../../resolve/repo-index.js';
 import { isJmlEvent, personChangeKey, runMs } from './common.js';
@@ -118,10 +119,12 @@ export async function gatherEvidence(o: GatherOptions): Promise<EvidenceInput> {
           continue;
         }
         const reviews = await client.reviewsOf(owner, repo, pr.number);
+        const hr = parseHrMarker(pr.body);
         pullRequests.set(sha, {
           number: pr.number,
           url: pr.url,
           mergedAt: pr.mergedAt,
+          ...(hr ? { hrRecord: hr.record } : {}),
           // Only approvals that stood at merge, by the rule of jml approvals.
           approvals: standingApprovals({
             reviews: submitted(reviews),

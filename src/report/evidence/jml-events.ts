@@ -5,7 +5,9 @@
  * it, and the result of each change. For a leaver, the SLA: the lag from the end instant to the
  * last provider's confirmation, and whether it held. A leaver applied by several runs is judged
  * on the earliest run that confirmed every disable (`decisive`); a breach there is a finding.
- * Emergency offboarding runs are flagged.
+ * Emergency offboarding runs are flagged. Each row carries the person's HR id (people/ `hrId`)
+ * and, when the pull request was opened by `jml hr sync`, the HR record it came from (the
+ * `source:sourceId` of its hidden marker): the link from an access change back to HR.
  */
 import type { LeaverTiming } from '../../apply/leaver-timing.js';
 import {
@@ -106,9 +108,11 @@ export function buildJmlEvents(input: EvidenceInput): Artifact {
       const count = (s: string) => changes.filter((c) => c.status === s).length;
       const timing = kind === 'leaver' ? r.record.leavers?.find((t) => t.person === person) : undefined;
       const off = r.record.offboard?.person === person ? r.record.offboard : undefined;
+      const pr = change?.sha ? input.pullRequests.get(change.sha) : undefined;
       rows.push({
         person,
         name: names(person),
+        hrId: input.index.people.get(person)?.value.hrId ?? null,
         event: kind,
         eventDate: first.event.date ?? null,
         appliedAt: r.record.startedAt,
@@ -118,6 +122,7 @@ export function buildJmlEvents(input: EvidenceInput): Artifact {
         runCommit: r.record.commit,
         personFileCommit: change?.sha ?? null,
         ...pullRequestCells(input, change?.sha),
+        hrRecord: pr?.hrRecord ?? null,
         applied: count('applied'),
         unchanged: count('unchanged'),
         failed: count('failed'),
@@ -157,6 +162,7 @@ export function buildJmlEvents(input: EvidenceInput): Artifact {
     columns: columns([
       ['person', 'Person'],
       ['name', 'Name'],
+      ['hrId', 'HR id'],
       ['event', 'Event'],
       ['eventDate', 'Event date'],
       ['appliedAt', 'Applied at'],
@@ -166,6 +172,7 @@ export function buildJmlEvents(input: EvidenceInput): Artifact {
       ['runCommit', 'Run commit'],
       ['personFileCommit', 'Person file commit'],
       ...PULL_REQUEST_COLUMNS,
+      ['hrRecord', 'HR record of the pull request'],
       ['applied', 'Applied'],
       ['unchanged', 'Unchanged'],
       ['failed', 'Failed'],

@@ -52,6 +52,8 @@ export interface PullRequestEvidence {
   mergedAt: string | null;
   /** APPROVED reviews only, in order. */
   approvals: Review[];
+  /** For a pull request jml hr sync opened: the HR record (`source:sourceId`) in its marker. */
+  hrRecord?: string;
 }
 
 /** An apply record and where it was read from (relative to the records directory). */
