@@ -358,11 +358,14 @@ export function classify(input: ClassifyInput): Classification {
     }
 
     // --- leaver: an end set or moved ----------------------------------------------------------
+    // Once the file's end has passed, access has ended: HR's date for it is history, never a
+    // new event (a file ended at 17:00 by hand stays so when HR keeps only the date).
+    const gone = endMs !== undefined && endMs <= now;
     if (typeof term === 'string') {
-      problems.push({ ...where(r), message: term });
+      if (endMs === undefined) problems.push({ ...where(r), message: term });
       continue;
     }
-    if (term && term.ms !== endMs) {
+    if (term && term.ms !== endMs && !gone) {
       const edits: PersonEdit[] = [{ set: ['employment', 'end'], value: term.instant }];
       const highRisk = p.employment.highRisk;
       events.push(

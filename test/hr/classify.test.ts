@@ -231,6 +231,27 @@ describe('classifying a snapshot against people/', () => {
     expect(ben).toMatchObject({ person: 'ben.carter', highRisk: true, overdue: false });
   });
 
+  it('someone who has left is left alone, whatever time of their last day HR keeps', () => {
+    // Kevin's file ends at 17:00 on 30 October; HR keeps the date only, or no date at all.
+    const dateOnly = run(change('BHR-1014', { endInstant: null }));
+    const noDate = run(change('BHR-1014', { endInstant: null, lastDayOfWork: null }));
+    expect([dateOnly, noDate].map((r) => [r.events, r.problems])).toEqual([
+      [[], []],
+      [[], []],
+    ]);
+  });
+
+  it('terminated without a date, for someone still here, is a problem: jml cannot tell when', () => {
+    const r = run(change('BHR-1039', { status: 'terminated' }));
+    expect(r.events).toEqual([]);
+    expect(r.problems).toEqual([
+      {
+        sourceId: 'BHR-1039',
+        message: 'status terminated without lastDayOfWork or endInstant: jml cannot tell when access ends',
+      },
+    ]);
+  });
+
   it('a termination HR withdraws is a cancelled termination: the end is removed', () => {
     const { events } = run(change('BHR-1025', { lastDayOfWork: null, endInstant: null }));
     expect(events).toHaveLength(1);
