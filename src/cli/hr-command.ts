@@ -142,6 +142,8 @@ async function sync(opts: SyncOptions, cmd: Command, io: Io): Promise<number> {
     const { owner, repo } = repositoryFromEnv();
     const base = opts.base ?? (process.env.GITHUB_REF_NAME || 'main');
     const holds = readHolds(recordsDir(root, index));
+    // A waiting pull request of the same move, correction or leaver is updated, never doubled.
+    const openBranches = await client.openPullRequestBranches(owner, repo);
     // GitHub refuses a review request to anyone who is not a collaborator: ask each login once.
     const permissions = new Map<string, Promise<boolean>>();
     const canReview = (login: string) => {
@@ -201,6 +203,7 @@ async function sync(opts: SyncOptions, cmd: Command, io: Io): Promise<number> {
           index,
           events: result.events,
           canReview,
+          openBranches,
           ...(outcome.cut && !cutFailed ? { cut: { at: outcome.cut.at } } : {}),
           ...(cutFailed ? { cutFailed } : {}),
         });

@@ -775,6 +775,16 @@ export class GitHubClient {
    * The pull requests a commit came from (GitHub's "list pull requests associated with a
    * commit"): for a merge commit on the default branch, the merged pull request.
    */
+  /** The head branches of the repository's own open pull requests (forks left out). */
+  async openPullRequestBranches(owner: string, repo: string): Promise<string[]> {
+    const pulls = await this.call(`list open pull requests of ${owner}/${repo}`, () =>
+      this.octokit.paginate(this.octokit.rest.pulls.list, { owner, repo, state: 'open', per_page: 100 }),
+    );
+    return pulls
+      .filter((p) => p.head.repo?.full_name?.toLowerCase() === `${owner}/${repo}`.toLowerCase())
+      .map((p) => p.head.ref);
+  }
+
   async pullRequestsOfCommit(owner: string, repo: string, sha: string): Promise<MergedPullRequest[]> {
     const res = await this.call(`list pull requests of ${sha.slice(0, 12)} in ${owner}/${repo}`, () =>
       this.octokit.rest.repos.listPullRequestsAssociatedWithCommit({

@@ -35,6 +35,21 @@ export function branchOf(e: Pick<HrEvent, 'event' | 'person' | 'effective'>): st
   return `jml/hr/${e.event}/${e.person}/${e.effective}`;
 }
 
+/**
+ * Events whose date can move while their pull request waits: a move or a correction dated by
+ * the sync (a CSV export has no change time, so each day's run dates it anew) and a leaver whose
+ * end HR moved again. Their open pull request is updated in place rather than joined by a second.
+ */
+const UPDATED_IN_PLACE = new Set<HrEvent['event']>(['mover', 'correction', 'leaver']);
+
+/** The branch to write: the event's own, or the open one of the same event and person. */
+export function branchFor(e: HrEvent, openBranches: readonly string[] = []): string {
+  const own = branchOf(e);
+  if (!UPDATED_IN_PLACE.has(e.event) || openBranches.includes(own)) return own;
+  const prefix = `jml/hr/${e.event}/${e.person}/`;
+  return openBranches.filter((b) => b.startsWith(prefix)).sort()[0] ?? own;
+}
+
 export function labelsOf(e: HrEvent): string[] {
   return [
     'jml',
@@ -161,6 +176,8 @@ export interface ProposeOptions {
   canReview?: (login: string) => Promise<boolean>;
   /** An overdue leaver whose cut failed: the body says so. */
   cutFailed?: boolean;
+  /** Head branches of the open pull requests: a waiting one of the same event is updated. */
+  openBranches?: readonly string[];
 }
 
 /** Opens (or finds, or updates) the one pull request of an event. */
@@ -176,7 +193,7 @@ export async function proposeEvent(e: HrEvent, o: ProposeOptions): Promise<FileC
       .map((x) => [x.person, branchOf(x)]),
   );
   return o.client.proposeFileChanges(o.owner, o.repo, {
-    branch: branchOf(e),
+    branch: branchFor(e, o.openBranches),
     base: o.base,
     title: titleOf(e, name),
     body: bodyOf(e, name, dependencies, o.cutFailed ? 'failed' : o.cut, outside),

@@ -181,6 +181,29 @@ describe('jml hr sync', () => {
     expect(out.events.map((e) => e.pullRequest.action)).toEqual(['unchanged', 'unchanged']);
   });
 
+  it('a move seen again a day later, its pull request still open, updates that pull request', async () => {
+    // A CSV export has no change time: each day's run dates the same move anew.
+    const move = change('BHR-1024', { managerSourceId: 'BHR-1003' });
+    expect((await sync(snapshot(move))).code).toBe(0);
+    const first = h.fake.pullsOf(OWNER, REPO);
+    expect(first).toHaveLength(1);
+    const nextDay = new Date(NOW + 86_400_000).toISOString();
+    const again = await jmlWithClock(
+      skippingClock(NOW + 86_400_000),
+      dir,
+      'hr',
+      'sync',
+      '--snapshot',
+      snapshot(move, change('BHR-1024', { asOf: nextDay })),
+      '--format',
+      'json',
+    );
+    expect(again.code, again.err).toBe(0);
+    expect(h.fake.pullsOf(OWNER, REPO)).toHaveLength(1);
+    const out = JSON.parse(again.out) as { events: { pullRequest: { action: string; number: number } }[] };
+    expect(out.events.map((e) => e.pullRequest.number)).toEqual([first[0]!.number]);
+  });
+
   it('a manager who is new in the same snapshot: the report’s pull request says to merge theirs first', async () => {
     const file = snapshot((rs) => [
       ...rs,
