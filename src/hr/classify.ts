@@ -289,8 +289,10 @@ export function classify(input: ClassifyInput): Classification {
     const term = terminationOf(r, lastDayEndsAt);
     const endMs = p.employment.end ? instantMs(p.employment.end) : undefined;
     const isRehireOfOther = r.sourceId !== p.hrId;
+    // Back after a past end, with a later start: a rehire, whether or not the new employment
+    // already has its own last day (a contractor's or an intern's fixed term).
     const cameBack =
-      !term &&
+      (!term || (typeof term !== 'string' && endMs !== undefined && term.ms > endMs)) &&
       endMs !== undefined &&
       endMs <= now &&
       r.startDate > p.employment.start &&
@@ -432,6 +434,9 @@ export function classify(input: ClassifyInput): Classification {
     }
     const role = roleFor(r, policy);
     const planned = p.roles[p.roles.length - 1]!;
+    // Someone who has not started yet has no history to keep: their roles follow HR's start.
+    const notStarted = p.employment.start > orgToday;
+    const roleFrom = notStarted ? r.startDate : effective;
     if (!role) {
       problems.push({
         ...where(r),
@@ -439,17 +444,19 @@ export function classify(input: ClassifyInput): Classification {
       });
     } else if (role !== planned.role) {
       // A pending role from the effective date on is replaced: HR says otherwise now.
-      const kept = p.roles.filter((x) => x.from < effective);
+      const kept = notStarted ? [] : p.roles.filter((x) => x.from < effective);
       const dropped = p.roles.slice(kept.length);
       const current = kept[kept.length - 1]?.role;
-      for (let i = p.roles.length - 1; i >= kept.length; i--) moves.push({ remove: ['roles', i] });
+      // The first entry is replaced rather than removed, so the list keeps its block style.
+      for (let i = p.roles.length - 1; i >= Math.max(kept.length, 1); i--)
+        moves.push({ remove: ['roles', i] });
       if (current === role) {
         moved.push(
           `role: stays ${role}; the planned ${dropped.map((d) => `${d.role} from ${d.from}`).join(', ')} is withdrawn`,
         );
       } else {
-        moves.push({ set: ['roles', kept.length], value: roleEntryNode(role, effective) });
-        moved.push(`role: ${current ?? '(none)'} -> ${role} from ${effective}`);
+        moves.push({ set: ['roles', kept.length], value: roleEntryNode(role, roleFrom) });
+        moved.push(`role: ${current ?? '(none)'} -> ${role} from ${roleFrom}`);
         if (dropped.length)
           notes.push(
             `Replaces the planned ${dropped.map((d) => `${d.role} from ${d.from}`).join(', ')}: HR's job family now maps to ${role}.`,
@@ -478,11 +485,13 @@ export function classify(input: ClassifyInput): Classification {
       );
     if (p.employment.type === 'contractor' && r.workerType === 'employee')
       notes.push(`${p.id} converts from contractor to employee under the same HR id.`);
-    const onlyRole = p.roles.length === 1 && p.roles[0]!.from === p.employment.start;
-    if (r.startDate !== p.employment.start && p.employment.start > orgToday && onlyRole && !moved.length) {
+    // A start HR moved before it came: the start, and the first role with it (unless the role
+    // itself was just replaced, from HR's start).
+    const roleReplaced = moves.some((x) => 'set' in x && x.set[0] === 'roles');
+    if (r.startDate !== p.employment.start && notStarted) {
       fixes.push(
         { set: ['employment', 'start'], value: r.startDate },
-        { set: ['roles', 0, 'from'], value: r.startDate },
+        ...(roleReplaced ? [] : [{ set: ['roles', 0, 'from'], value: r.startDate }]),
       );
       fixed.push(`employment.start: ${p.employment.start} -> ${r.startDate}`);
     }

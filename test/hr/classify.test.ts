@@ -342,6 +342,38 @@ describe('classifying a snapshot against people/', () => {
     ]);
   });
 
+  it('a worker who comes back under the same id for a fixed term (a last day already set) is a rehire too', () => {
+    const { events } = run(
+      change('BHR-1014', {
+        status: 'pre_hire',
+        workerType: 'contractor',
+        startDate: '2027-02-01',
+        lastDayOfWork: '2027-04-30',
+        endInstant: null,
+      }),
+    );
+    expect(events.map((e) => [e.event, e.person, e.effective])).toEqual([
+      ['rehire', 'kevin.obrien', '2027-02-01'],
+    ]);
+    expect(events[0]!.file.content).toContain('  start: 2027-02-01\n');
+    expect(events[0]!.file.content).toContain('  end: 2027-05-01T00:00:00-04:00\n');
+  });
+
+  it.each([
+    ['earlier, with a new job family', '2026-12-14', 'Site Reliability Engineering', 'sre'],
+    ['later, with a new job family', '2027-02-01', 'Site Reliability Engineering', 'sre'],
+    ['earlier, same job family', '2026-12-14', 'Backend Engineering', 'backend-engineer'],
+  ])(
+    'a pre-hire whose start HR moves %s starts then, with their one role from that day',
+    (_, start, family, role) => {
+      const { events } = run(change('BHR-1052', { startDate: start, jobFamily: family }));
+      expect(events).toHaveLength(1);
+      const content = events[0]!.file.content;
+      expect(content).toContain(`  start: ${start}\n`);
+      expect(content).toMatch(new RegExp(`roles:\\n {2}- \\{ role: ${role}, from: ${start} \\}\\n$`));
+    },
+  );
+
   it('a terminated record of someone never in people/ is ignored and counted', () => {
     const r = run(
       add(
