@@ -74,7 +74,8 @@ const bambooRows: BambooRow[] = [
     hireDate: '2021-05-17',
     lastChanged: '2026-06-10T09:30:00+00:00',
   },
-  // The supervisor given as an employee number, as some accounts fill it.
+  // The supervisor given as an employee number, as some accounts fill it: an editable key, never
+  // looked up; the record comes without a manager and a problem names the unknown id.
   {
     id: '3',
     employeeNumber: 'E-3',
@@ -153,6 +154,19 @@ const bambooRows: BambooRow[] = [
     originalHireDate: '2017-02-01',
     terminationDate: '2023-11-30',
   },
+  // A rescinded offer: Inactive, terminated before the hire date that never came.
+  {
+    id: '10',
+    status: 'Inactive',
+    employmentHistoryStatus: 'Full-Time',
+    firstName: 'Noah',
+    lastName: 'Fischer',
+    jobTitle: 'Account Executive',
+    department: 'Sales',
+    supervisorEId: '1',
+    hireDate: '2026-07-06',
+    terminationDate: '2026-06-03',
+  },
 ];
 
 describe('BambooHR', () => {
@@ -173,7 +187,18 @@ describe('BambooHR', () => {
   it('reads the whole population from one custom report, and every record passes the snapshot schema', async () => {
     fake.seed(bambooRows);
     const raw = await fetchSnapshot(context('bamboohr', source(fake.url), env));
-    expect(raw.problems).toEqual([]);
+    expect(raw.problems).toEqual([
+      {
+        sourceId: 'BHR-3',
+        message:
+          'BambooHR employee 3 (Tomas Novak) has supervisorEId E-2, which is no known employee id: the record is kept without a manager; set the supervisor in BambooHR',
+      },
+      {
+        sourceId: 'BHR-10',
+        message:
+          'BambooHR employee 10 (Noah Fischer) is Inactive with termination date 2026-06-03 before hire date 2026-07-06: the offer looks withdrawn (termination before hire), so the record is skipped; a person must remove the people file or correct HR',
+      },
+    ]);
     const { records, problems } = validateRecords(raw.records);
     expect(problems).toEqual([]);
     expect(records).toHaveLength(8);
@@ -195,8 +220,9 @@ describe('BambooHR', () => {
       workerType: 'contractor',
       status: 'active',
       lastDayOfWork: '2026-12-31',
-      managerSourceId: 'BHR-2',
     });
+    expect(r.get('BHR-3')?.managerSourceId).toBeUndefined();
+    expect(r.has('BHR-10')).toBe(false);
     expect(r.get('BHR-4')).toMatchObject({ workerType: 'intern', asOf: NOW.toISOString() });
     expect(r.get('BHR-5')).toMatchObject({ status: 'pre_hire', startDate: '2026-07-01' });
     expect(r.get('BHR-6')?.status).toBe('leave');
@@ -233,6 +259,8 @@ describe('BambooHR', () => {
       employmentHistoryStatus: 'Full-Time',
       firstName: 'Lena',
       lastName: 'Park',
+      // Reports to someone deleted in the same window.
+      supervisorEId: '6',
       hireDate: '2026-07-15',
       lastChanged: '2026-06-14T07:00:00Z',
     });
@@ -249,16 +277,22 @@ describe('BambooHR', () => {
       ...context('bamboohr', source(fake.url), env),
       since,
     } as HrAdapterContext);
-    expect(
-      validateRecords(result.records)
-        .records.map((r) => r.sourceId)
-        .sort(),
-    ).toEqual(['BHR-2', 'BHR-9']);
+    const changed = byId(validateRecords(result.records).records);
+    expect([...changed.keys()].sort()).toEqual(['BHR-2', 'BHR-9']);
+    // Only the changed employees were read: a supervisor outside them is taken as it is, unless
+    // BambooHR reported it deleted.
+    expect(changed.get('BHR-2')?.managerSourceId).toBe('BHR-1');
+    expect(changed.get('BHR-9')?.managerSourceId).toBeUndefined();
     expect(result.problems).toEqual([
       expect.objectContaining({
         sourceId: 'BHR-6',
         message: expect.stringMatching(/deleted at 2026-06-13T12:00:00Z/),
       }),
+      {
+        sourceId: 'BHR-9',
+        message:
+          'BambooHR employee 9 (Lena Park) has supervisorEId 6, which is no known employee id: the record is kept without a manager; set the supervisor in BambooHR',
+      },
     ]);
     expect((result as { latest?: string }).latest).toBe('2026-06-14T07:00:00Z');
     expect(fake.reportRequests.at(-1)?.filters).toEqual({
@@ -427,6 +461,35 @@ const workdayRows: WorkdayRow[] = [
     Time_Zone: 'GMT-08:00 Pacific Time',
     Hire_Date: '2024-04-15',
   },
+  // Rehired under the same Employee_ID: the earlier employment's dates are still on the row.
+  {
+    Employee_ID: '21012',
+    Worker_Type: 'Employee',
+    Worker_Status: 'Active',
+    Legal_Name: 'Priya Shah',
+    Manager_ID: '21002',
+    Job_Title: 'Backend Engineer',
+    Job_Family: 'Engineering',
+    Supervisory_Organization: 'Engineering',
+    Time_Zone: 'Europe/Berlin',
+    Hire_Date: '2026-05-04',
+    Termination_Date: '2023-09-29',
+    Last_Day_of_Work: '2023-09-27',
+  },
+  // Terminated, with only a stale date from before the latest hire: the status alone says so.
+  {
+    Employee_ID: '21013',
+    Worker_Type: 'Employee',
+    Worker_Status: 'Terminated',
+    Legal_Name: 'Lukas Berg',
+    Manager_ID: '21001',
+    Job_Title: 'Account Executive',
+    Job_Family: 'Sales',
+    Supervisory_Organization: 'Sales',
+    Time_Zone: 'Europe/Berlin',
+    Hire_Date: '2026-06-01',
+    Termination_Date: '2022-03-31',
+  },
   {
     Worker_Type: 'Employee',
     Worker_Status: 'Active',
@@ -451,7 +514,7 @@ describe('Workday', () => {
       context('workday', source(fake.reportUrl.replace('?format=json', '')), env),
     );
     expect(raw.problems).toEqual([
-      { message: 'Workday Report_Entry 10 has no Employee_ID (Someone Without An Id)' },
+      { message: 'Workday Report_Entry 12 has no Employee_ID (Someone Without An Id)' },
     ]);
     const { records, problems } = validateRecords(raw.records);
     expect(problems).toEqual([
@@ -460,7 +523,7 @@ describe('Workday', () => {
         message: 'timeZone GMT-08:00 Pacific Time is not an IANA time zone (like Europe/Berlin)',
       },
     ]);
-    expect(records).toHaveLength(8);
+    expect(records).toHaveLength(10);
     const r = byId(records);
     expect(r.get('WD-21001')).toMatchObject({
       source: 'workday',
@@ -487,6 +550,10 @@ describe('Workday', () => {
     expect(r.get('WD-21006')?.status).toBe('leave');
     expect(r.get('WD-21007')).toMatchObject({ status: 'terminated', lastDayOfWork: '2026-05-29' });
     expect(r.get('WD-21010')).toMatchObject({ status: 'active', rehireOf: 'WD-21007' });
+    expect(r.get('WD-21012')).toMatchObject({ status: 'active', startDate: '2026-05-04' });
+    expect(r.get('WD-21012')?.lastDayOfWork).toBeUndefined();
+    expect(r.get('WD-21013')).toMatchObject({ status: 'terminated', startDate: '2026-06-01' });
+    expect(r.get('WD-21013')?.lastDayOfWork).toBeUndefined();
     expect(fake.server.unknownRequests).toEqual([]);
   });
 
@@ -494,7 +561,7 @@ describe('Workday', () => {
     const before = fake.server.requests.length;
     fake.throttle(1, 1);
     const raw = await fetchSnapshot(context('workday', source(fake.reportUrl), env));
-    expect(raw.records).toHaveLength(9);
+    expect(raw.records).toHaveLength(11);
     const [throttled, retried] = fake.server.requests.slice(before);
     expect([throttled?.status, retried?.status]).toEqual([429, 200]);
     expect(retried!.at - throttled!.at).toBeGreaterThanOrEqual(990);
@@ -551,7 +618,7 @@ const bobEmployees: BobRecord[] = [
     surname: 'Lin',
     work: { title: '101', department: '209192163', reportsTo: null, startDate: '2019-01-07' },
     internal: { status: 'Active', lifecycleStatus: 'employed' },
-    payroll: { employment: { type: 'Permanent' } },
+    payroll: { employment: { type: '1' } },
   },
   {
     id: '3332883884017713239',
@@ -566,7 +633,7 @@ const bobEmployees: BobRecord[] = [
       startDate: '2021-05-17',
     },
     internal: { status: 'Active', lifecycleStatus: 'employed' },
-    payroll: { employment: { type: 'Permanent' } },
+    payroll: { employment: { type: '1' } },
   },
   {
     id: '3332883884017713240',
@@ -581,7 +648,7 @@ const bobEmployees: BobRecord[] = [
       startDate: '2025-02-03',
     },
     internal: { status: 'Active', lifecycleStatus: 'employed' },
-    payroll: { employment: { type: 'Contractor' } },
+    payroll: { employment: { type: '2' } },
   },
   {
     id: '3332883884017713241',
@@ -596,7 +663,7 @@ const bobEmployees: BobRecord[] = [
       startDate: '2026-06-01',
     },
     internal: { status: 'Active', lifecycleStatus: 'employed' },
-    payroll: { employment: { type: 'Intern' } },
+    payroll: { employment: { type: '3' } },
   },
   {
     id: '3332883884017713242',
@@ -655,6 +722,37 @@ const bobEmployees: BobRecord[] = [
     internal: { status: 'Active', lifecycleStatus: 'garden leave', terminationDate: '2026-07-31' },
     employee: { lastDayOfWork: '2026-06-12' },
   },
+  // Rehired under the same id: the earlier employment's end dates are still there.
+  {
+    id: '3332883884017713246',
+    email: 'priya.shah@example.com',
+    firstName: 'Priya',
+    surname: 'Shah',
+    displayName: 'Priya Shah',
+    work: {
+      title: '102',
+      department: '209192164',
+      reportsTo: { id: '3332883884017713239' },
+      startDate: '2026-05-04',
+    },
+    internal: { status: 'Active', lifecycleStatus: 'employed', terminationDate: '2023-09-29' },
+    employee: { lastDayOfWork: '2023-09-27' },
+    payroll: { employment: { type: '1' } },
+  },
+  // No lifecycle status (not permitted), Inactive, and only a stale end date: the status decides.
+  {
+    id: '3332883884017713247',
+    firstName: 'Lukas',
+    surname: 'Berg',
+    displayName: 'Lukas Berg',
+    work: {
+      title: '105',
+      department: '209192165',
+      reportsTo: { id: '3332883884017713238' },
+      startDate: '2026-06-01',
+    },
+    internal: { status: 'Inactive', terminationDate: '2022-03-31' },
+  },
   { id: '', email: 'nobody@example.com', displayName: 'Nobody' },
 ];
 
@@ -676,6 +774,7 @@ const bobLists = {
     '209192166': 'Support',
     '209192167': 'People',
   },
+  employmentType: { '1': 'Permanent', '2': 'Contractor', '3': 'Intern' },
 };
 
 describe('HiBob', () => {
@@ -694,7 +793,7 @@ describe('HiBob', () => {
     expect(raw.problems).toEqual([{ message: 'a Bob employee has no id (Nobody)' }]);
     const { records, problems } = validateRecords(raw.records);
     expect(problems).toEqual([]);
-    expect(records).toHaveLength(8);
+    expect(records).toHaveLength(10);
     const r = byId(records);
     const id = (n: number) => `BOB-33328838840177132${n}`;
     expect(r.get(id(38))).toMatchObject({
@@ -710,20 +809,47 @@ describe('HiBob', () => {
       preferredName: 'Ali Nguyen',
       department: 'Engineering',
     });
+    // Employment type is a list field: named in humanReadable, a list item id otherwise.
+    expect(r.get(id(38))?.workerType).toBe('employee');
     expect(r.get(id(40))?.workerType).toBe('contractor');
     expect(r.get(id(41))?.workerType).toBe('intern');
     expect(r.get(id(42))).toMatchObject({ status: 'pre_hire', startDate: '2026-07-01' });
     expect(r.get(id(43))?.status).toBe('leave');
     expect(r.get(id(44))).toMatchObject({ status: 'terminated', lastDayOfWork: '2026-05-29' });
     expect(r.get(id(45))).toMatchObject({ status: 'terminated', lastDayOfWork: '2026-06-12' });
+    expect(r.get(id(46))).toMatchObject({
+      status: 'active',
+      startDate: '2026-05-04',
+      workerType: 'employee',
+    });
+    expect(r.get(id(46))?.lastDayOfWork).toBeUndefined();
+    expect(r.get(id(47))).toMatchObject({ status: 'terminated', startDate: '2026-06-01' });
+    expect(r.get(id(47))?.lastDayOfWork).toBeUndefined();
     expect(fake.server.unknownRequests).toEqual([]);
+  });
+
+  it('answers employment type as Bob does: a list item id, named only in humanReadable', async () => {
+    const res = await fetch(`${fake.url}/v1/people/search`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${BOB_USER}:${BOB_TOKEN}`).toString('base64')}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ fields: ['root.id', 'payroll.employment.type'], humanReadable: 'APPEND' }),
+    });
+    const { employees } = (await res.json()) as {
+      employees: { id: string; payroll?: unknown; humanReadable?: { payroll?: unknown } }[];
+    };
+    const tomas = employees.find((e) => e.id === '3332883884017713240');
+    expect(tomas?.payroll).toEqual({ employment: { type: '2' } });
+    expect(tomas?.humanReadable?.payroll).toEqual({ employment: { type: 'Contractor' } });
   });
 
   it('waits out a 429 and searches again', async () => {
     const before = fake.server.requests.length;
     fake.throttle(1, 1);
     const raw = await fetchSnapshot(context('hibob', source(fake.url), env));
-    expect(raw.records).toHaveLength(8);
+    expect(raw.records).toHaveLength(10);
     const [throttled, retried] = fake.server.requests.slice(before);
     expect([throttled?.status, retried?.status]).toEqual([429, 200]);
     expect(retried!.at - throttled!.at).toBeGreaterThanOrEqual(990);

@@ -13,13 +13,17 @@
  * Which BambooHR field becomes which snapshot field, and why:
  * - `id` -> sourceId: BambooHR's employee id is immutable (employeeNumber is company-assigned and
  *   editable, so it is never the key). A rehire keeps the same id, so rehireOf stays empty.
- * - `supervisorEId` -> managerSourceId: the supervisor's employee id. Some integrators read it as
- *   the employee number instead, so a value that is no one's id but is someone's employeeNumber
- *   is resolved to that person's id.
+ * - `supervisorEId` -> managerSourceId: the supervisor's employee id, and only that (never looked
+ *   up as an employeeNumber, which is editable). On a full read, a supervisorEId that is no
+ *   employee's id leaves the record without a manager, with a problem naming the unknown id. An
+ *   incremental read sees only who changed, so there only a supervisor reported Deleted is
+ *   unknown; any other id is taken as it is.
  * - `status` (Active / Inactive) and `terminationDate` -> terminated: Inactive, or a termination
  *   date already past in the worker's zone. A termination date still ahead is a scheduled leaver
- *   (active, with lastDayOfWork). A termination date before the hire date belongs to an earlier
- *   employment and is ignored.
+ *   (active, with lastDayOfWork). For an Active worker, a termination date before the hire date
+ *   belongs to an earlier employment (a rehire keeps the id) and is ignored. An Inactive worker
+ *   whose termination date is before the hire date never started: the offer looks withdrawn, so
+ *   the record is skipped with a problem (a person removes the people file or corrects HR).
  * - `employmentHistoryStatus` (the account's own list: Full-Time, Contractor, Intern, Leave of
  *   Absence...) -> workerType (contract / intern in the name) and status leave ("leave" in it).
  * - `hireDate` -> startDate; a hire date still ahead is a pre-hire.
@@ -155,12 +159,14 @@ export async function fetchBambooHr(ctx: BambooHrContext): Promise<BambooHrResul
   let latest: string | undefined;
   const filters: Record<string, unknown> = {};
   const changedAt = new Map<string, string>();
+  const gone = new Set<string>();
   if (ctx.since) {
     const changed = await listChangedEmployees(ctx, ctx.since);
     latest = changed.latest;
     for (const c of changed.changes) {
       changedAt.set(String(c.id), c.lastChanged);
       if (c.action === 'Deleted') {
+        gone.add(String(c.id));
         problems.push({
           sourceId: `${(ctx.source as BambooSource).idPrefix}${c.id}`,
           message: `BambooHR employee ${c.id} was deleted at ${c.lastChanged}: there is no record to sync; a person decides what happens to their people file`,
@@ -178,7 +184,7 @@ export async function fetchBambooHr(ctx: BambooHrContext): Promise<BambooHrResul
     ...(ctx.since ? { filters } : {}),
   })) as { employees?: BambooEmployee[] };
   const employees = report.employees ?? [];
-  const mapped = mapBambooEmployees(ctx, employees, changedAt);
+  const mapped = mapBambooEmployees(ctx, employees, changedAt, ctx.since ? { partial: true, gone } : {});
   return {
     records: mapped.records,
     problems: [...problems, ...mapped.problems],
@@ -186,21 +192,29 @@ export async function fetchBambooHr(ctx: BambooHrContext): Promise<BambooHrResul
   };
 }
 
+/**
+ * How complete the rows are: by default they are the whole population, so a supervisorEId that
+ * is none of their ids is unknown. `partial` rows are only the employees that changed (an
+ * incremental read): a supervisor among them or not is taken as it is, unless `gone` (the ids
+ * BambooHR reported Deleted) holds it.
+ */
+export interface BambooMapOptions {
+  partial?: boolean;
+  gone?: ReadonlySet<string>;
+}
+
 /** BambooHR's report rows -> raw hr-snapshot/v1 records (pure; exported for the fake's tests). */
 export function mapBambooEmployees(
   ctx: HrAdapterContext,
   employees: readonly BambooEmployee[],
   changedAt: ReadonlyMap<string, string> = new Map(),
+  options: BambooMapOptions = {},
 ): HrAdapterResult {
   const source = ctx.source as BambooSource;
   const zone = source.timeZone ?? ctx.orgTimeZone;
   const ids = new Set(employees.map((e) => text(e.id)).filter((id): id is string => id !== null));
-  const byNumber = new Map<string, string>();
-  for (const e of employees) {
-    const n = text(e.employeeNumber);
-    const id = text(e.id);
-    if (n && id) byNumber.set(n, id);
-  }
+  const known = (supervisor: string) =>
+    !options.gone?.has(supervisor) && (options.partial === true || ids.has(supervisor));
   const records: RawRecord[] = [];
   const problems: SnapshotProblem[] = [];
   const today = localToday(ctx.now, zone);
@@ -212,11 +226,23 @@ export function mapBambooEmployees(
       });
       continue;
     }
+    const sourceId = `${source.idPrefix}${id}`;
+    const name = fullName(e.firstName, e.lastName) ?? 'no name';
     const hire = vendorDate(e.hireDate);
     let end = vendorDate(e.terminationDate);
-    if (end && hire && end < hire) end = null; // an earlier employment's termination
     const employment = text(e.employmentHistoryStatus) ?? '';
     const inactive = text(e.status)?.toLowerCase() === 'inactive';
+    if (end && hire && end < hire) {
+      if (inactive) {
+        // Never started: BambooHR marks a rescinded offer Inactive with a date before the hire.
+        problems.push({
+          sourceId,
+          message: `BambooHR employee ${id} (${name}) is Inactive with termination date ${end} before hire date ${hire}: the offer looks withdrawn (termination before hire), so the record is skipped; a person must remove the people file or correct HR`,
+        });
+        continue;
+      }
+      end = null; // an earlier employment's termination (a rehire keeps the id)
+    }
     const status =
       inactive || (end !== null && end < today)
         ? 'terminated'
@@ -226,17 +252,19 @@ export function mapBambooEmployees(
             ? 'pre_hire'
             : 'active';
     const supervisor = text(e.supervisorEId);
-    const manager =
-      supervisor === null
-        ? null
-        : !ids.has(supervisor) && byNumber.has(supervisor)
-          ? byNumber.get(supervisor)!
-          : supervisor;
+    let manager: string | null = null;
+    if (supervisor !== null && known(supervisor)) manager = supervisor;
+    else if (supervisor !== null) {
+      problems.push({
+        sourceId,
+        message: `BambooHR employee ${id} (${name}) has supervisorEId ${supervisor}, which is no known employee id: the record is kept without a manager; set the supervisor in BambooHR`,
+      });
+    }
     const preferred = text(e.preferredName);
     records.push({
       value: compact({
         source: ctx.name,
-        sourceId: `${source.idPrefix}${id}`,
+        sourceId,
         workerType: /contract|contingent|freelanc|consultant/i.test(employment)
           ? 'contractor'
           : /intern/i.test(employment)

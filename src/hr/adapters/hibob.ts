@@ -7,9 +7,9 @@
  *
  * Field ids are paths ("root.id", "work.title"); in the answer, root fields sit at the top of
  * each employee and the others nest by category. By default Bob answers machine values: a list
- * field (department, job title) is the list item's id. `humanReadable: "APPEND"` adds a
- * `humanReadable` node with the names, which is where department and title are read from, while
- * dates keep their ISO machine form. Unknown or unpermitted field ids are left out silently, so a
+ * field (department, job title, employment type) is the list item's id. `humanReadable: "APPEND"`
+ * adds a `humanReadable` node with the names (for fields that have a value), which is where
+ * department, title and employment type are read from, while dates keep their ISO machine form. Unknown or unpermitted field ids are left out silently, so a
  * missing field reads as empty, never as an error.
  *
  * Which Bob field becomes which snapshot field:
@@ -19,12 +19,15 @@
  * - work.title, work.department -> jobTitle, department (by name). Bob has no job family in the
  *   people fields: roles come from policy hr.titles.
  * - work.startDate -> startDate; employee.lastDayOfWork, else internal.terminationDate ->
- *   lastDayOfWork.
+ *   lastDayOfWork. An end date before the start date is left from an earlier employment of
+ *   someone rehired under the same id: it is dropped, and only the lifecycle status (else
+ *   internal.status) can then make the person terminated.
  * - internal.lifecycleStatus -> status: hired -> pre_hire, employed -> active, leave / furlough
  *   -> leave, terminated -> terminated, and garden leave -> terminated too: Bob itself announces
  *   garden leave with its "employee left" event, and access ends with it. Without a lifecycle
  *   status, internal.status Inactive -> terminated.
- * - payroll.employment.type (Permanent, Contractor, Intern...) -> workerType.
+ * - payroll.employment.type (Permanent, Contractor, Intern...) -> workerType, by name: it is a
+ *   list field too, so its machine value is a list item id and the name is in humanReadable.
  * - Bob gives no per-person time zone in these fields (a site has one, lifecycle changes happen
  *   at midnight there), so the organisation's zone is used; nor a change time, so asOf is now.
  */
@@ -79,7 +82,10 @@ export interface BobEmployee {
   internal?: { status?: string | null; lifecycleStatus?: string | null; terminationDate?: string | null };
   employee?: { lastDayOfWork?: string | null };
   payroll?: { employment?: { type?: string | null } };
-  humanReadable?: { work?: { title?: string | null; department?: string | null } };
+  humanReadable?: {
+    work?: { title?: string | null; department?: string | null };
+    payroll?: { employment?: { type?: string | null } };
+  };
 }
 
 export async function fetchHiBob(
@@ -147,7 +153,10 @@ export function mapBobEmployees(ctx: HrAdapterContext, employees: readonly BobEm
       continue;
     }
     const start = vendorDate(e.work?.startDate);
-    const lastDay = vendorDate(e.employee?.lastDayOfWork) ?? vendorDate(e.internal?.terminationDate);
+    // An end before the start belongs to an earlier employment (a rehire under the same id).
+    const lastDay =
+      notBefore(vendorDate(e.employee?.lastDayOfWork), start) ??
+      notBefore(vendorDate(e.internal?.terminationDate), start);
     const lifecycle = (text(e.internal?.lifecycleStatus) ?? '').toLowerCase();
     const inactive = text(e.internal?.status)?.toLowerCase() === 'inactive';
     let status: 'pre_hire' | 'active' | 'leave' | 'terminated';
@@ -157,7 +166,9 @@ export function mapBobEmployees(ctx: HrAdapterContext, employees: readonly BobEm
     else status = 'active';
     const legal = fullName(e.firstName, e.surname);
     const display = text(e.displayName);
-    const employment = text(e.payroll?.employment?.type) ?? '';
+    // A list field: the raw value is a list item id, the name is in the humanReadable node.
+    const employment =
+      text(e.humanReadable?.payroll?.employment?.type) ?? text(e.payroll?.employment?.type) ?? '';
     const manager = text(e.work?.reportsTo?.id);
     records.push({
       value: compact({
@@ -183,4 +194,9 @@ export function mapBobEmployees(ctx: HrAdapterContext, employees: readonly BobEm
     });
   }
   return { records, problems };
+}
+
+/** An end date, unless it falls before the start date: then it is an earlier employment's. */
+function notBefore(end: string | null, start: string | null): string | null {
+  return end !== null && start !== null && end < start ? null : end;
 }

@@ -27,6 +27,10 @@
  * | Termination_Date           | (status)         | a termination date already past means terminated      |
  * | Previous_Worker_ID         | rehireOf         | the Employee_ID of an earlier employment              |
  * | Last_Updated               | asOf             | optional; a moment with offset                        |
+ *
+ * A Termination_Date or Last_Day_of_Work before Hire_Date (the latest hire) is left from an earlier
+ * employment of a worker rehired under the same Employee_ID: it is dropped, and then only
+ * Worker_Status can make the worker terminated.
  */
 import type { HrSource } from '../../model/schema.js';
 import type { RetryOptions } from '../../providers/retry.js';
@@ -123,9 +127,12 @@ export function mapWorkdayEntries(ctx: HrAdapterContext, entries: readonly Workd
     }
     const zone = text(e.Time_Zone) ?? ctx.orgTimeZone;
     const today = localToday(ctx.now, zone);
+    // Hire_Date is the latest hire. A rehire under the same Employee_ID can still carry the
+    // earlier employment's Termination_Date / Last_Day_of_Work: an end before the hire belongs to
+    // that employment and is dropped, so only Worker_Status can make such a worker terminated.
     const hire = vendorDate(e.Hire_Date);
-    const termination = vendorDate(e.Termination_Date);
-    const lastDay = vendorDate(e.Last_Day_of_Work) ?? termination;
+    const termination = notBefore(vendorDate(e.Termination_Date), hire);
+    const lastDay = notBefore(vendorDate(e.Last_Day_of_Work), hire) ?? termination;
     const workerStatus = text(e.Worker_Status) ?? '';
     const kind = `${text(e.Worker_Type) ?? ''} ${text(e.Employee_Type) ?? ''}`;
     const status =
@@ -164,6 +171,11 @@ export function mapWorkdayEntries(ctx: HrAdapterContext, entries: readonly Workd
     });
   });
   return { records, problems };
+}
+
+/** An end date, unless it falls before the (latest) hire date: then it is an earlier employment's. */
+function notBefore(end: string | null, hire: string | null): string | null {
+  return end !== null && hire !== null && end < hire ? null : end;
 }
 
 /** Workday's error text: a JSON `error` when there is one, else the body's first line. */

@@ -5,7 +5,8 @@
  * `humanReadable` ("" machine values, APPEND adds a `humanReadable` node, REPLACE swaps them in).
  * Every match comes back in one `employees` array (no paging); root fields sit at the top of each
  * employee, other categories nest; unknown field ids are left out silently. List fields (work.title,
- * work.department) hold list item ids, named through `lists`.
+ * work.department, payroll.employment.type) hold list item ids, named through `lists`: the machine
+ * value is the item id, and the `humanReadable` node (only for fields with a value) the name.
  *
  * Errors are `{ key, error }`: 401 for a wrong service user or token. Bob allows 50 searches a
  * minute per service user: the 51st within a minute gets 429 with Retry-After (and the
@@ -35,23 +36,27 @@ export interface BobRecord {
   };
   internal?: { status?: 'Active' | 'Inactive'; lifecycleStatus?: string; terminationDate?: string | null };
   employee?: { lastDayOfWork?: string | null };
+  /** type: an item id of the employmentType list. */
   payroll?: { employment?: { type?: string } };
 }
 
 const LIST_FIELDS: Record<string, keyof BobLists> = {
   'work.title': 'title',
   'work.department': 'department',
+  'payroll.employment.type': 'employmentType',
 };
 
 export interface BobLists {
   title: Record<string, string>;
   department: Record<string, string>;
+  /** payroll.employment.type: item id -> name (Permanent, Contractor, Intern...). */
+  employmentType: Record<string, string>;
 }
 
 export class HiBobFake extends VendorFake {
   readonly server: FakeServer;
   private employees: BobRecord[] = [];
-  private lists: BobLists = { title: {}, department: {} };
+  private lists: BobLists = { title: {}, department: {}, employmentType: {} };
   readonly searches: { fields: string[]; showInactive: boolean; humanReadable: string }[] = [];
   private readonly window: number[] = [];
   perMinute = 50;
