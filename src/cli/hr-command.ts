@@ -34,7 +34,7 @@ import { readHolds } from '../resolve/holds.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
 import { checkRepository, TIME_DEPENDENT_RULES } from '../validate/validate.js';
 import type { GlobalOptions, Io } from './main.js';
-import { cutAccessNow } from './offboard-command.js';
+import { cutAccessNow, recordHold } from './offboard-command.js';
 import { type Prepared, prepare, recordsDir } from './pipeline.js';
 import { triggerFromEnv } from './run-support.js';
 
@@ -178,7 +178,11 @@ async function sync(opts: SyncOptions, cmd: Command, io: Io): Promise<number> {
           try {
             prepared ??= await prepare(root, toIso(clock.now()), io);
             if (!prepared) throw new Error('the repository could not be prepared for the cut');
-            cut = await cutAccessNow(prepared, entry, { ...triggerFromEnv(cmd), reason }, clock);
+            const trigger = { ...triggerFromEnv(cmd), reason };
+            // The hold first: it stands even if the cut finds nothing left to do (IT was faster)
+            // or fails halfway, so no apply gives the access back before the pull request merges.
+            recordHold(prepared, { ...entry, intent: true }, trigger, clock);
+            cut = await cutAccessNow(prepared, entry, trigger, clock);
             outcome.cut = {
               at: entry.at,
               result: cut.record.result,

@@ -145,35 +145,19 @@ export function registerOffboard(program: Command, io: Io, setExit: Exit): void 
         }
         const requestedBy = operator.vouched ? operator.login : `${operator.login} (claimed with --operator)`;
         const trigger = { ...triggerFromEnv(cmd), actor: requestedBy, reason: opts.reason };
-        const dir = recordsDir(p.root, p.index);
-
         if (opts.cancel || opts.holdOnly) {
           // A record without changes: the cancellation of a hold, or a hold announced before the
           // cut (the workflow pushes it to the evidence branch first, so that an apply starting
           // meanwhile on another runner already honours it).
-          const now = toIso(clock.now());
-          const record: ApplyRecord = {
-            schema: RECORD_SCHEMA,
-            startedAt: now,
-            finishedAt: now,
-            trigger,
-            commit: p.commit,
-            at: now,
-            planFingerprint: null,
-            result: 'no-changes',
-            guards: [],
-            counts: { applied: 0, unchanged: 0, failed: 0, skipped: 0 },
-            changes: [],
-            offboard: {
-              person,
-              at: toIso(Math.floor(clock.now() / 1000) * 1000),
-              reason: opts.reason,
-              requestedBy,
-              operator: operator.person,
-              ...(opts.cancel ? { cancelled: true as const } : { intent: true as const }),
-            },
+          const entry: OffboardEntry = {
+            person,
+            at: toIso(Math.floor(clock.now() / 1000) * 1000),
+            reason: opts.reason,
+            requestedBy,
+            operator: operator.person,
+            ...(opts.cancel ? { cancelled: true as const } : { intent: true as const }),
           };
-          const file = path.relative(p.root, writeRecord(dir, record));
+          const file = path.relative(p.root, recordHold(p, entry, trigger, clock));
           io.out(
             opts.cancel
               ? `Lifted the emergency offboarding hold on ${person} (record ${file}). ` +
@@ -304,4 +288,27 @@ export async function cutAccessNow(
     offboard: entry,
     now: () => new Date(clock.now()),
   });
+}
+
+/**
+ * Writes a record without changes that carries an offboarding entry: a hold announced before the
+ * cut (`intent`), or the lifting of one (`cancelled`). Returns the record's path.
+ */
+export function recordHold(p: Prepared, entry: OffboardEntry, trigger: Trigger, clock: RunClock): string {
+  const now = toIso(clock.now());
+  const record: ApplyRecord = {
+    schema: RECORD_SCHEMA,
+    startedAt: now,
+    finishedAt: now,
+    trigger,
+    commit: p.commit,
+    at: now,
+    planFingerprint: null,
+    result: 'no-changes',
+    guards: [],
+    counts: { applied: 0, unchanged: 0, failed: 0, skipped: 0 },
+    changes: [],
+    offboard: entry,
+  };
+  return writeRecord(recordsDir(p.root, p.index), record);
 }

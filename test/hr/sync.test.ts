@@ -74,7 +74,7 @@ describe('jml hr sync --dry-run', () => {
           effective: '2026-12-01',
           record: { source: 'bamboohr', sourceId: 'BHR-1024', asOf: '2026-12-01T09:00:00-05:00' },
           labels: ['jml', 'jml:mover', 'effective:2026-12-01'],
-          branch: 'jml/hr/mover/chloe.dubois/2026-12-01',
+          branch: 'jml/hr/mover/BHR-1024/2026-12-01',
           changes: ['manager: tomas.novak -> grace.lin'],
           overdue: false,
         },
@@ -84,7 +84,7 @@ describe('jml hr sync --dry-run', () => {
           effective: '2026-12-07',
           record: { source: 'bamboohr', sourceId: 'BHR-2001', asOf: '2026-12-01T09:00:00-05:00' },
           labels: ['jml', 'jml:joiner', 'effective:2026-12-07'],
-          branch: 'jml/hr/joiner/jo.muller/2026-12-07',
+          branch: 'jml/hr/joiner/BHR-2001/2026-12-07',
           changes: [
             'new person jo.muller: Jo Müller <jo.muller@example.com>, employee',
             'department: Engineering, title: Software Engineer',
@@ -136,8 +136,8 @@ describe('jml hr sync', () => {
     expect(r.code, r.err).toBe(0);
     const pulls = h.fake.pullsOf(OWNER, REPO);
     expect(pulls.map((p) => p.headRef).sort()).toEqual([
-      'jml/hr/joiner/jo.muller/2026-12-07',
-      'jml/hr/mover/chloe.dubois/2026-12-01',
+      'jml/hr/joiner/BHR-2001/2026-12-07',
+      'jml/hr/mover/BHR-1024/2026-12-01',
     ]);
     const joiner = pulls.find((p) => p.headRef.startsWith('jml/hr/joiner/'))!;
     const issue = issueOf(joiner.number);
@@ -220,12 +220,12 @@ describe('jml hr sync', () => {
     const pulls = h.fake.pullsOf(OWNER, REPO);
     // The manager's pull request is opened first.
     expect(pulls.map((p) => p.headRef)).toEqual([
-      'jml/hr/joiner/ingrid.berg/2026-12-07',
-      'jml/hr/joiner/wen.li/2026-12-07',
+      'jml/hr/joiner/BHR-2002/2026-12-07',
+      'jml/hr/joiner/BHR-2003/2026-12-07',
     ]);
     const body = issueOf(pulls[1]!.number).body!;
     expect(body).toContain('**Merge first:**');
-    expect(body).toContain('- `ingrid.berg`, pull request from `jml/hr/joiner/ingrid.berg/2026-12-07`');
+    expect(body).toContain('- `ingrid.berg`, pull request from `jml/hr/joiner/BHR-2002/2026-12-07`');
     expect(r.out).toContain('merge first: ingrid.berg');
   });
 
@@ -406,10 +406,15 @@ describe('an overdue leaver, with time frozen', () => {
     const r = await sync(file, '--format', 'json');
     expect(r.code, r.err).toBe(0);
     expect(priyaAccounts().every((enabled) => !enabled)).toBe(true);
-    const [recordFile] = records();
-    const record = JSON.parse(
-      readFileSync(path.join(dir, '.jml/records', recordFile!), 'utf8'),
-    ) as ApplyRecord;
+    // The hold is recorded first (it stands even if the cut found nothing to do), then the cut.
+    const written = records().map(
+      (f) => JSON.parse(readFileSync(path.join(dir, '.jml/records', f), 'utf8')) as ApplyRecord,
+    );
+    expect(written.map((x) => [x.result, Boolean(x.offboard?.intent)])).toEqual([
+      ['no-changes', true],
+      ['applied', false],
+    ]);
+    const record = written[1]!;
     expect(record.result).toBe('applied');
     expect(record.offboard).toMatchObject({
       person: 'priya.raman',
@@ -421,7 +426,7 @@ describe('an overdue leaver, with time frozen', () => {
     for (const c of record.changes) expect(Date.parse(c.finishedAt) - NOW).toBeLessThan(60_000);
 
     const [pr] = h.fake.pullsOf(OWNER, REPO);
-    expect(pr!.headRef).toBe('jml/hr/leaver/priya.raman/2026-11-27');
+    expect(pr!.headRef).toBe('jml/hr/leaver/BHR-1039/2026-11-27');
     const issue = issueOf(pr!.number);
     expect(issue.labels).toEqual(['jml', 'jml:leaver', 'effective:2026-11-27', 'backdated']);
     expect(issue.body).toContain('**Access was already cut** on every provider at 2026-12-01T15:00:00.000Z');
@@ -435,7 +440,8 @@ describe('an overdue leaver, with time frozen', () => {
       'saraholm',
     ]);
     // The hold names the pull request that records it.
-    const held = JSON.parse(readFileSync(path.join(dir, '.jml/records', recordFile!), 'utf8')) as ApplyRecord;
+    const cutFile = records()[1]!;
+    const held = JSON.parse(readFileSync(path.join(dir, '.jml/records', cutFile), 'utf8')) as ApplyRecord;
     expect(held.offboard!.pullRequest!.number).toBe(pr!.number);
     expect(h.fake.filesAt(OWNER, REPO, pr!.headRef).get('people/priya.raman.yaml')).toContain(
       '  end: 2026-11-28T00:00:00-05:00\n',
@@ -453,7 +459,7 @@ describe('an overdue leaver, with time frozen', () => {
       'json',
     );
     expect(again.code, again.err).toBe(0);
-    expect(records()).toHaveLength(1);
+    expect(records()).toHaveLength(2); // the hold and the cut of the first run; nothing new
     expect(h.fake.pullsOf(OWNER, REPO)).toHaveLength(1);
     expect(JSON.parse(again.out).events[0].pullRequest.action).toBe('unchanged');
 
