@@ -42,6 +42,11 @@ export interface OffboardEntry {
   cancelled?: true;
   /** Set on the hold recorded before the cut (`jml offboard --hold-only`): it stands by itself. */
   intent?: true;
+  /**
+   * The person's `employment.start` when the hold was made: a later start in people/ is a new
+   * employment (a rehire), which the old hold must not keep cut off.
+   */
+  employmentStart?: string;
   pullRequest?: { number: number; url: string };
 }
 

@@ -275,6 +275,7 @@ export async function cutAccessNow(
   trigger: Trigger,
   clock: RunClock,
 ): Promise<ApplyOutcome> {
+  entry.employmentStart ??= p.index.people.get(entry.person)?.value.employment.start;
   applyHolds(p.index, new Map([[entry.person, { ...entry, record: '(this run)' }]]));
   const at = Date.parse(entry.at);
   return runApply({
@@ -296,6 +297,7 @@ export async function cutAccessNow(
  */
 export function recordHold(p: Prepared, entry: OffboardEntry, trigger: Trigger, clock: RunClock): string {
   const now = toIso(clock.now());
+  const employmentStart = entry.employmentStart ?? p.index.people.get(entry.person)?.value.employment.start;
   const record: ApplyRecord = {
     schema: RECORD_SCHEMA,
     startedAt: now,
@@ -308,7 +310,7 @@ export function recordHold(p: Prepared, entry: OffboardEntry, trigger: Trigger, 
     guards: [],
     counts: { applied: 0, unchanged: 0, failed: 0, skipped: 0 },
     changes: [],
-    offboard: entry,
+    offboard: { ...entry, ...(employmentStart ? { employmentStart } : {}) },
   };
   return writeRecord(recordsDir(p.root, p.index), record);
 }

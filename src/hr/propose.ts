@@ -31,8 +31,18 @@ export function parseHrMarker(body: string | null | undefined): { key: string; r
   };
 }
 
-export function branchOf(e: Pick<HrEvent, 'event' | 'person' | 'effective'>): string {
-  return `jml/hr/${e.event}/${e.person}/${e.effective}`;
+/**
+ * The branch of an event, named after the HR record, not the person id chosen for it: a joiner's
+ * id depends on the name and on other joiners, so a rename or a namesake must never move an
+ * event to another branch, nor let one worker's file overwrite another's pull request.
+ */
+export function branchOf(e: Pick<HrEvent, 'event' | 'record' | 'effective'>): string {
+  return `jml/hr/${e.event}/${refSafe(e.record.sourceId)}/${e.effective}`;
+}
+
+/** A git ref component: letters, digits, dot, dash and underscore; anything else becomes a dash. */
+function refSafe(text: string): string {
+  return text.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[.-]+/, '_');
 }
 
 /**
@@ -40,13 +50,18 @@ export function branchOf(e: Pick<HrEvent, 'event' | 'person' | 'effective'>): st
  * the sync (a CSV export has no change time, so each day's run dates it anew) and a leaver whose
  * end HR moved again. Their open pull request is updated in place rather than joined by a second.
  */
-const UPDATED_IN_PLACE = new Set<HrEvent['event']>(['mover', 'correction', 'leaver']);
+const UPDATED_IN_PLACE = new Set<HrEvent['event']>([
+  'mover',
+  'correction',
+  'leaver',
+  'cancelled-termination',
+]);
 
 /** The branch to write: the event's own, or the open one of the same event and person. */
 export function branchFor(e: HrEvent, openBranches: readonly string[] = []): string {
   const own = branchOf(e);
   if (!UPDATED_IN_PLACE.has(e.event) || openBranches.includes(own)) return own;
-  const prefix = `jml/hr/${e.event}/${e.person}/`;
+  const prefix = branchOf({ ...e, effective: '' });
   return openBranches.filter((b) => b.startsWith(prefix)).sort()[0] ?? own;
 }
 
@@ -76,7 +91,9 @@ const TITLES: Record<HrEventKind, string> = {
  */
 export function reviewersOf(e: HrEvent, index: RepoIndex): string[] {
   const teams = index.policy.teams;
-  const ids = [...e.managers, ...teams.hr, ...(e.event === 'leaver' ? teams.security : [])];
+  // Security reviews what ends access and what gives it back after an end.
+  const security = ['leaver', 'rehire', 'cancelled-termination'].includes(e.event) ? teams.security : [];
+  const ids = [...e.managers, ...teams.hr, ...security];
   const out: string[] = [];
   const seen = new Set<string>();
   for (const id of ids) {

@@ -24,6 +24,8 @@ export interface Hold {
   reason: string;
   requestedBy: string;
   pullRequest?: { number: number; url: string };
+  /** The person's start when the hold was made (see OffboardEntry.employmentStart). */
+  employmentStart?: string;
   /** The record file it comes from, relative to the records directory. */
   record: string;
 }
@@ -65,6 +67,7 @@ export function readHolds(recordsDir: string): Map<string, Hold> {
       reason: entry.reason,
       requestedBy: entry.requestedBy,
       ...(entry.pullRequest ? { pullRequest: entry.pullRequest } : {}),
+      ...(entry.employmentStart ? { employmentStart: entry.employmentStart } : {}),
       record,
     });
   }
@@ -81,6 +84,8 @@ export function applyHolds(index: RepoIndex, holds: ReadonlyMap<string, Hold>): 
     const located = index.people.get(hold.person);
     if (!located) continue;
     const { employment } = located.value;
+    // Rehired since: the hold belonged to the earlier employment.
+    if (hold.employmentStart && employment.start > hold.employmentStart) continue;
     if (
       employment.end !== undefined &&
       instantMs(employment.end) <= instantMs(hold.at) &&

@@ -235,6 +235,22 @@ describe('dueLeavers and holds on the example organisation', () => {
       highRisk: true,
     });
 
+    // A hold made during an earlier employment does not hold a rehire (a later start).
+    const rehired = load();
+    const emmaFile = rehired.people.get('emma.schultz')!;
+    rehired.people.set('emma.schultz', {
+      ...emmaFile,
+      value: {
+        ...emmaFile.value,
+        employment: { ...emmaFile.value.employment, start: '2027-03-01', end: undefined },
+      },
+    });
+    const earlierEmployment = { ...holds.get('emma.schultz')!, employmentStart: '2022-03-14' };
+    expect(applyHolds(rehired, new Map([['emma.schultz', earlierEmployment]]))).toEqual([]);
+    expect(applyHolds(load(), new Map([['emma.schultz', earlierEmployment]])).map((h) => h.person)).toEqual([
+      'emma.schultz',
+    ]);
+
     // A hold never extends access: an earlier end in the file is kept.
     const earlier = load();
     const hold = holds.get('emma.schultz')!;
