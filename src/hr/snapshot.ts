@@ -178,19 +178,29 @@ export function parseSnapshot(textOfFile: string, fileName: string): Snapshot {
   const raw: RawRecord[] = [];
   const problems: SnapshotProblem[] = [];
   if (/\.csv$/i.test(fileName)) {
-    let rows: Record<string, string>[];
+    let rows: { record: Record<string, string>; info: { lines: number } }[];
     try {
-      rows = parseCsv(textOfFile, { columns: true, skip_empty_lines: true, bom: true, trim: true });
+      // `info` gives each record's own line: a quoted cell may span several.
+      rows = parseCsv(textOfFile, {
+        columns: true,
+        skip_empty_lines: true,
+        bom: true,
+        trim: true,
+        info: true,
+      });
     } catch (e) {
       return {
         records: [],
         problems: [{ message: `${fileName} is not valid CSV: ${(e as Error).message}` }],
       };
     }
-    rows.forEach((row, i) => {
-      const value = Object.fromEntries(Object.entries(row).filter(([, v]) => v !== ''));
-      raw.push({ line: i + 2, value });
-    });
+    // A record starts on the line after the previous one ended (the header is line 1).
+    let ended = 1;
+    for (const { record, info } of rows) {
+      const value = Object.fromEntries(Object.entries(record).filter(([, v]) => v !== ''));
+      raw.push({ line: ended + 1, value });
+      ended = info.lines;
+    }
   } else {
     textOfFile.split(/\r?\n/).forEach((lineText, i) => {
       if (lineText.trim() === '') return;
