@@ -142,6 +142,7 @@ export function classify(input: ClassifyInput): Classification {
   // --- ids for joiners, before any event refers to them as a manager ---------------------------
   const newIds = new Map<string, string>();
   const chosen = new Set<string>();
+  const suffixes = new Map<string, number>();
   const rehireOf = new Map<string, Located<Person>>();
   const unusable = new Set<string>();
   for (const r of records) {
@@ -166,7 +167,7 @@ export function classify(input: ClassifyInput): Classification {
       unusable.add(r.sourceId);
       continue;
     }
-    const id = personIdFor(displayName(r), r.sourceId, (x) => index.people.has(x) || chosen.has(x));
+    const id = personIdFor(displayName(r), r.sourceId, (x) => index.people.has(x) || chosen.has(x), suffixes);
     chosen.add(id);
     newIds.set(r.sourceId, id);
   }

@@ -70,7 +70,13 @@ function asciiPart(part: string): string {
  * number from 2 on when `taken` already has it (`jane.doe2`). A name with no ASCII letter at all
  * gives `worker-<sourceId>`.
  */
-export function personIdFor(name: string, sourceId: string, taken: (id: string) => boolean): string {
+export function personIdFor(
+  name: string,
+  sourceId: string,
+  taken: (id: string) => boolean,
+  /** Per base id, the next number to try: namesakes in one snapshot cost one look-up each. */
+  suffixes: Map<string, number> = new Map(),
+): string {
   const parts = name
     .split(/\s+/)
     .map(asciiPart)
@@ -83,5 +89,10 @@ export function personIdFor(name: string, sourceId: string, taken: (id: string) 
         : `${parts[0]}.${parts[parts.length - 1]}`;
   base = base.slice(0, 60);
   if (!taken(base)) return base;
-  for (let n = 2; ; n++) if (!taken(`${base}${n}`)) return `${base}${n}`;
+  for (let n = suffixes.get(base) ?? 2; ; n++) {
+    if (!taken(`${base}${n}`)) {
+      suffixes.set(base, n + 1);
+      return `${base}${n}`;
+    }
+  }
 }
