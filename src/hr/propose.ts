@@ -46,21 +46,14 @@ function refSafe(text: string): string {
 }
 
 /**
- * Events whose date can move while their pull request waits: a move or a correction dated by
- * the sync (a CSV export has no change time, so each day's run dates it anew) and a leaver whose
- * end HR moved again. Their open pull request is updated in place rather than joined by a second.
+ * The branch to write: the event's own, or the open one of the same event and HR record. An
+ * event's date can move while its pull request waits (a start HR moves, a leaver's end moved
+ * again, a move dated by the sync because a CSV export has no change time): the waiting pull
+ * request is updated in place rather than joined by a second one.
  */
-const UPDATED_IN_PLACE = new Set<HrEvent['event']>([
-  'mover',
-  'correction',
-  'leaver',
-  'cancelled-termination',
-]);
-
-/** The branch to write: the event's own, or the open one of the same event and person. */
 export function branchFor(e: HrEvent, openBranches: readonly string[] = []): string {
   const own = branchOf(e);
-  if (!UPDATED_IN_PLACE.has(e.event) || openBranches.includes(own)) return own;
+  if (openBranches.includes(own)) return own;
   const prefix = branchOf({ ...e, effective: '' });
   return openBranches.filter((b) => b.startsWith(prefix)).sort()[0] ?? own;
 }
