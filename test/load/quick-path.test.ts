@@ -96,10 +96,11 @@ describe('the quick reader (js-yaml) agrees with the careful reader (yaml)', () 
         taken++;
         expect(quick).toEqual(careful(text));
       }),
-      { numRuns: 2000 },
+      { numRuns: 3000 },
     );
-    // The comparison must really run: most generated files are plain enough for the quick path.
-    expect(taken).toBeGreaterThan(200);
+    // The comparison must really run: about one generated file in ten is plain enough for the
+    // quick path (about 300 of 3,000, give or take 16); 150 is far below any honest run.
+    expect(taken).toBeGreaterThan(150);
   });
 
   it('on any value the yaml library writes', () => {
