@@ -13,6 +13,7 @@ import { registerGitHub } from './github-commands.js';
 import { registerHr } from './hr-command.js';
 import { registerLeavers } from './leavers-command.js';
 import { registerOffboard } from './offboard-command.js';
+import { registerReview } from './review-command.js';
 import { registerSchemas } from './schemas-command.js';
 import { registerValidate } from './validate-command.js';
 
@@ -55,6 +56,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerLeavers(program, io, setExit);
   registerOffboard(program, io, setExit);
   registerHr(program, io, setExit);
+  registerReview(program, io, setExit);
   return program;
 }
 

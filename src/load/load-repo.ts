@@ -31,7 +31,12 @@ import {
   type Policy,
   person,
   policy,
+  quarter,
+  type ReviewCampaign,
+  type ReviewFile,
   type Role,
+  reviewCampaign,
+  reviewFile,
   role,
   type SodRule,
   sodRule,
@@ -49,6 +54,8 @@ export interface Repository {
   roles: Located<Role>[];
   people: Located<Person>[];
   exceptions: Located<Exception>[];
+  /** Access review campaigns: reviews/<quarter>/campaign.yaml and the reviewer files beside it. */
+  reviews: { campaigns: Located<ReviewCampaign>[]; files: Located<ReviewFile>[] };
   /** Ids whose file or entry failed to load; references to them are not reported again. */
   broken: {
     people: Set<string>;
@@ -286,6 +293,7 @@ export function loadRepository(root: string): LoadResult {
     roles: [],
     people: [],
     exceptions: [],
+    reviews: { campaigns: [], files: [] },
     broken: {
       people: new Set(),
       roles: new Set(),
@@ -413,7 +421,86 @@ export function loadRepository(root: string): LoadResult {
     else if (r.kind === 'role') repo.roles.push(located as Located<Role>);
     else repo.exceptions.push(located as Located<Exception>);
   }
+  loadReviews(root, realRoot, repo, diagnostics);
   return { repo, diagnostics };
+}
+
+/**
+ * reviews/<quarter>/campaign.yaml and reviews/<quarter>/<reviewer>.yaml: one folder per quarter,
+ * nothing else in reviews/. A file that fails to load is reported and left out.
+ */
+function loadReviews(root: string, realRoot: string, repo: Repository, diagnostics: Diagnostic[]): void {
+  const absDir = path.join(root, 'reviews');
+  if (!exists(absDir)) return;
+  const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : 1);
+  for (const q of readdirSync(absDir, { withFileTypes: true }).sort(byName)) {
+    if (IGNORED_NAMES.has(q.name)) continue;
+    const rel = `reviews/${q.name}`;
+    if (!q.isDirectory()) {
+      diagnostics.push(
+        fileDiag(
+          rel,
+          'unexpected-file',
+          'reviews/ holds one folder per quarter (reviews/2027-Q1/), not files.',
+          `Move ${q.name} into its quarter's folder.`,
+        ),
+      );
+      continue;
+    }
+    if (!quarter.safeParse(q.name).success) {
+      diagnostics.push(
+        fileDiag(
+          rel,
+          'unexpected-directory',
+          `reviews/${q.name} is not a quarter: the folders in reviews/ are named YYYY-Qn, like 2027-Q1.`,
+          'Rename the folder to its quarter.',
+        ),
+      );
+      continue;
+    }
+    for (const f of readdirSync(path.join(absDir, q.name), { withFileTypes: true }).sort(byName)) {
+      if (IGNORED_NAMES.has(f.name)) continue;
+      const fileRel = `${rel}/${f.name}`;
+      const ext = path.extname(f.name);
+      if (f.isDirectory() || ext !== '.yaml') {
+        diagnostics.push(
+          fileDiag(
+            fileRel,
+            f.isDirectory() ? 'unexpected-directory' : ext === '.yml' ? 'wrong-extension' : 'unexpected-file',
+            f.isDirectory()
+              ? `${rel}/ holds the campaign file and one file per reviewer; folders inside it are not read.`
+              : ext === '.yml'
+                ? 'Files here must end in .yaml, not .yml.'
+                : `Only .yaml files belong in ${rel}/.`,
+            f.isDirectory() ? `Move the files in ${fileRel}/ out of it.` : `Rename or move ${f.name}.`,
+          ),
+        );
+        continue;
+      }
+      const bytes = readInside(realRoot, path.join(root, fileRel), fileRel);
+      if (!(bytes instanceof Uint8Array)) {
+        diagnostics.push(bytes);
+        repo.broken.files.add(fileRel);
+        continue;
+      }
+      const parsed = parseYaml(fileRel, bytes);
+      if (!parsed.ok) {
+        diagnostics.push(...parsed.diagnostics);
+        repo.broken.files.add(fileRel);
+        continue;
+      }
+      if (f.name === 'campaign.yaml') {
+        const r = check(parsed.src, [], reviewCampaign, parsed.value);
+        diagnostics.push(...r.diagnostics);
+        if (r.value) repo.reviews.campaigns.push({ value: r.value, src: parsed.src, at: [] });
+      } else {
+        const r = check(parsed.src, [], reviewFile, parsed.value);
+        diagnostics.push(...r.diagnostics);
+        if (r.value) repo.reviews.files.push({ value: r.value, src: parsed.src, at: [] });
+      }
+      releaseDocument(parsed.src);
+    }
+  }
 }
 
 function exists(p: string): boolean {

@@ -15,6 +15,8 @@ const TITLES: Record<keyof typeof fileKinds, string> = {
   person: 'A person (people/<id>.yaml)',
   role: 'A role template (roles/<id>.yaml)',
   exception: 'An approved exception (exceptions/<id>.yaml)',
+  'review-campaign': 'An access review campaign (reviews/<quarter>/campaign.yaml)',
+  review: "A reviewer's access review file (reviews/<quarter>/<reviewer>.yaml)",
 };
 
 /** File name -> schema text, in a stable order and format. */

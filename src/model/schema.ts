@@ -458,6 +458,37 @@ export const hrSettings = z.strictObject({
 });
 export type HrSettings = z.infer<typeof hrSettings>;
 
+// ---------------------------------------------------------------------------------------------
+// policy/jml.yaml `reviews:` quarterly access reviews (jml review start)
+
+export const reviewSettings = z.strictObject({
+  inactivityDays: z.number().int().min(1).max(3650).default(90).meta({
+    description: 'An account with no sign-in for this many days is flagged inactive in the review files.',
+  }),
+  dueDays: z
+    .number()
+    .int()
+    .min(1)
+    .max(180)
+    .default(21)
+    .meta({ description: 'Days from the start of a campaign to its due date (unless --due is given).' }),
+  noResponse: z.enum(['keep', 'revoke']).default('keep').meta({
+    description:
+      'What happens at the due date to an item nobody decided: keep (and report a finding) or revoke.',
+  }),
+  highRiskNoResponse: z
+    .enum(['keep', 'revoke'])
+    .default('revoke')
+    .meta({ description: 'The same for an undecided item of a high-risk entitlement.' }),
+});
+export type ReviewSettings = z.infer<typeof reviewSettings>;
+export const REVIEW_DEFAULTS: ReviewSettings = {
+  inactivityDays: 90,
+  dueDays: 21,
+  noResponse: 'keep',
+  highRiskNoResponse: 'revoke',
+};
+
 export type EntraConnection = z.infer<typeof entraConnection>;
 export type OktaConnection = z.infer<typeof oktaConnection>;
 export type GoogleConnection = z.infer<typeof googleConnection>;
@@ -557,7 +588,132 @@ export const policy = z.strictObject({
     .default({ dir: '.jml/records' })
     .meta({ description: 'Where apply records are written.' }),
   hr: hrSettings.optional().meta({ description: 'The HR systems that drive people/ (jml hr sync).' }),
+  reviews: reviewSettings.default(REVIEW_DEFAULTS).meta({
+    description: 'Quarterly access reviews (jml review start): inactivity, due date, no-response policy.',
+  }),
 });
+
+// ---------------------------------------------------------------------------------------------
+// reviews/<quarter>/campaign.yaml and reviews/<quarter>/<reviewer>.yaml (jml review start)
+
+/** A calendar quarter, `2027-Q1`: the folder name of a campaign under reviews/. */
+export const quarter = z
+  .string()
+  .regex(/^[0-9]{4}-Q[1-4]$/, 'must be a quarter written YYYY-Qn, like 2027-Q1')
+  .meta({ description: 'A calendar quarter, YYYY-Qn.', examples: ['2027-Q1'] });
+
+/** The file name (without .yaml) of the review file of the security team. */
+export const SECURITY_REVIEW_FILE = 'security';
+
+export const reviewCampaign = z.strictObject({
+  quarter: quarter.meta({ description: 'The quarter; equals the folder name.' }),
+  startedAt: instant.meta({
+    description: 'The instant the provider state was read (jml review start --at).',
+  }),
+  due: calendarDate.meta({ description: 'Every item must be decided before the start of this day.' }),
+  commit: z
+    .string()
+    .regex(/^[0-9a-f]{40}$/)
+    .nullable()
+    .meta({ description: 'The commit of this repository the campaign was started from (null outside git).' }),
+  exportFingerprint: z
+    .strictObject({
+      plan: z
+        .string()
+        .regex(/^sha256:[0-9a-f]{64}$/)
+        .meta({
+          description: 'The plan fingerprint of the provider state read (the one jml plan prints for it).',
+        }),
+      sha256: z
+        .string()
+        .regex(/^[0-9a-f]{64}$/)
+        .meta({ description: 'sha256 of the export: the canonical JSON of the provider state read.' }),
+    })
+    .meta({ description: 'The provider export the campaign was taken from.' }),
+  scope: z
+    .array(z.strictObject({ provider: providerName, simulated: z.boolean() }))
+    .min(1)
+    .meta({ description: 'The providers read.' }),
+  noResponse: z
+    .enum(['keep', 'revoke'])
+    .meta({ description: 'An undecided item at the due date is kept (with a finding) or revoked.' }),
+  highRiskNoResponse: z.enum(['keep', 'revoke']).meta({ description: 'The same for a high-risk item.' }),
+  inactivityDays: z.number().int().min(1),
+  reviewers: z
+    .array(
+      z.strictObject({
+        file: z
+          .string()
+          .min(1)
+          .meta({ description: 'The reviewer file, reviews/<quarter>/<reviewer>.yaml.' }),
+        reviewer: personId,
+        items: z.number().int().min(0),
+      }),
+    )
+    .meta({ description: 'Every reviewer file of the campaign and how many items it holds.' }),
+  items: z.number().int().min(0).meta({ description: 'The population: items in all reviewer files.' }),
+});
+
+export const reviewSource = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('role'),
+    id: roleId.meta({ description: 'The role template that lists the entitlement.' }),
+    at: z.string().meta({ description: "The person's role entry, file:line." }),
+    listed: z.string().optional().meta({ description: 'Where the template lists it, file:line.' }),
+  }),
+  z.strictObject({
+    kind: z.literal('exception'),
+    id: exceptionId,
+    at: z.string().meta({ description: 'The exception file, file:line.' }),
+    expires: calendarDate,
+  }),
+  z.strictObject({
+    kind: z.literal('orphaned').meta({ description: 'Held on the provider, granted by nothing in git.' }),
+  }),
+]);
+
+export const reviewDecision = z.enum(['pending', 'keep', 'revoke', 'dont-know']).meta({
+  description:
+    'pending until decided: keep, revoke or dont-know (revoke and dont-know need a justification).',
+});
+
+export const reviewItem = z.strictObject({
+  id: z.string().min(1).meta({ description: 'Stable id: <person or account>/<provider>/<entitlement>.' }),
+  person: personId
+    .nullable()
+    .meta({ description: 'The person in people/, or null for an account that belongs to nobody.' }),
+  account: z.string().min(1).meta({ description: 'The login on the provider.' }),
+  provider: providerName,
+  entitlement: entitlementId,
+  target: z.string().min(1).meta({ description: 'The group, app or license as the provider names it.' }),
+  risk: z.enum(['low', 'medium', 'high']),
+  source: reviewSource,
+  accountEnabled: z
+    .boolean()
+    .meta({ description: 'Whether the account can sign in (always true on manual).' }),
+  lastSignIn: z
+    .union([instant, z.literal('never')])
+    .nullable()
+    .meta({
+      description: 'Last sign-in the provider reports; never; or null when the provider does not say.',
+    }),
+  inactive: z.boolean().nullable().meta({ description: 'No sign-in for inactivityDays (null: unknown).' }),
+  exceptionExpiresSoon: z.boolean(),
+  decision: reviewDecision,
+  justification: z.string().max(2000),
+});
+
+export const reviewFile = z.strictObject({
+  quarter: quarter.meta({ description: 'The quarter; equals the folder name.' }),
+  reviewer: personId.meta({
+    description: 'Who decides these items (the file name, or a security team member for security.yaml).',
+  }),
+  items: z.array(reviewItem),
+});
+
+export type ReviewCampaign = z.infer<typeof reviewCampaign>;
+export type ReviewFile = z.infer<typeof reviewFile>;
+export type ReviewItem = z.infer<typeof reviewItem>;
 
 export type Person = z.infer<typeof person>;
 export type PersonInput = z.input<typeof person>;
@@ -577,5 +733,7 @@ export const fileKinds = {
   person: { schema: person, dir: 'people' },
   role: { schema: role, dir: 'roles' },
   exception: { schema: exception, dir: 'exceptions' },
+  'review-campaign': { schema: reviewCampaign, dir: 'reviews' },
+  review: { schema: reviewFile, dir: 'reviews' },
 } as const;
 export type FileKind = keyof typeof fileKinds;

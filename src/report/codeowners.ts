@@ -16,6 +16,7 @@
  * | `/policy/jml.yaml`         | leadership or security team (teams, providers, safety limits)  |
  * | `/roles/`                  | security team (a new role template)                            |
  * | `/roles/<id>.yaml`         | the role's owner                                               |
+ * | `/reviews/<q>/<r>.yaml`    | that reviewer (listed in reviews/<q>/campaign.yaml)            |
  *
  * Owners are GitHub logins (`github:` in people/<id>.yaml). Someone who cannot own (no login,
  * or leaving: `employment.end` is set, even in the future) is left out with a warning, and the
@@ -229,6 +230,37 @@ export function generateCodeowners(index: RepoIndex): CodeownersResult {
     'exceptions/',
     firstTeam('/exceptions/', ['security', 'leadership']).owners,
   );
+
+  // --- access reviews: each reviewer file by its reviewer ----------------------------------------
+  // From the campaign file's list (not from the reviewer files present), so that the campaign's
+  // pull request carries every line and each reviewer's pull request leaves this file alone.
+  const reviewsSection = section(
+    'Access reviews: each reviewer file by its reviewer (from the campaign file); the campaign by security.',
+  );
+  const campaigns = [...index.repo.reviews.campaigns].sort((a, b) => byCodePoint(a.src.path, b.src.path));
+  for (const c of campaigns) {
+    const entries = [...c.value.reviewers].sort((a, b) => byCodePoint(a.file, b.file));
+    entries.forEach((r) => {
+      const i = c.value.reviewers.indexOf(r);
+      const o = ownerOf(r.reviewer);
+      if ('login' in o) {
+        addRule(reviewsSection, r.file, [`@${o.login}`], c);
+        return;
+      }
+      const team = firstTeam(`/${r.file}`, ['security', 'leadership']);
+      if (o.reason === 'no-github')
+        noteWithoutGithub(r.reviewer, r.file, team.team ? TEAM_LABEL[team.team] : '');
+      else if (o.reason === 'leaver')
+        diagnostics.push({
+          severity: 'warning',
+          rule: 'codeowner-leaver',
+          ...at(c, ['reviewers', i, 'reviewer'], c.src.path),
+          message: `The reviewer ${r.reviewer} leaves on ${o.end}, so is not a code owner of ${r.file}.`,
+          hint: 'Start the campaign again, or move the file to the reviewer who replaces them.',
+        });
+      addRule(reviewsSection, r.file, team.owners, c);
+    });
+  }
 
   // --- people: the manager and HR --------------------------------------------------------------
   const people = section(

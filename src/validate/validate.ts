@@ -8,7 +8,13 @@
 import { loadRepository, type Repository } from '../load/load-repo.js';
 import { type Located, locate, type YamlPath } from '../load/source.js';
 import { type Diagnostic, hasErrors, type Severity, sortDiagnostics } from '../model/diagnostic.js';
-import { type Entitlement, fileKinds, type Person, type ProviderName } from '../model/schema.js';
+import {
+  type Entitlement,
+  fileKinds,
+  type Person,
+  type ProviderName,
+  SECURITY_REVIEW_FILE,
+} from '../model/schema.js';
 import { DAY_MS, instantMs, isValidTimeZone } from '../model/time.js';
 import { indexRepository, type RepoIndex } from '../resolve/repo-index.js';
 import { describeBecause, resolvePerson } from '../resolve/resolve.js';
@@ -627,7 +633,129 @@ export function validateRepository(
     }
   }
 
+  validateReviews(repo, index, emit, known.person, known.entitlement);
   return { diagnostics: out, index };
+}
+
+/**
+ * reviews/<quarter>/: the quarter in each file equals its folder's, the reviewer file is named
+ * after its reviewer (security.yaml: a security team member), every person and entitlement
+ * exists, no item id appears twice in a file, and nobody reviews their own access.
+ */
+function validateReviews(
+  repo: Repository,
+  index: RepoIndex,
+  emit: Emit,
+  knownPerson: (id: string) => boolean,
+  knownEntitlement: (id: string) => boolean,
+): void {
+  const folderOf = (file: string) => file.split('/')[1] ?? '';
+  const quarterMatches = (item: Located<{ quarter: string }>) => {
+    const folder = folderOf(item.src.path);
+    if (item.value.quarter !== folder)
+      emit(
+        'error',
+        'review-quarter-mismatch',
+        item,
+        ['quarter'],
+        `The file says quarter ${item.value.quarter} but is in reviews/${folder}/.`,
+        `Set quarter: ${folder}, or move the file to reviews/${item.value.quarter}/.`,
+      );
+  };
+  const campaigns = new Map(repo.reviews.campaigns.map((c) => [folderOf(c.src.path), c]));
+  for (const c of repo.reviews.campaigns) {
+    quarterMatches(c);
+    c.value.reviewers.forEach((r, i) => {
+      if (!knownPerson(r.reviewer))
+        emit(
+          'error',
+          'unknown-person',
+          c,
+          ['reviewers', i, 'reviewer'],
+          `The reviewer "${r.reviewer}" is not a person in people/.`,
+          'Use the id of a file in people/.',
+        );
+    });
+  }
+  const security = new Set(index.policy.teams.security);
+  for (const f of repo.reviews.files) {
+    quarterMatches(f);
+    const stem = stemOf(f.src.path);
+    const { reviewer } = f.value;
+    if (!knownPerson(reviewer))
+      emit(
+        'error',
+        'unknown-person',
+        f,
+        ['reviewer'],
+        `The reviewer "${reviewer}" is not a person in people/.`,
+        'Use the id of a file in people/.',
+      );
+    else if (stem === SECURITY_REVIEW_FILE ? !security.has(reviewer) : stem !== reviewer)
+      emit(
+        'error',
+        'review-wrong-reviewer',
+        f,
+        ['reviewer'],
+        stem === SECURITY_REVIEW_FILE
+          ? `${reviewer} is not in teams.security, so cannot review the security team's file.`
+          : `The reviewer "${reviewer}" differs from the file name "${stem}.yaml".`,
+        stem === SECURITY_REVIEW_FILE
+          ? 'Name a member of teams.security in policy/jml.yaml.'
+          : `Make them equal: a reviewer file is named after its reviewer (reviews/<quarter>/${reviewer}.yaml).`,
+      );
+    const campaign = campaigns.get(folderOf(f.src.path));
+    if (campaign && !campaign.value.reviewers.some((r) => r.file === f.src.path))
+      emit(
+        'error',
+        'review-not-in-campaign',
+        f,
+        ['reviewer'],
+        `${f.src.path} is not one of the reviewer files of ${campaign.src.path}.`,
+        'Review files are written by jml review start; remove this one or start the campaign again.',
+      );
+    const seen = new Map<string, number>();
+    f.value.items.forEach((item, i) => {
+      const first = seen.get(item.id);
+      if (first !== undefined)
+        emit(
+          'error',
+          'duplicate-id',
+          f,
+          ['items', i, 'id'],
+          `The item id "${item.id}" is used twice in this file (first at item ${first + 1}).`,
+          'Each item is one entitlement of one account: keep one of the two.',
+        );
+      else seen.set(item.id, i);
+      if (item.person !== null && !knownPerson(item.person))
+        emit(
+          'error',
+          'unknown-person',
+          f,
+          ['items', i, 'person'],
+          `The person "${item.person}" is not a person in people/.`,
+          'Use the id of a file in people/, or null for an account that belongs to nobody.',
+        );
+      if (item.person === reviewer)
+        emit(
+          'error',
+          'review-self',
+          f,
+          ['items', i, 'person'],
+          `${reviewer} would review their own access.`,
+          "Move the item to the file of the person's manager (or security.yaml at the top of the organisation).",
+        );
+      if (!knownEntitlement(item.entitlement))
+        emit(
+          'error',
+          'unknown-entitlement',
+          f,
+          ['items', i, 'entitlement'],
+          `The entitlement "${item.entitlement}" is not in policy/entitlements.yaml.`,
+          'Correct the id.',
+        );
+    });
+  }
 }
 
 /** A path of includes from `from` to `to`, if one exists. */

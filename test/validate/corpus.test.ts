@@ -114,6 +114,11 @@ const RULES = [
   // access
   'sod-conflict',
   'entitlement-unreachable',
+  // access reviews
+  'review-quarter-mismatch',
+  'review-wrong-reviewer',
+  'review-not-in-campaign',
+  'review-self',
 ] as const;
 
 /** Kebab-case string literals in the engine's source that are not rule ids. */
