@@ -40,3 +40,24 @@ export function targetNotFound(provider: ProviderName, kind: string, target: str
 export function throwawayPassword(): string {
   return `${randomBytes(24).toString('base64url')}aA1!`;
 }
+
+/**
+ * Providers write "never" as a sentinel instant: Graph `0001-01-01T00:00:00Z` (or an empty
+ * string), Google `1970-01-01T00:00:00.000Z`. Nothing at or before the epoch is a real sign-in.
+ */
+const NO_SIGN_IN_BEFORE = Date.UTC(1970, 0, 1, 0, 0, 1);
+
+/**
+ * The latest of the sign-in instants a provider reports, as an ISO instant; `null` when none of
+ * them is a real instant (the provider's way of saying "never").
+ */
+export function latestSignIn(values: readonly (string | Date | null | undefined)[]): string | null {
+  let latest: number | undefined;
+  for (const v of values) {
+    if (v === null || v === undefined || v === '') continue;
+    const t = (v instanceof Date ? v : new Date(v)).getTime();
+    if (Number.isNaN(t) || t < NO_SIGN_IN_BEFORE) continue;
+    if (latest === undefined || t > latest) latest = t;
+  }
+  return latest === undefined ? null : new Date(latest).toISOString();
+}

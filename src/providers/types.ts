@@ -24,6 +24,15 @@ export interface ActualUser {
   sessions: number | null;
   /** ISO instant the account was disabled, when the provider records it. */
   disabledAt?: string;
+  /**
+   * The last sign-in the provider reports, as an ISO instant (for access reviews: who has not
+   * used an account lately). `null`: the provider says the account has never signed in; absent:
+   * the provider cannot tell (Entra without AuditLog.Read.All or without a P1/P2 tenant, an
+   * embedded directory file written before it was recorded). Only reported, never planned on:
+   * it is not part of the plan fingerprint, and plan and apply never read it, so a sign-in
+   * between plan and apply does not make a plan stale.
+   */
+  lastSignIn?: string | null;
 }
 
 export interface ActualMembership extends TargetRef {

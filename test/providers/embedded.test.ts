@@ -122,3 +122,55 @@ describe('the embedded directory: a leaver checklist of what it really does', ()
     }
   });
 });
+
+describe('the embedded directory: last sign-in', () => {
+  const scope = { logins: new Set(['lee@example.com', 'old@example.com']), targets: [] };
+
+  it('is null for an account it created, the sign-in instant after signIn, and kept in the file', async () => {
+    let now = new Date('2027-01-10T09:00:00.000Z');
+    const first = directory('local');
+    const local = new EmbeddedDirectory({
+      name: 'local',
+      file: first.file,
+      simulated: false,
+      accounts: true,
+      now: () => now,
+    });
+    await local.apply({ ...change('createUser'), event: { kind: 'joiner' } });
+    expect((await local.read(scope)).users[0]?.lastSignIn).toBeNull();
+    expect(local.signIn('lee@example.com')).toBe(true);
+    now = new Date('2027-01-11T09:00:00.000Z');
+    const state = await new EmbeddedDirectory({
+      name: 'local',
+      file: first.file,
+      simulated: false,
+      accounts: true,
+    }).read(scope);
+    expect(state.users[0]?.lastSignIn).toBe('2027-01-10T09:00:00.000Z');
+  });
+
+  it('says nothing for an account in a file written before it was recorded', async () => {
+    const local = directory('local');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(
+      local.file,
+      JSON.stringify({
+        schema: 'jml-embedded-directory/v1',
+        provider: 'local',
+        users: {
+          'old@example.com': {
+            displayName: 'Old',
+            enabled: true,
+            sessions: [],
+            createdAt: '2025-01-01T00:00:00.000Z',
+          },
+        },
+        targets: {},
+        tickets: [],
+      }),
+    );
+    const [user] = (await local.read(scope)).users;
+    expect(user).toEqual({ login: 'old@example.com', displayName: 'Old', enabled: true, sessions: 0 });
+    expect(user).not.toHaveProperty('lastSignIn');
+  });
+});

@@ -30,6 +30,11 @@ interface StoredUser {
   sessions: { id: string; startedAt: string }[];
   createdAt: string;
   disabledAt?: string;
+  /**
+   * The last sign-in (signIn), or null for an account created here that never signed in. Absent
+   * in files written before it was recorded: the read then cannot tell, and says nothing.
+   */
+  lastSignIn?: string | null;
 }
 
 interface Ticket {
@@ -237,6 +242,7 @@ export class EmbeddedDirectory implements Provider {
           enabled: u.enabled,
           sessions: u.sessions.length,
           ...(u.disabledAt ? { disabledAt: u.disabledAt } : {}),
+          ...(u.lastSignIn !== undefined ? { lastSignIn: u.lastSignIn } : {}),
         };
       });
     return {
@@ -269,12 +275,17 @@ export class EmbeddedDirectory implements Provider {
     return withLeaverSteps(change, outcome);
   }
 
-  /** Simulates a person signing in (the demo uses it to show sessions being revoked). */
+  /**
+   * Simulates a person signing in (the demo uses it to show sessions being revoked): one more
+   * session, and the account's last sign-in.
+   */
   signIn(login: string): boolean {
     const data = this.load();
     const u = data.users[login.toLowerCase()];
     if (!u?.enabled) return false;
-    u.sessions.push({ id: `s${u.sessions.length + 1}`, startedAt: this.now().toISOString() });
+    const at = this.now().toISOString();
+    u.sessions.push({ id: `s${u.sessions.length + 1}`, startedAt: at });
+    u.lastSignIn = at;
     this.save(data);
     return true;
   }
@@ -296,6 +307,7 @@ export class EmbeddedDirectory implements Provider {
           enabled: true,
           sessions: [],
           createdAt: at,
+          lastSignIn: null,
         };
         return { status: 'applied' };
       case 'enableUser':
