@@ -13,6 +13,7 @@ import { createEntraProvider } from '../../src/providers/entra/index.js';
 import type { ChangeOutcome, Scope } from '../../src/providers/types.js';
 import {
   ALL_ROLES,
+  AUDIT_LOG_PERMISSION,
   LIFECYCLE_PERMISSION,
   MAILBOX_PERMISSION,
   type SentMail,
@@ -141,6 +142,7 @@ describe('reading the managed scope', () => {
       enabled: false,
       sessions: null,
       disabledAt: '2026-11-01T00:00:00Z',
+      lastSignIn: null,
     });
     expect(state.outOfScopeAccounts).toBe(others.length);
     expect(state.memberships.map((m) => `${m.kind}:${m.target}`)).toEqual([
@@ -152,12 +154,96 @@ describe('reading the managed scope', () => {
     expect(state.memberships[1]!.members).toHaveLength(1_500);
     expect(state.memberships[2]!.members).toEqual(['bob@example.com']);
 
-    // Cost: ceil(2202/999)=3 user pages + 1 group lookup + 1 + 2 member pages + 1 subscribedSkus.
+    // Cost: ceil(2202/500)=5 user pages (500 is Graph's page with signInActivity) + 1 group
+    // lookup + 1 + 2 member pages + 1 subscribedSkus.
     const calls = apiCalls(x, from);
-    const minimum = Math.ceil(2_202 / 999) + 2 + 1 + Math.ceil(1_500 / 999) + 1;
+    const minimum = Math.ceil(2_202 / 500) + 2 + 1 + Math.ceil(1_500 / 999) + 1;
     expect(calls.length).toBeLessThanOrEqual(Math.ceil(1.1 * minimum));
-    expect(calls.filter((c) => c.startsWith('GET /v1.0/users?'))).toHaveLength(3);
+    expect(calls.filter((c) => c.startsWith('GET /v1.0/users?'))).toHaveLength(5);
     expect(calls.every((c) => c.includes('$select=') || c.startsWith('GET /v1.0/subscribedSkus'))).toBe(true);
+  });
+
+  it('reports the latest of the interactive, non-interactive and successful sign-ins; never is null', async () => {
+    const x = await harness();
+    await x.seed({
+      users: {
+        'ann@example.com': { displayName: 'Ann', enabled: true, sessions: 0 },
+        'bob@example.com': { displayName: 'Bob', enabled: true, sessions: 0 },
+        'cy@example.com': { displayName: 'Cy', enabled: true, sessions: 0 },
+        'dee@example.com': { displayName: 'Dee', enabled: true, sessions: 0 },
+      },
+      targets: {},
+    });
+    // As Graph answers them (List users, example 11): "never" is 0001-01-01 or an empty string.
+    x.fake.userByKey('ann@example.com')!.signInActivity = {
+      lastSignInDateTime: '2026-11-02T09:00:00Z',
+      lastNonInteractiveSignInDateTime: '2026-11-20T17:53:42Z',
+      lastSuccessfulSignInDateTime: '2026-11-19T08:00:00Z',
+    };
+    x.fake.userByKey('bob@example.com')!.signInActivity = {
+      lastSignInDateTime: '2026-10-01T10:00:00Z',
+      lastNonInteractiveSignInDateTime: '0001-01-01T00:00:00Z',
+      lastSuccessfulSignInDateTime: '',
+    };
+    x.fake.userByKey('cy@example.com')!.signInActivity = {
+      lastSignInDateTime: null,
+      lastNonInteractiveSignInDateTime: '0001-01-01T00:00:00Z',
+      lastSuccessfulSignInDateTime: '',
+    };
+    // dee never signed in: Graph gives no signInActivity at all.
+    const state = await x.provider.read({
+      logins: new Set(['ann@example.com', 'bob@example.com', 'cy@example.com', 'dee@example.com']),
+      targets: [],
+    });
+    expect(Object.fromEntries(state.users.map((u) => [u.login, u.lastSignIn]))).toEqual({
+      'ann@example.com': '2026-11-20T17:53:42.000Z',
+      'bob@example.com': '2026-10-01T10:00:00.000Z',
+      'cy@example.com': null,
+      'dee@example.com': null,
+    });
+    const lists = apiCalls(x).filter((c) => c.startsWith('GET /v1.0/users?'));
+    expect(lists).toEqual([expect.stringMatching(/\$select=[^&]*signInActivity.*\$top=500/)]);
+    expect(logs.filter((l) => /signInActivity/.test(l))).toEqual([]);
+  });
+
+  it.each([
+    [
+      'without AuditLog.Read.All',
+      { roles: ALL_ROLES.filter((r) => r !== AUDIT_LOG_PERMISSION) },
+      /403 Authentication_MSGraphPermissionMissing/,
+    ],
+    [
+      'in a tenant without Entra ID P1/P2',
+      { premium: false },
+      /403 Authentication_RequestFromNonPremiumTenantOrB2CTenant/,
+    ],
+  ])('%s: reads everything else, reports no last sign-in, and warns once', async (_name, fake, reason) => {
+    const x = await harness({ fake });
+    await x.seed({
+      users: { 'ann@example.com': { displayName: 'Ann', enabled: true, sessions: 0 } },
+      targets: { 'group:Eng': ['ann@example.com'] },
+    });
+    x.fake.signIn('ann@example.com');
+    const scope: Scope = { logins: new Set(['ann@example.com']), targets: [group('Eng')] };
+    const first = await x.provider.read(scope);
+    const second = await x.provider.read(scope);
+    for (const state of [first, second]) {
+      expect(state.users).toEqual([
+        { login: 'ann@example.com', displayName: 'Ann', enabled: true, sessions: null },
+      ]);
+      expect(state.memberships).toEqual([{ kind: 'group', target: 'Eng', members: ['ann@example.com'] }]);
+    }
+    const warnings = logs.filter((l) => /signInActivity/.test(l));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(reason);
+    expect(warnings[0]).toMatch(/AuditLog\.Read\.All/);
+    // Refused once, then not asked again: one 403, then lists without it.
+    const lists = x.server.requests.filter((r) => r.path.startsWith('/v1.0/users?'));
+    expect(lists.map((r) => [r.status, r.path.includes('signInActivity')])).toEqual([
+      [403, true],
+      [200, false],
+      [200, false],
+    ]);
   });
 
   it('refuses app targets with a message that says what to do instead', async () => {

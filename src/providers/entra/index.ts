@@ -11,26 +11,37 @@ import type { ActualState, ChangeOutcome, Provider, Scope } from '../types.js';
 import { applyChange, type ChangeContext } from './changes.js';
 import { ClientCredentialsToken, type ClientProof } from './credential.js';
 import { GraphConnection, type Send } from './graph.js';
-import { type DirectoryIndex, emptyIndex, readEverything, readScope } from './read-state.js';
+import {
+  type DirectoryIndex,
+  emptyIndex,
+  readEverything,
+  readScope,
+  type SignInReading,
+} from './read-state.js';
 
 export class EntraProvider implements Provider {
   readonly name = 'entra' as const;
   readonly simulated = false;
   /** Ids from the last read, so that apply looks up only what read did not see. */
   private readonly index: DirectoryIndex = emptyIndex();
+  /** Last sign-ins are read with the users until Graph refuses them (then one warning). */
+  private readonly signIns: SignInReading;
 
   constructor(
     private readonly config: EntraConnection,
     readonly graph: GraphConnection,
     private readonly retention?: Policy['retention'],
-  ) {}
+    warn: (line: string) => void = warnOnStderr,
+  ) {
+    this.signIns = { warn };
+  }
 
   read(scope: Scope): Promise<ActualState> {
-    return readScope(this.graph, scope, this.index);
+    return readScope(this.graph, scope, this.index, { signIns: this.signIns });
   }
 
   readAll(): Promise<ActualState> {
-    return readEverything(this.graph, this.index);
+    return readEverything(this.graph, this.index, this.signIns);
   }
 
   apply(change: Change): Promise<ChangeOutcome> {
@@ -53,6 +64,11 @@ export class EntraProvider implements Provider {
       ...(this.retention ? { retention: this.retention } : {}),
     };
   }
+}
+
+/** Where a warning goes when the engine gave no log sink: the operator reads stderr. */
+function warnOnStderr(line: string): void {
+  process.stderr.write(`warning: ${line}\n`);
 }
 
 /** The credential the policy names, read from the environment once; never logged. */
@@ -92,5 +108,6 @@ export function createEntraProvider(config: EntraConnection, ctx: ConnectorConte
     config,
     new GraphConnection({ graphUrl: config.graphUrl, credential, gate, retry }),
     ctx.policy?.retention,
+    ctx.log ?? warnOnStderr,
   );
 }

@@ -5,14 +5,34 @@
  * come from the users' `assignedLicenses`, at no extra call). What it learns about ids is kept
  * in a `DirectoryIndex`, so that apply does not look up what read has just seen.
  */
+
+import { GraphError } from '@microsoft/microsoft-graph-client';
 import type { Group, SubscribedSku, User } from '@microsoft/microsoft-graph-types';
-import { managedState } from '../common.js';
+import { latestSignIn, managedState } from '../common.js';
 import type { ActualMembership, ActualState, ActualUser, Scope, TargetRef } from '../types.js';
-import type { GraphConnection } from './graph.js';
+import { describeError, type GraphConnection } from './graph.js';
 
 const USER_SELECT = 'id,userPrincipalName,displayName,accountEnabled,assignedLicenses,employeeLeaveDateTime';
 /** Graph's largest page for users, groups and members. */
 const PAGE = 999;
+/**
+ * Graph's largest users page when `signInActivity` is selected ("Requests with `$top` set higher
+ * than 500 return pages with up to 500 users", List users, example 11).
+ */
+const SIGN_IN_PAGE = 500;
+
+/**
+ * Whether the users list asks for `signInActivity`, and what to do when Graph refuses it. It needs
+ * AuditLog.Read.All and an Entra ID P1/P2 tenant; without either Graph answers the whole list
+ * 403 (Authentication_MSGraphPermissionMissing, or
+ * Authentication_RequestFromNonPremiumTenantOrB2CTenant). The read then goes on without it and
+ * reports no last sign-in, with one warning per connection; the list is not asked again.
+ */
+export interface SignInReading {
+  /** Graph's refusal, once it has refused: later reads do not ask again. */
+  refused?: string;
+  warn: (line: string) => void;
+}
 /** Names per `displayName in (...)` filter: Graph caps the values of one `in` at 15. */
 const NAMES_PER_FILTER = 15;
 
@@ -60,8 +80,30 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-export async function listUsers(graph: GraphConnection): Promise<User[]> {
-  return graph.getAll<User>(`/users?$select=${USER_SELECT}&$top=${PAGE}`);
+/**
+ * Every user; with `signIns`, their `signInActivity` too, unless Graph refuses it (then without,
+ * and `signIns.refused` says why). Returns whether the sign-in activity was read.
+ */
+export async function listUsers(
+  graph: GraphConnection,
+  signIns?: SignInReading,
+): Promise<{ users: User[]; signIns: boolean }> {
+  if (signIns && signIns.refused === undefined) {
+    try {
+      const users = await graph.getAll<User>(
+        `/users?$select=${USER_SELECT},signInActivity&$top=${SIGN_IN_PAGE}`,
+      );
+      return { users, signIns: true };
+    } catch (e) {
+      if (!(e instanceof GraphError) || e.statusCode !== 403) throw e;
+      signIns.refused = describeError(e);
+      signIns.warn(
+        `entra: Graph refused signInActivity (${signIns.refused}); last sign-ins are not reported. ` +
+          'Grant the app AuditLog.Read.All (it also needs an Entra ID P1 or P2 tenant) to have them for access reviews',
+      );
+    }
+  }
+  return { users: await graph.getAll<User>(`/users?$select=${USER_SELECT}&$top=${PAGE}`), signIns: false };
 }
 
 export async function listSkus(graph: GraphConnection): Promise<Map<string, string>> {
@@ -126,6 +168,8 @@ interface ReadOptions {
   groups?: Map<string, string>;
   skus?: Map<string, string>;
   everyone?: boolean;
+  /** Ask for each user's last sign-in (signInActivity). */
+  signIns?: SignInReading;
 }
 
 /** Reads the scope, and refreshes `index` with every id it saw. */
@@ -141,7 +185,7 @@ export async function readScope(
   const wantsLicenses = scope.targets.some((t) => t.kind === 'license');
 
   // Phase 1: every account (paged), the managed groups and the tenant's SKUs.
-  const users = await listUsers(graph);
+  const { users, signIns } = await listUsers(graph, opts.signIns);
   const byLogin = new Map(
     users.filter((u) => u.userPrincipalName).map((u) => [u.userPrincipalName!.toLowerCase(), u]),
   );
@@ -157,7 +201,7 @@ export async function readScope(
   }
 
   // Phase 3: the scope is the repository's people plus anyone holding a managed target.
-  const accounts = [...byLogin].map(([login, u]) => toActualUser(login, u));
+  const accounts = [...byLogin].map(([login, u]) => toActualUser(login, u, signIns));
   return managedState('entra', accounts, memberships, scope.logins, opts.everyone);
 }
 
@@ -178,7 +222,7 @@ async function targetMembers(
     .map((u) => u.userPrincipalName!.toLowerCase());
 }
 
-function toActualUser(login: string, u: User): ActualUser {
+function toActualUser(login: string, u: User, signIns: boolean): ActualUser {
   const enabled = u.accountEnabled === true;
   return {
     login,
@@ -187,11 +231,31 @@ function toActualUser(login: string, u: User): ActualUser {
     // Graph lists no sign-in sessions: the planner then always revokes with the disable.
     sessions: null,
     ...(!enabled && u.employeeLeaveDateTime ? { disabledAt: u.employeeLeaveDateTime } : {}),
+    ...(signIns ? { lastSignIn: lastSignIn(u) } : {}),
   };
 }
 
+/**
+ * The latest of the interactive, non-interactive and successful sign-ins Graph reports. A user who
+ * never signed in has no signInActivity (null), or its "never" values: `0001-01-01T00:00:00Z`
+ * and empty strings (lastSuccessfulSignInDateTime was not backfilled before December 2023).
+ */
+function lastSignIn(u: User): string | null {
+  const a = u.signInActivity;
+  if (!a) return null;
+  return latestSignIn([
+    a.lastSignInDateTime,
+    a.lastNonInteractiveSignInDateTime,
+    a.lastSuccessfulSignInDateTime,
+  ]);
+}
+
 /** Everything, for `jml dump`: all users, all groups, all subscribed licenses. */
-export async function readEverything(graph: GraphConnection, index: DirectoryIndex): Promise<ActualState> {
+export async function readEverything(
+  graph: GraphConnection,
+  index: DirectoryIndex,
+  signIns?: SignInReading,
+): Promise<ActualState> {
   const groups = await listGroups(graph);
   const skus = await listSkus(graph);
   const targets: TargetRef[] = [
@@ -199,5 +263,10 @@ export async function readEverything(graph: GraphConnection, index: DirectoryInd
     ...[...skus.keys()].map((target) => ({ kind: 'license' as const, target })),
   ];
   const byName = new Map(groups.map((g) => [groupKey(g.displayName ?? ''), g.id!]));
-  return readScope(graph, { logins: new Set(), targets }, index, { groups: byName, skus, everyone: true });
+  return readScope(graph, { logins: new Set(), targets }, index, {
+    groups: byName,
+    skus,
+    everyone: true,
+    ...(signIns ? { signIns } : {}),
+  });
 }

@@ -78,6 +78,11 @@ export interface GraphFakeOptions {
    * every permission the connector documents. Only what the fake checks matters here.
    */
   roles?: readonly string[];
+  /**
+   * Whether the tenant has Entra ID P1 or P2 (default true): without it Graph refuses
+   * `signInActivity` whatever the app's permissions.
+   */
+  premium?: boolean;
 }
 
 /** The permission Graph asks for to write employeeHireDate and employeeLeaveDateTime. */
@@ -85,8 +90,11 @@ export const LIFECYCLE_PERMISSION = 'User-LifeCycleInfo.ReadWrite.All';
 const LIFECYCLE_PROPERTIES = ['employeeHireDate', 'employeeLeaveDateTime'] as const;
 /** Inbox rules (a leaver's mail forwarded to the manager): read and write need this one. */
 export const MAILBOX_PERMISSION = 'MailboxSettings.ReadWrite';
+/** Users' `signInActivity` (last sign-ins) needs this one on top of User.Read.All. */
+export const AUDIT_LOG_PERMISSION = 'AuditLog.Read.All';
 export const ALL_ROLES: readonly string[] = [
   MAILBOX_PERMISSION,
+  AUDIT_LOG_PERMISSION,
   'User.ReadWrite.All',
   'GroupMember.ReadWrite.All',
   'Group.Read.All',
@@ -106,6 +114,10 @@ interface FakeRoute extends Route {
 }
 
 const MAX_TOP = 999;
+/** With `signInActivity` selected, a users page holds at most 500 (a larger `$top` is not an error). */
+const SIGN_IN_MAX_TOP = 500;
+/** Graph's "never" for a sign-in time (List users, example 11). */
+const NEVER = '0001-01-01T00:00:00Z';
 const DEFAULT_TOP = 100;
 const BATCH_MAX = 20;
 const USER_TYPE = '#microsoft.graph.user';
@@ -194,6 +206,8 @@ export class GraphFake extends VendorFake {
   private readonly tokens = new Map<string, ReadonlySet<string>>();
   /** The app's granted application permissions; tokens issued from now on carry these. */
   roles: readonly string[];
+  /** Entra ID P1/P2: without it `signInActivity` is refused (see GraphFakeOptions.premium). */
+  premium: boolean;
   private readonly now: () => number;
   private window = { start: 0, units: 0 };
   private writeWindow = { start: 0, writes: 0 };
@@ -208,6 +222,7 @@ export class GraphFake extends VendorFake {
     this.budget = { units: 3_500, windowMs: 10_000, writes: 3_000, writeWindowMs: 150_000, ...opts.budget };
     this.now = opts.now ?? Date.now;
     this.roles = opts.roles ?? ALL_ROLES;
+    this.premium = opts.premium ?? true;
     this.routes = this.buildRoutes();
     this.server = new FakeServer({
       name: 'graph',
@@ -236,6 +251,8 @@ export class GraphFake extends VendorFake {
       mailNickname: upn.split('@')[0] ?? upn,
       employeeLeaveDateTime: null,
       usageLocation: 'US',
+      // Null until the first sign-in, as Graph reports a user who never signed in.
+      signInActivity: null,
       ...props,
       id: stableId('user', upn.toLowerCase()),
       userPrincipalName: upn,
@@ -318,10 +335,43 @@ export class GraphFake extends VendorFake {
       .sort();
   }
 
+  /** Seeds a user's last (interactive, successful) sign-in; null: never signed in. */
+  setLastSignIn(upn: string, at: string | null): void {
+    const user = this.userByKey(upn)!;
+    if (at === null) {
+      user.signInActivity = null;
+      return;
+    }
+    const when = `${new Date(at).toISOString().slice(0, 19)}Z`;
+    user.signInActivity = {
+      lastSignInDateTime: when,
+      lastSignInRequestId: randomUUID(),
+      lastNonInteractiveSignInDateTime: NEVER,
+      lastNonInteractiveSignInRequestId: '',
+      lastSuccessfulSignInDateTime: when,
+      lastSuccessfulSignInRequestId: randomUUID(),
+    };
+  }
+
+  /**
+   * An interactive, successful sign-in: one more session, and `signInActivity` records it as
+   * Graph does, to the second; the non-interactive time stays Graph's "never" until one happens.
+   */
   signIn(upn: string): boolean {
     const user = this.userByKey(upn);
     if (!user?.accountEnabled) return false;
     this.sessions.set(user.id, (this.sessions.get(user.id) ?? 0) + 1);
+    const at = `${new Date(this.now()).toISOString().slice(0, 19)}Z`;
+    const requestId = randomUUID();
+    user.signInActivity = {
+      lastNonInteractiveSignInDateTime: NEVER,
+      lastNonInteractiveSignInRequestId: '',
+      ...user.signInActivity,
+      lastSignInDateTime: at,
+      lastSignInRequestId: requestId,
+      lastSuccessfulSignInDateTime: at,
+      lastSuccessfulSignInRequestId: requestId,
+    };
     return true;
   }
 
@@ -546,9 +596,9 @@ export class GraphFake extends VendorFake {
   }
 
   /** One page of a collection with a relative nextLink carrying `$skiptoken` (an offset here). */
-  private page<T extends object>(req: FakeRequest, items: T[]): FakeResponse {
+  private page<T extends object>(req: FakeRequest, items: T[], maxSize = MAX_TOP): FakeResponse {
     const q = req.url.searchParams;
-    const size = top(q);
+    const size = Math.min(top(q), maxSize);
     const skip = Number(q.get('$skiptoken') ?? '0');
     const value = items.slice(skip, skip + size).map((i) => project(i, q));
     const body: Record<string, unknown> = {
@@ -570,21 +620,64 @@ export class GraphFake extends VendorFake {
     if (q.has('$filter')) throw new BadRequest(`Unsupported query: $filter=${q.get('$filter')}`);
   }
 
+  /** A user as Graph returns it by default: `signInActivity` only ever comes when selected. */
   private publicUser(u: FakeUser): User {
-    return { '@odata.type': USER_TYPE, ...u } as User;
+    const { signInActivity: _selectedOnly, ...rest } = u;
+    return { '@odata.type': USER_TYPE, ...rest } as User;
+  }
+
+  /**
+   * `signInActivity` comes back only when `$select` names it, and only for a token with
+   * AuditLog.Read.All in a P1/P2 tenant; otherwise the whole request is refused with the 403s
+   * Graph gives (the error codes and messages are Graph's own).
+   */
+  private signInActivityRefused(req: FakeRequest): FakeResponse | undefined {
+    if (!this.selectsSignIns(req)) return undefined;
+    if (!this.rolesOf(req).has(AUDIT_LOG_PERMISSION)) {
+      return odataError(
+        403,
+        'Authentication_MSGraphPermissionMissing',
+        `Calling principal does not have required MSGraph permissions ${AUDIT_LOG_PERMISSION}`,
+      );
+    }
+    if (!this.premium) {
+      return odataError(
+        403,
+        'Authentication_RequestFromNonPremiumTenantOrB2CTenant',
+        "Neither tenant is B2C or tenant doesn't have premium license",
+      );
+    }
+    return undefined;
+  }
+
+  private selectsSignIns(req: FakeRequest): boolean {
+    const select = req.url.searchParams.get('$select');
+    return select?.split(',').some((p) => p.trim() === 'signInActivity') ?? false;
+  }
+
+  /** A user as a collection or a GET returns it: `signInActivity` only when selected. */
+  private listedUser(req: FakeRequest, u: FakeUser): User {
+    const user = this.publicUser(u);
+    return this.selectsSignIns(req) ? { ...user, signInActivity: u.signInActivity ?? null } : user;
   }
 
   private listUsers(req: FakeRequest): FakeResponse {
     this.rejectFilter(req.url.searchParams);
+    const refused = this.signInActivityRefused(req);
+    if (refused) return refused;
     return this.page(
       req,
-      [...this.users.values()].map((u) => this.publicUser(u)),
+      [...this.users.values()].map((u) => this.listedUser(req, u)),
+      this.selectsSignIns(req) ? SIGN_IN_MAX_TOP : MAX_TOP,
     );
   }
 
   private getUser(req: FakeRequest, key: string): FakeResponse {
     const u = this.userByKey(key);
-    return u ? { status: 200, body: project(this.publicUser(u), req.url.searchParams) } : notFound(key);
+    if (!u) return notFound(key);
+    const refused = this.signInActivityRefused(req);
+    if (refused) return refused;
+    return { status: 200, body: project(this.listedUser(req, u), req.url.searchParams) };
   }
 
   private createUser(req: FakeRequest): FakeResponse {

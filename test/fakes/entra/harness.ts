@@ -52,11 +52,15 @@ export async function createEntraHarness(opts: EntraHarnessOptions = {}): Promis
   };
 }
 
+/** A seeded user may say when they last signed in (null: never); absent, they never did. */
+type SeededUser = ProviderState['users'][string] & { lastSignIn?: string | null };
+
 function seed(fake: GraphFake, state: ProviderState, extra: readonly string[]): void {
   fake.reset();
-  for (const [login, u] of Object.entries(state.users)) {
+  for (const [login, u] of Object.entries(state.users) as [string, SeededUser][]) {
     const user = fake.addUser(login, { displayName: u.displayName, accountEnabled: u.enabled });
     fake.sessions.set(user.id, u.sessions);
+    if (u.lastSignIn !== undefined) fake.setLastSignIn(login, u.lastSignIn);
   }
   for (const login of extra) fake.addUser(login);
   for (const [key, members] of Object.entries(state.targets)) {
