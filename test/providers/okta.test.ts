@@ -95,6 +95,7 @@ describe('okta read', () => {
       ['mallory@outside.test', 'zed@outside.test', 'yan@outside.test'],
     );
     h.fake.addGroup('Not Managed');
+    h.fake.userByLogin('alice@northwind.test')!.lastLogin = '2026-11-20T08:15:30.000Z';
     const state = await h.provider.read({
       ...SCOPE,
       targets: [...SCOPE.targets, { kind: 'group', target: 'Does Not Exist' }],
@@ -103,16 +104,35 @@ describe('okta read', () => {
       provider: 'okta',
       simulated: false,
       users: [
-        { login: 'alice@northwind.test', displayName: 'Alice Nguyen', enabled: true, sessions: null },
+        {
+          login: 'alice@northwind.test',
+          displayName: 'Alice Nguyen',
+          enabled: true,
+          sessions: null,
+          lastSignIn: '2026-11-20T08:15:30.000Z',
+        },
         {
           login: 'bob@northwind.test',
           displayName: 'Bob Okafor',
           enabled: false,
           sessions: null,
           disabledAt: expect.any(String),
+          lastSignIn: null,
         },
-        { login: 'carol@northwind.test', displayName: 'Carol de la Cruz', enabled: true, sessions: null },
-        { login: 'mallory@outside.test', displayName: 'mallory', enabled: true, sessions: null },
+        {
+          login: 'carol@northwind.test',
+          displayName: 'Carol de la Cruz',
+          enabled: true,
+          sessions: null,
+          lastSignIn: null,
+        },
+        {
+          login: 'mallory@outside.test',
+          displayName: 'mallory',
+          enabled: true,
+          sessions: null,
+          lastSignIn: null,
+        },
       ],
       memberships: [
         {

@@ -20,7 +20,7 @@
 import type { Client, Group, User, UserStatus } from '@okta/okta-sdk-nodejs';
 import pLimit from 'p-limit';
 import type { Change } from '../../plan/plan-types.js';
-import { managedState, targetNotFound } from '../common.js';
+import { latestSignIn, managedState, targetNotFound } from '../common.js';
 import { stepOutcome, withLeaverSteps } from '../steps.js';
 import type {
   ActualMembership,
@@ -689,6 +689,8 @@ function actualUser(u: User, known: KnownUser): ActualUser {
     enabled,
     sessions: null,
     ...(disabledAt ? { disabledAt } : {}),
+    // In every users list answer; null when the person has never signed in.
+    lastSignIn: latestSignIn([u.lastLogin]),
   };
 }
 

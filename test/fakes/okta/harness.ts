@@ -73,6 +73,9 @@ export const OKTA_THROTTLE: { fault: Fault; waitMs: number } = {
 
 const CLIENT_ID = '0oa1jmlserviceapp';
 
+/** A seeded user may say when they last signed in (null or absent: never). */
+type SeededUser = ProviderState['users'][string] & { lastSignIn?: string | null };
+
 export async function createOktaHarness(opts: OktaHarnessOptions = {}): Promise<OktaHarness> {
   const fake = new OktaFake(opts);
   await fake.start();
@@ -106,10 +109,11 @@ export async function createOktaHarness(opts: OktaHarnessOptions = {}): Promise<
     secret,
     async seed(state: ProviderState, extra: string[] = []) {
       fake.reset();
-      for (const [login, u] of Object.entries(state.users)) {
+      for (const [login, u] of Object.entries(state.users) as [string, SeededUser][]) {
         fake.addUser({ login, displayName: u.displayName, status: u.enabled ? 'ACTIVE' : 'SUSPENDED' });
-        for (let i = 0; i < u.sessions; i++)
-          fake.userByLogin(login)!.signIns.push({ session: true, token: true });
+        const user = fake.userByLogin(login)!;
+        for (let i = 0; i < u.sessions; i++) user.signIns.push({ session: true, token: true });
+        if (u.lastSignIn) user.lastLogin = `${new Date(u.lastSignIn).toISOString().slice(0, 19)}.000Z`;
       }
       for (const login of extra) fake.addUser({ login });
       for (const [key, members] of Object.entries(state.targets)) {

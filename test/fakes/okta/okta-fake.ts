@@ -61,6 +61,8 @@ export interface FakeOktaUser {
   lastUpdated: string;
   /** One entry per sign-in: its session and its OAuth token live until revoked. */
   signIns: { session: boolean; token: boolean }[];
+  /** The user object's `lastLogin`: the last sign-in, to the second; null before the first. */
+  lastLogin: string | null;
 }
 
 interface PendingMembership {
@@ -249,6 +251,7 @@ export class OktaFake extends VendorFake {
       statusChanged: at,
       lastUpdated: at,
       signIns: [],
+      lastLogin: null,
     };
     this.users.set(user.id, user);
     return user.id;
@@ -288,6 +291,7 @@ export class OktaFake extends VendorFake {
     const u = this.userByLogin(login);
     if (!u || !ENABLED.has(u.status)) throw new Error(`okta fake: ${login} cannot sign in`);
     u.signIns.push({ session: true, token: true });
+    u.lastLogin = `${this.iso().slice(0, 19)}.000Z`;
   }
 
   userByLogin(login: string): FakeOktaUser | undefined {
@@ -571,7 +575,7 @@ export class OktaFake extends VendorFake {
       created: u.created,
       activated: u.activated,
       statusChanged: u.statusChanged,
-      lastLogin: null,
+      lastLogin: u.lastLogin,
       lastUpdated: u.lastUpdated,
       passwordChanged: null,
       type: { id: 'oty1fake0000000000' },
