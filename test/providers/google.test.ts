@@ -105,6 +105,8 @@ describe('reading the managed scope in bulk', () => {
       },
       ['other1@example.com', 'other2@example.com'],
     );
+    hh.fake.signIn('ana@example.com');
+    const before = hh.fake.users.get('ana@example.com')!.lastLoginTime;
     const scope: Scope = {
       logins: new Set(['ana@example.com', 'bo@example.com', 'nobody@example.com']),
       targets: [
@@ -118,10 +120,23 @@ describe('reading the managed scope in bulk', () => {
     expect(state).toEqual({
       provider: 'google',
       simulated: false,
+      // lastLoginTime: Ana's sign-in; Google's 1970-01-01T00:00:00.000Z ("never") for the others.
       users: [
-        { login: 'ana@example.com', displayName: 'Ana Lima', enabled: true, sessions: null },
-        { login: 'bo@example.com', displayName: 'Bo Chen', enabled: false, sessions: null },
-        { login: 'ghost@example.com', displayName: 'Ghost Writer', enabled: true, sessions: null },
+        {
+          login: 'ana@example.com',
+          displayName: 'Ana Lima',
+          enabled: true,
+          sessions: null,
+          lastSignIn: before,
+        },
+        { login: 'bo@example.com', displayName: 'Bo Chen', enabled: false, sessions: null, lastSignIn: null },
+        {
+          login: 'ghost@example.com',
+          displayName: 'Ghost Writer',
+          enabled: true,
+          sessions: null,
+          lastSignIn: null,
+        },
       ],
       memberships: [
         { kind: 'group', target: SALES, members: ['ana@example.com', 'ghost@example.com'] },

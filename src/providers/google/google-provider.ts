@@ -11,7 +11,7 @@ import type { OAuth2Client } from 'google-auth-library';
 import pLimit from 'p-limit';
 import type { GoogleConnection, Policy } from '../../model/schema.js';
 import type { Change } from '../../plan/plan-types.js';
-import { managedState, targetNotFound, throwawayPassword } from '../common.js';
+import { latestSignIn, managedState, targetNotFound, throwawayPassword } from '../common.js';
 import type { ConnectorContext } from '../registry.js';
 import { DEFAULT_CLOCK, DEFAULT_RETRY, RateGate, type RetryOptions, withRetry } from '../retry.js';
 import { retentionStep, stepOutcome, withLeaverSteps } from '../steps.js';
@@ -220,7 +220,7 @@ export class GoogleProvider implements Provider {
           customer: this.config.customer,
           maxResults: USER_PAGE,
           pageToken,
-          fields: 'nextPageToken,users(primaryEmail,name/fullName,suspended,customerId)',
+          fields: 'nextPageToken,users(primaryEmail,name/fullName,suspended,customerId,lastLoginTime)',
         }),
       );
       listed?.(res.data.users?.find((u) => u.customerId)?.customerId ?? undefined);
@@ -232,6 +232,8 @@ export class GoogleProvider implements Provider {
           ...(u.name?.fullName ? { displayName: u.name.fullName } : {}),
           enabled: !u.suspended,
           sessions: null,
+          // Google writes "never" as 1970-01-01T00:00:00.000Z: latestSignIn makes it null.
+          lastSignIn: latestSignIn([u.lastLoginTime]),
         });
       }
       pageToken = res.data.nextPageToken ?? undefined;

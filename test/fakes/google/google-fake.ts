@@ -72,7 +72,12 @@ interface FakeUser {
   /** The password the connector set: kept so a test can prove it never left the connector. */
   password?: string;
   creationTime: string;
+  /** The last sign-in, to the second; Google's "never" is the epoch, NEVER_LOGGED_IN. */
+  lastLoginTime: string;
 }
+
+/** What Google's `lastLoginTime` says for an account that has never signed in. */
+export const NEVER_LOGGED_IN = '1970-01-01T00:00:00.000Z';
 
 interface IssuedToken {
   kind: 'delegated' | 'sts' | 'service-account';
@@ -116,6 +121,11 @@ const oauthError = (status: number, error: string, description: string): FakeRes
   status,
   body: { error, error_description: description },
 });
+
+/** Google's timestamps are to the second: `2026-11-26T09:30:04.000Z`. */
+function toSecond(iso: string): string {
+  return `${new Date(iso).toISOString().slice(0, 19)}.000Z`;
+}
 
 /** A parsed `fields` selector: each key kept, with the selector for its own fields (or all). */
 type FieldMask = Map<string, FieldMask | true>;
@@ -285,7 +295,14 @@ export class GoogleFake extends VendorFake {
 
   addUser(
     email: string,
-    opts: { displayName?: string; suspended?: boolean; sessions?: number; aliases?: string[] } = {},
+    opts: {
+      displayName?: string;
+      suspended?: boolean;
+      sessions?: number;
+      aliases?: string[];
+      /** The last sign-in; null or absent: never. */
+      lastLoginTime?: string | null;
+    } = {},
   ): FakeUser {
     const login = email.toLowerCase();
     const [given, family] = splitDisplay(opts.displayName ?? login.split('@')[0]!);
@@ -300,6 +317,7 @@ export class GoogleFake extends VendorFake {
       tokens: [],
       changePasswordAtNextLogin: false,
       creationTime: new Date(this.now()).toISOString(),
+      lastLoginTime: opts.lastLoginTime ? toSecond(opts.lastLoginTime) : NEVER_LOGGED_IN,
     };
     this.users.set(login, user);
     return user;
@@ -329,7 +347,10 @@ export class GoogleFake extends VendorFake {
   /** A person signs in on the web: one more live session. */
   signIn(email: string): void {
     const u = this.users.get(email.toLowerCase());
-    if (u && !u.suspended) u.sessions++;
+    if (u && !u.suspended) {
+      u.sessions++;
+      u.lastLoginTime = toSecond(new Date(this.now()).toISOString());
+    }
   }
 
   /** A person grants a third-party app access: one more OAuth token. */
@@ -578,6 +599,7 @@ export class GoogleFake extends VendorFake {
       changePasswordAtNextLogin: u.changePasswordAtNextLogin,
       customerId: this.customerId,
       creationTime: u.creationTime,
+      lastLoginTime: u.lastLoginTime,
     };
   }
 

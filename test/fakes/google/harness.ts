@@ -16,6 +16,9 @@ import { GoogleFake, type GoogleFakeOptions } from './google-fake.js';
 export const ADMIN_SUBJECT = 'admin@example.com';
 export const CREDENTIALS_ENV = 'JML_GOOGLE_TEST_CREDENTIALS';
 
+/** A seeded user may say when they last signed in (null or absent: never). */
+type SeededUser = ProviderState['users'][string] & { lastSignIn?: string | null };
+
 export interface GoogleHarnessOptions {
   fake?: GoogleFakeOptions;
   /** Retry overrides (fake clocks, small budgets) and a log sink, as the engine would pass. */
@@ -68,8 +71,13 @@ export async function createGoogleHarness(opts: GoogleHarnessOptions = {}): Prom
       fake.groups.clear();
       fake.licenses.clear();
       fake.transfers.length = 0;
-      for (const [login, u] of Object.entries(state.users)) {
-        fake.addUser(login, { displayName: u.displayName, suspended: !u.enabled, sessions: u.sessions });
+      for (const [login, u] of Object.entries(state.users) as [string, SeededUser][]) {
+        fake.addUser(login, {
+          displayName: u.displayName,
+          suspended: !u.enabled,
+          sessions: u.sessions,
+          ...(u.lastSignIn ? { lastLoginTime: u.lastSignIn } : {}),
+        });
       }
       for (const login of extra) fake.addUser(login);
       for (const [key, members] of Object.entries(state.targets)) {
