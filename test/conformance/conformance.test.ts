@@ -15,7 +15,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { ApplyRecord } from '../../src/apply/apply.js';
 import type { Plan } from '../../src/plan/plan-types.js';
-import type { DirectoryFile } from '../../src/providers/embedded/embedded-directory.js';
+import { type DirectoryFile, EmbeddedDirectory } from '../../src/providers/embedded/embedded-directory.js';
+import type { ActualState, Scope } from '../../src/providers/types.js';
 import { cleanTempDirs, copyFixture, FIXTURES, jml, planJson, readRecords } from '../engine/helpers.js';
 import type { ProviderHarness, ProviderState } from '../fakes/harness.js';
 import {
@@ -207,6 +208,47 @@ for (const subject of SUBJECTS) {
       expect(dumped.map((e) => `${e.kind}:${e.target}`)).toEqual(expect.arrayContaining(withMembers));
     });
 
+    it('reports a last sign-in at or after the moment a user signs in', async () => {
+      const p = await prepare(subject, 'mover-with-exceptions', harness);
+      const before = await p.state();
+      const login = Object.keys(before.users)
+        .sort()
+        .find((l) => before.users[l]!.enabled)!;
+      expect(login).toBeDefined();
+      const scope = { logins: new Set([login]), targets: [] };
+      // Providers record sign-ins to the second: the moment is taken to the second too.
+      const since = Math.floor(Date.now() / 1000) * 1000;
+      const read = await signInAndRead(subject, p.dir, harness, login, scope);
+      const user = read.users.find((u) => u.login === login);
+      expect(user?.lastSignIn, JSON.stringify(user)).toEqual(expect.any(String));
+      expect(new Date(user!.lastSignIn!).toISOString()).toBe(user!.lastSignIn);
+      expect(Date.parse(user!.lastSignIn!)).toBeGreaterThanOrEqual(since);
+      expect(Date.parse(user!.lastSignIn!)).toBeLessThanOrEqual(Date.now());
+    });
+
+    it.skipIf(!subject.withoutSignIns)(
+      'without the permission to read sign-ins, reports none and warns once, and the read still succeeds',
+      async () => {
+        const { harness: limited, log } = await subject.withoutSignIns!();
+        try {
+          const p = await prepare(subject, 'mover-with-exceptions', limited);
+          const login = Object.keys((await p.state()).users).sort()[0]!;
+          await limited.signIn(login);
+          const scope = { logins: new Set([login]), targets: [] };
+          const reads = [await limited.provider.read(scope), await limited.provider.read(scope)];
+          for (const read of reads) {
+            const user = read.users.find((u) => u.login === login);
+            expect(user).toBeDefined();
+            expect(user).not.toHaveProperty('lastSignIn');
+          }
+          expect(log.filter((l) => /signInActivity/.test(l))).toHaveLength(1);
+          expect(limited.server!.unknownRequests).toEqual([]);
+        } finally {
+          await limited.close();
+        }
+      },
+    );
+
     it.skipIf(!subject.refuseOneWrite)(
       'a refused write leaves a partial record; the next apply finishes',
       async () => {
@@ -278,6 +320,32 @@ function expectLeaverSteps(record: ApplyRecord, plan: Plan): void {
     expect(new Date(signIn!.at).toISOString()).toBe(signIn!.at);
   }
   expect(record.changes.filter((c) => c.event.kind !== 'leaver' && c.steps).map((c) => c.id)).toEqual([]);
+}
+
+/**
+ * A user signs in, then the provider is read: through the harness for a fake, through the
+ * embedded directory itself for local (the directory the CLI reads, `.jml/okta.json`).
+ */
+async function signInAndRead(
+  subject: Subject,
+  dir: string,
+  harness: ProviderHarness | undefined,
+  login: string,
+  scope: Scope,
+): Promise<ActualState> {
+  if (harness) {
+    await harness.signIn(login);
+    return harness.provider.read(scope);
+  }
+  expect(subject.name).toBe('local');
+  const local = new EmbeddedDirectory({
+    name: 'okta',
+    file: path.join(dir, '.jml/okta.json'),
+    simulated: true,
+    accounts: true,
+  });
+  expect(local.signIn(login)).toBe(true);
+  return local.read(scope);
 }
 
 /** Overwrites the embedded Okta directory of a local run, as an administrator would. */

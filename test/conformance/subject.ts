@@ -38,6 +38,11 @@ export interface Subject {
   refuseOneWrite?: Fault;
   /** The vendor's "slow down" and the wait it asks for, in ms (undefined when it names none). */
   throttle?: { fault: Fault; waitMs?: number };
+  /**
+   * A harness whose connector may not read last sign-ins (Entra without AuditLog.Read.All), and
+   * the log its warnings go to; undefined when the provider always reports them.
+   */
+  withoutSignIns?: () => Promise<{ harness: ProviderHarness; log: string[] }>;
 }
 
 /** How a fixture's Okta target reads on the provider under test. */

@@ -3,6 +3,7 @@
  * others are the real connectors pointed at their loopback fakes, built by the CLI from
  * policy/jml.yaml and the environment exactly as in production.
  */
+import { ALL_ROLES, AUDIT_LOG_PERMISSION } from '../fakes/entra/graph-fake.js';
 import { createEntraHarness, type EntraHarness } from '../fakes/entra/harness.js';
 import { CREDENTIALS_ENV, createGoogleHarness, type GoogleHarness } from '../fakes/google/harness.js';
 import {
@@ -54,6 +55,15 @@ export const SUBJECTS: Subject[] = [
         },
       },
       times: 1,
+    },
+    // Last sign-ins need AuditLog.Read.All: without it the read reports none, and warns.
+    withoutSignIns: async () => {
+      const log: string[] = [];
+      const harness = await createEntraHarness({
+        fake: { roles: ALL_ROLES.filter((r) => r !== AUDIT_LOG_PERMISSION) },
+        context: { log: (line) => log.push(line) },
+      });
+      return { harness, log };
     },
     // Apply sends its writes in $batch: the throttle falls on the batch post itself.
     throttle: {
