@@ -96,6 +96,25 @@ export interface ApplyRecord {
   leavers?: LeaverTiming[];
   /** Present on an emergency offboarding's record. */
   offboard?: OffboardEntry;
+  /**
+   * Present on a record of `jml review apply` or `jml review due`: the access review items of
+   * `quarter` this run acted on (revoked here, or by the pull requests listed), and those kept at
+   * the due date because nobody decided them (a finding).
+   */
+  review?: ReviewRemediation;
+}
+
+/** What a review run did with a quarter's items (src/review/apply.ts). */
+export interface ReviewRemediation {
+  quarter: string;
+  /** `decided`: the reviewers' revokes; `no-response`: the policy at the due date. */
+  reason: 'decided' | 'no-response';
+  /**
+   * Every item this run settled: `revoked` on its provider by this record's changes, `proposed`
+   * to git by the pull request named (an exception ends, a role template changes), or `kept` at
+   * the due date because nobody decided it (noResponse: keep, a finding).
+   */
+  items: { id: string; outcome: 'revoked' | 'proposed' | 'kept'; pullRequest?: string }[];
 }
 
 export interface ApplyContext {
