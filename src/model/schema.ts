@@ -541,8 +541,12 @@ export const policy = z.strictObject({
         description:
           "How long a manual-work issue (an app without SSO, a leaver's offboarding steps) may stay open before drift reports it.",
       }),
+      dayOneHours: z.number().int().min(1).default(24).meta({
+        description:
+          "How long after a joiner's access is granted the manager may take to confirm it (/confirm) and IT to review it (/reviewed) before drift reports it (jml github day-one-status).",
+      }),
     })
-    .default({ leaverMinutes: 60, highRiskLeaverMinutes: 15, manualWorkHours: 24 }),
+    .default({ leaverMinutes: 60, highRiskLeaverMinutes: 15, manualWorkHours: 24, dayOneHours: 24 }),
   safety: z
     .strictObject({
       maxRemovalShare: z

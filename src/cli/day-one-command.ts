@@ -1,0 +1,123 @@
+/**
+ * `jml github day-one [--record F]` and `jml github day-one-status [--at T] [--out F]`: the
+ * manager's day-one confirmation of a joiner's access, and IT's review (src/report/day-one.ts).
+ *
+ * day-one: after an apply, ONE issue per joiner whose accounts or access it created, assigned to
+ * their manager (labels jml, day-one), listing what was granted per provider. Found again by its
+ * marker (joiner and start date), so a re-run opens nothing new. Never closes anything.
+ *
+ * day-one-status: reads every day-one issue and its comments, records when the manager answered
+ * and when IT reviewed (`--out` writes them as JSON), and lists every joiner whose open issue is
+ * unconfirmed or unreviewed past sla.dayOneHours, and every `/wrong` flag on an open issue, for
+ * the drift issue. Exit 0 none, 2 some, 1 error.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import writeFileAtomic from 'write-file-atomic';
+import type { ApplyRecord } from '../apply/apply.js';
+import { dayOneItems, dayOneMarkdown, dayOneStatus, parseDayOneMarker } from '../report/day-one.js';
+import { readDayOneIssues } from '../report/evidence/github-reads.js';
+import type { GlobalOptions, Io } from './main.js';
+import { parseAtOption } from './options.js';
+import { indexCheckout } from './pipeline.js';
+
+type Exit = (code: number) => void;
+
+async function github() {
+  const { clientFromEnv, repositoryFromEnv } = await import('../github/event.js');
+  return { client: clientFromEnv(), ...repositoryFromEnv() };
+}
+
+/** Adds `day-one` and `day-one-status` to the `jml github` command. */
+export function registerDayOne(gh: Command, io: Io, setExit: Exit): void {
+  gh.command('day-one')
+    .description(
+      'Open ONE issue per joiner whose accounts an apply created, for their manager to confirm (/confirm) or flag (/wrong <entitlement> <why>) and IT to review (/reviewed). Never closes anything.',
+    )
+    .option(
+      '--record <file>',
+      'the apply record (default: the newest in the records directory of policy/jml.yaml)',
+    )
+    .action(async (opts: { record?: string }, cmd: Command) => {
+      const { root } = cmd.optsWithGlobals<GlobalOptions>();
+      const index = indexCheckout(path.resolve(root));
+      const file = opts.record
+        ? path.resolve(opts.record)
+        : newestRecord(path.resolve(root, index.policy.records.dir));
+      if (!file) {
+        io.out('No apply record: no joiner to confirm.\n');
+        return setExit(0);
+      }
+      const record = JSON.parse(readFileSync(file, 'utf8')) as ApplyRecord;
+      const items = dayOneItems(record, index, path.basename(file));
+      if (items.length === 0) {
+        io.out(`${path.basename(file)}: no joiner's access was created.\n`);
+        return setExit(0);
+      }
+      const { client, owner, repo } = await github();
+      const existing = await readDayOneIssues(client, owner, repo);
+      for (const item of items) {
+        const same = existing.find((i) => {
+          const m = parseDayOneMarker(i.body);
+          return m?.person === item.person && m.start === item.start;
+        });
+        if (same) {
+          io.out(`already there: ${same.url} ${item.title}\n`);
+          continue;
+        }
+        const res = await client.octokit.rest.issues.create({
+          owner,
+          repo,
+          title: item.title,
+          body: `${item.marker}\n${item.body}`,
+          labels: item.labels,
+          assignees: item.assignees,
+        });
+        io.out(`opened: ${res.data.html_url} ${item.title}\n`);
+        if (!item.managerLogin)
+          io.err(`Note: ${item.person}'s manager has no github login in people/: the issue is unassigned.\n`);
+      }
+      setExit(0);
+    });
+
+  gh.command('day-one-status')
+    .description(
+      "Record when each joiner's manager confirmed and IT reviewed their day-one access; list those past policy sla.dayOneHours and every /wrong flag. Exit 0 none, 2 some (for the drift report), 1 error.",
+    )
+    .option('--at <time>', 'as of this instant (ISO with offset) or date; default now')
+    .option('--out <file>', "write every joiner's status (confirmed at, reviewed at, within SLA) as JSON")
+    .action(async (opts: { at?: string; out?: string }, cmd: Command) => {
+      const { root } = cmd.optsWithGlobals<GlobalOptions>();
+      const index = indexCheckout(path.resolve(root));
+      const at = parseAtOption(opts.at, io.clock ? () => io.clock!.now() : undefined)(index.policy.timezone);
+      const { client, owner, repo } = await github();
+      const issues = await readDayOneIssues(client, owner, repo);
+      const statuses = dayOneStatus(issues, index, at);
+      if (opts.out)
+        writeFileAtomic.sync(
+          path.resolve(opts.out),
+          `${JSON.stringify({ at: new Date(at).toISOString(), statuses }, null, 2)}\n`,
+        );
+      const open = new Set(issues.filter((i) => i.state === 'open').map((i) => i.number));
+      const live = statuses.filter((s) => open.has(s.issue));
+      const text = dayOneMarkdown(live, at);
+      if (!text) {
+        io.out(
+          `No joiner unconfirmed or unreviewed past ${index.policy.sla.dayOneHours} h (policy/jml.yaml sla.dayOneHours), no access flagged as wrong (${statuses.length} day-one issue(s) read).\n`,
+        );
+        return setExit(0);
+      }
+      io.out(text);
+      setExit(2);
+    });
+}
+
+/** The newest apply record (their names start with the ISO start time). */
+function newestRecord(dir: string): string | undefined {
+  if (!existsSync(dir)) return undefined;
+  const names = readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
+  return names.length > 0 ? path.join(dir, names.at(-1)!) : undefined;
+}
