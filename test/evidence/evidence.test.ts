@@ -50,6 +50,10 @@ describe('jml evidence', () => {
     });
     expect(manifest.files.map((f: { path: string }) => f.path).sort()).toEqual(
       [
+        'access-reviews.csv',
+        'access-reviews.md',
+        'day-one.csv',
+        'day-one.md',
         'exceptions.csv',
         'exceptions.md',
         'index.html',

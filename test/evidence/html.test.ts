@@ -112,7 +112,8 @@ describe.skipIf(!haveChromium)('the evidence page in Chromium', () => {
     for (const id of ARTIFACT_IDS) {
       const rows = parse(readFileSync(path.join(out, `${id}.csv`), 'utf8'), { columns: true }) as unknown[];
       expect(await page.locator(`#${id}-table tbody tr`).count(), id).toBe(rows.length);
-      expect(rows.length, id).toBeGreaterThan(0);
+      // This history has no access review campaign and no day-one issue: those sections are empty.
+      if (id !== 'access-reviews' && id !== 'day-one') expect(rows.length, id).toBeGreaterThan(0);
       await expect(page.locator(`nav a[href="#${id}"]`).count()).resolves.toBe(1);
       expect(await page.locator(`section#${id} h2`).isVisible(), id).toBe(true);
     }

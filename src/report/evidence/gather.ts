@@ -15,8 +15,11 @@ import type { GitHubClient, Review as GitHubReview } from '../../github/client.j
 import { parseHrMarker } from '../../hr/propose.js';
 import type { ActualState } from '../../providers/types.js';
 import type { RepoIndex } from '../../resolve/repo-index.js';
+import type { DayOneIssue } from '../day-one.js';
 import { isJmlEvent, personChangeKey, runMs } from './common.js';
 import { type CommitInfo, commitsTouching, fileAtCommit } from './git-history.js';
+import { readDayOneIssues } from './github-reads.js';
+import { campaignsInPeriod, gatherReview } from './review-gather.js';
 import type { EvidenceInput, IssueEvidence, PullRequestEvidence, RecordFile } from './types.js';
 
 export interface GitHubAccess {
@@ -152,6 +155,31 @@ export async function gatherEvidence(o: GatherOptions): Promise<EvidenceInput> {
     githubGaps.push(o.missingGitHub ?? 'GitHub was not asked.');
   }
 
+  // Day-one confirmations (GitHub issues) and the access reviews of the period.
+  let dayOne: DayOneIssue[] | undefined;
+  if (o.github) {
+    try {
+      dayOne = await readDayOneIssues(o.github.client, o.github.owner, o.github.repo);
+    } catch (e) {
+      const text = `GitHub: ${e instanceof Error ? e.message : String(e)}`;
+      if (!githubGaps.includes(text)) githubGaps.push(text);
+    }
+  }
+  const reviews = [];
+  for (const quarter of campaignsInPeriod(o.index, o.since, o.at)) {
+    const r = await gatherReview({
+      root: o.root,
+      index: o.index,
+      quarter,
+      records,
+      actual: o.actual,
+      at: o.at,
+      ...(o.github ? { github: o.github } : {}),
+      ...(o.missingGitHub ? { missingGitHub: o.missingGitHub } : {}),
+    });
+    if (r) reviews.push(r);
+  }
+
   return {
     index: o.index,
     commit: o.commit,
@@ -166,6 +194,8 @@ export async function gatherEvidence(o: GatherOptions): Promise<EvidenceInput> {
     issues,
     actual: o.actual,
     githubGaps,
+    reviews,
+    ...(dayOne ? { dayOne } : {}),
   };
 }
 

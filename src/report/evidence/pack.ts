@@ -1,13 +1,15 @@
 /**
- * The pack: builds the six artifacts from the gathered input, writes each as Markdown and CSV,
+ * The pack: builds the artifacts from the gathered input, writes each as Markdown and CSV,
  * the page (index.html), and manifest.json listing every file with its SHA-256, the repository
  * commit, the window and the generation time, so the auditor can check nothing was edited.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { buildAccessReviews } from './access-reviews.js';
 import { eventsPerMonthChart, type LeaverMark, leaverLagChart } from './charts.js';
 import { iso } from './common.js';
+import { buildDayOne } from './day-one.js';
 import { buildExceptions } from './exceptions.js';
 import { renderIndexHtml } from './html.js';
 import { buildJmlEvents, decisiveLeavers, eventsPerMonth } from './jml-events.js';
@@ -28,6 +30,8 @@ export function buildArtifacts(input: EvidenceInput): Artifact[] {
     buildExceptions(input),
     buildTerminatedAccounts(input),
     buildSaasInventory(input),
+    buildAccessReviews(input),
+    buildDayOne(input),
   ];
 }
 

@@ -8,6 +8,8 @@ import type { ApplyRecord } from '../../apply/apply.js';
 import type { Review } from '../../github/client.js';
 import type { ActualState } from '../../providers/types.js';
 import type { RepoIndex } from '../../resolve/repo-index.js';
+import type { ReviewReportInput } from '../../review/report.js';
+import type { DayOneIssue } from '../day-one.js';
 import type { CommitInfo } from './git-history.js';
 
 export type Cell = string | number | boolean | null;
@@ -30,6 +32,8 @@ export const ARTIFACT_IDS = [
   'exceptions',
   'terminated-accounts',
   'saas-inventory',
+  'access-reviews',
+  'day-one',
 ] as const;
 export type ArtifactId = (typeof ARTIFACT_IDS)[number];
 
@@ -97,4 +101,8 @@ export interface EvidenceInput {
   actual: ActualState[];
   /** Why GitHub columns are empty, when they are (no token, or a failed call). */
   githubGaps: string[];
+  /** Access review campaigns in the period, each gathered as `jml review report` reads it. */
+  reviews?: ReviewReportInput[];
+  /** Day-one issues with their comments (undefined when GitHub was not read). */
+  dayOne?: DayOneIssue[];
 }

@@ -1,0 +1,82 @@
+/**
+ * `jml review report --quarter Q [--out DIR] [--at T] [--records DIR]`: a quarter's access
+ * review, item by item (src/review/report.ts). Reads the campaign and reviewer files at HEAD,
+ * their git history, the apply records, GitHub (the review pull requests and their standing
+ * approvals, when GITHUB_TOKEN and GITHUB_REPOSITORY are set) and the providers live, so each
+ * revoke is shown gone (or a finding). Writes DIR/access-review-<q>.md and .csv (default
+ * DIR: the current directory's review-report/). Exit 0 no finding, 2 findings, 1 error.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { GlobalOptions, Io } from './main.js';
+import { prepare, readActual, recordsDir } from './pipeline.js';
+
+type Exit = (code: number) => void;
+
+interface ReportOptions {
+  quarter: string;
+  out: string;
+  at?: string;
+  records?: string;
+}
+
+/** Adds `report` to the `jml review` command. */
+export function registerReviewReport(reviewCommand: Command, io: Io, setExit: Exit): void {
+  reviewCommand
+    .command('report')
+    .description(
+      'Report a quarter: population versus decided, every item with its decision, reviewer, approval, merge commit, remediation and a live check that each revoke took effect. Markdown and CSV. Exit 0 no finding, 2 findings, 1 error.',
+    )
+    .requiredOption('--quarter <quarter>', 'the quarter, like 2027-Q1')
+    .option('--out <dir>', 'the directory to write the report to', 'review-report')
+    .option('--at <instant>', 'the instant the report is for (default now)')
+    .option('--records <dir>', 'apply records, read recursively (default: policy records.dir)')
+    .action(async (opts: ReportOptions, cmd: Command) => {
+      setExit(await report(opts, cmd, io));
+    });
+}
+
+async function report(opts: ReportOptions, cmd: Command, io: Io): Promise<number> {
+  const { root } = cmd.optsWithGlobals<GlobalOptions>();
+  if (!/^[0-9]{4}-Q[1-4]$/.test(opts.quarter)) {
+    io.err(`jml review report: --quarter must be written YYYY-Qn, like 2027-Q1 (got ${opts.quarter}).\n`);
+    return 1;
+  }
+  const p = await prepare(root, opts.at, io);
+  if (!p) return 1;
+  const { readRecordsTree } = await import('../report/evidence/gather.js');
+  const { gatherReview } = await import('../report/evidence/review-gather.js');
+  const { buildReviewReport, reviewSummaryText } = await import('../review/report.js');
+  const { renderCsv, renderMarkdown } = await import('../report/evidence/render.js');
+  let github: { client: import('../github/client.js').GitHubClient; owner: string; repo: string } | undefined;
+  let missing: string | undefined;
+  if ((process.env.GITHUB_TOKEN || process.env.GH_TOKEN) && process.env.GITHUB_REPOSITORY) {
+    const { clientFromEnv, repositoryFromEnv } = await import('../github/event.js');
+    github = { client: clientFromEnv(), ...repositoryFromEnv() };
+  } else missing = 'GITHUB_TOKEN or GITHUB_REPOSITORY is not set, so GitHub was not read.';
+  const input = await gatherReview({
+    root: p.root,
+    index: p.index,
+    quarter: opts.quarter,
+    records: readRecordsTree(opts.records ? path.resolve(opts.records) : recordsDir(p.root, p.index)),
+    actual: await readActual(p),
+    at: p.at,
+    ...(github ? { github } : {}),
+    ...(missing ? { missingGitHub: missing } : {}),
+  });
+  if (!input) {
+    io.err(`jml review report: reviews/${opts.quarter}/campaign.yaml is not in this checkout.\n`);
+    return 1;
+  }
+  const r = buildReviewReport(input);
+  const out = path.resolve(opts.out);
+  mkdirSync(out, { recursive: true });
+  const base = `access-review-${opts.quarter}`;
+  writeFileSync(path.join(out, `${base}.md`), renderMarkdown(r.artifact));
+  writeFileSync(path.join(out, `${base}.csv`), renderCsv(r.artifact));
+  for (const gap of input.githubGaps) io.err(`Note: ${gap} Approval columns are empty.\n`);
+  for (const f of r.artifact.findings) io.out(`FINDING ${f.text}\n`);
+  io.out(`${reviewSummaryText(r)}\nWrote ${path.join(out, `${base}.md`)} and ${base}.csv.\n`);
+  return r.artifact.findings.length ? 2 : 0;
+}
