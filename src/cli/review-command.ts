@@ -47,6 +47,7 @@ import {
   revokeChangeId,
   settledItems,
   templateBody,
+  withoutEntitlements,
 } from '../review/apply.js';
 import {
   checkReview,
@@ -452,20 +453,24 @@ async function check(opts: CheckOptions, cmd: Command, io: Io): Promise<number> 
       `GitHub ${owner}/${repo}#${number}`,
     );
     baseIndex = indexCheckout(path.resolve(root), undefined, ' (-C is a checkout of the base)');
-    let first: string | undefined;
+    let commits: string[] | undefined;
     textAt = async (side, file) => {
       if (side === 'base') return facts.baseSha ? client.fileAt(owner, repo, file, facts.baseSha) : undefined;
       if (side === 'head') return client.fileAt(owner, repo, file, facts.headSha);
-      if (first === undefined) {
-        const commits = await client.octokit.paginate(client.octokit.rest.pulls.listCommits, {
+      // The file as the pull request first had it: at the oldest of its commits that holds it.
+      commits ??= (
+        await client.octokit.paginate(client.octokit.rest.pulls.listCommits, {
           owner,
           repo,
           pull_number: number,
           per_page: 100,
-        });
-        first = commits[0]?.sha ?? '';
+        })
+      ).map((c) => c.sha);
+      for (const sha of commits) {
+        const text = await client.fileAt(owner, repo, file, sha);
+        if (text !== undefined) return text;
       }
-      return first ? client.fileAt(owner, repo, file, first) : undefined;
+      return undefined;
     };
   } else {
     const baseDir = path.resolve(opts.base!);
@@ -779,18 +784,22 @@ async function remediate(
     }
     for (const t of rem.templates) {
       const owner = p.index.people.get(t.owner)?.value.github;
+      const branch = `jml/review/${q}/role-${t.role}`;
       try {
+        // A pull request already open for this template keeps what it removes: more is removed on top.
+        const onBranch = await gh.client.fileAt(gh.owner, gh.repo, t.path, branch);
+        const content = onBranch === undefined ? t.text : withoutEntitlements(onBranch, t.entitlements);
         const reviewers =
           owner && (await gh.client.permissionOf(gh.owner, gh.repo, owner)) !== 'none' ? [owner] : [];
         const r = await gh.client.proposeFileChanges(gh.owner, gh.repo, {
-          branch: `jml/review/${q}/role-${t.role}`,
+          branch,
           base,
           title: `Access review ${q}: should ${t.role} grant ${t.entitlements.join(', ')}?`,
           body: templateBody(q, t, t.owner),
           message: `Access review ${q}: remove ${t.entitlements.join(', ')} from role ${t.role}`,
           labels,
           reviewers,
-          files: [{ path: t.path, content: t.text }],
+          files: [{ path: t.path, content }],
         });
         for (const x of t.items)
           settledNow.push({ id: x.item.id, outcome: 'proposed', pullRequest: r.pullRequest.url });
