@@ -88,18 +88,26 @@ export function decidedRevocations(index: RepoIndex, quarter: string): Revocatio
   return out;
 }
 
-/** The review records of a quarter in the records directory, oldest first. */
+/**
+ * The review records of a quarter, oldest first: in the records directory and in its
+ * `restored/` folder (earlier runs' records, copied from the evidence branch by the workflow).
+ */
 export function reviewRecords(recordDir: string, quarter: string): ApplyRecord[] {
-  let names: string[];
-  try {
-    names = readdirSync(recordDir).filter((f) => f.endsWith('.json'));
-  } catch {
-    return [];
+  const files: string[] = [];
+  for (const dir of [recordDir, path.join(recordDir, 'restored')]) {
+    try {
+      for (const f of readdirSync(dir)) if (f.endsWith('.json')) files.push(path.join(dir, f));
+    } catch {
+      // No such folder: no records there.
+    }
   }
   const out: ApplyRecord[] = [];
-  for (const name of names.sort()) {
+  const seen = new Set<string>();
+  for (const file of files.sort((a, b) => (path.basename(a) < path.basename(b) ? -1 : 1))) {
+    if (seen.has(path.basename(file))) continue;
+    seen.add(path.basename(file));
     try {
-      const r = JSON.parse(readFileSync(path.join(recordDir, name), 'utf8')) as ApplyRecord;
+      const r = JSON.parse(readFileSync(file, 'utf8')) as ApplyRecord;
       if (r.review?.quarter === quarter) out.push(r);
     } catch {
       // Not a record of ours: another tool's file, or one being written.

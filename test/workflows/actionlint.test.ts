@@ -71,7 +71,10 @@ describe('GitHub workflows', () => {
         jobs: Record<string, Job>;
       };
       for (const [name, job] of Object.entries(wf.jobs)) {
-        if (!job.steps.some((s) => s.run?.includes('jml apply --confirm'))) continue;
+        // `jml review apply|due --confirm` write to the providers too (revokes of a review).
+        const writes = (run = '') =>
+          run.includes('jml apply --confirm') || /jml review (apply|due) .*--confirm/.test(run);
+        if (!job.steps.some((s) => writes(s.run))) continue;
         applies.push(`${file}:${name}`);
         const concurrency = job.concurrency ?? wf.concurrency;
         expect(job.environment, `${file}:${name}`).toBe('production');
@@ -79,7 +82,12 @@ describe('GitHub workflows', () => {
         expect(concurrency?.['cancel-in-progress'], `${file}:${name}`).toBe(false);
       }
     }
-    expect(applies.sort()).toEqual(['apply.yml:apply', 'schedule.yml:apply-due']);
+    expect(applies.sort()).toEqual([
+      'apply.yml:apply',
+      'review.yml:apply',
+      'review.yml:due',
+      'schedule.yml:apply-due',
+    ]);
   });
 
   it('fork pull requests get no credentials: the credentialed plan runs only for same-repository branches', () => {
@@ -95,6 +103,23 @@ describe('GitHub workflows', () => {
     // The approvals check runs the base commit's engine, never the pull request's code.
     const approvals = JSON.stringify(wf.jobs.approvals!.steps);
     expect(approvals).toContain('node base/bin/jml.js -C head approvals');
+  });
+
+  it("the review check runs the base commit's engine with no secret; review apply and due keep their records", () => {
+    const wf = parse(readFileSync(path.join(dir, 'review.yml'), 'utf8')) as { jobs: Record<string, Job> };
+    const check = wf.jobs.check!;
+    expect(check.environment).toBeUndefined();
+    expect(check.permissions).toEqual({ contents: 'read', 'pull-requests': 'write' });
+    const steps = JSON.stringify(check.steps);
+    expect(steps).not.toContain('secrets.');
+    expect(steps).toContain('node base/bin/jml.js -C base review check --pr');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression, not a JS template
+    expect(check.steps[0]!.with?.ref).toBe('${{ github.event.pull_request.base.sha }}');
+    for (const name of ['apply', 'due']) {
+      const runs = wf.jobs[name]!.steps.map((s) => s.run ?? '').join('\n');
+      expect(runs, name).toContain('keep-evidence.sh');
+      expect(runs, name).toContain('.jml/records/restored');
+    }
   });
 
   it('leavers are applied at their instant by a job that waits off the hour and never holds up an apply', () => {
@@ -156,7 +181,8 @@ describe('GitHub workflows', () => {
       const wf = parse(readFileSync(path.join(dir, file), 'utf8')) as { jobs: Record<string, Job> };
       for (const [name, job] of Object.entries(wf.jobs)) {
         const runs = job.steps.map((s) => s.run ?? '').join('\n');
-        if (!/jml (apply --confirm|leavers|drift|plan)/.test(runs) || name === 'plan-fork') continue;
+        if (!/jml (apply --confirm|leavers|drift|plan|review (apply|due))/.test(runs) || name === 'plan-fork')
+          continue;
         expect(runs, `${file}:${name}`).toContain('restore-holds.sh');
       }
     }
