@@ -12,6 +12,7 @@ import { parse } from 'yaml';
 import type { ApplyRecord } from '../apply/apply.js';
 import { expiredExceptions, expiredExceptionsMarkdown } from '../report/expired-exceptions.js';
 import { workItems } from '../report/work-items.js';
+import { registerDayOne } from './day-one-command.js';
 import type { GlobalOptions, Io } from './main.js';
 import { parseAtOption } from './options.js';
 import { indexCheckout } from './pipeline.js';
@@ -35,6 +36,7 @@ export function registerGitHub(program: Command, io: Io, setExit: Exit): void {
     .description(
       'GitHub steps for the workflows: the sticky plan comment, the drift issue (needs GITHUB_TOKEN).',
     );
+  registerDayOne(gh, io, setExit);
 
   gh.command('comment')
     .description(
