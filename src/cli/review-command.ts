@@ -69,6 +69,7 @@ import {
   readActual,
   recordsDir,
 } from './pipeline.js';
+import { registerReviewReport } from './review-report.js';
 import { triggerFromEnv } from './run-support.js';
 
 type Exit = (code: number) => void;
@@ -87,6 +88,7 @@ export function registerReview(program: Command, io: Io, setExit: Exit): void {
   const review = program
     .command('review')
     .description('Quarterly access reviews: a file per reviewer, decided by pull request.');
+  registerReviewReport(review, io, setExit);
   review
     .command('start')
     .description(
