@@ -107,6 +107,11 @@ export class FakeServer {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
+    // Node closes idle kept-alive sockets after 5 s. A test's CLI runs in the same process as
+    // the fake: a long synchronous step (reading a large embedded directory) lets the client's
+    // and the server's idle timers fire together, and a request can meet a socket being closed
+    // (ECONNRESET). Vendors keep idle connections far longer than that; so does the fake.
+    server.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     this.server = server;
     this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
