@@ -1,26 +1,12 @@
-/**
- * `jml github day-one [--record F]` and `jml github day-one-status [--at T] [--out F]`: the
- * manager's day-one confirmation of a joiner's access, and IT's review (src/report/day-one.ts).
- *
- * day-one: after an apply, ONE issue per joiner whose accounts or access it created, assigned to
- * their manager (labels jml, day-one), listing what was granted per provider. Found again by its
- * marker (joiner and start date), so a re-run opens nothing new. Never closes anything.
- *
- * day-one-status: reads every day-one issue and its comments, records when the manager answered
- * and when IT reviewed (`--out` writes them as JSON), and lists every joiner whose open issue is
- * unconfirmed or unreviewed past sla.dayOneHours, and every `/wrong` flag on an open issue, for
- * the drift issue. Exit 0 none, 2 some, 1 error.
- */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import writeFileAtomic from 'write-file-atomic';
-import type { ApplyRecord } from '../apply/apply.js';
 import { dayOneItems, dayOneMarkdown, dayOneStatus, parseDayOneMarker } from '../report/day-one.js';
 import { readDayOneIssues } from '../report/evidence/github-reads.js';
 import type { GlobalOptions, Io } from './main.js';
 import { parseAtOption } from './options.js';
 import { indexCheckout } from './pipeline.js';
+import { recordFromOption } from './run-support.js';
 
 type Exit = (code: number) => void;
 
@@ -41,15 +27,12 @@ export function registerDayOne(gh: Command, io: Io, setExit: Exit): void {
     )
     .action(async (opts: { record?: string }, cmd: Command) => {
       const { root } = cmd.optsWithGlobals<GlobalOptions>();
-      const index = indexCheckout(path.resolve(root));
-      const file = opts.record
-        ? path.resolve(opts.record)
-        : newestRecord(path.resolve(root, index.policy.records.dir));
-      if (!file) {
+      const found = recordFromOption(root, opts.record);
+      if (!found) {
         io.out('No apply record: no joiner to confirm.\n');
         return setExit(0);
       }
-      const record = JSON.parse(readFileSync(file, 'utf8')) as ApplyRecord;
+      const { index, file, record } = found;
       const items = dayOneItems(record, index, path.basename(file));
       if (items.length === 0) {
         io.out(`${path.basename(file)}: no joiner's access was created.\n`);
@@ -111,13 +94,4 @@ export function registerDayOne(gh: Command, io: Io, setExit: Exit): void {
       io.out(text);
       setExit(2);
     });
-}
-
-/** The newest apply record (their names start with the ISO start time). */
-function newestRecord(dir: string): string | undefined {
-  if (!existsSync(dir)) return undefined;
-  const names = readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort();
-  return names.length > 0 ? path.join(dir, names.at(-1)!) : undefined;
 }

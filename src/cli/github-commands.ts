@@ -4,7 +4,7 @@
  * GITHUB_REPOSITORY, the token from GITHUB_TOKEN, the API from GITHUB_API_URL. The GitHub client
  * (Octokit) is loaded only when one of these runs.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import writeFileAtomic from 'write-file-atomic';
@@ -16,6 +16,7 @@ import { registerDayOne } from './day-one-command.js';
 import type { GlobalOptions, Io } from './main.js';
 import { parseAtOption } from './options.js';
 import { indexCheckout } from './pipeline.js';
+import { recordFromOption } from './run-support.js';
 
 type Exit = (code: number) => void;
 
@@ -157,15 +158,12 @@ export function registerGitHub(program: Command, io: Io, setExit: Exit): void {
     )
     .action(async (opts: { record?: string }, cmd: Command) => {
       const { root } = cmd.optsWithGlobals<GlobalOptions>();
-      const index = indexCheckout(path.resolve(root));
-      const file = opts.record
-        ? path.resolve(opts.record)
-        : newestRecord(path.resolve(root, index.policy.records.dir));
-      if (!file) {
+      const found = recordFromOption(root, opts.record);
+      if (!found) {
         io.out('No apply record: no manual work.\n');
         return setExit(0);
       }
-      const record = JSON.parse(readFileSync(file, 'utf8')) as ApplyRecord;
+      const { index, file, record } = found;
       const items = workItems(record, index, path.basename(file));
       if (items.length === 0) {
         io.out(`${path.basename(file)}: no manual work.\n`);
@@ -256,12 +254,3 @@ export function registerGitHub(program: Command, io: Io, setExit: Exit): void {
 
 /** The branch the expired-exceptions pull request is proposed from: one, reused by every run. */
 export const PRUNE_BRANCH = 'jml/expired-exceptions';
-
-/** The newest apply record (their names start with the ISO start time). */
-function newestRecord(dir: string): string | undefined {
-  if (!existsSync(dir)) return undefined;
-  const names = readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort();
-  return names.length > 0 ? path.join(dir, names.at(-1)!) : undefined;
-}

@@ -2,11 +2,14 @@
  * What the commands that write to providers share: who started the run (for the apply record),
  * and how a leaver SLA breach is reported (loudly, with its own exit code).
  */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import * as core from '@actions/core';
 import type { Command } from 'commander';
-import type { Trigger } from '../apply/apply.js';
+import type { ApplyRecord, Trigger } from '../apply/apply.js';
 import type { LeaverTiming } from '../apply/leaver-timing.js';
 import type { Io } from './main.js';
+import { indexCheckout } from './pipeline.js';
 
 /** Exit code of a run whose changes all went through but a leaver's SLA did not hold. */
 export const EXIT_SLA_BREACH = 3;
@@ -65,4 +68,29 @@ export function withoutConfirm(
 export function exitCode(result: string, breached: boolean): number {
   if (breached) return EXIT_SLA_BREACH;
   return ['applied', 'no-changes'].includes(result) ? 0 : 1;
+}
+
+/** The newest apply record (their names start with the ISO start time). */
+function newestRecord(dir: string): string | undefined {
+  if (!existsSync(dir)) return undefined;
+  const names = readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
+  return names.length > 0 ? path.join(dir, names.at(-1)!) : undefined;
+}
+
+/**
+ * The apply record a GitHub step works from: `--record F`, else the newest in the records
+ * directory of policy/jml.yaml; with the checkout's index. Undefined when there is none.
+ */
+export function recordFromOption(
+  root: string,
+  recordOpt: string | undefined,
+): { index: ReturnType<typeof indexCheckout>; file: string; record: ApplyRecord } | undefined {
+  const index = indexCheckout(path.resolve(root));
+  const file = recordOpt
+    ? path.resolve(recordOpt)
+    : newestRecord(path.resolve(root, index.policy.records.dir));
+  if (!file) return undefined;
+  return { index, file, record: JSON.parse(readFileSync(file, 'utf8')) as ApplyRecord };
 }

@@ -9,8 +9,6 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, describe, expect, it } from 'vitest';
-import { registerDayOne } from '../../src/cli/day-one-command.js';
-import { buildProgram, type Io } from '../../src/cli/main.js';
 import { type DayOneStatus, parseDayOneMarker } from '../../src/report/day-one.js';
 import { editYaml } from '../approvals/helpers.js';
 import { cleanTempDirs, copyFixture, jml, tempDir } from '../engine/helpers.js';
@@ -25,35 +23,6 @@ githubForEachTest((x) => {
 });
 afterAll(cleanTempDirs);
 
-/** `jml -C dir ...args` in-process, with `jml github day-one*` registered when main does not yet. */
-async function run(dir: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  let code = 0;
-  const io: Io = {
-    out: (t) => {
-      out += t;
-    },
-    err: (t) => {
-      err += t;
-    },
-    isTty: false,
-  };
-  const setExit = (c: number) => {
-    code = c;
-  };
-  const program = buildProgram(io, setExit);
-  const gh = program.commands.find((c) => c.name() === 'github')!;
-  if (!gh.commands.some((c) => c.name() === 'day-one')) registerDayOne(gh, io, setExit);
-  try {
-    await program.parseAsync(['node', 'jml', '-C', dir, ...args]);
-  } catch (e) {
-    err += String(e);
-    code = 1;
-  }
-  return { code, out, err };
-}
-
 /** The fixture applied at AT, with GitHub logins for the manager (hana.hr) and IT (sam.sec). */
 async function appliedJoiner() {
   const dir = copyFixture('org');
@@ -66,7 +35,7 @@ async function appliedJoiner() {
   for (const login of ['hana-h', 'sam-s']) h.fake.addCollaborator(OWNER, REPO, login);
   const applied = await jml(dir, 'apply', '--confirm', '--at', AT);
   expect(applied.code, applied.err).toBe(0);
-  const opened = await run(dir, 'github', 'day-one');
+  const opened = await jml(dir, 'github', 'day-one');
   expect(opened.code, opened.err).toBe(0);
   const issues = h.fake.issuesOf(OWNER, REPO).filter((i) => i.labels.includes('day-one'));
   expect(issues).toHaveLength(1);
@@ -94,7 +63,7 @@ describe('jml github day-one', () => {
     expect(issue.body).toContain('`/wrong <entitlement> <why>`');
     expect(issue.body).toContain('@sam-s');
     // Once per joiner: a second run opens nothing.
-    const again = await run(dir, 'github', 'day-one');
+    const again = await jml(dir, 'github', 'day-one');
     expect(again.code, again.err).toBe(0);
     expect(again.out).toMatch(/^already there: /);
     expect(h.fake.issuesOf(OWNER, REPO).filter((i) => i.labels.includes('day-one'))).toHaveLength(1);
@@ -103,12 +72,12 @@ describe('jml github day-one', () => {
     say('mallory', '/confirm', 0.5);
     say('sam-s', '/confirm', 0.6);
     say('hana-h', '/reviewed', 0.7);
-    const early = await run(dir, 'github', 'day-one-status', '--at', at(1));
+    const early = await jml(dir, 'github', 'day-one-status', '--at', at(1));
     expect(early.code, early.out + early.err).toBe(0);
     say('hana-h', '/confirm looks right', 2);
     say('sam-s', '/reviewed', 3);
     const file = path.join(tempDir('jml-day-one-'), 'status.json');
-    const done = await run(dir, 'github', 'day-one-status', '--at', at(30), '--out', file);
+    const done = await jml(dir, 'github', 'day-one-status', '--at', at(30), '--out', file);
     expect(done.code, done.out + done.err).toBe(0);
     const { statuses } = JSON.parse(readFileSync(file, 'utf8')) as { statuses: DayOneStatus[] };
     expect(statuses).toHaveLength(1);
@@ -151,9 +120,9 @@ describe('jml github day-one', () => {
     const { dir, say, at, issue } = await appliedJoiner();
     say('mallory', '/confirm', 1);
     say('sam-s', '/reviewed', 2);
-    const within = await run(dir, 'github', 'day-one-status', '--at', at(23));
+    const within = await jml(dir, 'github', 'day-one-status', '--at', at(23));
     expect(within.code, within.out + within.err).toBe(0);
-    const late = await run(dir, 'github', 'day-one-status', '--at', at(25));
+    const late = await jml(dir, 'github', 'day-one-status', '--at', at(25));
     expect(late.code, late.out + late.err).toBe(2);
     expect(late.out).toContain(
       `- [day-one-overdue] Jo Joiner (jo.joiner), due ${at(24)}: no /confirm from @hana-h (#${issue.number})`,
@@ -162,7 +131,7 @@ describe('jml github day-one', () => {
 
     // A late answer with a flag: still outside the SLA (evidence), and the flag is listed for IT.
     say('hana-h', '/wrong netsuite-user not needed in finance', 26);
-    const flagged = await run(dir, 'github', 'day-one-status', '--at', at(27));
+    const flagged = await jml(dir, 'github', 'day-one-status', '--at', at(27));
     expect(flagged.code).toBe(2);
     expect(flagged.out).not.toContain('[day-one-overdue]');
     expect(flagged.out).toContain(

@@ -12,8 +12,6 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { ApplyRecord, ChangeResult } from '../../src/apply/apply.js';
-import { buildProgram, type Io } from '../../src/cli/main.js';
-import { registerReviewReport } from '../../src/cli/review-report.js';
 import type { ReviewFile, ReviewItem } from '../../src/model/schema.js';
 import { cleanTempDirs, jml, tempDir } from '../engine/helpers.js';
 import { type GitHubHarness, githubForEachTest, OWNER, REPO } from '../fakes/github/harness.js';
@@ -34,35 +32,6 @@ const DIRECTORIES: Record<string, string> = {
   okta: '.jml/okta.json',
   manual: '.jml/manual-tickets.json',
 };
-
-/** `jml -C dir ...args` in-process, with `jml review report` registered when main does not yet. */
-async function run(dir: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  let code = 0;
-  const io: Io = {
-    out: (t) => {
-      out += t;
-    },
-    err: (t) => {
-      err += t;
-    },
-    isTty: false,
-  };
-  const setExit = (c: number) => {
-    code = c;
-  };
-  const program = buildProgram(io, setExit);
-  const review = program.commands.find((c) => c.name() === 'review')!;
-  if (!review.commands.some((c) => c.name() === 'report')) registerReviewReport(review, io, setExit);
-  try {
-    await program.parseAsync(['node', 'jml', '-C', dir, ...args]);
-  } catch (e) {
-    err += String(e);
-    code = 1;
-  }
-  return { code, out, err };
-}
 
 function git(dir: string, ...args: string[]): string {
   return execFileSync('git', args, {
@@ -223,7 +192,7 @@ describe('jml review report', () => {
     const q = await decidedQuarter();
     expect(q.revoked.length).toBeGreaterThan(2);
     const out = tempDir('jml-review-report-');
-    const r = await run(q.dir, 'review', 'report', '--quarter', Q, '--out', out, '--at', BEFORE_DUE);
+    const r = await jml(q.dir, 'review', 'report', '--quarter', Q, '--out', out, '--at', BEFORE_DUE);
     expect(r.code, r.out + r.err).toBe(0);
     expect(r.err).not.toMatch(/not set/);
     expect(r.out).toContain(
@@ -286,7 +255,7 @@ describe('jml review report', () => {
     git(q.dir, 'commit', '-q', '-am', 'kofi left one undecided');
 
     const out = tempDir('jml-review-report-');
-    const r = await run(q.dir, 'review', 'report', '--quarter', Q, '--out', out, '--at', AFTER_DUE);
+    const r = await jml(q.dir, 'review', 'report', '--quarter', Q, '--out', out, '--at', AFTER_DUE);
     expect(r.code, r.out + r.err).toBe(2);
     expect(r.out).toContain(`FINDING ${back.id} was revoked (`);
     expect(r.out).toContain(`but ${back.provider} still shows ${back.account} in ${back.target}`);
