@@ -6,14 +6,9 @@ import { readDayOneIssues } from '../report/evidence/github-reads.js';
 import type { GlobalOptions, Io } from './main.js';
 import { parseAtOption } from './options.js';
 import { indexCheckout } from './pipeline.js';
-import { recordFromOption } from './run-support.js';
+import { githubAccess, recordFromOption } from './run-support.js';
 
 type Exit = (code: number) => void;
-
-async function github() {
-  const { clientFromEnv, repositoryFromEnv } = await import('../github/event.js');
-  return { client: clientFromEnv(), ...repositoryFromEnv() };
-}
 
 /** Adds `day-one` and `day-one-status` to the `jml github` command. */
 export function registerDayOne(gh: Command, io: Io, setExit: Exit): void {
@@ -38,7 +33,7 @@ export function registerDayOne(gh: Command, io: Io, setExit: Exit): void {
         io.out(`${path.basename(file)}: no joiner's access was created.\n`);
         return setExit(0);
       }
-      const { client, owner, repo } = await github();
+      const { client, owner, repo } = await githubAccess();
       const existing = await readDayOneIssues(client, owner, repo);
       for (const item of items) {
         const same = existing.find((i) => {
@@ -74,7 +69,7 @@ export function registerDayOne(gh: Command, io: Io, setExit: Exit): void {
       const { root } = cmd.optsWithGlobals<GlobalOptions>();
       const index = indexCheckout(path.resolve(root));
       const at = parseAtOption(opts.at, io.clock ? () => io.clock!.now() : undefined)(index.policy.timezone);
-      const { client, owner, repo } = await github();
+      const { client, owner, repo } = await githubAccess();
       const issues = await readDayOneIssues(client, owner, repo);
       const statuses = dayOneStatus(issues, index, at);
       if (opts.out)

@@ -11,6 +11,7 @@ import type { GitHubAccess } from '../report/evidence/gather.js';
 import type { GlobalOptions, Io } from './main.js';
 import { parseDuration } from './options.js';
 import { prepare, readActual, recordsDir } from './pipeline.js';
+import { githubAccess } from './run-support.js';
 
 interface EvidenceOptions {
   out: string;
@@ -28,8 +29,7 @@ async function githubFromEnv(): Promise<{ access?: GitHubAccess; missing?: strin
     return {
       missing: `${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not set, so GitHub was not read.`,
     };
-  const { clientFromEnv, repositoryFromEnv } = await import('../github/event.js');
-  return { access: { client: clientFromEnv(), ...repositoryFromEnv() } };
+  return { access: await githubAccess() };
 }
 
 export function registerEvidence(program: Command, io: Io, setExit: (code: number) => void): void {

@@ -16,14 +16,9 @@ import { registerDayOne } from './day-one-command.js';
 import type { GlobalOptions, Io } from './main.js';
 import { parseAtOption } from './options.js';
 import { indexCheckout } from './pipeline.js';
-import { recordFromOption } from './run-support.js';
+import { baseBranch, githubAccess, recordFromOption } from './run-support.js';
 
 type Exit = (code: number) => void;
-
-async function github() {
-  const { clientFromEnv, repositoryFromEnv } = await import('../github/event.js');
-  return { client: clientFromEnv(), ...repositoryFromEnv() };
-}
 
 function positive(value: string, what: string): number {
   const n = Number(value);
@@ -57,7 +52,7 @@ export function registerGitHub(program: Command, io: Io, setExit: Exit): void {
       if (Boolean(opts.pr) === Boolean(opts.commit)) {
         throw new Error('jml github comment: give exactly one of --pr and --commit');
       }
-      const { client, owner, repo } = await github();
+      const { client, owner, repo } = await githubAccess();
       const body = readFileSync(path.resolve(opts.file), 'utf8');
       if (opts.commit) {
         const prs = await client.commentOnPullRequestsOf(owner, repo, opts.commit, body);
@@ -121,7 +116,7 @@ export function registerGitHub(program: Command, io: Io, setExit: Exit): void {
         if (!opts.close && !opts.file) throw new Error('jml github issue: --file is needed unless --close');
         if (opts.close && opts.comment)
           throw new Error('jml github issue: --close and --comment contradict each other');
-        const { client, owner, repo } = await github();
+        const { client, owner, repo } = await githubAccess();
         const body = opts.file ? readFileSync(path.resolve(opts.file), 'utf8') : '';
         if (opts.comment) {
           const result = await client.appendToIssue(owner, repo, {
@@ -169,7 +164,7 @@ export function registerGitHub(program: Command, io: Io, setExit: Exit): void {
         io.out(`${path.basename(file)}: no manual work.\n`);
         return setExit(0);
       }
-      const { client, owner, repo: name } = await github();
+      const { client, owner, repo: name } = await githubAccess();
       const links: NonNullable<ApplyRecord['workIssues']> = [];
       for (const item of items) {
         const r = await client.openWorkIssue(owner, name, item);
@@ -204,8 +199,8 @@ export function registerGitHub(program: Command, io: Io, setExit: Exit): void {
       }
       for (const x of expired)
         io.out(`expired: ${x.id} ${x.person} (${x.entitlements.join(', ')}) on ${x.expires} ${x.where}\n`);
-      const base = opts.base ?? (process.env.GITHUB_REF_NAME || 'main');
-      const { client, owner, repo: name } = await github();
+      const base = baseBranch(opts.base);
+      const { client, owner, repo: name } = await githubAccess();
       const result = await client.proposeDeletion(owner, name, {
         branch: PRUNE_BRANCH,
         base,
@@ -232,7 +227,7 @@ export function registerGitHub(program: Command, io: Io, setExit: Exit): void {
       const hours = indexCheckout(path.resolve(root)).policy.sla.manualWorkHours;
       const now = opts.at ? Date.parse(opts.at) : Date.now();
       if (Number.isNaN(now)) throw new Error(`--at ${opts.at}: expected an ISO instant`);
-      const { client, owner, repo: name } = await github();
+      const { client, owner, repo: name } = await githubAccess();
       const overdue = (await client.openWorkIssues(owner, name)).filter(
         (i) => now - Date.parse(i.createdAt) > hours * 3_600_000,
       );

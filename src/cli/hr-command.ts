@@ -36,7 +36,7 @@ import { checkRepository, TIME_DEPENDENT_RULES } from '../validate/validate.js';
 import type { GlobalOptions, Io } from './main.js';
 import { cutAccessNow, recordHold } from './offboard-command.js';
 import { type Prepared, prepare, recordsDir } from './pipeline.js';
-import { triggerFromEnv } from './run-support.js';
+import { baseBranch, githubAccess, githubConfigured, triggerFromEnv } from './run-support.js';
 
 type Exit = (code: number) => void;
 
@@ -129,7 +129,7 @@ async function sync(opts: SyncOptions, cmd: Command, io: Io): Promise<number> {
   }
 
   // --- a real run: GitHub is where the pull requests go -------------------------------------------
-  if (result.events.length && !(process.env.GITHUB_TOKEN && process.env.GITHUB_REPOSITORY)) {
+  if (result.events.length && !githubConfigured()) {
     io.err(
       'jml hr sync opens pull requests: set GITHUB_TOKEN and GITHUB_REPOSITORY (or look first with --dry-run). Nothing was changed.\n',
     );
@@ -137,10 +137,8 @@ async function sync(opts: SyncOptions, cmd: Command, io: Io): Promise<number> {
   }
   const outcomes: EventOutcome[] = [];
   if (result.events.length) {
-    const { clientFromEnv, repositoryFromEnv } = await import('../github/event.js');
-    const client = clientFromEnv();
-    const { owner, repo } = repositoryFromEnv();
-    const base = opts.base ?? (process.env.GITHUB_REF_NAME || 'main');
+    const { client, owner, repo } = await githubAccess();
+    const base = baseBranch(opts.base);
     const holds = readHolds(recordsDir(root, index));
     // A waiting pull request of the same move, correction or leaver is updated, never doubled.
     const openBranches = await client.openPullRequestBranches(owner, repo);

@@ -31,7 +31,14 @@ import { applyHolds } from '../resolve/holds.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
 import type { GlobalOptions, Io } from './main.js';
 import { type Prepared, personNames, planFrom, prepare, readActual, recordsDir } from './pipeline.js';
-import { exitCode, reportBreaches, triggerFromEnv } from './run-support.js';
+import {
+  baseBranch,
+  exitCode,
+  githubAccess,
+  githubConfigured,
+  reportBreaches,
+  triggerFromEnv,
+} from './run-support.js';
 
 type Exit = (code: number) => void;
 
@@ -191,16 +198,15 @@ export function registerOffboard(program: Command, io: Io, setExit: Exit): void 
           [['employment', 'highRisk'], true],
         ]);
         let pullRequest: OffboardEntry['pullRequest'];
-        if (process.env.GITHUB_TOKEN && process.env.GITHUB_REPOSITORY) {
-          const { clientFromEnv, repositoryFromEnv } = await import('../github/event.js');
-          const { owner, repo } = repositoryFromEnv();
+        if (githubConfigured()) {
+          const { client, owner, repo } = await githubAccess();
           const security = p.index.policy.teams.security
             .filter((id) => id !== operator.person && id !== person)
             .map((id) => p.index.people.get(id)?.value.github)
             .filter((l): l is string => Boolean(l));
-          const result = await clientFromEnv().proposeFileChanges(owner, repo, {
+          const result = await client.proposeFileChanges(owner, repo, {
             branch: `jml/offboard/${person}`,
-            base: opts.base ?? (process.env.GITHUB_REF_NAME || 'main'),
+            base: baseBranch(opts.base),
             title: `Emergency offboarding: ${located.value.name} (${person}), for review after the fact`,
             body: offboardBody(located.value.name, person, entry, outcome.record, file),
             message: `Record the emergency offboarding of ${person} at ${end} (${opts.reason})`,

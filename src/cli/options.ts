@@ -37,3 +37,14 @@ export function parseDuration(option: string, value: string): number {
   }
   return Number(m[1]) * UNIT_MS[m[2]!]!;
 }
+
+/**
+ * `--quarter`: a quarter written YYYY-Qn. Refused as a usage error, before anything runs, when it
+ * is written any other way.
+ */
+export function parseQuarter(value: string): string {
+  if (!/^[0-9]{4}-Q[1-4]$/.test(value)) {
+    throw new InvalidArgumentError(`--quarter must be written YYYY-Qn, like 2027-Q1 (got ${value})`);
+  }
+  return value;
+}

@@ -57,8 +57,9 @@ import {
   renderReviewCheck,
 } from '../review/check.js';
 import { daysLeft, type FileAtDue, noResponse, REMINDER_MARKER, reminderBody } from '../review/due.js';
-import { buildCampaign, type Campaign, isQuarter } from '../review/start.js';
+import { buildCampaign, type Campaign } from '../review/start.js';
 import type { GlobalOptions, Io } from './main.js';
+import { parseQuarter } from './options.js';
 import {
   CheckoutError,
   indexCheckout,
@@ -70,7 +71,13 @@ import {
   recordsDir,
 } from './pipeline.js';
 import { registerReviewReport } from './review-report.js';
-import { triggerFromEnv } from './run-support.js';
+import {
+  baseBranch,
+  githubAccess,
+  githubConfigured,
+  githubIfConfigured,
+  triggerFromEnv,
+} from './run-support.js';
 
 type Exit = (code: number) => void;
 
@@ -94,7 +101,7 @@ export function registerReview(program: Command, io: Io, setExit: Exit): void {
     .description(
       'Read every provider and write reviews/<quarter>/: the campaign and one file per reviewer; with GitHub, one pull request per file. Exit 0 done, 1 error.',
     )
-    .requiredOption('--quarter <quarter>', 'the quarter, like 2027-Q1')
+    .requiredOption('--quarter <quarter>', 'the quarter, like 2027-Q1', parseQuarter)
     .option('--at <instant>', 'the instant the state is read as of (default now)')
     .option('--due <date>', 'the due date, YYYY-MM-DD (default: reviews.dueDays from --at)')
     .option('--dry-run', 'print what would be written; change nothing')
@@ -107,10 +114,6 @@ export function registerReview(program: Command, io: Io, setExit: Exit): void {
 
 async function start(opts: StartOptions, cmd: Command, io: Io): Promise<number> {
   const { root: rootOpt } = cmd.optsWithGlobals<GlobalOptions>();
-  if (!isQuarter(opts.quarter)) {
-    io.err(`jml review start: --quarter must be written YYYY-Qn, like 2027-Q1 (got ${opts.quarter}).\n`);
-    return 1;
-  }
   if (opts.due !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(opts.due)) {
     io.err(`jml review start: --due must be a date YYYY-MM-DD (got ${opts.due}).\n`);
     return 1;
@@ -150,11 +153,9 @@ async function start(opts: StartOptions, cmd: Command, io: Io): Promise<number> 
   }
 
   // --- GitHub: one pull request per file -------------------------------------------------------
-  if (process.env.GITHUB_TOKEN && process.env.GITHUB_REPOSITORY) {
-    const { clientFromEnv, repositoryFromEnv } = await import('../github/event.js');
-    const client = clientFromEnv();
-    const { owner, repo } = repositoryFromEnv();
-    const base = opts.base ?? (process.env.GITHUB_REF_NAME || 'main');
+  if (githubConfigured()) {
+    const { client, owner, repo } = await githubAccess();
+    const base = baseBranch(opts.base);
     const out: string[] = [];
     let failed = false;
     const permissions = new Map<string, Promise<boolean>>();
@@ -368,6 +369,7 @@ function registerDecide(review: Command, io: Io, setExit: Exit): void {
     .option(
       '--quarter <quarter>',
       'the quarter (default: the one of the reviewer file the pull request changes)',
+      parseQuarter,
     )
     .option(
       '--pr <number>',
@@ -403,7 +405,7 @@ function registerDecide(review: Command, io: Io, setExit: Exit): void {
     .description(
       'After review pull requests merge: each revoke becomes a change (an orphaned grant is revoked on its provider; an exception ends and a role template changes by pull request). Without --confirm, says what it would do. Exit 0 done, 1 error.',
     )
-    .requiredOption('--quarter <quarter>', 'the quarter, like 2027-Q1')
+    .requiredOption('--quarter <quarter>', 'the quarter, like 2027-Q1', parseQuarter)
     .option('--at <instant>', 'as of this instant (default now)')
     .option('--confirm', 'really write to the providers and open the pull requests')
     .option('--base <branch>', 'branch the pull requests target (default: GITHUB_REF_NAME, else main)')
@@ -415,7 +417,7 @@ function registerDecide(review: Command, io: Io, setExit: Exit): void {
     .description(
       'Before the due date: one reminder comment per open review pull request. At or after it: the no-response policy on every undecided item (keep with a finding, or revoke). Without --confirm, says what it would do. Exit 0 done, 1 error.',
     )
-    .requiredOption('--quarter <quarter>', 'the quarter, like 2027-Q1')
+    .requiredOption('--quarter <quarter>', 'the quarter, like 2027-Q1', parseQuarter)
     .option('--at <instant>', 'as of this instant (default now)')
     .option('--confirm', 'really comment, write to the providers and open the pull requests')
     .option('--base <branch>', 'branch the pull requests target (default: GITHUB_REF_NAME, else main)')
@@ -430,8 +432,6 @@ async function check(opts: CheckOptions, cmd: Command, io: Io): Promise<number> 
     io.err(`jml review check: ${m}\n`);
     return REVIEW_CHECK_EXIT.error;
   };
-  if (opts.quarter !== undefined && !isQuarter(opts.quarter))
-    return fail(`--quarter must be written YYYY-Qn, like 2027-Q1 (got ${opts.quarter}).`);
   const local = opts.base !== undefined || opts.head !== undefined;
   if (Boolean(opts.pr) === local) return fail('give either --pr <number>, or --base <dir> and --head <dir>.');
   if (local && !(opts.base && opts.head)) return fail('--base and --head go together.');
@@ -581,10 +581,6 @@ interface RunOptions {
 
 async function applyReview(opts: RunOptions, cmd: Command, io: Io): Promise<number> {
   const { root } = cmd.optsWithGlobals<GlobalOptions>();
-  if (!isQuarter(opts.quarter)) {
-    io.err(`jml review apply: --quarter must be written YYYY-Qn, like 2027-Q1 (got ${opts.quarter}).\n`);
-    return 1;
-  }
   const p = await prepare(root, opts.at, io);
   if (!p) return 1;
   const revocations = decidedRevocations(p.index, opts.quarter);
@@ -596,10 +592,6 @@ async function applyReview(opts: RunOptions, cmd: Command, io: Io): Promise<numb
 
 async function due(opts: RunOptions, cmd: Command, io: Io): Promise<number> {
   const { root } = cmd.optsWithGlobals<GlobalOptions>();
-  if (!isQuarter(opts.quarter)) {
-    io.err(`jml review due: --quarter must be written YYYY-Qn, like 2027-Q1 (got ${opts.quarter}).\n`);
-    return 1;
-  }
   const p = await prepare(root, opts.at, io);
   if (!p) return 1;
   const campaign = p.index.repo.reviews.campaigns.find((c) => c.value.quarter === opts.quarter)?.value;
@@ -607,7 +599,7 @@ async function due(opts: RunOptions, cmd: Command, io: Io): Promise<number> {
     io.err(`jml review due: no campaign reviews/${opts.quarter}/campaign.yaml on this branch.\n`);
     return 1;
   }
-  const gh = await githubFromEnv();
+  const gh = await githubIfConfigured();
   const merged = reviewFilesOf(p.index, opts.quarter);
   const files: (FileAtDue & { pr?: number })[] = [];
   const missing: string[] = [];
@@ -713,12 +705,6 @@ interface GitHubEnv {
   repo: string;
 }
 
-async function githubFromEnv(): Promise<GitHubEnv | undefined> {
-  if (!process.env.GITHUB_TOKEN || !process.env.GITHUB_REPOSITORY) return undefined;
-  const { clientFromEnv, repositoryFromEnv } = await import('../github/event.js');
-  return { client: clientFromEnv(), ...repositoryFromEnv() };
-}
-
 async function openPullRequest(gh: GitHubEnv, branch: string) {
   const res = await again(() =>
     gh.client.octokit.rest.pulls.list({
@@ -773,14 +759,14 @@ async function remediate(
   let failed = false;
 
   // --- git: exceptions end, role templates change, by pull request ------------------------------
-  const gh = await githubFromEnv();
+  const gh = await githubIfConfigured();
   if ((rem.exceptions.length || rem.templates.length) && !gh) {
     io.out(
       '  No GitHub (GITHUB_TOKEN, GITHUB_REPOSITORY): open these pull requests by hand; not recorded.\n',
     );
   }
   if (gh) {
-    const base = opts.base ?? (process.env.GITHUB_REF_NAME || 'main');
+    const base = baseBranch(opts.base);
     const labels = REVIEW_LABELS(q);
     if (rem.exceptions.length) {
       try {

@@ -10,7 +10,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { GlobalOptions, Io } from './main.js';
+import { parseQuarter } from './options.js';
 import { prepare, readActual, recordsDir } from './pipeline.js';
+import { githubIfConfigured } from './run-support.js';
 
 type Exit = (code: number) => void;
 
@@ -28,7 +30,7 @@ export function registerReviewReport(reviewCommand: Command, io: Io, setExit: Ex
     .description(
       'Report a quarter: population versus decided, every item with its decision, reviewer, approval, merge commit, remediation and a live check that each revoke took effect. Markdown and CSV. Exit 0 no finding, 2 findings, 1 error.',
     )
-    .requiredOption('--quarter <quarter>', 'the quarter, like 2027-Q1')
+    .requiredOption('--quarter <quarter>', 'the quarter, like 2027-Q1', parseQuarter)
     .option('--out <dir>', 'the directory to write the report to', 'review-report')
     .option('--at <instant>', 'the instant the report is for (default now)')
     .option('--records <dir>', 'apply records, read recursively (default: policy records.dir)')
@@ -39,22 +41,16 @@ export function registerReviewReport(reviewCommand: Command, io: Io, setExit: Ex
 
 async function report(opts: ReportOptions, cmd: Command, io: Io): Promise<number> {
   const { root } = cmd.optsWithGlobals<GlobalOptions>();
-  if (!/^[0-9]{4}-Q[1-4]$/.test(opts.quarter)) {
-    io.err(`jml review report: --quarter must be written YYYY-Qn, like 2027-Q1 (got ${opts.quarter}).\n`);
-    return 1;
-  }
   const p = await prepare(root, opts.at, io);
   if (!p) return 1;
   const { readRecordsTree } = await import('../report/evidence/gather.js');
   const { gatherReview } = await import('../report/evidence/review-gather.js');
   const { buildReviewReport, reviewSummaryText } = await import('../review/report.js');
   const { renderCsv, renderMarkdown } = await import('../report/evidence/render.js');
-  let github: { client: import('../github/client.js').GitHubClient; owner: string; repo: string } | undefined;
-  let missing: string | undefined;
-  if ((process.env.GITHUB_TOKEN || process.env.GH_TOKEN) && process.env.GITHUB_REPOSITORY) {
-    const { clientFromEnv, repositoryFromEnv } = await import('../github/event.js');
-    github = { client: clientFromEnv(), ...repositoryFromEnv() };
-  } else missing = 'GITHUB_TOKEN or GITHUB_REPOSITORY is not set, so GitHub was not read.';
+  const github = await githubIfConfigured();
+  const missing = github
+    ? undefined
+    : 'GITHUB_TOKEN or GITHUB_REPOSITORY is not set, so GitHub was not read.';
   const input = await gatherReview({
     root: p.root,
     index: p.index,

@@ -8,6 +8,7 @@ import * as core from '@actions/core';
 import type { Command } from 'commander';
 import type { ApplyRecord, Trigger } from '../apply/apply.js';
 import type { LeaverTiming } from '../apply/leaver-timing.js';
+import type { GitHubClient } from '../github/client.js';
 import type { Io } from './main.js';
 import { indexCheckout } from './pipeline.js';
 
@@ -93,4 +94,35 @@ export function recordFromOption(
     : newestRecord(path.resolve(root, index.policy.records.dir));
   if (!file) return undefined;
   return { index, file, record: JSON.parse(readFileSync(file, 'utf8')) as ApplyRecord };
+}
+
+/** A GitHub client and the repository it works on. */
+export interface GitHubAccess {
+  client: GitHubClient;
+  owner: string;
+  repo: string;
+}
+
+/** Whether GitHub is configured here: a token (GITHUB_TOKEN or GH_TOKEN) and GITHUB_REPOSITORY. */
+export function githubConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean((env.GITHUB_TOKEN || env.GH_TOKEN) && env.GITHUB_REPOSITORY);
+}
+
+/**
+ * The client and repository from the environment (src/github/event.ts), Octokit loaded only now:
+ * commands that never talk to GitHub never pay for it. Throws a clear error when not configured.
+ */
+export async function githubAccess(): Promise<GitHubAccess> {
+  const { clientFromEnv, repositoryFromEnv } = await import('../github/event.js');
+  return { client: clientFromEnv(), ...repositoryFromEnv() };
+}
+
+/** As githubAccess, or undefined when GitHub is not configured here. */
+export async function githubIfConfigured(): Promise<GitHubAccess | undefined> {
+  return githubConfigured() ? githubAccess() : undefined;
+}
+
+/** The branch pull requests target: the option, else the workflow's branch, else main. */
+export function baseBranch(option: string | undefined): string {
+  return option ?? (process.env.GITHUB_REF_NAME || 'main');
 }

@@ -92,9 +92,6 @@ export function exportActual(actual: readonly ActualState[]): string {
 }
 
 /** The first day of the quarter after `q` does not matter here; only its shape is checked. */
-export function isQuarter(q: string): boolean {
-  return /^[0-9]{4}-Q[1-4]$/.test(q);
-}
 
 export function buildCampaign(input: StartInput): Campaign {
   const { index, actual, at, quarter } = input;
