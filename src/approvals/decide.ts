@@ -32,6 +32,8 @@
  * from approving a change to its template (everyone holds `employee`; two people still review).
  * A changed access file that does not load on the head blocks (`unreadable-file`).
  */
+
+import type { Review as GitHubReview } from '../github/client.js';
 import type { Located, SourceRef } from '../load/source.js';
 import { refOf } from '../load/source.js';
 import type { Exception, Person, Role } from '../model/schema.js';
@@ -118,6 +120,27 @@ function standings(
     });
   }
   return out;
+}
+
+const SUBMITTED = new Set<string>(['APPROVED', 'CHANGES_REQUESTED', 'COMMENTED', 'DISMISSED']);
+
+/**
+ * GitHub's reviews as the approval rule reads them: submitted ones only (a pending draft has no
+ * time and no commit, and nobody else can see it).
+ */
+export function submittedReviews(reviews: readonly GitHubReview[]): Review[] {
+  return reviews.flatMap((r) =>
+    SUBMITTED.has(r.state) && r.commitId && r.submittedAt
+      ? [
+          {
+            login: r.login,
+            state: r.state as Review['state'],
+            commitId: r.commitId,
+            submittedAt: r.submittedAt,
+          },
+        ]
+      : [],
+  );
 }
 
 /**

@@ -9,9 +9,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { RECORD_SCHEMA } from '../../apply/apply.js';
-import { standingApprovals } from '../../approvals/decide.js';
-import type { Review } from '../../approvals/types.js';
-import type { GitHubClient, Review as GitHubReview } from '../../github/client.js';
+import { standingApprovals, submittedReviews } from '../../approvals/decide.js';
+import type { GitHubClient } from '../../github/client.js';
 import { parseHrMarker } from '../../hr/propose.js';
 import type { ActualState } from '../../providers/types.js';
 import type { RepoIndex } from '../../resolve/repo-index.js';
@@ -130,7 +129,7 @@ export async function gatherEvidence(o: GatherOptions): Promise<EvidenceInput> {
           ...(hr ? { hrRecord: hr.record } : {}),
           // Only approvals that stood at merge, by the rule of jml approvals.
           approvals: standingApprovals({
-            reviews: submitted(reviews),
+            reviews: submittedReviews(reviews),
             headSha: pr.headSha,
             author: pr.author,
           }),
@@ -197,21 +196,4 @@ export async function gatherEvidence(o: GatherOptions): Promise<EvidenceInput> {
     reviews,
     ...(dayOne ? { dayOne } : {}),
   };
-}
-
-/** Reviews as the approval rule reads them: submitted ones only (a pending draft has no time). */
-function submitted(reviews: readonly GitHubReview[]): Review[] {
-  const states = new Set(['APPROVED', 'CHANGES_REQUESTED', 'COMMENTED', 'DISMISSED']);
-  return reviews.flatMap((r) =>
-    states.has(r.state) && r.commitId && r.submittedAt
-      ? [
-          {
-            login: r.login,
-            state: r.state as Review['state'],
-            commitId: r.commitId,
-            submittedAt: r.submittedAt,
-          },
-        ]
-      : [],
-  );
 }

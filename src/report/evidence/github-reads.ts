@@ -4,9 +4,9 @@
  * a review file's pull request (by its branch, else by the commit that merged the file) with the
  * approvals that stood when it merged.
  */
-import { standingApprovals } from '../../approvals/decide.js';
+import { standingApprovals, submittedReviews } from '../../approvals/decide.js';
 import type { Review as DecideReview } from '../../approvals/types.js';
-import type { GitHubClient, Review } from '../../github/client.js';
+import type { GitHubClient } from '../../github/client.js';
 import { DAY_ONE_LABELS, type DayOneIssue, parseDayOneMarker } from '../day-one.js';
 
 /** Every issue labelled day-one (open and closed) that carries jml's marker, with its comments. */
@@ -121,26 +121,9 @@ export async function reviewPullRequest(
   return {
     ...found,
     approvals: standingApprovals({
-      reviews: submitted(reviews),
+      reviews: submittedReviews(reviews),
       headSha: found.headSha,
       author: found.author,
     }),
   };
-}
-
-/** Reviews as the approval rule reads them: submitted ones only. */
-function submitted(reviews: readonly Review[]): DecideReview[] {
-  const states = new Set(['APPROVED', 'CHANGES_REQUESTED', 'COMMENTED', 'DISMISSED']);
-  return reviews.flatMap((r) =>
-    states.has(r.state) && r.commitId && r.submittedAt
-      ? [
-          {
-            login: r.login,
-            state: r.state as DecideReview['state'],
-            commitId: r.commitId,
-            submittedAt: r.submittedAt,
-          },
-        ]
-      : [],
-  );
 }
