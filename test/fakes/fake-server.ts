@@ -226,6 +226,15 @@ export class FakeServer {
 }
 
 /** Reads a JSON body's field or fails the request as the vendor would (tests see a 400). */
+/** The user and password of a request's `Authorization: Basic` header, when it has one. */
+export function basicCredentials(req: FakeRequest): { user: string; password: string } | undefined {
+  const m = /^Basic (.+)$/.exec(req.headers.authorization ?? '');
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const i = decoded.indexOf(':');
+  return i > 0 ? { user: decoded.slice(0, i), password: decoded.slice(i + 1) } : undefined;
+}
+
 export function requireBody<T>(req: FakeRequest): T {
   if (req.body === undefined || req.body === null || typeof req.body !== 'object') {
     throw new BadRequest('a JSON body is required');

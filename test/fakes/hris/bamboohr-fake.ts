@@ -17,6 +17,7 @@
  */
 import {
   BadRequest,
+  basicCredentials,
   type FakeRequest,
   type FakeResponse,
   FakeServer,
@@ -116,10 +117,8 @@ export class BambooHrFake extends VendorFake {
   }
 
   private authenticate(req: FakeRequest): FakeResponse | undefined {
-    const header = req.headers.authorization ?? '';
-    const m = /^Basic (.+)$/.exec(header);
-    const [user, password] = m ? Buffer.from(m[1]!, 'base64').toString('utf8').split(':') : [];
-    if (user === this.apiKey && password !== undefined) return undefined;
+    // BambooHR takes the key as the user and ignores the password (documented as `x`).
+    if (basicCredentials(req)?.user === this.apiKey) return undefined;
     return error(401, 'Your API key is missing or invalid');
   }
 

@@ -14,6 +14,7 @@
  */
 import {
   BadRequest,
+  basicCredentials,
   type FakeRequest,
   type FakeResponse,
   FakeServer,
@@ -92,16 +93,8 @@ export class HiBobFake extends VendorFake {
   }
 
   private authenticate(req: FakeRequest): FakeResponse | undefined {
-    const m = /^Basic (.+)$/.exec(req.headers.authorization ?? '');
-    const decoded = m ? Buffer.from(m[1]!, 'base64').toString('utf8') : '';
-    const i = decoded.indexOf(':');
-    if (
-      i > 0 &&
-      decoded.slice(0, i) === this.serviceUser.id &&
-      decoded.slice(i + 1) === this.serviceUser.token
-    ) {
-      return undefined;
-    }
+    const given = basicCredentials(req);
+    if (given?.user === this.serviceUser.id && given.password === this.serviceUser.token) return undefined;
     return { status: 401, body: { key: 'UNAUTHORIZED', error: 'Invalid service user credentials' } };
   }
 

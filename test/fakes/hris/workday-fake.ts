@@ -6,7 +6,13 @@
  * own shape: column alias -> text. A wrong user or password is a 401, an unknown report a 404.
  * Workday's own gateway throttles with 429 or 503 and Retry-After, injected with `throttle`.
  */
-import { type FakeRequest, type FakeResponse, FakeServer, VendorFake } from '../fake-server.js';
+import {
+  basicCredentials,
+  type FakeRequest,
+  type FakeResponse,
+  FakeServer,
+  VendorFake,
+} from '../fake-server.js';
 
 export type WorkdayRow = Record<string, string>;
 
@@ -59,16 +65,9 @@ export class WorkdayFake extends VendorFake {
   }
 
   private authenticate(req: FakeRequest): FakeResponse | undefined {
-    const m = /^Basic (.+)$/.exec(req.headers.authorization ?? '');
-    const decoded = m ? Buffer.from(m[1]!, 'base64').toString('utf8') : '';
-    const i = decoded.indexOf(':');
-    if (
-      i > 0 &&
-      decoded.slice(0, i) === this.credentials.user &&
-      decoded.slice(i + 1) === this.credentials.password
-    ) {
+    const given = basicCredentials(req);
+    if (given?.user === this.credentials.user && given.password === this.credentials.password)
       return undefined;
-    }
     return { status: 401, body: { error: 'invalid username or password' } };
   }
 
