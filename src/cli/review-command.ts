@@ -611,8 +611,7 @@ async function due(opts: RunOptions, cmd: Command, io: Io): Promise<number> {
       files.push({ ...m, merged: true });
       continue;
     }
-    const text =
-      gh && pr ? await again(() => gh.client.fileAt(gh.owner, gh.repo, r.file, pr.headSha)) : undefined;
+    const text = gh && pr ? await gh.client.fileAt(gh.owner, gh.repo, r.file, pr.headSha) : undefined;
     const parsed = text === undefined ? undefined : readReviewText(r.file, text);
     if (!parsed?.value || text === undefined) {
       if (m) files.push({ ...m, merged: true });
@@ -647,9 +646,7 @@ async function due(opts: RunOptions, cmd: Command, io: Io): Promise<number> {
         continue;
       }
       try {
-        const r = await again(() =>
-          gh.client.upsertStickyComment(gh.owner, gh.repo, f.pr!, REMINDER_MARKER, body),
-        );
+        const r = await gh.client.upsertStickyComment(gh.owner, gh.repo, f.pr!, REMINDER_MARKER, body);
         io.out(`  ${f.path}: ${pending} pending; reminder ${r.action} on #${f.pr}\n`);
       } catch (e) {
         failed = true;
@@ -685,20 +682,6 @@ async function due(opts: RunOptions, cmd: Command, io: Io): Promise<number> {
   return missing.length ? 1 : code;
 }
 
-/**
- * Runs a GitHub call again, once, when the connection was reset (a kept-alive socket closed by
- * the other side while idle, after a long provider read). Every call retried here is idempotent:
- * a read, or a proposal and a sticky comment that converge on one pull request and one comment.
- */
-async function again<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (e) {
-    if (!/ECONNRESET|socket hang up|other side closed/i.test((e as Error).message ?? '')) throw e;
-    return call();
-  }
-}
-
 interface GitHubEnv {
   client: GitHubClient;
   owner: string;
@@ -706,15 +689,13 @@ interface GitHubEnv {
 }
 
 async function openPullRequest(gh: GitHubEnv, branch: string) {
-  const res = await again(() =>
-    gh.client.octokit.rest.pulls.list({
-      owner: gh.owner,
-      repo: gh.repo,
-      head: `${gh.owner}:${branch}`,
-      state: 'open',
-      per_page: 100,
-    }),
-  );
+  const res = await gh.client.octokit.rest.pulls.list({
+    owner: gh.owner,
+    repo: gh.repo,
+    head: `${gh.owner}:${branch}`,
+    state: 'open',
+    per_page: 100,
+  });
   const pr = res.data.sort((a, b) => a.number - b.number)[0];
   return pr ? { number: pr.number, headSha: pr.head.sha } : undefined;
 }
@@ -770,16 +751,14 @@ async function remediate(
     const labels = REVIEW_LABELS(q);
     if (rem.exceptions.length) {
       try {
-        const r = await again(() =>
-          gh.client.proposeDeletion(gh.owner, gh.repo, {
-            branch: `jml/review/${q}/exceptions`,
-            base,
-            paths: rem.exceptions.map((e) => e.path),
-            title: `Access review ${q}: end ${rem.exceptions.map((e) => e.id).join(', ')}`,
-            body: exceptionsBody(q, rem.exceptions),
-            labels,
-          }),
-        );
+        const r = await gh.client.proposeDeletion(gh.owner, gh.repo, {
+          branch: `jml/review/${q}/exceptions`,
+          base,
+          paths: rem.exceptions.map((e) => e.path),
+          title: `Access review ${q}: end ${rem.exceptions.map((e) => e.id).join(', ')}`,
+          body: exceptionsBody(q, rem.exceptions),
+          labels,
+        });
         if (r.pullRequest) {
           for (const e of rem.exceptions)
             for (const x of e.items)
@@ -796,24 +775,20 @@ async function remediate(
       const branch = `jml/review/${q}/role-${t.role}`;
       try {
         // A pull request already open for this template keeps what it removes: more is removed on top.
-        const onBranch = await again(() => gh.client.fileAt(gh.owner, gh.repo, t.path, branch));
+        const onBranch = await gh.client.fileAt(gh.owner, gh.repo, t.path, branch);
         const content = onBranch === undefined ? t.text : withoutEntitlements(onBranch, t.entitlements);
         const reviewers =
-          owner && (await again(() => gh.client.permissionOf(gh.owner, gh.repo, owner))) !== 'none'
-            ? [owner]
-            : [];
-        const r = await again(() =>
-          gh.client.proposeFileChanges(gh.owner, gh.repo, {
-            branch,
-            base,
-            title: `Access review ${q}: should ${t.role} grant ${t.entitlements.join(', ')}?`,
-            body: templateBody(q, t, t.owner),
-            message: `Access review ${q}: remove ${t.entitlements.join(', ')} from role ${t.role}`,
-            labels,
-            reviewers,
-            files: [{ path: t.path, content }],
-          }),
-        );
+          owner && (await gh.client.permissionOf(gh.owner, gh.repo, owner)) !== 'none' ? [owner] : [];
+        const r = await gh.client.proposeFileChanges(gh.owner, gh.repo, {
+          branch,
+          base,
+          title: `Access review ${q}: should ${t.role} grant ${t.entitlements.join(', ')}?`,
+          body: templateBody(q, t, t.owner),
+          message: `Access review ${q}: remove ${t.entitlements.join(', ')} from role ${t.role}`,
+          labels,
+          reviewers,
+          files: [{ path: t.path, content }],
+        });
         for (const x of t.items)
           settledNow.push({ id: x.item.id, outcome: 'proposed', pullRequest: r.pullRequest.url });
         io.out(`  role ${t.role}: pull request #${r.pullRequest.number} ${r.action}: ${r.pullRequest.url}\n`);
