@@ -1,6 +1,6 @@
 /**
  * GitHub's own description of its REST API, as the fidelity tests use it: the subset of the
- * official OpenAPI document a JML repository needs (vendor-specs/github-rest-subset.json, cut
+ * official OpenAPI document a JML repository needs (test/fakes/vendor-specs/github-rest-subset.json, cut
  * unchanged and fully dereferenced from @octokit/openapi). On top of the shared reading
  * (test/fakes/openapi.ts): GitHub answers some errors on every operation whether or not the
  * operation lists them (docs.github.com "Troubleshooting the REST API": 400 problems parsing
@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type OpenApiDocument, OpenApiSpec } from '../openapi.js';
 
-export const GITHUB_SPEC_FILE = '/work/shared/vendor-specs/github-rest-subset.json';
+export const GITHUB_SPEC_FILE = fileURLToPath(new URL('../vendor-specs/github-rest-subset.json', import.meta.url));
 /** Operations beyond the shared subset, from the same @octokit/openapi 23.0.2 document. */
 export const GITHUB_EXTRA_SPEC_FILE = fileURLToPath(new URL('./github-rest-extra.json', import.meta.url));
 

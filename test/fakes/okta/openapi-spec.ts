@@ -1,13 +1,14 @@
 /**
- * Okta's own description of its management API (vendor-specs/okta-management-openapi.yaml), as
+ * Okta's own description of its management API (test/fakes/vendor-specs/okta-management-openapi.yaml, copied in with its licence), as
  * the fidelity tests use it, read by the shared OpenAPI helper (test/fakes/openapi.ts). Okta
  * documents some body-less answers that real Okta sends as `{}` (activate with sendEmail=true).
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import yaml from 'js-yaml';
 import { type OpenApiDocument, OpenApiSpec } from '../openapi.js';
 
-const SPEC_FILE = '/work/shared/vendor-specs/okta-management-openapi.yaml';
+const SPEC_FILE = fileURLToPath(new URL('../vendor-specs/okta-management-openapi.yaml', import.meta.url));
 
 export class OktaOpenApi extends OpenApiSpec {
   constructor(file = SPEC_FILE) {
