@@ -57,13 +57,22 @@ export const calendarDate = z.iso.date('must be a calendar date written YYYY-MM-
  * An instant. The offset is mandatory: a leaver's disable time must never depend on where the
  * engine happens to run, so `2027-03-31T17:00:00` without `Z` or `-05:00` is refused.
  */
-export const instant = z.iso
-  .datetime({
-    offset: true,
-    local: false,
-    message:
-      'must be an exact instant with a UTC offset, like 2027-03-31T17:00:00-05:00 or 2027-03-31T22:00:00Z',
-  })
+export const instant = z
+  .string()
+  .regex(
+    // RFC 3339 section 5.6: date-time = full-date "T" full-time, where "T" and "Z" may be written
+    // in lower case (the note under the grammar). Seconds are required; fractions optional.
+    /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$/,
+    'must be an exact instant with a UTC offset, like 2027-03-31T17:00:00-05:00 or 2027-03-31T22:00:00Z',
+  )
+  .refine((s) => {
+    const day = Date.parse(s.slice(0, 10));
+    return (
+      Number.isFinite(day) &&
+      Number.isFinite(Date.parse(s)) &&
+      new Date(day).toISOString().slice(0, 10) === s.slice(0, 10)
+    );
+  }, 'is not a date that exists (check the day of the month)')
   .meta({
     description: 'An exact instant with a UTC offset (RFC 3339), like 2027-03-31T17:00:00-05:00.',
     examples: ['2027-03-31T17:00:00-05:00'],
@@ -84,6 +93,10 @@ export const roleAssignment = z.strictObject({
   from: calendarDate.meta({
     description:
       'The date this role takes effect (org time zone). The role in force is the last with from <= today.',
+  }),
+  retain: z.array(exceptionId).optional().meta({
+    description:
+      'A move: the exceptions (marked retainOnMove) the person keeps through this move. The manager of record re-approves each in the pull request that adds it; an exception not listed ends on this date.',
   }),
 });
 
@@ -449,6 +462,10 @@ export const hrSettings = z.strictObject({
       description:
         "When a termination's last working day ends, in the worker's own time zone, when HR gives a date and no instant.",
     }),
+  maxMissingShare: z.number().min(0).max(1).default(0.1).meta({
+    description:
+      'A snapshot that lacks more than this share of the active workers people/ holds for its source is a finding: the sync proposes no leaver from it and asks security.',
+  }),
   webhookToleranceSeconds: z
     .number()
     .int()
@@ -497,6 +514,13 @@ export const policy = z.strictObject({
   organisation: z.strictObject({
     name: z.string().min(1),
     domain: z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'must be a domain like example.com'),
+    emailDomains: z
+      .array(z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'must be a domain like example.com'))
+      .optional()
+      .meta({
+        description:
+          "The domains a person's email may be at (default: organisation.domain only). An email anywhere else is refused by jml validate.",
+      }),
   }),
   timezone: z
     .string()
@@ -561,18 +585,26 @@ export const policy = z.strictObject({
         .min(0)
         .default(10)
         .meta({ description: 'Removals up to this count never trip the share guard (small organisations).' }),
-      maxDisables: z
-        .number()
-        .int()
-        .min(0)
-        .default(5)
-        .meta({ description: 'Most people one apply may disable (each across all their accounts).' }),
+      maxDisables: z.number().int().min(0).default(5).meta({
+        description:
+          'Most people one run may disable (each across all their accounts): an apply, a leaver run, or all the overdue cuts of one HR sync together.',
+      }),
+      maxDisableShare: z.number().min(0).max(1).default(0.1).meta({
+        description:
+          'Largest share of the active workforce one HR sync may cut off as overdue leavers; over it (or over maxDisables) the sync cuts nobody and asks security.',
+      }),
       protectedAccounts: z
         .array(email)
         .default([])
         .meta({ description: 'Break-glass accounts that no plan may ever touch.' }),
     })
-    .default({ maxRemovalShare: 0.25, removalShareFloor: 10, maxDisables: 5, protectedAccounts: [] }),
+    .default({
+      maxRemovalShare: 0.25,
+      removalShareFloor: 10,
+      maxDisables: 5,
+      maxDisableShare: 0.1,
+      protectedAccounts: [],
+    }),
   retention: z
     .strictObject({
       accountDays: z
@@ -587,6 +619,15 @@ export const policy = z.strictObject({
       mailboxForwardTo: z.enum(['manager']).default('manager'),
     })
     .default({ accountDays: 90, deleteAccounts: false, mailboxForwardTo: 'manager' }),
+  github: z
+    .strictObject({
+      approvalsAppId: z.number().int().positive().optional().meta({
+        description:
+          "The id of the GitHub App jml's trusted approvals workflow posts the `jml/approvals` check run as. Branch protection must require that check from this app (jml doctor checks it), so no other workflow can post a passing verdict.",
+      }),
+    })
+    .default({})
+    .meta({ description: 'The GitHub settings the approval gate relies on (checked by jml doctor).' }),
   records: z
     .strictObject({ dir: z.string().min(1).default('.jml/records') })
     .default({ dir: '.jml/records' })
