@@ -785,6 +785,18 @@ export class GitHubClient {
       .map((p) => p.head.ref);
   }
 
+  /**
+   * The open pull request whose head is `sha`, forks included (the trusted approvals workflow
+   * re-runs after a review through `workflow_run`, whose `pull_requests` list GitHub leaves empty
+   * for a fork). Undefined when no open pull request has that head any more (a newer push).
+   */
+  async openPullRequestWithHead(owner: string, repo: string, sha: string): Promise<number | undefined> {
+    const pulls = await this.call(`list open pull requests of ${owner}/${repo}`, () =>
+      this.octokit.paginate(this.octokit.rest.pulls.list, { owner, repo, state: 'open', per_page: 100 }),
+    );
+    return pulls.find((p) => p.head.sha.toLowerCase() === sha.toLowerCase())?.number;
+  }
+
   async pullRequestsOfCommit(owner: string, repo: string, sha: string): Promise<MergedPullRequest[]> {
     const res = await this.call(`list pull requests of ${sha.slice(0, 12)} in ${owner}/${repo}`, () =>
       this.octokit.rest.repos.listPullRequestsAssociatedWithCommit({
