@@ -24,7 +24,7 @@ import {
 } from '../apply/apply.js';
 import { REAL_CLOCK, type RunClock } from '../apply/leaver-schedule.js';
 import { editPolicyYaml } from '../load/write-yaml.js';
-import { toIso } from '../model/time.js';
+import { instantMs, toIso } from '../model/time.js';
 import { restrictPlan } from '../plan/build-plan.js';
 import { renderApplyText } from '../report/render-apply.js';
 import { applyHolds } from '../resolve/holds.js';
@@ -47,11 +47,16 @@ export const OFFBOARD_LABELS = ['jml', 'jml:leaver', 'emergency-offboarding', 'r
 /**
  * Who is running this: the GitHub actor in Actions (GitHub vouches for it), else the login given
  * with --operator (recorded as claimed: whoever runs jml locally already holds the providers'
- * credentials). Must be a person in people/ on policy teams.security.
+ * credentials). Must be a person in people/ on policy teams.security, employed at `now` (someone
+ * who has left keeps no say, even while their GitHub login still works). `may` ends the refusal
+ * ("only the security team may offboard"). Shared by every security-only switch (jml offboard,
+ * jml hr sync --allow-mass-disable), so there is one rule.
  */
-function operatorOf(
+export function operatorOf(
   index: RepoIndex,
   claimed: string | undefined,
+  now: number,
+  may = 'offboard',
 ): { login: string; person: string; vouched: boolean } | string {
   const env = process.env;
   // On a re-run GitHub keeps the first run's actor; who clicked is the triggering actor, and that
@@ -65,9 +70,12 @@ function operatorOf(
     (p) => p.value.github?.toLowerCase() === login.toLowerCase(),
   );
   if (!person)
-    return `${login} is not the GitHub login of anyone in people/: only the security team may offboard.`;
+    return `${login} is not the GitHub login of anyone in people/: only the security team may ${may}.`;
   if (!index.policy.teams.security.includes(person.value.id))
-    return `${login} (${person.value.id}) is not on the security team (policy/jml.yaml teams.security): only the security team may offboard.`;
+    return `${login} (${person.value.id}) is not on the security team (policy/jml.yaml teams.security): only the security team may ${may}.`;
+  const { start, end } = person.value.employment;
+  if (index.clock.dayStart(start) > now || (end !== undefined && instantMs(end) <= now))
+    return `${login} (${person.value.id}) is not employed now (people/${person.value.id}.yaml employment): only a current member of the security team may ${may}.`;
   return { login, person: person.value.id, vouched };
 }
 
@@ -139,7 +147,7 @@ export function registerOffboard(program: Command, io: Io, setExit: Exit): void 
           );
           return setExit(1);
         }
-        const operator = operatorOf(p.index, opts.operator);
+        const operator = operatorOf(p.index, opts.operator, clock.now());
         if (typeof operator === 'string') {
           io.err(`jml offboard refused: ${operator} Nothing was changed.\n`);
           return setExit(1);
