@@ -5,17 +5,7 @@
  * (its id is remembered in `broken` so references to it do not cascade into more errors) and
  * loading carries on with the rest.
  */
-import {
-  closeSync,
-  fstatSync,
-  lstatSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readSync,
-  realpathSync,
-  statSync,
-} from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import type { Diagnostic } from '../model/diagnostic.js';
@@ -26,7 +16,6 @@ import {
   type Exception,
   entitlement,
   exception,
-  fileKinds,
   type Person,
   type Policy,
   person,
@@ -41,6 +30,8 @@ import {
   type SodRule,
   sodRule,
 } from '../model/schema.js';
+import { type FolderKind, ID_FOLDERS, IGNORED_NAMES, POLICY_FILES } from './data-files.js';
+import { type DataTree, hasFile, isFolder, scanDataTree } from './data-tree.js';
 import { fileTooLarge, MAX_FILE_BYTES, parseYaml } from './parse-yaml.js';
 import { schemaDiagnostics } from './schema-diagnostics.js';
 import { type Located, releaseDocument, type SourceFile } from './source.js';
@@ -76,81 +67,39 @@ export interface LoadResult {
   diagnostics: Diagnostic[];
 }
 
-export type FolderKind = 'person' | 'role' | 'exception';
-const FOLDERS: readonly { dir: string; kind: FolderKind }[] = [
-  { dir: 'people', kind: 'person' },
-  { dir: 'roles', kind: 'role' },
-  { dir: 'exceptions', kind: 'exception' },
-];
-const IGNORED_NAMES = new Set(['README.md', '.gitkeep']);
+export type { FolderKind };
 
 function fileDiag(file: string, rule: string, message: string, hint: string, line = 1): Diagnostic {
   return { severity: 'error', rule, file, line, column: 1, message, hint };
 }
 
-function isInside(root: string, target: string): boolean {
-  const rel = path.relative(root, target);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-}
-
 /**
- * Reads a file's bytes, refusing anything that resolves outside the repository (a symlinked file
- * or a symlinked folder on the way to it): a pull request must not be able to make the engine
- * read /etc/passwd or another checkout's secrets. Folders, devices and oversized files are
- * refused before a byte is read.
- */
-function readInside(realRoot: string, abs: string, rel: string): Uint8Array | Diagnostic {
-  let target: string;
-  try {
-    target = realpathSync(abs);
-  } catch (e) {
-    if (lstatSync(abs).isSymbolicLink()) {
-      return fileDiag(
-        rel,
-        'broken-symlink',
-        'This file is a link to a file that does not exist.',
-        'Replace the link with the file itself.',
-      );
-    }
-    throw e;
-  }
-  if (!isInside(realRoot, target)) {
-    return fileDiag(
-      rel,
-      'symlink-outside-repo',
-      'This file is a link (or inside a linked folder) pointing outside the repository; it is not read.',
-      'Replace the link with a real file: everything that grants access must be reviewable in this repository.',
-    );
-  }
-  const st = statSync(target);
-  if (st.isDirectory()) {
-    return fileDiag(
-      rel,
-      'unexpected-directory',
-      'This is a folder (or a link to one), but a file is expected here.',
-      `Replace ${rel} with a file.`,
-    );
-  }
-  if (!st.isFile()) {
-    return fileDiag(
-      rel,
-      'unexpected-file',
-      'This is not a regular file, so it is not read.',
-      `Replace ${rel} with an ordinary text file.`,
-    );
-  }
-  if (st.size > MAX_FILE_BYTES) return fileTooLarge(rel, st.size);
-  return readFileSync(target);
-}
-
-/**
- * Reads a regular file (not a link) from a folder already known to be inside the repository:
- * one open, one fstat for the size limit, one read. The common case, kept cheap.
+ * Reads a file the data-tree scan accepted as regular (src/load/data-files.ts): one open, one
+ * fstat for the size limit and the link count, one read. A file with a second hard link is
+ * refused like a symbolic link: an edit through the other name would change it unseen (git never
+ * checks out hard links, so only a tampered working copy has one).
  */
 function readRegular(abs: string, rel: string): Uint8Array | Diagnostic {
   const fd = openSync(abs, 'r');
   try {
-    const { size } = fstatSync(fd);
+    const st = fstatSync(fd);
+    const { size, nlink } = st;
+    if (!st.isFile()) {
+      return fileDiag(
+        rel,
+        'unexpected-file',
+        'This is not a regular file, so it is not read.',
+        `Replace ${rel} with an ordinary text file.`,
+      );
+    }
+    if (nlink > 1) {
+      return fileDiag(
+        rel,
+        'hard-link',
+        `This file has ${nlink} names on disk (a hard link): an edit through another name would change it, so it is not read.`,
+        `Replace ${rel} with a copy of its own (cp, then mv over it).`,
+      );
+    }
     if (size > MAX_FILE_BYTES) return fileTooLarge(rel, size);
     const buf = Buffer.allocUnsafe(size);
     let read = 0;
@@ -203,13 +152,10 @@ function rawId(raw: unknown): string | undefined {
 /** One file in people/, roles/ or exceptions/ to load. */
 export interface FolderFileJob {
   root: string;
-  realRoot: string;
   dir: string;
   kind: FolderKind;
   name: string;
   isDirectory: boolean;
-  /** A regular file in a folder known to resolve inside the repository (the cheap read). */
-  regular: boolean;
 }
 
 export interface FolderFileResult {
@@ -258,7 +204,7 @@ export function loadFolderFile(job: FolderFileJob): FolderFileResult {
     );
   }
   const abs = path.join(job.root, rel);
-  const bytes = job.regular ? readRegular(abs, rel) : readInside(job.realRoot, abs, rel);
+  const bytes = readRegular(abs, rel);
   if (!(bytes instanceof Uint8Array)) return { rel, kind, stem, diagnostics: [bytes], broken: true };
   const parsed = parseYaml(rel, bytes);
   if (!parsed.ok) return { rel, kind, stem, diagnostics: parsed.diagnostics, broken: true };
@@ -284,7 +230,9 @@ export function loadFolderFile(job: FolderFileJob): FolderFileResult {
 /** Loads a whole repository. Never throws for problems in the user's files. */
 export function loadRepository(root: string): LoadResult {
   const diagnostics: Diagnostic[] = [];
-  const realRoot = realpathSync(root);
+  // Links, devices, nested repositories and case twins are refused here, before any read.
+  const tree = scanDataTree(root);
+  diagnostics.push(...tree.diagnostics);
   const repo: Repository = {
     root,
     entitlements: [],
@@ -304,9 +252,8 @@ export function loadRepository(root: string): LoadResult {
     },
   };
 
-  const parseFile = (rel: string, regularInVerifiedDir = false) => {
-    const abs = path.join(root, rel);
-    const bytes = regularInVerifiedDir ? readRegular(abs, rel) : readInside(realRoot, abs, rel);
+  const parseFile = (rel: string) => {
+    const bytes = readRegular(path.join(root, rel), rel);
     if (!(bytes instanceof Uint8Array)) {
       diagnostics.push(bytes);
       repo.broken.files.add(rel);
@@ -320,10 +267,28 @@ export function loadRepository(root: string): LoadResult {
     }
     return parsed;
   };
+  /** Whether a policy file is there to read; a refused one (a link) is already reported. */
+  const present = (rel: string): boolean => {
+    if (hasFile(tree, rel)) return true;
+    if (refusedPaths.has(rel)) repo.broken.files.add(rel);
+    else if (isFolder(tree, rel)) {
+      diagnostics.push(
+        fileDiag(
+          rel,
+          'unexpected-directory',
+          'This is a folder, but a file is expected here.',
+          `Replace ${rel} with a file.`,
+        ),
+      );
+      repo.broken.files.add(rel);
+    } else return false;
+    return true;
+  };
+  const refusedPaths = new Set(tree.diagnostics.map((d) => d.file));
 
   // --- policy/jml.yaml ------------------------------------------------------------------------
-  const policyFile = fileKinds.policy.file;
-  if (!exists(path.join(root, policyFile))) {
+  const policyFile = POLICY_FILES.policy;
+  if (!present(policyFile)) {
     diagnostics.push(
       fileDiag(
         policyFile,
@@ -332,7 +297,7 @@ export function loadRepository(root: string): LoadResult {
         'Create policy/jml.yaml (see README.md).',
       ),
     );
-  } else {
+  } else if (hasFile(tree, policyFile)) {
     const parsed = parseFile(policyFile);
     if (parsed) {
       const r = check(parsed.src, [], policy, parsed.value);
@@ -350,13 +315,14 @@ export function loadRepository(root: string): LoadResult {
     brokenIds: Set<string> | undefined,
     required: boolean,
   ) => {
-    if (!exists(path.join(root, file))) {
+    if (!present(file)) {
       if (required) {
         diagnostics.push(fileDiag(file, 'missing-file', `${file} is missing.`, 'Create it (see README.md).'));
         repo.broken.files.add(file);
       }
       return;
     }
+    if (!hasFile(tree, file)) return;
     const parsed = parseFile(file);
     if (!parsed) return;
     if (!Array.isArray(parsed.value)) {
@@ -382,30 +348,21 @@ export function loadRepository(root: string): LoadResult {
     });
     releaseDocument(parsed.src);
   };
-  loadList(fileKinds.entitlements.file, entitlement, repo.entitlements, repo.broken.entitlements, true);
-  loadList(fileKinds.apps.file, app, repo.apps, repo.broken.apps, false);
-  loadList(fileKinds.sod.file, sodRule, repo.sod, undefined, false);
+  loadList(POLICY_FILES.entitlements, entitlement, repo.entitlements, repo.broken.entitlements, true);
+  loadList(POLICY_FILES.apps, app, repo.apps, repo.broken.apps, false);
+  loadList(POLICY_FILES.sod, sodRule, repo.sod, undefined, false);
 
   // --- one file per person, role and exception -----------------------------------------------
   const jobs: FolderFileJob[] = [];
-  for (const { dir, kind } of FOLDERS) {
-    const absDir = path.join(root, dir);
-    if (!exists(absDir)) continue;
-    // A regular file directly inside a folder that itself resolves inside the repository cannot
-    // lead outside it; only links (and a linked folder) need the full check.
-    const dirInside = isInside(realRoot, realpathSync(absDir));
-    const entries = readdirSync(absDir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
-    for (const entry of entries) {
+  for (const { dir, kind } of ID_FOLDERS) {
+    for (const entry of tree.folders.get(dir) ?? []) {
       if (IGNORED_NAMES.has(entry.name)) continue;
-      jobs.push({
-        root,
-        realRoot,
-        dir,
-        kind,
-        name: entry.name,
-        isDirectory: entry.isDirectory(),
-        regular: dirInside && entry.isFile(),
-      });
+      jobs.push({ root, dir, kind, name: entry.name, isDirectory: entry.isDirectory });
+    }
+    // A refused file (a link, a case twin) still names an id: references to it are not reported again.
+    for (const d of tree.diagnostics) {
+      const m = d.file.startsWith(`${dir}/`) ? /^([^/]+)\.yaml$/.exec(d.file.slice(dir.length + 1)) : null;
+      if (m) repo.broken[FOLDER_OF[kind] as 'people' | 'roles' | 'exceptions'].add(m[1]!);
     }
   }
   for (const r of jobs.map(loadFolderFile)) {
@@ -421,7 +378,7 @@ export function loadRepository(root: string): LoadResult {
     else if (r.kind === 'role') repo.roles.push(located as Located<Role>);
     else repo.exceptions.push(located as Located<Exception>);
   }
-  loadReviews(root, realRoot, repo, diagnostics);
+  loadReviews(root, tree, repo, diagnostics);
   return { repo, diagnostics };
 }
 
@@ -429,14 +386,11 @@ export function loadRepository(root: string): LoadResult {
  * reviews/<quarter>/campaign.yaml and reviews/<quarter>/<reviewer>.yaml: one folder per quarter,
  * nothing else in reviews/. A file that fails to load is reported and left out.
  */
-function loadReviews(root: string, realRoot: string, repo: Repository, diagnostics: Diagnostic[]): void {
-  const absDir = path.join(root, 'reviews');
-  if (!exists(absDir)) return;
-  const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : 1);
-  for (const q of readdirSync(absDir, { withFileTypes: true }).sort(byName)) {
+function loadReviews(root: string, tree: DataTree, repo: Repository, diagnostics: Diagnostic[]): void {
+  for (const q of tree.folders.get('reviews') ?? []) {
     if (IGNORED_NAMES.has(q.name)) continue;
     const rel = `reviews/${q.name}`;
-    if (!q.isDirectory()) {
+    if (!q.isDirectory) {
       diagnostics.push(
         fileDiag(
           rel,
@@ -458,26 +412,26 @@ function loadReviews(root: string, realRoot: string, repo: Repository, diagnosti
       );
       continue;
     }
-    for (const f of readdirSync(path.join(absDir, q.name), { withFileTypes: true }).sort(byName)) {
+    for (const f of tree.folders.get(rel) ?? []) {
       if (IGNORED_NAMES.has(f.name)) continue;
       const fileRel = `${rel}/${f.name}`;
       const ext = path.extname(f.name);
-      if (f.isDirectory() || ext !== '.yaml') {
+      if (f.isDirectory || ext !== '.yaml') {
         diagnostics.push(
           fileDiag(
             fileRel,
-            f.isDirectory() ? 'unexpected-directory' : ext === '.yml' ? 'wrong-extension' : 'unexpected-file',
-            f.isDirectory()
+            f.isDirectory ? 'unexpected-directory' : ext === '.yml' ? 'wrong-extension' : 'unexpected-file',
+            f.isDirectory
               ? `${rel}/ holds the campaign file and one file per reviewer; folders inside it are not read.`
               : ext === '.yml'
                 ? 'Files here must end in .yaml, not .yml.'
                 : `Only .yaml files belong in ${rel}/.`,
-            f.isDirectory() ? `Move the files in ${fileRel}/ out of it.` : `Rename or move ${f.name}.`,
+            f.isDirectory ? `Move the files in ${fileRel}/ out of it.` : `Rename or move ${f.name}.`,
           ),
         );
         continue;
       }
-      const bytes = readInside(realRoot, path.join(root, fileRel), fileRel);
+      const bytes = readRegular(path.join(root, fileRel), fileRel);
       if (!(bytes instanceof Uint8Array)) {
         diagnostics.push(bytes);
         repo.broken.files.add(fileRel);
@@ -500,14 +454,5 @@ function loadReviews(root: string, realRoot: string, repo: Repository, diagnosti
       }
       releaseDocument(parsed.src);
     }
-  }
-}
-
-function exists(p: string): boolean {
-  try {
-    lstatSync(p);
-    return true;
-  } catch {
-    return false;
   }
 }

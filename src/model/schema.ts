@@ -57,22 +57,23 @@ export const calendarDate = z.iso.date('must be a calendar date written YYYY-MM-
  * An instant. The offset is mandatory: a leaver's disable time must never depend on where the
  * engine happens to run, so `2027-03-31T17:00:00` without `Z` or `-05:00` is refused.
  */
+/** A calendar date that exists (leap years included), as zod's own ISO date pattern writes it. */
+const EXISTING_DATE =
+  '(?:(?:\\d\\d[2468][048]|\\d\\d[13579][26]|\\d\\d0[48]|[02468][048]00|[13579][26]00)-02-29|\\d{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|(?:02)-(?:0[1-9]|1\\d|2[0-8])))';
+
 export const instant = z
-  .string()
-  .regex(
-    // RFC 3339 section 5.6: date-time = full-date "T" full-time, where "T" and "Z" may be written
-    // in lower case (the note under the grammar). Seconds are required; fractions optional.
-    /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$/,
-    'must be an exact instant with a UTC offset, like 2027-03-31T17:00:00-05:00 or 2027-03-31T22:00:00Z',
+  // RFC 3339 section 5.6: "T" and "Z" may be written in lower case (the note under the grammar),
+  // so 2027-03-31t17:00:00z is the same instant. Seconds are required; fractions optional.
+  .stringFormat(
+    'datetime',
+    new RegExp(
+      `^${EXISTING_DATE}[Tt](?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d+)?(?:[Zz]|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)$`,
+    ),
+    {
+      message:
+        'must be an exact instant with a UTC offset, like 2027-03-31T17:00:00-05:00 or 2027-03-31T22:00:00Z',
+    },
   )
-  .refine((s) => {
-    const day = Date.parse(s.slice(0, 10));
-    return (
-      Number.isFinite(day) &&
-      Number.isFinite(Date.parse(s)) &&
-      new Date(day).toISOString().slice(0, 10) === s.slice(0, 10)
-    );
-  }, 'is not a date that exists (check the day of the month)')
   .meta({
     description: 'An exact instant with a UTC offset (RFC 3339), like 2027-03-31T17:00:00-05:00.',
     examples: ['2027-03-31T17:00:00-05:00'],

@@ -13,12 +13,15 @@
  *                  symlinkDirOutside: dir   the base folder moved outside the repository, linked back
  *                  symlinkInside: {path, target}   a link to another path in the repository
  *                  brokenSymlink: path      a link to nothing
+ *                  hardLink: {path, target} a second name for another file of the repository
+ *                  gitFile: path            a `.git` file (what a submodule checks out)
  *                  hugeFile: path           a file over one mebibyte
  *                  rawBytes: {file, base64} exact bytes (not UTF-8)
  */
 import {
   cpSync,
   existsSync,
+  linkSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -52,6 +55,10 @@ const RULES = [
   'not-utf8',
   'symlink-outside-repo',
   'broken-symlink',
+  'symlink',
+  'hard-link',
+  'case-collision',
+  'nested-repository',
   'unexpected-directory',
   'unexpected-file',
   'wrong-extension',
@@ -129,6 +136,8 @@ interface CaseSetup {
   symlinkDirOutside?: string;
   symlinkInside?: { path: string; target: string };
   brokenSymlink?: string;
+  hardLink?: { path: string; target: string };
+  gitFile?: string;
   hugeFile?: string;
   rawBytes?: { file: string; base64: string };
 }
@@ -183,6 +192,7 @@ function buildCase(c: Case): string {
     filter: (src) => path.basename(src) !== 'case.yaml',
   });
   const { symlinkOutside, symlinkDirOutside, symlinkInside, brokenSymlink, hugeFile, rawBytes } = c.setup;
+  const { hardLink, gitFile } = c.setup;
   if (symlinkOutside) {
     const outside = path.join(tempDir('jml-outside-'), 'secret.yaml');
     writeFileSync(outside, 'id: secret\n');
@@ -196,6 +206,11 @@ function buildCase(c: Case): string {
   }
   if (symlinkInside) symlinkSync(path.join(root, symlinkInside.target), path.join(root, symlinkInside.path));
   if (brokenSymlink) symlinkSync(path.join(root, 'does-not-exist.yaml'), path.join(root, brokenSymlink));
+  if (hardLink) {
+    rmSync(path.join(root, hardLink.path), { force: true });
+    linkSync(path.join(root, hardLink.target), path.join(root, hardLink.path));
+  }
+  if (gitFile) writeFileSync(path.join(root, gitFile), 'gitdir: ../.git/modules/elsewhere\n');
   if (hugeFile) {
     const line = '# padding padding padding padding padding padding padding padding padding padding\n';
     writeFileSync(path.join(root, hugeFile), line.repeat(Math.ceil((1.5 * 1024 * 1024) / line.length)));
