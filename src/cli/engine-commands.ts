@@ -31,6 +31,16 @@ function renderPlan(
   return renderPlanText(plan, names, io.isTty, { summaryOnly: summary });
 }
 
+/**
+ * What a plan made with `--base` says when the pull request changes provider connections: they
+ * were not used (the head is not trusted with credentials), so the plan shows the change only
+ * once it is merged.
+ */
+export function baseConnectionsNote(providers: readonly string[]): string {
+  const which = providers.map((n) => `providers.${n}`).join(', ');
+  return `planned with the base branch's connections; the pull request's provider change takes effect after merge (${which} differs).`;
+}
+
 export function registerEngineCommands(program: Command, io: Io, setExit: Exit): void {
   program
     .command('plan')
@@ -45,6 +55,10 @@ export function registerEngineCommands(program: Command, io: Io, setExit: Exit):
     )
     .option('--detailed-exitcode', 'exit 2 when the plan has changes')
     .option('--summary', 'text format: one line per person instead of every change')
+    .option(
+      '--base <dir>',
+      "a checkout of the base branch: the provider connections and the records (holds) are taken from its policy/jml.yaml, never from -C's (a pull request's head)",
+    )
     .action(
       async (
         opts: {
@@ -54,18 +68,25 @@ export function registerEngineCommands(program: Command, io: Io, setExit: Exit):
           format: string;
           detailedExitcode?: boolean;
           summary?: boolean;
+          base?: string;
         },
         cmd: Command,
       ) => {
         const { root } = cmd.optsWithGlobals<GlobalOptions>();
-        const p = await prepare(root, opts.at, io, opts.provider as never);
+        const p = await prepare(root, opts.at, io, opts.provider as never, opts.base);
         if (!p) return setExit(1);
         const plan = planFrom(p, await readActual(p));
         if (opts.out) {
           mkdirSync(path.dirname(path.resolve(opts.out)), { recursive: true });
           writeFileSync(path.resolve(opts.out), renderPlanJson(plan));
         }
-        io.out(renderPlan(plan, opts.format, personNames(p.index), io, Boolean(opts.summary)));
+        const note = p.connectionsOverridden.length > 0 ? baseConnectionsNote(p.connectionsOverridden) : '';
+        if (note) io.err(`Note: ${note}\n`);
+        const rendered = renderPlan(plan, opts.format, personNames(p.index), io, Boolean(opts.summary));
+        // The JSON stays a Plan (jml apply --plan reads it); the note is on stderr for it.
+        if (note && opts.format === 'markdown') io.out(`> **Note:** ${note}\n\n${rendered}`);
+        else if (note && opts.format === 'text') io.out(`Note: ${note}\n\n${rendered}`);
+        else io.out(rendered);
         setExit(opts.detailedExitcode && plan.changes.length > 0 ? 2 : 0);
       },
     );

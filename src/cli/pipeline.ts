@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { gitCommit, gitTextArrival } from '../load/git.js';
 import { loadRepository } from '../load/load-repo.js';
 import type { Policy, ProviderName } from '../model/schema.js';
@@ -27,14 +28,30 @@ export interface Prepared {
   providers: Provider[];
   /** Emergency offboardings that people/ does not record yet, in force in `index`. */
   holds: Hold[];
+  /**
+   * With `connectionsFrom`: the providers whose section of policy/jml.yaml the checkout changes
+   * (and which were therefore connected as the base checkout declares them). Empty otherwise.
+   */
+  connectionsOverridden: string[];
 }
 
-/** Loads and validates; on any error prints the diagnostics and returns undefined (exit 1). */
+/**
+ * Loads and validates; on any error prints the diagnostics and returns undefined (exit 1).
+ *
+ * `connectionsFrom` (jml plan --base): a checkout of the base branch, whose policy/jml.yaml
+ * supplies the provider connections (URLs, tenant and client ids, the names of the credential
+ * variables, embedded directory files, resolved in that checkout) and the records directory (the
+ * offboarding holds). Everything else (people, roles, exceptions, the catalog, the other policy
+ * values) comes from `rootOpt`. A pull request's head is not trusted with credentials: one that
+ * pointed `providers.okta.orgUrl` or `providers.entra.authorityUrl` at its own server would
+ * otherwise receive the Okta client assertion or the replayable GitHub OIDC token of the job.
+ */
 export async function prepare(
   rootOpt: string,
   atOpt: string | undefined,
   io: Io,
   only?: ProviderName,
+  connectionsFrom?: string,
 ): Promise<Prepared | undefined> {
   const root = path.resolve(rootOpt);
   const atOf = parseAtOption(atOpt, io.clock ? () => io.clock!.now() : undefined);
@@ -58,11 +75,31 @@ export async function prepare(
     io.err('Nothing was planned or applied: fix the errors above first.\n');
     return undefined;
   }
-  const index = checked.index;
-  if (only && only !== 'local' && !index.policy.providers[only]) {
-    throw new Error(`provider ${only} is not configured in policy/jml.yaml`);
+  let index = checked.index;
+  // Where the connections and the records come from: this checkout, or the base checkout's.
+  let trustedRoot = root;
+  let overridden: string[] = [];
+  if (connectionsFrom !== undefined) {
+    trustedRoot = path.resolve(connectionsFrom);
+    let base: RepoIndex;
+    try {
+      base = indexCheckout(trustedRoot, undefined, ', so the provider connections to plan with are unknown');
+    } catch (e) {
+      if (!(e instanceof CheckoutError)) throw e;
+      io.err(`--base: ${e.message}\nNothing was planned.\n`);
+      return undefined;
+    }
+    overridden = changedProviders(index.policy, base.policy);
+    index = {
+      ...index,
+      policy: { ...index.policy, providers: base.policy.providers, records: base.policy.records },
+    };
   }
-  const holds = applyHolds(index, readHolds(recordsDir(root, index)));
+  if (only && only !== 'local' && !index.policy.providers[only]) {
+    const where = connectionsFrom !== undefined ? "the base checkout's policy/jml.yaml" : 'policy/jml.yaml';
+    throw new Error(`provider ${only} is not configured in ${where}`);
+  }
+  const holds = applyHolds(index, readHolds(recordsDir(trustedRoot, index)));
   for (const h of holds) {
     io.err(
       `Note: ${h.person} was offboarded at ${h.at} by ${h.requestedBy} (${h.pullRequest?.url ?? h.record}); ` +
@@ -74,9 +111,24 @@ export async function prepare(
     index,
     at: atOf(index.policy.timezone),
     commit: gitCommit(root),
-    providers: await connectAll(root, index.policy, only),
+    providers: await connectAll(trustedRoot, index.policy, only),
     holds,
+    connectionsOverridden: overridden,
   };
+}
+
+/** The providers (local, entra, ...) whose policy/jml.yaml section differs between two policies. */
+export function changedProviders(head: Policy, base: Policy): string[] {
+  const names = new Set([...Object.keys(head.providers), ...Object.keys(base.providers)]);
+  return [...names]
+    .filter(
+      (n) =>
+        !isDeepStrictEqual(
+          head.providers[n as keyof Policy['providers']],
+          base.providers[n as keyof Policy['providers']],
+        ),
+    )
+    .sort();
 }
 
 export function recordsDir(root: string, index: RepoIndex): string {
