@@ -7,7 +7,9 @@
  *   revoked, every grant removed;
  * - otherwise `active`: the role in force is the last `roles` entry with `from` <= T, expanded
  *   through its includes, plus every exception in force (from <= T < expires). An exception
- *   granted under one role does not survive a later role change unless `retainOnMove` is true.
+ *   granted under one role ends at the next role change, unless it is marked `retainOnMove` AND
+ *   that move's roles entry lists it in `retain` (the manager of record re-approving it in the
+ *   pull request that adds the move; jml approvals requires that approval).
  * Every grant carries the reasons it exists, each with the file and line that causes it.
  */
 import type { Located, SourceRef } from '../load/source.js';
@@ -72,22 +74,39 @@ export function roleInForce(index: RepoIndex, person: Located<Person>, at: numbe
   return { role: r.role, from: r.from, index: found, ref: refOf(person, ['roles', found]) };
 }
 
+/** Whether a move's roles entry keeps an exception: it is retainable and the entry lists it. */
+export function retainedThrough(move: Person['roles'][number], exc: Exception): boolean {
+  return exc.retainOnMove && (move.retain ?? []).includes(exc.id);
+}
+
 /**
- * Whether an exception still applies at `at` given the person's role history: one without
- * `retainOnMove` ends at the first change of role after it started.
+ * The first move (a roles entry that changes the role) after an exception started and at or
+ * before `at` that does not retain it: the move that ends it. Undefined while it survives.
  */
-function survivesMoves(index: RepoIndex, person: Person, exc: Exception, at: number): boolean {
-  if (exc.retainOnMove) return true;
+function endingMove(
+  index: RepoIndex,
+  person: Person,
+  exc: Exception,
+  at: number,
+): { entry: Person['roles'][number]; index: number } | undefined {
   const excFrom = index.clock.dayStart(exc.from);
-  let roleAtFrom: string | undefined;
-  for (const r of person.roles) {
+  let role: string | undefined;
+  for (let i = 0; i < person.roles.length; i++) {
+    const r = person.roles[i]!;
     const from = index.clock.dayStart(r.from);
     // The first role is a start, not a move: an exception approved before the start date
     // (from < employment.start) lives under the role the person starts in.
-    if (from <= excFrom || roleAtFrom === undefined) roleAtFrom = r.role;
-    else if (from <= at && r.role !== roleAtFrom) return false;
+    if (from <= excFrom || role === undefined) role = r.role;
+    else if (from <= at && r.role !== role) {
+      if (!retainedThrough(r, exc)) return { entry: r, index: i };
+      role = r.role; // kept through this move; the next one must retain it again
+    }
   }
-  return true;
+  return undefined;
+}
+
+function survivesMoves(index: RepoIndex, person: Person, exc: Exception, at: number): boolean {
+  return endingMove(index, person, exc, at) === undefined;
 }
 
 export function exceptionInForce(index: RepoIndex, exc: Exception, at: number): boolean {
@@ -185,8 +204,13 @@ export function explainRevoke(index: RepoIndex, state: PersonState, entitlement:
     if (at >= index.clock.dayStart(x.expires)) {
       return `exception ${x.id} expired on ${x.expires} (${where(refOf(exc, ['expires']))})`;
     }
-    if (!survivesMoves(index, person.value, x, at) && state.role) {
-      return `mover: exception ${x.id} ended with the move to ${state.role.role} on ${state.role.from} (${where(state.role.ref)}; retainOnMove is false at ${where(refOf(exc, ['retainOnMove']))})`;
+    const ending = endingMove(index, person.value, x, at);
+    if (ending) {
+      const moveRef = where(refOf(person, ['roles', ending.index]));
+      const why = x.retainOnMove
+        ? `the move does not list it in retain`
+        : `retainOnMove is false at ${where(refOf(exc, ['retainOnMove']))}`;
+      return `mover: exception ${x.id} ended with the move to ${ending.entry.role} on ${ending.entry.from} (${moveRef}; ${why})`;
     }
   }
   const role = state.role;

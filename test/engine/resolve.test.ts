@@ -38,6 +38,8 @@ async function grantsProdDb(opts: {
   from: string;
   retainOnMove: boolean;
   moveOn?: string;
+  /** The move's roles entry lists EXC-0009 in `retain` (the manager's re-approval). */
+  retained?: boolean;
   at: string;
 }): Promise<boolean> {
   const dir = copyFixture(JOINER);
@@ -46,7 +48,9 @@ async function grantsProdDb(opts: {
     writeRepoFile(
       dir,
       'people/jo.joiner.yaml',
-      `${readRepoFile(dir, 'people/jo.joiner.yaml')}  - role: sales\n    from: ${opts.moveOn}\n`,
+      `${readRepoFile(dir, 'people/jo.joiner.yaml')}  - role: sales\n    from: ${opts.moveOn}\n${
+        opts.retained ? '    retain: [EXC-0009]\n' : ''
+      }`,
     );
   const plan = await planJson(dir, '--at', opts.at);
   return plan.changes.some((c) => c.id === 'local/jo.joiner@example.com/grant/prod-db-admin');
@@ -78,10 +82,22 @@ describe('exceptions and the role in force', () => {
         grants: true,
       },
       {
-        name: 'an exception with retainOnMove survives the move',
-        opts: { from: '2027-01-25', retainOnMove: true, moveOn: '2027-02-10', at: '2027-02-10T05:00:00Z' },
+        name: 'an exception with retainOnMove survives a move that retains it',
+        opts: {
+          from: '2027-01-25',
+          retainOnMove: true,
+          moveOn: '2027-02-10',
+          retained: true,
+          at: '2027-02-10T05:00:00Z',
+        },
         grants: true,
       },
+      {
+        name: 'an exception with retainOnMove ends with a move that does not retain it (no re-approval)',
+        opts: { from: '2027-01-25', retainOnMove: true, moveOn: '2027-02-10', at: '2027-02-10T05:00:00Z' },
+        grants: false,
+      },
+
       {
         name: 'an exception that starts after a move lives under the new role',
         opts: { from: '2027-02-12', retainOnMove: false, moveOn: '2027-02-10', at: '2027-02-12T05:00:00Z' },
