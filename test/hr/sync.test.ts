@@ -96,6 +96,16 @@ describe('jml hr sync --dry-run', () => {
       ],
       problems: [],
       untouched: [],
+      // Nothing to brake on: no overdue cut, nobody missing.
+      brake: {
+        held: false,
+        activeWorkforce: 50,
+        cuts: [],
+        limits: { maxDisables: 5, maxDisableShare: 0.1, shareLimit: 5 },
+        over: [],
+        heldBack: [],
+        missing: [],
+      },
     });
     expect(repoFiles(dir)).toEqual(before);
     expect(h.fake.pullsOf(OWNER, REPO)).toEqual([]);
