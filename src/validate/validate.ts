@@ -7,7 +7,7 @@
  */
 import { loadRepository, type Repository } from '../load/load-repo.js';
 import { type Located, locate, type YamlPath } from '../load/source.js';
-import { type Diagnostic, hasErrors, type Severity, sortDiagnostics } from '../model/diagnostic.js';
+import { type Diagnostic, hasErrors, sortDiagnostics } from '../model/diagnostic.js';
 import {
   type Entitlement,
   fileKinds,
@@ -18,29 +18,12 @@ import {
 import { DAY_MS, instantMs, isValidTimeZone } from '../model/time.js';
 import { indexRepository, type RepoIndex } from '../resolve/repo-index.js';
 import { describeBecause, resolvePerson } from '../resolve/resolve.js';
-
-type Emit = (
-  severity: Severity,
-  rule: string,
-  at: Located<unknown>,
-  path: YamlPath,
-  message: string,
-  hint: string,
-  key?: boolean,
-) => void;
-
-function emitter(out: Diagnostic[]): Emit {
-  return (severity, rule, at, path, message, hint, key = false) => {
-    const { line, column } = locate(at.src, [...at.at, ...path], { key });
-    out.push({ severity, rule, file: at.src.path, line, column, message, hint });
-  };
-}
+import { type Emit, emitter } from './emit.js';
 
 function stemOf(file: string): string {
   return file.replace(/^.*\//, '').replace(/\.yaml$/, '');
 }
 
-/** Validates a loaded repository at time `at`. Returns only the semantic diagnostics. */
 /**
  * What each provider's API can grant. Entra assigns apps through groups (an enterprise app's
  * assigned groups) and Google has no app assignment in the Directory API, so both use groups;
@@ -64,6 +47,7 @@ const KIND_HINT: Record<ProviderName, string> = {
   manual: 'Use kind manual.',
 };
 
+/** Validates a loaded repository at time `at`. Returns only the semantic diagnostics. */
 export function validateRepository(
   repo: Repository,
   at: number,
