@@ -19,6 +19,7 @@ import { DAY_MS, instantMs, isValidTimeZone } from '../model/time.js';
 import { indexRepository, type RepoIndex } from '../resolve/repo-index.js';
 import { describeBecause, resolvePerson } from '../resolve/resolve.js';
 import { type Emit, emitter } from './emit.js';
+import { validateUnsafeText } from './unsafe-text.js';
 
 function stemOf(file: string): string {
   return file.replace(/^.*\//, '').replace(/\.yaml$/, '');
@@ -54,6 +55,7 @@ export function validateRepository(
 ): { diagnostics: Diagnostic[]; index?: RepoIndex } {
   const out: Diagnostic[] = [];
   const emit = emitter(out);
+  validateUnsafeText(repo, emit);
   if (!repo.policy) return { diagnostics: out };
   const policy = repo.policy.value;
   if (!isValidTimeZone(policy.timezone)) {

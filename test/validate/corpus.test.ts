@@ -91,6 +91,7 @@ const RULES = [
   'duplicate-email',
   'duplicate-github',
   'duplicate-hr-id',
+  'unsafe-character',
   // references
   'unknown-role',
   'unknown-manager',

@@ -153,3 +153,65 @@ describe('the YAML reader', () => {
     if (!r.ok) expect(r.diagnostics.map((d) => `${d.rule}@${d.line}`)).toEqual(['yaml-syntax@2']);
   });
 });
+
+const rulesOf = (root: string, rule: string) =>
+  checkRepository(root, AT).diagnostics.filter((d) => d.rule === rule);
+
+describe('unsafe characters', () => {
+  const bob = baseFile('people/bob.smith.yaml');
+  const withName = (escaped: string) =>
+    orgWith({ 'people/bob.smith.yaml': bob.replace('name: Bob Smith', `name: "Bob${escaped}Smith"`) });
+
+  // Every character the rule promises to refuse, written as a YAML escape so this file shows it.
+  const refused: [string, string][] = [
+    ...['202A', '202B', '202C', '202D', '202E', '2066', '2067', '2068', '2069', '200E', '200F', '061C'].map(
+      (cp): [string, string] => [`the bidi control U+${cp}`, `\\u${cp}`],
+    ),
+    ...['200B', '200C', '200D', '2060', 'FEFF'].map((cp): [string, string] => [
+      `the zero-width character U+${cp}`,
+      `\\u${cp}`,
+    ]),
+    ...['0000', '0001', '0008', '000D', '001B', '001F', '007F', '0080', '0085', '009F'].map(
+      (cp): [string, string] => [`the control character U+${cp}`, `\\u${cp}`],
+    ),
+    ['a line break in a one-line field', '\\n'],
+    ['a tab in a one-line field', '\\t'],
+  ];
+  it.each(refused)('refuses %s in a name, at the name line', (_what, escaped) => {
+    const found = rulesOf(withName(escaped), 'unsafe-character');
+    expect(found).toEqual([
+      expect.objectContaining({ file: 'people/bob.smith.yaml', line: 2, severity: 'error' }),
+    ]);
+  });
+
+  it('never repeats the character itself in the message, so the message cannot be reordered', () => {
+    const [d] = rulesOf(withName('\\u202E'), 'unsafe-character');
+    expect(d?.message).toContain('\\u{202E}');
+    expect(d?.message).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/);
+  });
+
+  it('allows line breaks and tabs in a justification, a description and a rationale', () => {
+    const exc = baseFile('exceptions/EXC-0001.yaml').replace(
+      'justification: Payments migration on-call rotation (OPS-1234).',
+      'justification: |\n  Payments migration on-call rotation.\n  Ticket:\tOPS-1234\n',
+    );
+    const role = `${baseFile('roles/employee.yaml')}description: |\n  Base access.\n  Everyone:\tgets it.\n`;
+    const sod = baseFile('policy/sod.yaml')
+      .replace('  rationale: Someone', '  rationale: "Two lines:\\n\\tSomeone')
+      .replace('trace of it.\n', 'trace of it."\n');
+    const root = orgWith({
+      'exceptions/EXC-0001.yaml': exc,
+      'roles/employee.yaml': role,
+      'policy/sod.yaml': sod,
+    });
+    expect(checkRepository(root, AT).diagnostics).toEqual([]);
+  });
+
+  it('accepts names in any script, with accents and apostrophes', () => {
+    const root = orgWith({
+      'people/bob.smith.yaml': bob.replace('name: Bob Smith', "name: Zoë O'Brien-Ünal 陳美玲"),
+    });
+    expect(checkRepository(root, AT).diagnostics).toEqual([]);
+  });
+});
+

@@ -15,6 +15,7 @@ import { staleSchemas } from '../../src/cli/schemas-command.js';
 import { toPolicyYaml } from '../../src/load/write-yaml.js';
 import { buildJsonSchemas } from '../../src/model/json-schemas.js';
 import * as model from '../../src/model/schema.js';
+import { findUnsafeCharacter } from '../../src/validate/unsafe-text.js';
 import { checkRepository } from '../../src/validate/validate.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -23,7 +24,10 @@ const NUM_RUNS = Number(process.env.JML_NUM_RUNS ?? 25);
 
 // --- generators ------------------------------------------------------------------------------
 
-/** Text people type, including values YAML tools misread when written plainly. */
+/**
+ * Text people type on one line, including values YAML tools misread when written plainly. No
+ * control, bidi or zero-width characters: `jml validate` refuses those (unsafe-character).
+ */
 const text = fc.oneof(
   fc.constantFrom(
     'no',
@@ -46,16 +50,19 @@ const text = fc.oneof(
     '  padded  ',
     "O'Brien",
     'say "hi"',
-    'two\nlines',
-    'line\n\tindented with a tab',
-    '\ttab first',
   ),
   fc
     .oneof(
       fc.string({ minLength: 1, maxLength: 30 }),
       fc.string({ minLength: 1, maxLength: 30, unit: 'grapheme' }),
     )
-    .filter((s) => s.trim().length > 0 && !/[\p{Cc}\p{Cs}]/u.test(s)),
+    .filter((s) => s.trim().length > 0 && !/[\p{Cs}]/u.test(s) && !findUnsafeCharacter(s)),
+);
+
+/** Free text over several lines (a role's description): line breaks and tabs are allowed there. */
+const freeText = fc.oneof(
+  text,
+  fc.constantFrom('two\nlines', 'line\n\tindented with a tab', '\ttab first', 'ends with a newline\n'),
 );
 
 const word = fc.stringMatching(/^[a-z][a-z0-9]{0,7}$/);
@@ -101,6 +108,7 @@ const orgArb: fc.Arbitrary<Org> = fc
     appIds: fc.uniqueArray(kebab, { minLength: 0, maxLength: 3 }),
     numbers: fc.array(fc.nat(), { minLength: 64, maxLength: 64 }),
     texts: fc.array(text, { minLength: 32, maxLength: 32 }),
+    freeTexts: fc.array(freeText, { minLength: 5, maxLength: 5 }),
     starts: fc.array(dateBetween('2019-01-01', '2027-06-30'), { minLength: 8, maxLength: 8 }),
     excFroms: fc.array(dateBetween('2026-09-01', '2026-12-31'), { minLength: 3, maxLength: 3 }),
     timezone: fc.constantFrom(...TIMEZONES),
@@ -115,6 +123,7 @@ const orgArb: fc.Arbitrary<Org> = fc
       appIds,
       numbers,
       texts,
+      freeTexts,
       starts,
       excFroms,
       timezone,
@@ -125,6 +134,8 @@ const orgArb: fc.Arbitrary<Org> = fc
       const n = () => numbers[k++ % numbers.length]!;
       let t = 0;
       const txt = () => texts[t++ % texts.length]!;
+      // A name the providers show: no whitespace at either end (padded-name).
+      const shown = () => txt().trim();
 
       const apps = appIds.map((id) => ({
         id,
@@ -149,7 +160,7 @@ const orgArb: fc.Arbitrary<Org> = fc
                 ? pick(['group', 'app'], n())
                 : pick(['group', 'app', 'license'], n()),
           // Awkward text, made unique: one catalog entry per provider-side object.
-          target: `${txt()} #${k}`,
+          target: `${shown()} #${k}`,
           ...(apps.length && n() % 2 ? { app: pick(appIds, n()) } : {}),
           owner: pick(personIds, n()),
           ...(n() % 2 ? { risk: pick(['low', 'medium', 'high'], n()) } : {}),
@@ -160,6 +171,7 @@ const orgArb: fc.Arbitrary<Org> = fc
       const roles = roleIds.map((id, j) => ({
         id,
         title: txt(),
+        ...(n() % 2 ? { description: freeTexts[j % freeTexts.length]! } : {}),
         owner: pick(personIds, n()),
         ...(j > 0 && n() % 2 ? { includes: subset(roleIds.slice(0, j), n() || 1) } : {}),
         entitlements: subset(entIds, n()),
@@ -179,7 +191,7 @@ const orgArb: fc.Arbitrary<Org> = fc
             : undefined;
         return {
           id,
-          name: txt(),
+          name: shown(),
           email: `${id}@example.com`,
           ...(n() % 2
             ? { github: `gh-${i}-${id.replace(/[._]/g, '-')}`.slice(0, 39).replace(/-+$/, '') }
