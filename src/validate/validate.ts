@@ -19,6 +19,7 @@ import { DAY_MS, instantMs, isValidTimeZone } from '../model/time.js';
 import { indexRepository, type RepoIndex } from '../resolve/repo-index.js';
 import { describeBecause, resolvePerson } from '../resolve/resolve.js';
 import { type Emit, emitter } from './emit.js';
+import { validateIdentities } from './identities.js';
 import { validateUnsafeText } from './unsafe-text.js';
 
 function stemOf(file: string): string {
@@ -151,6 +152,7 @@ export function validateRepository(
   uniqueField('email', 'duplicate-email', 'email');
   uniqueField('github', 'duplicate-github', 'GitHub login');
   uniqueField('hrId', 'duplicate-hr-id', 'HR id');
+  validateIdentities(repo, policy, emit);
 
   // --- references ------------------------------------------------------------------------------
   for (const [team, members] of Object.entries(policy.teams)) {
@@ -790,10 +792,17 @@ function distance(a: string, b: string): number {
 }
 
 /**
- * Rules that a repository can start breaking merely because time passed. They fail review
- * (`jml validate`) but do not stop plan or apply, which must carry on with due changes.
+ * Rules that fail review (`jml validate`) but do not stop plan or apply, which must carry on
+ * with due changes: those a repository can start breaking merely because time passed, and
+ * `email-protected`, which a policy change can bring about for a person already in people/
+ * (a login declared break-glass) and whose account every plan already leaves alone (the
+ * protected-account guard), so stopping every leaver's disable for it would protect nothing.
  */
-export const TIME_DEPENDENT_RULES: ReadonlySet<string> = new Set(['exception-expired', 'manager-left']);
+export const TIME_DEPENDENT_RULES: ReadonlySet<string> = new Set([
+  'exception-expired',
+  'manager-left',
+  'email-protected',
+]);
 
 export interface CheckResult {
   repo: Repository;

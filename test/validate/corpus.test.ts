@@ -91,7 +91,12 @@ const RULES = [
   'duplicate-email',
   'duplicate-github',
   'duplicate-hr-id',
+  'email-plus-alias',
+  'email-plus-address',
+  'email-outside-domain',
+  'email-protected',
   'unsafe-character',
+  'padded-name',
   // references
   'unknown-role',
   'unknown-manager',

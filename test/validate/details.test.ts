@@ -157,6 +157,52 @@ describe('the YAML reader', () => {
 const rulesOf = (root: string, rule: string) =>
   checkRepository(root, AT).diagnostics.filter((d) => d.rule === rule);
 
+describe('emails', () => {
+  const bob = baseFile('people/bob.smith.yaml');
+  const jml = baseFile('policy/jml.yaml');
+
+  it('accepts an email whose domain is written in another case', () => {
+    const root = orgWith({
+      'people/bob.smith.yaml': bob.replace('bob.smith@example.com', 'Bob.Smith@EXAMPLE.COM'),
+    });
+    expect(checkRepository(root, AT).diagnostics).toEqual([]);
+  });
+
+  it('accepts an email at any of organisation.emailDomains, and refuses the main domain when the list leaves it out', () => {
+    const withDomains = (domains: string) =>
+      jml.replace('  domain: example.com\n', `  domain: example.com\n  emailDomains: [${domains}]\n`);
+    const org = orgWith({
+      'policy/jml.yaml': withDomains('example.com, example.org'),
+      'people/bob.smith.yaml': bob.replace('bob.smith@example.com', 'bob.smith@example.org'),
+    });
+    expect(checkRepository(org, AT).diagnostics).toEqual([]);
+    const only = rulesOf(orgWith({ 'policy/jml.yaml': withDomains('example.org') }), 'email-outside-domain');
+    expect(only).toHaveLength(6); // everyone in the base organisation is at example.com
+  });
+
+  it('compares break-glass accounts case-insensitively in both places', () => {
+    const root = orgWith({
+      'policy/jml.yaml': `${jml}safety:\n  protectedAccounts:\n    - Bob.Smith@Example.com\n`,
+    });
+    expect(rulesOf(root, 'email-protected')).toEqual([
+      expect.objectContaining({ file: 'people/bob.smith.yaml', line: 3 }),
+    ]);
+  });
+
+  it('reports a plus-alias on the plus address only, not on the mailbox it aliases', () => {
+    const root = orgWith({
+      'people/bob.admin.yaml': bob
+        .replace('id: bob.smith', 'id: bob.admin')
+        .replace('bob.smith@example.com', 'bob.smith+admin@example.com')
+        .replace('github: bob-smith\n', '')
+        .replace('hrId: HR-0003\n', ''),
+    });
+    expect(rulesOf(root, 'email-plus-alias').map((d) => `${d.file}:${d.line}`)).toEqual([
+      'people/bob.admin.yaml:3',
+    ]);
+  });
+});
+
 describe('unsafe characters', () => {
   const bob = baseFile('people/bob.smith.yaml');
   const withName = (escaped: string) =>
