@@ -1,7 +1,9 @@
 /**
  * A loopback fake of the part of GitHub's REST API a JML repository uses: pull requests (their
  * files, reviews and commits), issues, issue comments and labels, check runs, contents, commits,
- * refs, team members and collaborator permissions. Paths, bodies, error shapes, paging (`page`,
+ * refs, team members, collaborator permissions, and the repository settings `jml doctor` reads
+ * (branch protection, rules and rulesets, environments with their deployment branch policies and
+ * secrets, repository secrets, workflow permissions). Paths, bodies, error shapes, paging (`page`,
  * `per_page` up to 100, `Link` rel="next"/"last") and x-ratelimit-* headers follow GitHub's
  * documentation; every body it answers is recorded in `answers` so the fidelity test can check
  * it against GitHub's own OpenAPI description (vendor-specs/github-rest-subset.json).
@@ -172,7 +174,110 @@ export interface RepoState {
   /** login -> permission (admin, maintain, write, triage, read). */
   collaborators: Map<string, string>;
   nextNumber: number;
+  /** The settings `jml doctor` reads (Settings in GitHub's UI). */
+  settings: RepoSettings;
 }
+
+/** A permission of a GitHub App installation token or fine-grained token, as GitHub names them. */
+export type TokenPermission = 'administration' | 'secrets' | 'environments';
+export type TokenPermissions = Partial<Record<TokenPermission, 'read' | 'write'>>;
+
+/** Classic branch protection of one branch (Settings -> Branches). */
+export interface ProtectionSeed {
+  /** Required status checks: the check's name and the app that must post it (null: any source). */
+  checks?: { context: string; appId?: number | null }[];
+  strict?: boolean;
+  /** "Do not allow bypassing the above settings" (enforce_admins). */
+  enforceAdmins?: boolean;
+  /** "Require a pull request before merging"; omitted: no pull request is required. */
+  reviews?: { codeOwners?: boolean; dismissStale?: boolean; count?: number; bypassUsers?: string[] };
+}
+
+export type BypassActorType =
+  | 'Integration'
+  | 'OrganizationAdmin'
+  | 'RepositoryRole'
+  | 'Team'
+  | 'DeployKey'
+  | 'User';
+
+/** A repository ruleset (Settings -> Rules -> Rulesets). */
+export interface RulesetSeed {
+  name: string;
+  enforcement?: 'active' | 'evaluate' | 'disabled';
+  /** ref_name conditions: `~DEFAULT_BRANCH`, `~ALL` or `refs/heads/<pattern>` (default: the default branch). */
+  include?: string[];
+  exclude?: string[];
+  bypass?: { actorType: BypassActorType; actorId: number | null; mode?: 'always' | 'pull_request' }[];
+  /** The rules exactly as GitHub writes them: `{type, parameters}`. */
+  rules: { type: string; parameters?: Record<string, unknown> }[];
+}
+
+export interface RulesetState extends Required<Omit<RulesetSeed, 'bypass'>> {
+  id: number;
+  bypass: NonNullable<RulesetSeed['bypass']>;
+  createdAt: string;
+}
+
+/** A deployment environment (Settings -> Environments). */
+export interface EnvironmentSeed {
+  /**
+   * Deployment branches and tags: null or omitted (no restriction), `protected` (protected
+   * branches only), or custom name patterns (a string is a branch pattern).
+   */
+  branches?: null | 'protected' | (string | { name: string; type: 'branch' | 'tag' })[];
+  /** Names of the environment's secrets. */
+  secrets?: string[];
+}
+
+export interface EnvironmentState {
+  id: number;
+  name: string;
+  policy: null | 'protected' | { id: number; name: string; type: 'branch' | 'tag' }[];
+  /** The id of the branch_policy protection rule GitHub lists while a policy is set. */
+  policyRuleId: number;
+  secrets: string[];
+  createdAt: string;
+}
+
+export interface RepoSettings {
+  /** branch -> classic protection. */
+  protection: Map<string, ProtectionSeed>;
+  rulesets: RulesetState[];
+  environments: Map<string, EnvironmentState>;
+  /** Repository-level Actions secrets, by name. */
+  secrets: string[];
+  workflowPermissions: {
+    default_workflow_permissions: 'read' | 'write';
+    can_approve_pull_request_reviews: boolean;
+  };
+}
+
+/** The rule types GitHub documents for rulesets; a seed with another type is a mistake in a test. */
+const RULE_TYPES = new Set([
+  'creation',
+  'update',
+  'deletion',
+  'required_linear_history',
+  'merge_queue',
+  'required_deployments',
+  'required_signatures',
+  'pull_request',
+  'required_status_checks',
+  'non_fast_forward',
+  'commit_message_pattern',
+  'commit_author_email_pattern',
+  'committer_email_pattern',
+  'branch_name_pattern',
+  'tag_name_pattern',
+  'workflows',
+  'code_scanning',
+  'copilot_code_review',
+  'file_path_restriction',
+  'max_file_path_length',
+  'file_extension_restriction',
+  'max_file_size',
+]);
 
 export interface Answer {
   method: string;
@@ -247,15 +352,27 @@ export class GitHubFake extends VendorFake {
   private nextId = 1000;
   /** The routes this fake serves (the fidelity test checks each is documented). */
   readonly served: Route[];
+  /**
+   * The repository-settings routes `jml doctor` reads, served beside `served`; their fidelity
+   * (documented, exercised, answers valid) is checked by test/github/doctor-fidelity.test.ts.
+   */
+  readonly settingsServed: Route[];
+  /**
+   * token -> the permissions it was granted (an app installation or fine-grained token). A token
+   * of `github-actions[bot]` without an entry is the Actions GITHUB_TOKEN, which GitHub never
+   * grants Administration, Secrets or Environments; any other token without one may read all.
+   */
+  readonly tokenPermissions = new Map<string, TokenPermissions>();
 
   constructor(opts: GitHubFakeOptions = {}) {
     super();
     this.rateLimit = opts.rateLimit ?? 5000;
     this.now = opts.now ?? Date.now;
     this.served = this.buildRoutes();
+    this.settingsServed = this.buildSettingsRoutes();
     this.server = new FakeServer({
       name: 'github',
-      routes: this.served,
+      routes: [...this.served, ...this.settingsServed],
       now: this.now,
       // The shared server hands a body that is not JSON to `unknown` too: GitHub says 400.
       unknown: (req) =>
@@ -316,6 +433,17 @@ export class GitHubFake extends VendorFake {
         refs: new Map(),
         collaborators: new Map(),
         nextNumber: 1,
+        settings: {
+          protection: new Map(),
+          rulesets: [],
+          environments: new Map(),
+          secrets: [],
+          // A new repository's defaults: read-only GITHUB_TOKEN, Actions may not create or approve pull requests.
+          workflowPermissions: {
+            default_workflow_permissions: 'read',
+            can_approve_pull_request_reviews: false,
+          },
+        },
       };
       this.repos.set(key, r);
     }
@@ -442,6 +570,93 @@ export class GitHubFake extends VendorFake {
     const c = { id: this.id(), issue, body, user, createdAt: at, updatedAt: at };
     r.comments.set(c.id, c);
     return c;
+  }
+
+  // ---- seeding: repository settings -------------------------------------------------------------
+
+  /** Restricts a token to these permissions (as a GitHub App installation token is). */
+  setTokenPermissions(token: string, permissions: TokenPermissions): void {
+    if (!this.tokens.has(token)) throw new Error(`no token ${token} in the fake: addToken first`);
+    this.tokenPermissions.set(token, permissions);
+  }
+
+  /** Classic branch protection of `branch` (replaces any earlier one, as PUT protection does). */
+  protectBranch(owner: string, name: string, branch: string, seed: ProtectionSeed): void {
+    const r = this.repo(owner, name);
+    for (const login of seed.reviews?.bypassUsers ?? []) this.addUser(login);
+    r.settings.protection.set(branch, seed);
+  }
+
+  /** A repository ruleset; returns its id. */
+  addRuleset(owner: string, name: string, seed: RulesetSeed): number {
+    const r = this.repo(owner, name);
+    for (const rule of seed.rules) {
+      if (!RULE_TYPES.has(rule.type))
+        throw new Error(`the GitHub fake knows no ruleset rule of type ${rule.type}`);
+    }
+    for (const p of [...(seed.include ?? []), ...(seed.exclude ?? [])]) {
+      if (!['~DEFAULT_BRANCH', '~ALL'].includes(p) && !p.startsWith('refs/heads/'))
+        throw new Error(
+          `the GitHub fake matches branch rulesets on ~DEFAULT_BRANCH, ~ALL or refs/heads/..., not ${p}`,
+        );
+    }
+    const state: RulesetState = {
+      id: this.id(),
+      name: seed.name,
+      enforcement: seed.enforcement ?? 'active',
+      include: seed.include ?? ['~DEFAULT_BRANCH'],
+      exclude: seed.exclude ?? [],
+      bypass: seed.bypass ?? [],
+      rules: seed.rules,
+      createdAt: new Date(this.now()).toISOString(),
+    };
+    r.settings.rulesets.push(state);
+    return state.id;
+  }
+
+  /** A deployment environment with its branch policy and secrets (replaces one of the same name). */
+  addEnvironment(
+    owner: string,
+    name: string,
+    environment: string,
+    seed: EnvironmentSeed = {},
+  ): EnvironmentState {
+    const r = this.repo(owner, name);
+    if (environment.includes('/') || environment.trim() === '')
+      throw new Error(`the GitHub fake takes environment names without "/": ${environment}`);
+    const policy: EnvironmentState['policy'] =
+      seed.branches === undefined || seed.branches === null || seed.branches === 'protected'
+        ? (seed.branches ?? null)
+        : seed.branches.map((b) => ({
+            id: this.id(),
+            ...(typeof b === 'string' ? { name: b, type: 'branch' as const } : b),
+          }));
+    const state: EnvironmentState = {
+      id: r.settings.environments.get(environment)?.id ?? this.id(),
+      name: environment,
+      policy,
+      policyRuleId: this.id(),
+      secrets: [...(seed.secrets ?? [])],
+      createdAt: new Date(this.now()).toISOString(),
+    };
+    r.settings.environments.set(environment, state);
+    return state;
+  }
+
+  /** A repository-level Actions secret. */
+  addRepositorySecret(owner: string, name: string, secret: string): void {
+    const r = this.repo(owner, name);
+    if (!r.settings.secrets.includes(secret)) r.settings.secrets.push(secret);
+  }
+
+  /** Settings -> Actions -> General -> Workflow permissions. */
+  setWorkflowPermissions(
+    owner: string,
+    name: string,
+    permissions: Partial<RepoSettings['workflowPermissions']>,
+  ): void {
+    const r = this.repo(owner, name);
+    r.settings.workflowPermissions = { ...r.settings.workflowPermissions, ...permissions };
   }
 
   // ---- inspection ------------------------------------------------------------------------------
@@ -1176,6 +1391,145 @@ export class GitHubFake extends VendorFake {
     ];
   }
 
+  /**
+   * What `jml doctor` reads. GitHub answers 403 "Resource not accessible by integration", with the
+   * permission it wanted in `x-accepted-github-permissions`, to a token without it: branch
+   * protection and workflow permissions need Administration, repository secrets Secrets, an
+   * environment's secrets Environments (all read). Rules, rulesets, environments and deployment
+   * branch policies need only read access to the repository ("Anyone with read access", GitHub's
+   * description says); a ruleset's `bypass_actors` is shown only to a token that can edit it.
+   */
+  private buildSettingsRoutes(): Route[] {
+    const R = REPO;
+    return [
+      this.wrap('GET', `${R}/branches/(.+)/protection`, (q, [o, n, branch]) => {
+        const r = this.repoOr404(o!, n!);
+        this.requirePermission(
+          q,
+          'administration',
+          'read',
+          'branches/branch-protection#get-branch-protection',
+        );
+        if (!this.branchExists(r, branch!))
+          throw notFoundAs('Branch not found', 'branches/branch-protection#get-branch-protection');
+        const p = r.settings.protection.get(branch!);
+        if (!p) throw notFoundAs('Branch not protected', 'branches/branch-protection#get-branch-protection');
+        return ok(this.protectionJson(r, branch!, p));
+      }),
+      this.wrap('GET', `${R}/rules/branches/(.+)`, (q, [o, n, branch]) => {
+        const r = this.repoOr404(o!, n!);
+        // Only active rulesets count; the branch need not exist (GitHub's description says so).
+        const rules = r.settings.rulesets
+          .filter((s) => s.enforcement === 'active' && rulesetApplies(r, s, branch!))
+          .flatMap((s) =>
+            s.rules.map((rule) => ({
+              ...rule,
+              ruleset_source_type: 'Repository',
+              ruleset_source: `${r.owner}/${r.name}`,
+              ruleset_id: s.id,
+            })),
+          );
+        return this.page(q, rules);
+      }),
+      this.wrap('GET', `${R}/rulesets/(\\d+)`, (q, [o, n, id]) => {
+        const r = this.repoOr404(o!, n!);
+        const s = r.settings.rulesets.find((x) => x.id === Number(id));
+        if (!s) throw notFound();
+        return ok(this.rulesetJson(r, s, this.granted(q, 'administration') === 'write'));
+      }),
+      this.wrap('GET', `${R}/environments`, (q, [o, n]) => {
+        const r = this.repoOr404(o!, n!);
+        const list = [...r.settings.environments.values()].sort((a, b) => a.name.localeCompare(b.name));
+        return this.pageObject(
+          q,
+          'environments',
+          list.map((e) => this.environmentJson(r, e)),
+        );
+      }),
+      this.wrap('GET', `${R}/environments/([^/]+)/deployment-branch-policies`, (q, [o, n, env]) => {
+        const r = this.repoOr404(o!, n!);
+        const e = r.settings.environments.get(env!);
+        if (!e) throw notFound();
+        const list = Array.isArray(e.policy) ? e.policy : [];
+        return this.pageObject(
+          q,
+          'branch_policies',
+          list.map((b) => ({
+            id: b.id,
+            node_id: Buffer.from(`022:DeploymentBranchPolicy${b.id}`).toString('base64'),
+            name: b.name,
+            type: b.type,
+          })),
+        );
+      }),
+      this.wrap('GET', `${R}/environments/([^/]+)/secrets`, (q, [o, n, env]) => {
+        const r = this.repoOr404(o!, n!);
+        this.requirePermission(q, 'environments', 'read', 'actions/secrets#list-environment-secrets');
+        const e = r.settings.environments.get(env!);
+        if (!e) throw notFound();
+        return this.pageObject(
+          q,
+          'secrets',
+          [...e.secrets].sort().map((s) => this.secretJson(e.createdAt, s)),
+        );
+      }),
+      this.wrap('GET', `${R}/actions/secrets`, (q, [o, n]) => {
+        const r = this.repoOr404(o!, n!);
+        this.requirePermission(q, 'secrets', 'read', 'actions/secrets#list-repository-secrets');
+        const at = new Date(this.now()).toISOString();
+        return this.pageObject(
+          q,
+          'secrets',
+          [...r.settings.secrets].sort().map((s) => this.secretJson(at, s)),
+        );
+      }),
+      this.wrap('GET', `${R}/actions/permissions/workflow`, (q, [o, n]) => {
+        const r = this.repoOr404(o!, n!);
+        this.requirePermission(
+          q,
+          'administration',
+          'read',
+          'actions/permissions#get-default-workflow-permissions-for-a-repository',
+        );
+        return ok({ ...r.settings.workflowPermissions });
+      }),
+    ];
+  }
+
+  /** The level of a permission the request's token holds. */
+  private granted(req: FakeRequest, permission: TokenPermission): 'read' | 'write' | undefined {
+    const token = this.tokenOf(req) ?? '';
+    const set = this.tokenPermissions.get(token);
+    if (set) return set[permission];
+    if (this.tokens.get(token)?.toLowerCase() === 'github-actions[bot]') return undefined;
+    return 'write';
+  }
+
+  /** GitHub's 403 to a token without the permission an endpoint needs. */
+  private requirePermission(
+    req: FakeRequest,
+    permission: TokenPermission,
+    level: 'read' | 'write',
+    docs: string,
+  ): void {
+    const has = this.granted(req, permission);
+    if (has === 'write' || has === level) return;
+    throw new Invalid({
+      status: 403,
+      headers: { 'x-accepted-github-permissions': `${permission}=${level}` },
+      body: {
+        message: 'Resource not accessible by integration',
+        documentation_url: `${DOCS}/${docs}`,
+        status: '403',
+      },
+    });
+  }
+
+  /** A branch exists when it has a ref, or is the default branch. */
+  private branchExists(r: RepoState, branch: string): boolean {
+    return branch === r.defaultBranch || r.refs.has(`refs/heads/${branch}`);
+  }
+
   // ---- lookups ---------------------------------------------------------------------------------
 
   /**
@@ -1392,7 +1746,126 @@ export class GitHubFake extends VendorFake {
     };
   }
 
+  /** A page of a list GitHub wraps in an object: `{total_count, <key>: [...]}`, Link header as usual. */
+  private pageObject(q: FakeRequest, key: string, items: unknown[]): FakeResponse {
+    const p = this.page(q, items);
+    return { ...p, body: { total_count: items.length, [key]: p.body } };
+  }
+
   // ---- response objects (complete enough to validate against GitHub's schemas) -------------------
+
+  private protectionJson(r: RepoState, branch: string, p: ProtectionSeed): Record<string, unknown> {
+    const url = this.api(`/repos/${r.owner}/${r.name}/branches/${encodeURIComponent(branch)}/protection`);
+    const off = { enabled: false };
+    const out: Record<string, unknown> = { url };
+    if (p.checks) {
+      out.required_status_checks = {
+        url: `${url}/required_status_checks`,
+        strict: p.strict ?? false,
+        contexts: p.checks.map((c) => c.context),
+        contexts_url: `${url}/required_status_checks/contexts`,
+        // What GitHub answers for a check set "from any source" is not documented beyond a
+        // nullable app_id: the fake answers what the test seeded (null when it seeded none).
+        checks: p.checks.map((c) => ({ context: c.context, app_id: c.appId ?? null })),
+      };
+    }
+    if (p.reviews) {
+      const bypass = p.reviews.bypassUsers ?? [];
+      out.required_pull_request_reviews = {
+        url: `${url}/required_pull_request_reviews`,
+        dismiss_stale_reviews: p.reviews.dismissStale ?? false,
+        require_code_owner_reviews: p.reviews.codeOwners ?? false,
+        required_approving_review_count: p.reviews.count ?? 1,
+        require_last_push_approval: false,
+        ...(bypass.length
+          ? {
+              bypass_pull_request_allowances: {
+                users: bypass.map((l) => this.userJson(l)),
+                teams: [],
+                apps: [],
+              },
+            }
+          : {}),
+      };
+    }
+    Object.assign(out, {
+      required_signatures: { url: `${url}/required_signatures`, enabled: false },
+      enforce_admins: { url: `${url}/enforce_admins`, enabled: p.enforceAdmins ?? false },
+      required_linear_history: off,
+      allow_force_pushes: off,
+      allow_deletions: off,
+      block_creations: off,
+      required_conversation_resolution: off,
+      lock_branch: off,
+      allow_fork_syncing: off,
+    });
+    return out;
+  }
+
+  private rulesetJson(r: RepoState, s: RulesetState, showBypass: boolean): Record<string, unknown> {
+    const url = this.api(`/repos/${r.owner}/${r.name}/rulesets/${s.id}`);
+    return {
+      id: s.id,
+      name: s.name,
+      target: 'branch',
+      source_type: 'Repository',
+      source: `${r.owner}/${r.name}`,
+      enforcement: s.enforcement,
+      // GitHub returns bypass_actors only to a token with write access to the ruleset.
+      ...(showBypass
+        ? {
+            bypass_actors: s.bypass.map((b) => ({
+              actor_id: b.actorId,
+              actor_type: b.actorType,
+              bypass_mode: b.mode ?? 'always',
+            })),
+          }
+        : {}),
+      // Whether the caller could bypass: the fake does not model who the caller is; "never".
+      current_user_can_bypass: 'never',
+      node_id: Buffer.from(`021:RepositoryRuleset${s.id}`).toString('base64'),
+      _links: { self: { href: url }, html: { href: `${WEB}/${r.owner}/${r.name}/rules/${s.id}` } },
+      conditions: { ref_name: { include: s.include, exclude: s.exclude } },
+      rules: s.rules,
+      created_at: s.createdAt,
+      updated_at: s.createdAt,
+    };
+  }
+
+  private environmentJson(r: RepoState, e: EnvironmentState): Record<string, unknown> {
+    const enc = encodeURIComponent(e.name);
+    return {
+      id: e.id,
+      node_id: Buffer.from(`020:Environment${e.id}`).toString('base64'),
+      name: e.name,
+      url: this.api(`/repos/${r.owner}/${r.name}/environments/${enc}`),
+      html_url: `${WEB}/${r.owner}/${r.name}/deployments/activity_log?environments_filter=${enc}`,
+      created_at: e.createdAt,
+      updated_at: e.createdAt,
+      // GitHub lists a branch_policy protection rule while deployment branches are restricted.
+      protection_rules:
+        e.policy === null
+          ? []
+          : [
+              {
+                id: e.policyRuleId,
+                node_id: Buffer.from(`023:ProtectionRule${e.policyRuleId}`).toString('base64'),
+                type: 'branch_policy',
+              },
+            ],
+      deployment_branch_policy:
+        e.policy === null
+          ? null
+          : {
+              protected_branches: e.policy === 'protected',
+              custom_branch_policies: e.policy !== 'protected',
+            },
+    };
+  }
+
+  private secretJson(at: string, name: string): Record<string, unknown> {
+    return { name, created_at: at, updated_at: at };
+  }
 
   private api(path: string): string {
     return `${this.url}${path}`;
@@ -1878,6 +2351,36 @@ export class GitHubFake extends VendorFake {
 /** A pull request carries a commit when its merge produced it or its branch holds it. */
 function carries(p: PullState, sha: string): boolean {
   return [p.mergeCommitSha ?? '', p.headSha, ...p.commits].some((c) => c !== '' && c.startsWith(sha));
+}
+
+/** A 404 with GitHub's own message for it ("Branch not protected", "Branch not found"). */
+function notFoundAs(message: string, docs: string): Invalid {
+  return new Invalid({ status: 404, body: { message, documentation_url: `${DOCS}/${docs}`, status: '404' } });
+}
+
+/** Whether an active branch ruleset's ref_name conditions take in `branch`. */
+function rulesetApplies(r: RepoState, s: RulesetState, branch: string): boolean {
+  const hit = (p: string) =>
+    p === '~ALL' ||
+    (p === '~DEFAULT_BRANCH' && branch === r.defaultBranch) ||
+    (p.startsWith('refs/heads/') && refGlob(p.slice('refs/heads/'.length)).test(branch));
+  return s.include.some(hit) && !s.exclude.some(hit);
+}
+
+/** fnmatch as rulesets use it: `*` within a path segment, `**` across segments. */
+function refGlob(pattern: string): RegExp {
+  let out = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '*' && pattern[i + 1] === '*') {
+      out += '.*';
+      i++;
+    } else if (c === '*') out += '[^/]*';
+    else if (c === '?' || c === '[')
+      throw new Error(`the GitHub fake does not match "${c}" in ref patterns: ${pattern}`);
+    else out += c.replace(/[.+^${}()|\\]/g, '\\$&');
+  }
+  return new RegExp(`^${out}$`);
 }
 
 function parses(text: string): boolean {
