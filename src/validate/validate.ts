@@ -2,8 +2,9 @@
  * validate: the loaded model -> diagnostics about meaning (references, cycles, dates,
  * exceptions, separation of duties). Pure: the time `at` is an argument.
  *
- * Phases: identity (ids and uniqueness), references, structure (cycles), dates, exceptions,
- * access (separation of duties, unreachable entitlements).
+ * Phases: unsafe characters, identity (ids, uniqueness, emails, provider-facing names),
+ * references, structure (cycles), dates, exceptions (and what moves keep of them), access
+ * (separation of duties, unreachable entitlements).
  */
 import { loadRepository, type Repository } from '../load/load-repo.js';
 import { type Located, locate, type YamlPath } from '../load/source.js';
@@ -20,6 +21,7 @@ import { indexRepository, type RepoIndex } from '../resolve/repo-index.js';
 import { describeBecause, resolvePerson } from '../resolve/resolve.js';
 import { type Emit, emitter } from './emit.js';
 import { validateIdentities } from './identities.js';
+import { validateRetain } from './retain.js';
 import { validateUnsafeText } from './unsafe-text.js';
 
 function stemOf(file: string): string {
@@ -524,6 +526,8 @@ export function validateRepository(
       });
     }
   }
+
+  validateRetain(repo, index, at, emit);
 
   // --- access: separation of duties at every date a person's access changes --------------------
   if (repo.sod.length > 0) {

@@ -106,6 +106,7 @@ const RULES = [
   'unknown-owner',
   'unknown-app',
   'unknown-provider',
+  'unknown-exception',
   // structure and dates
   'self-manager',
   'manager-cycle',
@@ -124,6 +125,12 @@ const RULES = [
   'exception-bad-dates',
   'exception-self-approved',
   'exception-redundant',
+  // exceptions across moves
+  'retain-not-a-move',
+  'retain-other-person',
+  'retain-not-allowed',
+  'retain-no-effect',
+  'exception-ends-on-move',
   // access
   'sod-conflict',
   'entitlement-unreachable',

@@ -43,16 +43,36 @@ describe('separation of duties across a move', () => {
     expect(result.diagnostics.filter((d) => d.rule === 'sod-conflict')).toEqual([]);
   });
 
-  it('is reported once, at the move, when the exception is kept (retainOnMove: true)', () => {
+  it('is reported once, at the move, when the move retains the exception (retainOnMove and retain)', () => {
     const exc = baseFile('exceptions/EXC-0001.yaml').replace('retainOnMove: false', 'retainOnMove: true');
+    const retained = `${alice}    retain:\n      - EXC-0001\n`;
     const result = checkRepository(
-      orgWith({ 'people/alice.nguyen.yaml': alice, 'exceptions/EXC-0001.yaml': exc }),
+      orgWith({ 'people/alice.nguyen.yaml': retained, 'exceptions/EXC-0001.yaml': exc }),
       AT,
     );
     const sod = result.diagnostics.filter((d) => d.rule === 'sod-conflict');
     expect(sod).toHaveLength(1);
     expect(sod[0]).toMatchObject({ file: 'people/alice.nguyen.yaml', line: 14, column: 5 });
     expect(sod[0]!.message).toContain('from 2027-01-04');
+  });
+  it('is not reported when the exception is retainOnMove but the move does not retain it, which warns that it ends', () => {
+    const exc = baseFile('exceptions/EXC-0001.yaml').replace('retainOnMove: false', 'retainOnMove: true');
+    const result = checkRepository(
+      orgWith({ 'people/alice.nguyen.yaml': alice, 'exceptions/EXC-0001.yaml': exc }),
+      AT,
+    );
+    expect(result.diagnostics.filter((d) => d.rule === 'sod-conflict')).toEqual([]);
+    expect(result.diagnostics).toContainEqual(
+      expect.objectContaining({
+        rule: 'exception-ends-on-move',
+        severity: 'warning',
+        file: 'people/alice.nguyen.yaml',
+        line: 14,
+        message: expect.stringContaining(
+          'EXC-0001 (prod-db-admin) ends on 2027-01-04 with the move to executive',
+        ),
+      }),
+    );
   });
 });
 
@@ -261,3 +281,46 @@ describe('unsafe characters', () => {
   });
 });
 
+describe('retain across several moves', () => {
+  const alice = baseFile('people/alice.nguyen.yaml');
+  const exc = baseFile('exceptions/EXC-0001.yaml')
+    .replace('retainOnMove: false', 'retainOnMove: true')
+    .replace('expires: 2027-01-31', 'expires: 2027-02-10');
+  const moves = (entries: string) =>
+    orgWith({ 'people/alice.nguyen.yaml': alice + entries, 'exceptions/EXC-0001.yaml': exc });
+
+  it('warns at the second move when only the first retains the exception', () => {
+    const root = moves(
+      '  - role: employee\n    from: 2026-12-01\n    retain:\n      - EXC-0001\n  - role: engineer\n    from: 2027-01-04\n',
+    );
+    const d = checkRepository(root, AT).diagnostics;
+    expect(d.map((x) => `${x.rule}@${x.line}`)).toEqual(['exception-ends-on-move@18']);
+  });
+
+  it('warns that a retain has no effect when an earlier move already ended the exception', () => {
+    const root = moves(
+      '  - role: employee\n    from: 2026-12-01\n  - role: engineer\n    from: 2027-01-04\n    retain:\n      - EXC-0001\n',
+    );
+    const d = checkRepository(root, AT).diagnostics;
+    expect(d.map((x) => `${x.rule}@${x.line}`)).toEqual(['exception-ends-on-move@14', 'retain-no-effect@19']);
+    expect(d[1]!.message).toContain('already ended with the move to employee on 2026-12-01');
+  });
+
+  it('says nothing about an exception that starts on the move date: it belongs to the new role', () => {
+    const root = moves('  - role: employee\n    from: 2026-11-16\n');
+    expect(checkRepository(root, AT).diagnostics).toEqual([]);
+  });
+
+  it('says nothing about an entry that keeps the same role: it is not a move', () => {
+    const root = moves('  - role: engineer\n    from: 2026-12-01\n');
+    expect(checkRepository(root, AT).diagnostics).toEqual([]);
+  });
+
+  it('does not call an exception unknown when its file failed to load', () => {
+    const root = orgWith({
+      'people/alice.nguyen.yaml': `${alice}  - role: employee\n    from: 2027-03-01\n    retain:\n      - EXC-0002\n`,
+      'exceptions/EXC-0002.yaml': 'id: EXC-0002\nperson: [\n',
+    });
+    expect(checkRepository(root, AT).diagnostics.map((d) => d.rule)).toEqual(['yaml-syntax']);
+  });
+});
