@@ -10,7 +10,12 @@
  * idempotent by construction (a marker or an exact title finds what an earlier run wrote).
  * Errors are `GitHubError`s carrying the status and GitHub's message, never the token.
  */
-import { Octokit } from '@octokit/rest';
+import { Octokit, type RestEndpointMethodTypes } from '@octokit/rest';
+
+/** A deployment environment as GitHub lists it (GET environments). */
+export type Environment = NonNullable<
+  RestEndpointMethodTypes['repos']['getAllEnvironments']['response']['data']['environments']
+>[number];
 
 /** GitHub's limit on an issue or comment body, in characters. */
 export const GITHUB_BODY_LIMIT = 65_536;
@@ -924,6 +929,118 @@ export class GitHubClient {
         state_reason: reason,
       }),
     );
+  }
+
+  // ---- repository settings the approval gate relies on (jml doctor) -----------------------------
+  // Reading them needs more than the workflow's GITHUB_TOKEN can hold: branch protection and the
+  // workflow permissions need Administration (read), repository secrets Secrets (read), an
+  // environment's secrets Environments (read). A refusal keeps what GitHub said it wanted
+  // (x-accepted-github-permissions) in the error's details.
+
+  /**
+   * Classic branch protection of `branch` (GET branches/{b}/protection), or null when GitHub
+   * answers 404 "Branch not protected". Any other 404 (no such branch, or a token that may not
+   * see protection) is an error.
+   */
+  async branchProtection(owner: string, repo: string, branch: string) {
+    try {
+      const res = await this.readSetting(`read branch protection of ${branch} in ${owner}/${repo}`, () =>
+        this.octokit.rest.repos.getBranchProtection({ owner, repo, branch }),
+      );
+      return res.data;
+    } catch (e) {
+      if (e instanceof GitHubError && e.status === 404 && /branch not protected/i.test(e.githubMessage))
+        return null;
+      throw e;
+    }
+  }
+
+  /** Every active ruleset rule that applies to `branch` (GET rules/branches/{b}), each naming its ruleset. */
+  async branchRules(owner: string, repo: string, branch: string) {
+    return this.readSetting(`read the rules of ${branch} in ${owner}/${repo}`, () =>
+      this.octokit.paginate(this.octokit.rest.repos.getBranchRules, { owner, repo, branch, per_page: 100 }),
+    );
+  }
+
+  /**
+   * One ruleset (GET rulesets/{id}), a parent's (organisation) included. GitHub leaves out
+   * `bypass_actors` unless the token may edit the ruleset.
+   */
+  async repositoryRuleset(owner: string, repo: string, rulesetId: number) {
+    const res = await this.readSetting(`read ruleset ${rulesetId} of ${owner}/${repo}`, () =>
+      this.octokit.rest.repos.getRepoRuleset({ owner, repo, ruleset_id: rulesetId, includes_parents: true }),
+    );
+    return res.data;
+  }
+
+  /** Every deployment environment of the repository with its deployment branch policy. */
+  async environmentsOf(owner: string, repo: string): Promise<Environment[]> {
+    // Octokit's paginate flattens `{total_count, environments}` pages at run time; its types do
+    // not know it for this answer (total_count is optional there).
+    const all = await this.readSetting(`list the environments of ${owner}/${repo}`, () =>
+      this.octokit.paginate(this.octokit.rest.repos.getAllEnvironments, { owner, repo, per_page: 100 }),
+    );
+    return all as unknown as Environment[];
+  }
+
+  /** The branch and tag name patterns an environment with custom deployment branches accepts. */
+  async deploymentBranchPolicies(owner: string, repo: string, environment: string) {
+    return this.readSetting(`list the deployment branch policies of ${environment} in ${owner}/${repo}`, () =>
+      this.octokit.paginate(this.octokit.rest.repos.listDeploymentBranchPolicies, {
+        owner,
+        repo,
+        environment_name: environment,
+        per_page: 100,
+      }),
+    );
+  }
+
+  /** Names of an environment's secrets (never their values: GitHub does not give them). */
+  async environmentSecretNames(owner: string, repo: string, environment: string): Promise<string[]> {
+    const secrets = await this.readSetting(
+      `list the secrets of environment ${environment} in ${owner}/${repo}`,
+      () =>
+        this.octokit.paginate(this.octokit.rest.actions.listEnvironmentSecrets, {
+          owner,
+          repo,
+          environment_name: environment,
+          per_page: 100,
+        }),
+    );
+    return secrets.map((s) => s.name);
+  }
+
+  /** Names of the repository-level Actions secrets. */
+  async repositorySecretNames(owner: string, repo: string): Promise<string[]> {
+    const secrets = await this.readSetting(`list the repository secrets of ${owner}/${repo}`, () =>
+      this.octokit.paginate(this.octokit.rest.actions.listRepoSecrets, { owner, repo, per_page: 100 }),
+    );
+    return secrets.map((s) => s.name);
+  }
+
+  /** The GITHUB_TOKEN's default permissions and whether Actions may create and approve pull requests. */
+  async workflowPermissions(owner: string, repo: string) {
+    const res = await this.readSetting(`read the workflow permissions of ${owner}/${repo}`, () =>
+      this.octokit.rest.actions.getGithubActionsDefaultWorkflowPermissionsRepository({ owner, repo }),
+    );
+    return res.data;
+  }
+
+  /** As `call`, keeping the permission GitHub says a refused token lacks in the error's details. */
+  private async readSetting<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      const error = toGitHubError(operation, e);
+      const headers = (e as { response?: { headers?: Record<string, string | undefined> } }).response
+        ?.headers;
+      const wanted = headers?.['x-accepted-github-permissions'];
+      if (!wanted) throw error;
+      throw new GitHubError(operation, error.status, error.githubMessage, [
+        ...error.details,
+        `the token needs ${wanted}`,
+      ]);
+    }
   }
 
   private isOurs(login: string | undefined, body: string | undefined, marker: string): boolean {
