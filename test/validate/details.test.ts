@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseYaml } from '../../src/load/parse-yaml.js';
+import { resolvePerson } from '../../src/resolve/resolve.js';
 import { checkRepository } from '../../src/validate/validate.js';
 
 const BASE = fileURLToPath(new URL('../fixtures/validate/base/', import.meta.url));
@@ -278,6 +279,31 @@ describe('unsafe characters', () => {
       'people/bob.smith.yaml': bob.replace('name: Bob Smith', "name: Zoë O'Brien-Ünal 陳美玲"),
     });
     expect(checkRepository(root, AT).diagnostics).toEqual([]);
+  });
+});
+
+describe('instants in lower case', () => {
+  it('reads a leaver end 2027-03-31t17:00:00z as the same instant as 2027-03-31T17:00:00Z', () => {
+    const sam = baseFile('people/sam.sec.yaml');
+    const endOf = (end: string) => {
+      const result = checkRepository(
+        orgWith({ 'people/sam.sec.yaml': sam.replace('end: 2027-03-31T17:00:00-04:00', `end: ${end}`) }),
+        AT,
+      );
+      expect(result.diagnostics).toEqual([]);
+      const person = result.index!.people.get('sam.sec')!;
+      const endMs = resolvePerson(result.index!, person, AT).endMs;
+      const justAfter = resolvePerson(result.index!, person, Date.parse('2027-03-31T17:00:00Z')).status;
+      const justBefore = resolvePerson(result.index!, person, Date.parse('2027-03-31T16:59:59Z')).status;
+      return { endMs, justAfter, justBefore };
+    };
+    const lower = endOf('2027-03-31t17:00:00z');
+    expect(lower).toEqual(endOf('2027-03-31T17:00:00Z'));
+    expect(lower).toEqual({
+      endMs: Date.parse('2027-03-31T17:00:00Z'),
+      justAfter: 'terminated',
+      justBefore: 'active',
+    });
   });
 });
 
