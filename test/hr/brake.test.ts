@@ -14,6 +14,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApplyRecord } from '../../src/apply/apply.js';
 import { skippingClock } from '../../src/apply/leaver-schedule.js';
+import { GitHubClient } from '../../src/github/client.js';
 import type { HrRecord } from '../../src/hr/snapshot.js';
 import { editPolicyYaml } from '../../src/load/write-yaml.js';
 import type { DirectoryFile } from '../../src/providers/embedded/embedded-directory.js';
@@ -257,6 +258,25 @@ describe('the HR brake: one sync counts all its overdue cuts before the first', 
     expect(r.code, r.err).toBe(0);
     expect(brakeOf(r.out).cuts.map((c) => c.person)).toEqual(['mateo.silva']);
     expect(h.fake.issuesOf(OWNER, REPO)).toEqual([]);
+  });
+
+  it('an issue someone else planted with the marker is not the one it writes to', async () => {
+    // Anyone may open an issue, but only collaborators can label one: the brake's issue is found
+    // by its marker AND its hr-brake label, so a look-alike from outside is left alone.
+    h.fake.addToken('ghp_mallory', 'mallory');
+    const mallory = new GitHubClient({ token: 'ghp_mallory', baseUrl: h.fake.url });
+    const planted = await mallory.octokit.rest.issues.create({
+      owner: OWNER,
+      repo: REPO,
+      title: 'HR brake: false alarm, ignore',
+      body: '<!-- jml:hr-brake source=bamboohr -->\nNothing to see.',
+    });
+    const r = await sync(snapshot(terminatedYesterday()));
+    expect(r.code, r.err).toBe(4);
+    const [issue] = brakeIssues();
+    expect(issue!.number).not.toBe(planted.data.number);
+    expect(issue!.user).toBe('github-actions[bot]');
+    expect(h.fake.repo(OWNER, REPO).issues.get(planted.data.number)!.body).toContain('Nothing to see.');
   });
 
   it('a dry run shows the brake and exits 4, and changes nothing', async () => {
