@@ -1,73 +1,100 @@
 /**
- * approvals: does a pull request carry the approvals its changes need?
+ * approvals: does a pull request carry the approvals its effect needs?
  *
- * A pure function of the base repository (the target branch, which says who is whose manager,
- * who owns what and who is on which team), the head repository (what the pull request proposes),
- * the changed files, the author and the reviews. Every changed file is classified by comparing
- * its base and head values, and each class names the people who must approve:
+ * A pure function of the base branch (which says who is whose manager, who owns what, who is on
+ * which team, and what access everyone holds), the head as it would be after the merge (the
+ * loaded model: src/cli/approvals-command.ts overlays the pull request's changed data files on
+ * the base), the changed paths, the author, the reviews and the instant. Paths only say what is
+ * data (src/load/data-files.ts); what needs approval is read from the difference between the two
+ * LOADED models, however the files were written:
  *
- * | change                                  | needs                                                        |
- * |-----------------------------------------|--------------------------------------------------------------|
- * | person: roles or employment (mover)     | manager of record (base) + HR (authored or approved)         |
- * | person: added (joiner)                  | manager named in the file (must exist on base) + HR          |
- * | person: leaver (end set or earlier),    | manager of record or HR (HR alone suffices) + HR             |
- * |   or file removed                       |                                                              |
- * | person: other fields (name, manager...) | HR                                                           |
- * | person without a manager (the top)      | the security team instead of the manager                     |
- * | exception: new or extended              | manager of record + owner of each high-risk entitlement +    |
- * |                                         | every listed approver; the manager and owners must be listed |
- * | exception: shortened, removed, edited   | HR, security or the manager of record (one approval)         |
- * |                                         | + any newly listed approver                                  |
- * | role template                           | role owner (base) + security team                            |
- * | policy/*                                | security team (+ HR for JML-POLICY.md and teams.hr changes)  |
- * | anything else                           | nothing here: CODEOWNERS review applies (not-checked)        |
+ * | difference                                    | needs                                                  |
+ * |-----------------------------------------------|--------------------------------------------------------|
+ * | person added (joiner)                         | manager named in the file (on the base branch) + HR     |
+ * | person: roles or employment (mover)           | manager of record (base) + HR (authored or approved)    |
+ * | person: leaver (end set or earlier, only)     | manager of record or HR (HR alone suffices) + HR        |
+ * | person removed                                | as a leaver                                             |
+ * | person: email, github, manager, hrId          | manager of record (base) or security + HR               |
+ * | person: a move retains an exception (retain)  | manager of record (+ the exception's approvers if high  |
+ * |                                               | risk): the re-approval the seed's process asks for      |
+ * | person: name, department, title, location     | HR                                                      |
+ * | person without a manager (the top)            | the security team instead of the manager                |
+ * | exception: new or extended                    | manager of record + owner of each high-risk entitlement |
+ * |                                               | + every listed approver (manager and owners listed)     |
+ * | exception: shortened, removed, edited         | HR, security or the manager of record (one approval)    |
+ * | role template                                 | role owner (base) + security team                       |
+ * | policy values, catalog, apps, SoD, JML-POLICY | security team (+ HR for teams.hr and JML-POLICY.md)     |
+ * | access review campaign                        | security team                                           |
+ * | access reviewer file                          | the reviewer the base campaign names                    |
+ * | code, workflows, scripts, packages, CODEOWNERS| security team                                           |
+ * | anything the loader reads it cannot classify  | refused: the security team must look                    |
+ * | new errors on the head (jml validate)         | refused until fixed                                     |
+ *
+ * And over all of it, the effect: each person's access over the coming year (src/approvals/
+ * effect.ts) is compared, and a person whose access changes with no difference above to explain
+ * it is refused (`unexplained-access-change`): the rules cannot be walked around by a change they
+ * did not foresee.
  *
  * What never counts: the PR author's approval; an approval on any commit but the head (stale);
- * an approval followed by a request for changes or a dismissal (a later COMMENTED review changes
- * nothing, as on GitHub); an approval by a login that is no person's `github` on the base
- * branch; an approval by the person whose access the file (a person file or an exception)
- * changes. Managers, owners, team members and logins are read from the base branch, so a pull
- * request cannot name its own approvers. Only the HR requirement of a person change may be met
- * by authorship ("comes from HR"). Holding a role does not stop its owner or the security team
- * from approving a change to its template (everyone holds `employee`; two people still review).
- * A changed access file that does not load on the head blocks (`unreadable-file`).
+ * an approval followed by a request for changes or a dismissal; an approval by a login that is
+ * no person's `github` on the base branch; an approval by someone who has left, has not started
+ * or is under an offboarding hold (src/approvals/reviews.ts); an approval by the person whose
+ * access changes. Managers, owners, team members and logins are read from the base branch, so a
+ * pull request cannot name its own approvers. Only the HR requirement of a person change may be
+ * met by authorship ("comes from HR").
  */
 
-import type { Review as GitHubReview } from '../github/client.js';
+import { isDeepStrictEqual } from 'node:util';
+import { classifyPath, WRITTEN_POLICY } from '../load/data-files.js';
 import type { Located, SourceRef } from '../load/source.js';
 import { refOf } from '../load/source.js';
-import type { Exception, Person, Role } from '../model/schema.js';
+import type { Diagnostic } from '../model/diagnostic.js';
+import type { Exception, Person, ReviewFile } from '../model/schema.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
-import type { ChangedFile, Decision, Requirement, Review, ReviewerSummary, ReviewState } from './types.js';
+import { ACCOUNT, accessChanges, describeWindow } from './effect.js';
+import {
+  type ApproverContext,
+  counts,
+  type Standing,
+  standings,
+  standingWhy,
+  unableToApprove,
+} from './reviews.js';
+import type { ChangedFile, Decision, Requirement, Review, ReviewerSummary } from './types.js';
 
 export interface DecisionInput {
+  /** The base branch: the authority (managers, owners, teams, logins) and the access before. */
   base: RepoIndex;
+  /** The head as it would be merged: the access after. */
   head: RepoIndex;
   files: readonly ChangedFile[];
   author: string;
   headSha: string;
   reviews: readonly Review[];
+  /** The instant of the decision: who may approve, and where the year of effect starts. */
+  now: number;
+  /** People under an emergency offboarding hold on the base branch's records. */
+  held?: ReadonlySet<string>;
+  /** Errors the head has and the base has not (load and validate): each refuses the change. */
+  headProblems?: readonly Diagnostic[];
 }
 
-type Kind = 'person' | 'role' | 'exception' | 'policy' | 'other';
-
-export function kindOfPath(p: string): Kind {
-  if (/^people\/[^/]+\.yaml$/.test(p)) return 'person';
-  if (/^roles\/[^/]+\.yaml$/.test(p)) return 'role';
-  if (/^exceptions\/[^/]+\.yaml$/.test(p)) return 'exception';
-  if (p.startsWith('policy/')) return 'policy';
-  return 'other';
-}
-
-const short = (sha: string) => sha.slice(0, 7);
+const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const lower = (s: string) => s.toLowerCase();
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const same = (a: unknown, b: unknown) => isDeepStrictEqual(a, b);
 
-function byPath<T>(items: readonly Located<T>[]): Map<string, Located<T>> {
-  const m = new Map<string, Located<T>>();
-  for (const it of items) if (it.at.length === 0 && !m.has(it.src.path)) m.set(it.src.path, it);
-  return m;
-}
+/** Identity fields: who the person is on every provider, and who approves for them. */
+const IDENTITY_FIELDS = ['email', 'github', 'manager', 'hrId'] as const;
+/** Fields that describe the person and grant nothing. */
+const DESCRIPTIVE_FIELDS = ['name', 'department', 'title', 'location'] as const;
+/** Fields whose changes move access (mover, leaver). */
+const ACCESS_FIELDS = ['roles', 'employment'] as const;
+const PERSON_FIELDS: ReadonlySet<string> = new Set<string>([
+  'id',
+  ...IDENTITY_FIELDS,
+  ...DESCRIPTIVE_FIELDS,
+  ...ACCESS_FIELDS,
+]);
 
 /** Index of the first entry that differs (the head list's length when it only lost entries at the end). */
 function firstDifference(b: readonly unknown[], a: readonly unknown[]): number {
@@ -76,107 +103,18 @@ function firstDifference(b: readonly unknown[], a: readonly unknown[]): number {
   return Math.min(i, Math.max(a.length - 1, 0));
 }
 
-/** The first key whose value differs, as a path ([] when none). */
-function firstKeyDifference(b: object, a: object): string[] {
-  const bb = b as Record<string, unknown>;
-  const aa = a as Record<string, unknown>;
-  const k = Object.keys({ ...bb, ...aa }).find((key) => !same(bb[key], aa[key]) && key in aa);
-  return k ? [k] : [];
-}
-
-/** Where a reviewer stands: the latest decisive review, and whether it counts at all. */
-interface Standing {
-  login: string;
-  person: Located<Person> | undefined;
-  state: ReviewState;
-  commitId: string;
-  stale: boolean;
-  isAuthor: boolean;
-  /** An APPROVED earlier than the standing CHANGES_REQUESTED / DISMISSED. */
-  approvedBefore: boolean;
-}
-
-function standings(
-  input: Pick<DecisionInput, 'reviews' | 'headSha' | 'author'>,
-  personOfLogin: (l: string) => Located<Person> | undefined,
-) {
-  const ordered = input.reviews
-    .map((r, i) => ({ r, i, t: Date.parse(r.submittedAt) }))
-    .sort((a, b) => a.t - b.t || a.i - b.i);
-  const out = new Map<string, Standing>();
-  for (const { r } of ordered) {
-    const key = lower(r.login);
-    const prev = out.get(key);
-    // A comment does not withdraw an approval or a request for changes (as on GitHub).
-    if (r.state === 'COMMENTED' && prev) continue;
-    out.set(key, {
-      login: r.login,
-      person: personOfLogin(r.login),
-      state: r.state,
-      commitId: r.commitId,
-      stale: lower(r.commitId) !== lower(input.headSha),
-      isAuthor: key === lower(input.author),
-      approvedBefore: Boolean(prev && (prev.state === 'APPROVED' || prev.approvedBefore)),
-    });
+/** The paths of every leaf value that differs between two plain values (`safety.maxDisables`). */
+export function differingPaths(b: unknown, a: unknown, prefix: string[] = []): string[][] {
+  if (same(b, a)) return [];
+  const isObj = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (isObj(b) && isObj(a)) {
+    const bb = b as Record<string, unknown>;
+    const aa = a as Record<string, unknown>;
+    return [...new Set([...Object.keys(bb), ...Object.keys(aa)])]
+      .sort(byCodePoint)
+      .flatMap((k) => differingPaths(bb[k], aa[k], [...prefix, k]));
   }
-  return out;
-}
-
-const SUBMITTED = new Set<string>(['APPROVED', 'CHANGES_REQUESTED', 'COMMENTED', 'DISMISSED']);
-
-/**
- * GitHub's reviews as the approval rule reads them: submitted ones only (a pending draft has no
- * time and no commit, and nobody else can see it).
- */
-export function submittedReviews(reviews: readonly GitHubReview[]): Review[] {
-  return reviews.flatMap((r) =>
-    SUBMITTED.has(r.state) && r.commitId && r.submittedAt
-      ? [
-          {
-            login: r.login,
-            state: r.state as Review['state'],
-            commitId: r.commitId,
-            submittedAt: r.submittedAt,
-          },
-        ]
-      : [],
-  );
-}
-
-/**
- * The approvals that stood when a pull request merged, by the same rule as `jml approvals`:
- * each reviewer's latest decisive review, APPROVED, on the head commit, not by the author. For
- * evidence: who really approved, not everyone who once clicked approve.
- */
-export function standingApprovals(pr: Pick<DecisionInput, 'reviews' | 'headSha' | 'author'>): Review[] {
-  const standing = standings(pr, () => undefined);
-  return [...standing.values()]
-    .filter((s) => s.state === 'APPROVED' && !s.stale && !s.isAuthor)
-    .map((s) => {
-      const review = [...pr.reviews]
-        .reverse()
-        .find((r) => lower(r.login) === lower(s.login) && r.state === 'APPROVED')!;
-      return review;
-    });
-}
-
-function counts(s: Standing): boolean {
-  return s.state === 'APPROVED' && !s.stale && !s.isAuthor && s.person !== undefined;
-}
-
-function standingWhy(s: Standing, headSha: string): string {
-  if (s.isAuthor) return `@${s.login} is the pull request's author, whose approval never counts`;
-  if (s.state === 'CHANGES_REQUESTED')
-    return s.approvedBefore
-      ? `@${s.login} requested changes after approving, which withdraws the approval`
-      : `@${s.login} requested changes`;
-  if (s.state === 'DISMISSED') return `@${s.login}'s review was dismissed`;
-  if (s.state === 'COMMENTED') return `@${s.login} only commented`;
-  if (s.stale)
-    return `@${s.login} approved ${short(s.commitId)}, before the latest push (${short(headSha)}): the approval is stale`;
-  if (!s.person)
-    return `@${s.login} is no person's github login on the base branch, so the approval counts for nobody`;
-  return `@${s.login} (${s.person.value.id}) approved the head commit ${short(headSha)}`;
+  return [prefix];
 }
 
 /** One requirement before it is evaluated: who may meet it and who may not. */
@@ -199,6 +137,7 @@ class Evaluator {
   readonly byLogin = new Map<string, Located<Person>>();
   readonly stands: Map<string, Standing>;
   readonly authorPerson: Located<Person> | undefined;
+  readonly ctx: ApproverContext;
 
   constructor(private readonly input: DecisionInput) {
     for (const p of input.base.repo.people) {
@@ -207,6 +146,7 @@ class Evaluator {
     }
     this.stands = standings(input, (l) => this.byLogin.get(lower(l)));
     this.authorPerson = this.byLogin.get(lower(input.author));
+    this.ctx = { now: input.now, clock: input.base.clock, held: input.held ?? new Set() };
   }
 
   /** `grace.lin (GitHub @grace-l)` as of the base branch. */
@@ -244,6 +184,11 @@ class Evaluator {
         reasons.push(`${this.who(id)} does not count: ${excluded}`);
         continue;
       }
+      const unable = unableToApprove(p.value, this.ctx);
+      if (unable) {
+        reasons.push(unable);
+        continue;
+      }
       if (n.authorMay && this.authorPerson?.value.id === id) {
         return {
           ...base,
@@ -262,9 +207,14 @@ class Evaluator {
         silent.push(id);
         continue;
       }
-      if (counts(s))
-        return { ...base, status: 'met', satisfiedBy: s.login, why: standingWhy(s, this.input.headSha) };
-      reasons.push(standingWhy(s, this.input.headSha));
+      if (counts(s, this.ctx))
+        return {
+          ...base,
+          status: 'met',
+          satisfiedBy: s.login,
+          why: standingWhy(s, this.input.headSha, this.ctx),
+        };
+      reasons.push(standingWhy(s, this.input.headSha, this.ctx));
     }
     if (silent.length === 1) reasons.push(`${this.who(silent[0]!)} has not reviewed`);
     else if (silent.length > 1) reasons.push(`none of ${this.whoList(silent)} has reviewed`);
@@ -272,26 +222,33 @@ class Evaluator {
   }
 }
 
-interface Sides<T> {
-  basePath: string;
-  headPath: string | undefined;
-  before: Located<T> | undefined;
-  after: Located<T> | undefined;
-  /** The file changed but its head version did not load: nothing can be decided about it. */
-  unreadable: boolean;
+function byId<T extends { id: string }>(items: readonly Located<T>[]): Map<string, Located<T>> {
+  const m = new Map<string, Located<T>>();
+  for (const it of items) if (!m.has(it.value.id)) m.set(it.value.id, it);
+  return m;
 }
 
-/** Classifies every changed file and lists what each needs. */
+/** The ids on either side, in code-point order, with the value on each. */
+function pairs<T extends { id: string }>(
+  base: readonly Located<T>[],
+  head: readonly Located<T>[],
+): { id: string; before: Located<T> | undefined; after: Located<T> | undefined }[] {
+  const b = byId(base);
+  const h = byId(head);
+  return [...new Set([...b.keys(), ...h.keys()])]
+    .sort(byCodePoint)
+    .map((id) => ({ id, before: b.get(id), after: h.get(id) }))
+    .filter((p) => !p.before || !p.after || !same(p.before.value, p.after.value));
+}
+
+/** Decides. */
 export function decide(input: DecisionInput): Decision {
   const { base, head } = input;
   const ev = new Evaluator(input);
   const needs: Need[] = [];
-  const notChecked: Requirement[] = [];
-  const basePolicy = base.policy;
-  const hr = basePolicy.teams.hr;
-  const security = basePolicy.teams.security;
-  const policyRef = (index: RepoIndex, p: string): SourceRef =>
-    index.repo.policy ? refOf(index.repo.policy, ['teams', p]) : { file: 'policy/jml.yaml', line: 1 };
+  const refused: Requirement[] = [];
+  const hr = base.policy.teams.hr;
+  const security = base.policy.teams.security;
   const members = (ids: readonly string[]) =>
     ids
       .map((id) => {
@@ -301,10 +258,24 @@ export function decide(input: DecisionInput): Decision {
       .join(', ');
   const hrTeamText = `the HR team (named in policy/jml.yaml on the base branch: ${members(hr)})`;
   const securityTeamText = `the security team (named in policy/jml.yaml on the base branch: ${members(security)})`;
-
-  const people = { base: byPath(base.repo.people), head: byPath(head.repo.people) };
-  const roles = { base: byPath(base.repo.roles), head: byPath(head.repo.roles) };
-  const exceptions = { base: byPath(base.repo.exceptions), head: byPath(head.repo.exceptions) };
+  const noExclusions = new Map<string, string>();
+  const exclusionsFor = (subjects: readonly string[], what: string) => {
+    const m = new Map<string, string>();
+    for (const s of subjects)
+      m.set(s, `${s} is the person whose access ${what}, and nobody approves their own access`);
+    return m;
+  };
+  /** Where a value is: on the head when it is there, else on the base. */
+  const where = <T>(
+    after: Located<T> | undefined,
+    before: Located<T> | undefined,
+    path: (string | number)[] = [],
+  ) =>
+    after
+      ? refOf(after, path)
+      : before
+        ? { file: before.src.path, line: 1 }
+        : { file: 'policy/jml.yaml', line: 1 };
 
   /** The manager of record of a person as of the base branch (for someone new: the head file's). */
   const managerOf = (personId: string): { id: string | undefined; fromBase: boolean } => {
@@ -313,13 +284,19 @@ export function decide(input: DecisionInput): Decision {
     return { id: head.people.get(personId)?.value.manager, fromBase: false };
   };
 
-  const noExclusions = new Map<string, string>();
-  const exclusionsFor = (subjects: readonly string[], what: string) => {
-    const m = new Map<string, string>();
-    for (const s of subjects)
-      m.set(s, `${s} is the person whose access ${what}, and nobody approves their own access`);
-    return m;
-  };
+  const securityNeed = (
+    ref: SourceRef,
+    change: string,
+    rule = 'security-team',
+    excluded: ReadonlyMap<string, string> = noExclusions,
+  ): Need => ({
+    rule,
+    ref,
+    change,
+    description: `needs approval from ${securityTeamText}`,
+    candidates: security,
+    excluded,
+  });
 
   const managerNeed = (
     personId: string,
@@ -330,12 +307,8 @@ export function decide(input: DecisionInput): Decision {
     const m = managerOf(personId);
     if (!m.id) {
       return {
-        rule: 'security-team',
-        ref,
-        change,
+        ...securityNeed(ref, change, 'security-team', excluded),
         description: `${personId} has no manager of record${m.fromBase ? ' on the base branch' : ''}: needs approval from ${securityTeamText} instead`,
-        candidates: security,
-        excluded,
       };
     }
     return {
@@ -360,134 +333,6 @@ export function decide(input: DecisionInput): Decision {
     authorMay: true,
   });
 
-  const securityNeed = (
-    ref: SourceRef,
-    change: string,
-    excluded: ReadonlyMap<string, string> = noExclusions,
-  ): Need => ({
-    rule: 'security-team',
-    ref,
-    change,
-    description: `needs approval from ${securityTeamText}`,
-    candidates: security,
-    excluded,
-  });
-
-  const unreadable = (file: string, kind: string) =>
-    notChecked.push({
-      rule: 'unreadable-file',
-      file,
-      line: 1,
-      change: `${kind} file changed`,
-      description: `the head version of ${file} must load as a ${kind} file before its approvals can be decided`,
-      status: 'missing',
-      satisfiedBy: null,
-      why: `${file} does not load on the head commit (or is not a valid ${kind}): run jml validate and fix it`,
-    });
-
-  /** A removed file that did not load on the base branch either granted nothing. */
-  const goneUnread = (file: string, kind: string) =>
-    notChecked.push({
-      rule: 'removed-unloadable',
-      file,
-      line: 1,
-      change: `${kind} file removed`,
-      description:
-        'a file that did not load on the base branch granted nothing, so removing it needs no approval here',
-      status: 'not-checked',
-      satisfiedBy: null,
-      why: `${file} was not a loadable ${kind} on the base branch`,
-    });
-
-  function sides<T>(
-    f: ChangedFile,
-    maps: { base: Map<string, Located<T>>; head: Map<string, Located<T>> },
-    basePath: string,
-    headPath: string | undefined,
-  ): Sides<T> {
-    const before = maps.base.get(basePath);
-    const after = headPath === undefined ? undefined : maps.head.get(headPath);
-    return {
-      basePath,
-      headPath,
-      before,
-      after,
-      unreadable: headPath !== undefined && !after && f.status !== 'removed',
-    };
-  }
-
-  /** A changed data file of one kind: unreadable on the head, judged, or removed unread. */
-  function judge<T>(
-    f: ChangedFile,
-    maps: { base: Map<string, Located<T>>; head: Map<string, Located<T>> },
-    basePath: string,
-    part: { kind: string; basePath: string; headPath: string | undefined },
-    rules: (s: Sides<T>) => void,
-  ): void {
-    const s = sides(f, maps, basePath, part.headPath);
-    if (s.unreadable) unreadable(part.headPath!, part.kind);
-    else if (s.before || s.after) rules(s);
-    else goneUnread(part.basePath, part.kind);
-  }
-
-  // --- people ----------------------------------------------------------------------------------
-  const person = (s: Sides<Person>) => {
-    const b = s.before?.value;
-    const a = s.after?.value;
-    const subjects = [...new Set([b?.id, a?.id].filter((x): x is string => x !== undefined))];
-    const excluded = exclusionsFor(subjects, 'this file changes');
-    if (!a) {
-      if (!b || !s.before) return;
-      const ref = { file: s.basePath, line: 1 };
-      const change = `person removed: ${b.id}'s file is deleted, which ends all their access`;
-      needs.push(leaverNeed(b.id, ref, change, excluded), hrNeed(ref, change, excluded));
-      return;
-    }
-    const after = s.after!;
-    if (!b) {
-      const ref = refOf(after, ['manager']);
-      const change = `joiner: ${a.id} is added`;
-      needs.push(managerNeed(a.id, ref, change, excluded), hrNeed(refOf(after), change, excluded));
-      return;
-    }
-    const rolesChanged = !same(b.roles, a.roles);
-    const employmentChanged = !same(b.employment, a.employment);
-    if (!rolesChanged && !employmentChanged) {
-      const fields = (Object.keys({ ...b, ...a }) as (keyof Person)[]).filter((k) => !same(b[k], a[k]));
-      const change = fields.length
-        ? `person details changed: ${fields.join(', ')}`
-        : 'person file edited (no value changed)';
-      const at = fields[0] ? refOf(after, [fields[0]]) : refOf(after);
-      needs.push(hrNeed(at, change, excluded));
-      return;
-    }
-    const endB = b.employment.end;
-    const endA = a.employment.end;
-    const leaving = endA !== undefined && (endB === undefined || Date.parse(endA) < Date.parse(endB));
-    const onlyEnd =
-      !rolesChanged &&
-      same(
-        { ...b.employment, end: undefined, highRisk: undefined },
-        { ...a.employment, end: undefined, highRisk: undefined },
-      );
-    if (leaving && onlyEnd) {
-      const ref = refOf(after, ['employment', 'end']);
-      const change = endB
-        ? `leaver: employment.end moved earlier, from ${endB} to ${endA}`
-        : `leaver: employment.end set to ${endA}`;
-      needs.push(leaverNeed(a.id, ref, change, excluded), hrNeed(ref, change, excluded));
-      return;
-    }
-    const what: string[] = [];
-    if (rolesChanged) what.push('roles');
-    if (employmentChanged) what.push('employment');
-    const ref = rolesChanged
-      ? refOf(after, ['roles', firstDifference(b.roles, a.roles)])
-      : refOf(after, ['employment', ...firstKeyDifference(b.employment, a.employment)]);
-    const change = `mover: ${what.join(' and ')} changed`;
-    needs.push(managerNeed(b.id, ref, change, excluded), hrNeed(ref, change, excluded));
-  };
-
   const leaverNeed = (
     personId: string,
     ref: SourceRef,
@@ -507,11 +352,296 @@ export function decide(input: DecisionInput): Decision {
     };
   };
 
+  /** Something the rules do not know how to judge: refused, for the security team to look at. */
+  const unclassified = (ref: SourceRef, change: string) =>
+    needs.push({
+      ...securityNeed(ref, change, 'unclassified-change'),
+      description: `jml approvals has no rule for this change, so it is refused unless ${securityTeamText} approves it`,
+    });
+
+  /** Why each person's access may change: the differences that explain it (see the effect check). */
+  const explained = new Set<string>();
+  let everyoneExplained = false;
+
+  // --- the head must load and validate as well as the base does ------------------------------
+  for (const d of input.headProblems ?? []) {
+    refused.push({
+      rule: 'head-invalid',
+      file: d.file,
+      line: d.line,
+      change: `jml validate: ${d.rule}`,
+      description: 'the head must load and validate before its approvals can be decided',
+      status: 'missing',
+      satisfiedBy: null,
+      why: `${d.message} ${d.hint}`.trim(),
+    });
+  }
+
+  // --- changed paths that are not data: code, the written policy, documentation ---------------
+  const notes: string[] = [];
+  const code: string[] = [];
+  const paths = [
+    ...new Set(
+      input.files.flatMap((f) =>
+        f.status === 'renamed' && f.previousPath ? [f.previousPath, f.path] : [f.path],
+      ),
+    ),
+  ].sort(byCodePoint);
+  for (const p of paths) {
+    const kind = classifyPath(p);
+    if (kind === 'code') code.push(p);
+    else if (kind === 'policy-text') {
+      const change = `${p} changed`;
+      needs.push(securityNeed({ file: p, line: 1 }, change, 'security-team'));
+      if (p === WRITTEN_POLICY)
+        needs.push({
+          rule: 'hr-team-policy',
+          ref: { file: p, line: 1 },
+          change,
+          description: `the written JML policy also needs approval from ${hrTeamText}`,
+          candidates: hr,
+          excluded: noExclusions,
+        });
+      everyoneExplained = true;
+    } else if (kind === 'documentation' || kind === 'not-read')
+      notes.push(`${p}: ${kind === 'not-read' ? 'not read by jml' : 'documentation'}, no effect on access`);
+  }
+  if (code.length) {
+    const shown = code.slice(0, 10).join(', ') + (code.length > 10 ? ` and ${code.length - 10} more` : '');
+    needs.push({
+      ...securityNeed({ file: code[0]!, line: 1 }, `code or workflow changed: ${shown}`, 'code-change'),
+      description: `the engine, workflows, scripts, packages and CODEOWNERS decide what every approval means: needs approval from ${securityTeamText}`,
+    });
+    everyoneExplained = true;
+  }
+
+  // --- policy values: policy/jml.yaml and the catalogs ---------------------------------------
+  {
+    const b = base.repo.policy;
+    const a = head.repo.policy;
+    const changed = differingPaths(b?.value, a?.value);
+    if (changed.length) {
+      const keys = changed.map((k) => k.join('.'));
+      const ref = where(a, b, changed[0]);
+      needs.push(securityNeed(ref, `policy/jml.yaml values changed: ${keys.slice(0, 12).join(', ')}`));
+      if (!same(b?.value.teams.hr, a?.value.teams.hr)) {
+        needs.push({
+          rule: 'hr-team-change',
+          ref: where(a, b, ['teams', 'hr']),
+          change: 'policy/jml.yaml: teams.hr changed',
+          description: `changing the HR team needs approval from ${hrTeamText}`,
+          candidates: hr,
+          excluded: noExclusions,
+        });
+      }
+      everyoneExplained = true;
+    }
+  }
+  const catalog = <T extends { id: string }>(
+    file: string,
+    b: readonly Located<T>[],
+    a: readonly Located<T>[],
+  ) => {
+    const diff = pairs(b, a);
+    if (!diff.length) return;
+    const what = diff.map((d) => `${d.id} ${!d.before ? 'added' : !d.after ? 'removed' : 'changed'}`);
+    const first = diff[0]!;
+    needs.push(
+      securityNeed(
+        where(first.after, first.before),
+        `${file}: ${what.slice(0, 12).join(', ')}${what.length > 12 ? ` and ${what.length - 12} more` : ''}`,
+      ),
+    );
+    everyoneExplained = true;
+  };
+  catalog('policy/entitlements.yaml', base.repo.entitlements, head.repo.entitlements);
+  catalog('policy/apps.yaml', base.repo.apps, head.repo.apps);
+  catalog('policy/sod.yaml', base.repo.sod, head.repo.sod);
+
+  // --- role templates --------------------------------------------------------------------------
+  const changedRoles = new Set<string>();
+  for (const { id, before, after } of pairs(base.repo.roles, head.repo.roles)) {
+    changedRoles.add(id);
+    const b = before?.value;
+    const a = after?.value;
+    const gained = a
+      ? [...head.expandRole(id).keys()].filter((e) => !(b ? base.expandRole(id).has(e) : false))
+      : [];
+    const change = !b
+      ? `role template ${id} added`
+      : !a
+        ? `role template ${id} removed`
+        : gained.length
+          ? `role template ${id} changed: now also grants ${gained.join(', ')}`
+          : `role template ${id} changed without granting more`;
+    // Holding the role does not disqualify its owner or the security team: a template is policy
+    // for everyone holding it, reviewed by two people, and the author's approval never counts.
+    const owner = b?.owner ?? a!.owner;
+    needs.push({
+      rule: 'role-owner-approval',
+      ref: where(after, before, after ? ['owner'] : []),
+      change,
+      description: `needs approval from the role owner ${ev.who(owner)}${b ? ' as of the base branch' : ' (named in the new file)'}`,
+      candidates: [owner],
+      excluded: noExclusions,
+    });
+    needs.push(securityNeed(where(after, before), change));
+  }
+
+  // --- people ----------------------------------------------------------------------------------
+  for (const { id, before, after } of pairs(base.repo.people, head.repo.people)) {
+    explained.add(id);
+    const excluded = exclusionsFor([id], 'this file changes');
+    const b = before?.value;
+    const a = after?.value;
+    if (!a || !after) {
+      const ref = where(after, before);
+      const change = `person removed: ${id}'s file is deleted, which ends all their access`;
+      needs.push(leaverNeed(id, ref, change, excluded), hrNeed(ref, change, excluded));
+      continue;
+    }
+    if (!b) {
+      const change = `joiner: ${id} is added`;
+      needs.push(
+        managerNeed(id, refOf(after, ['manager']), change, excluded),
+        hrNeed(refOf(after), change, excluded),
+      );
+      retained(undefined, after, change, excluded);
+      continue;
+    }
+    const fields = [...new Set([...Object.keys(b), ...Object.keys(a)])]
+      .filter((k) => !same((b as Record<string, unknown>)[k], (a as Record<string, unknown>)[k]))
+      .sort(byCodePoint);
+    let hrRef: SourceRef | undefined;
+    let hrChange = '';
+    const needHr = (ref: SourceRef, change: string) => {
+      hrRef ??= ref;
+      hrChange ||= change;
+    };
+    // Fields no rule knows (a field added to the model later): refused, never passed.
+    for (const f of fields.filter((k) => !PERSON_FIELDS.has(k)))
+      unclassified(refOf(after, [f]), `person ${id}: field ${f} changed`);
+    const identity = IDENTITY_FIELDS.filter((f) => fields.includes(f));
+    if (identity.length) {
+      const change = `identity of ${id} changed: ${identity.map((f) => `${f} ${b[f] ?? '(none)'} -> ${a[f] ?? '(none)'}`).join(', ')}`;
+      const m = managerOf(id).id;
+      needs.push({
+        rule: 'identity-change',
+        ref: refOf(after, [identity[0]!]),
+        change,
+        description: `${identity.join(', ')} decide${identity.length === 1 ? 's' : ''} which account holds ${id}'s access and who approves for them: needs approval from ${m ? `the manager of record ${ev.who(m)} as of the base branch, or ` : ''}${securityTeamText}`,
+        candidates: [...new Set([...(m ? [m] : []), ...security])],
+        excluded,
+      });
+      needHr(refOf(after, [identity[0]!]), change);
+    }
+    const descriptive = DESCRIPTIVE_FIELDS.filter((f) => fields.includes(f));
+    if (descriptive.length)
+      needHr(refOf(after, [descriptive[0]!]), `person details changed: ${descriptive.join(', ')}`);
+    const rolesChanged = fields.includes('roles');
+    const employmentChanged = fields.includes('employment');
+    if (rolesChanged || employmentChanged) {
+      const endB = b.employment.end;
+      const endA = a.employment.end;
+      const leaving = endA !== undefined && (endB === undefined || Date.parse(endA) < Date.parse(endB));
+      const onlyEnd =
+        !rolesChanged &&
+        same(
+          { ...b.employment, end: undefined, highRisk: undefined },
+          { ...a.employment, end: undefined, highRisk: undefined },
+        );
+      if (leaving && onlyEnd) {
+        const ref = refOf(after, ['employment', 'end']);
+        const change = endB
+          ? `leaver: employment.end moved earlier, from ${endB} to ${endA}`
+          : `leaver: employment.end set to ${endA}`;
+        needs.push(leaverNeed(id, ref, change, excluded));
+        needHr(ref, change);
+      } else {
+        const what = [rolesChanged ? 'roles' : '', employmentChanged ? 'employment' : ''].filter(Boolean);
+        const firstEmployment = differingPaths(b.employment, a.employment)[0] ?? [];
+        const ref = rolesChanged
+          ? refOf(after, ['roles', firstDifference(b.roles, a.roles)])
+          : refOf(after, ['employment', ...firstEmployment]);
+        const change = `mover: ${what.join(' and ')} changed`;
+        needs.push(managerNeed(id, ref, change, excluded));
+        needHr(ref, change);
+        if (rolesChanged) retained(before, after, change, excluded);
+      }
+    }
+    if (hrRef) needs.push(hrNeed(hrRef, hrChange, excluded));
+  }
+
+  /**
+   * A move's `retain` keeps an exception that would otherwise end on the move date: the manager
+   * of record re-approves it, and where it grants anything high-risk, its own approvers too.
+   */
+  function retained(
+    before: Located<Person> | undefined,
+    after: Located<Person>,
+    change: string,
+    excluded: ReadonlyMap<string, string>,
+  ) {
+    const old = new Set(
+      (before?.value.roles ?? []).flatMap((r) => (r.retain ?? []).map((x) => `${r.role}@${r.from}/${x}`)),
+    );
+    after.value.roles.forEach((r, i) => {
+      (r.retain ?? []).forEach((excId, j) => {
+        if (old.has(`${r.role}@${r.from}/${excId}`)) return;
+        const exc = head.repo.exceptions.find((e) => e.value.id === excId)?.value;
+        const ref = refOf(after, ['roles', i, 'retain', j]);
+        const what = `${change}: ${excId} retained through the move to ${r.role} on ${r.from}`;
+        const mgr = managerNeed(after.value.id, ref, what, excluded);
+        needs.push({
+          ...mgr,
+          rule: mgr.rule === 'manager-approval' ? 'retained-exception' : mgr.rule,
+          description: `${excId}${exc ? ` (${exc.entitlements.join(', ')})` : ''} is kept through the move only if it is re-approved: ${mgr.description}`,
+        });
+        const high = exc?.entitlements.some(
+          (e) =>
+            base.entitlements.get(e)?.value.risk === 'high' ||
+            head.entitlements.get(e)?.value.risk === 'high',
+        );
+        if (!exc || !high) return;
+        const approvers = (base.repo.exceptions.find((e) => e.value.id === excId)?.value ?? exc).approvers;
+        for (const approver of approvers)
+          needs.push({
+            rule: 'retained-exception-approver',
+            ref,
+            change: what,
+            description: `${excId} grants high-risk access: its approver ${ev.who(approver)} must re-approve it for the move`,
+            candidates: [approver],
+            excluded,
+          });
+      });
+    });
+  }
+
   // --- exceptions ------------------------------------------------------------------------------
-  const exception = (s: Sides<Exception>) => {
-    const b = s.before?.value;
-    const a = s.after?.value;
+  {
+    // An exception renamed to a new id with everything else equal is one exception edited, not
+    // one removed and one granted: what it grants and why did not change.
+    const diff = pairs(base.repo.exceptions, head.repo.exceptions);
+    const content = (e: Exception) => JSON.stringify({ ...e, id: undefined });
+    const removed = new Map(diff.filter((d) => !d.after).map((d) => [content(d.before!.value), d] as const));
+    for (const d of diff) {
+      if (!d.after) continue;
+      const renamedFrom = d.before ? undefined : removed.get(content(d.after.value));
+      if (renamedFrom) removed.delete(content(d.after.value));
+      exceptionRules(d.id, d.before ?? renamedFrom?.before, d.after);
+    }
+    for (const d of removed.values()) exceptionRules(d.id, d.before, undefined);
+  }
+
+  function exceptionRules(
+    id: string,
+    before: Located<Exception> | undefined,
+    after: Located<Exception> | undefined,
+  ) {
+    const b = before?.value;
+    const a = after?.value;
     const subjects = [...new Set([b?.person, a?.person].filter((x): x is string => x !== undefined))];
+    for (const s of subjects) explained.add(s);
     const excluded = exclusionsFor(subjects, 'this exception grants');
     const extendedWhy: string[] = [];
     if (a && !b) extendedWhy.push('new exception');
@@ -522,11 +652,10 @@ export function decide(input: DecisionInput): Decision {
       if (a.expires > b.expires) extendedWhy.push(`expiry extended from ${b.expires} to ${a.expires}`);
       if (a.from < b.from) extendedWhy.push(`starts earlier, on ${a.from} instead of ${b.from}`);
       if (a.retainOnMove && !b.retainOnMove)
-        extendedWhy.push('now kept through a role change (retainOnMove)');
+        extendedWhy.push('may now be kept through a role change (retainOnMove)');
     }
-    if (a && extendedWhy.length > 0) {
-      const after = s.after!;
-      const change = `exception ${a.id} for ${a.person}: ${extendedWhy.join('; ')}`;
+    if (a && after && extendedWhy.length > 0) {
+      const change = `exception ${id} for ${a.person}: ${extendedWhy.join('; ')}`;
       const mgr = managerNeed(a.person, refOf(after, ['person']), change, excluded);
       needs.push(mgr);
       const mustList = new Map<string, SourceRef>();
@@ -534,8 +663,7 @@ export function decide(input: DecisionInput): Decision {
       a.entitlements.forEach((entId, i) => {
         const be = base.entitlements.get(entId)?.value;
         const he = head.entitlements.get(entId)?.value;
-        const high = be?.risk === 'high' || he?.risk === 'high';
-        if (!high) return;
+        if (be?.risk !== 'high' && he?.risk !== 'high') return;
         const owner = (be ?? he)!.owner;
         const ref = refOf(after, ['entitlements', i]);
         needs.push({
@@ -548,11 +676,11 @@ export function decide(input: DecisionInput): Decision {
         });
         if (!mustList.has(owner)) mustList.set(owner, ref);
       });
-      a.approvers.forEach((id, i) => {
-        needs.push(listedApprover(after, id, i, change, excluded));
+      a.approvers.forEach((approver, i) => {
+        needs.push(listedApprover(after, approver, i, change, excluded));
       });
-      const unlisted = [...mustList.keys()].filter((id) => !a.approvers.includes(id));
-      notChecked.push({
+      const unlisted = [...mustList.keys()].filter((p) => !a.approvers.includes(p));
+      refused.push({
         rule: 'approvers-recorded',
         file: after.src.path,
         line: refOf(after, ['approvers']).line,
@@ -567,174 +695,134 @@ export function decide(input: DecisionInput): Decision {
       return;
     }
     // Shortened, removed, or edited without granting more.
-    const ref = s.after ? refOf(s.after) : { file: s.basePath, line: 1 };
     const theirs = (a ?? b)!;
     const change = !a
-      ? `exception ${theirs.id} for ${theirs.person} removed`
+      ? `exception ${id} for ${theirs.person} removed`
       : a.expires < b!.expires || a.entitlements.length < b!.entitlements.length || a.from > b!.from
-        ? `exception ${theirs.id} for ${theirs.person} shortened or narrowed`
-        : `exception ${theirs.id} for ${theirs.person} edited without granting more`;
+        ? `exception ${id} for ${theirs.person} shortened or narrowed`
+        : `exception ${id} for ${theirs.person} edited without granting more`;
     const m = managerOf(theirs.person).id;
     needs.push({
       rule: 'exception-reduced',
-      ref,
+      ref: where(after, before),
       change,
       description: `taking access away needs one approval from ${hrTeamText}, ${securityTeamText}${m ? `, or the manager of record ${ev.who(m)}` : ''}`,
       candidates: [...new Set([...hr, ...security, ...(m ? [m] : [])])],
       excluded,
     });
-    if (a && s.after) {
-      a.approvers.forEach((id, i) => {
-        if (!b!.approvers.includes(id)) needs.push(listedApprover(s.after!, id, i, change, excluded));
+    if (a && after) {
+      a.approvers.forEach((approver, i) => {
+        if (!b!.approvers.includes(approver))
+          needs.push(listedApprover(after, approver, i, change, excluded));
       });
     }
-  };
+  }
 
-  const listedApprover = (
+  function listedApprover(
     after: Located<Exception>,
     id: string,
     i: number,
     change: string,
     excluded: ReadonlyMap<string, string>,
-  ): Need => ({
-    rule: 'listed-approver',
-    ref: refOf(after, ['approvers', i]),
-    change,
-    description: `${after.src.path} lists ${ev.who(id)} as an approver: they must really approve this pull request`,
-    candidates: [id],
-    excluded,
-  });
-
-  // --- role templates --------------------------------------------------------------------------
-  const role = (s: Sides<Role>) => {
-    const b = s.before?.value;
-    const a = s.after?.value;
-    const theirs = (a ?? b)!;
-    const ref = s.after ? refOf(s.after) : { file: s.basePath, line: 1 };
-    const gainedEnts = a
-      ? [...head.expandRole(a.id).keys()].filter((e) => !(b ? base.expandRole(b.id).has(e) : false))
-      : [];
-    const change = !b
-      ? `role template ${theirs.id} added`
-      : !a
-        ? `role template ${theirs.id} removed`
-        : gainedEnts.length
-          ? `role template ${theirs.id} changed: now also grants ${gainedEnts.join(', ')}`
-          : `role template ${theirs.id} changed without granting more`;
-    // Holding the role does not disqualify its owner or the security team: a template is policy
-    // for everyone holding it, reviewed by two people, and the author's approval never counts.
-    const excluded = noExclusions;
-    const owner = b?.owner ?? a!.owner;
-    needs.push({
-      rule: 'role-owner-approval',
-      ref: s.after ? refOf(s.after, ['owner']) : ref,
+  ): Need {
+    return {
+      rule: 'listed-approver',
+      ref: refOf(after, ['approvers', i]),
       change,
-      description: `needs approval from the role owner ${ev.who(owner)}${b ? ' as of the base branch' : ' (named in the new file)'}`,
-      candidates: [owner],
+      description: `${after.src.path} lists ${ev.who(id)} as an approver: they must really approve this pull request`,
+      candidates: [id],
       excluded,
-    });
-    needs.push(securityNeed(ref, change, excluded));
-  };
+    };
+  }
 
-  // --- policy ----------------------------------------------------------------------------------
-  const policyFile = (f: string) => {
-    const change = `policy file ${f} changed`;
-    if (f === 'policy/jml.yaml') {
-      const bt = base.repo.policy?.value.teams;
-      const ht = head.repo.policy?.value.teams;
-      const teamsRef = head.repo.policy ? refOf(head.repo.policy, ['teams']) : { file: f, line: 1 };
-      const teamChange = !same(bt, ht);
-      const ref = teamChange ? teamsRef : head.repo.policy ? refOf(head.repo.policy) : { file: f, line: 1 };
-      const c = teamChange ? `${change}: teams changed` : change;
-      needs.push(securityNeed(ref, c));
-      if (teamChange && !same(bt?.hr, ht?.hr)) {
-        needs.push({
-          rule: 'hr-team-change',
-          ref: policyRef(head, 'hr'),
-          change: c,
-          description: `changing the HR team needs approval from ${hrTeamText}`,
-          candidates: hr,
-          excluded: noExclusions,
-        });
+  // --- access reviews --------------------------------------------------------------------------
+  {
+    const files = (idx: RepoIndex) => new Map(idx.repo.reviews.files.map((f) => [f.src.path, f] as const));
+    const campaigns = (idx: RepoIndex) =>
+      new Map(idx.repo.reviews.campaigns.map((c) => [c.src.path, c] as const));
+    const bc = campaigns(base);
+    const hc = campaigns(head);
+    for (const p of [...new Set([...bc.keys(), ...hc.keys()])].sort(byCodePoint)) {
+      if (same(bc.get(p)?.value, hc.get(p)?.value)) continue;
+      needs.push(
+        securityNeed(
+          where(hc.get(p), bc.get(p)),
+          `access review campaign ${p} changed: its terms are set by security`,
+        ),
+      );
+    }
+    const bf = files(base);
+    const hf = files(head);
+    for (const p of [...new Set([...bf.keys(), ...hf.keys()])].sort(byCodePoint)) {
+      const before = bf.get(p);
+      const after = hf.get(p);
+      if (same(before?.value, after?.value)) continue;
+      const ref = where(after, before);
+      if (!after) {
+        needs.push(securityNeed(ref, `access review file ${p} removed`));
+        continue;
       }
-      return;
-    }
-    const ref = { file: f, line: 1 };
-    needs.push(securityNeed(ref, change));
-    if (f === 'policy/JML-POLICY.md') {
-      needs.push({
-        rule: 'hr-team-policy',
-        ref,
-        change,
-        description: `the written JML policy also needs approval from ${hrTeamText}`,
-        candidates: hr,
-        excluded: noExclusions,
-      });
-    }
-  };
-
-  // --- classify every changed file -------------------------------------------------------------
-  for (const f of input.files) {
-    const basePath = f.status === 'renamed' && f.previousPath ? f.previousPath : f.path;
-    const headPath = f.status === 'removed' ? undefined : f.path;
-    const baseKind = f.status === 'added' ? undefined : kindOfPath(basePath);
-    const headKind = headPath === undefined ? undefined : kindOfPath(headPath);
-    // A file moved between kinds is the removal of one and the addition of the other.
-    const parts: {
-      kind: Kind;
-      basePath: string;
-      headPath: string | undefined;
-      status: ChangedFile['status'];
-    }[] = [];
-    if (baseKind && headKind && baseKind !== headKind) {
-      parts.push({ kind: baseKind, basePath, headPath: undefined, status: 'removed' });
-      parts.push({ kind: headKind, basePath: headPath!, headPath, status: 'added' });
-    } else {
-      parts.push({ kind: (headKind ?? baseKind)!, basePath, headPath, status: f.status });
-    }
-    for (const part of parts) {
-      const cf = { ...f, status: part.status };
-      const bp = part.status === 'added' ? `\u0000none` : part.basePath;
-      switch (part.kind) {
-        case 'person':
-          judge(cf, people, bp, part, person);
-          break;
-        case 'exception':
-          judge(cf, exceptions, bp, part, exception);
-          break;
-        case 'role':
-          judge(cf, roles, bp, part, role);
-          break;
-        case 'policy':
-          policyFile(part.headPath ?? part.basePath);
-          break;
-        default:
-          notChecked.push({
-            rule: 'code-change',
-            file: part.headPath ?? part.basePath,
-            line: 1,
-            change: 'not an access file',
-            description: "code change: branch protection's CODEOWNERS review applies",
-            status: 'not-checked',
-            satisfiedBy: null,
-            why: 'no approval rule of jml applies to this file',
-          });
-      }
+      reviewFileNeed(p, after, ref);
     }
   }
 
-  const requirements = [...needs.map((n) => ev.evaluate(n)), ...notChecked].sort(
-    (x, y) => x.file.localeCompare(y.file) || x.line - y.line || x.rule.localeCompare(y.rule),
+  function reviewFileNeed(p: string, after: Located<ReviewFile>, ref: SourceRef) {
+    const campaign = base.repo.reviews.campaigns.find((c) => c.value.quarter === after.value.quarter)?.value;
+    const listed = campaign?.reviewers.find((r) => r.file === p);
+    const subjects = [...new Set(after.value.items.flatMap((i) => (i.person ? [i.person] : [])))];
+    needs.push({
+      rule: 'access-review',
+      ref,
+      change: `access review decisions in ${p} (decisions only end access; jml review check judges the file itself)`,
+      description: listed
+        ? `needs approval from the reviewer ${ev.who(listed.reviewer)}, as the campaign on the base branch names`
+        : 'needs approval from the reviewer the campaign names',
+      candidates: listed ? [listed.reviewer] : [],
+      noCandidates: `the campaign on the base branch does not list ${p}: merge the campaign's pull request first`,
+      excluded: exclusionsFor(subjects, 'is an item of this file'),
+    });
+  }
+
+  // --- the effect: every person whose access changes must be explained -----------------------
+  const effects = accessChanges(base, head, input.now);
+  /** Whether any role a person is ever given is, or includes, a template this pull request changes. */
+  const roleHolders = (idx: RepoIndex, id: string) =>
+    (idx.people.get(id)?.value.roles ?? []).some((r) =>
+      [...changedRoles].some((role) => role === r.role || includesRole(idx, r.role, role)),
+    );
+  if (!everyoneExplained) {
+    const unexplained = [...new Set(effects.map((e) => e.person))].filter(
+      (id) => !explained.has(id) && !roleHolders(base, id) && !roleHolders(head, id),
+    );
+    for (const id of unexplained) {
+      const located = head.people.get(id) ?? base.people.get(id)!;
+      const what = effects
+        .filter((e) => e.person === id)
+        .map((e) => `${e.change === 'gained' ? '+' : '-'}${e.what === ACCOUNT ? 'account' : e.what}`);
+      needs.push({
+        ...securityNeed(
+          refOf(located),
+          `access of ${id} changes (${what.join(', ')}) with no change of theirs to explain it`,
+          'unexplained-access-change',
+        ),
+        description: `no approval rule explains this change of access, so it is refused unless ${securityTeamText} approves it`,
+      });
+    }
+  }
+
+  // --- evaluate --------------------------------------------------------------------------------
+  const requirements = [...needs.map((n) => ev.evaluate(n)), ...refused].sort(
+    (x, y) => byCodePoint(x.file, y.file) || x.line - y.line || byCodePoint(x.rule, y.rule),
   );
   const reviewers: ReviewerSummary[] = [...ev.stands.values()]
-    .sort((x, y) => lower(x.login).localeCompare(lower(y.login)))
+    .sort((x, y) => byCodePoint(lower(x.login), lower(y.login)))
     .map((s) => ({
       login: s.login,
       person: s.person?.value.id ?? null,
       state: s.state,
       commitId: s.commitId,
-      counts: counts(s),
-      why: standingWhy(s, input.headSha),
+      counts: counts(s, ev.ctx),
+      why: standingWhy(s, input.headSha, ev.ctx),
     }));
   return {
     approved: requirements.every((r) => r.status !== 'missing'),
@@ -742,5 +830,21 @@ export function decide(input: DecisionInput): Decision {
     author: input.author,
     requirements,
     reviewers,
+    effects: effects.map((e) => ({
+      person: e.person,
+      what: e.what === ACCOUNT ? 'account' : e.what,
+      change: e.change,
+      when: e.windows.map((w) => describeWindow(w, input.now, head.clock)).join('; '),
+    })),
+    notes,
   };
+}
+
+/** Whether role `id` includes `target`, directly or through other includes (cycles cut). */
+function includesRole(idx: RepoIndex, id: string, target: string, seen = new Set<string>()): boolean {
+  if (seen.has(id)) return false;
+  seen.add(id);
+  const r = idx.roles.get(id)?.value;
+  if (!r) return false;
+  return r.includes.some((inc) => inc === target || includesRole(idx, inc, target, seen));
 }

@@ -3,7 +3,7 @@
  * summary (a table of requirements, met or missing, and what became of each review); text for
  * a terminal; JSON for tools.
  */
-import type { Decision, Requirement, RequirementStatus } from './types.js';
+import type { Decision, EffectSummary, Requirement, RequirementStatus } from './types.js';
 
 /** GitHub refuses comments and check summaries over 65,535 characters; keep well under. */
 export const APPROVALS_MARKDOWN_BUDGET = 60_000;
@@ -16,7 +16,7 @@ export function headline(d: Decision): string {
   const checked = d.requirements.filter((r) => r.status !== 'not-checked').length;
   if (d.approved) {
     return checked === 0
-      ? 'Approved: no access file changed, so no approval rule of jml applies.'
+      ? 'Approved: nothing in this pull request changes access, code or policy, so no approval rule of jml applies.'
       : `Approved: all ${checked} approval requirement${checked === 1 ? ' is' : 's are'} met.`;
   }
   return `Not approved: ${missing} of ${checked} approval requirement${checked === 1 ? '' : 's'} missing.`;
@@ -35,6 +35,18 @@ function cell(text: string): string {
     .replace(/@([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)/g, '`@$1`');
 }
 
+/** How many effect lines a comment shows before it says how many more there are. */
+const EFFECTS_SHOWN = 200;
+
+/** "alice.nguyen: + aws-prod-admin from now onwards" lines, grouped by person. */
+function effectLines(effects: readonly EffectSummary[], limit = EFFECTS_SHOWN): string[] {
+  const lines = effects
+    .slice(0, limit)
+    .map((e) => `${e.person}: ${e.change === 'gained' ? '+' : '-'} ${e.what} ${e.when}`);
+  if (effects.length > limit) lines.push(`... and ${effects.length - limit} more`);
+  return lines;
+}
+
 function sortForDisplay(rs: readonly Requirement[]): Requirement[] {
   const order: Record<RequirementStatus, number> = { missing: 0, met: 1, 'not-checked': 2 };
   return [...rs].sort((a, b) => order[a.status] - order[b.status]);
@@ -47,6 +59,19 @@ export function renderApprovalsMarkdown(d: Decision): string {
     headline(d),
     '',
   ];
+  if (d.effects.length) {
+    const people = new Set(d.effects.map((e) => e.person)).size;
+    lines.push(
+      `<details${d.effects.length <= 20 ? ' open' : ''}><summary>What this changes: ${d.effects.length} change${d.effects.length === 1 ? '' : 's'} of access for ${people} ${people === 1 ? 'person' : 'people'} over the coming year</summary>`,
+      '',
+      '```diff',
+      ...effectLines(d.effects).map((l) => l.replace(/^([^:]+): ([+-]) /, '$2 $1: ')),
+      '```',
+      '',
+      '</details>',
+      '',
+    );
+  }
   const rows = sortForDisplay(d.requirements);
   if (rows.length) {
     lines.push('| | Requirement | Where | Change | Met by | Why |', '|---|---|---|---|---|---|');
@@ -66,6 +91,7 @@ export function renderApprovalsMarkdown(d: Decision): string {
       );
     }
   }
+  if (d.notes.length) lines.push('', ...d.notes.map((n) => `- ${cell(n)}`));
   if (d.reviewers.length) {
     lines.push('', '<details><summary>Reviews</summary>', '');
     for (const r of d.reviewers) lines.push(`- ${r.counts ? 'counts' : 'does not count'}: ${cell(r.why)}`);
@@ -73,18 +99,25 @@ export function renderApprovalsMarkdown(d: Decision): string {
   }
   lines.push(
     '',
-    `Managers, owners and teams are read from the base branch; the author's approval, stale approvals (before the latest push) and anyone approving their own access never count. Pull request by ${cell(`@${d.author}`)}.`,
+    `Judged by what the change does to access, not by which files it touches. Managers, owners and teams are read from the base branch; the author's approval, stale approvals (before the latest push), anyone approving their own access and anyone who has left or is on an offboarding hold never count. Pull request by ${cell(`@${d.author}`)}.`,
   );
   return `${lines.join('\n')}\n`;
 }
 
 export function renderApprovalsText(d: Decision): string {
   const lines = [headline(d), ''];
+  if (d.effects.length)
+    lines.push(
+      'What this changes (over the coming year):',
+      ...effectLines(d.effects).map((l) => `  ${l}`),
+      '',
+    );
   for (const r of sortForDisplay(d.requirements)) {
     lines.push(`[${MARK[r.status]}] ${r.file}:${r.line}  ${r.description} [${r.rule}]`);
     lines.push(`        change: ${r.change}`);
     lines.push(`        ${r.satisfiedBy ? `met by @${r.satisfiedBy}: ` : ''}${r.why}`);
   }
+  if (d.notes.length) lines.push('', ...d.notes);
   if (d.reviewers.length) {
     lines.push('', 'Reviews:');
     for (const r of d.reviewers) lines.push(`  ${r.counts ? 'counts        ' : 'does not count'}  ${r.why}`);

@@ -25,7 +25,7 @@ export interface Review {
   submittedAt: string;
 }
 
-/** Whether a requirement holds: `not-checked` is informational (code files) and never blocks. */
+/** Whether a requirement holds: `not-checked` is informational and never blocks. */
 export type RequirementStatus = 'met' | 'missing' | 'not-checked';
 
 export interface Requirement {
@@ -58,10 +58,24 @@ export interface ReviewerSummary {
   why: string;
 }
 
+/** One change of a person's access over the coming year, as the pull request would make it. */
+export interface EffectSummary {
+  person: string;
+  /** An entitlement id, or `account` for the ability to sign in at all. */
+  what: string;
+  change: 'gained' | 'lost';
+  /** "from 2027-02-01 until 2027-03-15", in the organisation's dates. */
+  when: string;
+}
+
 export interface Decision {
   approved: boolean;
   headSha: string;
   author: string;
   requirements: Requirement[];
   reviewers: ReviewerSummary[];
+  /** What the pull request does to access: every person's gains and losses, from now over a year. */
+  effects: EffectSummary[];
+  /** Changed files with no effect on access (documentation, files jml does not read). */
+  notes: string[];
 }

@@ -1,48 +1,41 @@
 /**
- * `jml approvals`: a required status check. Decides whether a pull request carries the approvals
- * its changes need (src/approvals/decide.ts) and explains each rule met or missing.
+ * `jml approvals`: the required check. Decides whether a pull request carries the approvals its
+ * effect needs (src/engine/approvals.ts, src/approvals/decide.ts) and explains each rule met or
+ * missing.
  *
- * Runs from local data: `-C` is a checkout of the pull request's head, `--base` a checkout of
- * its base commit, `--changes` the pull request, its files and its reviews as the GitHub REST
- * API returns them (src/approvals/pull-request.ts). Exit 0 approved, 3 not approved, 1 error.
+ * Runs from local data: `-C` is a checkout of the pull request's head (read as data, never run),
+ * `--base` a checkout of the base branch, `--changes` the pull request, its files and its reviews
+ * as the GitHub REST API returns them (src/approvals/pull-request.ts), or `--pr N` /
+ * `--pr-of-commit SHA` to fetch them. `--check-run` posts the verdict as the `jml/approvals` check
+ * run on the judged commit with the token in GITHUB_TOKEN (in the trusted workflow: the jml
+ * GitHub App's, the only source branch protection accepts). Exit 0 approved, 3 not approved,
+ * 1 error.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
-import { decide } from '../approvals/decide.js';
 import {
   checkPullRequestData,
   PullRequestDataError,
   type PullRequestFacts,
   parsePullRequestData,
 } from '../approvals/pull-request.js';
-import { renderApprovalsJson, renderApprovalsMarkdown, renderApprovalsText } from '../approvals/render.js';
+import {
+  headline,
+  renderApprovalsJson,
+  renderApprovalsMarkdown,
+  renderApprovalsText,
+} from '../approvals/render.js';
 import type { Decision } from '../approvals/types.js';
+import { CheckoutError, decideFromCheckouts } from '../engine/approvals.js';
+import { gitCommit } from '../load/git.js';
 import type { GlobalOptions, Io } from './main.js';
-import { CheckoutError, indexCheckout } from './pipeline.js';
+import { parseAtOption } from './options.js';
 
 /** Exit codes of `jml approvals`. */
 export const APPROVALS_EXIT = { approved: 0, error: 1, notApproved: 3 } as const;
 
 export type ApprovalsFormat = 'text' | 'markdown' | 'json';
-
-/** Decides from two checkouts and the pull request facts: what `--changes` and `--pr` both call. */
-export function decideFromCheckouts(headRoot: string, baseRoot: string, facts: PullRequestFacts): Decision {
-  const base = indexCheckout(
-    path.resolve(baseRoot),
-    undefined,
-    ' on the base branch, so its teams are unknown',
-  );
-  const head = indexCheckout(path.resolve(headRoot), base.policy);
-  return decide({
-    base,
-    head,
-    files: facts.files,
-    author: facts.author,
-    headSha: facts.headSha,
-    reviews: facts.reviews,
-  });
-}
 
 export function renderDecision(d: Decision, format: ApprovalsFormat): string {
   if (format === 'json') return renderApprovalsJson(d);
@@ -58,7 +51,7 @@ export function registerApprovals(program: Command, io: Io, setExit: (code: numb
     )
     .requiredOption(
       '--base <dir>',
-      'a checkout of the base commit (managers, owners and teams are read from it)',
+      'a checkout of the base branch (managers, owners, teams and offboarding holds are read from it)',
     )
     .option(
       '--changes <file>',
@@ -68,30 +61,68 @@ export function registerApprovals(program: Command, io: Io, setExit: (code: numb
       '--pr <number>',
       'fetch pull request N of GITHUB_REPOSITORY through the GitHub API (GITHUB_TOKEN, GITHUB_API_URL) instead of --changes',
     )
+    .option(
+      '--pr-of-commit <sha>',
+      'like --pr, for the open pull request whose head is this commit (the re-run after a review, through workflow_run)',
+    )
     .option('--comment', 'with --pr: keep one approvals comment on the pull request, updated on each run')
+    .option(
+      '--check-run',
+      'with --pr: post the verdict as the jml/approvals check run on the judged commit (GITHUB_TOKEN: the jml GitHub App)',
+    )
+    .option('--at <instant>', 'decide as of this instant (who has left, who is on hold); default now')
     .addOption(
       new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'),
     )
     .action(async (opts: ApprovalsOptions, cmd: Command) => {
       const { root } = cmd.optsWithGlobals<GlobalOptions>();
-      if (Boolean(opts.changes) === Boolean(opts.pr)) {
-        io.err('jml approvals: give exactly one of --changes <file> and --pr <number>\n');
+      const sources = [opts.changes, opts.pr, opts.prOfCommit].filter((x) => x !== undefined);
+      if (sources.length !== 1) {
+        io.err(
+          'jml approvals: give exactly one of --changes <file>, --pr <number> and --pr-of-commit <sha>\n',
+        );
         return setExit(APPROVALS_EXIT.error);
       }
-      if (opts.comment && !opts.pr) {
-        io.err('jml approvals: --comment needs --pr\n');
+      if ((opts.comment || opts.checkRun) && opts.changes) {
+        io.err('jml approvals: --comment and --check-run need --pr or --pr-of-commit\n');
+        return setExit(APPROVALS_EXIT.error);
+      }
+      if (opts.prOfCommit !== undefined && !/^[0-9a-f]{40}$/i.test(opts.prOfCommit)) {
+        io.err(`jml approvals: --pr-of-commit ${opts.prOfCommit}: expected a 40-hex commit sha\n`);
+        return setExit(APPROVALS_EXIT.error);
+      }
+      let now: number;
+      try {
+        now = parseAtOption(opts.at, io.clock ? () => io.clock!.now() : undefined)();
+      } catch (e) {
+        io.err(`jml approvals: ${(e as Error).message}\n`);
         return setExit(APPROVALS_EXIT.error);
       }
       let facts: PullRequestFacts;
       // The GitHub client (Octokit) is loaded only when a pull request is fetched.
-      const github = opts.pr ? await pullRequestFromGitHub(opts.pr) : undefined;
+      let github: Awaited<ReturnType<typeof pullRequestFromGitHub>> | undefined;
       try {
-        facts = github
-          ? checkPullRequestData(
-              await github.client.pullRequestData(github.owner, github.repo, github.number),
-              `GitHub ${github.owner}/${github.repo}#${github.number}`,
-            )
-          : parsePullRequestData(readFileSync(path.resolve(opts.changes!), 'utf8'), opts.changes!);
+        github =
+          opts.pr || opts.prOfCommit ? await pullRequestFromGitHub(opts.pr, opts.prOfCommit) : undefined;
+      } catch (e) {
+        if ((e as Error).name !== 'GitHubError') throw e;
+        io.err(`jml approvals: ${(e as Error).message}\n`);
+        return setExit(APPROVALS_EXIT.error);
+      }
+      if (opts.prOfCommit && github?.number === undefined) {
+        io.out(
+          `No open pull request has ${opts.prOfCommit.slice(0, 12)} as its head (a newer push is judged by its own run); nothing to decide.\n`,
+        );
+        return setExit(APPROVALS_EXIT.approved);
+      }
+      try {
+        facts =
+          github?.number !== undefined
+            ? checkPullRequestData(
+                await github.client.pullRequestData(github.owner, github.repo, github.number!),
+                `GitHub ${github.owner}/${github.repo}#${github.number}`,
+              )
+            : parsePullRequestData(readFileSync(path.resolve(opts.changes!), 'utf8'), opts.changes!);
       } catch (e) {
         if (
           e instanceof PullRequestDataError ||
@@ -103,9 +134,25 @@ export function registerApprovals(program: Command, io: Io, setExit: (code: numb
         }
         throw e;
       }
+      // The verdict is for the commit checked out and read, never for one it did not read.
+      const checkedOut = gitCommit(path.resolve(root));
+      if (github && checkedOut && checkedOut.toLowerCase() !== facts.headSha.toLowerCase()) {
+        io.out(
+          `The head checkout is ${checkedOut.slice(0, 12)} but the pull request's head is now ${facts.headSha.slice(0, 12)}: that commit is judged by its own run; nothing posted.\n`,
+        );
+        return setExit(APPROVALS_EXIT.approved);
+      }
       let decision: Decision;
       try {
-        decision = decideFromCheckouts(root, opts.base, facts);
+        decision = decideFromCheckouts({
+          baseRoot: opts.base,
+          headRoot: root,
+          files: facts.files,
+          author: facts.author,
+          headSha: facts.headSha,
+          reviews: facts.reviews,
+          now,
+        });
       } catch (e) {
         if (e instanceof CheckoutError) {
           io.err(`jml approvals: ${e.message}\n`);
@@ -114,7 +161,7 @@ export function registerApprovals(program: Command, io: Io, setExit: (code: numb
         throw e;
       }
       io.out(renderDecision(decision, opts.format));
-      if (github && opts.comment) {
+      if (github?.number !== undefined && opts.comment) {
         await github.client.upsertStickyComment(
           github.owner,
           github.repo,
@@ -122,6 +169,14 @@ export function registerApprovals(program: Command, io: Io, setExit: (code: numb
           APPROVALS_MARKER,
           renderApprovalsMarkdown(decision),
         );
+      }
+      if (github && opts.checkRun) {
+        await github.client.createCheckRun(github.owner, github.repo, {
+          headSha: decision.headSha,
+          conclusion: decision.approved ? 'success' : 'failure',
+          title: headline(decision),
+          summary: renderApprovalsMarkdown(decision),
+        });
       }
       setExit(decision.approved ? APPROVALS_EXIT.approved : APPROVALS_EXIT.notApproved);
     });
@@ -131,16 +186,24 @@ interface ApprovalsOptions {
   base: string;
   changes?: string;
   pr?: string;
+  prOfCommit?: string;
   comment?: boolean;
+  checkRun?: boolean;
+  at?: string;
   format: ApprovalsFormat;
 }
 
 /** The marker of the one approvals comment jml keeps on a pull request. */
 export const APPROVALS_MARKER = '<!-- jml:approvals -->';
 
-async function pullRequestFromGitHub(pr: string) {
+/** The GitHub client and the pull request: by number, or the open one whose head is a commit. */
+async function pullRequestFromGitHub(pr: string | undefined, headSha: string | undefined) {
+  const { clientFromEnv, repositoryFromEnv } = await import('../github/event.js');
+  const client = clientFromEnv();
+  const { owner, repo } = repositoryFromEnv();
+  if (headSha !== undefined)
+    return { client, owner, repo, number: await client.openPullRequestWithHead(owner, repo, headSha) };
   const number = Number(pr);
   if (!Number.isInteger(number) || number < 1) throw new Error(`--pr ${pr}: expected a pull request number`);
-  const { clientFromEnv, repositoryFromEnv } = await import('../github/event.js');
-  return { client: clientFromEnv(), ...repositoryFromEnv(), number };
+  return { client, owner, repo, number };
 }

@@ -25,7 +25,7 @@
  * (an approval before the last push is stale), never the author's.
  */
 import { parseDocument } from 'yaml';
-import { standingApprovals } from '../approvals/decide.js';
+import { standingApprovals } from '../approvals/reviews.js';
 import type { ChangedFile, Review } from '../approvals/types.js';
 import { locate } from '../load/source.js';
 import { type ReviewCampaign, type ReviewFile, type ReviewItem, reviewFile } from '../model/schema.js';

@@ -133,7 +133,7 @@ describe('jml approvals (command)', () => {
     expect(d.requirements.find((q) => q.rule === 'hr-team')?.status).toBe('missing');
   });
 
-  it('compares a renamed file with its previous path', async () => {
+  it('an exception renamed to a new id with the same content is an edit, not a new grant', async () => {
     const s = scenario((head) => {
       editYaml(head, 'exceptions/EXC-0001.yaml', (e) => {
         e.id = 'EXC-0009';
@@ -201,7 +201,9 @@ describe('jml approvals (command)', () => {
     const empty = tempDir('jml-approvals-');
     const noPolicy = await run(s.head, '--base', empty, '--changes', changes);
     expect(noPolicy.code).toBe(1);
-    expect(noPolicy.err).toMatch(/policy\/jml\.yaml does not load on the base branch/);
+    expect(noPolicy.err).toMatch(
+      /the base branch, so its teams are unknown\): policy\/jml\.yaml does not load/,
+    );
   });
 
   it('maps GitHub file statuses: copied is added, unchanged is skipped', () => {

@@ -164,14 +164,25 @@ const cases: Case[] = [
     because: /manager of record grace\.lin \(GitHub @grace-l\) as of the base branch/,
   },
   {
-    name: 'a manager change alone needs HR only: approved by HR',
+    name: 'a manager change approved by HR alone is not approved: the manager of record must approve too',
     edit: (head) =>
       editYaml(head, 'people/alice.nguyen.yaml', (p) => {
         p.manager = 'bob.boss';
       }),
     reviews: () => [approve('hana-h')],
-    approved: true,
+    approved: false,
     met: ['hr-team@hana-h'],
+    missing: ['identity-change'],
+  },
+  {
+    name: 'a manager change approved by HR and the manager of record: approved',
+    edit: (head) =>
+      editYaml(head, 'people/alice.nguyen.yaml', (p) => {
+        p.manager = 'bob.boss';
+      }),
+    reviews: () => [approve('hana-h'), approve('grace-l')],
+    approved: true,
+    met: ['hr-team@hana-h', 'identity-change@grace-l'],
   },
   {
     name: 'the manager approves and then requests changes: not approved',
@@ -275,8 +286,11 @@ const cases: Case[] = [
     missing: ['manager-approval'],
   },
   {
-    name: 'a person file removed by HR is treated as a leaver: approved by HR',
-    edit: (head) => removeFile(head, 'people/alice.nguyen.yaml'),
+    name: 'a person file removed by HR (with their exception) is treated as a leaver: approved by HR',
+    edit: (head) => {
+      removeFile(head, 'people/alice.nguyen.yaml');
+      removeFile(head, 'exceptions/EXC-0001.yaml');
+    },
     reviews: () => [approve('hana-h')],
     approved: true,
     met: ['leaver-manager-or-hr@hana-h'],
@@ -343,7 +357,7 @@ const cases: Case[] = [
     edit: (head) => writeRepoFile(head, 'people/alice.nguyen.yaml', 'id: alice.nguyen\nname: [\n'),
     reviews: () => [approve('grace-l'), approve('hana-h')],
     approved: false,
-    missing: ['unreadable-file'],
+    missing: ['head-invalid'],
   },
   // exceptions
   {
@@ -527,8 +541,22 @@ const cases: Case[] = [
   },
   // other files
   {
-    name: 'a code change outside the access files is left to CODEOWNERS and does not block',
+    name: 'a code change needs the security team: nobody approved, not approved',
     edit: (head) => writeRepoFile(head, 'scripts/report.ts', 'export {};\n'),
+    reviews: () => [],
+    approved: false,
+    missing: ['code-change'],
+  },
+  {
+    name: 'a code change approved by security: approved',
+    edit: (head) => writeRepoFile(head, 'scripts/report.ts', 'export {};\n'),
+    reviews: () => [approve('sam-s')],
+    approved: true,
+    met: ['code-change@sam-s'],
+  },
+  {
+    name: 'a documentation change needs no approval of jml',
+    edit: (head) => writeRepoFile(head, 'docs/guide.md', '# Guide\n'),
     reviews: () => [],
     approved: true,
   },

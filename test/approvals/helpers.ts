@@ -6,9 +6,8 @@
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { decide } from '../../src/approvals/decide.js';
 import type { ChangedFile, Decision, Review, ReviewState } from '../../src/approvals/types.js';
-import { indexCheckout } from '../../src/cli/pipeline.js';
+import { decideFromCheckouts } from '../../src/engine/approvals.js';
 import { copyFixture, readRepoFile, writeRepoFile } from '../engine/helpers.js';
 
 export const ORG = path.resolve(import.meta.dirname, '../fixtures/approvals/org');
@@ -73,18 +72,20 @@ export function scenario(edit: (head: string, base: string) => void): Scenario {
   return { base, head };
 }
 
+/** The instant the approvals tests decide at (the fixture's exception EXC-0001 is in force). */
+export const NOW = Date.parse('2026-11-20T09:00:00Z');
+
 export function decideScenario(
   s: Scenario,
-  opts: { author?: string; reviews: Review[]; files?: ChangedFile[] },
+  opts: { author?: string; reviews: Review[]; files?: ChangedFile[]; now?: number },
 ): Decision {
-  const base = indexCheckout(s.base);
-  const head = indexCheckout(s.head, base.policy);
-  return decide({
-    base,
-    head,
+  return decideFromCheckouts({
+    baseRoot: s.base,
+    headRoot: s.head,
     files: opts.files ?? changedFiles(s.base, s.head),
     author: opts.author ?? 'pat-p',
     headSha: HEAD_SHA,
     reviews: opts.reviews,
+    now: opts.now ?? NOW,
   });
 }

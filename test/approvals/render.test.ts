@@ -26,6 +26,8 @@ describe('jml approvals (rendering)', () => {
       author: 'pat-p',
       requirements: Array.from({ length: 1000 }, (_, i) => req(i, i % 2 ? 'met' : 'missing')),
       reviewers: [],
+      effects: [],
+      notes: [],
     };
     const md = renderApprovalsMarkdown(d);
     expect(md.length).toBeLessThan(65_536);
@@ -45,9 +47,35 @@ describe('jml approvals (rendering)', () => {
       author: 'x',
       requirements: [],
       reviewers: [],
+      effects: [],
+      notes: [],
     };
-    expect(headline(d)).toBe('Approved: no access file changed, so no approval rule of jml applies.');
-    expect(renderApprovalsText(d)).toContain('Approved: no access file changed');
+    expect(headline(d)).toBe(
+      'Approved: nothing in this pull request changes access, code or policy, so no approval rule of jml applies.',
+    );
+    expect(renderApprovalsText(d)).toContain('Approved: nothing in this pull request changes');
+  });
+
+  it('shows what the change does to access as a diff, person by person, before the requirements', () => {
+    const d: Decision = {
+      approved: false,
+      headSha: 'a'.repeat(40),
+      author: 'pat-p',
+      requirements: [req(1, 'missing')],
+      reviewers: [],
+      effects: [
+        { person: 'alice.nguyen', what: 'aws-prod-admin', change: 'gained', when: 'from now onwards' },
+        { person: 'bob.smith', what: 'account', change: 'lost', when: 'from 2027-02-01 onwards' },
+      ],
+      notes: ['people/README.md: not read by jml, no effect on access'],
+    };
+    const md = renderApprovalsMarkdown(d);
+    expect(md).toContain(
+      '```diff\n+ alice.nguyen: aws-prod-admin from now onwards\n- bob.smith: account from 2027-02-01 onwards\n```',
+    );
+    expect(md.indexOf('```diff')).toBeLessThan(md.indexOf('| Requirement |'));
+    expect(md).toContain('people/README.md: not read by jml');
+    expect(renderApprovalsText(d)).toContain('alice.nguyen: + aws-prod-admin from now onwards');
   });
 
   it('names the field of a malformed API answer when there is no file text', () => {

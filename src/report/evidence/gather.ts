@@ -9,7 +9,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { RECORD_SCHEMA } from '../../apply/apply.js';
-import { standingApprovals, submittedReviews } from '../../approvals/decide.js';
+import { standingApprovals, submittedReviews } from '../../approvals/reviews.js';
 import type { GitHubClient } from '../../github/client.js';
 import { parseHrMarker } from '../../hr/propose.js';
 import type { ActualState } from '../../providers/types.js';

@@ -4,7 +4,7 @@
  * a review file's pull request (by its branch, else by the commit that merged the file) with the
  * approvals that stood when it merged.
  */
-import { standingApprovals, submittedReviews } from '../../approvals/decide.js';
+import { standingApprovals, submittedReviews } from '../../approvals/reviews.js';
 import type { Review as DecideReview } from '../../approvals/types.js';
 import type { GitHubClient } from '../../github/client.js';
 import { DAY_ONE_LABELS, type DayOneIssue, parseDayOneMarker } from '../day-one.js';
