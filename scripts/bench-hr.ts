@@ -2,8 +2,9 @@
  * `npm run bench` (fourth part): `jml hr sync --dry-run` on a 10,000-worker snapshot against the
  * example organisation: its 52 people as BambooHR holds them (with a move and a leaver among
  * them) plus 9,948 new hires, each with a manager, a job family and a time zone of its own.
- * Prints the time to read, validate and classify the snapshot and the events found. Never
- * asserted.
+ * Prints the time to read, validate and classify the snapshot and the events found. Then the
+ * HR brake's case: the same 52 people all terminated yesterday, a dry run that counts the cuts
+ * and stops (exit 4). Never asserted.
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,6 +68,34 @@ async function run(): Promise<void> {
         `(${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}), ${result.problems.length} problems\n`,
     );
     for (const p of result.problems) process.stdout.write(`  problem: ${p.message}\n`);
+
+    // --- the brake: everyone terminated yesterday ----------------------------------------------
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const everyone = known.map(
+      (r): HrRecord =>
+        r.startDate <= yesterday
+          ? { ...r, status: 'terminated', lastDayOfWork: yesterday, endInstant: null }
+          : r,
+    );
+    const massFile = path.join(dir, 'everyone-terminated.jsonl');
+    writeFileSync(massFile, `${everyone.map((r) => JSON.stringify(r)).join('\n')}\n`);
+    let massOut = '';
+    const massStarted = performance.now();
+    const massCode = await main(
+      ['node', 'jml', '-C', dir, 'hr', 'sync', '--snapshot', massFile, '--dry-run', '--format', 'json'],
+      { out: (t) => (massOut += t), err: () => undefined, isTty: false },
+    );
+    const massMs = performance.now() - massStarted;
+    const brake = (
+      JSON.parse(massOut) as {
+        brake: { cuts: unknown[]; heldBack: unknown[]; over: string[]; activeWorkforce: number };
+      }
+    ).brake;
+    process.stdout.write(
+      `HR brake: ${everyone.length} workers, everyone terminated yesterday (dry run, exit ${massCode}): ${Math.round(massMs)} ms; ` +
+        `${brake.cuts.length} overdue cuts of ${brake.activeWorkforce} active people counted, over ${brake.over.join(' and ') || 'nothing'}, ` +
+        `${brake.heldBack.length} leavers held back, nobody cut\n`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
