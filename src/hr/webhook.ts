@@ -2,7 +2,7 @@
  * Webhooks are triggers, never data: a relay that receives one verifies it here, then asks for a
  * sync (repository_dispatch), and the sync fetches the records from the HR system's API. That
  * sync is the same `jml hr sync` as the hourly one, so the HR brake (src/hr/brake.ts) holds on
- * this path too: no webhook, however many, cuts more than one run's limits allow.
+ * this path too: each run a webhook starts counts its cuts against the same limits.
  *
  * BambooHR signs each webhook with the private key shown once when the webhook is created
  * (documentation.bamboohr.com, Webhooks > Security): `X-BambooHR-Signature` is the hex HMAC-SHA256,
