@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { RunClock } from '../apply/leaver-schedule.js';
 import { registerApprovals } from './approvals-command.js';
 import { registerCodeowners } from './codeowners-command.js';
+import { registerDoctor } from './doctor-command.js';
 import { registerEngineCommands } from './engine-commands.js';
 import { registerEvidence } from './evidence-command.js';
 import { registerGitHub } from './github-commands.js';
@@ -52,6 +53,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   registerApprovals(program, io, setExit);
   registerCodeowners(program, io, setExit);
   registerGitHub(program, io, setExit);
+  registerDoctor(program, io, setExit);
   registerEvidence(program, io, setExit);
   registerLeavers(program, io, setExit);
   registerOffboard(program, io, setExit);

@@ -1,0 +1,191 @@
+/**
+ * `jml doctor`: checks the GitHub settings the approval gate relies on and the repository's files
+ * cannot enforce (branch protection or rulesets and where the `jml/approvals` check must come
+ * from, who may bypass them, environments and secrets, whether Actions may open pull requests).
+ * Reads policy/jml.yaml (github.approvalsAppId) and .github/workflows of the checkout, then
+ * GitHub through the client; the rules themselves are pure (src/github/doctor/rules.ts).
+ * Exit 0 no finding, 2 findings, 1 error (a token that may not read the settings says which
+ * permission it lacks). Octokit is loaded only when the command runs.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { type Command, Option } from 'commander';
+import type { GitHubClient } from '../github/client.js';
+import type { EnvironmentAnswer, GateSettings } from '../github/doctor/rules.js';
+import type { GlobalOptions, Io } from './main.js';
+import { indexCheckout } from './pipeline.js';
+import { githubAccess, githubConfigured } from './run-support.js';
+
+type Exit = (code: number) => void;
+
+/** What to run doctor with: said whenever the token is missing or refused. */
+export const DOCTOR_TOKEN_ADVICE =
+  "jml doctor needs a token that may read the repository's settings: a GitHub App installation token with the repository permissions Administration: read, Secrets: read, Environments: read and Metadata: read (mint it in the workflow, for example with actions/create-github-app-token), or a fine-grained personal access token of a repository administrator with the same. The workflow's own GITHUB_TOKEN can never hold Administration, Secrets or Environments.";
+
+/** The permission each read needs, as GitHub names it. */
+const NEEDS = {
+  protection: 'Administration: read',
+  workflowPermissions: 'Administration: read',
+  repositorySecrets: 'Secrets: read',
+  environmentSecrets: 'Environments: read',
+  read: 'read access to the repository (Metadata: read)',
+} as const;
+
+/** The workflow files of the checkout, relative paths and texts. */
+function readWorkflowFiles(root: string): { path: string; text: string }[] {
+  const dir = path.join(root, '.github', 'workflows');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => ({ path: `.github/workflows/${f}`, text: readFileSync(path.join(dir, f), 'utf8') }));
+}
+
+/**
+ * A GitHub refusal in words a person can act on: what could not be read, what GitHub said, and
+ * the permission the token needs. Other failures pass through unchanged.
+ */
+async function refusal(e: unknown, what: string, needs: string, repository: string): Promise<unknown> {
+  const { GitHubError } = await import('../github/client.js');
+  if (!(e instanceof GitHubError)) return e;
+  const said = `GitHub answered ${e.status} "${e.githubMessage}"`;
+  const wanted = e.details.find((d) => d.startsWith('the token needs '));
+  if (e.status === 404 && /branch not found/i.test(e.githubMessage))
+    return new Error(
+      `jml doctor: the branch of ${what} does not exist in ${repository} (${said}); give --branch.`,
+    );
+  if (e.status === 401)
+    return new Error(
+      `jml doctor cannot read ${what} of ${repository}: ${said}: the token is wrong or expired. ${DOCTOR_TOKEN_ADVICE}`,
+    );
+  // A token that may not see branch protection gets 404 "Not Found" from GitHub, not 403.
+  const refused =
+    (e.status === 403 && !/rate limit/i.test(e.githubMessage)) ||
+    (e.status === 404 && needs === NEEDS.protection && !/branch not protected/i.test(e.githubMessage));
+  if (!refused) return e;
+  return new Error(
+    `jml doctor cannot read ${what} of ${repository}: ${said}${wanted ? ` (GitHub says ${wanted})` : ''}. It needs ${needs}. ${DOCTOR_TOKEN_ADVICE}`,
+  );
+}
+
+/** Reads from GitHub everything the rules judge (the I/O of doctor). */
+async function readGateSettings(
+  client: GitHubClient,
+  owner: string,
+  repo: string,
+  branch: string,
+  workflowEnvironments: string[],
+): Promise<GateSettings> {
+  const repository = `${owner}/${repo}`;
+  const read = async <T>(what: string, needs: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (e) {
+      throw await refusal(e, what, needs, repository);
+    }
+  };
+  const protection = await read(`the branch protection of ${branch}`, NEEDS.protection, () =>
+    client.branchProtection(owner, repo, branch),
+  );
+  const rules = await read(`the rules of ${branch}`, NEEDS.read, () =>
+    client.branchRules(owner, repo, branch),
+  );
+  const ids = [...new Set(rules.flatMap((r) => (r.ruleset_id === undefined ? [] : [r.ruleset_id])))];
+  const rulesets = [];
+  for (const id of ids)
+    rulesets.push(await read(`ruleset ${id}`, NEEDS.read, () => client.repositoryRuleset(owner, repo, id)));
+
+  const environments: EnvironmentAnswer[] = [];
+  for (const e of await read('the environments', NEEDS.read, () => client.environmentsOf(owner, repo))) {
+    const policy = e.deployment_branch_policy ?? null;
+    const branchPolicies = policy?.custom_branch_policies
+      ? await read(`the deployment branches of environment ${e.name}`, NEEDS.read, () =>
+          client.deploymentBranchPolicies(owner, repo, e.name),
+        )
+      : [];
+    const secrets = await read(`the secrets of environment ${e.name}`, NEEDS.environmentSecrets, () =>
+      client.environmentSecretNames(owner, repo, e.name),
+    );
+    environments.push({
+      name: e.name,
+      exists: true,
+      deploymentBranchPolicy: policy,
+      branchPolicies,
+      secrets,
+    });
+  }
+  for (const name of new Set(workflowEnvironments))
+    if (!environments.some((e) => e.name.toLowerCase() === name.toLowerCase()))
+      environments.push({
+        name,
+        exists: false,
+        deploymentBranchPolicy: null,
+        branchPolicies: [],
+        secrets: [],
+      });
+
+  const repositorySecrets = await read('the repository secrets', NEEDS.repositorySecrets, () =>
+    client.repositorySecretNames(owner, repo),
+  );
+  const workflowPermissions = await read('the workflow permissions', NEEDS.workflowPermissions, () =>
+    client.workflowPermissions(owner, repo),
+  );
+  return {
+    owner,
+    repo,
+    branch,
+    protection,
+    rules,
+    rulesets,
+    environments,
+    repositorySecrets,
+    workflowPermissions,
+  };
+}
+
+export function registerDoctor(program: Command, io: Io, setExit: Exit): void {
+  program
+    .command('doctor')
+    .description(
+      'Check the GitHub settings the approval gate relies on: branch protection or rulesets requiring jml/approvals from the right app, code-owner review, no bypass, environments with credentials deploying from the branch only, no repository secrets, Actions may open pull requests. Exit 0 none, 2 findings, 1 error. Needs a token that may read them (docs/doctor.md).',
+    )
+    .option('--branch <name>', 'the branch pull requests merge into', 'main')
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'),
+    )
+    .action(async (opts: { branch: string; format: 'text' | 'markdown' | 'json' }, cmd: Command) => {
+      const { root } = cmd.optsWithGlobals<GlobalOptions>();
+      const dir = path.resolve(root);
+      // Phase: what the repository says (policy, workflows), before any call.
+      const policy = indexCheckout(dir).policy;
+      const [{ checkGate }, { readWorkflowCredentials }, { renderDoctor }] = await Promise.all([
+        import('../github/doctor/rules.js'),
+        import('../github/doctor/workflows.js'),
+        import('../github/doctor/render.js'),
+      ]);
+      const workflows = readWorkflowCredentials(readWorkflowFiles(dir));
+      if (!githubConfigured())
+        throw new Error(
+          `jml doctor: GITHUB_TOKEN (or GH_TOKEN) and GITHUB_REPOSITORY must be set. ${DOCTOR_TOKEN_ADVICE}`,
+        );
+      // Phase: what GitHub says.
+      const { client, owner, repo } = await githubAccess();
+      const settings = await readGateSettings(
+        client,
+        owner,
+        repo,
+        opts.branch,
+        workflows.uses.map((u) => u.environment),
+      );
+      // Phase: judge and report.
+      const report = checkGate(settings, {
+        ...(policy.github.approvalsAppId === undefined
+          ? {}
+          : { approvalsAppId: policy.github.approvalsAppId }),
+        credentialUses: workflows.uses,
+        notes: workflows.notes,
+      });
+      io.out(renderDoctor(report, opts.format));
+      setExit(report.findings.length ? 2 : 0);
+    });
+}
