@@ -13,6 +13,7 @@
 import {
   copyFileSync,
   cpSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -61,7 +62,12 @@ function overlay(headRoot: string, mergedRoot: string, rel: string): void {
   mkdirSync(path.dirname(to), { recursive: true });
   if (st.isSymbolicLink()) symlinkSync(readlinkSync(from), to);
   else if (st.isDirectory()) cpSync(from, to, { recursive: true, verbatimSymlinks: true });
-  else copyFileSync(from, to);
+  else {
+    copyFileSync(from, to);
+    // A hard link on the head (only a tampered working copy has one: git cannot hold it) stays a
+    // hard link here, outside the data folders, so that the loader refuses it as it would there.
+    if (st.nlink > 1) linkSync(to, path.join(mergedRoot, `.hard-link-${path.basename(to)}`));
+  }
 }
 
 /**

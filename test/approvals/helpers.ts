@@ -3,7 +3,7 @@
  * head, the changed-file list GitHub would report (computed by comparing the two copies), and
  * reviews.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { ChangedFile, Decision, Review, ReviewState } from '../../src/approvals/types.js';
@@ -31,9 +31,22 @@ export function removeFile(dir: string, rel: string): void {
 
 function walk(root: string, rel = ''): string[] {
   const abs = path.join(root, rel);
-  if (!existsSync(abs)) return [];
-  if (!statSync(abs).isDirectory()) return [rel];
+  if (!existsSync(abs) && !isLink(abs)) return [];
+  if (isLink(abs) || !statSync(abs).isDirectory()) return [rel];
   return readdirSync(abs).flatMap((n) => walk(root, rel ? `${rel}/${n}` : n));
+}
+
+function isLink(abs: string): boolean {
+  try {
+    return lstatSync(abs).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** What git stores for a path: a link's target text (mode 120000), else the file's content. */
+function blob(abs: string): string {
+  return isLink(abs) ? `link:${readlinkSync(abs)}` : readFileSync(abs, 'utf8');
 }
 
 /** What GitHub's pulls/{n}/files would list: every file added, modified or removed. */
@@ -44,8 +57,7 @@ export function changedFiles(base: string, head: string): ChangedFile[] {
   for (const f of [...new Set([...b, ...h])].sort()) {
     if (!b.has(f)) out.push({ path: f, status: 'added' });
     else if (!h.has(f)) out.push({ path: f, status: 'removed' });
-    else if (readFileSync(path.join(base, f), 'utf8') !== readFileSync(path.join(head, f), 'utf8'))
-      out.push({ path: f, status: 'modified' });
+    else if (blob(path.join(base, f)) !== blob(path.join(head, f))) out.push({ path: f, status: 'modified' });
   }
   return out;
 }
