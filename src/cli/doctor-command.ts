@@ -45,18 +45,24 @@ function readWorkflowFiles(root: string): { path: string; text: string }[] {
  * A GitHub refusal in words a person can act on: what could not be read, what GitHub said, and
  * the permission the token needs. Other failures pass through unchanged.
  */
-async function refusal(e: unknown, what: string, needs: string, repository: string): Promise<unknown> {
+async function refusal(
+  e: unknown,
+  what: string,
+  needs: string,
+  where: { repository: string; branch: string },
+): Promise<unknown> {
+  const { repository, branch } = where;
   const { GitHubError } = await import('../github/client.js');
   if (!(e instanceof GitHubError)) return e;
   const said = `GitHub answered ${e.status} "${e.githubMessage}"`;
   const wanted = e.details.find((d) => d.startsWith('the token needs '));
   if (e.status === 404 && /branch not found/i.test(e.githubMessage))
     return new Error(
-      `jml doctor: the branch of ${what} does not exist in ${repository} (${said}); give --branch.`,
+      `doctor: there is no branch ${branch} in ${repository} (${said}); give --branch the branch pull requests merge into.`,
     );
   if (e.status === 401)
     return new Error(
-      `jml doctor cannot read ${what} of ${repository}: ${said}: the token is wrong or expired. ${DOCTOR_TOKEN_ADVICE}`,
+      `doctor cannot read ${what} of ${repository}: ${said}: the token is wrong or expired. ${DOCTOR_TOKEN_ADVICE}`,
     );
   // A token that may not see branch protection gets 404 "Not Found" from GitHub, not 403.
   const refused =
@@ -64,7 +70,7 @@ async function refusal(e: unknown, what: string, needs: string, repository: stri
     (e.status === 404 && needs === NEEDS.protection && !/branch not protected/i.test(e.githubMessage));
   if (!refused) return e;
   return new Error(
-    `jml doctor cannot read ${what} of ${repository}: ${said}${wanted ? ` (GitHub says ${wanted})` : ''}. It needs ${needs}. ${DOCTOR_TOKEN_ADVICE}`,
+    `doctor cannot read ${what} of ${repository}: ${said}${wanted ? ` (GitHub says ${wanted})` : ''}. It needs ${needs}. ${DOCTOR_TOKEN_ADVICE}`,
   );
 }
 
@@ -81,7 +87,7 @@ async function readGateSettings(
     try {
       return await fn();
     } catch (e) {
-      throw await refusal(e, what, needs, repository);
+      throw await refusal(e, what, needs, { repository, branch });
     }
   };
   const protection = await read(`the branch protection of ${branch}`, NEEDS.protection, () =>
@@ -166,7 +172,7 @@ export function registerDoctor(program: Command, io: Io, setExit: Exit): void {
       const workflows = readWorkflowCredentials(readWorkflowFiles(dir));
       if (!githubConfigured())
         throw new Error(
-          `jml doctor: GITHUB_TOKEN (or GH_TOKEN) and GITHUB_REPOSITORY must be set. ${DOCTOR_TOKEN_ADVICE}`,
+          `doctor: GITHUB_TOKEN (or GH_TOKEN) and GITHUB_REPOSITORY must be set. ${DOCTOR_TOKEN_ADVICE}`,
         );
       // Phase: what GitHub says.
       const { client, owner, repo } = await githubAccess();

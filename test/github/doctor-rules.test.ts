@@ -74,7 +74,9 @@ describe('doctor rules', () => {
     checks.required_status_checks[1]!.integration_id = 15368;
     const [f] = checkGate(s, { approvalsAppId: APP, credentialUses: [] }).findings;
     expect(f!.rule).toBe('approvals-check-source');
-    expect(f!.message).toContain('from the GitHub Actions app (15368) (ruleset "main")');
+    expect(f!.message).toContain(
+      'from the GitHub Actions app (15368) in ruleset "main", not from the app 4242',
+    );
     expect(f!.click).toMatch(/^Settings → Rules → Rulesets → main → "Require status checks to pass"/);
     expect(f!.api).toEqual([
       {

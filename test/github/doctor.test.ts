@@ -218,7 +218,7 @@ const rows: Row[] = [
       }),
     rule: 'approvals-check-source',
     says: [
-      /from any source \(branch protection\), not from the app 4242/,
+      /from any source in branch protection, not from the app 4242/,
       /change its source to the app 4242/,
     ],
   },
@@ -467,7 +467,9 @@ describe('jml doctor finds each misconfiguration, and only it', () => {
   it('says so when the branch does not exist', async () => {
     const r = await doctor('--branch', 'no-such-branch');
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/does not exist in acme\/access .*Branch not found.*--branch/);
+    expect(r.err).toMatch(
+      /^jml: doctor: there is no branch no-such-branch in acme\/access \(GitHub answered 404 "Branch not found"\); give --branch/,
+    );
   });
 });
 
@@ -477,7 +479,7 @@ describe('jml doctor with a token that may not read the settings', () => {
     const r = await doctor();
     expect(r.code).toBe(1);
     expect(r.out).toBe('');
-    expect(r.err).toContain('cannot read the branch protection of main of acme/access');
+    expect(r.err).toContain('jml: doctor cannot read the branch protection of main of acme/access');
     expect(r.err).toContain('403 "Resource not accessible by integration"');
     expect(r.err).toContain('GitHub says the token needs administration=read');
     expect(r.err).toContain('It needs Administration: read.');
@@ -536,7 +538,7 @@ describe('jml doctor renders text, markdown and json', () => {
       '  FAIL main is protected and requires jml/approvals from the right source (approvals-check-source)',
     );
     expect(r.out).toContain(
-      '[approvals-check-source] main requires jml/approvals from the GitHub Actions app (15368)',
+      '[approvals-check-source] main requires jml/approvals from the GitHub Actions app (15368) in branch protection, not from the app 4242',
     );
     expect(r.out).toMatch(/^ {2}Why: Every workflow run posts its checks as the GitHub Actions app/m);
     expect(r.out).toMatch(/^ {2}In GitHub: Settings → Branches → edit the rule for main/m);

@@ -389,7 +389,7 @@ class Context {
       (c) => c.context !== APPROVALS_CHECK,
     );
     const where = (src: Source) =>
-      src.kind === 'protection' ? 'branch protection' : `ruleset "${src.name}"`;
+      src.kind === 'protection' ? 'in branch protection' : `in ruleset "${src.name}"`;
     const wrongSource = required.length > 0;
     // Fix it where it is required already; else in classic protection; else in the first ruleset.
     const target: Source =
@@ -402,7 +402,7 @@ class Context {
         : id === GITHUB_ACTIONS_APP_ID
           ? `the GitHub Actions app (${GITHUB_ACTIONS_APP_ID})`
           : `app ${id}`;
-    const sources = required.map((q) => `${describe(q.appId)} (${where(q.source)})`).join(' and ');
+    const sources = required.map((q) => `${describe(q.appId)} ${where(q.source)}`).join(' and ');
     const anySource = required.some((q) => q.appId === null || q.appId === undefined || q.appId === -1);
     const actions = required.some((q) => q.appId === GITHUB_ACTIONS_APP_ID);
     const why = wrongSource
