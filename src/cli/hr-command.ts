@@ -235,8 +235,6 @@ async function sync(opts: SyncOptions, cmd: Command, io: Io): Promise<number> {
   if (events.length || finding || brake.allowedBy) {
     const { client, owner, repo } = await githubAccess();
     const base = baseBranch(opts.base);
-    // A waiting pull request of the same move, correction or leaver is updated, never doubled.
-    const openBranches = await client.openPullRequestBranches(owner, repo);
     // GitHub refuses a review request to anyone who is not a collaborator: ask each login once.
     const permissions = new Map<string, Promise<boolean>>();
     const canReview = (login: string) => {
@@ -270,13 +268,15 @@ async function sync(opts: SyncOptions, cmd: Command, io: Io): Promise<number> {
           repo,
           marker,
           `Let through by @${brake.allowedBy.split(' ')[0]} with \`--allow-mass-disable\`${brake.allowedBy.includes(' ') ? ' (claimed with --operator)' : ''}: ` +
-            `${verdict.cuts.length} overdue leavers cut off at once (${verdict.cuts.map((c) => `\`${c.person}\``).join(', ')}), each with their pull request.`,
+            `${verdict.cuts.length} overdue leavers cut off at once (${listed(verdict.cuts.map((c) => `\`${c.person}\``))}), each with their pull request.`,
         );
         if (noted) brake.issue = { ...noted, action: 'commented' };
       } catch (err) {
         brake.error = `the override could not be noted on the security issue: ${err instanceof Error ? err.message : String(err)}`;
       }
     }
+    // A waiting pull request of the same move, correction or leaver is updated, never doubled.
+    const openBranches = await client.openPullRequestBranches(owner, repo);
     let prepared: Prepared | undefined;
     for (const e of events) {
       const outcome: EventOutcome = { event: e };
