@@ -77,6 +77,8 @@ export interface DecisionInput {
   held?: ReadonlySet<string>;
   /** Errors the head has and the base has not (load and validate): each refuses the change. */
   headProblems?: readonly Diagnostic[];
+  /** Changed files that are exactly what jml generates from the head's data (CODEOWNERS). */
+  generated?: ReadonlySet<string>;
 }
 
 const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -389,7 +391,9 @@ export function decide(input: DecisionInput): Decision {
   ].sort(byCodePoint);
   for (const p of paths) {
     const kind = classifyPath(p);
-    if (kind === 'code') code.push(p);
+    if (kind === 'code' && input.generated?.has(p))
+      notes.push(`${p}: generated from the data by jml (judged by the data it comes from)`);
+    else if (kind === 'code') code.push(p);
     else if (kind === 'policy-text') {
       const change = `${p} changed`;
       needs.push(securityNeed({ file: p, line: 1 }, change, 'security-team'));

@@ -17,6 +17,7 @@ import {
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   readlinkSync,
   rmSync,
   symlinkSync,
@@ -27,6 +28,7 @@ import { decide } from '../approvals/decide.js';
 import type { ChangedFile, Decision, Review } from '../approvals/types.js';
 import { DATA_FOLDERS } from '../load/data-files.js';
 import type { Diagnostic } from '../model/diagnostic.js';
+import { CODEOWNERS_FILE, generateCodeowners } from '../report/codeowners.js';
 import { readHolds } from '../resolve/holds.js';
 import { indexRepository, type RepoIndex } from '../resolve/repo-index.js';
 import { checkRepository } from '../validate/validate.js';
@@ -95,6 +97,30 @@ export function mergedView(baseRoot: string, headRoot: string, files: readonly C
   return merged;
 }
 
+/**
+ * The changed files that are exactly what jml generates from the merged data (CODEOWNERS, by
+ * `jml codeowners`): a joiner's pull request regenerates them, and they are judged through the
+ * data they come from. A hand edit differs from the generated text and stays code.
+ */
+function regenerated(headRoot: string, merged: RepoIndex, files: readonly ChangedFile[]): Set<string> {
+  const out = new Set<string>();
+  if (!files.some((f) => f.path === CODEOWNERS_FILE && f.status !== 'removed')) return out;
+  const abs = path.join(headRoot, CODEOWNERS_FILE);
+  try {
+    const st = lstatSync(abs);
+    if (!st.isFile() || st.size > 1024 * 1024) return out;
+  } catch {
+    return out;
+  }
+  const generated = generateCodeowners(merged);
+  if (
+    !generated.diagnostics.some((d) => d.severity === 'error') &&
+    readFileSync(abs, 'utf8') === generated.text
+  )
+    out.add(CODEOWNERS_FILE);
+  return out;
+}
+
 const problemKey = (d: Diagnostic) => `${d.rule}\u0000${d.file}\u0000${d.message}`;
 
 function indexOf(root: string, now: number, where: string, fallback?: RepoIndex) {
@@ -138,6 +164,7 @@ export function decideFromCheckouts(input: ApprovalsInput): Decision {
     // The merged view lives in a temporary folder: its diagnostics name repository paths already.
     const headProblems = head.errors.filter((d) => !known.has(problemKey(d)));
     const held = new Set(readHolds(path.resolve(baseRoot, base.index.policy.records.dir)).keys());
+    const generated = regenerated(headRoot, head.index, input.files);
     return decide({
       base: base.index,
       head: head.index,
@@ -148,6 +175,7 @@ export function decideFromCheckouts(input: ApprovalsInput): Decision {
       now: input.now,
       held,
       headProblems,
+      generated,
     });
   } finally {
     rmSync(mergedRoot, { recursive: true, force: true });

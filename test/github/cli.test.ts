@@ -24,7 +24,7 @@ function moverPullRequest(
 ) {
   const s = scenario((head) =>
     editYaml(head, 'people/pat.peer.yaml', (p) => {
-      (p.roles as unknown[]).push({ role: 'finance', from: '2027-03-01' });
+      (p.roles as unknown[]).push({ role: 'employee', from: '2027-03-01' });
     }),
   );
   h.fake.addPullRequest({
