@@ -227,7 +227,11 @@ describe('GitHub workflows', () => {
     const doctor = wf.jobs.doctor!;
     expect(doctor.environment).toBe('approvals');
     const mint = doctor.steps.find((s) => s.uses?.startsWith('actions/create-github-app-token@'))!;
-    expect(mint.with).toMatchObject({ 'permission-administration': 'read', 'permission-secrets': 'read' });
+    expect(mint.with).toMatchObject({
+      'permission-administration': 'read',
+      'permission-secrets': 'read',
+      'permission-environments': 'read',
+    });
     expect(JSON.stringify(doctor.steps)).toContain('jml doctor --branch');
     expect(wf.jobs.drift!.needs).toContain('doctor');
     const drift = wf.jobs.drift!.steps.find((s) => s.run?.includes('jml drift'))!;
