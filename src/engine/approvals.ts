@@ -1,7 +1,8 @@
 /**
  * engine: the approvals check as a use case. Reads two checkouts (the base branch, and the pull
- * request's head, which is only ever read as data), builds the head as it would be merged, loads
- * and validates both, reads the offboarding holds of the base, and decides (src/approvals).
+ * request's head, which is only ever read as data), loads the head as it would be merged (the
+ * loader's overlay: nothing is copied), validates both, reads the offboarding holds of the base,
+ * and decides (src/approvals).
  *
  * Why a merged view: the base checkout is the branch as it is now, which may have moved on since
  * the pull request was branched. Comparing it with the head as is would credit the pull request
@@ -10,28 +11,18 @@
  * changed data file laid over the base branch is what the merge will produce; when both sides
  * changed one file the head's version wins, which can only ask for more approvals, never fewer.
  */
-import {
-  copyFileSync,
-  cpSync,
-  linkSync,
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  symlinkSync,
-} from 'node:fs';
-import os from 'node:os';
+import { lstatSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { decide } from '../approvals/decide.js';
 import type { ChangedFile, Decision, Review } from '../approvals/types.js';
 import { DATA_FOLDERS } from '../load/data-files.js';
+import type { Overlay } from '../load/data-tree.js';
+import { loadRepository } from '../load/load-repo.js';
 import type { Diagnostic } from '../model/diagnostic.js';
 import { CODEOWNERS_FILE, generateCodeowners } from '../report/codeowners.js';
 import { readHolds } from '../resolve/holds.js';
 import { indexRepository, type RepoIndex } from '../resolve/repo-index.js';
-import { checkRepository } from '../validate/validate.js';
+import { validateRepository } from '../validate/validate.js';
 
 /** A checkout that cannot be judged at all (missing, or its policy does not load). */
 export class CheckoutError extends Error {}
@@ -50,51 +41,12 @@ export interface ApprovalsInput {
 
 const inData = (rel: string) => (DATA_FOLDERS as readonly string[]).includes(rel.split('/')[0]!);
 
-/** Copies one path of the head into the merged view exactly as it is: a link stays a link. */
-function overlay(headRoot: string, mergedRoot: string, rel: string): void {
-  const from = path.join(headRoot, rel);
-  const to = path.join(mergedRoot, rel);
-  rmSync(to, { recursive: true, force: true });
-  let st: ReturnType<typeof lstatSync>;
-  try {
-    st = lstatSync(from);
-  } catch {
-    return; // listed as changed but not on the head: gone
-  }
-  mkdirSync(path.dirname(to), { recursive: true });
-  if (st.isSymbolicLink()) symlinkSync(readlinkSync(from), to);
-  else if (st.isDirectory()) cpSync(from, to, { recursive: true, verbatimSymlinks: true });
-  else {
-    copyFileSync(from, to);
-    // A hard link on the head (only a tampered working copy has one: git cannot hold it) stays a
-    // hard link here, outside the data folders, so that the loader refuses it as it would there.
-    if (st.nlink > 1) linkSync(to, path.join(mergedRoot, `.hard-link-${path.basename(to)}`));
-  }
-}
-
 /**
- * The data of the base branch with every changed data path of the pull request taken from the
- * head (removed ones removed): what the merge will hold. A temporary folder the caller removes.
+ * The data paths a pull request changes, both sides of a rename: read from the head in the
+ * merged view (absent there: removed), every other path from the base branch.
  */
-export function mergedView(baseRoot: string, headRoot: string, files: readonly ChangedFile[]): string {
-  const merged = mkdtempSync(path.join(os.tmpdir(), 'jml-merged-'));
-  for (const dir of DATA_FOLDERS) {
-    const from = path.join(baseRoot, dir);
-    try {
-      lstatSync(from);
-    } catch {
-      continue;
-    }
-    cpSync(from, path.join(merged, dir), { recursive: true, verbatimSymlinks: true });
-  }
-  for (const f of files) {
-    if (f.previousPath && inData(f.previousPath))
-      rmSync(path.join(merged, f.previousPath), { recursive: true, force: true });
-    if (!inData(f.path)) continue;
-    if (f.status === 'removed') rmSync(path.join(merged, f.path), { recursive: true, force: true });
-    else overlay(headRoot, merged, f.path);
-  }
-  return merged;
+export function changedDataPaths(files: readonly ChangedFile[]): Set<string> {
+  return new Set(files.flatMap((f) => [f.path, ...(f.previousPath ? [f.previousPath] : [])]).filter(inData));
 }
 
 /**
@@ -123,8 +75,14 @@ function regenerated(headRoot: string, merged: RepoIndex, files: readonly Change
 
 const problemKey = (d: Diagnostic) => `${d.rule}\u0000${d.file}\u0000${d.message}`;
 
-function indexOf(root: string, now: number, where: string, fallback?: RepoIndex) {
-  const checked = checkRepository(root, now);
+function indexOf(root: string, now: number, where: string, fallback?: RepoIndex, overlay?: Overlay) {
+  const loaded = loadRepository(root, overlay);
+  const validated = validateRepository(loaded.repo, now);
+  const checked = {
+    repo: loaded.repo,
+    index: validated.index,
+    diagnostics: [...loaded.diagnostics, ...validated.diagnostics],
+  };
   const index =
     checked.index ??
     (checked.repo.policy
@@ -157,11 +115,12 @@ export function decideFromCheckouts(input: ApprovalsInput): Decision {
     }
   }
   const base = indexOf(baseRoot, input.now, `${baseRoot} (the base branch, so its teams are unknown)`);
-  const mergedRoot = mergedView(baseRoot, headRoot, input.files);
-  try {
-    const head = indexOf(mergedRoot, input.now, 'the head', base.index);
+  const head = indexOf(baseRoot, input.now, 'the head', base.index, {
+    root: headRoot,
+    paths: changedDataPaths(input.files),
+  });
+  {
     const known = new Set(base.errors.map(problemKey));
-    // The merged view lives in a temporary folder: its diagnostics name repository paths already.
     const headProblems = head.errors.filter((d) => !known.has(problemKey(d)));
     const held = new Set(readHolds(path.resolve(baseRoot, base.index.policy.records.dir)).keys());
     const generated = regenerated(headRoot, head.index, input.files);
@@ -177,7 +136,5 @@ export function decideFromCheckouts(input: ApprovalsInput): Decision {
       headProblems,
       generated,
     });
-  } finally {
-    rmSync(mergedRoot, { recursive: true, force: true });
   }
 }

@@ -24,6 +24,20 @@ export interface DataTree {
   diagnostics: Diagnostic[];
   /** The accepted entries of every data folder (and their subfolders), in byte order, by folder. */
   folders: Map<string, DataEntry[]>;
+  /** Where to read a repository-relative path from (the overlay's checkout for its paths). */
+  abs(rel: string): string;
+}
+
+/**
+ * A second checkout whose version of some paths replaces the first's: the approvals' view of a
+ * pull request as it would merge (the base branch, with the head's version of every data path
+ * the pull request changes). Nothing is copied: each path is read from where it belongs.
+ */
+export interface Overlay {
+  /** The checkout the changed paths are read from (a pull request's head, read as data). */
+  root: string;
+  /** Repository-relative paths taken from it (with everything below them); absent there: gone. */
+  paths: ReadonlySet<string>;
 }
 
 function refused(file: string, rule: string, message: string, hint: string): Diagnostic {
@@ -70,13 +84,54 @@ function linkDiagnostic(root: string, realRoot: string, rel: string): Diagnostic
  * Walks the data folders without following links and keeps only regular files and folders.
  * Everything else under them is reported once, here, and never read.
  */
-export function scanDataTree(root: string): DataTree {
+export function scanDataTree(root: string, overlay?: Overlay): DataTree {
   const realRoot = realpathSync(root);
+  const realOverlay = overlay ? realpathSync(overlay.root) : realRoot;
   const diagnostics: Diagnostic[] = [];
   const folders = new Map<string, DataEntry[]>();
+  const changed = overlay?.paths ?? new Set<string>();
+  /** Folders with a changed path somewhere below them: listed from both checkouts. */
+  const mixed = new Set<string>();
+  for (const p of changed) {
+    const parts = p.split('/');
+    for (let i = 1; i < parts.length; i++) mixed.add(parts.slice(0, i).join('/'));
+  }
+  /** Whether a path (or a folder above it) is taken from the overlay. */
+  const fromOverlay = (rel: string) => {
+    if (!overlay) return false;
+    const parts = rel.split('/');
+    for (let i = 1; i <= parts.length; i++) if (changed.has(parts.slice(0, i).join('/'))) return true;
+    return false;
+  };
+  const abs = (rel: string) => path.join(fromOverlay(rel) ? overlay!.root : root, rel);
+  const list = (dir: string): Dirent[] => {
+    try {
+      return readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      // Absent in one of the two checkouts is normal; anything else (permissions) is thrown.
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+  };
+  /** A folder's entries: from its own checkout, or from both where changes lie below it. */
+  const entriesOf = (rel: string): Dirent[] => {
+    if (!overlay || fromOverlay(rel) || !mixed.has(rel)) return list(abs(rel));
+    const byName = new Map<string, Dirent>();
+    for (const d of list(path.join(root, rel))) {
+      const child = `${rel}/${d.name}`;
+      if (!changed.has(child)) byName.set(d.name, d);
+    }
+    for (const d of list(path.join(overlay.root, rel))) {
+      const child = `${rel}/${d.name}`;
+      if (changed.has(child) || (mixed.has(child) && !byName.has(d.name))) byName.set(d.name, d);
+    }
+    return [...byName.values()];
+  };
+  const linkAt = (rel: string) =>
+    fromOverlay(rel) ? linkDiagnostic(overlay!.root, realOverlay, rel) : linkDiagnostic(root, realRoot, rel);
   const walk = (rel: string) => {
     // A folder that cannot be listed is an infrastructure failure (permissions), thrown.
-    const dirents: Dirent[] = readdirSync(path.join(root, rel), { withFileTypes: true });
+    const dirents = entriesOf(rel);
     dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const folding = new Map<string, string[]>();
     for (const d of dirents) {
@@ -110,7 +165,7 @@ export function scanDataTree(root: string): DataTree {
         continue;
       }
       if (d.isSymbolicLink()) {
-        diagnostics.push(linkDiagnostic(root, realRoot, childRel));
+        diagnostics.push(linkAt(childRel));
         continue;
       }
       if (d.isDirectory()) {
@@ -136,18 +191,24 @@ export function scanDataTree(root: string): DataTree {
   for (const dir of DATA_FOLDERS) {
     let st: ReturnType<typeof lstatSync>;
     try {
-      st = lstatSync(path.join(root, dir));
+      st = lstatSync(abs(dir));
     } catch {
-      continue;
+      // A data folder the base lacks and the overlay brings (a first review quarter).
+      if (!mixed.has(dir) || !overlay) continue;
+      try {
+        st = lstatSync(path.join(overlay.root, dir));
+      } catch {
+        continue;
+      }
     }
-    if (st.isSymbolicLink()) diagnostics.push(linkDiagnostic(root, realRoot, dir));
+    if (st.isSymbolicLink()) diagnostics.push(linkAt(dir));
     else if (!st.isDirectory())
       diagnostics.push(
         refused(dir, 'unexpected-file', `${dir} must be a folder.`, `Replace the file ${dir} with a folder.`),
       );
     else walk(dir);
   }
-  return { diagnostics, folders };
+  return { diagnostics, folders, abs };
 }
 
 /** Whether the scan accepted a regular file at `rel` (`policy/jml.yaml`). */

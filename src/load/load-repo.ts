@@ -31,7 +31,7 @@ import {
   sodRule,
 } from '../model/schema.js';
 import { type FolderKind, ID_FOLDERS, IGNORED_NAMES, POLICY_FILES } from './data-files.js';
-import { type DataTree, hasFile, isFolder, scanDataTree } from './data-tree.js';
+import { type DataTree, hasFile, isFolder, type Overlay, scanDataTree } from './data-tree.js';
 import { fileTooLarge, MAX_FILE_BYTES, parseYaml } from './parse-yaml.js';
 import { schemaDiagnostics } from './schema-diagnostics.js';
 import { type Located, releaseDocument, type SourceFile } from './source.js';
@@ -151,7 +151,8 @@ function rawId(raw: unknown): string | undefined {
 
 /** One file in people/, roles/ or exceptions/ to load. */
 export interface FolderFileJob {
-  root: string;
+  /** Where the file is read from. */
+  abs: string;
   dir: string;
   kind: FolderKind;
   name: string;
@@ -203,8 +204,7 @@ export function loadFolderFile(job: FolderFileJob): FolderFileResult {
       ),
     );
   }
-  const abs = path.join(job.root, rel);
-  const bytes = readRegular(abs, rel);
+  const bytes = readRegular(job.abs, rel);
   if (!(bytes instanceof Uint8Array)) return { rel, kind, stem, diagnostics: [bytes], broken: true };
   const parsed = parseYaml(rel, bytes);
   if (!parsed.ok) return { rel, kind, stem, diagnostics: parsed.diagnostics, broken: true };
@@ -227,11 +227,14 @@ export function loadFolderFile(job: FolderFileJob): FolderFileResult {
   return { rel, kind, stem, diagnostics: r.diagnostics, broken: false, value: r.value, src: parsed.src };
 }
 
-/** Loads a whole repository. Never throws for problems in the user's files. */
-export function loadRepository(root: string): LoadResult {
+/**
+ * Loads a whole repository. Never throws for problems in the user's files. With an overlay, the
+ * overlay's version of its paths replaces the root's (jml approvals: the head as it would merge).
+ */
+export function loadRepository(root: string, overlay?: Overlay): LoadResult {
   const diagnostics: Diagnostic[] = [];
   // Links, devices, nested repositories and case twins are refused here, before any read.
-  const tree = scanDataTree(root);
+  const tree = scanDataTree(root, overlay);
   diagnostics.push(...tree.diagnostics);
   const repo: Repository = {
     root,
@@ -253,7 +256,7 @@ export function loadRepository(root: string): LoadResult {
   };
 
   const parseFile = (rel: string) => {
-    const bytes = readRegular(path.join(root, rel), rel);
+    const bytes = readRegular(tree.abs(rel), rel);
     if (!(bytes instanceof Uint8Array)) {
       diagnostics.push(bytes);
       repo.broken.files.add(rel);
@@ -357,7 +360,8 @@ export function loadRepository(root: string): LoadResult {
   for (const { dir, kind } of ID_FOLDERS) {
     for (const entry of tree.folders.get(dir) ?? []) {
       if (IGNORED_NAMES.has(entry.name)) continue;
-      jobs.push({ root, dir, kind, name: entry.name, isDirectory: entry.isDirectory });
+      const rel = `${dir}/${entry.name}`;
+      jobs.push({ abs: tree.abs(rel), dir, kind, name: entry.name, isDirectory: entry.isDirectory });
     }
     // A refused file (a link, a case twin) still names an id: references to it are not reported again.
     for (const d of tree.diagnostics) {
@@ -378,7 +382,7 @@ export function loadRepository(root: string): LoadResult {
     else if (r.kind === 'role') repo.roles.push(located as Located<Role>);
     else repo.exceptions.push(located as Located<Exception>);
   }
-  loadReviews(root, tree, repo, diagnostics);
+  loadReviews(tree, repo, diagnostics);
   return { repo, diagnostics };
 }
 
@@ -386,7 +390,7 @@ export function loadRepository(root: string): LoadResult {
  * reviews/<quarter>/campaign.yaml and reviews/<quarter>/<reviewer>.yaml: one folder per quarter,
  * nothing else in reviews/. A file that fails to load is reported and left out.
  */
-function loadReviews(root: string, tree: DataTree, repo: Repository, diagnostics: Diagnostic[]): void {
+function loadReviews(tree: DataTree, repo: Repository, diagnostics: Diagnostic[]): void {
   for (const q of tree.folders.get('reviews') ?? []) {
     if (IGNORED_NAMES.has(q.name)) continue;
     const rel = `reviews/${q.name}`;
@@ -431,7 +435,7 @@ function loadReviews(root: string, tree: DataTree, repo: Repository, diagnostics
         );
         continue;
       }
-      const bytes = readRegular(path.join(root, fileRel), fileRel);
+      const bytes = readRegular(tree.abs(fileRel), fileRel);
       if (!(bytes instanceof Uint8Array)) {
         diagnostics.push(bytes);
         repo.broken.files.add(fileRel);

@@ -11,7 +11,12 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 const SCANNED = ['src', 'test', 'scripts', 'bin', '.ci', '.github', 'package.json', 'vitest.config.ts'];
 /** Vendor data copied in (their text names no path of ours) and this file's own patterns. */
 const SKIPPED = new Set(['test/fakes/vendor-specs', 'test/repo/self-contained.test.ts']);
-const OUTSIDE = [/(?<![\w$.-])\/work\//, /\.\.\/shared\b/, /(?<![\w$.-])\/home\/[a-z]/, /(?<![\w$.-])\/Users\/[A-Za-z]/];
+const OUTSIDE = [
+  /(?<![\w$.-])\/work\//,
+  /\.\.\/shared\b/,
+  /(?<![\w$.-])\/home\/[a-z]/,
+  /(?<![\w$.-])\/Users\/[A-Za-z]/,
+];
 
 function files(rel: string): string[] {
   if (SKIPPED.has(rel)) return [];

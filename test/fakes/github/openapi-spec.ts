@@ -19,7 +19,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type OpenApiDocument, OpenApiSpec } from '../openapi.js';
 
-export const GITHUB_SPEC_FILE = fileURLToPath(new URL('../vendor-specs/github-rest-subset.json', import.meta.url));
+export const GITHUB_SPEC_FILE = fileURLToPath(
+  new URL('../vendor-specs/github-rest-subset.json', import.meta.url),
+);
 /** Operations beyond the shared subset, from the same @octokit/openapi 23.0.2 document. */
 export const GITHUB_EXTRA_SPEC_FILE = fileURLToPath(new URL('./github-rest-extra.json', import.meta.url));
 
