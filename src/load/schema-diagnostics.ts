@@ -168,7 +168,7 @@ export function schemaDiagnostics(
         const isLocalTime =
           issue.format === 'datetime' &&
           typeof actual === 'string' &&
-          /T\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(actual);
+          /[Tt]\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(actual);
         if (isLocalTime) {
           push(
             'instant-without-offset',

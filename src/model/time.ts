@@ -58,7 +58,7 @@ export function parseAt(value: string, clock: Clock): number | undefined {
     const dt = DateTime.fromISO(value, { zone: clock.zone });
     return dt.isValid ? dt.toMillis() : undefined;
   }
-  if (!/(Z|[+-]\d\d:\d\d)$/.test(value)) return undefined;
+  if (!/([Zz]|[+-]\d\d:\d\d)$/.test(value)) return undefined;
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? undefined : ms;
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseYaml } from '../../src/load/parse-yaml.js';
+import { createClock, parseAt } from '../../src/model/time.js';
 import { resolvePerson } from '../../src/resolve/resolve.js';
 import { checkRepository } from '../../src/validate/validate.js';
 
@@ -304,6 +305,18 @@ describe('instants in lower case', () => {
       justAfter: 'terminated',
       justBefore: 'active',
     });
+  });
+
+  it('takes --at 2027-03-31t17:00:00z, and calls a lower-case time without an offset what it is', () => {
+    expect(parseAt('2027-03-31t17:00:00z', createClock('UTC'))).toBe(Date.parse('2027-03-31T17:00:00Z'));
+    const sam = baseFile('people/sam.sec.yaml');
+    const result = checkRepository(
+      orgWith({
+        'people/sam.sec.yaml': sam.replace('end: 2027-03-31T17:00:00-04:00', 'end: 2027-03-31t17:00:00'),
+      }),
+      AT,
+    );
+    expect(result.diagnostics.map((d) => d.rule)).toEqual(['instant-without-offset']);
   });
 });
 
