@@ -79,7 +79,9 @@ export function eventsPerMonth(input: EvidenceInput): EventCount[] {
     for (const c of r.record.changes) {
       if (!c.person || !isJmlEvent(c.event.kind)) continue;
       // One instant written two ways (with an offset, or in UTC) is one event.
-      const date = /t/i.test(c.event.date ?? '') ? new Date(c.event.date!).toISOString() : (c.event.date ?? '');
+      const date = /t/i.test(c.event.date ?? '')
+        ? new Date(c.event.date!).toISOString()
+        : (c.event.date ?? '');
       const key = `${c.person}|${c.event.kind}|${date}`;
       if (seen.has(key)) continue;
       seen.add(key);
