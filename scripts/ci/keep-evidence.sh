@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Keeps every apply record of this run on the evidence branch (default jml-evidence), under
 # records/YYYY/MM/, one commit per run naming the workflow run. The branch is append-only
-# history: protect it (no force push, no deletion) and auditors sample it directly.
-# Needs GITHUB_TOKEN (contents: write), GITHUB_REPOSITORY, GITHUB_SERVER_URL, GITHUB_RUN_ID.
+# history that auditors sample directly, and the emergency offboarding holds are read back from
+# it (restore-holds.sh): protect it so that only the approvals GitHub App may push to it (no
+# force push, no deletion; `jml doctor` checks it).
+# Needs GITHUB_TOKEN: an installation token of that app with contents: write (the workflows mint
+# it with actions/create-github-app-token just before this step; the workflow's own github.token
+# is refused by the protection), and GITHUB_REPOSITORY, GITHUB_SERVER_URL, GITHUB_RUN_ID.
 set -euo pipefail
 records_dir="${1:-.jml/records}"
 branch="${JML_EVIDENCE_BRANCH:-jml-evidence}"
@@ -11,6 +15,10 @@ records=("$records_dir"/*.json)
 if [ ${#records[@]} -eq 0 ]; then
   echo "No apply record to keep."
   exit 0
+fi
+if [ -z "${GITHUB_TOKEN:-}" ]; then
+  echo "::error::no token to push the records to $branch with: GITHUB_TOKEN must be the approvals app's installation token (was it minted? is JML_APPROVALS_APP_PRIVATE_KEY a secret of this job's environment?)" >&2
+  exit 1
 fi
 work="$(mktemp -d)"
 auth="AUTHORIZATION: basic $(printf 'x-access-token:%s' "$GITHUB_TOKEN" | base64 -w0)"

@@ -4,7 +4,10 @@
 # people/ records the termination, whichever runner the next apply lands on. Copies
 # records/**/*-offboard-*.json from the branch into DIR/restored/ (default .jml/records), which
 # keep-evidence.sh does not copy back (it takes DIR/*.json only).
-# Needs GITHUB_TOKEN (contents: read), GITHUB_REPOSITORY, GITHUB_SERVER_URL.
+# The holds are believed because only the approvals GitHub App may push to that branch (branch
+# protection or a ruleset; keep-evidence.sh pushes with the app's token; `jml doctor` checks it).
+# Needs GITHUB_TOKEN (contents: read: the workflow's own token will do), GITHUB_REPOSITORY,
+# GITHUB_SERVER_URL.
 set -euo pipefail
 records_dir="${1:-.jml/records}"
 branch="${JML_EVIDENCE_BRANCH:-jml-evidence}"

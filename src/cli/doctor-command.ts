@@ -1,7 +1,9 @@
 /**
  * `jml doctor`: checks the GitHub settings the approval gate relies on and the repository's files
  * cannot enforce (branch protection or rulesets and where the `jml/approvals` check must come
- * from, who may bypass them, environments and secrets, whether Actions may open pull requests).
+ * from, who may bypass them, environments and secrets, whether Actions may open pull requests,
+ * and that only the approvals app may push to the evidence branch the offboarding holds are read
+ * from).
  * Reads policy/jml.yaml (github.approvalsAppId) and .github/workflows of the checkout, then
  * GitHub through the client; the rules themselves are pure (src/github/doctor/rules.ts).
  * Exit 0 no finding, 2 findings, 1 error (a token that may not read the settings says which
@@ -11,7 +13,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import type { GitHubClient } from '../github/client.js';
-import type { EnvironmentAnswer, GateSettings } from '../github/doctor/rules.js';
+import type { EnvironmentAnswer, EvidenceBranchAnswer, GateSettings } from '../github/doctor/rules.js';
 import type { GlobalOptions, Io } from './main.js';
 import { indexCheckout } from './pipeline.js';
 import { githubAccess, githubConfigured } from './run-support.js';
@@ -74,12 +76,48 @@ async function refusal(
   );
 }
 
+/** The branch the workflows keep the apply records on (scripts/ci/keep-evidence.sh's default). */
+export const EVIDENCE_BRANCH = 'jml-evidence';
+
+/**
+ * The evidence branch's classic protection and rules. Unlike the branch pull requests merge
+ * into, it may not exist yet (the first apply creates it): that is something to judge, not an
+ * error.
+ */
+async function readEvidenceBranch(
+  client: GitHubClient,
+  owner: string,
+  repo: string,
+  branch: string,
+  read: <T>(what: string, needs: string, fn: () => Promise<T>) => Promise<T>,
+): Promise<EvidenceBranchAnswer> {
+  const { GitHubError } = await import('../github/client.js');
+  const { exists, protection } = await read(
+    `the branch protection of ${branch}`,
+    NEEDS.protection,
+    async () => {
+      try {
+        return { exists: true, protection: await client.branchProtection(owner, repo, branch) };
+      } catch (e) {
+        if (e instanceof GitHubError && e.status === 404 && /branch not found/i.test(e.githubMessage))
+          return { exists: false, protection: null };
+        throw e;
+      }
+    },
+  );
+  const rules = await read(`the rules of ${branch}`, NEEDS.read, () =>
+    client.branchRules(owner, repo, branch),
+  );
+  return { branch, exists, protection, rules };
+}
+
 /** Reads from GitHub everything the rules judge (the I/O of doctor). */
 async function readGateSettings(
   client: GitHubClient,
   owner: string,
   repo: string,
   branch: string,
+  evidenceBranch: string,
   workflowEnvironments: string[],
 ): Promise<GateSettings> {
   const repository = `${owner}/${repo}`;
@@ -96,7 +134,12 @@ async function readGateSettings(
   const rules = await read(`the rules of ${branch}`, NEEDS.read, () =>
     client.branchRules(owner, repo, branch),
   );
-  const ids = [...new Set(rules.flatMap((r) => (r.ruleset_id === undefined ? [] : [r.ruleset_id])))];
+  const evidence = await readEvidenceBranch(client, owner, repo, evidenceBranch, read);
+  const ids = [
+    ...new Set(
+      [...rules, ...evidence.rules].flatMap((r) => (r.ruleset_id === undefined ? [] : [r.ruleset_id])),
+    ),
+  ];
   const rulesets = [];
   for (const id of ids)
     rulesets.push(await read(`ruleset ${id}`, NEEDS.read, () => client.repositoryRuleset(owner, repo, id)));
@@ -146,6 +189,7 @@ async function readGateSettings(
     environments,
     repositorySecrets,
     workflowPermissions,
+    evidence,
   };
 }
 
@@ -153,45 +197,55 @@ export function registerDoctor(program: Command, io: Io, setExit: Exit): void {
   program
     .command('doctor')
     .description(
-      'Check the GitHub settings the approval gate relies on: branch protection or rulesets requiring jml/approvals from the right app, code-owner review, no bypass, environments with credentials deploying from the branch only, no repository secrets, Actions may open pull requests. Exit 0 none, 2 findings, 1 error. Needs a token that may read them (docs/doctor.md).',
+      'Check the GitHub settings the approval gate relies on: branch protection or rulesets requiring jml/approvals from the right app, code-owner review, no bypass, environments with credentials deploying from the branch only, no repository secrets, Actions may open pull requests, only the approvals app may push to the evidence branch. Exit 0 none, 2 findings, 1 error. Needs a token that may read them (docs/doctor.md).',
     )
     .option('--branch <name>', 'the branch pull requests merge into', 'main')
+    .option(
+      '--evidence-branch <name>',
+      'the branch the workflows keep the apply records on (default: $JML_EVIDENCE_BRANCH, else jml-evidence)',
+    )
     .addOption(
       new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'),
     )
-    .action(async (opts: { branch: string; format: 'text' | 'markdown' | 'json' }, cmd: Command) => {
-      const { root } = cmd.optsWithGlobals<GlobalOptions>();
-      const dir = path.resolve(root);
-      // Phase: what the repository says (policy, workflows), before any call.
-      const policy = indexCheckout(dir).policy;
-      const [{ checkGate }, { readWorkflowCredentials }, { renderDoctor }] = await Promise.all([
-        import('../github/doctor/rules.js'),
-        import('../github/doctor/workflows.js'),
-        import('../github/doctor/render.js'),
-      ]);
-      const workflows = readWorkflowCredentials(readWorkflowFiles(dir));
-      if (!githubConfigured())
-        throw new Error(
-          `doctor: GITHUB_TOKEN (or GH_TOKEN) and GITHUB_REPOSITORY must be set. ${DOCTOR_TOKEN_ADVICE}`,
+    .action(
+      async (
+        opts: { branch: string; evidenceBranch?: string; format: 'text' | 'markdown' | 'json' },
+        cmd: Command,
+      ) => {
+        const { root } = cmd.optsWithGlobals<GlobalOptions>();
+        const dir = path.resolve(root);
+        // Phase: what the repository says (policy, workflows), before any call.
+        const policy = indexCheckout(dir).policy;
+        const [{ checkGate }, { readWorkflowCredentials }, { renderDoctor }] = await Promise.all([
+          import('../github/doctor/rules.js'),
+          import('../github/doctor/workflows.js'),
+          import('../github/doctor/render.js'),
+        ]);
+        const workflows = readWorkflowCredentials(readWorkflowFiles(dir));
+        if (!githubConfigured())
+          throw new Error(
+            `doctor: GITHUB_TOKEN (or GH_TOKEN) and GITHUB_REPOSITORY must be set. ${DOCTOR_TOKEN_ADVICE}`,
+          );
+        // Phase: what GitHub says.
+        const { client, owner, repo } = await githubAccess();
+        const settings = await readGateSettings(
+          client,
+          owner,
+          repo,
+          opts.branch,
+          opts.evidenceBranch || process.env.JML_EVIDENCE_BRANCH || EVIDENCE_BRANCH,
+          workflows.uses.map((u) => u.environment),
         );
-      // Phase: what GitHub says.
-      const { client, owner, repo } = await githubAccess();
-      const settings = await readGateSettings(
-        client,
-        owner,
-        repo,
-        opts.branch,
-        workflows.uses.map((u) => u.environment),
-      );
-      // Phase: judge and report.
-      const report = checkGate(settings, {
-        ...(policy.github.approvalsAppId === undefined
-          ? {}
-          : { approvalsAppId: policy.github.approvalsAppId }),
-        credentialUses: workflows.uses,
-        notes: workflows.notes,
-      });
-      io.out(renderDoctor(report, opts.format));
-      setExit(report.findings.length ? 2 : 0);
-    });
+        // Phase: judge and report.
+        const report = checkGate(settings, {
+          ...(policy.github.approvalsAppId === undefined
+            ? {}
+            : { approvalsAppId: policy.github.approvalsAppId }),
+          credentialUses: workflows.uses,
+          notes: workflows.notes,
+        });
+        io.out(renderDoctor(report, opts.format));
+        setExit(report.findings.length ? 2 : 0);
+      },
+    );
 }

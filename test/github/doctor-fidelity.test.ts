@@ -3,8 +3,9 @@
  * says: each is an operation in GitHub's OpenAPI description (the vendored subset, plus the two
  * cut unchanged into github-rest-extra.json), each was exercised here, and every body it answered
  * validates against the documented response. Beside that, the behaviour the description cannot
- * show: 404 "Branch not protected" and "Branch not found", 403 with the permission GitHub wanted,
- * a bypass list hidden from a token that may not edit the ruleset, and paging.
+ * show: 404 "Branch not protected" and "Branch not found", push restrictions left out of the
+ * protection answer while they are off, 403 with the permission GitHub wanted, a bypass list
+ * hidden from a token that may not edit the ruleset, and paging.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -87,6 +88,22 @@ beforeAll(async () => {
       },
     ],
   });
+  // The evidence branch: push restricted to users, a team and apps (the Actions app too).
+  fake.repo(OWNER, REPO).refs.set('refs/heads/jml-evidence', 'e'.repeat(40));
+  fake.addTeam(OWNER, 'it-ops', ['erin-it']);
+  fake.protectBranch(OWNER, REPO, 'jml-evidence', {
+    enforceAdmins: true,
+    restrictions: {
+      users: ['erin-it'],
+      teams: ['it-ops'],
+      apps: [
+        { id: 4242, slug: 'jml-approvals', name: 'jml approvals' },
+        { id: 15368, slug: 'github-actions', name: 'GitHub Actions', owner: 'github' },
+      ],
+    },
+    blockCreations: true,
+    allowForcePushes: true,
+  });
   fake.addRuleset(OWNER, REPO, {
     name: 'release branches',
     include: ['refs/heads/release-*'],
@@ -107,6 +124,7 @@ beforeAll(async () => {
   const client = new GitHubClient({ token: ADMIN, baseUrl: fake.url });
   await client.branchProtection(OWNER, REPO, 'main');
   await client.branchProtection(OWNER, REPO, 'open');
+  await client.branchProtection(OWNER, REPO, 'jml-evidence');
   await client.branchRules(OWNER, REPO, 'main');
   const [first] = await client.branchRules(OWNER, REPO, 'main');
   await client.repositoryRuleset(OWNER, REPO, first!.ruleset_id!);
@@ -158,6 +176,32 @@ describe('the GitHub fake: repository settings', () => {
         bypass_pull_request_allowances: { users: [expect.objectContaining({ login: 'dana-admin' })] },
       },
     });
+  });
+
+  it('answers push restrictions as GitHub does: users, teams and apps, only while they are on', async () => {
+    const r = await call(`${R}/branches/jml-evidence/protection`);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({
+      enforce_admins: { enabled: true },
+      restrictions: {
+        url: expect.stringMatching(/\/branches\/jml-evidence\/protection\/restrictions$/),
+        users: [expect.objectContaining({ login: 'erin-it' })],
+        teams: [expect.objectContaining({ slug: 'it-ops', name: 'it-ops' })],
+        apps: [
+          expect.objectContaining({ id: 4242, slug: 'jml-approvals' }),
+          expect.objectContaining({
+            id: 15368,
+            slug: 'github-actions',
+            owner: expect.objectContaining({ login: 'github' }),
+          }),
+        ],
+      },
+      allow_force_pushes: { enabled: true },
+      allow_deletions: { enabled: false },
+      block_creations: { enabled: true },
+    });
+    // Not "restrictions": null: the field is left out while anyone with write access may push.
+    expect((await call(`${R}/branches/main/protection`)).body).not.toHaveProperty('restrictions');
   });
 
   it('answers 404 "Branch not protected", and "Branch not found" for a branch that does not exist', async () => {
@@ -269,6 +313,12 @@ describe('the GitHub fake: repository settings', () => {
       /refs\/heads/,
     );
     expect(() => h.fake.setTokenPermissions('ghs_unknown', {})).toThrow(/addToken first/);
+    expect(() =>
+      h.fake.protectBranch(OWNER, REPO, 'jml-evidence', { restrictions: { teams: ['nobody'] } }),
+    ).toThrow(/addTeam first/);
+    expect(() => h.fake.protectBranch(OWNER, REPO, 'jml-evidence', { blockCreations: true })).toThrow(
+      /needs restrictions/,
+    );
   });
 
   it('answers bodies that validate against the documented response schemas', () => {
@@ -284,6 +334,10 @@ describe('the GitHub fake: repository settings', () => {
       spec.validate('GET', `${R}/branches/main/protection`, 200, {
         required_status_checks: { checks: [{}] },
       }),
+    ).not.toEqual([]);
+    // ... and push restrictions without their lists.
+    expect(
+      spec.validate('GET', `${R}/branches/main/protection`, 200, { restrictions: { users: [] } }),
     ).not.toEqual([]);
     expect(spec.validate('GET', `${R}/environments/production/secrets`, 200, { secrets: [] })).not.toEqual(
       [],

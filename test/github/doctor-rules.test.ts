@@ -8,6 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   checkGate,
+  type EvidenceBranchAnswer,
   type GateExpectations,
   type GateSettings,
   type RuleAnswer,
@@ -16,6 +17,26 @@ import { readWorkflowCredentials } from '../../src/github/doctor/workflows.js';
 import { REPO_ROOT } from '../engine/helpers.js';
 
 const APP = 4242;
+
+/** The evidence branch as it should be: push restricted to the approvals app, admins included. */
+function goodEvidence(over: Partial<EvidenceBranchAnswer> = {}): EvidenceBranchAnswer {
+  return {
+    branch: 'jml-evidence',
+    exists: true,
+    protection: {
+      enforce_admins: { enabled: true },
+      restrictions: {
+        users: [],
+        teams: [],
+        apps: [{ id: APP, slug: 'jml-approvals', name: 'jml approvals' }],
+      },
+      allow_force_pushes: { enabled: false },
+      allow_deletions: { enabled: false },
+    },
+    rules: [],
+    ...over,
+  };
+}
 
 /** A repository configured as the gate needs: rulesets only, so each test can vary one rule. */
 function settings(over: Partial<GateSettings> = {}): GateSettings {
@@ -56,6 +77,7 @@ function settings(over: Partial<GateSettings> = {}): GateSettings {
     environments: [],
     repositorySecrets: [],
     workflowPermissions: { default_workflow_permissions: 'read', can_approve_pull_request_reviews: true },
+    evidence: goodEvidence(),
     ...over,
   };
 }
@@ -174,7 +196,8 @@ describe('doctor rules', () => {
         },
       ],
     });
-    expect(rulesOf(s, { credentialUses: [] })).toEqual([]);
+    // The evidence branch still needs the app: only its id in policy says which app may push there.
+    expect(rulesOf(s, { credentialUses: [] })).toEqual(['evidence-branch-writable']);
   });
 
   it('accept an environment that deploys from main only, and no other', () => {
@@ -252,6 +275,162 @@ describe('doctor rules', () => {
     }).findings;
     expect(f!.rule).toBe('environment-any-branch');
     expect(f!.why).toContain('subject repo:acme/access:environment:plan');
+  });
+});
+
+describe('the evidence branch: only the approvals app may push, no force push, no deletion', () => {
+  /** A ruleset (id 9) on the evidence branch with these rules and bypass list. */
+  const byRuleset = (
+    types: string[],
+    bypass: GateSettings['rulesets'][number]['bypass_actors'],
+    source: 'Repository' | 'Organization' = 'Repository',
+  ): Partial<GateSettings> => ({
+    evidence: goodEvidence({
+      protection: null,
+      rules: types.map((type) => ({
+        type,
+        ruleset_id: 9,
+        ruleset_source: source === 'Repository' ? 'acme/access' : 'acme',
+        ruleset_source_type: source,
+      })),
+    }),
+    rulesets: [
+      ...settings().rulesets,
+      { id: 9, name: 'evidence', source_type: source, ...(bypass ? { bypass_actors: bypass } : {}) },
+    ],
+  });
+  const ALL = ['creation', 'update', 'deletion', 'non_fast_forward'];
+  const theApp = { actor_id: APP, actor_type: 'Integration', bypass_mode: 'always' };
+
+  it('find nothing when a ruleset restricts updates to the app alone and blocks force pushes and deletion', () => {
+    expect(rulesOf(settings(byRuleset(ALL, [theApp])))).toEqual([]);
+  });
+
+  it("say so when GitHub hides the ruleset's bypass list (a token that may not edit it)", () => {
+    const [f, ...rest] = checkGate(settings(byRuleset(ALL, undefined)), {
+      approvalsAppId: APP,
+      credentialUses: [],
+    }).findings;
+    expect(rest).toEqual([]);
+    expect(f!.rule).toBe('evidence-branch-bypass-unknown');
+    expect(f!.message).toContain(
+      'ruleset "evidence" (9), which restricts updates to the evidence branch `jml-evidence`',
+    );
+    expect(f!.api.map((c) => `${c.method} ${c.path}`)).toEqual([
+      'GET /repos/acme/access/rulesets/9',
+      'PUT /repos/acme/access/rulesets/9',
+    ]);
+  });
+
+  it('name whoever else may bypass the update restriction, and fix the bypass list to the app alone', () => {
+    const s = settings(
+      byRuleset(
+        ALL,
+        [theApp, { actor_id: 5, actor_type: 'RepositoryRole', bypass_mode: 'always' }],
+        'Organization',
+      ),
+    );
+    const [f, ...rest] = checkGate(s, { approvalsAppId: APP, credentialUses: [] }).findings;
+    expect(rest).toEqual([]);
+    expect(f!.rule).toBe('evidence-branch-writable');
+    expect(f!.message).toBe(
+      'Others besides the approvals app 4242 can push to the evidence branch `jml-evidence`: ruleset "evidence" (9) restricts updates but lets the repository role admin bypass it.',
+    );
+    expect(f!.click).toMatch(/^the organisation's Settings → Rules → Rulesets → evidence → Bypass list/);
+    expect(f!.api).toEqual([
+      {
+        method: 'PUT',
+        path: '/orgs/acme/rulesets/9',
+        body: { bypass_actors: [{ actor_id: APP, actor_type: 'Integration', bypass_mode: 'always' }] },
+      },
+    ]);
+  });
+
+  it('do not count an actor that may bypass on pull requests only: it cannot push', () => {
+    const onPulls = { actor_id: 5, actor_type: 'RepositoryRole', bypass_mode: 'pull_request' };
+    expect(rulesOf(settings(byRuleset(ALL, [theApp, onPulls])))).toEqual([]);
+  });
+
+  it('say when the app itself may not push: the workflows would lose their records', () => {
+    const [f, ...rest] = checkGate(settings(byRuleset(ALL, [])), {
+      approvalsAppId: APP,
+      credentialUses: [],
+    }).findings;
+    expect(rest).toEqual([]);
+    expect(f!.rule).toBe('evidence-branch-app-blocked');
+    expect(f!.message).toContain(
+      'ruleset "evidence" (9) restricts updates and the app is not on its bypass list',
+    );
+    expect(f!.why).toContain('an emergency offboarding stops before it cuts');
+  });
+
+  it('add Block force pushes and Restrict deletions to the ruleset that restricts updates', () => {
+    const findings = checkGate(settings(byRuleset(['update'], [theApp])), {
+      approvalsAppId: APP,
+      credentialUses: [],
+    }).findings;
+    expect(findings.map((f) => f.rule)).toEqual(['evidence-branch-force-push', 'evidence-branch-deletion']);
+    expect(findings.map((f) => f.api)).toEqual([
+      [
+        {
+          method: 'PUT',
+          path: '/repos/acme/access/rulesets/9',
+          body: { rules: ["<the ruleset's other rules, unchanged>", { type: 'non_fast_forward' }] },
+        },
+      ],
+      [
+        {
+          method: 'PUT',
+          path: '/repos/acme/access/rulesets/9',
+          body: { rules: ["<the ruleset's other rules, unchanged>", { type: 'deletion' }] },
+        },
+      ],
+    ]);
+  });
+
+  it('take one layer that lets the app alone push as enough: push restrictions beside a ruleset anyone bypasses', () => {
+    const s = settings(
+      byRuleset(ALL, [{ actor_id: 4, actor_type: 'RepositoryRole', bypass_mode: 'always' }]),
+    );
+    s.evidence.protection = goodEvidence().protection;
+    // The ruleset still keeps the app out: its bypass list does not name it.
+    expect(rulesOf(s)).toEqual(['evidence-branch-app-blocked']);
+    s.rulesets[1]!.bypass_actors!.push(theApp);
+    expect(rulesOf(s)).toEqual([]);
+  });
+
+  it("with no app id in policy, cannot call any app jml's", () => {
+    const findings = checkGate(settings(), { credentialUses: [] }).findings;
+    expect(findings.map((f) => f.rule)).toEqual(['approvals-app-unset', 'evidence-branch-writable']);
+    expect(findings[1]!.message).toMatch(/^policy\/jml\.yaml sets no github\.approvalsAppId/);
+    expect(findings[1]!.message).toContain('app jml-approvals (4242)');
+  });
+
+  it('a branch that does not exist yet: whoever creates it first writes its records', () => {
+    const s = settings({ evidence: goodEvidence({ exists: false, protection: null }) });
+    const [f, ...rest] = checkGate(s, { approvalsAppId: APP, credentialUses: [] }).findings;
+    expect(rest).toEqual([]);
+    expect(f!.rule).toBe('evidence-branch-unprotected');
+    expect(f!.message).toContain('does not exist yet');
+    expect(f!.apiNote).toContain('404 "Branch not found"');
+    expect(f!.api[0]).toMatchObject({
+      method: 'PUT',
+      path: '/repos/acme/access/branches/jml-evidence/protection',
+      body: {
+        restrictions: { users: [], teams: [], apps: ['<the slug of app 4242>'] },
+        enforce_admins: true,
+      },
+    });
+  });
+
+  it("fix push restrictions with the app's slug when they list it already", () => {
+    const s = settings();
+    s.evidence.protection!.restrictions!.users.push({ login: 'dana-admin' });
+    const [f] = checkGate(s, { approvalsAppId: APP, credentialUses: [] }).findings;
+    expect(f!.rule).toBe('evidence-branch-writable');
+    expect(f!.api[0]!.body).toMatchObject({
+      restrictions: { users: [], teams: [], apps: ['jml-approvals'] },
+    });
   });
 });
 
@@ -354,6 +533,7 @@ describe('the fixes', () => {
     const broken = settings({
       rules: [],
       protection: null,
+      evidence: goodEvidence({ protection: null }),
       environments: [
         { name: 'plan', exists: true, deploymentBranchPolicy: null, branchPolicies: [], secrets: ['K'] },
       ],
@@ -366,8 +546,10 @@ describe('the fixes', () => {
     for (const call of calls) {
       const template = spec.operation(call.method, call.path);
       // PUT protection takes `checks` in place of the deprecated `contexts`, which the description
-      // still calls required (GitHub refuses a body with both): see rules.ts.
-      if (!template || template.endsWith('/protection')) continue;
+      // still calls required (GitHub refuses a body with both): see rules.ts. The evidence
+      // branch's protection requires no check (null), so its body is checked.
+      const body = call.body as { required_status_checks?: unknown } | undefined;
+      if (!template || (template.endsWith('/protection') && body?.required_status_checks !== null)) continue;
       const op = spec.spec.paths[template]![call.method.toLowerCase()] as {
         requestBody?: { content: { 'application/json': { schema: unknown } } };
       };
@@ -383,6 +565,7 @@ describe('the fixes', () => {
       'PUT /repos/{owner}/{repo}/environments/{environment_name}',
       'POST /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies',
       'PUT /repos/{owner}/{repo}/actions/permissions/workflow',
+      'PUT /repos/{owner}/{repo}/branches/{branch}/protection',
     ]);
   });
 });

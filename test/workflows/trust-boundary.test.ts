@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { trustViolations } from './trust-boundary.js';
+import { evidenceWriteViolations, trustViolations } from './trust-boundary.js';
 
 const dir = path.resolve(import.meta.dirname, '../../.github/workflows');
 const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
@@ -224,6 +224,99 @@ jobs:
       'on: [pull_request]\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo hi\n';
     expect(trustViolations(wf, 'x.yml')).toEqual([
       "x.yml job a: holds permissions default in a workflow triggered by pull_request, which runs the pull request's own definition",
+    ]);
+  });
+});
+
+/** A job that keeps records: `steps` are its last steps (after a checkout). */
+function evidenceJob(steps: string, env = 'production'): string {
+  return `on: push
+permissions: {}
+jobs:
+  apply:
+    runs-on: ubuntu-latest
+    environment: ${env}
+    permissions:
+      contents: read
+    steps:
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683
+        with:
+          persist-credentials: false
+${steps}`;
+}
+
+const MINT_STEP = `      - id: evidence-token
+        if: always()
+        uses: actions/create-github-app-token@df432ceedc7162793a195dd1713ff69aefc7379e
+        with:
+          app-id: \${{ vars.JML_APPROVALS_APP_ID }}
+          private-key: \${{ secrets.JML_APPROVALS_APP_PRIVATE_KEY }}
+          permission-contents: write
+`;
+const KEEP_STEP = `      - name: Keep the record
+        if: always()
+        env:
+          GITHUB_TOKEN: \${{ steps.evidence-token.outputs.token }}
+        run: scripts/ci/keep-evidence.sh .jml/records
+`;
+
+describe('the evidence branch has one writer: the approvals app', () => {
+  it.each(files)(
+    '%s: every step that writes the evidence branch pushes with the approvals app token',
+    (file) => {
+      expect(evidenceWriteViolations(readFileSync(path.join(dir, file), 'utf8'), file)).toEqual([]);
+    },
+  );
+
+  it('the record kept as the workflows keep it passes', () => {
+    expect(evidenceWriteViolations(evidenceJob(MINT_STEP + KEEP_STEP), 'x.yml')).toEqual([]);
+  });
+
+  it("keeping the records with the workflow's own github.token is refused", () => {
+    const wf = evidenceJob(KEEP_STEP.replace('steps.evidence-token.outputs.token', 'github.token'));
+    expect(evidenceWriteViolations(wf, 'x.yml')).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression, not a JS template
+      'x.yml job apply: "Keep the record" writes the evidence branch with GITHUB_TOKEN ${{ github.token }}, not the approvals app\'s token minted earlier in the job',
+    ]);
+  });
+
+  it('a git push of the evidence branch with github.token, or with no token, is refused', () => {
+    const wf = evidenceJob(`      - env:
+          GITHUB_TOKEN: \${{ github.token }}
+        run: |
+          git add -A && git commit -m forged
+          git push origin HEAD:jml-evidence
+      - run: git -C work push -q "$REMOTE" HEAD:jml-evidence
+`);
+    expect(evidenceWriteViolations(wf, 'x.yml')).toHaveLength(2);
+  });
+
+  it('a token minted after the push, of another app, with more than contents: write, or beyond this repository is refused', () => {
+    expect(evidenceWriteViolations(evidenceJob(KEEP_STEP + MINT_STEP), 'x.yml')[0]).toMatch(
+      /not the approvals app's token minted earlier in the job/,
+    );
+    const other = MINT_STEP.replace('vars.JML_APPROVALS_APP_ID', 'vars.OTHER_APP_ID');
+    expect(evidenceWriteViolations(evidenceJob(other + KEEP_STEP), 'x.yml')).toEqual([
+      expect.stringMatching(/a token of another app than the approvals app/),
+    ]);
+    const wider = `${MINT_STEP}          permission-administration: write\n`;
+    expect(evidenceWriteViolations(evidenceJob(wider + KEEP_STEP), 'x.yml')).toEqual([
+      expect.stringMatching(
+        /asking for \{"permission-contents":"write","permission-administration":"write"\}/,
+      ),
+    ]);
+    const owner = `${MINT_STEP}          owner: acme\n`;
+    expect(evidenceWriteViolations(evidenceJob(owner + KEEP_STEP), 'x.yml')).toEqual([
+      expect.stringMatching(/scoped beyond this repository/),
+    ]);
+  });
+
+  it('a token minted only on success, for a step that keeps the record always, is refused', () => {
+    const wf = evidenceJob(MINT_STEP.replace('        if: always()\n', '') + KEEP_STEP);
+    expect(evidenceWriteViolations(wf, 'x.yml')).toEqual([
+      expect.stringMatching(
+        /runs always\(\), but the token it needs is minted only when the steps before succeed/,
+      ),
     ]);
   });
 });

@@ -22,6 +22,12 @@
  * The rule reads the YAML; it catches the honest mistake and the obvious attack, not a shell
  * script written to hide a path in a variable. Review of .github/ (CODEOWNERS: security) does
  * the rest.
+ *
+ * A second rule (evidenceWriteViolations) keeps the evidence branch's writer single: the branch
+ * the offboarding holds are read from accepts pushes from the approvals GitHub App only, so every
+ * step that writes it (scripts/ci/keep-evidence.sh, or any `git push`) pushes with an
+ * installation token of that app minted earlier in the same job, with `permission-contents:
+ * write` and nothing else, never with the workflow's own github.token.
  */
 import { parse } from 'yaml';
 
@@ -33,7 +39,9 @@ export const TRUSTED_PR_EVENTS = ['pull_request_target', 'workflow_run'];
 export const BASE_ENGINE = 'node base/bin/jml.js';
 
 interface Step {
+  id?: string;
   name?: string;
+  if?: string;
   uses?: string;
   run?: string;
   with?: Record<string, unknown>;
@@ -230,6 +238,66 @@ function trustedJobViolations(job: Job, where: string): string[] {
           out.push(`${where}: "${command}" uses the pull request's checkout ${dir}/ as more than data`);
       }
     }
+  }
+  return out;
+}
+
+/** What writes the evidence branch: the script that keeps the records. */
+export const EVIDENCE_WRITER = /(^|\/)keep-evidence\.sh$/;
+/** The approvals app, as every workflow mints its token. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression, not a JS template
+export const APP_ID_INPUT = '${{ vars.JML_APPROVALS_APP_ID }}';
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a workflow expression, not a JS template
+export const APP_KEY_INPUT = '${{ secrets.JML_APPROVALS_APP_PRIVATE_KEY }}';
+const MINT = /^actions\/create-github-app-token@/;
+
+/** Whether a step's script writes the evidence branch (the keeping script, or any git push). */
+export function writesEvidence(step: Step): boolean {
+  if (!step.run) return false;
+  return commandsOf(step.run).some(
+    (words) =>
+      words.some((w) => EVIDENCE_WRITER.test(w)) || (words.includes('git') && words.includes('push')),
+  );
+}
+
+/**
+ * Every step that writes the evidence branch pushes with the approvals app's installation token,
+ * minted earlier in the same job (contents: write only) and running whenever the step does.
+ */
+export function evidenceWriteViolations(text: string, file: string): string[] {
+  const wf = parse(text) as Workflow;
+  const out: string[] = [];
+  for (const [name, job] of Object.entries(wf.jobs ?? {})) {
+    const steps = job.steps ?? [];
+    steps.forEach((step, i) => {
+      if (!writesEvidence(step)) return;
+      const where = `${file} job ${name}: "${step.name ?? step.run!.split('\n')[0]}"`;
+      const token = String(step.env?.GITHUB_TOKEN ?? job.env?.GITHUB_TOKEN ?? wf.env?.GITHUB_TOKEN ?? '');
+      const id = /^\$\{\{\s*steps\.([\w-]+)\.outputs\.token\s*\}\}$/.exec(token)?.[1];
+      const mint = id === undefined ? undefined : steps.slice(0, i).find((s) => s.id === id);
+      if (!mint?.uses || !MINT.test(mint.uses)) {
+        out.push(
+          `${where} writes the evidence branch with ${token ? `GITHUB_TOKEN ${token}` : 'no GITHUB_TOKEN'}, not the approvals app's token minted earlier in the job`,
+        );
+        return;
+      }
+      const w = mint.with ?? {};
+      if (w['app-id'] !== APP_ID_INPUT || w['private-key'] !== APP_KEY_INPUT)
+        out.push(
+          `${where} writes with a token of another app than the approvals app (${String(w['app-id'])})`,
+        );
+      const permissions = Object.fromEntries(Object.entries(w).filter(([k]) => k.startsWith('permission-')));
+      if (JSON.stringify(permissions) !== JSON.stringify({ 'permission-contents': 'write' }))
+        out.push(
+          `${where} writes with a token asking for ${JSON.stringify(permissions)}, not contents: write alone`,
+        );
+      if (w.owner !== undefined || w.repositories !== undefined)
+        out.push(`${where} writes with a token scoped beyond this repository (owner/repositories)`);
+      if (/always\(\)/.test(step.if ?? '') && !/always\(\)/.test(mint.if ?? ''))
+        out.push(
+          `${where} runs always(), but the token it needs is minted only when the steps before succeed`,
+        );
+    });
   }
   return out;
 }

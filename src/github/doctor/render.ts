@@ -23,7 +23,7 @@ export function renderDoctorText(r: DoctorReport): string {
   const out = [`jml doctor: ${r.repository}, branch ${r.branch}: ${count(r.findings.length)}`];
   for (const c of r.checks) {
     const mark = c.status === 'ok' ? 'ok  ' : c.status === 'blocked' ? 'n/a ' : 'FAIL';
-    const title = c.title.replace('the branch', r.branch);
+    const title = c.title.replace('the branch', r.branch).replace('the evidence branch', r.evidenceBranch);
     out.push(
       `  ${mark} ${title}${c.status === 'findings' ? ` (${c.findings.join(', ')})` : c.status === 'blocked' ? ' (protect the branch first)' : ''}`,
     );
@@ -69,7 +69,10 @@ export function renderDoctorMarkdown(r: DoctorReport): string {
   ];
   for (const c of r.checks) {
     const mark = c.status === 'ok' ? '✅' : c.status === 'blocked' ? '⏸️' : '❌';
-    out.push(`- ${mark} ${c.title.replace('the branch', `\`${r.branch}\``)}`);
+    const title = c.title
+      .replace('the branch', `\`${r.branch}\``)
+      .replace('the evidence branch', `\`${r.evidenceBranch}\``);
+    out.push(`- ${mark} ${title}`);
   }
   out.push('');
   for (const f of r.findings) out.push(...findingMarkdown(f));

@@ -13,7 +13,7 @@ import { type CredentialUse, describeUse } from './workflows.js';
 /** The GitHub Actions app: every workflow run's checks are posted as it. */
 export const GITHUB_ACTIONS_APP_ID = 15368;
 
-/** The six checks, in the order they are reported. */
+/** The seven checks, in the order they are reported. */
 export const CHECKS = [
   { id: 'protection', title: 'the branch is protected and requires jml/approvals from the right source' },
   { id: 'reviews', title: "a code owner's approving review is required and stale approvals are dismissed" },
@@ -21,6 +21,10 @@ export const CHECKS = [
   { id: 'environments', title: 'environments holding credentials deploy from the branch only' },
   { id: 'repository-secrets', title: 'no repository-level secrets' },
   { id: 'actions-pull-requests', title: 'GitHub Actions may open pull requests' },
+  {
+    id: 'evidence-branch',
+    title: 'only the approvals app can push to the evidence branch, and nobody can force-push or delete it',
+  },
 ] as const;
 export type CheckId = (typeof CHECKS)[number]['id'];
 
@@ -42,7 +46,13 @@ export type DoctorRule =
   | 'environment-protected-branches'
   | 'environment-other-branches'
   | 'repository-secrets'
-  | 'actions-cannot-open-pull-requests';
+  | 'actions-cannot-open-pull-requests'
+  | 'evidence-branch-unprotected'
+  | 'evidence-branch-writable'
+  | 'evidence-branch-bypass-unknown'
+  | 'evidence-branch-app-blocked'
+  | 'evidence-branch-force-push'
+  | 'evidence-branch-deletion';
 
 /** One REST call of a fix. `body` is JSON; `<...>` marks a value only the reader knows. */
 export interface ApiCall {
@@ -78,6 +88,8 @@ export interface DoctorReport {
   /** `owner/repo`. */
   repository: string;
   branch: string;
+  /** The branch the workflows keep the apply records on (and read the offboarding holds from). */
+  evidenceBranch: string;
   approvalsAppId: number | null;
   checks: CheckResult[];
   findings: Finding[];
@@ -104,6 +116,14 @@ export interface ProtectionAnswer {
       apps?: ({ slug?: string; name: string } | null)[];
     };
   };
+  /** "Restrict who can push to matching branches"; absent when anyone with write access may. */
+  restrictions?: {
+    users: { login?: string }[];
+    teams: { slug?: string }[];
+    apps: { id?: number; slug?: string; name?: string }[];
+  };
+  allow_force_pushes?: { enabled?: boolean };
+  allow_deletions?: { enabled?: boolean };
 }
 
 /** A rule of GET rules/branches/{branch}: it names the ruleset it comes from. */
@@ -135,6 +155,17 @@ export interface EnvironmentAnswer {
   secrets: string[];
 }
 
+/** What doctor read about the evidence branch (records, and the offboarding holds read from them). */
+export interface EvidenceBranchAnswer {
+  branch: string;
+  /** Whether the branch exists (the first apply creates it). */
+  exists: boolean;
+  /** Classic branch protection, or null when it has none (or does not exist). */
+  protection: ProtectionAnswer | null;
+  /** The active ruleset rules that apply to it. */
+  rules: RuleAnswer[];
+}
+
 /** Everything doctor read from GitHub. */
 export interface GateSettings {
   owner: string;
@@ -144,11 +175,12 @@ export interface GateSettings {
   protection: ProtectionAnswer | null;
   /** The active ruleset rules that apply to the branch. */
   rules: RuleAnswer[];
-  /** The rulesets those rules come from. */
+  /** The rulesets those rules (and the evidence branch's) come from. */
   rulesets: RulesetAnswer[];
   environments: EnvironmentAnswer[];
   repositorySecrets: string[];
   workflowPermissions: { default_workflow_permissions: string; can_approve_pull_request_reviews: boolean };
+  evidence: EvidenceBranchAnswer;
 }
 
 /** What the repository itself says the settings must be. */
@@ -182,6 +214,17 @@ const OTHER_RULES = "<the ruleset's other rules, unchanged>";
 const PROTECTION_PUT_NOTE =
   'PUT replaces the whole protection: the body is the current one with this change; add its push restrictions and bypass allowances if it has any.';
 const RULESET_NOTE = "PUT replaces the ruleset's rules: send its other rules with this one (GET it first).";
+const EVIDENCE_WHY =
+  "The workflows read the emergency offboarding holds from this branch, and auditors sample its apply records. Whoever else can write it can forge a record: a forged cancellation lifts a hold, so the next apply gives an emergency-offboarded person their access back, and forged or rewritten records poison the evidence. jml's workflows push to it with the approvals app's token only; nobody else needs to.";
+
+/** One layer that decides who may push to the evidence branch: classic protection, or a ruleset's `update` rule. */
+interface PushLayer {
+  source: Source;
+  /** Who besides the approvals app may push through it, in words; `unknown` when GitHub hides it. */
+  others: string[] | 'unknown';
+  /** Whether the approvals app may push through it (undefined: unknown). */
+  appAllowed: boolean | undefined;
+}
 
 /** Checks the settings against what the gate needs; every finding, in the order of CHECKS. */
 export function checkGate(s: GateSettings, x: GateExpectations): DoctorReport {
@@ -209,6 +252,9 @@ export function checkGate(s: GateSettings, x: GateExpectations): DoctorReport {
   if (s.repositorySecrets.length) findings.push(ctx.repositorySecrets());
   if (!s.workflowPermissions.can_approve_pull_request_reviews) findings.push(ctx.actionsPullRequests());
 
+  // Phase: the evidence branch (apply records, and the offboarding holds the workflows read).
+  findings.push(...ctx.evidence());
+
   const checks: CheckResult[] = CHECKS.map((c) => {
     const mine = findings.filter((f) => f.check === c.id).map((f) => f.rule);
     const blocked = unprotected && (c.id === 'reviews' || c.id === 'bypass');
@@ -222,6 +268,7 @@ export function checkGate(s: GateSettings, x: GateExpectations): DoctorReport {
   return {
     repository: `${s.owner}/${s.repo}`,
     branch: s.branch,
+    evidenceBranch: s.evidence.branch,
     approvalsAppId: x.approvalsAppId ?? null,
     checks,
     findings,
@@ -248,9 +295,14 @@ class Context {
     return this.x.approvalsAppId ?? '<App ID>';
   }
 
+  /** The rules of the branch and of the evidence branch: a ruleset may apply to either or both. */
+  private get allRules(): RuleAnswer[] {
+    return [...this.s.rules, ...this.s.evidence.rules];
+  }
+
   private rulesetOf(id: number | undefined): Source & { kind: 'ruleset' } {
     const answer = this.s.rulesets.find((r) => r.id === id);
-    const rule = this.s.rules.find((r) => r.ruleset_id === id);
+    const rule = this.allRules.find((r) => r.ruleset_id === id);
     return {
       kind: 'ruleset',
       id: id ?? 0,
@@ -261,7 +313,7 @@ class Context {
 
   /** The parameters of a ruleset's rule of this type, as GET rules/branches showed them. */
   private paramsOf(id: number, type: string): Record<string, unknown> | undefined {
-    const rule = this.s.rules.find((r) => r.ruleset_id === id && r.type === type);
+    const rule = this.allRules.find((r) => r.ruleset_id === id && r.type === type);
     return rule ? { ...((rule.parameters ?? {}) as Record<string, unknown>) } : undefined;
   }
 
@@ -271,7 +323,7 @@ class Context {
 
   private rulesetPut(r: { id: number; organization: boolean }, body: unknown): ApiCall {
     // An organisation ruleset is edited at the organisation (its owner in the path).
-    const org = this.s.rules.find((x) => x.ruleset_id === r.id)?.ruleset_source ?? '<org>';
+    const org = this.allRules.find((x) => x.ruleset_id === r.id)?.ruleset_source ?? '<org>';
     return {
       method: 'PUT',
       path: r.organization ? `/orgs/${org}/rulesets/${r.id}` : `${this.repoPath}/rulesets/${r.id}`,
@@ -359,7 +411,7 @@ class Context {
       check: 'protection',
       message: `policy/jml.yaml sets no github.approvalsAppId and no ruleset requires a workflow on ${this.b}: nothing says which source the ${code(APPROVALS_CHECK)} check must come from.`,
       why: `Every workflow run posts its checks as the GitHub Actions app, so a workflow that a pull request adds or edits, with checks: write, can post a passing ${code(APPROVALS_CHECK)} for its own head commit. Only the check required from the app that jml's trusted approvals workflow posts as (or a required workflow, which a pull request cannot edit) is a judge the pull request cannot replace.`,
-      click: `Create a GitHub App (Settings → Developer settings → GitHub Apps → New GitHub App, the organisation's for an organisation): no webhook; repository permissions Checks: Read and write, Pull requests: Read, Contents: Read, and for the scheduled jml doctor Administration, Secrets and Environments: Read. Install it on ${this.s.owner}/${this.s.repo}, keep its private key as a secret of the environment the trusted approvals workflow runs in (deploying from ${this.b} only), and set github.approvalsAppId to its App ID in policy/jml.yaml by pull request. Then require ${code(APPROVALS_CHECK)} from that app: Settings → Branches → edit the rule for ${this.b} → "Require status checks to pass before merging" → ${code(APPROVALS_CHECK)} → its source: the app.`,
+      click: `Create a GitHub App (Settings → Developer settings → GitHub Apps → New GitHub App, the organisation's for an organisation): no webhook; repository permissions Checks: Read and write, Pull requests: Read, Contents: Read and write (the evidence branch ${code(this.s.evidence.branch)}), and for the scheduled jml doctor Administration, Secrets and Environments: Read. Install it on ${this.s.owner}/${this.s.repo}, keep its private key as a secret of the environments the trusted approvals workflow and the workflows that keep records run in (each deploying from ${this.b} only), and set github.approvalsAppId to its App ID in policy/jml.yaml by pull request. Then require ${code(APPROVALS_CHECK)} from that app: Settings → Branches → edit the rule for ${this.b} → "Require status checks to pass before merging" → ${code(APPROVALS_CHECK)} → its source: the app.`,
       api: [
         {
           method: 'PATCH',
@@ -805,6 +857,259 @@ class Context {
           body: { can_approve_pull_request_reviews: true },
         },
       ],
+    };
+  }
+
+  // ---- the evidence branch ----------------------------------------------------------------------
+
+  private get eb(): string {
+    return code(this.s.evidence.branch);
+  }
+
+  private get evidencePath(): string {
+    return `${this.repoPath}/branches/${encodeURIComponent(this.s.evidence.branch)}/protection`;
+  }
+
+  /** The approvals app as a ruleset bypass actor. */
+  private get appActor(): { actor_id: number | string; actor_type: 'Integration'; bypass_mode: 'always' } {
+    return { actor_id: this.appId, actor_type: 'Integration', bypass_mode: 'always' };
+  }
+
+  /**
+   * The evidence branch: only the approvals app may push to it, and nobody may force-push or
+   * delete it. Branch protection and every ruleset apply together, so one layer that lets the
+   * app alone push (push restrictions naming only the app, with administrators held to them; or
+   * a ruleset's `update` rule that only the app may bypass) is enough.
+   */
+  evidence(): Finding[] {
+    const e = this.s.evidence;
+    const p = e.protection;
+    if (!p && e.rules.length === 0) return [this.evidenceUnprotected()];
+    const layers = this.pushLayers();
+    const out: Finding[] = [];
+    if (!layers.some((l) => Array.isArray(l.others) && l.others.length === 0)) {
+      const unknown = layers.filter((l) => l.others === 'unknown');
+      out.push(unknown.length ? this.evidenceBypassUnknown(unknown) : this.evidenceWritable(layers));
+    }
+    if (this.x.approvalsAppId !== undefined) {
+      const blocking = layers.filter((l) => l.appAllowed === false);
+      if (blocking.length) out.push(this.evidenceAppBlocked(blocking));
+    }
+    const types = new Set(e.rules.map((r) => r.type));
+    if (!(p && !p.allow_force_pushes?.enabled) && !types.has('non_fast_forward'))
+      out.push(this.evidenceRuleOff('force-push'));
+    if (!(p && !p.allow_deletions?.enabled) && !types.has('deletion'))
+      out.push(this.evidenceRuleOff('deletion'));
+    return out;
+  }
+
+  /** Who may push to the evidence branch through each layer that restricts it. */
+  private pushLayers(): PushLayer[] {
+    const e = this.s.evidence;
+    const app = this.x.approvalsAppId;
+    const layers: PushLayer[] = [];
+    const p = e.protection;
+    if (p) {
+      const r = p.restrictions;
+      const others = r
+        ? [
+            ...r.users.map((u) => `@${u.login}`),
+            ...r.teams.map((t) => `team ${t.slug}`),
+            ...r.apps
+              .filter((a) => app === undefined || a.id !== app)
+              .map((a) =>
+                a.id === GITHUB_ACTIONS_APP_ID
+                  ? `the GitHub Actions app (${GITHUB_ACTIONS_APP_ID}: any workflow run with contents: write)`
+                  : `app ${a.slug ?? a.name ?? '?'}${a.id === undefined ? '' : ` (${a.id})`}`,
+              ),
+          ]
+        : ['anyone with write access, GitHub Actions workflows with contents: write included'];
+      if (!p.enforce_admins?.enabled) others.push('administrators and deploy keys (enforce_admins is off)');
+      layers.push({
+        source: { kind: 'protection' },
+        others,
+        appAllowed: !r || (app !== undefined && r.apps.some((a) => a.id === app)),
+      });
+    }
+    const ids = [
+      ...new Set(
+        e.rules.flatMap((r) => (r.type === 'update' && r.ruleset_id !== undefined ? [r.ruleset_id] : [])),
+      ),
+    ].sort((a, b) => a - b);
+    for (const id of ids) {
+      const actors = this.s.rulesets.find((r) => r.id === id)?.bypass_actors;
+      if (!actors) {
+        layers.push({ source: this.rulesetOf(id), others: 'unknown', appAllowed: undefined });
+        continue;
+      }
+      // An actor that may bypass on pull requests only cannot push directly.
+      const pushers = actors.filter((a) => a.bypass_mode !== 'pull_request');
+      const isApp = (a: (typeof actors)[number]) =>
+        app !== undefined && a.actor_type === 'Integration' && a.actor_id === app;
+      layers.push({
+        source: this.rulesetOf(id),
+        others: pushers.filter((a) => !isApp(a)).map(describeActor),
+        appAllowed: pushers.some(isApp),
+      });
+    }
+    return layers;
+  }
+
+  /** The app's slug, as push restrictions name apps: from the restrictions when they list it. */
+  private get appSlug(): string {
+    const app = this.x.approvalsAppId;
+    const listed = this.s.evidence.protection?.restrictions?.apps.find(
+      (a) => app !== undefined && a.id === app,
+    );
+    return listed?.slug ?? `<the slug of app ${this.appId}>`;
+  }
+
+  /** PUT of the evidence branch's whole classic protection, as it should be. */
+  private evidenceProtectionPut(): ApiCall {
+    return {
+      method: 'PUT',
+      path: this.evidencePath,
+      body: {
+        required_status_checks: null,
+        enforce_admins: true,
+        required_pull_request_reviews: null,
+        restrictions: { users: [], teams: [], apps: [this.appSlug] },
+        allow_force_pushes: false,
+        allow_deletions: false,
+        block_creations: true,
+      },
+    };
+  }
+
+  private get evidencePutNote(): string {
+    return `PUT replaces the branch's whole protection; the evidence branch needs nothing else (a required check or pull request would stop the app's pushes too). Push restrictions name an app by its slug (its page is github.com/apps/<slug>) and exist in organisation repositories only; elsewhere use a branch ruleset targeting refs/heads/${this.s.evidence.branch} with the rules creation, update, deletion and non_fast_forward and the app as its only bypass actor (${JSON.stringify(this.appActor)}), POST ${this.repoPath}/rulesets. Needs a token with Administration: write.`;
+  }
+
+  private get evidenceClassicClick(): string {
+    return `tick "Restrict who can push to matching branches" and list only the app ${this.appId} (no people, no teams), tick "Restrict pushes that create matching branches" and "Do not allow bypassing the above settings", and leave "Allow force pushes" and "Allow deletions" unticked`;
+  }
+
+  private evidenceUnprotected(): Finding {
+    const e = this.s.evidence;
+    return {
+      rule: 'evidence-branch-unprotected',
+      check: 'evidence-branch',
+      message: e.exists
+        ? `The evidence branch ${this.eb} has no branch protection and no ruleset applies to it: anyone with write access can push to it, rewrite it or delete it.`
+        : `The evidence branch ${this.eb} does not exist yet and nothing protects its name: whoever creates it first writes records the workflows will read.`,
+      why: EVIDENCE_WHY,
+      click: `Settings → Branches → Add classic branch protection rule → Branch name pattern ${e.branch}: ${this.evidenceClassicClick}. Or Settings → Rules → Rulesets → New branch ruleset targeting ${e.branch}, Enforcement Active, with "Restrict creations", "Restrict updates", "Restrict deletions" and "Block force pushes", and the app ${this.appId} as its only bypass actor (Always allow).`,
+      api: [this.evidenceProtectionPut()],
+      apiNote: e.exists
+        ? this.evidencePutNote
+        : `${this.evidencePutNote} If GitHub answers 404 "Branch not found", protect it in the UI by name pattern, or with the ruleset, before the first apply creates it.`,
+    };
+  }
+
+  /** The fix where pushes are decided: a ruleset's bypass list, else classic protection. */
+  private pushFix(layers: PushLayer[]): Pick<Finding, 'click' | 'api' | 'apiNote'> {
+    const ruleset = layers.find((l) => l.source.kind === 'ruleset' && l.others !== 'unknown');
+    if (ruleset) {
+      const src = ruleset.source as Source & { kind: 'ruleset' };
+      return {
+        click: `${this.rulesetClick(src)} → Bypass list → remove every entry but the app ${this.appId}, and add it (Always allow) if it is missing.`,
+        api: [this.rulesetPut(src, { bypass_actors: [this.appActor] })],
+      };
+    }
+    return {
+      click: `Settings → Branches → ${this.s.evidence.protection ? `edit the rule for ${this.eb}` : `Add classic branch protection rule → Branch name pattern ${this.s.evidence.branch}`} → ${this.evidenceClassicClick}.`,
+      api: [this.evidenceProtectionPut()],
+      apiNote: this.evidencePutNote,
+    };
+  }
+
+  private evidenceWritable(layers: PushLayer[]): Finding {
+    const list = (xs: string[]) => xs.join(', ');
+    const parts = layers.map((l) =>
+      l.source.kind === 'protection'
+        ? `branch protection lets ${list(l.others as string[])} push`
+        : `ruleset "${l.source.name}" (${l.source.id}) restricts updates but lets ${list(l.others as string[])} bypass it`,
+    );
+    const who = parts.length
+      ? parts.join('; ')
+      : 'nothing restricts who can push to it (no push restrictions, no ruleset with "Restrict updates"): anyone with write access can, GitHub Actions workflows with contents: write included';
+    return {
+      rule: 'evidence-branch-writable',
+      check: 'evidence-branch',
+      message:
+        this.x.approvalsAppId === undefined
+          ? `policy/jml.yaml sets no github.approvalsAppId, so no app is known to be jml's, and the evidence branch ${this.eb} is writable by others: ${who}.`
+          : `Others besides the approvals app ${this.appId} can push to the evidence branch ${this.eb}: ${who}.`,
+      why: EVIDENCE_WHY,
+      ...this.pushFix(layers),
+    };
+  }
+
+  private evidenceBypassUnknown(layers: PushLayer[]): Finding {
+    const rulesets = layers.map((l) => l.source as Source & { kind: 'ruleset' });
+    return {
+      rule: 'evidence-branch-bypass-unknown',
+      check: 'evidence-branch',
+      message: `doctor cannot see who may bypass ${rulesets.map((r) => `ruleset "${r.name}" (${r.id})`).join(', ')}, which restricts updates to the evidence branch ${this.eb}: GitHub shows the bypass list only to a token that may edit the ruleset.`,
+      why: `${EVIDENCE_WHY} An actor on the bypass list may push to it.`,
+      click: `${rulesets.map((r) => this.rulesetClick(r)).join('; ')} → Bypass list: only the app ${this.appId} (Always allow).`,
+      api: rulesets.flatMap((r): ApiCall[] => [
+        { method: 'GET', path: `${this.repoPath}/rulesets/${r.id}` },
+        this.rulesetPut(r, { bypass_actors: [this.appActor] }),
+      ]),
+      apiNote: `Read it with a token that may edit the ruleset (Administration: write for a repository ruleset, an organisation owner for an organisation ruleset). Classic push restrictions on ${this.eb} do the same and are visible to doctor's read-only token.`,
+    };
+  }
+
+  private evidenceAppBlocked(layers: PushLayer[]): Finding {
+    const parts = layers.map((l) =>
+      l.source.kind === 'protection'
+        ? 'its branch protection restricts pushes and does not list the app'
+        : `ruleset "${l.source.name}" (${l.source.id}) restricts updates and the app is not on its bypass list (Always allow)`,
+    );
+    return {
+      rule: 'evidence-branch-app-blocked',
+      check: 'evidence-branch',
+      message: `The approvals app ${this.appId} cannot push to the evidence branch ${this.eb}: ${parts.join('; ')}.`,
+      why: "The workflows push their apply records there with the approvals app's token: every run loses its record, and an emergency offboarding stops before it cuts, because its hold cannot be recorded first.",
+      ...this.pushFix(layers),
+    };
+  }
+
+  private evidenceRuleOff(what: 'force-push' | 'deletion'): Finding {
+    const e = this.s.evidence;
+    const force = what === 'force-push';
+    const p = e.protection;
+    const allowed = force ? p?.allow_force_pushes?.enabled : p?.allow_deletions?.enabled;
+    const box = force ? '"Allow force pushes"' : '"Allow deletions"';
+    const ruleType = force ? 'non_fast_forward' : 'deletion';
+    const message = allowed
+      ? `Branch protection of the evidence branch ${this.eb} allows ${force ? 'force pushes' : 'deleting it'} (${force ? 'allow_force_pushes' : 'allow_deletions'}).`
+      : `Nothing stops ${force ? 'a force push to' : 'the deletion of'} the evidence branch ${this.eb}: ${force ? 'no classic protection blocks it and no ruleset has "Block force pushes"' : 'no classic protection blocks it and no ruleset has "Restrict deletions"'}.`;
+    const why = force
+      ? "A force push replaces the branch's history: records of earlier runs, offboarding holds included, vanish or change, and what an auditor samples is no longer what the workflows wrote."
+      : 'Deleting the branch drops every record and every offboarding hold at once (a person cut off in an emergency gets their access back at the next apply), and whoever recreates it writes its first records.';
+    const base = {
+      rule: force ? ('evidence-branch-force-push' as const) : ('evidence-branch-deletion' as const),
+      check: 'evidence-branch' as const,
+      message,
+      why,
+    };
+    if (p)
+      return {
+        ...base,
+        click: `Settings → Branches → edit the rule for ${this.eb} → untick ${box}.`,
+        api: [this.evidenceProtectionPut()],
+        apiNote: this.evidencePutNote,
+      };
+    // Rulesets alone: add the rule to the one that restricts updates (else the first that applies).
+    const id = (e.rules.find((r) => r.type === 'update') ?? e.rules[0])?.ruleset_id;
+    const ruleset = this.rulesetOf(id);
+    return {
+      ...base,
+      click: `${this.rulesetClick(ruleset)} → tick ${force ? '"Block force pushes"' : '"Restrict deletions"'}.`,
+      api: [this.rulesetPut(ruleset, { rules: [OTHER_RULES, { type: ruleType }] })],
+      apiNote: RULESET_NOTE,
     };
   }
 }

@@ -191,6 +191,28 @@ export interface ProtectionSeed {
   enforceAdmins?: boolean;
   /** "Require a pull request before merging"; omitted: no pull request is required. */
   reviews?: { codeOwners?: boolean; dismissStale?: boolean; count?: number; bypassUsers?: string[] };
+  /**
+   * "Restrict who can push to matching branches" (organisation repositories): the users, teams
+   * (slugs of teams added with addTeam) and GitHub Apps that may push; omitted: anyone with write
+   * access may.
+   */
+  restrictions?: { users?: string[]; teams?: string[]; apps?: AppSeed[] };
+  /** "Restrict pushes that create matching branches" (only with restrictions). */
+  blockCreations?: boolean;
+  /** "Allow force pushes" (default: blocked, as GitHub's). */
+  allowForcePushes?: boolean;
+  /** "Allow deletions" (default: blocked, as GitHub's). */
+  allowDeletions?: boolean;
+}
+
+/** A GitHub App as GitHub lists it where it is granted something (push restrictions). */
+export interface AppSeed {
+  /** The App ID (what a ruleset's Integration bypass actor and a check's app_id name). */
+  id: number;
+  slug: string;
+  name?: string;
+  /** The account that owns the app (default: the repository's owner). */
+  owner?: string;
 }
 
 export type BypassActorType =
@@ -350,6 +372,8 @@ export class GitHubFake extends VendorFake {
   private readonly rateLimit: number;
   private readonly now: () => number;
   private nextId = 1000;
+  /** org/slug -> the team's id, given when a protection answer first lists it. */
+  private readonly teamIds = new Map<string, number>();
   /** The routes this fake serves (the fidelity test checks each is documented). */
   readonly served: Route[];
   /**
@@ -584,6 +608,12 @@ export class GitHubFake extends VendorFake {
   protectBranch(owner: string, name: string, branch: string, seed: ProtectionSeed): void {
     const r = this.repo(owner, name);
     for (const login of seed.reviews?.bypassUsers ?? []) this.addUser(login);
+    for (const login of seed.restrictions?.users ?? []) this.addUser(login);
+    for (const slug of seed.restrictions?.teams ?? [])
+      if (!this.teams.has(`${r.owner}/${slug}`.toLowerCase()))
+        throw new Error(`no team ${r.owner}/${slug} in the fake: addTeam first`);
+    if (seed.blockCreations && !seed.restrictions)
+      throw new Error('block_creations restricts who may create the branch: it needs restrictions');
     r.settings.protection.set(branch, seed);
   }
 
@@ -1788,13 +1818,26 @@ export class GitHubFake extends VendorFake {
           : {}),
       };
     }
+    // GitHub lists push restrictions only while they are on (as it does required checks and reviews).
+    if (p.restrictions) {
+      const restrictions = `${url}/restrictions`;
+      out.restrictions = {
+        url: restrictions,
+        users_url: `${restrictions}/users`,
+        teams_url: `${restrictions}/teams`,
+        apps_url: `${restrictions}/apps`,
+        users: (p.restrictions.users ?? []).map((l) => this.userJson(l)),
+        teams: (p.restrictions.teams ?? []).map((t) => this.teamJson(r.owner, t)),
+        apps: (p.restrictions.apps ?? []).map((a) => this.appJson(a, r.owner)),
+      };
+    }
     Object.assign(out, {
       required_signatures: { url: `${url}/required_signatures`, enabled: false },
       enforce_admins: { url: `${url}/enforce_admins`, enabled: p.enforceAdmins ?? false },
       required_linear_history: off,
-      allow_force_pushes: off,
-      allow_deletions: off,
-      block_creations: off,
+      allow_force_pushes: { enabled: p.allowForcePushes ?? false },
+      allow_deletions: { enabled: p.allowDeletions ?? false },
+      block_creations: { enabled: p.blockCreations ?? false },
       required_conversation_resolution: off,
       lock_branch: off,
       allow_fork_syncing: off,
@@ -1860,6 +1903,57 @@ export class GitHubFake extends VendorFake {
               protected_branches: e.policy === 'protected',
               custom_branch_policies: e.policy !== 'protected',
             },
+    };
+  }
+
+  /** A team as GitHub lists it in a repository's settings. */
+  private teamJson(org: string, slug: string): Record<string, unknown> {
+    const key = `${org}/${slug}`.toLowerCase();
+    const id = this.teamIds.get(key) ?? this.id();
+    this.teamIds.set(key, id);
+    const url = this.api(`/organizations/1/team/${id}`);
+    return {
+      id,
+      node_id: Buffer.from(`04:Team${id}`).toString('base64'),
+      url,
+      html_url: `${WEB}/orgs/${org}/teams/${slug}`,
+      name: slug,
+      slug,
+      description: null,
+      privacy: 'closed',
+      notification_setting: 'notifications_enabled',
+      permission: 'push',
+      members_url: `${url}/members{/member}`,
+      repositories_url: `${url}/repos`,
+      type: 'organization',
+      parent: null,
+    };
+  }
+
+  /** A GitHub App (an "Integration") as GitHub lists it where it is granted something. */
+  private appJson(a: AppSeed, defaultOwner: string): Record<string, unknown> {
+    const at = new Date(this.now()).toISOString();
+    const owner = a.owner ?? defaultOwner;
+    return {
+      id: a.id,
+      slug: a.slug,
+      node_id: Buffer.from(`03:Integration${a.id}`).toString('base64'),
+      owner: {
+        login: owner,
+        id: this.users.get(owner.toLowerCase())?.id ?? 1,
+        type: 'Organization',
+        url: this.api(`/users/${owner}`),
+        html_url: `${WEB}/${owner}`,
+      },
+      name: a.name ?? a.slug,
+      client_id: `Iv1.${a.id.toString(16).padStart(16, '0')}`,
+      description: '',
+      external_url: `${WEB}/apps/${a.slug}`,
+      html_url: `${WEB}/apps/${a.slug}`,
+      created_at: at,
+      updated_at: at,
+      permissions: { contents: 'write', metadata: 'read' },
+      events: [],
     };
   }
 
