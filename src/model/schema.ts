@@ -8,6 +8,20 @@
  * tooltips and the validator's hints.
  */
 import { z } from 'zod';
+import { ENTITLEMENT_KINDS, envName, providerName, providerSections } from './providers.js';
+
+// The provider parts of the model (names, kinds, connection settings) live in ./providers.ts,
+// one entry per provider; they are exported from here too, as every other shape is.
+export {
+  type EntraConnection,
+  entraConnection,
+  type GoogleConnection,
+  googleConnection,
+  type OktaConnection,
+  oktaConnection,
+  type ProviderName,
+  providerName,
+} from './providers.js';
 
 /** Lower-case identifiers used as file names and references: `alice.nguyen`, `backend-engineer`, `EXC-0007` is the one exception. */
 export const personId = z
@@ -78,11 +92,6 @@ export const instant = z
     description: 'An exact instant with a UTC offset (RFC 3339), like 2027-03-31T17:00:00-05:00.',
     examples: ['2027-03-31T17:00:00-05:00'],
   });
-
-export const providerName = z.enum(['local', 'entra', 'google', 'okta', 'manual']).meta({
-  description: 'Where the entitlement lives: local (embedded directory), entra, google, okta or manual.',
-});
-export type ProviderName = z.infer<typeof providerName>;
 
 const email = z.email('must be an email address like alice.nguyen@example.com').max(254);
 
@@ -194,9 +203,7 @@ export const entitlement = z.strictObject({
   id: entitlementId,
   title: z.string().min(1).max(200).optional(),
   provider: providerName,
-  kind: z
-    .enum(['group', 'app', 'license', 'manual'])
-    .meta({ description: 'group | app | license | manual.' }),
+  kind: z.enum(ENTITLEMENT_KINDS).meta({ description: 'group | app | license | manual.' }),
   target: z
     .string()
     .min(1)
@@ -253,106 +260,6 @@ export const sodRules = z.array(sodRule);
 
 // ---------------------------------------------------------------------------------------------
 // policy/jml.yaml
-
-const embeddedProvider = z.strictObject({
-  embedded: z
-    .literal(true)
-    .meta({ description: 'Simulate this provider in an embedded directory (demo, tests).' }),
-  directory: z
-    .string()
-    .min(1)
-    .optional()
-    .meta({ description: 'File of the embedded directory (git-ignored).' }),
-});
-
-/** Names of environment variables: credentials are read from the environment, never from git. */
-const envName = z
-  .string()
-  .regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name like OKTA_API_TOKEN')
-  .meta({ description: 'Name of the environment variable holding the credential (never the credential).' });
-
-/** A real Microsoft Entra ID tenant, reached through Microsoft Graph. */
-export const entraConnection = z.strictObject({
-  tenantId: z.string().min(1).meta({ description: 'Directory (tenant) id.' }),
-  clientId: z.string().min(1).meta({ description: 'Application (client) id of the app registration.' }),
-  auth: z.enum(['workload-identity', 'client-secret']).default('workload-identity').meta({
-    description:
-      'workload-identity: a client assertion from the GitHub OIDC token (no secret). client-secret: weaker.',
-  }),
-  clientSecretEnv: envName.default('ENTRA_CLIENT_SECRET'),
-  oidcTokenEnv: envName
-    .default('ENTRA_FEDERATED_TOKEN')
-    .meta({ description: 'Variable holding the federated OIDC token (the workflow fills it).' }),
-  graphUrl: z
-    .url()
-    .default('https://graph.microsoft.com')
-    .meta({ description: 'Graph endpoint (national clouds).' }),
-  authorityUrl: z.url().default('https://login.microsoftonline.com').meta({
-    description: 'Microsoft Entra sign-in endpoint that issues the app its tokens (national clouds).',
-  }),
-  temporaryAccessPass: z
-    .strictObject({
-      lifetimeMinutes: z.number().int().min(10).max(43_200).default(480),
-      deliverTo: z.enum(['manager']).default('manager'),
-      sendFrom: z.email().meta({
-        description:
-          'Mailbox the pass is mailed from through Exchange Online (Mail.Send, limited to this mailbox by an application access policy).',
-      }),
-    })
-    .optional()
-    .meta({
-      description:
-        'Joiners get a Temporary Access Pass mailed to their manager through Exchange Online; it is never printed, logged or stored.',
-    }),
-  usageLocation: z
-    .string()
-    .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 country code, like US or DE')
-    .optional()
-    .meta({
-      description:
-        'Country (ISO 3166-1 alpha-2) set on the accounts the connector creates; Microsoft 365 licenses cannot be assigned to an account without one.',
-    }),
-  devicesOnLeave: z.enum(['retire', 'wipe', 'none']).default('retire').meta({
-    description:
-      "A leaver's Intune managed devices: retire removes company data and management (personal devices are only ever retired); wipe resets company-owned devices to factory settings.",
-  }),
-});
-
-/** A real Okta org. */
-export const oktaConnection = z.strictObject({
-  orgUrl: z.url().meta({ description: 'https://<your-org>.okta.com' }),
-  auth: z.enum(['private-key-jwt', 'ssws']).default('private-key-jwt').meta({
-    description:
-      'private-key-jwt: an API service app with scoped okta.* permissions. ssws: an admin API token (weaker).',
-  }),
-  clientId: z.string().min(1).optional(),
-  privateKeyEnv: envName.default('OKTA_PRIVATE_KEY'),
-  tokenEnv: envName.default('OKTA_API_TOKEN'),
-  scopes: z
-    .array(z.string().regex(/^okta\.[a-zA-Z.]+$/))
-    .default(['okta.users.manage', 'okta.groups.manage', 'okta.apps.manage']),
-});
-
-/** A real Google Workspace, through the Admin SDK with domain-wide delegation. */
-export const googleConnection = z.strictObject({
-  customer: z.string().min(1).default('my_customer'),
-  adminSubject: z
-    .email()
-    .meta({ description: 'The admin the service account acts as (domain-wide delegation).' }),
-  auth: z.enum(['workload-identity', 'service-account-key']).default('workload-identity'),
-  credentialsEnv: envName
-    .default('GOOGLE_APPLICATION_CREDENTIALS')
-    .meta({ description: 'Variable naming the credentials file (external account or service-account key).' }),
-  rootUrl: z.url().default('https://admin.googleapis.com/'),
-  licensingUrl: z
-    .url()
-    .default('https://licensing.googleapis.com/')
-    .meta({ description: 'Enterprise License Manager endpoint (license entitlements).' }),
-  dataTransferTo: z
-    .enum(['manager'])
-    .default('manager')
-    .meta({ description: 'On leave, Drive and Calendar are transferred to this person.' }),
-});
 
 // ---------------------------------------------------------------------------------------------
 // policy/jml.yaml `hr:` the HR systems that drive people/ (jml hr sync)
@@ -507,10 +414,6 @@ export const REVIEW_DEFAULTS: ReviewSettings = {
   highRiskNoResponse: 'revoke',
 };
 
-export type EntraConnection = z.infer<typeof entraConnection>;
-export type OktaConnection = z.infer<typeof oktaConnection>;
-export type GoogleConnection = z.infer<typeof googleConnection>;
-
 export const policy = z.strictObject({
   organisation: z.strictObject({
     name: z.string().min(1),
@@ -528,18 +431,7 @@ export const policy = z.strictObject({
     .min(1)
     .meta({ description: 'IANA time zone in which calendar dates are read, like America/New_York.' }),
   providers: z
-    .strictObject({
-      local: z
-        .strictObject({ directory: z.string().min(1).default('.jml/directory.json') })
-        .default({ directory: '.jml/directory.json' }),
-      entra: z.union([embeddedProvider, entraConnection]).optional(),
-      google: z.union([embeddedProvider, googleConnection]).optional(),
-      okta: z.union([embeddedProvider, oktaConnection]).optional(),
-      manual: z
-        .strictObject({ ledger: z.string().min(1).default('.jml/manual-tickets.json') })
-        .optional()
-        .meta({ description: 'Non-SSO apps: each grant or revoke becomes a ticket for the app owner.' }),
-    })
+    .strictObject(providerSections())
     .meta({ description: 'The identity providers this repository manages.' }),
   teams: z
     .strictObject({

@@ -9,13 +9,8 @@
 import { loadRepository, type Repository } from '../load/load-repo.js';
 import { type Located, locate, type YamlPath } from '../load/source.js';
 import { type Diagnostic, hasErrors, sortDiagnostics } from '../model/diagnostic.js';
-import {
-  type Entitlement,
-  fileKinds,
-  type Person,
-  type ProviderName,
-  SECURITY_REVIEW_FILE,
-} from '../model/schema.js';
+import { byProvider } from '../model/providers.js';
+import { type Entitlement, fileKinds, type Person, SECURITY_REVIEW_FILE } from '../model/schema.js';
 import { DAY_MS, instantMs, isValidTimeZone } from '../model/time.js';
 import { indexRepository, type RepoIndex } from '../resolve/repo-index.js';
 import { describeBecause, resolvePerson } from '../resolve/resolve.js';
@@ -29,27 +24,11 @@ function stemOf(file: string): string {
 }
 
 /**
- * What each provider's API can grant. Entra assigns apps through groups (an enterprise app's
- * assigned groups) and Google has no app assignment in the Directory API, so both use groups;
- * Okta has no licenses. Checked even while a provider is embedded, so that the catalog still
- * works the day the real tenant is connected.
+ * What each provider's API can grant, and what to write instead of a kind it cannot: read from
+ * the model's provider list (src/model/providers.ts), the list the registry builds providers from.
  */
-const KINDS_BY_PROVIDER: Record<ProviderName, readonly Entitlement['kind'][]> = {
-  local: ['group', 'app', 'license'],
-  entra: ['group', 'license'],
-  google: ['group', 'license'],
-  okta: ['group', 'app'],
-  manual: ['manual'],
-};
-const KIND_HINT: Record<ProviderName, string> = {
-  local: 'Use kind group, app or license.',
-  entra:
-    'Use kind group with the group assigned to the enterprise app, or kind license with a SKU part number like SPE_E3.',
-  google:
-    'Use kind group with the group that grants the app (by its email), or kind license with productId/skuId.',
-  okta: 'Use kind app with the app label, or kind group.',
-  manual: 'Use kind manual.',
-};
+const KINDS_BY_PROVIDER = byProvider((p) => p.kinds);
+const KIND_HINT = byProvider((p) => p.catalogHint);
 
 /** Validates a loaded repository at time `at`. Returns only the semantic diagnostics. */
 export function validateRepository(
