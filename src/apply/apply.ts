@@ -11,9 +11,10 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import type { Policy } from '../model/schema.js';
+import type { ActualState } from '../model/state.js';
 import { fingerprintActual } from '../plan/build-plan.js';
 import { ACTIONS, type Action, type Change, type Plan } from '../plan/plan-types.js';
-import type { ActualState, ChangeOutcome, Provider, StepOutcome } from '../providers/types.js';
+import type { ChangeOutcome, Provider, StepOutcome } from '../providers/types.js';
 import { checkGuards, type GuardFlags, type GuardViolation } from './guards.js';
 import { type LeaverTiming, leaverTimings } from './leaver-timing.js';
 

@@ -9,8 +9,8 @@
 import { createHash } from 'node:crypto';
 import { formatRef, refOf } from '../load/source.js';
 import type { Entitlement, ProviderName } from '../model/schema.js';
+import type { ActualState } from '../model/state.js';
 import { DAY_MS, toIso } from '../model/time.js';
-import type { ActualState } from '../providers/types.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
 import {
   type DesiredGrant,

@@ -8,7 +8,7 @@
  * - Nothing in a plan is secret: no passwords, tokens or activation links, ever.
  */
 import type { ProviderName } from '../model/schema.js';
-import type { TargetRef } from '../providers/types.js';
+import type { TargetRef } from '../model/state.js';
 
 export const PLAN_SCHEMA_VERSION = 1;
 

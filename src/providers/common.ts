@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ProviderName } from '../model/schema.js';
-import type { ActualMembership, ActualState, ActualUser } from './types.js';
+import type { ActualMembership, ActualState, ActualUser } from '../model/state.js';
 
 /**
  * The managed scope of a bulk read: the repository's people plus anyone holding a managed target

@@ -22,9 +22,9 @@ import { parseDocument } from 'yaml';
 import type { ApplyRecord } from '../apply/apply.js';
 import { locate } from '../load/source.js';
 import type { ReviewFile, ReviewItem } from '../model/schema.js';
+import type { ActualState, TargetRef } from '../model/state.js';
 import { targetKey } from '../plan/build-plan.js';
 import type { Change } from '../plan/plan-types.js';
-import type { ActualState, TargetRef } from '../providers/types.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
 
 /** An item to revoke, with where it was decided. */

@@ -16,8 +16,8 @@
  */
 import type { ApplyRecord } from '../apply/apply.js';
 import type { ReviewCampaign, ReviewFile, ReviewItem } from '../model/schema.js';
+import type { ActualState } from '../model/state.js';
 import { targetKey } from '../plan/build-plan.js';
-import type { ActualState } from '../providers/types.js';
 import { columns, count, iso } from '../report/evidence/common.js';
 import type { CommitInfo } from '../report/evidence/git-history.js';
 import type { ReviewPullRequest } from '../report/evidence/github-reads.js';

@@ -21,9 +21,9 @@ import {
   type ReviewItem,
   SECURITY_REVIEW_FILE,
 } from '../model/schema.js';
+import type { ActualState, ActualUser } from '../model/state.js';
 import { DAY_MS, toIso } from '../model/time.js';
 import { fingerprintActual, targetKey } from '../plan/build-plan.js';
-import type { ActualState, ActualUser } from '../providers/types.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
 import { type Because, type PersonState, resolveAll } from '../resolve/resolve.js';
 

@@ -3,9 +3,9 @@
  * never planned on (the plan fingerprint ignores it, so a sign-in cannot make a plan stale).
  */
 import { describe, expect, it } from 'vitest';
+import type { ActualState } from '../../src/model/state.js';
 import { fingerprintActual } from '../../src/plan/build-plan.js';
 import { latestSignIn } from '../../src/providers/common.js';
-import type { ActualState } from '../../src/providers/types.js';
 
 describe('latestSignIn', () => {
   it.each([

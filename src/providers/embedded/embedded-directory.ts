@@ -17,10 +17,11 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
-import type { ProviderName } from '../../model/schema.js';
+import type { EntitlementKind, ProviderName } from '../../model/providers.js';
+import type { ActualState } from '../../model/state.js';
 import type { Change } from '../../plan/plan-types.js';
 import { withLeaverSteps } from '../steps.js';
-import type { ActualState, ChangeOutcome, EntitlementKind, Provider, Scope } from '../types.js';
+import type { ChangeOutcome, Provider, Scope } from '../types.js';
 
 export const DIRECTORY_SCHEMA = 'jml-embedded-directory/v1';
 

@@ -4,10 +4,11 @@
  * Every request goes through the shared retry policy and the connection's one RateGate.
  */
 import type { EntraConnection, Policy } from '../../model/schema.js';
+import type { ActualState } from '../../model/state.js';
 import type { Change } from '../../plan/plan-types.js';
 import { type ConnectorContext, requireEnv } from '../registry.js';
 import { DEFAULT_CLOCK, RateGate, type RetryOptions } from '../retry.js';
-import type { ActualState, ChangeOutcome, Provider, Scope } from '../types.js';
+import type { ChangeOutcome, Provider, Scope } from '../types.js';
 import { applyChange, type ChangeContext } from './changes.js';
 import { ClientCredentialsToken, type ClientProof } from './credential.js';
 import { GraphConnection, type Send } from './graph.js';

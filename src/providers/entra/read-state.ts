@@ -8,8 +8,9 @@
 
 import { GraphError } from '@microsoft/microsoft-graph-client';
 import type { Group, SubscribedSku, User } from '@microsoft/microsoft-graph-types';
+import type { ActualMembership, ActualState, ActualUser, TargetRef } from '../../model/state.js';
 import { latestSignIn, managedState } from '../common.js';
-import type { ActualMembership, ActualState, ActualUser, Scope, TargetRef } from '../types.js';
+import type { Scope } from '../types.js';
 import { describeError, type GraphConnection } from './graph.js';
 
 const USER_SELECT = 'id,userPrincipalName,displayName,accountEnabled,assignedLicenses,employeeLeaveDateTime';

@@ -10,21 +10,13 @@ import { admin, type admin_datatransfer_v1, type admin_directory_v1 } from '@goo
 import type { OAuth2Client } from 'google-auth-library';
 import pLimit from 'p-limit';
 import type { GoogleConnection, Policy } from '../../model/schema.js';
+import type { ActualMembership, ActualState, ActualUser, TargetRef } from '../../model/state.js';
 import type { Change } from '../../plan/plan-types.js';
 import { latestSignIn, managedState, targetNotFound, throwawayPassword } from '../common.js';
 import type { ConnectorContext } from '../registry.js';
 import { DEFAULT_CLOCK, DEFAULT_RETRY, RateGate, type RetryOptions, withRetry } from '../retry.js';
 import { retentionStep, stepOutcome, withLeaverSteps } from '../steps.js';
-import type {
-  ActualMembership,
-  ActualState,
-  ActualUser,
-  ChangeOutcome,
-  Provider,
-  Scope,
-  StepOutcome,
-  TargetRef,
-} from '../types.js';
+import type { ChangeOutcome, Provider, Scope, StepOutcome } from '../types.js';
 import { createGoogleAuth } from './auth.js';
 import { classifyGoogleError, GoogleApiError, type GoogleErrorInfo, googleErrorInfo } from './errors.js';
 

@@ -19,18 +19,11 @@
  */
 import type { Client, Group, User, UserStatus } from '@okta/okta-sdk-nodejs';
 import pLimit from 'p-limit';
+import type { ActualMembership, ActualState, ActualUser, TargetRef } from '../../model/state.js';
 import type { Change } from '../../plan/plan-types.js';
 import { latestSignIn, managedState, targetNotFound } from '../common.js';
 import { stepOutcome, withLeaverSteps } from '../steps.js';
-import type {
-  ActualMembership,
-  ActualState,
-  ActualUser,
-  ChangeOutcome,
-  Provider,
-  Scope,
-  TargetRef,
-} from '../types.js';
+import type { ChangeOutcome, Provider, Scope } from '../types.js';
 import { describeOktaError, isGroupGrantedAppAccess, oktaErrorCode } from './errors.js';
 import { OKTA_MAX_IN_FLIGHT } from './rate-limits.js';
 

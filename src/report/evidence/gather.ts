@@ -12,7 +12,7 @@ import { RECORD_SCHEMA } from '../../apply/apply.js';
 import { standingApprovals, submittedReviews } from '../../approvals/reviews.js';
 import type { GitHubClient } from '../../github/client.js';
 import { parseHrMarker } from '../../hr/propose.js';
-import type { ActualState } from '../../providers/types.js';
+import type { ActualState } from '../../model/state.js';
 import type { RepoIndex } from '../../resolve/repo-index.js';
 import type { DayOneIssue } from '../day-one.js';
 import { isJmlEvent, personChangeKey, runMs } from './common.js';

@@ -5,7 +5,7 @@
  * GitHub failure becomes a gap, never a crash.
  */
 
-import type { ActualState } from '../../providers/types.js';
+import type { ActualState } from '../../model/state.js';
 import type { RepoIndex } from '../../resolve/repo-index.js';
 import type { ReviewFileEvidence, ReviewReportInput } from '../../review/report.js';
 import type { GitHubAccess } from './gather.js';

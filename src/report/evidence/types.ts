@@ -6,7 +6,7 @@
  */
 import type { ApplyRecord } from '../../apply/apply.js';
 import type { Review } from '../../github/client.js';
-import type { ActualState } from '../../providers/types.js';
+import type { ActualState } from '../../model/state.js';
 import type { RepoIndex } from '../../resolve/repo-index.js';
 import type { ReviewReportInput } from '../../review/report.js';
 import type { DayOneIssue } from '../day-one.js';
