@@ -9,6 +9,7 @@
  * days late cannot be applied before it is known, so it is judged from the merge, and marked
  * `backdated` so the evidence shows it. The lag itself is always measured from the end instant.
  */
+import { byCodePoint } from '../model/order.js';
 import type { Policy } from '../model/schema.js';
 import { instantMs, toIso } from '../model/time.js';
 import type { ChangeResult } from './apply.js';
@@ -95,7 +96,7 @@ export function leaverTimings(
     byPerson.set(c.person, list);
   }
   const out: LeaverTiming[] = [];
-  for (const [person, mine] of [...byPerson].sort(([a], [b]) => (a < b ? -1 : 1))) {
+  for (const [person, mine] of [...byPerson].sort(([a], [b]) => byCodePoint(a, b))) {
     if (!mine.some((c) => CONFIRMS.has(c.action))) continue;
     const first = mine[0]!;
     const highRisk = Boolean(first.event.highRisk);

@@ -49,6 +49,7 @@ import { classifyPath, WRITTEN_POLICY } from '../load/data-files.js';
 import type { Located, SourceRef } from '../load/source.js';
 import { refOf } from '../load/source.js';
 import type { Diagnostic } from '../model/diagnostic.js';
+import { byCodePoint } from '../model/order.js';
 import type { Exception, Person, ReviewFile } from '../model/schema.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
 import { ACCOUNT, accessChanges, describeWindow } from './effect.js';
@@ -81,7 +82,6 @@ export interface DecisionInput {
   generated?: ReadonlySet<string>;
 }
 
-const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const lower = (s: string) => s.toLowerCase();
 const same = (a: unknown, b: unknown) => isDeepStrictEqual(a, b);
 

@@ -10,6 +10,7 @@
  * sees more than one disable: the count has to be made here, over the whole run. Pure: the
  * index, the events and the holds in, a verdict and the issue's text out.
  */
+import { byCodePoint } from '../model/order.js';
 import type { Person, Policy } from '../model/schema.js';
 import { instantMs } from '../model/time.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
@@ -132,7 +133,7 @@ export function checkHrBrake(input: BrakeInput): HrBrake {
           instantMs(e.endInstant!) <= now ? 'the end has passed' : 'the end is inside the leaver SLA window',
       }),
     )
-    .sort((a, b) => a.person.localeCompare(b.person));
+    .sort((a, b) => byCodePoint(a.person, b.person));
   // One overdue leaver is never a mass event, however small the organisation: the share's limit
   // is at least one person (maxDisables: 0 still stops every cut). The epsilon keeps 0.29 x 100
   // at 29 people, not 28.

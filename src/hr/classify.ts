@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { Located } from '../load/source.js';
+import { byCodePoint } from '../model/order.js';
 import type { Person, PersonInput, Policy } from '../model/schema.js';
 import { instantMs } from '../model/time.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
@@ -115,7 +116,7 @@ export function classify(input: ClassifyInput): Classification {
   const hr = policy.hr;
   const lastDayEndsAt = hr?.lastDayEndsAt ?? '24:00';
   const records = [...input.records].sort(
-    (a, b) => a.source.localeCompare(b.source) || a.sourceId.localeCompare(b.sourceId),
+    (a, b) => byCodePoint(a.source, b.source) || byCodePoint(a.sourceId, b.sourceId),
   );
   const problems: SnapshotProblem[] = [];
   const events: HrEvent[] = [];
@@ -523,9 +524,7 @@ export function classify(input: ClassifyInput): Classification {
     .filter((p) => !p.value.employment.end || instantMs(p.value.employment.end) > now)
     .map((p) => p.value.id)
     .sort();
-  problems.sort(
-    (a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.sourceId ?? '').localeCompare(b.sourceId ?? ''),
-  );
+  problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || byCodePoint(a.sourceId ?? '', b.sourceId ?? ''));
   return { events: orderEvents(events), problems, untouched, ignored };
 }
 
@@ -582,9 +581,9 @@ function orderEvents(events: HrEvent[]): HrEvent[] {
   keyed.sort(
     (a, b) =>
       a.d - b.d ||
-      a.e.person.localeCompare(b.e.person) ||
-      a.e.event.localeCompare(b.e.event) ||
-      a.e.effective.localeCompare(b.e.effective),
+      byCodePoint(a.e.person, b.e.person) ||
+      byCodePoint(a.e.event, b.e.event) ||
+      byCodePoint(a.e.effective, b.e.effective),
   );
   return keyed.map((k) => k.e);
 }

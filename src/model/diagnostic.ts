@@ -2,6 +2,8 @@
  * Diagnostics: problems in a user's files are values, never exceptions (STYLE habit 5).
  * Every diagnostic points at a file and line so it can be shown on the pull request's line.
  */
+import { byCodePoint } from './order.js';
+
 export type Severity = 'error' | 'warning';
 
 export interface Diagnostic {
@@ -32,10 +34,10 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
 export function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
   return diagnostics.sort(
     (a, b) =>
-      a.file.localeCompare(b.file) ||
+      byCodePoint(a.file, b.file) ||
       a.line - b.line ||
       a.column - b.column ||
-      a.rule.localeCompare(b.rule) ||
-      a.message.localeCompare(b.message),
+      byCodePoint(a.rule, b.rule) ||
+      byCodePoint(a.message, b.message),
   );
 }

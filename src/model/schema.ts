@@ -516,7 +516,7 @@ export const policy = z.strictObject({
     .strictObject({
       approvalsAppId: z.number().int().positive().optional().meta({
         description:
-          "The id of the GitHub App jml's trusted approvals workflow posts the `jml/approvals` check run as. Branch protection must require that check from this app (jml doctor checks it), so no other workflow can post a passing verdict.",
+          "The id of the GitHub App jml's trusted approvals workflow posts the `jml/approvals` check run as. Branch protection must require that check from this app (jml doctor checks it), so no other workflow can post a passing verdict. It is also the only writer of the evidence branch (jml-evidence), whose push restrictions must name it.",
       }),
     })
     .default({})

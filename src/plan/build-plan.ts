@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { formatRef, refOf } from '../load/source.js';
+import { byCodePoint } from '../model/order.js';
 import type { Entitlement, ProviderName } from '../model/schema.js';
 import type { ActualState } from '../model/state.js';
 import { DAY_MS, toIso } from '../model/time.js';
@@ -29,10 +30,6 @@ import {
   type Reported,
 } from './plan-types.js';
 
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 export function targetKey(kind: string, target: string): string {
   return `${kind}:${target}`;
 }
@@ -44,19 +41,18 @@ export function targetKey(kind: string, target: string): string {
  */
 export function fingerprintActual(actual: readonly ActualState[]): string {
   const hash = createHash('sha256');
-  const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  for (const s of [...actual].sort((a, b) => byText(a.provider, b.provider))) {
+  for (const s of [...actual].sort((a, b) => byCodePoint(a.provider, b.provider))) {
     hash.update(JSON.stringify(['provider', s.provider, s.simulated, s.outOfScopeAccounts]));
-    for (const u of [...s.users].sort((a, b) => byText(a.login, b.login))) {
+    for (const u of [...s.users].sort((a, b) => byCodePoint(a.login, b.login))) {
       hash.update(
         JSON.stringify(['user', u.login, u.enabled, u.sessions, u.disabledAt ?? null, u.displayName ?? null]),
       );
     }
     const targets = [...s.memberships].sort((a, b) =>
-      byText(`${a.kind}:${a.target}`, `${b.kind}:${b.target}`),
+      byCodePoint(`${a.kind}:${a.target}`, `${b.kind}:${b.target}`),
     );
     for (const m of targets)
-      hash.update(JSON.stringify(['target', m.kind, m.target, [...m.members].sort(byText)]));
+      hash.update(JSON.stringify(['target', m.kind, m.target, [...m.members].sort(byCodePoint)]));
   }
   return `sha256:${hash.digest('hex')}`;
 }
@@ -321,12 +317,12 @@ export function buildPlan({ index, desired, actual, commit }: BuildPlanInput): P
   // (and `~` sorts accounts nobody owns after the people only in code-point order).
   changes.sort(
     (a, b) =>
-      compareText(a.person ?? `~${a.login}`, b.person ?? `~${b.login}`) ||
-      compareText(a.provider, b.provider) ||
+      byCodePoint(a.person ?? `~${a.login}`, b.person ?? `~${b.login}`) ||
+      byCodePoint(a.provider, b.provider) ||
       order.get(a.action)! - order.get(b.action)! ||
-      compareText(a.entitlement ?? '', b.entitlement ?? ''),
+      byCodePoint(a.entitlement ?? '', b.entitlement ?? ''),
   );
-  reported.sort((a, b) => compareText(a.provider, b.provider) || compareText(a.login, b.login));
+  reported.sort((a, b) => byCodePoint(a.provider, b.provider) || byCodePoint(a.login, b.login));
   const summary = summarise(changes);
 
   return {
@@ -335,7 +331,7 @@ export function buildPlan({ index, desired, actual, commit }: BuildPlanInput): P
     at: toIso(desired.at),
     fingerprint: fingerprintActual(actual),
     providers: [...actual]
-      .sort((a, b) => compareText(a.provider, b.provider))
+      .sort((a, b) => byCodePoint(a.provider, b.provider))
       .map((s) => ({
         name: s.provider as ProviderName,
         simulated: s.simulated,

@@ -28,6 +28,7 @@
  */
 import { type Located, locate, type YamlPath } from '../load/source.js';
 import type { Diagnostic } from '../model/diagnostic.js';
+import { byCodePoint } from '../model/order.js';
 import type { Person } from '../model/schema.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
 
@@ -68,11 +69,6 @@ export function codeownersPattern(relPath: string): string | undefined {
   if (relPath === '' || /[#![\]*?\\]|\p{Cc}/u.test(relPath)) return undefined;
   const p = relPath.startsWith('/') ? relPath : `/${relPath}`;
   return p.replace(/ /g, '\\ ');
-}
-
-/** Code-point order (not locale order): the same bytes on every machine. */
-function byCodePoint(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 type Refusal = { reason: 'no-github' } | { reason: 'leaver'; end: string } | { reason: 'unknown' };

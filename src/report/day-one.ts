@@ -13,7 +13,8 @@
  *   joiner is overdue (the drift issue lists it). A `/wrong` flag is a finding for IT: it
  *   becomes an exception request or a removal by pull request, decided by people, never here.
  */
-import type { ApplyRecord } from '../apply/apply.js';
+import { byCodePoint } from '../model/order.js';
+import type { ApplyRecord } from '../records/schema.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
 
 export const DAY_ONE_LABELS = ['jml', 'day-one'];
@@ -106,7 +107,7 @@ export function dayOneItems(record: ApplyRecord, index: RepoIndex, recordName: s
   const hours = dayOneHours(index);
   const it = itLogins(index);
   const out: DayOneItem[] = [];
-  for (const [person, e] of [...byPerson].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const [person, e] of [...byPerson].sort(([a], [b]) => byCodePoint(a, b))) {
     const p = index.people.get(person)?.value;
     const name = p?.name ?? person;
     const manager = p?.manager ?? null;
@@ -114,7 +115,7 @@ export function dayOneItems(record: ApplyRecord, index: RepoIndex, recordName: s
     const grantedAt = new Date(Date.parse(e.finished)).toISOString();
     const marker = dayOneMarker({ person, start: e.start, manager, grantedAt });
     const grants = e.grants.sort(
-      (a, b) => a.provider.localeCompare(b.provider) || a.what.localeCompare(b.what),
+      (a, b) => byCodePoint(a.provider, b.provider) || byCodePoint(a.what, b.what),
     );
     const providers = [...new Set(grants.map((g) => g.provider))];
     const lines: string[] = [];
@@ -226,7 +227,7 @@ export function dayOneStatus(issues: readonly DayOneIssue[], index: RepoIndex, a
     // Only what was said by `at` (a re-run for a past instant reads the past).
     const comments = issue.comments
       .filter((c) => Date.parse(c.createdAt) <= at)
-      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+      .sort((a, b) => byCodePoint(a.createdAt, b.createdAt));
     for (const c of comments) {
       const text = c.body.trim();
       const cmd = /^\/(confirm|wrong|reviewed)\b\s*(.*)$/s.exec(text);
@@ -271,7 +272,7 @@ export function dayOneStatus(issues: readonly DayOneIssue[], index: RepoIndex, a
       ignored,
     });
   }
-  return out.sort((a, b) => a.grantedAt.localeCompare(b.grantedAt) || a.person.localeCompare(b.person));
+  return out.sort((a, b) => byCodePoint(a.grantedAt, b.grantedAt) || byCodePoint(a.person, b.person));
 }
 
 /** The drift report's lines: every joiner unconfirmed or unreviewed past the SLA, and every flag. */

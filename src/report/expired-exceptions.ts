@@ -5,6 +5,7 @@
  * never disagree about which files are stale. Pure: a RepoIndex and an instant in, a list out.
  */
 import { formatRef, refOf } from '../load/source.js';
+import { byCodePoint } from '../model/order.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
 
 export interface ExpiredException {
@@ -43,7 +44,7 @@ export function expiredExceptions(index: RepoIndex, at: number): ExpiredExceptio
       expires: x.expires,
     });
   }
-  return out.sort((a, b) => a.expires.localeCompare(b.expires) || a.id.localeCompare(b.id));
+  return out.sort((a, b) => byCodePoint(a.expires, b.expires) || byCodePoint(a.id, b.id));
 }
 
 /** The pull request body listing what is removed and why. */

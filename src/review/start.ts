@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { formatRef } from '../load/source.js';
 import { toPolicyYaml } from '../load/write-yaml.js';
+import { byCodePoint } from '../model/order.js';
 import {
   type Entitlement,
   type ProviderName,
@@ -61,21 +62,19 @@ export interface Campaign {
 /** The last sign-in as providers may report it (src/providers/types.ts `ActualUser.lastSignIn`). */
 type WithSignIn = ActualUser & { lastSignIn?: string | null };
 
-const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
 /**
  * The provider state as one canonical JSON text (providers, users and targets sorted, keys in a
  * fixed order): the export a campaign is taken from. Same state, same bytes.
  */
 export function exportActual(actual: readonly ActualState[]): string {
   const providers = [...actual]
-    .sort((a, b) => byText(a.provider, b.provider))
+    .sort((a, b) => byCodePoint(a.provider, b.provider))
     .map((s) => ({
       provider: s.provider,
       simulated: s.simulated,
       outOfScopeAccounts: s.outOfScopeAccounts,
       users: [...s.users]
-        .sort((a, b) => byText(a.login, b.login))
+        .sort((a, b) => byCodePoint(a.login, b.login))
         .map((u) => ({
           login: u.login,
           displayName: u.displayName ?? null,
@@ -85,8 +84,8 @@ export function exportActual(actual: readonly ActualState[]): string {
           ...((u as WithSignIn).lastSignIn !== undefined ? { lastSignIn: (u as WithSignIn).lastSignIn } : {}),
         })),
       memberships: [...s.memberships]
-        .sort((a, b) => byText(targetKey(a.kind, a.target), targetKey(b.kind, b.target)))
-        .map((m) => ({ kind: m.kind, target: m.target, members: [...m.members].sort(byText) })),
+        .sort((a, b) => byCodePoint(targetKey(a.kind, a.target), targetKey(b.kind, b.target)))
+        .map((m) => ({ kind: m.kind, target: m.target, members: [...m.members].sort(byCodePoint) })),
     }));
   return `${JSON.stringify({ schema: 'jml-export/v1', providers }, null, 1)}\n`;
 }
@@ -149,7 +148,7 @@ export function buildCampaign(input: StartInput): Campaign {
     if (list) list.push(item);
     else owed.set(reviewer, [item]);
   };
-  for (const state of [...actual].sort((a, b) => byText(a.provider, b.provider))) {
+  for (const state of [...actual].sort((a, b) => byCodePoint(a.provider, b.provider))) {
     const provider = state.provider as ProviderName;
     const byTarget = new Map<string, Entitlement>();
     for (const e of index.entitlements.values())
@@ -190,13 +189,13 @@ export function buildCampaign(input: StartInput): Campaign {
 
   // --- reviewers: the security file's reviewer is a team member not reviewed in it -------------
   const files: ReviewerFileOut[] = [];
-  for (const [name, items] of [...owed].sort((a, b) => byText(a[0], b[0]))) {
+  for (const [name, items] of [...owed].sort((a, b) => byCodePoint(a[0], b[0]))) {
     items.sort(
       (a, b) =>
-        byText(a.person ?? `~${a.account}`, b.person ?? `~${b.account}`) ||
-        byText(a.provider, b.provider) ||
-        byText(a.entitlement, b.entitlement) ||
-        byText(a.account, b.account),
+        byCodePoint(a.person ?? `~${a.account}`, b.person ?? `~${b.account}`) ||
+        byCodePoint(a.provider, b.provider) ||
+        byCodePoint(a.entitlement, b.entitlement) ||
+        byCodePoint(a.account, b.account),
     );
     let reviewer = name;
     if (name === SECURITY_REVIEW_FILE) {
@@ -237,7 +236,7 @@ export function buildCampaign(input: StartInput): Campaign {
       sha256: createHash('sha256').update(exportJson).digest('hex'),
     },
     scope: [...actual]
-      .sort((a, b) => byText(a.provider, b.provider))
+      .sort((a, b) => byCodePoint(a.provider, b.provider))
       .map((s) => ({ provider: s.provider as ProviderName, simulated: s.simulated })),
     noResponse: settings.noResponse,
     highRiskNoResponse: settings.highRiskNoResponse,

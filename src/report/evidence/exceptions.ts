@@ -7,6 +7,7 @@
  * should have been deleted (jml github prune-exceptions proposes it).
  */
 import { parse } from 'yaml';
+import { byCodePoint } from '../../model/order.js';
 import type { Exception } from '../../model/schema.js';
 import { columns, githubNotes, PULL_REQUEST_COLUMNS, pullRequestCells } from './common.js';
 import type { CommitInfo } from './git-history.js';
@@ -47,7 +48,7 @@ export function buildExceptions(input: EvidenceInput): Artifact {
   const login = (id: string) => index.people.get(id)?.value.github ?? null;
   const rows: Row[] = [];
   const findings: Finding[] = [];
-  for (const h of [...found.values()].sort((a, b) => a.path.localeCompare(b.path))) {
+  for (const h of [...found.values()].sort((a, b) => byCodePoint(a.path, b.path))) {
     const current = present.get(h.path);
     let exc: Exception | undefined = current;
     if (!exc && h.removed) {

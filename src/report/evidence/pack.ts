@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { byCodePoint } from '../../model/order.js';
 import { buildAccessReviews } from './access-reviews.js';
 import { eventsPerMonthChart, type LeaverMark, leaverLagChart } from './charts.js';
 import { iso } from './common.js';
@@ -44,7 +45,7 @@ export function leaverMarks(input: EvidenceInput): LeaverMark[] {
       slaMinutes: t.slaMinutes,
       withinSla: t.withinSla,
     }))
-    .sort((a, b) => a.scheduledAt.localeCompare(b.scheduledAt) || a.person.localeCompare(b.person));
+    .sort((a, b) => byCodePoint(a.scheduledAt, b.scheduledAt) || byCodePoint(a.person, b.person));
 }
 
 export interface PackResult {

@@ -5,6 +5,7 @@
  * GitHub failure becomes a gap, never a crash.
  */
 
+import { byCodePoint } from '../../model/order.js';
 import type { ActualState } from '../../model/state.js';
 import type { RepoIndex } from '../../resolve/repo-index.js';
 import type { ReviewFileEvidence, ReviewReportInput } from '../../review/report.js';
@@ -42,7 +43,7 @@ export async function gatherReview(o: ReviewGatherOptions): Promise<ReviewReport
   const files: ReviewFileEvidence[] = [];
   const located = o.index.repo.reviews.files
     .filter((f) => f.value.quarter === o.quarter && f.src.path.startsWith(`reviews/${o.quarter}/`))
-    .sort((a, b) => a.src.path.localeCompare(b.src.path));
+    .sort((a, b) => byCodePoint(a.src.path, b.src.path));
   for (const f of located) {
     const filePath = f.src.path;
     const name = filePath.slice(`reviews/${o.quarter}/`.length).replace(/\.yaml$/, '');

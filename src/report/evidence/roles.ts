@@ -3,6 +3,7 @@
  * the chain), and every entitlement it grants per provider with its title, kind, target, risk and
  * owner. The auditor compares it with what was granted (jml-events) and with the providers.
  */
+import { byCodePoint } from '../../model/order.js';
 import { columns } from './common.js';
 import type { Artifact, EvidenceInput, Row } from './types.js';
 
@@ -10,12 +11,13 @@ export function buildRoles(input: EvidenceInput): Artifact {
   const { index } = input;
   const rows: Row[] = [];
   const names = (id: string) => index.people.get(id)?.value.name ?? id;
-  for (const role of [...index.roles.values()].map((r) => r.value).sort((a, b) => a.id.localeCompare(b.id))) {
+  for (const role of [...index.roles.values()].map((r) => r.value).sort((a, b) => byCodePoint(a.id, b.id))) {
     const grants = [...index.expandRole(role.id)].sort(
       ([a], [b]) =>
-        (index.entitlements.get(a)?.value.provider ?? '').localeCompare(
+        byCodePoint(
+          index.entitlements.get(a)?.value.provider ?? '',
           index.entitlements.get(b)?.value.provider ?? '',
-        ) || a.localeCompare(b),
+        ) || byCodePoint(a, b),
     );
     const included = new Set(grants.flatMap(([, via]) => via.slice(1)));
     const base = {

@@ -3,6 +3,7 @@
  * in (SSO or not) and how a leaver loses access; then the manual work tickets the period's apply
  * records opened (apps without SSO or SCIM) with their state on GitHub: open, or closed and when.
  */
+import { byCodePoint } from '../../model/order.js';
 import { columns, githubNotes } from './common.js';
 import { recordsInPeriod } from './jml-events.js';
 import type { Artifact, EvidenceInput, Row } from './types.js';
@@ -11,7 +12,7 @@ export function buildSaasInventory(input: EvidenceInput): Artifact {
   const { index } = input;
   const name = (id: string) => index.people.get(id)?.value.name ?? id;
   const rows: Row[] = [];
-  for (const app of [...index.apps.values()].map((a) => a.value).sort((a, b) => a.id.localeCompare(b.id))) {
+  for (const app of [...index.apps.values()].map((a) => a.value).sort((a, b) => byCodePoint(a.id, b.id))) {
     const ents = [...index.entitlements.values()].map((e) => e.value).filter((e) => e.app === app.id);
     rows.push({
       kind: 'app',

@@ -4,6 +4,7 @@
  * the pass; each enabled one is a finding. Accounts on an embedded directory standing in for a
  * provider are labelled simulated.
  */
+import { byCodePoint } from '../../model/order.js';
 import { columns, count, iso } from './common.js';
 import type { Artifact, EvidenceInput, Finding, Row } from './types.js';
 
@@ -12,10 +13,10 @@ export function buildTerminatedAccounts(input: EvidenceInput): Artifact {
   const terminated = [...index.people.values()]
     .map((p) => p.value)
     .filter((p) => p.employment.end !== undefined && Date.parse(p.employment.end) <= input.at)
-    .sort((a, b) => a.id.localeCompare(b.id));
+    .sort((a, b) => byCodePoint(a.id, b.id));
   const rows: Row[] = [];
   const findings: Finding[] = [];
-  for (const state of [...input.actual].sort((a, b) => a.provider.localeCompare(b.provider))) {
+  for (const state of [...input.actual].sort((a, b) => byCodePoint(a.provider, b.provider))) {
     for (const p of terminated) {
       const login = p.email.toLowerCase();
       const user = state.users.find((u) => u.login === login);
