@@ -47,6 +47,7 @@ import {
   validateRecords,
 } from '../hr/snapshot.js';
 import type { HrEvent } from '../hr/types.js';
+import { byCodePoint } from '../model/order.js';
 import { toIso } from '../model/time.js';
 import { renderDiagnosticsText } from '../report/diagnostics.js';
 import { applyHolds, readHolds } from '../resolve/holds.js';
@@ -176,7 +177,7 @@ async function sync(opts: SyncOptions, cmd: Command, io: Io): Promise<number> {
     lines: snapshot.lines,
   });
   const problems = [...snapshot.problems, ...result.problems].sort(
-    (a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.sourceId ?? '').localeCompare(b.sourceId ?? ''),
+    (a, b) => (a.line ?? 0) - (b.line ?? 0) || byCodePoint(a.sourceId ?? '', b.sourceId ?? ''),
   );
   const problemExit = problems.length ? 2 : 0;
 

@@ -15,6 +15,7 @@
  * read; otherwise a note says the approval columns are empty).
  */
 import type { ApplyRecord } from '../apply/apply.js';
+import { byCodePoint } from '../model/order.js';
 import type { ReviewCampaign, ReviewFile, ReviewItem } from '../model/schema.js';
 import type { ActualState } from '../model/state.js';
 import { targetKey } from '../plan/build-plan.js';
@@ -185,7 +186,7 @@ export function buildReviewReport(input: ReviewReportInput): ReviewReport {
     revokedGone: 0,
     revokedStillHeld: 0,
   };
-  const files = [...input.files].sort((a, b) => a.path.localeCompare(b.path));
+  const files = [...input.files].sort((a, b) => byCodePoint(a.path, b.path));
   for (const f of files) {
     const reviewer = f.file.reviewer;
     const login = index.people.get(reviewer)?.value.github ?? null;

@@ -12,6 +12,7 @@ import { RECORD_SCHEMA } from '../../apply/apply.js';
 import { standingApprovals, submittedReviews } from '../../approvals/reviews.js';
 import type { GitHubClient } from '../../github/client.js';
 import { parseHrMarker } from '../../hr/propose.js';
+import { byCodePoint } from '../../model/order.js';
 import type { ActualState } from '../../model/state.js';
 import type { RepoIndex } from '../../resolve/repo-index.js';
 import type { DayOneIssue } from '../day-one.js';
@@ -60,7 +61,7 @@ export function readRecordsTree(dir: string): RecordFile[] {
   };
   if (existsSync(dir)) walk(dir);
   return out.sort(
-    (a, b) => a.record.startedAt.localeCompare(b.record.startedAt) || a.file.localeCompare(b.file),
+    (a, b) => byCodePoint(a.record.startedAt, b.record.startedAt) || byCodePoint(a.file, b.file),
   );
 }
 

@@ -10,6 +10,7 @@
  * `source:sourceId` of its hidden marker): the link from an access change back to HR.
  */
 import type { LeaverTiming } from '../../apply/leaver-timing.js';
+import { byCodePoint } from '../../model/order.js';
 import {
   columns,
   githubNotes,
@@ -147,7 +148,7 @@ export function buildJmlEvents(input: EvidenceInput): Artifact {
     }
   }
   const findings: Finding[] = [];
-  for (const [person, d] of [...decisive].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [person, d] of [...decisive].sort(([a], [b]) => byCodePoint(a, b))) {
     if (d.timing.withinSla === false)
       findings.push({
         artifact: 'jml-events',
