@@ -5,9 +5,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { runApply } from '../apply/apply.js';
-import { providerName } from '../model/schema.js';
+import { type ProviderName, providerName } from '../model/schema.js';
 import { findDrift } from '../plan/drift.js';
-import { PLAN_SCHEMA_VERSION, type Plan } from '../plan/plan-types.js';
+import { parsePlanFile } from '../plan/plan-schema.js';
+import type { Plan } from '../plan/plan-types.js';
 import { dumpState } from '../report/dump.js';
 import { renderApplyText } from '../report/render-apply.js';
 import { renderPlanJson, renderPlanMarkdown, renderPlanText } from '../report/render-plan.js';
@@ -18,6 +19,9 @@ import { EXIT_SLA_BREACH, exitCode, reportBreaches, triggerFromEnv, withoutConfi
 type Exit = (code: number) => void;
 const providerOption = () =>
   new Option('--provider <name>', 'only this provider').choices(providerName.options as unknown as string[]);
+/** The --provider value as a provider name (commander has refused any other choice already). */
+const onlyProvider = (value: string | undefined): ProviderName | undefined =>
+  value === undefined ? undefined : providerName.parse(value);
 
 function renderPlan(
   plan: Plan,
@@ -73,7 +77,7 @@ export function registerEngineCommands(program: Command, io: Io, setExit: Exit):
         cmd: Command,
       ) => {
         const { root } = cmd.optsWithGlobals<GlobalOptions>();
-        const p = await prepare(root, opts.at, io, opts.provider as never, opts.base);
+        const p = await prepare(root, opts.at, io, onlyProvider(opts.provider), opts.base);
         if (!p) return setExit(1);
         const plan = planFrom(p, await readActual(p));
         if (opts.out) {
@@ -129,13 +133,14 @@ export function registerEngineCommands(program: Command, io: Io, setExit: Exit):
         }
         let given: Plan | undefined;
         if (opts.plan) {
-          given = JSON.parse(readFileSync(path.resolve(opts.plan), 'utf8')) as Plan;
-          if (given.schemaVersion !== PLAN_SCHEMA_VERSION || !Array.isArray(given.changes)) {
-            io.err(`jml apply: ${opts.plan} is not a plan of schema version ${PLAN_SCHEMA_VERSION}.\n`);
+          const read = parsePlanFile(readFileSync(path.resolve(opts.plan), 'utf8'), opts.plan);
+          if (!read.ok) {
+            io.err(`jml apply: ${read.message}\n`);
             return setExit(1);
           }
+          given = read.plan;
         }
-        const p = await prepare(root, given?.at ?? opts.at, io, opts.provider as never);
+        const p = await prepare(root, given?.at ?? opts.at, io, onlyProvider(opts.provider));
         if (!p) return setExit(1);
         // Terminations that reached the repository after their instant: their SLA runs from then.
         const knownAt = new Map<string, string>();
@@ -175,7 +180,7 @@ export function registerEngineCommands(program: Command, io: Io, setExit: Exit):
     )
     .action(async (opts: { at?: string; provider?: string; format: string }, cmd: Command) => {
       const { root } = cmd.optsWithGlobals<GlobalOptions>();
-      const p = await prepare(root, opts.at, io, opts.provider as never);
+      const p = await prepare(root, opts.at, io, onlyProvider(opts.provider));
       if (!p) return setExit(1);
       const plan = planFrom(p, await readActual(p));
       const findings = findDrift(plan, p.index.policy.sla);
@@ -201,7 +206,7 @@ export function registerEngineCommands(program: Command, io: Io, setExit: Exit):
     .option('--out <dir>', 'directory to write people/, roles/ and policy/entitlements.yaml into', 'dump')
     .action(async (opts: { provider: string; out: string }, cmd: Command) => {
       const { root } = cmd.optsWithGlobals<GlobalOptions>();
-      const p = await prepare(root, undefined, io, opts.provider as never);
+      const p = await prepare(root, undefined, io, onlyProvider(opts.provider));
       if (!p) return setExit(1);
       const written = await dumpState(p, path.resolve(opts.out));
       io.out(
