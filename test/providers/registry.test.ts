@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { policy as policySchema } from '../../src/model/schema.js';
-import { createProviders, requireHttps } from '../../src/providers/registry.js';
+import { requireHttps } from '../../src/providers/connector.js';
+import { createProviders } from '../../src/providers/registry.js';
 import type { Provider } from '../../src/providers/types.js';
 
 const base = {

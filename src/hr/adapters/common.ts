@@ -8,7 +8,7 @@
  * scrubbed of the credentials in play before it leaves this module.
  */
 import { DateTime } from 'luxon';
-import { requireHttps } from '../../providers/registry.js';
+import { requireHttps } from '../../providers/connector.js';
 import {
   DEFAULT_RETRY,
   type Failure,

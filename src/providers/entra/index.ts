@@ -6,7 +6,7 @@
 import type { EntraConnection, Policy } from '../../model/schema.js';
 import type { ActualState } from '../../model/state.js';
 import type { Change } from '../../plan/plan-types.js';
-import { type ConnectorContext, requireEnv } from '../registry.js';
+import { type ConnectorContext, requireEnv } from '../connector.js';
 import { DEFAULT_CLOCK, RateGate, type RetryOptions } from '../retry.js';
 import type { ChangeOutcome, Provider, Scope } from '../types.js';
 import { applyChange, type ChangeContext } from './changes.js';

@@ -16,7 +16,7 @@ import { createSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type BaseExternalAccountClient, ExternalAccountClient, OAuth2Client } from 'google-auth-library';
 import type { GoogleConnection } from '../../model/schema.js';
-import { type ConnectorContext, requireEnv } from '../registry.js';
+import { type ConnectorContext, requireEnv } from '../connector.js';
 import { GoogleAuthError } from './errors.js';
 
 /** Only what the connector calls: users, sign-out and tokens, group members, transfers, licenses. */

@@ -13,7 +13,7 @@ import type { GoogleConnection, Policy } from '../../model/schema.js';
 import type { ActualMembership, ActualState, ActualUser, TargetRef } from '../../model/state.js';
 import type { Change } from '../../plan/plan-types.js';
 import { latestSignIn, managedState, targetNotFound, throwawayPassword } from '../common.js';
-import type { ConnectorContext } from '../registry.js';
+import type { ConnectorContext } from '../connector.js';
 import { DEFAULT_CLOCK, DEFAULT_RETRY, RateGate, type RetryOptions, withRetry } from '../retry.js';
 import { retentionStep, stepOutcome, withLeaverSteps } from '../steps.js';
 import type { ChangeOutcome, Provider, Scope, StepOutcome } from '../types.js';

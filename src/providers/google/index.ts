@@ -1,8 +1,9 @@
 /**
- * The Google Workspace connector's entry point (wired into the registry by the lead).
+ * The Google Workspace connector's entry point, loaded by ./descriptor.ts only when policy/jml.yaml
+ * connects a real tenant.
  */
 import type { GoogleConnection } from '../../model/schema.js';
-import type { ConnectorContext } from '../registry.js';
+import type { ConnectorContext } from '../connector.js';
 import type { Provider } from '../types.js';
 import { GoogleProvider } from './google-provider.js';
 

@@ -1,13 +1,13 @@
 /**
- * Okta connector factory (wired into the registry by the lead). Credentials come only from the
- * environment variables policy/jml.yaml names: a private key for an API service app
- * (`private-key-jwt`, scoped okta.* permissions, recommended) or an SSWS API token (`ssws`,
- * which carries an administrator's full rights: supported, not recommended).
+ * Okta connector factory, loaded by ./descriptor.ts only when policy/jml.yaml connects a real org.
+ * Credentials come only from the environment variables policy/jml.yaml names: a private key for
+ * an API service app (`private-key-jwt`, scoped okta.* permissions, recommended) or an SSWS API
+ * token (`ssws`, which carries an administrator's full rights: supported, not recommended).
  */
 import { createPrivateKey, type JsonWebKey } from 'node:crypto';
 import { Client } from '@okta/okta-sdk-nodejs';
 import type { OktaConnection } from '../../model/schema.js';
-import { type ConnectorContext, requireEnv } from '../registry.js';
+import { type ConnectorContext, requireEnv } from '../connector.js';
 import { DEFAULT_RETRY, RateGate } from '../retry.js';
 import type { Provider } from '../types.js';
 import { secretRedactor } from './errors.js';

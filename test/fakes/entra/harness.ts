@@ -3,8 +3,8 @@
  * (real SDK, real credential code) pointed at it, with workload-identity auth by default.
  */
 import { type EntraConnection, entraConnection } from '../../../src/model/schema.js';
+import type { ConnectorContext } from '../../../src/providers/connector.js';
 import { createEntraProvider } from '../../../src/providers/entra/index.js';
-import type { ConnectorContext } from '../../../src/providers/registry.js';
 import type { Provider } from '../../../src/providers/types.js';
 import type { ProviderHarness, ProviderState } from '../harness.js';
 import { GraphFake, type GraphFakeOptions } from './graph-fake.js';

@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { GoogleConnection } from '../../../src/model/schema.js';
+import type { ConnectorContext } from '../../../src/providers/connector.js';
 import { createGoogleProvider } from '../../../src/providers/google/index.js';
-import type { ConnectorContext } from '../../../src/providers/registry.js';
 import type { ProviderHarness, ProviderState } from '../harness.js';
 import { GoogleFake, type GoogleFakeOptions } from './google-fake.js';
 
