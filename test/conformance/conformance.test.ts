@@ -61,16 +61,16 @@ async function prepare(
   const fixtureTargets = new Map<string, { kind: string; target: string }>();
   for (const key of fixtureKeys) {
     const i = key.indexOf(':');
-    const t = translateTarget(subject.name, key.slice(0, i), key.slice(i + 1));
+    const t = translateTarget(subject, key.slice(0, i), key.slice(i + 1));
     fixtureTargets.set(`${t.kind}:${t.target}`, { kind: key.slice(0, i), target: key.slice(i + 1) });
   }
   if (!harness) {
     return { dir, keys: fixtureKeys, fixtureTargets, state: async () => localState(dir) };
   }
-  const seed = fixtureState(path.join(dir, '.jml/okta.json'), subject.name);
+  const seed = fixtureState(path.join(dir, '.jml/okta.json'), subject);
   const { config, env } = subject.fake!.connection(harness);
   Object.assign(process.env, env);
-  const keys = rewriteRepository(dir, subject.name, config);
+  const keys = rewriteRepository(dir, subject, config);
   // Every managed target exists on the provider, empty when nobody holds it yet.
   for (const k of keys) seed.targets[k] ??= [];
   await harness.seed(seed, extra);
@@ -192,10 +192,7 @@ for (const subject of SUBJECTS) {
       expect(r.code, r.err).toBe(0);
       // Every account, the outsider included: dump reads the whole tenant, not the managed scope.
       const people = readdirSync(path.join(out, 'people')).sort();
-      const seeded = fixtureState(
-        path.join(SCENARIOS, 'mover-with-exceptions/actual/okta.json'),
-        subject.name,
-      );
+      const seeded = fixtureState(path.join(SCENARIOS, 'mover-with-exceptions/actual/okta.json'), subject);
       const logins = Object.keys(seeded.users).map((l) => `${l.split('@')[0]}.yaml`);
       if (harness) logins.push('outsider.yaml');
       expect(people).toEqual(logins.sort());

@@ -12,12 +12,20 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
+import type { ProviderName } from '../../src/model/providers.js';
 import type { Change, Plan } from '../../src/plan/plan-types.js';
 import type { DirectoryFile } from '../../src/providers/embedded/embedded-directory.js';
 import type { Fault } from '../fakes/fake-server.js';
 import type { ProviderHarness, ProviderState } from '../fakes/harness.js';
 
-export type SubjectName = 'local' | 'entra' | 'okta' | 'google';
+/** Every provider is a subject but `manual`, a ticket ledger that holds no accounts to conform. */
+export type SubjectName = Exclude<ProviderName, 'manual'>;
+
+/** A catalog target: its kind and the provider-side name. */
+export interface TargetOf {
+  kind: string;
+  target: string;
+}
 
 /** A real connector and its fake: how to start them and how the CLI connects to the fake. */
 export interface FakeConnection {
@@ -43,28 +51,20 @@ export interface Subject {
    * the log its warnings go to; undefined when the provider always reports them.
    */
   withoutSignIns?: () => Promise<{ harness: ProviderHarness; log: string[] }>;
+  /**
+   * How a fixture's Okta target reads on this provider, when its API names or grants it
+   * differently (Entra and Google grant apps through groups); absent, the target is unchanged.
+   */
+  translate?: (kind: string, target: string) => TargetOf;
 }
 
-/** How a fixture's Okta target reads on the provider under test. */
-export function translateTarget(
-  name: SubjectName,
-  kind: string,
-  target: string,
-): { kind: string; target: string } {
-  if (name === 'local' || name === 'okta') return { kind, target };
-  const asGroup = kind === 'app' ? 'group' : kind;
-  if (name === 'google' && asGroup === 'group') {
-    const slug = target
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-|-$/g, '');
-    return { kind: 'group', target: `${slug}@example.com` };
-  }
-  return { kind: asGroup, target };
+/** How a fixture's Okta target reads on the provider under test (`Subject.translate`). */
+export function translateTarget(subject: Pick<Subject, 'translate'>, kind: string, target: string): TargetOf {
+  return subject.translate?.(kind, target) ?? { kind, target };
 }
 
 /** A fixture's Okta state (its `actual/okta.json` or the copy's `.jml/okta.json`), as the provider under test holds it. */
-export function fixtureState(file: string, name: SubjectName): ProviderState {
+export function fixtureState(file: string, subject: Pick<Subject, 'translate'>): ProviderState {
   const data = JSON.parse(readFileSync(file, 'utf8')) as DirectoryFile;
   const users: ProviderState['users'] = {};
   for (const [login, u] of Object.entries(data.users)) {
@@ -73,7 +73,7 @@ export function fixtureState(file: string, name: SubjectName): ProviderState {
   const targets: ProviderState['targets'] = {};
   for (const [key, members] of Object.entries(data.targets)) {
     const i = key.indexOf(':');
-    const t = translateTarget(name, key.slice(0, i), key.slice(i + 1));
+    const t = translateTarget(subject, key.slice(0, i), key.slice(i + 1));
     targets[`${t.kind}:${t.target}`] = [...members].sort();
   }
   return { users, targets };
@@ -86,15 +86,16 @@ export function fixtureState(file: string, name: SubjectName): ProviderState {
  */
 export function rewriteRepository(
   dir: string,
-  name: SubjectName,
+  subject: Subject,
   connection: Record<string, unknown>,
 ): string[] {
+  const { name } = subject;
   const entFile = path.join(dir, 'policy/entitlements.yaml');
   const ents = parse(readFileSync(entFile, 'utf8')) as { provider: string; kind: string; target: string }[];
   const keys: string[] = [];
   for (const e of ents) {
     if (e.provider !== 'okta') continue;
-    const t = translateTarget(name, e.kind, e.target);
+    const t = translateTarget(subject, e.kind, e.target);
     e.provider = name;
     e.kind = t.kind;
     e.target = t.target;
@@ -124,7 +125,7 @@ export function fixtureTargetKeys(dir: string): string[] {
 export function localState(dir: string): ProviderState {
   const file = path.join(dir, '.jml/okta.json');
   if (!existsSync(file)) return { users: {}, targets: {} };
-  return fixtureState(file, 'local');
+  return fixtureState(file, {});
 }
 
 /**

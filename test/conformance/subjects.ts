@@ -12,7 +12,23 @@ import {
   OKTA_THROTTLE,
   type OktaHarness,
 } from '../fakes/okta/index.js';
-import type { Subject } from './subject.js';
+import type { Subject, TargetOf } from './subject.js';
+
+/** Entra and Google grant an app through a group: a fixture's app is a group there. */
+function appAsGroup(kind: string, target: string): TargetOf {
+  return { kind: kind === 'app' ? 'group' : kind, target };
+}
+
+/** Google names a group by its email: the fixture's group name, slugged, at the test domain. */
+function googleTarget(kind: string, target: string): TargetOf {
+  const t = appAsGroup(kind, target);
+  if (t.kind !== 'group') return t;
+  const slug = target
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
+  return { kind: 'group', target: `${slug}@example.com` };
+}
 
 export const SUBJECTS: Subject[] = [
   { name: 'local' },
@@ -41,6 +57,7 @@ export const SUBJECTS: Subject[] = [
         return { config: { ...config }, env: { [config.oidcTokenEnv]: fake.federatedToken } };
       },
     },
+    translate: appAsGroup,
     // Authorization_RequestDenied: the app lacks the permission. Not retried.
     refuseOneWrite: {
       kind: 'status',
@@ -87,6 +104,7 @@ export const SUBJECTS: Subject[] = [
         return { config: { ...g.config }, env: { [CREDENTIALS_ENV]: g.keyFile } };
       },
     },
+    translate: googleTarget,
     // A 403 that is not a quota error: the admin lacks a privilege. Not retried.
     refuseOneWrite: {
       kind: 'status',
