@@ -11,9 +11,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { LeaverTiming } from '../src/apply/leaver-timing.ts';
 import { main } from '../src/cli/main.ts';
 import { toPolicyYaml } from '../src/load/write-yaml.ts';
+import type { LeaverTiming } from '../src/records/schema.ts';
 import { SUBJECTS } from '../test/conformance/subjects.ts';
 import type { ProviderHarness, ProviderState } from '../test/fakes/harness.ts';
 

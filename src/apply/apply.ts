@@ -7,116 +7,21 @@
  * keep going across independent changes (a grant waits only for its own account); write the
  * record in a `finally`, whatever happened.
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import type { Policy } from '../model/schema.js';
 import type { ActualState } from '../model/state.js';
 import { fingerprintActual } from '../plan/build-plan.js';
 import { ACTIONS, type Action, type Change, type Plan } from '../plan/plan-types.js';
-import type { ChangeOutcome, Provider, StepOutcome } from '../providers/types.js';
-import { checkGuards, type GuardFlags, type GuardViolation } from './guards.js';
-import { type LeaverTiming, leaverTimings } from './leaver-timing.js';
-
-export const RECORD_SCHEMA = 'jml-apply-record/v1';
-
-export interface Trigger {
-  actor: string;
-  command: string;
-  ci: boolean;
-  runUrl?: string;
-  /** Why the run was started by hand (`jml offboard --reason`). */
-  reason?: string;
-}
-
-/** An emergency offboarding (`jml offboard`): who ran it, why, and the pull request that records it. */
-export interface OffboardEntry {
-  person: string;
-  /** The instant access was cut: the termination the pull request writes into people/. */
-  at: string;
-  reason: string;
-  /** GitHub login (or local operator) who ran it; checked against policy teams.security. */
-  requestedBy: string;
-  /** Person id of the operator in people/. */
-  operator: string;
-  /** Set when the run lifts an earlier hold (`jml offboard --cancel`). */
-  cancelled?: true;
-  /** Set on the hold recorded before the cut (`jml offboard --hold-only`): it stands by itself. */
-  intent?: true;
-  /**
-   * The person's `employment.start` when the hold was made: a later start in people/ is a new
-   * employment (a rehire), which the old hold must not keep cut off.
-   */
-  employmentStart?: string;
-  pullRequest?: { number: number; url: string };
-}
-
-export type ChangeStatus = 'applied' | 'unchanged' | 'failed' | 'skipped';
-
-export interface ChangeResult {
-  id: string;
-  action: Action;
-  provider: string;
-  person: string | null;
-  login: string;
-  entitlement?: string;
-  operation?: Change['operation'];
-  event: Change['event'];
-  /**
-   * When the change was handed to its provider. A provider working on several at once (bounded
-   * concurrency, Graph `$batch`) may queue it for a moment; `finishedAt` is when the provider
-   * reported it done, which is the time that counts for a leaver's SLA.
-   */
-  startedAt: string;
-  finishedAt: string;
-  status: ChangeStatus;
-  detail?: string;
-  error?: string;
-  /** A leaver's checklist steps the provider took with this change, each with its outcome. */
-  steps?: StepOutcome[];
-}
-
-export type ApplyResult = 'applied' | 'partial' | 'no-changes' | 'refused' | 'stale' | 'error';
-
-export interface ApplyRecord {
-  schema: typeof RECORD_SCHEMA;
-  startedAt: string;
-  finishedAt: string;
-  trigger: Trigger;
-  commit: string | null;
-  at: string | null;
-  planFingerprint: string | null;
-  result: ApplyResult;
-  guards: GuardViolation[];
-  error?: string;
-  counts: Record<ChangeStatus, number>;
-  changes: ChangeResult[];
-  /** GitHub issues for the manual work this apply left, linked by `jml github work-issues`. */
-  workIssues?: { person: string; app: string; url: string }[];
-  /** Each leaver this run acted on: scheduled instant, confirmations per provider, lag, SLA. */
-  leavers?: LeaverTiming[];
-  /** Present on an emergency offboarding's record. */
-  offboard?: OffboardEntry;
-  /**
-   * Present on a record of `jml review apply` or `jml review due`: the access review items of
-   * `quarter` this run acted on (revoked here, or by the pull requests listed), and those kept at
-   * the due date because nobody decided them (a finding).
-   */
-  review?: ReviewRemediation;
-}
-
-/** What a review run did with a quarter's items (src/review/apply.ts). */
-export interface ReviewRemediation {
-  quarter: string;
-  /** `decided`: the reviewers' revokes; `no-response`: the policy at the due date. */
-  reason: 'decided' | 'no-response';
-  /**
-   * Every item this run settled: `revoked` on its provider by this record's changes, `proposed`
-   * to git by the pull request named (an exception ends, a role template changes), or `kept` at
-   * the due date because nobody decided it (noResponse: keep, a finding).
-   */
-  items: { id: string; outcome: 'revoked' | 'proposed' | 'kept'; pullRequest?: string }[];
-}
+import type { ChangeOutcome, Provider } from '../providers/types.js';
+import {
+  type ApplyRecord,
+  type ChangeResult,
+  type OffboardEntry,
+  RECORD_SCHEMA,
+  type Trigger,
+} from '../records/schema.js';
+import { writeRecord } from '../records/store.js';
+import { checkGuards, type GuardFlags } from './guards.js';
+import { leaverTimings } from './leaver-timing.js';
 
 export interface ApplyContext {
   providers: readonly Provider[];
@@ -381,17 +286,4 @@ async function settle(
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-/** Writes the record atomically; returns its path. */
-export function writeRecord(dir: string, record: ApplyRecord): string {
-  mkdirSync(dir, { recursive: true });
-  const stamp = record.startedAt.replace(/[:.]/g, '-');
-  const tag = (record.planFingerprint ?? 'none').replace(/^sha256:/, '').slice(0, 8);
-  // An emergency offboarding's record is found again by its name: it holds the person's access
-  // cut until people/ records the termination (src/apply/holds.ts).
-  const kind = record.offboard ? `offboard-${record.offboard.person}-` : '';
-  const file = path.join(dir, `${stamp}-${kind}${tag}-${record.result}.json`);
-  writeFileAtomic.sync(file, `${JSON.stringify(record, null, 2)}\n`, { fsync: true });
-  return file;
 }

@@ -6,18 +6,12 @@
  */
 import type { Policy } from '../model/schema.js';
 import type { Plan } from '../plan/plan-types.js';
+import type { GuardViolation } from '../records/schema.js';
 
 export interface GuardFlags {
   allowMassRemoval: boolean;
   allowMassDisable: boolean;
   allowDelete: boolean;
-}
-
-export interface GuardViolation {
-  guard: 'protected-account' | 'mass-removal' | 'mass-disable' | 'account-deletion';
-  message: string;
-  /** The flag that overrides it, if any. */
-  flag?: string;
 }
 
 export function checkGuards(plan: Plan, policy: Policy, flags: GuardFlags): GuardViolation[] {

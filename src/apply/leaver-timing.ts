@@ -12,44 +12,7 @@
 import { byCodePoint } from '../model/order.js';
 import type { Policy } from '../model/schema.js';
 import { instantMs, toIso } from '../model/time.js';
-import type { ChangeResult } from './apply.js';
-
-export interface ProviderConfirmation {
-  provider: string;
-  /**
-   * When the provider confirmed sign-in was off (applied, or found already off): the
-   * `disable-sign-in` step's time when the provider reports steps, else the change's end.
-   */
-  disabledAt?: string;
-  /** When it confirmed sessions and tokens were revoked. */
-  sessionsRevokedAt?: string;
-  /** When its last group, app or license removal for the person finished. */
-  accessRemovedAt?: string;
-  /** Changes of the person on this provider that failed or were skipped: change ids. */
-  failed: string[];
-}
-
-export interface LeaverTiming {
-  person: string;
-  highRisk: boolean;
-  /** The `employment.end` instant (UTC ISO). */
-  scheduledAt: string;
-  /** When the termination reached the repository, recorded only when after `scheduledAt`. */
-  knownAt?: string;
-  backdated: boolean;
-  slaMinutes: number;
-  /** The SLA deadline: the later of `scheduledAt` and `knownAt`, plus `slaMinutes`. */
-  deadline: string;
-  providers: ProviderConfirmation[];
-  /** The last provider confirmation of disable and revocation; null until every one succeeded. */
-  confirmedAt: string | null;
-  /** Seconds from `scheduledAt` to `confirmedAt`. */
-  lagSeconds: number | null;
-  /** null: not confirmed yet and the deadline has not passed. */
-  withinSla: boolean | null;
-  /** Why the SLA is breached, in a sentence, when `withinSla` is false. */
-  breach?: string;
-}
+import type { ChangeResult, LeaverTiming, ProviderConfirmation } from '../records/schema.js';
 
 const CONFIRMS = new Set(['disableUser', 'revokeSessions']);
 const REMOVES = new Set(['revoke', 'openTicket']);

@@ -60,13 +60,14 @@ export function registerEvidence(program: Command, io: Io, setExit: (code: numbe
       const { writePack } = await import('../report/evidence/pack.js');
       const { count } = await import('../report/evidence/common.js');
       const github = await githubFromEnv();
+      const records = opts.records ? path.resolve(opts.records) : recordsDir(p.root, p.index);
       const input = await gatherEvidence({
         root: p.root,
         index: p.index,
         commit: p.commit,
         at: p.at,
         since: p.at - window,
-        recordsDir: opts.records ? path.resolve(opts.records) : recordsDir(p.root, p.index),
+        recordsDir: records,
         actual: await readActual(p),
         ...(github.access ? { github: github.access } : {}),
         ...(github.missing ? { missingGitHub: github.missing } : {}),
@@ -75,6 +76,8 @@ export function registerEvidence(program: Command, io: Io, setExit: (code: numbe
       const pack = writePack(out, input, new Date());
       for (const a of pack.artifacts)
         io.out(`${a.id}: ${a.rows.length} rows, ${count(a.findings.length, 'finding')}\n`);
+      for (const bad of input.recordProblems)
+        io.err(`Note: ${path.join(records, bad.file)} ${bad.problem}; left out of the pack.\n`);
       for (const gap of input.githubGaps)
         io.err(`Note: ${gap} Pull request, approval and ticket columns are empty.\n`);
       for (const f of pack.findings) io.out(`FINDING ${f.artifact}: ${f.text}\n`);

@@ -7,9 +7,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import writeFileAtomic from 'write-file-atomic';
 import { parse } from 'yaml';
-import type { ApplyRecord } from '../apply/apply.js';
+import type { ApplyRecord } from '../records/schema.js';
+import { amendRecord } from '../records/store.js';
 import { expiredExceptions, expiredExceptionsMarkdown } from '../report/expired-exceptions.js';
 import { workItems } from '../report/work-items.js';
 import { registerDayOne } from './day-one-command.js';
@@ -171,10 +171,8 @@ export function registerGitHub(program: Command, io: Io, setExit: Exit): void {
         links.push({ person: item.person, app: item.app, url: r.issue.url });
         io.out(`${r.action === 'created' ? 'opened' : 'still open'}: ${r.issue.url} ${item.title}\n`);
       }
-      // The record links its manual work; written atomically before it is kept as evidence.
-      writeFileAtomic.sync(file, `${JSON.stringify({ ...record, workIssues: links }, null, 2)}\n`, {
-        fsync: true,
-      });
+      // The record links its manual work, before it is kept as evidence.
+      amendRecord(file, (r) => ({ ...r, workIssues: links }));
       setExit(0);
     });
 

@@ -24,8 +24,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { parse as parseCsv } from 'csv-parse/sync';
-import writeFileAtomic from 'write-file-atomic';
-import type { ApplyOutcome, OffboardEntry } from '../apply/apply.js';
+import type { ApplyOutcome } from '../apply/apply.js';
 import { REAL_CLOCK } from '../apply/leaver-schedule.js';
 import {
   brakeMarker,
@@ -49,8 +48,11 @@ import {
 import type { HrEvent } from '../hr/types.js';
 import { byCodePoint } from '../model/order.js';
 import { toIso } from '../model/time.js';
+import { readHolds } from '../records/holds.js';
+import type { OffboardEntry } from '../records/schema.js';
+import { amendRecord } from '../records/store.js';
 import { renderDiagnosticsText } from '../report/diagnostics.js';
-import { applyHolds, readHolds } from '../resolve/holds.js';
+import { withHolds } from '../resolve/holds.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
 import { checkRepository, TIME_DEPENDENT_RULES } from '../validate/validate.js';
 import type { GlobalOptions, Io } from './main.js';
@@ -140,15 +142,19 @@ async function sync(opts: SyncOptions, cmd: Command, io: Io): Promise<number> {
     return 1;
   }
   const index = checked.index;
-  const holds = readHolds(recordsDir(root, index));
+  const heldDir = recordsDir(root, index);
+  const { holds, problems: unreadHolds } = readHolds(heldDir);
+  for (const p of unreadHolds)
+    io.err(
+      `Note: ${path.relative(root, path.join(heldDir, p.file))} ${p.problem}; an offboarding hold in it is not in force.\n`,
+    );
 
   // --- who may release the brake: refused before anything is read or written -------------------
   let allowedBy: string | undefined;
   if (opts.allowMassDisable) {
     // The same rule as jml offboard, on the people as the holds leave them (a security member
     // offboarded in an emergency is not employed, whatever their file still says).
-    const asHeld = { ...index, people: new Map(index.people) };
-    applyHolds(asHeld, holds);
+    const asHeld = withHolds(index, holds).index;
     const operator = operatorOf(asHeld, opts.operator, now, 'use --allow-mass-disable');
     if (typeof operator === 'string') {
       io.err(`jml hr sync refused: ${operator} Nothing was changed.\n`);
@@ -340,8 +346,11 @@ async function sync(opts: SyncOptions, cmd: Command, io: Io): Promise<number> {
         outcome.pullRequest = { ...pr.pullRequest, action: pr.action };
         // The hold names its pull request, as an emergency offboarding's does.
         if (cut?.record.offboard) {
-          cut.record.offboard = { ...cut.record.offboard, pullRequest: pr.pullRequest };
-          writeFileAtomic.sync(cut.recordFile, `${JSON.stringify(cut.record, null, 2)}\n`, { fsync: true });
+          const pullRequest = pr.pullRequest;
+          cut.record = amendRecord(cut.recordFile, (r) => ({
+            ...r,
+            ...(r.offboard ? { offboard: { ...r.offboard, pullRequest } } : {}),
+          }));
         }
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);

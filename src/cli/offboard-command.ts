@@ -13,21 +13,15 @@ import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { DateTime } from 'luxon';
 import writeFileAtomic from 'write-file-atomic';
-import {
-  type ApplyOutcome,
-  type ApplyRecord,
-  type OffboardEntry,
-  RECORD_SCHEMA,
-  runApply,
-  type Trigger,
-  writeRecord,
-} from '../apply/apply.js';
+import { type ApplyOutcome, runApply } from '../apply/apply.js';
 import { REAL_CLOCK, type RunClock } from '../apply/leaver-schedule.js';
 import { editPolicyYaml } from '../load/write-yaml.js';
 import { instantMs, toIso } from '../model/time.js';
 import { restrictPlan } from '../plan/build-plan.js';
+import { type ApplyRecord, type OffboardEntry, RECORD_SCHEMA, type Trigger } from '../records/schema.js';
+import { amendRecord, writeRecord } from '../records/store.js';
 import { renderApplyText } from '../report/render-apply.js';
-import { applyHolds } from '../resolve/holds.js';
+import { withHolds } from '../resolve/holds.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
 import type { GlobalOptions, Io } from './main.js';
 import { type Prepared, personNames, planFrom, prepare, readActual, recordsDir } from './pipeline.js';
@@ -223,10 +217,10 @@ export function registerOffboard(program: Command, io: Io, setExit: Exit): void 
             files: [{ path: file, content }],
           });
           pullRequest = result.pullRequest;
-          outcome.record.offboard = { ...entry, pullRequest };
-          writeFileAtomic.sync(outcome.recordFile, `${JSON.stringify(outcome.record, null, 2)}\n`, {
-            fsync: true,
-          });
+          outcome.record = amendRecord(outcome.recordFile, (r) => ({
+            ...r,
+            offboard: { ...entry, pullRequest },
+          }));
           if (opts.format === 'text') io.out(`Pull request recording the termination: ${pullRequest.url}\n`);
         } else {
           writeFileAtomic.sync(path.join(p.root, file), content);
@@ -290,15 +284,18 @@ export async function cutAccessNow(
   clock: RunClock,
 ): Promise<ApplyOutcome> {
   entry.employmentStart ??= p.index.people.get(entry.person)?.value.employment.start;
-  applyHolds(p.index, new Map([[entry.person, { ...entry, record: '(this run)' }]]));
+  const held: Prepared = {
+    ...p,
+    index: withHolds(p.index, new Map([[entry.person, { ...entry, record: '(this run)' }]])).index,
+  };
   const at = Date.parse(entry.at);
   return runApply({
-    providers: p.providers,
-    policy: p.index.policy,
+    providers: held.providers,
+    policy: held.index.policy,
     flags: { allowMassDisable: false, allowMassRemoval: false, allowDelete: false },
-    readActual: () => readActual(p),
-    plan: (actual) => restrictPlan(planFrom(p, actual, at), new Set([entry.person])),
-    recordDir: recordsDir(p.root, p.index),
+    readActual: () => readActual(held),
+    plan: (actual) => restrictPlan(planFrom(held, actual, at), new Set([entry.person])),
+    recordDir: recordsDir(held.root, held.index),
     trigger,
     offboard: entry,
     now: () => new Date(clock.now()),

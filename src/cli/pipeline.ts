@@ -7,14 +7,16 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { gitCommit, gitTextArrival } from '../load/git.js';
 import { loadRepository } from '../load/load-repo.js';
+import type { Hold } from '../model/holds.js';
 import type { Policy, ProviderName } from '../model/schema.js';
 import type { ActualState } from '../model/state.js';
 import { buildPlan, restrictPlan } from '../plan/build-plan.js';
 import type { Plan } from '../plan/plan-types.js';
 import { createProviders, loadConnectors, scopeFor } from '../providers/registry.js';
 import type { Provider } from '../providers/types.js';
+import { readHolds } from '../records/holds.js';
 import { renderDiagnosticsText } from '../report/diagnostics.js';
-import { applyHolds, type Hold, readHolds } from '../resolve/holds.js';
+import { withHolds } from '../resolve/holds.js';
 import { indexRepository, type RepoIndex } from '../resolve/repo-index.js';
 import { resolveAll } from '../resolve/resolve.js';
 import { checkRepository, TIME_DEPENDENT_RULES } from '../validate/validate.js';
@@ -100,8 +102,16 @@ export async function prepare(
     const where = connectionsFrom !== undefined ? "the base checkout's policy/jml.yaml" : 'policy/jml.yaml';
     throw new Error(`provider ${only} is not configured in ${where}`);
   }
-  const holds = applyHolds(index, readHolds(recordsDir(trustedRoot, index)));
-  for (const h of holds) {
+  const heldDir = recordsDir(trustedRoot, index);
+  const read = readHolds(heldDir);
+  for (const p of read.problems) {
+    io.err(
+      `Note: ${path.relative(root, path.join(heldDir, p.file))} ${p.problem}; an offboarding hold in it is not in force.\n`,
+    );
+  }
+  const held = withHolds(index, read.holds);
+  index = held.index;
+  for (const h of held.applied) {
     io.err(
       `Note: ${h.person} was offboarded at ${h.at} by ${h.requestedBy} (${h.pullRequest?.url ?? h.record}); ` +
         `access stays cut until people/${h.person}.yaml records the termination or jml offboard --cancel lifts it.\n`,
@@ -113,7 +123,7 @@ export async function prepare(
     at: atOf(index.policy.timezone),
     commit: gitCommit(root),
     providers: await connectAll(trustedRoot, index.policy, only),
-    holds,
+    holds: held.applied,
     connectionsOverridden: overridden,
   };
 }

@@ -22,7 +22,7 @@ import path from 'node:path';
 import { type Command, Option } from 'commander';
 import writeFileAtomic from 'write-file-atomic';
 import { parse } from 'yaml';
-import { type ApplyRecord, RECORD_SCHEMA, runApply, writeRecord } from '../apply/apply.js';
+import { runApply } from '../apply/apply.js';
 import {
   checkPullRequestData,
   PullRequestDataError,
@@ -34,6 +34,8 @@ import type { GitHubClient } from '../github/client.js';
 import { type Located, locate, type SourceFile } from '../load/source.js';
 import { type ReviewCampaign, reviewCampaign } from '../model/schema.js';
 import { toIso } from '../model/time.js';
+import { type ApplyRecord, RECORD_SCHEMA } from '../records/schema.js';
+import { amendRecord, readRecords, writeRecord } from '../records/store.js';
 import { CODEOWNERS_FILE, generateCodeowners } from '../report/codeowners.js';
 import { renderApplyText } from '../report/render-apply.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
@@ -715,7 +717,10 @@ async function remediate(
 ): Promise<number> {
   const q = opts.quarter;
   const recordDir = recordsDir(p.root, p.index);
-  const settled = settledItems(reviewRecords(recordDir, q));
+  const read = readRecords(recordDir);
+  for (const bad of read.problems)
+    io.err(`Note: ${path.relative(p.root, path.join(recordDir, bad.file))} ${bad.problem}; left out.\n`);
+  const settled = settledItems(reviewRecords(read.records, q));
   const rem = planRemediation(p.index, q, revocations, await readActual(p), settled);
   const kept = keep.filter((id) => !settled.has(id));
   const lines: string[] = [];
@@ -829,9 +834,8 @@ async function remediate(
   if (settledNow.length) {
     const review = { quarter: q, reason, items: settledNow };
     if (record && recordFile) {
-      // The record runApply wrote, with what it settled of the review: rewritten in place.
-      record.review = review;
-      writeFileAtomic.sync(recordFile, `${JSON.stringify(record, null, 2)}\n`, { fsync: true });
+      // The record runApply wrote, with what it settled of the review.
+      amendRecord(recordFile, (r) => ({ ...r, review }));
     } else {
       const now = toIso(io.clock ? io.clock.now() : Date.now());
       recordFile = writeRecord(recordDir, {

@@ -43,7 +43,7 @@ async function report(opts: ReportOptions, cmd: Command, io: Io): Promise<number
   const { root } = cmd.optsWithGlobals<GlobalOptions>();
   const p = await prepare(root, opts.at, io);
   if (!p) return 1;
-  const { readRecordsTree } = await import('../report/evidence/gather.js');
+  const { readRecords } = await import('../records/store.js');
   const { gatherReview } = await import('../report/evidence/review-gather.js');
   const { buildReviewReport, reviewSummaryText } = await import('../review/report.js');
   const { renderCsv, renderMarkdown } = await import('../report/evidence/render.js');
@@ -51,11 +51,15 @@ async function report(opts: ReportOptions, cmd: Command, io: Io): Promise<number
   const missing = github
     ? undefined
     : 'GITHUB_TOKEN or GITHUB_REPOSITORY is not set, so GitHub was not read.';
+  const recordDir = opts.records ? path.resolve(opts.records) : recordsDir(p.root, p.index);
+  const read = readRecords(recordDir);
+  for (const bad of read.problems)
+    io.err(`Note: ${path.join(recordDir, bad.file)} ${bad.problem}; left out of the report.\n`);
   const input = await gatherReview({
     root: p.root,
     index: p.index,
     quarter: opts.quarter,
-    records: readRecordsTree(opts.records ? path.resolve(opts.records) : recordsDir(p.root, p.index)),
+    records: read.records,
     actual: await readActual(p),
     at: p.at,
     ...(github ? { github } : {}),

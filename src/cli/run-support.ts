@@ -2,13 +2,12 @@
  * What the commands that write to providers share: who started the run (for the apply record),
  * and how a leaver SLA breach is reported (loudly, with its own exit code).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as core from '@actions/core';
 import type { Command } from 'commander';
-import type { ApplyRecord, Trigger } from '../apply/apply.js';
-import type { LeaverTiming } from '../apply/leaver-timing.js';
 import type { GitHubClient } from '../github/client.js';
+import type { ApplyRecord, LeaverTiming, Trigger } from '../records/schema.js';
+import { newestRecordFile, readRecordFile } from '../records/store.js';
 import type { Io } from './main.js';
 import { indexCheckout } from './pipeline.js';
 
@@ -71,18 +70,10 @@ export function exitCode(result: string, breached: boolean): number {
   return ['applied', 'no-changes'].includes(result) ? 0 : 1;
 }
 
-/** The newest apply record (their names start with the ISO start time). */
-function newestRecord(dir: string): string | undefined {
-  if (!existsSync(dir)) return undefined;
-  const names = readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort();
-  return names.length > 0 ? path.join(dir, names.at(-1)!) : undefined;
-}
-
 /**
  * The apply record a GitHub step works from: `--record F`, else the newest in the records
- * directory of policy/jml.yaml; with the checkout's index. Undefined when there is none.
+ * directory of policy/jml.yaml; with the checkout's index. Undefined when there is none; throws
+ * when the file is not a valid apply record.
  */
 export function recordFromOption(
   root: string,
@@ -91,9 +82,11 @@ export function recordFromOption(
   const index = indexCheckout(path.resolve(root));
   const file = recordOpt
     ? path.resolve(recordOpt)
-    : newestRecord(path.resolve(root, index.policy.records.dir));
+    : newestRecordFile(path.resolve(root, index.policy.records.dir));
   if (!file) return undefined;
-  return { index, file, record: JSON.parse(readFileSync(file, 'utf8')) as ApplyRecord };
+  const read = readRecordFile(file);
+  if ('problem' in read) throw new Error(`${file} ${read.problem}`);
+  return { index, file, record: read.record };
 }
 
 /** A GitHub client and the repository it works on. */

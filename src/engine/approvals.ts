@@ -19,8 +19,8 @@ import { DATA_FOLDERS } from '../load/data-files.js';
 import type { Overlay } from '../load/data-tree.js';
 import { loadRepository } from '../load/load-repo.js';
 import type { Diagnostic } from '../model/diagnostic.js';
+import { readHolds } from '../records/holds.js';
 import { CODEOWNERS_FILE, generateCodeowners } from '../report/codeowners.js';
-import { readHolds } from '../resolve/holds.js';
 import { indexRepository, type RepoIndex } from '../resolve/repo-index.js';
 import { validateRepository } from '../validate/validate.js';
 
@@ -122,7 +122,7 @@ export function decideFromCheckouts(input: ApprovalsInput): Decision {
   {
     const known = new Set(base.errors.map(problemKey));
     const headProblems = head.errors.filter((d) => !known.has(problemKey(d)));
-    const held = new Set(readHolds(path.resolve(baseRoot, base.index.policy.records.dir)).keys());
+    const held = new Set(readHolds(path.resolve(baseRoot, base.index.policy.records.dir)).holds.keys());
     const generated = regenerated(headRoot, head.index, input.files);
     return decide({
       base: base.index,

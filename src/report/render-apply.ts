@@ -3,7 +3,7 @@
  */
 import pc from 'picocolors';
 import type { ApplyOutcome } from '../apply/apply.js';
-import type { LeaverTiming } from '../apply/leaver-timing.js';
+import type { LeaverTiming } from '../records/schema.js';
 
 /** Above this many changes, successful ones are counted rather than listed. */
 const DETAIL_LIMIT = 60;

@@ -6,8 +6,8 @@
  * assigned to whoever must act: the app's owner (policy/apps.yaml) for tickets, the IT team for
  * a leaver's steps, through their `github` logins. Pure: the apply record and the repository in, the issues to keep open out.
  */
-import type { ApplyRecord, ChangeResult } from '../apply/apply.js';
 import type { StepOutcome } from '../providers/types.js';
+import type { ApplyRecord, ChangeResult } from '../records/schema.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
 
 export interface WorkItem {

@@ -16,15 +16,16 @@
  * grant no longer held, an exception file gone, or a template that no longer lists the
  * entitlement has nothing left to do. Pure here; the command (src/cli/review-command.ts) runs it.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import type { ApplyRecord } from '../apply/apply.js';
 import { locate } from '../load/source.js';
+import { byCodePoint } from '../model/order.js';
 import type { ReviewFile, ReviewItem } from '../model/schema.js';
 import type { ActualState, TargetRef } from '../model/state.js';
 import { targetKey } from '../plan/build-plan.js';
 import type { Change } from '../plan/plan-types.js';
+import type { ApplyRecord } from '../records/schema.js';
+import type { RecordFile } from '../records/store.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
 
 /** An item to revoke, with where it was decided. */
@@ -89,29 +90,21 @@ export function decidedRevocations(index: RepoIndex, quarter: string): Revocatio
 }
 
 /**
- * The review records of a quarter, oldest first: in the records directory and in its
- * `restored/` folder (earlier runs' records, copied from the evidence branch by the workflow).
+ * The review records of a quarter, oldest first (by file name, which starts with the run's start
+ * instant), from what the record store read (src/records/store.ts `readRecords`): the records
+ * directory and `restored/` (earlier runs' records, copied from the evidence branch by the
+ * workflow). A record found in both counts once.
  */
-export function reviewRecords(recordDir: string, quarter: string): ApplyRecord[] {
-  const files: string[] = [];
-  for (const dir of [recordDir, path.join(recordDir, 'restored')]) {
-    try {
-      for (const f of readdirSync(dir)) if (f.endsWith('.json')) files.push(path.join(dir, f));
-    } catch {
-      // No such folder: no records there.
-    }
-  }
+export function reviewRecords(records: readonly RecordFile[], quarter: string): ApplyRecord[] {
+  const named = records
+    .map((r) => ({ name: path.posix.basename(r.file), record: r.record }))
+    .sort((a, b) => byCodePoint(a.name, b.name));
   const out: ApplyRecord[] = [];
   const seen = new Set<string>();
-  for (const file of files.sort((a, b) => (path.basename(a) < path.basename(b) ? -1 : 1))) {
-    if (seen.has(path.basename(file))) continue;
-    seen.add(path.basename(file));
-    try {
-      const r = JSON.parse(readFileSync(file, 'utf8')) as ApplyRecord;
-      if (r.review?.quarter === quarter) out.push(r);
-    } catch {
-      // Not a record of ours: another tool's file, or one being written.
-    }
+  for (const { name, record } of named) {
+    if (seen.has(name)) continue;
+    seen.add(name);
+    if (record.review?.quarter === quarter) out.push(record);
   }
   return out;
 }

@@ -14,15 +14,16 @@
  * decisions whose pull request has no standing approval by its reviewer (only when GitHub was
  * read; otherwise a note says the approval columns are empty).
  */
-import type { ApplyRecord } from '../apply/apply.js';
 import { byCodePoint } from '../model/order.js';
 import type { ReviewCampaign, ReviewFile, ReviewItem } from '../model/schema.js';
 import type { ActualState } from '../model/state.js';
 import { targetKey } from '../plan/build-plan.js';
+import type { ApplyRecord } from '../records/schema.js';
+import type { RecordFile } from '../records/store.js';
 import { columns, count, iso } from '../report/evidence/common.js';
 import type { CommitInfo } from '../report/evidence/git-history.js';
 import type { ReviewPullRequest } from '../report/evidence/github-reads.js';
-import type { Artifact, Finding, RecordFile, Row } from '../report/evidence/types.js';
+import type { Artifact, Finding, Row } from '../report/evidence/types.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
 
 /**

@@ -10,7 +10,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import type { ApplyRecord } from '../../src/apply/apply.js';
+import type { ApplyRecord } from '../../src/records/schema.js';
 import { cleanTempDirs, copyExample, jml, readRecords, tempDir } from '../engine/helpers.js';
 import {
   type GitHubHarness,

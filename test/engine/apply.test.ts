@@ -5,13 +5,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type ApplyRecord, applyOrder, runApply } from '../../src/apply/apply.js';
+import { applyOrder, runApply } from '../../src/apply/apply.js';
 import type { Io } from '../../src/cli/main.js';
 import { type Prepared, planFrom, prepare } from '../../src/cli/pipeline.js';
 import { ACTIONS, type Change, type Plan } from '../../src/plan/plan-types.js';
 import { EmbeddedDirectory } from '../../src/providers/embedded/embedded-directory.js';
 import { scopeFor } from '../../src/providers/registry.js';
 import type { ChangeOutcome, Provider } from '../../src/providers/types.js';
+import type { ApplyRecord } from '../../src/records/schema.js';
 import {
   cleanTempDirs,
   copyFixture,

@@ -9,9 +9,9 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, wri
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import type { ApplyRecord } from '../../src/apply/apply.js';
 import type { DirectoryFile } from '../../src/providers/embedded/embedded-directory.js';
 import { EmbeddedDirectory } from '../../src/providers/embedded/embedded-directory.js';
+import type { ApplyRecord } from '../../src/records/schema.js';
 import {
   cleanTempDirs,
   DIRECTORY_FILES,

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ApplyRecord } from '../../src/apply/apply.js';
+import type { ApplyRecord } from '../../src/records/schema.js';
 import {
   cleanTempDirs,
   copyFixture,

@@ -1,17 +1,18 @@
 /**
  * The pure parts of leavers on time: which leavers a run takes (dueLeavers), how a record's
  * changes become each leaver's timing and SLA verdict (leaverTimings), and how offboarding
- * records become holds (readHolds, applyHolds). Table cases, named as sentences.
+ * records become holds (readHolds, withHolds). Table cases, named as sentences.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ApplyRecord, ChangeResult } from '../../src/apply/apply.js';
 import { dueLeavers } from '../../src/apply/leaver-schedule.js';
 import { leaverTimings } from '../../src/apply/leaver-timing.js';
 import { loadRepository } from '../../src/load/load-repo.js';
 import { policy as policySchema } from '../../src/model/schema.js';
-import { applyHolds, readHolds } from '../../src/resolve/holds.js';
+import { readHolds } from '../../src/records/holds.js';
+import type { ApplyRecord, ChangeResult } from '../../src/records/schema.js';
+import { withHolds } from '../../src/resolve/holds.js';
 import { indexRepository } from '../../src/resolve/repo-index.js';
 import { cleanTempDirs, copyExample, tempDir } from './helpers.js';
 
@@ -225,11 +226,12 @@ describe('dueLeavers and holds on the example organisation', () => {
       changes: [],
       offboard: entry('ben.carter', '2026-12-01T18:00:00.000Z'),
     });
-    const holds = readHolds(records);
+    const { holds } = readHolds(records);
     expect([...holds.keys()]).toEqual(['emma.schultz']);
 
-    const index = load();
-    expect(applyHolds(index, holds).map((h) => h.person)).toEqual(['emma.schultz']);
+    const held = withHolds(load(), holds);
+    const index = held.index;
+    expect(held.applied.map((h) => h.person)).toEqual(['emma.schultz']);
     expect(index.people.get('emma.schultz')!.value.employment).toMatchObject({
       end: '2026-12-01T15:00:00.000Z',
       highRisk: true,
@@ -246,15 +248,17 @@ describe('dueLeavers and holds on the example organisation', () => {
       },
     });
     const earlierEmployment = { ...holds.get('emma.schultz')!, employmentStart: '2022-03-14' };
-    expect(applyHolds(rehired, new Map([['emma.schultz', earlierEmployment]]))).toEqual([]);
-    expect(applyHolds(load(), new Map([['emma.schultz', earlierEmployment]])).map((h) => h.person)).toEqual([
-      'emma.schultz',
-    ]);
+    expect(withHolds(rehired, new Map([['emma.schultz', earlierEmployment]])).applied).toEqual([]);
+    expect(
+      withHolds(load(), new Map([['emma.schultz', earlierEmployment]])).applied.map((h) => h.person),
+    ).toEqual(['emma.schultz']);
 
     // A hold never extends access: an earlier end in the file is kept.
-    const earlier = load();
     const hold = holds.get('emma.schultz')!;
-    applyHolds(earlier, new Map([['emma.schultz', { ...hold, at: '2027-01-31T00:00:00.000Z' }]]));
+    const earlier = withHolds(
+      load(),
+      new Map([['emma.schultz', { ...hold, at: '2027-01-31T00:00:00.000Z' }]]),
+    ).index;
     expect(earlier.people.get('emma.schultz')!.value.employment.end).toBe('2026-12-18T17:00:00-05:00');
   });
 });

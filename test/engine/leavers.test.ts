@@ -8,9 +8,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ApplyRecord } from '../../src/apply/apply.js';
 import { skippingClock } from '../../src/apply/leaver-schedule.js';
 import type { DirectoryFile } from '../../src/providers/embedded/embedded-directory.js';
+import type { ApplyRecord } from '../../src/records/schema.js';
 import { cleanTempDirs, copyExample, jml, jmlWithClock } from './helpers.js';
 
 afterEach(cleanTempDirs);

@@ -10,9 +10,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { vi } from 'vitest';
-import type { ApplyRecord, ChangeResult } from '../../src/apply/apply.js';
 import { leaverTimings } from '../../src/apply/leaver-timing.js';
 import type { Policy } from '../../src/model/schema.js';
+import type { ApplyRecord, ChangeResult } from '../../src/records/schema.js';
 import { copyExample, editDirectory, jml, readRepoFile, writeRepoFile } from '../engine/helpers.js';
 import { type GitHubHarness, OWNER, REPO } from '../fakes/github/harness.js';
 

@@ -4,8 +4,8 @@
  * the IT (here security) team, labelled, linked from the apply record, never duplicated.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ApplyRecord, ChangeResult } from '../../src/apply/apply.js';
 import { indexCheckout } from '../../src/cli/pipeline.js';
+import type { ApplyRecord, ChangeResult } from '../../src/records/schema.js';
 import { workItems } from '../../src/report/work-items.js';
 import { editYaml } from '../approvals/helpers.js';
 import { cleanTempDirs, copyFixture, jml, readRecords } from '../engine/helpers.js';

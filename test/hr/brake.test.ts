@@ -12,12 +12,12 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ApplyRecord } from '../../src/apply/apply.js';
 import { skippingClock } from '../../src/apply/leaver-schedule.js';
 import { GitHubClient } from '../../src/github/client.js';
 import type { HrRecord } from '../../src/hr/snapshot.js';
 import { editPolicyYaml } from '../../src/load/write-yaml.js';
 import type { DirectoryFile } from '../../src/providers/embedded/embedded-directory.js';
+import type { ApplyRecord } from '../../src/records/schema.js';
 import { cleanTempDirs, jml, jmlWithClock, repoFiles, writeRepoFile } from '../engine/helpers.js';
 import { type GitHubHarness, githubForEachTest, OWNER, REPO } from '../fakes/github/harness.js';
 import { baseline, hrExample, NOW, newHire } from '../fixtures/hr/northwind.js';

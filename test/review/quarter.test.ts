@@ -12,9 +12,9 @@ import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { ApplyRecord } from '../../src/apply/apply.js';
 import { GitHubClient } from '../../src/github/client.js';
 import type { ReviewCampaign, ReviewFile } from '../../src/model/schema.js';
+import type { ApplyRecord } from '../../src/records/schema.js';
 import { REMINDER_MARKER } from '../../src/review/due.js';
 import {
   cleanTempDirs,

@@ -2,8 +2,9 @@
  * Cells shared by the artifacts: a commit's pull request, its approvers and merge time, and the
  * note that says why those columns are empty.
  */
+import type { RecordFile } from '../../records/store.js';
 import type { CommitInfo } from './git-history.js';
-import type { Column, EvidenceInput, RecordFile, Row } from './types.js';
+import type { Column, EvidenceInput, Row } from './types.js';
 
 /** Column list from `[key, header]` pairs. */
 export function columns(pairs: [string, string][]): Column[] {

@@ -6,21 +6,18 @@
  * The live provider state is read by the caller (the CLI's pipeline) and passed in. Every
  * GitHub failure becomes a gap in the output, never a crash.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
-import { RECORD_SCHEMA } from '../../apply/apply.js';
 import { standingApprovals, submittedReviews } from '../../approvals/reviews.js';
 import type { GitHubClient } from '../../github/client.js';
 import { parseHrMarker } from '../../hr/propose.js';
-import { byCodePoint } from '../../model/order.js';
 import type { ActualState } from '../../model/state.js';
+import { type RecordFile, readRecords } from '../../records/store.js';
 import type { RepoIndex } from '../../resolve/repo-index.js';
 import type { DayOneIssue } from '../day-one.js';
 import { isJmlEvent, personChangeKey, runMs } from './common.js';
 import { type CommitInfo, commitsTouching, fileAtCommit } from './git-history.js';
 import { readDayOneIssues } from './github-reads.js';
 import { campaignsInPeriod, gatherReview } from './review-gather.js';
-import type { EvidenceInput, IssueEvidence, PullRequestEvidence, RecordFile } from './types.js';
+import type { EvidenceInput, IssueEvidence, PullRequestEvidence } from './types.js';
 
 export interface GitHubAccess {
   client: GitHubClient;
@@ -41,30 +38,6 @@ export interface GatherOptions {
   missingGitHub?: string;
 }
 
-/** Every apply record under `dir` (recursively), oldest first; other JSON files are skipped. */
-export function readRecordsTree(dir: string): RecordFile[] {
-  const out: RecordFile[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d).sort()) {
-      const full = path.join(d, name);
-      if (statSync(full).isDirectory()) walk(full);
-      else if (name.endsWith('.json')) {
-        try {
-          const record = JSON.parse(readFileSync(full, 'utf8'));
-          if (record?.schema === RECORD_SCHEMA)
-            out.push({ file: path.relative(dir, full).split(path.sep).join('/'), record });
-        } catch {
-          // Not JSON: not a record.
-        }
-      }
-    }
-  };
-  if (existsSync(dir)) walk(dir);
-  return out.sort(
-    (a, b) => byCodePoint(a.record.startedAt, b.record.startedAt) || byCodePoint(a.file, b.file),
-  );
-}
-
 function lastChange(root: string, person: string, r: RecordFile): CommitInfo | undefined {
   const file = `people/${person}.yaml`;
   const asOf = r.record.commit ? commitsTouching(root, [file], r.record.commit) : [];
@@ -76,7 +49,8 @@ function lastChange(root: string, person: string, r: RecordFile): CommitInfo | u
 }
 
 export async function gatherEvidence(o: GatherOptions): Promise<EvidenceInput> {
-  const records = readRecordsTree(o.recordsDir);
+  // Every layout: a checkout of the jml-evidence branch (records/YYYY/MM/) works as well.
+  const { records, problems: recordProblems } = readRecords(o.recordsDir);
   const inPeriod = records.filter((r) => runMs(r) >= o.since && runMs(r) <= o.at);
 
   const policyHistory = commitsTouching(o.root, ['policy/JML-POLICY.md']);
@@ -186,6 +160,7 @@ export async function gatherEvidence(o: GatherOptions): Promise<EvidenceInput> {
     at: o.at,
     since: o.since,
     records,
+    recordProblems,
     policyHistory,
     exceptionHistory,
     exceptionTexts,

@@ -9,8 +9,9 @@
  * and, when the pull request was opened by `jml hr sync`, the HR record it came from (the
  * `source:sourceId` of its hidden marker): the link from an access change back to HR.
  */
-import type { LeaverTiming } from '../../apply/leaver-timing.js';
 import { byCodePoint } from '../../model/order.js';
+import type { LeaverTiming } from '../../records/schema.js';
+import type { RecordFile } from '../../records/store.js';
 import {
   columns,
   githubNotes,
@@ -21,7 +22,7 @@ import {
   pullRequestCells,
   runMs,
 } from './common.js';
-import type { Artifact, EvidenceInput, Finding, RecordFile, Row } from './types.js';
+import type { Artifact, EvidenceInput, Finding, Row } from './types.js';
 
 /** Records whose run started within [since, at], oldest first. */
 export function recordsInPeriod(input: EvidenceInput): RecordFile[] {

@@ -4,9 +4,9 @@
  * what the artifact proves, notes on what could not be filled in, and the findings an auditor
  * would raise. Rendering (Markdown, CSV, HTML) reads only artifacts.
  */
-import type { ApplyRecord } from '../../apply/apply.js';
 import type { Review } from '../../github/client.js';
 import type { ActualState } from '../../model/state.js';
+import type { RecordFile, RecordProblem } from '../../records/store.js';
 import type { RepoIndex } from '../../resolve/repo-index.js';
 import type { ReviewReportInput } from '../../review/report.js';
 import type { DayOneIssue } from '../day-one.js';
@@ -60,12 +60,6 @@ export interface PullRequestEvidence {
   hrRecord?: string;
 }
 
-/** An apply record and where it was read from (relative to the records directory). */
-export interface RecordFile {
-  file: string;
-  record: ApplyRecord;
-}
-
 /** The state of a manual-work issue on GitHub. */
 export interface IssueEvidence {
   state: 'open' | 'closed';
@@ -82,6 +76,8 @@ export interface EvidenceInput {
   since: number;
   /** Every apply record found, oldest first. */
   records: RecordFile[];
+  /** Files in the records directory that are not valid apply records: left out, with why. */
+  recordProblems: RecordProblem[];
   /** git history of policy/JML-POLICY.md, newest first. */
   policyHistory: CommitInfo[];
   /** git history of exceptions/, newest first. */
