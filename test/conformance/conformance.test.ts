@@ -13,11 +13,11 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { ApplyRecord } from '../../src/apply/apply.js';
 import type { ActualState } from '../../src/model/state.js';
 import type { Plan } from '../../src/plan/plan-types.js';
 import { type DirectoryFile, EmbeddedDirectory } from '../../src/providers/embedded/embedded-directory.js';
 import type { Scope } from '../../src/providers/types.js';
+import type { ApplyRecord } from '../../src/records/schema.js';
 import { cleanTempDirs, copyFixture, FIXTURES, jml, planJson, readRecords } from '../engine/helpers.js';
 import type { ProviderHarness, ProviderState } from '../fakes/harness.js';
 import {
