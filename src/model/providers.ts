@@ -148,7 +148,7 @@ export interface ProviderSpec<S extends z.ZodType = z.ZodType, C extends z.ZodTy
 }
 
 /** A provider whose settings are its own section only (an embedded directory, a ticket ledger). */
-function declared<S extends z.ZodType>(spec: ProviderSpec<S>): ProviderSpec<S> {
+function standalone<S extends z.ZodType>(spec: ProviderSpec<S>): ProviderSpec<S> {
   return spec;
 }
 
@@ -157,7 +157,7 @@ function declared<S extends z.ZodType>(spec: ProviderSpec<S>): ProviderSpec<S> {
  * `embedded: true`, which simulates it in an embedded directory of its own (labelled so in every
  * output); it is optional, as not every organisation uses every provider.
  */
-function connectable<C extends z.ZodObject>(
+function withConnection<C extends z.ZodObject>(
   connection: C,
   spec: Pick<ProviderSpec, 'kinds' | 'catalogHint'>,
 ): ProviderSpec<z.ZodOptional<z.ZodUnion<readonly [typeof embeddedProvider, C]>>, C> & {
@@ -172,26 +172,26 @@ function connectable<C extends z.ZodObject>(
  * app assignment in the Directory API, so both use groups; Okta has no licenses.
  */
 export const PROVIDER_SPECS = {
-  local: declared({
+  local: standalone({
     kinds: ['group', 'app', 'license'],
     catalogHint: 'Use kind group, app or license.',
     section: localSection,
   }),
-  entra: connectable(entraConnection, {
+  entra: withConnection(entraConnection, {
     kinds: ['group', 'license'],
     catalogHint:
       'Use kind group with the group assigned to the enterprise app, or kind license with a SKU part number like SPE_E3.',
   }),
-  google: connectable(googleConnection, {
+  google: withConnection(googleConnection, {
     kinds: ['group', 'license'],
     catalogHint:
       'Use kind group with the group that grants the app (by its email), or kind license with productId/skuId.',
   }),
-  okta: connectable(oktaConnection, {
+  okta: withConnection(oktaConnection, {
     kinds: ['group', 'app'],
     catalogHint: 'Use kind app with the app label, or kind group.',
   }),
-  manual: declared({
+  manual: standalone({
     kinds: ['manual'],
     catalogHint: 'Use kind manual.',
     section: manualSection,
@@ -203,6 +203,7 @@ export type ProviderName = keyof typeof PROVIDER_SPECS;
 /** The provider names, in the list's order. */
 export const PROVIDER_NAMES = Object.keys(PROVIDER_SPECS) as [ProviderName, ...ProviderName[]];
 
+/** The catalog's `provider`; its description names every provider (descriptors.test.ts checks). */
 export const providerName = z.enum(PROVIDER_NAMES).meta({
   description: 'Where the entitlement lives: local (embedded directory), entra, google, okta or manual.',
 });
