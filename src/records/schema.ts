@@ -185,7 +185,7 @@ export type ApplyResult = z.infer<typeof applyResult>;
 
 /**
  * The apply record. Rules: written once per run, in a `finally`, whatever happened; `result`
- * says how the run ended (`stale` and `refused` wrote nothing); `changes` are in apply order;
+ * says how the run ended (a `stale` or `refused` run changed nothing); `changes` are in apply order;
  * later steps of the same run may add `workIssues`, an offboarding's pull request or `review`,
  * never rewrite what the run did (src/records/store.ts `amendRecord`).
  */

@@ -80,7 +80,7 @@ export class RecordError extends Error {}
  */
 export function amendRecord(file: string, change: (record: ApplyRecord) => ApplyRecord): ApplyRecord {
   const read = readRecordAt(file, applyRecord);
-  if ('problem' in read) throw new RecordError(`${file}: ${read.problem}`);
+  if ('problem' in read) throw new RecordError(`${file} ${read.problem}`);
   const after = change(read.value);
   // A change that breaks the record or its name is a bug: the file is left as it was.
   const checked = applyRecord.safeParse(after);
