@@ -15,7 +15,7 @@ import { staleSchemas } from '../../src/cli/schemas-command.js';
 import { toPolicyYaml } from '../../src/load/write-yaml.js';
 import { buildJsonSchemas } from '../../src/model/json-schemas.js';
 import * as model from '../../src/model/schema.js';
-import { findUnsafeCharacter } from '../../src/validate/unsafe-text.js';
+import { findUnsafeCharacter } from '../../src/validate/rules/unsafe-text.js';
 import { checkRepository } from '../../src/validate/validate.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));

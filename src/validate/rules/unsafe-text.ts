@@ -11,9 +11,9 @@
  * double-quoted scalar can write any of them as an escape ("\0", "\u202E"), so the check is
  * made on the loaded values, not on the file's bytes.
  */
-import type { Repository } from '../load/load-repo.js';
-import type { Located, YamlPath } from '../load/source.js';
-import type { Emit } from './emit.js';
+import type { Repository } from '../../load/load-repo.js';
+import type { Located, YamlPath } from '../../load/source.js';
+import type { Emit } from '../emit.js';
 
 /** What kind of unsafe character a code point is, or undefined for an ordinary one. */
 function kindOf(cp: number, multiline: boolean): string | undefined {

@@ -10,12 +10,13 @@
  * warning on the move's line, so the pull request shows what the move takes away. Every
  * problem is a Diagnostic at the line of the `retain` id or the move's roles entry.
  */
-import type { Repository } from '../load/load-repo.js';
-import type { Located } from '../load/source.js';
-import type { Exception, Person } from '../model/schema.js';
-import { instantMs } from '../model/time.js';
-import type { RepoIndex } from '../resolve/repo-index.js';
-import type { Emit } from './emit.js';
+import type { Repository } from '../../load/load-repo.js';
+import type { Located } from '../../load/source.js';
+import type { Exception, Person } from '../../model/schema.js';
+import { instantMs } from '../../model/time.js';
+import type { RepoIndex } from '../../resolve/repo-index.js';
+import type { Emit } from '../emit.js';
+import type { ValidationRule } from './context.js';
 
 /** Whether roles entry `i` is a move: after the first, and to a different role. */
 export function isMove(roles: Person['roles'], i: number): boolean {
@@ -145,3 +146,19 @@ function checkMoves(p: Located<Person>, index: RepoIndex, at: number, emit: Emit
     });
   }
 }
+
+/** A move's retain names exceptions it may keep; what a move ends is shown (a warning) on its line. */
+export const retainedExceptions: ValidationRule = {
+  name: 'retainedExceptions',
+  rules: [
+    'unknown-exception',
+    'retain-other-person',
+    'retain-not-allowed',
+    'retain-not-a-move',
+    'retain-no-effect',
+    'exception-ends-on-move',
+  ],
+  check({ repo, index, at, emit }) {
+    validateRetain(repo, index, at, emit);
+  },
+};

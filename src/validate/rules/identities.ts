@@ -8,10 +8,10 @@
  * (`alice.nguyen+admin@example.com`) is read as the mailbox before the `+`, at the same domain,
  * which is how Microsoft 365 and Google Workspace deliver it.
  */
-import type { Repository } from '../load/load-repo.js';
-import type { Located } from '../load/source.js';
-import type { Person, Policy } from '../model/schema.js';
-import type { Emit } from './emit.js';
+import type { Repository } from '../../load/load-repo.js';
+import type { Located } from '../../load/source.js';
+import type { Person, Policy } from '../../model/schema.js';
+import type { Emit } from '../emit.js';
 import { findUnsafeCharacter } from './unsafe-text.js';
 
 /** An email split into what decides where its mail goes. */
