@@ -47,7 +47,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { classifyPath, WRITTEN_POLICY } from '../load/data-files.js';
 import type { Located, SourceRef } from '../load/source.js';
-import { refOf } from '../load/source.js';
+import { lineOf, refOf } from '../load/source.js';
 import type { Diagnostic } from '../model/diagnostic.js';
 import { byCodePoint } from '../model/order.js';
 import type { Exception, Person, ReviewFile } from '../model/schema.js';
@@ -168,7 +168,7 @@ class Evaluator {
     const base = {
       rule: n.rule,
       file: n.ref.file,
-      line: n.ref.line,
+      line: lineOf(n.ref),
       change: n.change,
       description: n.description,
     };
@@ -687,7 +687,7 @@ export function decide(input: DecisionInput): Decision {
       refused.push({
         rule: 'approvers-recorded',
         file: after.src.path,
-        line: refOf(after, ['approvers']).line,
+        line: lineOf(refOf(after, ['approvers'])),
         change,
         description: `approvers must name everyone whose approval this exception needs: ${[...mustList.keys()].join(', ') || 'nobody'}`,
         status: unlisted.length ? 'missing' : 'met',

@@ -78,8 +78,25 @@ export interface Located<T> {
   at: YamlPath;
 }
 
-/** A position as shown to people: `people/alice.nguyen.yaml:7`. */
-export interface SourceRef {
+/**
+ * Where something is, as plain data: never a line number computed behind a property read.
+ *
+ * A `ValueRef` names a model value (the located value and a path inside it); its line is computed
+ * only when a renderer asks (`lineOf`, `formatRef`), because resolving ten thousand people names
+ * a place for every grant while only the few that change are ever shown, and a line needs the
+ * file's table of positions (built once per file, `ensurePositions`). A `LineRef` is a fixed
+ * line, for a file jml does not read as YAML (code, the written policy) or a whole file.
+ */
+export type SourceRef = ValueRef | LineRef;
+
+export interface ValueRef {
+  file: string;
+  located: Located<unknown>;
+  /** Path inside the located value. */
+  path: YamlPath;
+}
+
+export interface LineRef {
   file: string;
   line: number;
 }
@@ -98,23 +115,24 @@ export function locate(src: SourceFile, path: YamlPath, opts: { key?: boolean } 
   return { line, column: col };
 }
 
-/**
- * The file and line of a value. The line is computed when first read: resolving ten thousand
- * people names a reason for every grant, but only the few that change are ever shown.
- */
-export function refOf(located: Located<unknown>, path: YamlPath = []): SourceRef {
-  let line: number | undefined;
-  const ref = { file: located.src.path } as SourceRef;
-  Object.defineProperty(ref, 'line', {
-    enumerable: true,
-    get: () => {
-      line ??= locate(located.src, [...located.at, ...path]).line;
-      return line;
-    },
-  });
-  return ref;
+/** The place of a value: `path` inside `located` (the value itself when empty). */
+export function refOf(located: Located<unknown>, path: YamlPath = []): ValueRef {
+  return { file: located.src.path, located, path };
 }
 
+/** A fixed line of a file (the first by default). */
+export function lineRef(file: string, line = 1): LineRef {
+  return { file, line };
+}
+
+/** The line a place is on (1-based); for a value, from its file's table of positions. */
+export function lineOf(ref: SourceRef): number {
+  if ('line' in ref) return ref.line;
+  const { src, at } = ref.located;
+  return locate(src, ref.path.length ? [...at, ...ref.path] : at).line;
+}
+
+/** A place as shown to people: `people/alice.nguyen.yaml:7`. */
 export function formatRef(ref: SourceRef): string {
-  return `${ref.file}:${ref.line}`;
+  return `${ref.file}:${lineOf(ref)}`;
 }

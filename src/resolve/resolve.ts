@@ -13,7 +13,7 @@
  * Every grant carries the reasons it exists, each with the file and line that causes it.
  */
 import type { Located, SourceRef } from '../load/source.js';
-import { refOf } from '../load/source.js';
+import { formatRef, refOf } from '../load/source.js';
 import type { Exception, Person, ProviderName } from '../model/schema.js';
 import { instantMs } from '../model/time.js';
 import type { RepoIndex } from './repo-index.js';
@@ -184,10 +184,10 @@ export function resolveAll(index: RepoIndex, at: number): DesiredState {
 
 /** "role backend-engineer (via sre) at people/alice.nguyen.yaml:14" */
 export function describeBecause(b: Because): string {
-  const where = `${b.ref.file}:${b.ref.line}`;
+  const where = formatRef(b.ref);
   if (b.source === 'exception') return `exception ${b.id} at ${where}`;
   const chain = b.via.length > 1 ? ` (included by ${b.via.slice(0, -1).reverse().join(' < ')})` : '';
-  const listed = b.listed ? `, listed at ${b.listed.file}:${b.listed.line}` : '';
+  const listed = b.listed ? `, listed at ${formatRef(b.listed)}` : '';
   return `role ${b.id}${chain} at ${where}${listed}`;
 }
 
@@ -197,7 +197,7 @@ export function describeBecause(b: Because): string {
  */
 export function explainRevoke(index: RepoIndex, state: PersonState, entitlement: string, at: number): string {
   const person = index.people.get(state.id)!;
-  const where = (ref: SourceRef) => `${ref.file}:${ref.line}`;
+  const where = formatRef;
   for (const exc of index.exceptionsByPerson.get(state.id) ?? []) {
     const x = exc.value;
     if (!x.entitlements.includes(entitlement) || index.clock.dayStart(x.from) > at) continue;
