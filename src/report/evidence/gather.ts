@@ -7,7 +7,6 @@
  * GitHub failure becomes a gap in the output, never a crash.
  */
 import { standingApprovals, submittedReviews } from '../../approvals/reviews.js';
-import type { GitHubClient } from '../../github/client.js';
 import { parseHrMarker } from '../../hr/propose.js';
 import type { ActualState } from '../../model/state.js';
 import { type RecordFile, readRecords } from '../../records/store.js';
@@ -17,13 +16,7 @@ import { isJmlEvent, personChangeKey, runMs } from './common.js';
 import { type CommitInfo, commitsTouching, fileAtCommit } from './git-history.js';
 import { readDayOneIssues } from './github-reads.js';
 import { campaignsInPeriod, gatherReview } from './review-gather.js';
-import type { EvidenceInput, IssueEvidence, PullRequestEvidence } from './types.js';
-
-export interface GitHubAccess {
-  client: GitHubClient;
-  owner: string;
-  repo: string;
-}
+import type { EvidenceInput, GitHubAccess, IssueEvidence, PullRequestEvidence } from './types.js';
 
 export interface GatherOptions {
   root: string;

@@ -10,9 +10,9 @@ import type { ActualState } from '../../model/state.js';
 import type { RecordFile } from '../../records/store.js';
 import type { RepoIndex } from '../../resolve/repo-index.js';
 import type { ReviewFileEvidence, ReviewReportInput } from '../../review/report.js';
-import type { GitHubAccess } from './gather.js';
 import { commitsTouching } from './git-history.js';
 import { reviewPullRequest } from './github-reads.js';
+import type { GitHubAccess } from './types.js';
 
 export interface ReviewGatherOptions {
   root: string;

@@ -4,7 +4,7 @@
  * what the artifact proves, notes on what could not be filled in, and the findings an auditor
  * would raise. Rendering (Markdown, CSV, HTML) reads only artifacts.
  */
-import type { Review } from '../../github/client.js';
+import type { GitHubClient, Review } from '../../github/client.js';
 import type { ActualState } from '../../model/state.js';
 import type { RecordFile, RecordProblem } from '../../records/store.js';
 import type { RepoIndex } from '../../resolve/repo-index.js';
@@ -47,6 +47,13 @@ export interface Artifact {
   /** What is empty and why (no GitHub access, a provider simulated, ...). */
   notes: string[];
   findings: Finding[];
+}
+
+/** The GitHub client the evidence is read with, and the repository. */
+export interface GitHubAccess {
+  client: GitHubClient;
+  owner: string;
+  repo: string;
 }
 
 /** A pull request that merged a commit, with its approving reviews. */
