@@ -5,12 +5,17 @@
  * granted, held minus desired are revoked. Accounts follow the person's status. Only managed
  * targets (those in the catalog) are compared; unknown members of an authoritative target are
  * removed, of an additive one reported. Protected accounts are never planned, only reported.
+ *
+ * Phases (peribolos), each a named step below: desired (the catalog's targets on a provider and
+ * each person's grants there), current (who holds what there), diff (each person's changes, and
+ * members nobody in people/ owns), sanity-check (a protected account is withheld and reported),
+ * order (one JML event per person across providers, stable ids, code-point order).
  */
 import { createHash } from 'node:crypto';
 import { formatRef, refOf } from '../load/source.js';
 import { byCodePoint } from '../model/order.js';
 import type { Entitlement, ProviderName } from '../model/schema.js';
-import type { ActualState } from '../model/state.js';
+import type { ActualState, ActualUser } from '../model/state.js';
 import { DAY_MS, toIso } from '../model/time.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
 import {
@@ -78,13 +83,23 @@ function personEvent(index: RepoIndex, p: PersonState, createsAccount: boolean):
   return { kind: 'update' };
 }
 
-export function buildPlan({ index, desired, actual, commit }: BuildPlanInput): Plan {
-  const { policy } = index;
-  const protectedLogins = new Set(policy.safety.protectedAccounts.map((l) => l.toLowerCase()));
-  const peopleByLogin = new Map(desired.people.map((p) => [p.login, p]));
-  const changes: Change[] = [];
-  const reported: Reported[] = [];
-  // Each person's desired grants split by provider, once rather than once per provider.
+/** What every step reads: the index, the desired state, and lookups made once per plan. */
+interface PlanContext {
+  index: RepoIndex;
+  desired: DesiredState;
+  protectedLogins: ReadonlySet<string>;
+  peopleByLogin: ReadonlyMap<string, PersonState>;
+  /** Each person's desired grants split by provider, once rather than once per provider. */
+  grantsOn: readonly ReadonlyMap<string, DesiredGrant[]>[];
+}
+
+/** A change before the plan settles its id and event. */
+type Draft = Omit<Change, 'id' | 'event' | 'person' | 'login' | 'provider'>;
+
+const NONE: DesiredGrant[] = [];
+const EMPTY: ReadonlySet<string> = new Set<string>();
+
+function planContext(index: RepoIndex, desired: DesiredState): PlanContext {
   const grantsOn = desired.people.map((p) => {
     const by = new Map<string, DesiredGrant[]>();
     for (const g of p.grants) {
@@ -94,205 +109,297 @@ export function buildPlan({ index, desired, actual, commit }: BuildPlanInput): P
     }
     return by;
   });
-  const NONE: DesiredGrant[] = [];
-  const EMPTY = new Set<string>();
-  const refText = (p: PersonState, field: 'start' | 'end') =>
-    formatRef(refOf(index.people.get(p.id)!, ['employment', field]));
+  return {
+    index,
+    desired,
+    protectedLogins: new Set(index.policy.safety.protectedAccounts.map((l) => l.toLowerCase())),
+    peopleByLogin: new Map(desired.people.map((p) => [p.login, p])),
+    grantsOn,
+  };
+}
 
-  for (const state of actual) {
-    const provider = state.provider;
-    // --- desired: the catalog's targets on this provider and who should hold each ------------
-    const catalog = new Map<string, Entitlement>();
-    const byTarget = new Map<string, Entitlement>();
-    for (const e of index.entitlements.values()) {
-      if (e.value.provider !== provider) continue;
-      catalog.set(e.value.id, e.value);
-      byTarget.set(targetKey(e.value.kind, e.value.target), e.value);
-    }
-    // --- actual: who holds what ------------------------------------------------------------
-    const users = new Map(state.users.map((u) => [u.login, u]));
-    const held = new Map<string, Set<string>>(); // login -> entitlement ids
-    const unknownMembers: { login: string; ent: Entitlement }[] = [];
-    for (const m of state.memberships) {
-      const ent = byTarget.get(targetKey(m.kind, m.target));
-      if (!ent) continue;
-      for (const login of m.members) {
-        if (peopleByLogin.has(login)) {
-          let set = held.get(login);
-          if (!set) {
-            set = new Set();
-            held.set(login, set);
-          }
-          set.add(ent.id);
-        } else unknownMembers.push({ login, ent });
-      }
-    }
+/** desired: the catalog's entitlements on a provider, by id and by provider-side target. */
+interface DesiredOn {
+  provider: ProviderName;
+  catalog: Map<string, Entitlement>;
+  byTarget: Map<string, Entitlement>;
+}
 
-    // --- diff, person by person --------------------------------------------------------------
-    const isManual = provider === 'manual';
-    for (let pi = 0; pi < desired.people.length; pi++) {
-      const p = desired.people[pi]!;
-      const wants = grantsOn[pi]!.get(provider) ?? NONE;
-      const has = held.get(p.login) ?? EMPTY;
-      const user = users.get(p.login);
-      // Fast path: most people on most providers are exactly as they should be.
-      if (!user && has.size === 0 && wants.length === 0) continue;
-      if (
-        p.status === 'active' &&
-        (isManual || user?.enabled) &&
-        wants.length > 0 &&
-        has.size === wants.length &&
-        wants.every((g) => has.has(g.entitlement))
-      ) {
-        continue;
-      }
-      const mine: Omit<Change, 'id' | 'event' | 'person' | 'login' | 'provider'>[] = [];
-      const wantIds = new Set(wants.map((g) => g.entitlement));
-      // Positions are looked up only for the few people with changes.
-      const endRef = () => (p.endMs !== undefined ? refText(p, 'end') : '');
-      const startRef = () => refText(p, 'start');
+function desiredOn(ctx: PlanContext, provider: ProviderName): DesiredOn {
+  const catalog = new Map<string, Entitlement>();
+  const byTarget = new Map<string, Entitlement>();
+  for (const e of ctx.index.entitlements.values()) {
+    if (e.value.provider !== provider) continue;
+    catalog.set(e.value.id, e.value);
+    byTarget.set(targetKey(e.value.kind, e.value.target), e.value);
+  }
+  return { provider, catalog, byTarget };
+}
 
-      // Accounts.
-      if (!isManual) {
-        if (p.status === 'active' && wants.length > 0) {
-          if (!user)
-            mine.push({
-              action: 'createUser',
-              displayName: p.name,
-              because: [`joiner: employment starts ${index.clock.dateOf(p.startMs)} at ${startRef()}`],
-            });
-          else if (!user.enabled)
-            mine.push({
-              action: 'enableUser',
-              because: [
-                `active from ${index.clock.dateOf(p.startMs)} at ${startRef()} with access on ${provider}`,
-              ],
-            });
-        } else if (user?.enabled) {
-          const why =
-            p.status === 'terminated'
-              ? `leaver: employment ended ${toIso(p.endMs!)} at ${endRef()}`
-              : p.status === 'pending'
-                ? `not started: employment starts ${index.clock.dateOf(p.startMs)} at ${startRef()}`
-                : `no access on ${provider} remains: role ${p.role?.role ?? '(none)'} at ${p.role ? formatRef(p.role.ref) : formatRef(p.ref)} grants nothing there`;
-          mine.push({ action: 'disableUser', because: [why] });
+/** current: the provider's accounts, what each person holds of the catalog, and members nobody owns. */
+interface CurrentOn {
+  users: Map<string, ActualUser>;
+  /** login -> entitlement ids */
+  held: Map<string, Set<string>>;
+  unknownMembers: { login: string; ent: Entitlement }[];
+}
+
+function currentOn(ctx: PlanContext, state: ActualState, want: DesiredOn): CurrentOn {
+  const users = new Map(state.users.map((u) => [u.login, u]));
+  const held = new Map<string, Set<string>>();
+  const unknownMembers: { login: string; ent: Entitlement }[] = [];
+  for (const m of state.memberships) {
+    const ent = want.byTarget.get(targetKey(m.kind, m.target));
+    if (!ent) continue;
+    for (const login of m.members) {
+      if (ctx.peopleByLogin.has(login)) {
+        let set = held.get(login);
+        if (!set) {
+          set = new Set();
+          held.set(login, set);
         }
-        if (user && p.status === 'terminated') {
-          // Sessions outlive a disabled sign-in until their tokens expire: always end them.
-          if (user.sessions === null ? user.enabled : user.sessions > 0) {
-            mine.push({
-              action: 'revokeSessions',
-              because: [`leaver: end sessions and tokens at ${toIso(p.endMs!)} (${endRef()})`],
-            });
-          }
-          const deleteAfter = p.endMs! + policy.retention.accountDays * DAY_MS;
-          if (policy.retention.deleteAccounts && desired.at >= deleteAfter) {
-            mine.push({
-              action: 'deleteUser',
-              because: [
-                `retention of ${policy.retention.accountDays} days after ${toIso(p.endMs!)} (${endRef()}) has passed`,
-              ],
-            });
-          }
-        }
-      }
-      // Grants.
-      for (const g of wants) {
-        if (has.has(g.entitlement)) continue;
-        const ent = catalog.get(g.entitlement)!;
-        mine.push({
-          action: isManual ? 'openTicket' : 'grant',
-          ...(isManual ? { operation: 'grant' as const } : {}),
-          entitlement: g.entitlement,
-          target: { kind: ent.kind, target: ent.target },
-          because: g.because.map(describeBecause),
-        });
-      }
-      // Revokes. A leaver keeps what the catalog retains (the mailbox's license) while the
-      // disabled account is retained.
-      const retainedUntil =
-        p.status === 'terminated'
-          ? p.endMs! + policy.retention.accountDays * DAY_MS
-          : Number.NEGATIVE_INFINITY;
-      for (const entId of [...has].sort()) {
-        if (wantIds.has(entId)) continue;
-        const ent = catalog.get(entId)!;
-        if (ent.onLeave === 'retain' && desired.at < retainedUntil) continue;
-        const why =
-          p.status === 'terminated'
-            ? ent.onLeave === 'retain'
-              ? `retention of ${policy.retention.accountDays} days after ${toIso(p.endMs!)} (${endRef()}) has passed; ${entId} was kept until then (onLeave: retain)`
-              : `leaver: employment ended ${toIso(p.endMs!)} at ${endRef()}`
-            : p.status === 'pending'
-              ? `not started: employment starts ${index.clock.dateOf(p.startMs)} at ${startRef()}`
-              : explainRevoke(index, p, entId, desired.at);
-        mine.push({
-          action: isManual ? 'openTicket' : 'revoke',
-          ...(isManual ? { operation: 'revoke' as const } : {}),
-          entitlement: entId,
-          target: { kind: ent.kind, target: ent.target },
-          because: [why],
-        });
-      }
-      if (mine.length === 0) continue;
-      if (protectedLogins.has(p.login)) {
-        reported.push({
-          kind: 'protected-account',
-          provider,
-          login: p.login,
-          reason: `protected account: ${mine.length} change(s) not planned`,
-        });
-        continue;
-      }
-      // The event is settled below, once every provider is seen: a joiner's ticket on a provider
-      // without accounts belongs to the same joiner event as the account created elsewhere.
-      for (const c of mine)
-        changes.push({ ...c, id: '', provider, login: p.login, person: p.id, event: { kind: 'update' } });
-    }
-
-    // --- members nobody in people/ owns -------------------------------------------------------
-    for (const { login, ent } of unknownMembers) {
-      const target = { kind: ent.kind, target: ent.target };
-      if (protectedLogins.has(login)) {
-        reported.push({
-          kind: 'protected-account',
-          provider,
-          login,
-          target,
-          reason: 'protected account in a managed target: left alone',
-        });
-      } else if (ent.management === 'additive') {
-        reported.push({
-          kind: 'additive-member',
-          provider,
-          login,
-          target,
-          reason: `not in people/; ${ent.id} is additive, so the member is left alone`,
-        });
-      } else {
-        changes.push({
-          id: '',
-          action: provider === 'manual' ? 'openTicket' : 'revoke',
-          ...(provider === 'manual' ? { operation: 'revoke' as const } : {}),
-          provider,
-          login,
-          person: null,
-          entitlement: ent.id,
-          target,
-          event: { kind: 'unknown-account' },
-          because: [
-            `${login} is not a person in people/ and ${ent.id} is authoritative (policy/entitlements.yaml)`,
-          ],
-        });
-      }
+        set.add(ent.id);
+      } else unknownMembers.push({ login, ent });
     }
   }
+  return { users, held, unknownMembers };
+}
 
-  // --- one JML event per person, across providers ------------------------------------------------
+/** Where an employment date is, shown only for the few people with changes. */
+function employmentRef(ctx: PlanContext, p: PersonState, field: 'start' | 'end'): string {
+  return formatRef(refOf(ctx.index.people.get(p.id)!, ['employment', field]));
+}
+
+/** diff: a person's account on a provider follows their status (create, enable, disable, end sessions, delete). */
+function accountChanges(
+  ctx: PlanContext,
+  provider: ProviderName,
+  p: PersonState,
+  wants: readonly DesiredGrant[],
+  user: ActualUser | undefined,
+  out: Draft[],
+): void {
+  const { index, desired } = ctx;
+  const { policy } = index;
+  const endRef = () => (p.endMs !== undefined ? employmentRef(ctx, p, 'end') : '');
+  const startRef = () => employmentRef(ctx, p, 'start');
+  if (p.status === 'active' && wants.length > 0) {
+    if (!user)
+      out.push({
+        action: 'createUser',
+        displayName: p.name,
+        because: [`joiner: employment starts ${index.clock.dateOf(p.startMs)} at ${startRef()}`],
+      });
+    else if (!user.enabled)
+      out.push({
+        action: 'enableUser',
+        because: [`active from ${index.clock.dateOf(p.startMs)} at ${startRef()} with access on ${provider}`],
+      });
+  } else if (user?.enabled) {
+    const why =
+      p.status === 'terminated'
+        ? `leaver: employment ended ${toIso(p.endMs!)} at ${endRef()}`
+        : p.status === 'pending'
+          ? `not started: employment starts ${index.clock.dateOf(p.startMs)} at ${startRef()}`
+          : `no access on ${provider} remains: role ${p.role?.role ?? '(none)'} at ${p.role ? formatRef(p.role.ref) : formatRef(p.ref)} grants nothing there`;
+    out.push({ action: 'disableUser', because: [why] });
+  }
+  if (user && p.status === 'terminated') {
+    // Sessions outlive a disabled sign-in until their tokens expire: always end them.
+    if (user.sessions === null ? user.enabled : user.sessions > 0) {
+      out.push({
+        action: 'revokeSessions',
+        because: [`leaver: end sessions and tokens at ${toIso(p.endMs!)} (${endRef()})`],
+      });
+    }
+    const deleteAfter = p.endMs! + policy.retention.accountDays * DAY_MS;
+    if (policy.retention.deleteAccounts && desired.at >= deleteAfter) {
+      out.push({
+        action: 'deleteUser',
+        because: [
+          `retention of ${policy.retention.accountDays} days after ${toIso(p.endMs!)} (${endRef()}) has passed`,
+        ],
+      });
+    }
+  }
+}
+
+/** diff: desired grants the person does not hold are granted (a ticket on the manual provider). */
+function grantChanges(
+  want: DesiredOn,
+  wants: readonly DesiredGrant[],
+  has: ReadonlySet<string>,
+  out: Draft[],
+): void {
+  const isManual = want.provider === 'manual';
+  for (const g of wants) {
+    if (has.has(g.entitlement)) continue;
+    const ent = want.catalog.get(g.entitlement)!;
+    out.push({
+      action: isManual ? 'openTicket' : 'grant',
+      ...(isManual ? { operation: 'grant' as const } : {}),
+      entitlement: g.entitlement,
+      target: { kind: ent.kind, target: ent.target },
+      because: g.because.map(describeBecause),
+    });
+  }
+}
+
+/**
+ * diff: what the person holds and should not is revoked, with why. A leaver keeps what the
+ * catalog retains (the mailbox's license) while the disabled account is retained.
+ */
+function revokeChanges(
+  ctx: PlanContext,
+  want: DesiredOn,
+  p: PersonState,
+  wants: readonly DesiredGrant[],
+  has: ReadonlySet<string>,
+  out: Draft[],
+): void {
+  const { index, desired } = ctx;
+  const { policy } = index;
+  const isManual = want.provider === 'manual';
+  const wantIds = new Set(wants.map((g) => g.entitlement));
+  const endRef = () => (p.endMs !== undefined ? employmentRef(ctx, p, 'end') : '');
+  const retainedUntil =
+    p.status === 'terminated' ? p.endMs! + policy.retention.accountDays * DAY_MS : Number.NEGATIVE_INFINITY;
+  for (const entId of [...has].sort()) {
+    if (wantIds.has(entId)) continue;
+    const ent = want.catalog.get(entId)!;
+    if (ent.onLeave === 'retain' && desired.at < retainedUntil) continue;
+    const why =
+      p.status === 'terminated'
+        ? ent.onLeave === 'retain'
+          ? `retention of ${policy.retention.accountDays} days after ${toIso(p.endMs!)} (${endRef()}) has passed; ${entId} was kept until then (onLeave: retain)`
+          : `leaver: employment ended ${toIso(p.endMs!)} at ${endRef()}`
+        : p.status === 'pending'
+          ? `not started: employment starts ${index.clock.dateOf(p.startMs)} at ${employmentRef(ctx, p, 'start')}`
+          : explainRevoke(index, p, entId, desired.at);
+    out.push({
+      action: isManual ? 'openTicket' : 'revoke',
+      ...(isManual ? { operation: 'revoke' as const } : {}),
+      entitlement: entId,
+      target: { kind: ent.kind, target: ent.target },
+      because: [why],
+    });
+  }
+}
+
+/** sanity-check: a protected account is never planned; its changes are reported instead. */
+function withheld(
+  ctx: PlanContext,
+  provider: ProviderName,
+  login: string,
+  drafts: readonly Draft[],
+  reported: Reported[],
+): boolean {
+  if (!ctx.protectedLogins.has(login)) return false;
+  reported.push({
+    kind: 'protected-account',
+    provider,
+    login,
+    reason: `protected account: ${drafts.length} change(s) not planned`,
+  });
+  return true;
+}
+
+/** diff, person by person: accounts, grants and revokes on one provider. */
+function diffPeople(
+  ctx: PlanContext,
+  want: DesiredOn,
+  have: CurrentOn,
+  changes: Change[],
+  reported: Reported[],
+): void {
+  const { provider } = want;
+  const isManual = provider === 'manual';
+  const people = ctx.desired.people;
+  for (let pi = 0; pi < people.length; pi++) {
+    const p = people[pi]!;
+    const wants = ctx.grantsOn[pi]!.get(provider) ?? NONE;
+    const has = have.held.get(p.login) ?? EMPTY;
+    const user = have.users.get(p.login);
+    // Fast path: most people on most providers are exactly as they should be.
+    if (!user && has.size === 0 && wants.length === 0) continue;
+    if (
+      p.status === 'active' &&
+      (isManual || user?.enabled) &&
+      wants.length > 0 &&
+      has.size === wants.length &&
+      wants.every((g) => has.has(g.entitlement))
+    ) {
+      continue;
+    }
+    const mine: Draft[] = [];
+    if (!isManual) accountChanges(ctx, provider, p, wants, user, mine);
+    grantChanges(want, wants, has, mine);
+    revokeChanges(ctx, want, p, wants, has, mine);
+    if (mine.length === 0) continue;
+    if (withheld(ctx, provider, p.login, mine, reported)) continue;
+    // The event is settled below, once every provider is seen: a joiner's ticket on a provider
+    // without accounts belongs to the same joiner event as the account created elsewhere.
+    for (const c of mine)
+      changes.push({ ...c, id: '', provider, login: p.login, person: p.id, event: { kind: 'update' } });
+  }
+}
+
+/**
+ * diff: members of a managed target nobody in people/ owns are revoked from an authoritative
+ * target, reported in an additive one, and left alone (reported) when protected.
+ */
+function diffUnknownMembers(
+  ctx: PlanContext,
+  want: DesiredOn,
+  have: CurrentOn,
+  changes: Change[],
+  reported: Reported[],
+): void {
+  const { provider } = want;
+  for (const { login, ent } of have.unknownMembers) {
+    const target = { kind: ent.kind, target: ent.target };
+    if (ctx.protectedLogins.has(login)) {
+      reported.push({
+        kind: 'protected-account',
+        provider,
+        login,
+        target,
+        reason: 'protected account in a managed target: left alone',
+      });
+    } else if (ent.management === 'additive') {
+      reported.push({
+        kind: 'additive-member',
+        provider,
+        login,
+        target,
+        reason: `not in people/; ${ent.id} is additive, so the member is left alone`,
+      });
+    } else {
+      changes.push({
+        id: '',
+        action: provider === 'manual' ? 'openTicket' : 'revoke',
+        ...(provider === 'manual' ? { operation: 'revoke' as const } : {}),
+        provider,
+        login,
+        person: null,
+        entitlement: ent.id,
+        target,
+        event: { kind: 'unknown-account' },
+        because: [
+          `${login} is not a person in people/ and ${ent.id} is authoritative (policy/entitlements.yaml)`,
+        ],
+      });
+    }
+  }
+}
+
+/** order: one JML event per person across providers, each change's stable id, and the manager to notify. */
+function settleEvents(ctx: PlanContext, changes: Change[]): void {
+  const { index } = ctx;
   const createsAccount = new Set(
     changes.filter((c) => c.action === 'createUser' || c.action === 'enableUser').map((c) => c.person),
   );
-  const stateOf = new Map(desired.people.map((p) => [p.id, p]));
+  const stateOf = new Map(ctx.desired.people.map((p) => [p.id, p]));
   const events = new Map<string, JmlEvent>();
   for (const c of changes) {
     if (c.person !== null) {
@@ -312,19 +419,40 @@ export function buildPlan({ index, desired, actual, commit }: BuildPlanInput): P
       if (manager) c.manager = manager.value.email.toLowerCase();
     }
   }
-  const order = new Map<Action, number>(ACTIONS.map((a, i) => [a, i]));
-  // Code-point order, never localeCompare: the bytes must not depend on the machine's locale
-  // (and `~` sorts accounts nobody owns after the people only in code-point order).
+}
+
+const ACTION_ORDER = new Map<Action, number>(ACTIONS.map((a, i) => [a, i]));
+
+/**
+ * order: changes by person (accounts nobody owns last), provider, action (apply's order) and
+ * entitlement; reports by provider and login. Code-point order, never localeCompare: the bytes
+ * must not depend on the machine's locale (and `~` sorts accounts nobody owns after the people
+ * only in code-point order).
+ */
+function sortOutput(changes: Change[], reported: Reported[]): void {
   changes.sort(
     (a, b) =>
       byCodePoint(a.person ?? `~${a.login}`, b.person ?? `~${b.login}`) ||
       byCodePoint(a.provider, b.provider) ||
-      order.get(a.action)! - order.get(b.action)! ||
+      ACTION_ORDER.get(a.action)! - ACTION_ORDER.get(b.action)! ||
       byCodePoint(a.entitlement ?? '', b.entitlement ?? ''),
   );
   reported.sort((a, b) => byCodePoint(a.provider, b.provider) || byCodePoint(a.login, b.login));
-  const summary = summarise(changes);
+}
 
+/** Plans: for each provider desired, current and diff; then the events and the order. */
+export function buildPlan({ index, desired, actual, commit }: BuildPlanInput): Plan {
+  const ctx = planContext(index, desired);
+  const changes: Change[] = [];
+  const reported: Reported[] = [];
+  for (const state of actual) {
+    const want = desiredOn(ctx, state.provider);
+    const have = currentOn(ctx, state, want);
+    diffPeople(ctx, want, have, changes, reported);
+    diffUnknownMembers(ctx, want, have, changes, reported);
+  }
+  settleEvents(ctx, changes);
+  sortOutput(changes, reported);
   return {
     schemaVersion: PLAN_SCHEMA_VERSION,
     commit,
@@ -333,7 +461,7 @@ export function buildPlan({ index, desired, actual, commit }: BuildPlanInput): P
     providers: [...actual]
       .sort((a, b) => byCodePoint(a.provider, b.provider))
       .map((s) => ({
-        name: s.provider as ProviderName,
+        name: s.provider,
         simulated: s.simulated,
         users: s.users.length,
         memberships: s.memberships.reduce((n, m) => n + m.members.length, 0),
@@ -341,7 +469,7 @@ export function buildPlan({ index, desired, actual, commit }: BuildPlanInput): P
       })),
     changes,
     reported,
-    summary,
+    summary: summarise(changes),
   };
 }
 
