@@ -110,7 +110,7 @@ export function leaverTimings(
       backdated,
       slaMinutes,
       deadline: toIso(deadlineMs),
-      providers: [...providers.values()].sort((a, b) => (a.provider < b.provider ? -1 : 1)),
+      providers: [...providers.values()].sort((a, b) => byCodePoint(a.provider, b.provider)),
       confirmedAt,
       lagSeconds,
       withinSla,

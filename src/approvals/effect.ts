@@ -10,6 +10,7 @@
  * file, their exceptions, what their roles expand to, the zone) are skipped without resolving.
  */
 import type { Located } from '../load/source.js';
+import { byCodePoint } from '../model/order.js';
 import type { Person } from '../model/schema.js';
 import { type Clock, DAY_MS, instantMs } from '../model/time.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
@@ -113,7 +114,7 @@ export function personAccessChanges(
       const [change, what] = key.split('\u0000') as ['gained' | 'lost', string];
       return { person: id, what, change, windows };
     })
-    .sort((x, y) => (x.what < y.what ? -1 : x.what > y.what ? 1 : x.change < y.change ? -1 : 1));
+    .sort((x, y) => byCodePoint(x.what, y.what) || byCodePoint(x.change, y.change));
 }
 
 /** Every person's access change, by person id (code-point order). */

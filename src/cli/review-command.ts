@@ -32,6 +32,7 @@ import {
 import type { ChangedFile } from '../approvals/types.js';
 import type { GitHubClient } from '../github/client.js';
 import { type Located, locate, type SourceFile } from '../load/source.js';
+import { byCodePoint } from '../model/order.js';
 import { type ReviewCampaign, reviewCampaign } from '../model/schema.js';
 import { toIso } from '../model/time.js';
 import { type ApplyRecord, RECORD_SCHEMA } from '../records/schema.js';
@@ -571,7 +572,7 @@ function diffCheckouts(baseDir: string, headDir: string): ChangedFile[] {
     else if (was !== t) out.push({ path: p, status: 'modified' });
   }
   for (const p of a.keys()) if (!b.has(p)) out.push({ path: p, status: 'removed' });
-  return out.sort((x, y) => (x.path < y.path ? -1 : 1));
+  return out.sort((x, y) => byCodePoint(x.path, y.path));
 }
 
 interface RunOptions {

@@ -11,6 +11,7 @@
 import { type Dirent, lstatSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic } from '../model/diagnostic.js';
+import { byCodePoint } from '../model/order.js';
 import { DATA_FOLDERS } from './data-files.js';
 
 /** One accepted entry of a data folder. */
@@ -132,7 +133,7 @@ export function scanDataTree(root: string, overlay?: Overlay): DataTree {
   const walk = (rel: string) => {
     // A folder that cannot be listed is an infrastructure failure (permissions), thrown.
     const dirents = entriesOf(rel);
-    dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    dirents.sort((a, b) => byCodePoint(a.name, b.name));
     const folding = new Map<string, string[]>();
     for (const d of dirents) {
       const key = d.name.normalize('NFC').toLowerCase();

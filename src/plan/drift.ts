@@ -3,6 +3,7 @@
  * where the provider differs from git; additive targets' unknown members are findings too,
  * although no apply removes them.
  */
+import { byCodePoint } from '../model/order.js';
 import type { Change, Plan } from './plan-types.js';
 
 export type DriftKind =
@@ -130,5 +131,5 @@ function slaBreaches(plan: Plan, sla: LeaverSla): DriftFinding[] {
         'Run jml apply --confirm now, or jml offboard if it keeps failing.',
     });
   }
-  return out.sort((a, b) => (a.person! < b.person! ? -1 : 1));
+  return out.sort((a, b) => byCodePoint(a.person!, b.person!));
 }

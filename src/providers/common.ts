@@ -3,6 +3,7 @@
  * and the throwaway first password. One place, so that the three connectors cannot drift apart.
  */
 import { randomBytes } from 'node:crypto';
+import { byCodePoint } from '../model/order.js';
 import type { ProviderName } from '../model/schema.js';
 import type { ActualMembership, ActualState, ActualUser } from '../model/state.js';
 
@@ -23,7 +24,7 @@ export function managedState(
   const all = [...accounts];
   const users = all
     .filter((u) => everyone || wanted.has(u.login))
-    .sort((a, b) => (a.login < b.login ? -1 : a.login > b.login ? 1 : 0));
+    .sort((a, b) => byCodePoint(a.login, b.login));
   return { provider, simulated: false, users, memberships, outOfScopeAccounts: all.length - users.length };
 }
 

@@ -6,6 +6,7 @@
  * assigned to whoever must act: the app's owner (policy/apps.yaml) for tickets, the IT team for
  * a leaver's steps, through their `github` logins. Pure: the apply record and the repository in, the issues to keep open out.
  */
+import { byCodePoint } from '../model/order.js';
 import type { StepOutcome } from '../providers/types.js';
 import type { ApplyRecord, ChangeResult } from '../records/schema.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
@@ -141,7 +142,5 @@ export function workItems(record: ApplyRecord, index: RepoIndex, recordName: str
       labels: [...WORK_LABELS, 'leaver'],
     });
   }
-  return [...items.values()].sort((a, b) =>
-    a.person === b.person ? (a.app < b.app ? -1 : 1) : a.person < b.person ? -1 : 1,
-  );
+  return [...items.values()].sort((a, b) => byCodePoint(a.person, b.person) || byCodePoint(a.app, b.app));
 }

@@ -14,6 +14,7 @@
  */
 import type { Located, SourceRef } from '../load/source.js';
 import { formatRef, refOf } from '../load/source.js';
+import { byCodePoint } from '../model/order.js';
 import type { Exception, Person, ProviderName } from '../model/schema.js';
 import { instantMs } from '../model/time.js';
 import type { RepoIndex } from './repo-index.js';
@@ -170,14 +171,14 @@ export function resolvePerson(index: RepoIndex, person: Located<Person>, at: num
       });
     }
   }
-  state.grants = [...grants.values()].sort((a, b) => (a.entitlement < b.entitlement ? -1 : 1));
+  state.grants = [...grants.values()].sort((a, b) => byCodePoint(a.entitlement, b.entitlement));
   return state;
 }
 
 /** Resolves everyone at `at`, sorted by person id. */
 export function resolveAll(index: RepoIndex, at: number): DesiredState {
   const people = [...index.people.values()]
-    .sort((a, b) => (a.value.id < b.value.id ? -1 : 1))
+    .sort((a, b) => byCodePoint(a.value.id, b.value.id))
     .map((p) => resolvePerson(index, p, at));
   return { at, people };
 }

@@ -225,9 +225,9 @@ export function planRemediation(
       templates.set(template.value.id, t);
     }
   }
-  out.exceptions = [...exceptions.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+  out.exceptions = [...exceptions.values()].sort((a, b) => byCodePoint(a.id, b.id));
   out.templates = [...templates.values()]
-    .sort((a, b) => (a.role < b.role ? -1 : 1))
+    .sort((a, b) => byCodePoint(a.role, b.role))
     .map((t) => ({ ...t, text: withoutEntitlements(t.text, t.entitlements) }));
   return out;
 }
