@@ -30,7 +30,7 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
   return diagnostics.some((d) => d.severity === 'error');
 }
 
-/** Stable order: by file, line, column, then rule, so output is deterministic. */
+/** Stable order: by file, line, column, then rule and message, in code-point order, so output is deterministic. */
 export function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
   return diagnostics.sort(
     (a, b) =>
