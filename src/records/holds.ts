@@ -23,14 +23,50 @@ const holdView = applyRecord.pick({ startedAt: true, changes: true, offboard: tr
 export interface HoldsRead {
   /** Each person's standing hold. */
   holds: Map<string, Hold>;
-  /** Offboarding records that could not be read: their holds, if any, are not in force. */
+  /**
+   * Offboarding records that could not be read. Each still holds the person its name names, from
+   * the instant its name gives, until a later readable record of theirs decides (fail closed).
+   */
   problems: RecordProblem[];
 }
 
-/** Each person's standing hold: their latest offboarding record, unless it is a cancellation. */
+/** `2026-12-01T17-00-00-000Z-offboard-tomas.novak-none-applied.json` -> its person and instant. */
+const OFFBOARD_FILE =
+  /^(\d{4}-\d\d-\d\d)T(\d\d)-(\d\d)-(\d\d)-(\d{3})Z-offboard-(.+)-(?:[0-9a-f]{8}|none)-[a-z-]+\.json$/;
+
+function heldByName(file: string): { person: string; started: string } | undefined {
+  const m = OFFBOARD_FILE.exec(file.split('/').pop() ?? '');
+  if (!m) return undefined;
+  const [, day, h, min, sec, ms, person] = m;
+  return { person: person!, started: `${day}T${h}:${min}:${sec}.${ms}Z` };
+}
+
+/**
+ * Each person's standing hold: their latest offboarding record, unless it is a cancellation. An
+ * offboarding record that cannot be read fails closed: it might be the hold itself (a damaged
+ * file, a bad restore), and lifting a hold gives a person cut off in an emergency their access
+ * back; keeping one only keeps access cut until the file is repaired or a later record decides.
+ */
 export function readHolds(recordsDir: string): HoldsRead {
   const read = readRecords(recordsDir, { accept: isOffboardRecordName, view: holdView });
   const latest = new Map<string, { entry: OffboardEntry; record: string; started: string }>();
+  for (const { file, problem } of read.problems) {
+    const named = heldByName(file);
+    if (!named) continue;
+    const seen = latest.get(named.person);
+    if (seen && seen.started >= named.started) continue;
+    latest.set(named.person, {
+      entry: {
+        person: named.person,
+        at: named.started,
+        reason: `the offboarding record ${file} cannot be read (${problem}): held until it is repaired or a later record decides`,
+        requestedBy: 'unknown',
+        operator: 'unknown',
+      },
+      record: file,
+      started: named.started,
+    });
+  }
   for (const { file, record } of read.records) {
     const entry = record.offboard;
     // A run that cut nothing (refused, stale, an error before any write) holds nothing, unless

@@ -89,8 +89,26 @@ describe('readHolds', () => {
     writeFileSync(path.join(dir, broken), '{');
     writeRecord(dir, offboarding());
     const read = readHolds(dir);
-    expect([...read.holds.keys()]).toEqual(['emma.schultz']);
+    expect([...read.holds.keys()].sort()).toEqual(['emma.schultz', 'tomas.novak']);
     expect(read.problems).toEqual([{ file: broken, problem: expect.stringMatching(/^is not JSON/) }]);
+  });
+
+  it('an offboarding record that cannot be read fails closed: its person stays held from the instant its name gives', () => {
+    const dir = tempDir('jml-holds-');
+    const broken = '2026-12-01T17-00-00-000Z-offboard-tomas.novak-none-applied.json';
+    writeFileSync(path.join(dir, broken), '{"schema": "jml/apply-record/v1", "offboard": ');
+    const hold = readHolds(dir).holds.get('tomas.novak');
+    expect(hold).toMatchObject({ person: 'tomas.novak', at: '2026-12-01T17:00:00.000Z', record: broken });
+    expect(hold?.reason).toMatch(/cannot be read .* held until it is repaired/);
+    // A later readable record of theirs decides: here a cancellation lifts it.
+    writeRecord(
+      dir,
+      offboarding(
+        { person: 'tomas.novak', cancelled: true },
+        { startedAt: '2026-12-02T09:00:00.000Z', changes: [], result: 'no-changes' },
+      ),
+    );
+    expect(readHolds(dir).holds.has('tomas.novak')).toBe(false);
   });
 
   it('a hold stands when fields of its record it does not use are damaged', () => {
