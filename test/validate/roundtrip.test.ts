@@ -13,8 +13,8 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { staleSchemas } from '../../src/cli/schemas-command.js';
 import { toPolicyYaml } from '../../src/load/write-yaml.js';
-import { buildJsonSchemas } from '../../src/model/json-schemas.js';
 import * as model from '../../src/model/schema.js';
+import { buildJsonSchemas } from '../../src/report/json-schemas.js';
 import { findUnsafeCharacter } from '../../src/validate/rules/unsafe-text.js';
 import { checkRepository } from '../../src/validate/validate.js';
 

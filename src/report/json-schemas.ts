@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { hrSnapshotJsonSchema } from '../hr/snapshot.js';
-import { fileKinds } from './schema.js';
+import { fileKinds } from '../model/schema.js';
 
 const TITLES: Record<keyof typeof fileKinds, string> = {
   policy: 'JML organisation settings (policy/jml.yaml)',
