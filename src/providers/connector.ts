@@ -18,18 +18,47 @@ export interface ConnectorContext {
   log?: (line: string) => void;
 }
 
-/** Reads a credential from the environment, or says exactly which variable to set. */
+/**
+ * Whose settings a check reads, as its messages name them. A provider is named by its name alone
+ * (`okta`: section `providers.okta`, and it may be simulated instead); an HR source says so itself
+ * (hr/adapters/common.ts, sourceSettings).
+ */
+export interface SettingOwner {
+  /** Messages start with it: `okta`, `hr source bamboohr`. */
+  label: string;
+  /** Its section of policy/jml.yaml: `providers.okta`, `hr.sources.bamboohr`. */
+  section: string;
+  /** What else may be done about a missing credential than setting it. */
+  otherwise?: string;
+}
+
+function ownerOf(who: ProviderName | SettingOwner): SettingOwner {
+  return typeof who === 'string'
+    ? {
+        label: who,
+        section: `providers.${who}`,
+        otherwise: 'declare the provider embedded: true to simulate it',
+      }
+    : who;
+}
+
+/**
+ * Reads a credential from the environment, or says exactly which variable to set and which
+ * setting names it (never a value). A blank value is no credential: it fails here, by name,
+ * rather than at the vendor as a bare 401.
+ */
 export function requireEnv(
   env: NodeJS.ProcessEnv,
   name: string,
-  provider: ProviderName,
+  who: ProviderName | SettingOwner,
   field: string,
 ): string {
   const value = env[name];
-  if (!value) {
+  if (value === undefined || value.trim() === '') {
+    const { label, section, otherwise } = ownerOf(who);
     throw new Error(
-      `${provider}: the environment variable ${name} is not set (policy/jml.yaml providers.${provider}.${field}). ` +
-        'Set it from your secret store, or declare the provider embedded: true to simulate it.',
+      `${label}: the environment variable ${name} is not set (policy/jml.yaml ${section}.${field}). ` +
+        `Set it from your secret store${otherwise ? `, or ${otherwise}` : ''}.`,
     );
   }
   return value;
@@ -37,16 +66,23 @@ export function requireEnv(
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
+/** Whether credentials may be sent to `url`: https, or plain http on loopback (the test fakes). */
+export function isSecureEndpoint(url: string): boolean {
+  if (!URL.canParse(url)) return false;
+  const { protocol, hostname } = new URL(url);
+  return protocol === 'https:' || (protocol === 'http:' && LOOPBACK.has(hostname));
+}
+
 /**
  * Every endpoint a connector sends credentials to must be https: a typo like http://acme.okta.com
  * would send the token in clear before any redirect. Plain http is accepted only on loopback
  * (the test fakes).
  */
-export function requireHttps(provider: ProviderName, field: string, value: string): void {
-  const url = new URL(value);
-  if (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname))) return;
+export function requireHttps(who: ProviderName | SettingOwner, field: string, value: string): void {
+  if (isSecureEndpoint(value)) return;
+  const { label, section } = ownerOf(who);
   throw new Error(
-    `${provider}: ${field} ${value} must use https: credentials would cross the network in clear ` +
-      `(policy/jml.yaml providers.${provider}.${field}; plain http is accepted only for a loopback test server)`,
+    `${label}: ${field} ${value} must use https: credentials would cross the network in clear ` +
+      `(policy/jml.yaml ${section}.${field}; plain http is accepted only for a loopback test server)`,
   );
 }

@@ -37,6 +37,7 @@
  *   as 0000-00-00 and are treated as empty.
  */
 import type { HrSource } from '../../model/schema.js';
+import { requireEnv, requireHttps } from '../../providers/connector.js';
 import type { RetryOptions } from '../../providers/retry.js';
 import type { RawRecord, SnapshotProblem } from '../snapshot.js';
 import type { HrAdapterContext, HrAdapterResult } from '../types.js';
@@ -46,8 +47,7 @@ import {
   fullName,
   localToday,
   requestJson,
-  requireEnv,
-  requireSecureUrl,
+  sourceSettings,
   text,
   vendorDate,
   vendorInstant,
@@ -103,8 +103,8 @@ interface Connection {
 
 function connect(ctx: BambooHrContext): Connection {
   const source = ctx.source as BambooSource;
-  requireSecureUrl(ctx, 'baseUrl', source.baseUrl);
-  const key = requireEnv(ctx, 'apiKeyEnv', source.apiKeyEnv);
+  requireHttps(sourceSettings(ctx), 'baseUrl', source.baseUrl);
+  const key = requireEnv(ctx.env, source.apiKeyEnv, sourceSettings(ctx), 'apiKeyEnv');
   const base = `${source.baseUrl.replace(/\/+$/, '')}/api/gateway.php/${encodeURIComponent(source.subdomain)}/v1/`;
   const auth = basicAuth(key, 'x');
   const headers = { authorization: auth, accept: 'application/json' };

@@ -1,6 +1,6 @@
 /**
- * What the HR adapters share: reading a credential from the variable the source names, refusing
- * a plain-http endpoint, one JSON request through the repository's retry policy, and the small
+ * What the HR adapters share: the source's name in the connectors' credential and endpoint checks
+ * (providers/connector.ts), one JSON request through the repository's retry policy, and the small
  * date rules every vendor needs (a local "today", a date with a stray offset, empty dates).
  *
  * No credential ever reaches an error, a log or a problem: messages are built from the status,
@@ -8,7 +8,7 @@
  * scrubbed of the credentials in play before it leaves this module.
  */
 import { DateTime } from 'luxon';
-import { requireHttps } from '../../providers/connector.js';
+import type { SettingOwner } from '../../providers/connector.js';
 import {
   DEFAULT_RETRY,
   type Failure,
@@ -19,31 +19,13 @@ import {
 } from '../../providers/retry.js';
 import type { HrAdapterContext } from '../types.js';
 
-/** The value of the environment variable `name`, or a clear error naming it (never its value). */
-export function requireEnv(ctx: HrAdapterContext, field: string, name: string): string {
-  const value = ctx.env[name];
-  if (value === undefined || value.trim() === '') {
-    throw new Error(
-      `hr source ${ctx.name}: the environment variable ${name} is not set (policy/jml.yaml hr.sources.${ctx.name}.${field} names it; it holds the ${ctx.source.kind} credential)`,
-    );
-  }
-  return value;
-}
-
 /**
- * Refuses an endpoint that would carry credentials in clear, with the check the provider
- * connectors use (https, or plain http on loopback only); the message names the HR source's
- * own setting instead of a provider's.
+ * An HR source as the credential and endpoint checks name it (providers/connector.ts: requireEnv,
+ * requireHttps, the same checks the provider connectors make): `hr source NAME`, whose settings
+ * are under `hr.sources.NAME`.
  */
-export function requireSecureUrl(ctx: HrAdapterContext, field: string, value: string): void {
-  try {
-    requireHttps(ctx.source.kind as never, field, value);
-  } catch {
-    throw new Error(
-      `hr source ${ctx.name}: ${field} ${value} must use https: credentials would cross the network in clear ` +
-        `(policy/jml.yaml hr.sources.${ctx.name}.${field}; plain http is accepted only for a loopback test server)`,
-    );
-  }
+export function sourceSettings(ctx: HrAdapterContext): SettingOwner {
+  return { label: `hr source ${ctx.name}`, section: `hr.sources.${ctx.name}` };
 }
 
 export function basicAuth(user: string, password: string): string {

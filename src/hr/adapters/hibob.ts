@@ -32,6 +32,7 @@
  *   at midnight there), so the organisation's zone is used; nor a change time, so asOf is now.
  */
 import type { HrSource } from '../../model/schema.js';
+import { requireEnv, requireHttps } from '../../providers/connector.js';
 import { oktaResetMs, type RetryOptions } from '../../providers/retry.js';
 import type { RawRecord, SnapshotProblem } from '../snapshot.js';
 import type { HrAdapterContext, HrAdapterResult } from '../types.js';
@@ -41,8 +42,7 @@ import {
   fullName,
   localToday,
   requestJson,
-  requireEnv,
-  requireSecureUrl,
+  sourceSettings,
   text,
   vendorDate,
 } from './common.js';
@@ -92,9 +92,9 @@ export async function fetchHiBob(
   ctx: HrAdapterContext & { retry?: Partial<RetryOptions> },
 ): Promise<HrAdapterResult> {
   const source = ctx.source as HiBobSource;
-  requireSecureUrl(ctx, 'baseUrl', source.baseUrl);
-  const user = requireEnv(ctx, 'serviceUserIdEnv', source.serviceUserIdEnv);
-  const token = requireEnv(ctx, 'tokenEnv', source.tokenEnv);
+  requireHttps(sourceSettings(ctx), 'baseUrl', source.baseUrl);
+  const user = requireEnv(ctx.env, source.serviceUserIdEnv, sourceSettings(ctx), 'serviceUserIdEnv');
+  const token = requireEnv(ctx.env, source.tokenEnv, sourceSettings(ctx), 'tokenEnv');
   const auth = basicAuth(user, token);
   const body = (await requestJson(
     {

@@ -33,6 +33,7 @@
  * Worker_Status can make the worker terminated.
  */
 import type { HrSource } from '../../model/schema.js';
+import { requireEnv, requireHttps } from '../../providers/connector.js';
 import type { RetryOptions } from '../../providers/retry.js';
 import type { RawRecord, SnapshotProblem } from '../snapshot.js';
 import type { HrAdapterContext, HrAdapterResult } from '../types.js';
@@ -41,8 +42,7 @@ import {
   compact,
   localToday,
   requestJson,
-  requireEnv,
-  requireSecureUrl,
+  sourceSettings,
   text,
   vendorDate,
   vendorInstant,
@@ -78,9 +78,9 @@ export async function fetchWorkday(
   ctx: HrAdapterContext & { retry?: Partial<RetryOptions> },
 ): Promise<HrAdapterResult> {
   const source = ctx.source as WorkdaySource;
-  requireSecureUrl(ctx, 'reportUrl', source.reportUrl);
-  const user = requireEnv(ctx, 'usernameEnv', source.usernameEnv);
-  const password = requireEnv(ctx, 'passwordEnv', source.passwordEnv);
+  requireHttps(sourceSettings(ctx), 'reportUrl', source.reportUrl);
+  const user = requireEnv(ctx.env, source.usernameEnv, sourceSettings(ctx), 'usernameEnv');
+  const password = requireEnv(ctx.env, source.passwordEnv, sourceSettings(ctx), 'passwordEnv');
   const url = new URL(source.reportUrl);
   // RaaS answers XML unless asked for JSON.
   if (url.searchParams.get('format')?.toLowerCase() !== 'json') url.searchParams.set('format', 'json');
