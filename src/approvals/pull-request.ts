@@ -66,18 +66,28 @@ export interface PullRequestFacts {
   reviews: Review[];
 }
 
-/** Turns the REST responses into the decision's input. */
-export function factsOf(data: z.output<typeof pullRequestData>): PullRequestFacts {
-  const files: ChangedFile[] = [];
-  for (const f of data.files) {
+/**
+ * GitHub's changed files (`pulls/{n}/files`) as the decision reads them: an unchanged file is
+ * left out, a copy is an added file and a `changed` one (mode only) a modified one; only a rename
+ * keeps the path it had. The GitHub client lists files through this too.
+ */
+export function changedFilesOf(files: readonly GithubPullFile[]): ChangedFile[] {
+  const out: ChangedFile[] = [];
+  for (const f of files) {
     if (f.status === 'unchanged') continue;
     const status = f.status === 'copied' ? 'added' : f.status === 'changed' ? 'modified' : f.status;
-    files.push({
+    out.push({
       path: f.filename,
       status,
       ...(status === 'renamed' && f.previous_filename ? { previousPath: f.previous_filename } : {}),
     });
   }
+  return out;
+}
+
+/** Turns the REST responses into the decision's input. */
+export function factsOf(data: z.output<typeof pullRequestData>): PullRequestFacts {
+  const files = changedFilesOf(data.files);
   const reviews: Review[] = [];
   for (const r of data.reviews) {
     // A pending review is a draft only its author sees; a deleted account approves for nobody.

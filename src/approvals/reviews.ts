@@ -9,7 +9,6 @@
  * emergency offboarding hold. A departed manager's or a suspended admin's GitHub account often
  * outlives their access; their approval must not.
  */
-import type { Review as GitHubReview } from '../github/client.js';
 import type { Located } from '../load/source.js';
 import type { Person } from '../model/schema.js';
 import { type Clock, instantMs } from '../model/time.js';
@@ -64,19 +63,28 @@ export function standings(
 
 const SUBMITTED = new Set<string>(['APPROVED', 'CHANGES_REQUESTED', 'COMMENTED', 'DISMISSED']);
 
+/** A review as GitHub's REST API lists it (`GET pulls/{n}/reviews`); `user` is null for a deleted account. */
+export interface ListedReview {
+  user: { login: string } | null;
+  state: string;
+  commit_id: string | null;
+  submitted_at?: string | null;
+}
+
 /**
  * GitHub's reviews as the approval rule reads them: submitted ones only (a pending draft has no
- * time and no commit, and nobody else can see it).
+ * time and no commit, and nobody else can see it), by an account that still exists. The GitHub
+ * client lists reviews through this, so every reader gets the same `Review`s.
  */
-export function submittedReviews(reviews: readonly GitHubReview[]): Review[] {
+export function submittedReviews(reviews: readonly ListedReview[]): Review[] {
   return reviews.flatMap((r) =>
-    SUBMITTED.has(r.state) && r.commitId && r.submittedAt
+    r.user && SUBMITTED.has(r.state) && r.commit_id && r.submitted_at
       ? [
           {
-            login: r.login,
+            login: r.user.login,
             state: r.state as Review['state'],
-            commitId: r.commitId,
-            submittedAt: r.submittedAt,
+            commitId: r.commit_id,
+            submittedAt: r.submitted_at,
           },
         ]
       : [],

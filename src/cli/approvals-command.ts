@@ -28,6 +28,7 @@ import {
 } from '../approvals/render.js';
 import type { Decision } from '../approvals/types.js';
 import { CheckoutError, decideFromCheckouts } from '../engine/approvals.js';
+import type { GitHubAccess, GitHubClient } from '../github/client.js';
 import { gitCommit } from '../load/git.js';
 import type { GlobalOptions, Io } from './main.js';
 import { parseAtOption } from './options.js';
@@ -196,8 +197,20 @@ interface ApprovalsOptions {
 /** The marker of the one approvals comment jml keeps on a pull request. */
 export const APPROVALS_MARKER = '<!-- jml:approvals -->';
 
+/**
+ * What `jml approvals` asks of GitHub: the pull request (or the open one whose head is a commit)
+ * as the REST API returns it, then the sticky comment and the check run that report the decision.
+ */
+type ApprovalsGitHub = Pick<
+  GitHubClient,
+  'openPullRequestWithHead' | 'pullRequestData' | 'upsertStickyComment' | 'createCheckRun'
+>;
+
 /** The GitHub client and the pull request: by number, or the open one whose head is a commit. */
-async function pullRequestFromGitHub(pr: string | undefined, headSha: string | undefined) {
+async function pullRequestFromGitHub(
+  pr: string | undefined,
+  headSha: string | undefined,
+): Promise<GitHubAccess<ApprovalsGitHub> & { number: number | undefined }> {
   const { clientFromEnv, repositoryFromEnv } = await import('../github/event.js');
   const client = clientFromEnv();
   const { owner, repo } = repositoryFromEnv();

@@ -24,6 +24,19 @@ type Exit = (code: number) => void;
 export const DOCTOR_TOKEN_ADVICE =
   "jml doctor needs a token that may read the repository's settings: a GitHub App installation token with the repository permissions Administration: read, Secrets: read, Environments: read and Metadata: read (mint it in the workflow, for example with actions/create-github-app-token), or a fine-grained personal access token of a repository administrator with the same. The workflow's own GITHUB_TOKEN can never hold Administration, Secrets or Environments.";
 
+/** What doctor reads on GitHub: the repository settings the approval gate relies on. */
+type GateReads = Pick<
+  GitHubClient,
+  | 'branchProtection'
+  | 'branchRules'
+  | 'repositoryRuleset'
+  | 'environmentsOf'
+  | 'deploymentBranchPolicies'
+  | 'environmentSecretNames'
+  | 'repositorySecretNames'
+  | 'workflowPermissions'
+>;
+
 /** The permission each read needs, as GitHub names it. */
 const NEEDS = {
   protection: 'Administration: read',
@@ -85,7 +98,7 @@ export const EVIDENCE_BRANCH = 'jml-evidence';
  * error.
  */
 async function readEvidenceBranch(
-  client: GitHubClient,
+  client: Pick<GateReads, 'branchProtection' | 'branchRules'>,
   owner: string,
   repo: string,
   branch: string,
@@ -113,7 +126,7 @@ async function readEvidenceBranch(
 
 /** Reads from GitHub everything the rules judge (the I/O of doctor). */
 async function readGateSettings(
-  client: GitHubClient,
+  client: GateReads,
   owner: string,
   repo: string,
   branch: string,

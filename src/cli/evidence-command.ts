@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { GitHubAccess } from '../report/evidence/types.js';
+import type { GitHubAccess } from '../github/client.js';
 import type { GlobalOptions, Io } from './main.js';
 import { parseDuration } from './options.js';
 import { prepare, readActual, recordsDir } from './pipeline.js';

@@ -30,7 +30,7 @@ import {
   parsePullRequestData,
 } from '../approvals/pull-request.js';
 import type { ChangedFile } from '../approvals/types.js';
-import type { GitHubClient } from '../github/client.js';
+import type { GitHubAccess, GitHubClient } from '../github/client.js';
 import { type Located, locate, type SourceFile } from '../load/source.js';
 import { byCodePoint } from '../model/order.js';
 import { type ReviewCampaign, reviewCampaign } from '../model/schema.js';
@@ -264,7 +264,7 @@ function readText(abs: string): string | undefined {
 
 /** A file on a branch whose text differs from `file` (undefined when absent or equal). */
 async function differingOnBranch(
-  client: GitHubClient,
+  client: Pick<GitHubClient, 'octokit'>,
   owner: string,
   repo: string,
   branch: string,
@@ -444,7 +444,11 @@ async function check(opts: CheckOptions, cmd: Command, io: Io): Promise<number> 
   let facts: PullRequestFacts;
   let baseIndex: RepoIndex;
   let textAt: (side: 'base' | 'head' | 'first', file: string) => Promise<string | undefined>;
-  let github: { client: GitHubClient; owner: string; repo: string; number: number } | undefined;
+  let github:
+    | (GitHubAccess<Pick<GitHubClient, 'pullRequestData' | 'fileAt' | 'octokit' | 'upsertStickyComment'>> & {
+        number: number;
+      })
+    | undefined;
   if (opts.pr) {
     const number = Number(opts.pr);
     if (!Number.isInteger(number) || number < 1)
@@ -685,13 +689,8 @@ async function due(opts: RunOptions, cmd: Command, io: Io): Promise<number> {
   return missing.length ? 1 : code;
 }
 
-interface GitHubEnv {
-  client: GitHubClient;
-  owner: string;
-  repo: string;
-}
-
-async function openPullRequest(gh: GitHubEnv, branch: string) {
+/** The oldest open pull request from `branch`, with its head. */
+async function openPullRequest(gh: GitHubAccess<Pick<GitHubClient, 'octokit'>>, branch: string) {
   const res = await gh.client.octokit.rest.pulls.list({
     owner: gh.owner,
     repo: gh.repo,

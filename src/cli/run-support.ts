@@ -5,7 +5,7 @@
 import path from 'node:path';
 import * as core from '@actions/core';
 import type { Command } from 'commander';
-import type { GitHubClient } from '../github/client.js';
+import type { GitHubAccess } from '../github/client.js';
 import type { ApplyRecord, LeaverTiming, Trigger } from '../records/schema.js';
 import { newestRecordFile, readRecordFile } from '../records/store.js';
 import type { Io } from './main.js';
@@ -87,13 +87,6 @@ export function recordFromOption(
   const read = readRecordFile(file);
   if ('problem' in read) throw new Error(`${file} ${read.problem}`);
   return { index, file, record: read.record };
-}
-
-/** A GitHub client and the repository it works on. */
-export interface GitHubAccess {
-  client: GitHubClient;
-  owner: string;
-  repo: string;
 }
 
 /** Whether GitHub is configured here: a token (GITHUB_TOKEN or GH_TOKEN) and GITHUB_REPOSITORY. */

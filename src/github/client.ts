@@ -11,6 +11,9 @@
  * Errors are `GitHubError`s carrying the status and GitHub's message, never the token.
  */
 import { Octokit, type RestEndpointMethodTypes } from '@octokit/rest';
+import { changedFilesOf } from '../approvals/pull-request.js';
+import { submittedReviews } from '../approvals/reviews.js';
+import type { ChangedFile, Review } from '../approvals/types.js';
 
 /** A deployment environment as GitHub lists it (GET environments). */
 export type Environment = NonNullable<
@@ -26,31 +29,6 @@ export const PLAN_MARKER = '<!-- jml:plan -->';
 /** The check run that reports approvals. */
 export const APPROVALS_CHECK = 'jml/approvals';
 
-export type ChangedFileStatus =
-  | 'added'
-  | 'removed'
-  | 'modified'
-  | 'renamed'
-  | 'copied'
-  | 'changed'
-  | 'unchanged';
-
-export interface ChangedFile {
-  path: string;
-  status: ChangedFileStatus;
-  /** The path before a rename or copy. */
-  previousPath?: string;
-}
-
-export interface Review {
-  login: string;
-  /** APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED or PENDING. */
-  state: string;
-  /** The head commit the review was given on; an approval of an older head is stale. */
-  commitId: string | null;
-  submittedAt: string | null;
-}
-
 export interface PullRequestChanges {
   owner: string;
   repo: string;
@@ -60,8 +38,9 @@ export interface PullRequestChanges {
   baseRef: string;
   baseSha: string;
   headSha: string;
+  /** As the approvals decision reads them (approvals/pull-request.ts, changedFilesOf). */
   files: ChangedFile[];
-  /** In the order GitHub lists them (chronological). */
+  /** The submitted ones, in the order GitHub lists them (chronological). */
   reviews: Review[];
 }
 
@@ -192,6 +171,17 @@ export interface GitHubClientOptions {
   timeoutMs?: number;
 }
 
+/**
+ * A GitHub client and the repository it works on. `C` is the port its consumer declares where it
+ * is used: the few methods it calls, as `Pick<GitHubClient, ...>`, so that a test (or an engine
+ * function) can hand it a fake. The CLI builds the whole client (cli/run-support.ts).
+ */
+export interface GitHubAccess<C = GitHubClient> {
+  client: C;
+  owner: string;
+  repo: string;
+}
+
 /** A failed GitHub call: what was asked, the status and GitHub's own message. */
 export class GitHubError extends Error {
   constructor(
@@ -305,12 +295,8 @@ export class GitHubClient {
       baseRef: pr.data.base.ref,
       baseSha: pr.data.base.sha,
       headSha: pr.data.head.sha,
-      files: files.map((f) => ({
-        path: f.filename,
-        status: f.status,
-        ...(f.previous_filename ? { previousPath: f.previous_filename } : {}),
-      })),
-      reviews: toReviews(reviews),
+      files: changedFilesOf(files),
+      reviews: submittedReviews(reviews),
     };
   }
 
@@ -823,7 +809,7 @@ export class GitHubClient {
     }));
   }
 
-  /** Every review of a pull request, in GitHub's (chronological) order. */
+  /** The submitted reviews of a pull request, in GitHub's (chronological) order. */
   async reviewsOf(owner: string, repo: string, number: number): Promise<Review[]> {
     const reviews = await this.call(`list reviews of ${owner}/${repo}#${number}`, () =>
       this.octokit.paginate(this.octokit.rest.pulls.listReviews, {
@@ -833,7 +819,7 @@ export class GitHubClient {
         per_page: 100,
       }),
     );
-    return toReviews(reviews);
+    return submittedReviews(reviews);
   }
 
   /** An issue's state and when it was closed. */
@@ -1057,25 +1043,6 @@ export class GitHubClient {
       throw toGitHubError(operation, e);
     }
   }
-}
-
-/** GitHub's reviews as `Review`s, skipping those of deleted accounts (no user). */
-function toReviews(
-  reviews: {
-    user: { login: string } | null;
-    state: string;
-    commit_id: string | null;
-    submitted_at?: string;
-  }[],
-): Review[] {
-  return reviews
-    .filter((r) => r.user)
-    .map((r) => ({
-      login: r.user!.login,
-      state: r.state,
-      commitId: r.commit_id ?? null,
-      submittedAt: r.submitted_at ?? null,
-    }));
 }
 
 function sameSet(a: string[], b: string[]): boolean {

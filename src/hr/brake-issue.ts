@@ -25,6 +25,12 @@ export interface BrakeIssueResult {
   issue: IssueRef;
 }
 
+/**
+ * What the brake issue needs of GitHub: Octokit itself (the issue is matched by its label and
+ * marker, and failures keep the brake's own wording).
+ */
+export type BrakeIssueGitHub = Pick<GitHubClient, 'octokit'>;
+
 /** GitHub allows 256 characters in a title. */
 const TITLE_LIMIT = 256;
 
@@ -51,7 +57,7 @@ async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
 
 /** The open brake issue carrying `marker`, the oldest when there are several. */
 export async function findBrakeIssue(
-  client: GitHubClient,
+  client: BrakeIssueGitHub,
   owner: string,
   repo: string,
   marker: string,
@@ -72,7 +78,7 @@ export async function findBrakeIssue(
 
 /** Opens the issue, or brings the open one up to date; changes nothing when it already says this. */
 export async function raiseBrakeIssue(
-  client: GitHubClient,
+  client: BrakeIssueGitHub,
   owner: string,
   repo: string,
   spec: BrakeIssueSpec,
@@ -117,7 +123,7 @@ export async function raiseBrakeIssue(
  * (`--allow-mass-disable`): the decision is recorded where the security team was asked.
  */
 export async function noteOverride(
-  client: GitHubClient,
+  client: BrakeIssueGitHub,
   owner: string,
   repo: string,
   marker: string,

@@ -171,7 +171,8 @@ export function bodyOf(
 }
 
 export interface ProposeOptions {
-  client: GitHubClient;
+  /** All a proposal asks of GitHub: one pull request kept from one branch. */
+  client: Pick<GitHubClient, 'proposeFileChanges'>;
   owner: string;
   repo: string;
   base: string;

@@ -15,16 +15,17 @@
  * read; otherwise a note says the approval columns are empty).
  */
 import { byCodePoint } from '../model/order.js';
-import type { ReviewCampaign, ReviewFile, ReviewItem } from '../model/schema.js';
-import type { ActualState } from '../model/state.js';
+import type { ReviewItem } from '../model/schema.js';
 import { targetKey } from '../plan/build-plan.js';
 import type { ApplyRecord } from '../records/schema.js';
-import type { RecordFile } from '../records/store.js';
 import { columns, count, iso } from '../report/evidence/common.js';
-import type { CommitInfo } from '../report/evidence/git-history.js';
-import type { ReviewPullRequest } from '../report/evidence/github-reads.js';
-import type { Artifact, Finding, Row } from '../report/evidence/types.js';
-import type { RepoIndex } from '../resolve/repo-index.js';
+import type {
+  Artifact,
+  Finding,
+  ReviewFileEvidence,
+  ReviewReportInput,
+  Row,
+} from '../report/evidence/types.js';
 
 /**
  * The `review` field `jml review apply` and `jml review due` add to their apply records, read
@@ -65,30 +66,6 @@ function effectOf(outcome: string | undefined): 'keep' | 'revoke' | undefined {
   if (outcome === 'revoke' || outcome === 'revoked' || outcome === 'proposed') return 'revoke';
   if (outcome === 'keep' || outcome === 'kept') return 'keep';
   return undefined;
-}
-
-export interface ReviewFileEvidence {
-  /** reviews/<quarter>/<name>.yaml */
-  path: string;
-  name: string;
-  file: ReviewFile;
-  /** git log of the file, newest first (empty outside git). */
-  commits: CommitInfo[];
-  /** undefined: GitHub not read; null: read, and no pull request found. */
-  pullRequest: ReviewPullRequest | null | undefined;
-}
-
-export interface ReviewReportInput {
-  index: RepoIndex;
-  campaign: ReviewCampaign;
-  files: ReviewFileEvidence[];
-  /** Every apply record found; those with `review.quarter` equal to the campaign's are read. */
-  records: RecordFile[];
-  /** The providers read live at `at`. */
-  actual: ActualState[];
-  at: number;
-  /** Why the GitHub columns are empty, when they are. */
-  githubGaps: string[];
 }
 
 export interface ReviewReport {

@@ -139,6 +139,33 @@ describe('pull request changes', () => {
     expect((err as GitHubError).status).toBe(404);
     expect((err as Error).message).toBe('GitHub get pull request acme/access#99 failed: 404 Not Found');
   });
+
+  it("reads files and reviews as the approvals decision does: a copy is added, a draft review is nobody's", async () => {
+    h.fake.addPullRequest({
+      number: 9,
+      author: 'alice',
+      baseSha: sha('a'),
+      headSha: sha('c'),
+      files: [
+        { path: 'roles/sre.yaml', status: 'copied', previousPath: 'roles/eng.yaml' },
+        { path: 'people/bob.yaml', status: 'changed' },
+        { path: 'people/carol.yaml', status: 'unchanged' },
+      ],
+      reviews: [
+        { login: 'bob', state: 'APPROVED' },
+        { login: 'carol', state: 'PENDING' },
+      ],
+    });
+
+    const pr = await h.client.pullRequestChanges(OWNER, REPO, 9);
+
+    expect(pr.files).toEqual([
+      { path: 'roles/sre.yaml', status: 'added' },
+      { path: 'people/bob.yaml', status: 'modified' },
+    ]);
+    expect(pr.reviews.map((r) => [r.login, r.state, r.commitId])).toEqual([['bob', 'APPROVED', sha('c')]]);
+    expect(await h.client.reviewsOf(OWNER, REPO, 9)).toEqual(pr.reviews);
+  });
 });
 
 describe('sticky plan comment', () => {

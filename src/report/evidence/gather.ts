@@ -6,7 +6,8 @@
  * The live provider state is read by the caller (the CLI's pipeline) and passed in. Every
  * GitHub failure becomes a gap in the output, never a crash.
  */
-import { standingApprovals, submittedReviews } from '../../approvals/reviews.js';
+import { standingApprovals } from '../../approvals/reviews.js';
+import type { GitHubAccess, GitHubClient } from '../../github/client.js';
 import { parseHrMarker } from '../../hr/propose.js';
 import type { ActualState } from '../../model/state.js';
 import { type RecordFile, readRecords } from '../../records/store.js';
@@ -14,9 +15,17 @@ import type { RepoIndex } from '../../resolve/repo-index.js';
 import type { DayOneIssue } from '../day-one.js';
 import { isJmlEvent, personChangeKey, runMs } from './common.js';
 import { type CommitInfo, commitsTouching, fileAtCommit } from './git-history.js';
-import { readDayOneIssues } from './github-reads.js';
+import { type DayOneReads, type ReviewPullRequestReads, readDayOneIssues } from './github-reads.js';
 import { campaignsInPeriod, gatherReview } from './review-gather.js';
-import type { EvidenceInput, GitHubAccess, IssueEvidence, PullRequestEvidence } from './types.js';
+import type { EvidenceInput, IssueEvidence, PullRequestEvidence } from './types.js';
+
+/**
+ * What the evidence pack reads on GitHub: the pull request of a commit with its reviews, the state
+ * of a manual-work issue, the day-one issues and each review file's pull request.
+ */
+export type EvidenceReads = Pick<GitHubClient, 'pullRequestsOfCommit' | 'reviewsOf' | 'issueState'> &
+  DayOneReads &
+  ReviewPullRequestReads;
 
 export interface GatherOptions {
   root: string;
@@ -27,7 +36,7 @@ export interface GatherOptions {
   recordsDir: string;
   actual: ActualState[];
   /** Absent: the GitHub columns stay empty and `missingGitHub` says why. */
-  github?: GitHubAccess;
+  github?: GitHubAccess<EvidenceReads>;
   missingGitHub?: string;
 }
 
@@ -97,7 +106,7 @@ export async function gatherEvidence(o: GatherOptions): Promise<EvidenceInput> {
           ...(hr ? { hrRecord: hr.record } : {}),
           // Only approvals that stood at merge, by the rule of jml approvals.
           approvals: standingApprovals({
-            reviews: submittedReviews(reviews),
+            reviews,
             headSha: pr.headSha,
             author: pr.author,
           }),

@@ -4,14 +4,23 @@
  * a review file's pull request (by its branch, else by the commit that merged the file) with the
  * approvals that stood when it merged.
  */
-import { standingApprovals, submittedReviews } from '../../approvals/reviews.js';
-import type { Review as DecideReview } from '../../approvals/types.js';
+import { standingApprovals } from '../../approvals/reviews.js';
+import type { Review } from '../../approvals/types.js';
 import type { GitHubClient } from '../../github/client.js';
 import { DAY_ONE_LABELS, type DayOneIssue, parseDayOneMarker } from '../day-one.js';
 
+/**
+ * What reading the day-one issues needs of GitHub: Octokit itself (its issue lists keep
+ * Octokit's own errors, which the evidence pack quotes as gaps).
+ */
+export type DayOneReads = Pick<GitHubClient, 'octokit'>;
+
+/** What finding a review file's pull request needs of GitHub. */
+export type ReviewPullRequestReads = Pick<GitHubClient, 'octokit' | 'pullRequestsOfCommit' | 'reviewsOf'>;
+
 /** Every issue labelled day-one (open and closed) that carries jml's marker, with its comments. */
 export async function readDayOneIssues(
-  client: GitHubClient,
+  client: DayOneReads,
   owner: string,
   repo: string,
 ): Promise<DayOneIssue[]> {
@@ -55,7 +64,7 @@ export interface ReviewPullRequest {
   mergedAt: string | null;
   mergeCommitSha: string | null;
   /** The approvals that stood at merge (each reviewer's latest, on the head, not the author's). */
-  approvals: DecideReview[];
+  approvals: Review[];
   /** How it was found: by `jml/review/<q>/<name>` or by the merge commit of the file. */
   foundBy: 'branch' | 'commit';
 }
@@ -65,7 +74,7 @@ export interface ReviewPullRequest {
  * (merged first), else the one that merged `commit`; undefined when neither exists.
  */
 export async function reviewPullRequest(
-  client: GitHubClient,
+  client: ReviewPullRequestReads,
   owner: string,
   repo: string,
   branch: string,
@@ -121,7 +130,7 @@ export async function reviewPullRequest(
   return {
     ...found,
     approvals: standingApprovals({
-      reviews: submittedReviews(reviews),
+      reviews,
       headSha: found.headSha,
       author: found.author,
     }),

@@ -5,14 +5,14 @@
  * GitHub failure becomes a gap, never a crash.
  */
 
+import type { GitHubAccess } from '../../github/client.js';
 import { byCodePoint } from '../../model/order.js';
 import type { ActualState } from '../../model/state.js';
 import type { RecordFile } from '../../records/store.js';
 import type { RepoIndex } from '../../resolve/repo-index.js';
-import type { ReviewFileEvidence, ReviewReportInput } from '../../review/report.js';
 import { commitsTouching } from './git-history.js';
-import { reviewPullRequest } from './github-reads.js';
-import type { GitHubAccess } from './types.js';
+import { type ReviewPullRequestReads, reviewPullRequest } from './github-reads.js';
+import type { ReviewFileEvidence, ReviewReportInput } from './types.js';
 
 export interface ReviewGatherOptions {
   root: string;
@@ -21,7 +21,7 @@ export interface ReviewGatherOptions {
   records: RecordFile[];
   actual: ActualState[];
   at: number;
-  github?: GitHubAccess;
+  github?: GitHubAccess<ReviewPullRequestReads>;
   /** Why GitHub is not read, when it is not. */
   missingGitHub?: string;
 }

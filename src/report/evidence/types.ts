@@ -4,13 +4,14 @@
  * what the artifact proves, notes on what could not be filled in, and the findings an auditor
  * would raise. Rendering (Markdown, CSV, HTML) reads only artifacts.
  */
-import type { GitHubClient, Review } from '../../github/client.js';
+import type { Review } from '../../approvals/types.js';
+import type { ReviewCampaign, ReviewFile } from '../../model/schema.js';
 import type { ActualState } from '../../model/state.js';
 import type { RecordFile, RecordProblem } from '../../records/store.js';
 import type { RepoIndex } from '../../resolve/repo-index.js';
-import type { ReviewReportInput } from '../../review/report.js';
 import type { DayOneIssue } from '../day-one.js';
 import type { CommitInfo } from './git-history.js';
+import type { ReviewPullRequest } from './github-reads.js';
 
 export type Cell = string | number | boolean | null;
 export type Row = Record<string, Cell>;
@@ -49,13 +50,6 @@ export interface Artifact {
   findings: Finding[];
 }
 
-/** The GitHub client the evidence is read with, and the repository. */
-export interface GitHubAccess {
-  client: GitHubClient;
-  owner: string;
-  repo: string;
-}
-
 /** A pull request that merged a commit, with its approving reviews. */
 export interface PullRequestEvidence {
   number: number;
@@ -71,6 +65,35 @@ export interface PullRequestEvidence {
 export interface IssueEvidence {
   state: 'open' | 'closed';
   closedAt: string | null;
+}
+
+/**
+ * One reviewer file of an access review campaign as `jml review report` reads it (gathered by
+ * review-gather.ts, built into a report by review/report.ts).
+ */
+export interface ReviewFileEvidence {
+  /** reviews/<quarter>/<name>.yaml */
+  path: string;
+  name: string;
+  file: ReviewFile;
+  /** git log of the file, newest first (empty outside git). */
+  commits: CommitInfo[];
+  /** undefined: GitHub not read; null: read, and no pull request found. */
+  pullRequest: ReviewPullRequest | null | undefined;
+}
+
+/** What a quarter's access review report is built from (review/report.ts, buildReviewReport). */
+export interface ReviewReportInput {
+  index: RepoIndex;
+  campaign: ReviewCampaign;
+  files: ReviewFileEvidence[];
+  /** Every apply record found; those with `review.quarter` equal to the campaign's are read. */
+  records: RecordFile[];
+  /** The providers read live at `at`. */
+  actual: ActualState[];
+  at: number;
+  /** Why the GitHub columns are empty, when they are. */
+  githubGaps: string[];
 }
 
 export interface EvidenceInput {
