@@ -27,10 +27,11 @@ import {
   renderApprovalsText,
 } from '../approvals/render.js';
 import type { Decision } from '../approvals/types.js';
-import { CheckoutError, decideFromCheckouts } from '../engine/approvals.js';
+import { decideFromCheckouts } from '../engine/approvals.js';
+import { CheckoutError } from '../engine/checkout.js';
 import type { GitHubAccess, GitHubClient } from '../github/client.js';
 import { gitCommit } from '../load/git.js';
-import type { GlobalOptions, Io } from './main.js';
+import type { GlobalOptions, Io } from './io.js';
 import { parseAtOption } from './options.js';
 
 /** Exit codes of `jml approvals`. */

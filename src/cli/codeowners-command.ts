@@ -13,7 +13,7 @@ import {
 } from '../report/codeowners.js';
 import { emitGithubAnnotations, renderDiagnosticsText } from '../report/diagnostics.js';
 import { checkRepository, TIME_DEPENDENT_RULES } from '../validate/validate.js';
-import type { GlobalOptions, Io } from './main.js';
+import type { GlobalOptions, Io } from './io.js';
 
 interface CodeownersOptions {
   check?: boolean;

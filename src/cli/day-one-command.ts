@@ -1,11 +1,11 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import writeFileAtomic from 'write-file-atomic';
+import { indexCheckout } from '../engine/checkout.js';
 import { dayOneItems, dayOneMarkdown, dayOneStatus, parseDayOneMarker } from '../report/day-one.js';
 import { readDayOneIssues } from '../report/evidence/github-reads.js';
-import type { GlobalOptions, Io } from './main.js';
+import type { GlobalOptions, Io } from './io.js';
 import { parseAtOption } from './options.js';
-import { indexCheckout } from './pipeline.js';
 import { githubAccess, recordFromOption } from './run-support.js';
 
 type Exit = (code: number) => void;

@@ -12,10 +12,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
+import { indexCheckout } from '../engine/checkout.js';
 import type { GitHubClient } from '../github/client.js';
 import type { EnvironmentAnswer, EvidenceBranchAnswer, GateSettings } from '../github/doctor/rules.js';
-import type { GlobalOptions, Io } from './main.js';
-import { indexCheckout } from './pipeline.js';
+import type { GlobalOptions, Io } from './io.js';
 import { githubAccess, githubConfigured } from './run-support.js';
 
 type Exit = (code: number) => void;

@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { runApply } from '../apply/apply.js';
+import { knownAtOf, personNames, planFrom, readActual, recordsDir } from '../engine/prepare.js';
 import { type ProviderName, providerName } from '../model/schema.js';
 import { findDrift } from '../plan/drift.js';
 import { parsePlanFile } from '../plan/plan-schema.js';
@@ -12,9 +13,15 @@ import type { Plan } from '../plan/plan-types.js';
 import { dumpState } from '../report/dump.js';
 import { renderApplyText } from '../report/render-apply.js';
 import { renderPlanJson, renderPlanMarkdown, renderPlanText } from '../report/render-plan.js';
-import type { GlobalOptions, Io } from './main.js';
-import { knownAtOf, personNames, planFrom, prepare, readActual, recordsDir } from './pipeline.js';
-import { EXIT_SLA_BREACH, exitCode, reportBreaches, triggerFromEnv, withoutConfirm } from './run-support.js';
+import type { GlobalOptions, Io } from './io.js';
+import {
+  EXIT_SLA_BREACH,
+  exitCode,
+  prepareOrReport as prepare,
+  reportBreaches,
+  triggerFromEnv,
+  withoutConfirm,
+} from './run-support.js';
 
 type Exit = (code: number) => void;
 const providerOption = () =>

@@ -7,11 +7,11 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
+import { readActual, recordsDir } from '../engine/prepare.js';
 import type { GitHubAccess } from '../github/client.js';
-import type { GlobalOptions, Io } from './main.js';
+import type { GlobalOptions, Io } from './io.js';
 import { parseDuration } from './options.js';
-import { prepare, readActual, recordsDir } from './pipeline.js';
-import { githubAccess } from './run-support.js';
+import { githubAccess, prepareOrReport as prepare } from './run-support.js';
 
 interface EvidenceOptions {
   out: string;

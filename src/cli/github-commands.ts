@@ -8,14 +8,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { parse } from 'yaml';
+import { indexCheckout } from '../engine/checkout.js';
 import type { ApplyRecord } from '../records/schema.js';
 import { amendRecord } from '../records/store.js';
 import { expiredExceptions, expiredExceptionsMarkdown } from '../report/expired-exceptions.js';
 import { workItems } from '../report/work-items.js';
 import { registerDayOne } from './day-one-command.js';
-import type { GlobalOptions, Io } from './main.js';
+import type { GlobalOptions, Io } from './io.js';
 import { parseAtOption } from './options.js';
-import { indexCheckout } from './pipeline.js';
 import { baseBranch, githubAccess, recordFromOption } from './run-support.js';
 
 type Exit = (code: number) => void;

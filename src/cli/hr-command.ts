@@ -26,6 +26,7 @@ import { type Command, Option } from 'commander';
 import { parse as parseCsv } from 'csv-parse/sync';
 import type { ApplyOutcome } from '../apply/apply.js';
 import { REAL_CLOCK } from '../apply/leaver-schedule.js';
+import { type Prepared, recordsDir } from '../engine/prepare.js';
 import {
   brakeMarker,
   checkHrBrake,
@@ -55,10 +56,15 @@ import { renderDiagnosticsText } from '../report/diagnostics.js';
 import { withHolds } from '../resolve/holds.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
 import { checkRepository, TIME_DEPENDENT_RULES } from '../validate/validate.js';
-import type { GlobalOptions, Io } from './main.js';
+import type { GlobalOptions, Io } from './io.js';
 import { cutAccessNow, operatorOf, recordHold } from './offboard-command.js';
-import { type Prepared, prepare, recordsDir } from './pipeline.js';
-import { baseBranch, githubAccess, githubConfigured, triggerFromEnv } from './run-support.js';
+import {
+  baseBranch,
+  githubAccess,
+  githubConfigured,
+  prepareOrReport as prepare,
+  triggerFromEnv,
+} from './run-support.js';
 
 type Exit = (code: number) => void;
 

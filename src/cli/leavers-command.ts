@@ -21,21 +21,27 @@ import {
   REAL_CLOCK,
   type RunClock,
 } from '../apply/leaver-schedule.js';
-import { toIso } from '../model/time.js';
-import { restrictPlan } from '../plan/build-plan.js';
-import { formatLag, renderLeaverTiming } from '../report/render-apply.js';
-import type { GlobalOptions, Io } from './main.js';
-import { parseDuration } from './options.js';
 import {
   knownAtOf,
   type Prepared,
   personNames,
   planFrom,
-  prepare,
   readActual,
   recordsDir,
-} from './pipeline.js';
-import { EXIT_SLA_BREACH, exitCode, reportBreaches, triggerFromEnv, withoutConfirm } from './run-support.js';
+} from '../engine/prepare.js';
+import { toIso } from '../model/time.js';
+import { restrictPlan } from '../plan/build-plan.js';
+import { formatLag, renderLeaverTiming } from '../report/render-apply.js';
+import type { GlobalOptions, Io } from './io.js';
+import { parseDuration } from './options.js';
+import {
+  EXIT_SLA_BREACH,
+  exitCode,
+  prepareOrReport as prepare,
+  reportBreaches,
+  triggerFromEnv,
+  withoutConfirm,
+} from './run-support.js';
 
 type Exit = (code: number) => void;
 

@@ -1,10 +1,9 @@
 /**
  * cli: the `jml` command. Each subcommand parses its flags, refuses contradictory ones before
- * anything runs, calls the pipeline and returns an exit code (never calls process.exit, so
- * records written in `finally` blocks are always flushed).
+ * anything runs, calls the engine (src/engine/), renders what comes back and returns an exit
+ * code (never calls process.exit, so records written in `finally` blocks are always flushed).
  */
 import { Command, CommanderError, Option } from 'commander';
-import type { RunClock } from '../apply/leaver-schedule.js';
 import { registerApprovals } from './approvals-command.js';
 import { registerCodeowners } from './codeowners-command.js';
 import { registerDoctor } from './doctor-command.js';
@@ -12,30 +11,15 @@ import { registerEngineCommands } from './engine-commands.js';
 import { registerEvidence } from './evidence-command.js';
 import { registerGitHub } from './github-commands.js';
 import { registerHr } from './hr-command.js';
+import { defaultIo, type Io } from './io.js';
 import { registerLeavers } from './leavers-command.js';
 import { registerOffboard } from './offboard-command.js';
 import { registerReview } from './review-command.js';
 import { registerSchemas } from './schemas-command.js';
 import { registerValidate } from './validate-command.js';
 
-export interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
-  isTty: boolean;
-  /** The clock of commands that wait for an instant (jml leavers); real unless a test sets one. */
-  clock?: RunClock;
-}
-
-export const defaultIo: Io = {
-  out: (t) => process.stdout.write(t),
-  err: (t) => process.stderr.write(t),
-  isTty: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
-};
-
-/** Options every command accepts. */
-export interface GlobalOptions {
-  root: string;
-}
+/** main's callers (bin/jml.js, scripts, tests) pass an Io: its type and the process's own. */
+export { defaultIo, type Io } from './io.js';
 
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('jml')

@@ -15,6 +15,7 @@ import { DateTime } from 'luxon';
 import writeFileAtomic from 'write-file-atomic';
 import { type ApplyOutcome, runApply } from '../apply/apply.js';
 import { REAL_CLOCK, type RunClock } from '../apply/leaver-schedule.js';
+import { type Prepared, personNames, planFrom, readActual, recordsDir } from '../engine/prepare.js';
 import { editPolicyYaml } from '../load/write-yaml.js';
 import { instantMs, toIso } from '../model/time.js';
 import { restrictPlan } from '../plan/build-plan.js';
@@ -23,13 +24,13 @@ import { amendRecord, writeRecord } from '../records/store.js';
 import { renderApplyText } from '../report/render-apply.js';
 import { withHolds } from '../resolve/holds.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
-import type { GlobalOptions, Io } from './main.js';
-import { type Prepared, personNames, planFrom, prepare, readActual, recordsDir } from './pipeline.js';
+import type { GlobalOptions, Io } from './io.js';
 import {
   baseBranch,
   exitCode,
   githubAccess,
   githubConfigured,
+  prepareOrReport as prepare,
   reportBreaches,
   triggerFromEnv,
 } from './run-support.js';

@@ -30,6 +30,8 @@ import {
   parsePullRequestData,
 } from '../approvals/pull-request.js';
 import type { ChangedFile } from '../approvals/types.js';
+import { CheckoutError, indexCheckout } from '../engine/checkout.js';
+import { type Prepared, personNames, planFrom, readActual, recordsDir } from '../engine/prepare.js';
 import type { GitHubAccess, GitHubClient } from '../github/client.js';
 import { type Located, locate, type SourceFile } from '../load/source.js';
 import { byCodePoint } from '../model/order.js';
@@ -61,24 +63,15 @@ import {
 } from '../review/check.js';
 import { daysLeft, type FileAtDue, noResponse, REMINDER_MARKER, reminderBody } from '../review/due.js';
 import { buildCampaign, type Campaign } from '../review/start.js';
-import type { GlobalOptions, Io } from './main.js';
+import type { GlobalOptions, Io } from './io.js';
 import { parseQuarter } from './options.js';
-import {
-  CheckoutError,
-  indexCheckout,
-  type Prepared,
-  personNames,
-  planFrom,
-  prepare,
-  readActual,
-  recordsDir,
-} from './pipeline.js';
 import { registerReviewReport } from './review-report.js';
 import {
   baseBranch,
   githubAccess,
   githubConfigured,
   githubIfConfigured,
+  prepareOrReport as prepare,
   triggerFromEnv,
 } from './run-support.js';
 

@@ -9,10 +9,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { GlobalOptions, Io } from './main.js';
+import { readActual, recordsDir } from '../engine/prepare.js';
+import type { GlobalOptions, Io } from './io.js';
 import { parseQuarter } from './options.js';
-import { prepare, readActual, recordsDir } from './pipeline.js';
-import { githubIfConfigured } from './run-support.js';
+import { githubIfConfigured, prepareOrReport as prepare } from './run-support.js';
 
 type Exit = (code: number) => void;
 

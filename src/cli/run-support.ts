@@ -1,15 +1,109 @@
 /**
- * What the commands that write to providers share: who started the run (for the apply record),
- * and how a leaver SLA breach is reported (loudly, with its own exit code).
+ * What the commands share: the engine's prepare with its notices and refusals rendered (the
+ * texts the commands always printed), who started the run (for the apply record), and how a
+ * leaver SLA breach is reported (loudly, with its own exit code).
  */
 import path from 'node:path';
 import * as core from '@actions/core';
 import type { Command } from 'commander';
+import { indexCheckout } from '../engine/checkout.js';
+import {
+  type Prepared,
+  type PrepareNotice,
+  type PrepareRequest,
+  prepare,
+  type Refused,
+} from '../engine/prepare.js';
 import type { GitHubAccess } from '../github/client.js';
+import type { ProviderName } from '../model/schema.js';
 import type { ApplyRecord, LeaverTiming, Trigger } from '../records/schema.js';
 import { newestRecordFile, readRecordFile } from '../records/store.js';
-import type { Io } from './main.js';
-import { indexCheckout } from './pipeline.js';
+import { renderDiagnosticsText } from '../report/diagnostics.js';
+import { contextOf, type Io } from './io.js';
+import { parseAtOption } from './options.js';
+
+/** What prepare noticed on the way, as the line the user reads on stderr. */
+export function renderPrepareNotice(n: PrepareNotice): string {
+  switch (n.kind) {
+    case 'time-dependent':
+      return `Note: ${n.diagnostics.map((d) => `${d.file}:${d.line} ${d.rule}`).join('; ')} (fix by pull request; planning goes on).\n`;
+    case 'unreadable-hold':
+      return `Note: ${n.file} ${n.problem}; an offboarding hold in it is not in force.\n`;
+    case 'hold-in-force': {
+      const h = n.hold;
+      return (
+        `Note: ${h.person} was offboarded at ${h.at} by ${h.requestedBy} (${h.pullRequest?.url ?? h.record}); ` +
+        `access stays cut until people/${h.person}.yaml records the termination or jml offboard --cancel lifts it.\n`
+      );
+    }
+  }
+}
+
+/** Writes prepare's notices to stderr, in the order they happened. */
+export function reportNotices(notices: readonly PrepareNotice[], io: Io): void {
+  for (const n of notices) io.err(renderPrepareNotice(n));
+}
+
+/**
+ * Tells the user why a use case was refused (after its notices) on stderr; the command then exits
+ * 1. An infrastructure failure is thrown on, for main to report as `jml: <message>`.
+ */
+export function reportRefusal(refused: Refused, io: Io): void {
+  reportNotices(refused.notices, io);
+  const r = refused.refusal;
+  switch (r.kind) {
+    case 'invalid':
+      io.err(renderDiagnosticsText(r.diagnostics, io.isTty));
+      io.err('Nothing was planned or applied: fix the errors above first.\n');
+      return;
+    case 'base-unreadable':
+      io.err(`--base: ${r.message}\nNothing was planned.\n`);
+      return;
+    case 'provider-not-configured':
+      io.err(`jml: provider ${r.provider} is not configured in ${r.where}\n`);
+      return;
+    case 'failed':
+      throw r.error;
+  }
+}
+
+/** The engine's request from the flags every preparing command shares (`--at` parsed here). */
+export function prepareRequest(
+  io: Io,
+  root: string,
+  atOpt: string | undefined,
+  only?: ProviderName,
+  connectionsFrom?: string,
+): PrepareRequest {
+  const { clock } = contextOf(io);
+  const at = parseAtOption(atOpt, () => clock.now());
+  return {
+    root,
+    at,
+    ...(only ? { only } : {}),
+    ...(connectionsFrom !== undefined ? { connectionsFrom } : {}),
+  };
+}
+
+/**
+ * The engine's prepare for the commands that still do their work in cli/: its notices written
+ * to stderr, a refusal reported; undefined then (exit 1).
+ */
+export async function prepareOrReport(
+  rootOpt: string,
+  atOpt: string | undefined,
+  io: Io,
+  only?: ProviderName,
+  connectionsFrom?: string,
+): Promise<Prepared | undefined> {
+  const outcome = await prepare(contextOf(io), prepareRequest(io, rootOpt, atOpt, only, connectionsFrom));
+  if (!outcome.ok) {
+    reportRefusal(outcome, io);
+    return undefined;
+  }
+  reportNotices(outcome.notices, io);
+  return outcome.prepared;
+}
 
 /** Exit code of a run whose changes all went through but a leaver's SLA did not hold. */
 export const EXIT_SLA_BREACH = 3;

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { buildJsonSchemas, SCHEMA_DIR } from '../report/json-schemas.js';
-import type { GlobalOptions, Io } from './main.js';
+import type { GlobalOptions, Io } from './io.js';
 
 /** Files whose generated schema differs from the committed one. */
 export function staleSchemas(root: string): string[] {

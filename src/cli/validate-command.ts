@@ -6,7 +6,7 @@ import {
   renderDiagnosticsText,
 } from '../report/diagnostics.js';
 import { checkRepository } from '../validate/validate.js';
-import type { GlobalOptions, Io } from './main.js';
+import type { GlobalOptions, Io } from './io.js';
 import { parseAtOption } from './options.js';
 
 export function registerValidate(program: Command, io: Io, setExit: (code: number) => void): void {

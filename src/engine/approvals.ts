@@ -23,9 +23,7 @@ import { readHolds } from '../records/holds.js';
 import { CODEOWNERS_FILE, generateCodeowners } from '../report/codeowners.js';
 import { indexRepository, type RepoIndex } from '../resolve/repo-index.js';
 import { validateRepository } from '../validate/validate.js';
-
-/** A checkout that cannot be judged at all (missing, or its policy does not load). */
-export class CheckoutError extends Error {}
+import { CheckoutError } from './checkout.js';
 
 export interface ApprovalsInput {
   /** A checkout of the base branch: the authority and the access before. */

@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import type { Prepared } from '../cli/pipeline.js';
+import type { Prepared } from '../engine/prepare.js';
 
 const FILL_IN = 'fill-in';
 

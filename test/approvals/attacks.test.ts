@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decide } from '../../src/approvals/decide.js';
 import type { Decision } from '../../src/approvals/types.js';
-import { indexCheckout } from '../../src/cli/pipeline.js';
+import { indexCheckout } from '../../src/engine/checkout.js';
 import { cleanTempDirs, jml, readRepoFile, writeRepoFile } from '../engine/helpers.js';
 import {
   approve,

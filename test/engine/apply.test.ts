@@ -6,8 +6,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyOrder, runApply } from '../../src/apply/apply.js';
-import type { Io } from '../../src/cli/main.js';
-import { type Prepared, planFrom, prepare } from '../../src/cli/pipeline.js';
+import { REAL_CLOCK } from '../../src/apply/leaver-schedule.js';
+import { type Prepared, planFrom, prepare } from '../../src/engine/prepare.js';
 import { ACTIONS, type Change, type Plan } from '../../src/plan/plan-types.js';
 import { EmbeddedDirectory } from '../../src/providers/embedded/embedded-directory.js';
 import { scopeFor } from '../../src/providers/registry.js';
@@ -27,8 +27,6 @@ import {
 
 /** The day after everything in the org fixture fell due. */
 const AT = '2027-02-02T14:00:00Z';
-
-const silentIo: Io = { out: () => undefined, err: () => undefined, isTty: false };
 
 function records(dir: string): ApplyRecord[] {
   return readRecords(dir).map((r) => r.record as unknown as ApplyRecord);
@@ -299,9 +297,9 @@ class FaultyProvider implements Provider {
 }
 
 async function prepared(dir: string): Promise<Prepared> {
-  const p = await prepare(dir, AT, silentIo);
-  if (!p) throw new Error('fixture does not validate');
-  return p;
+  const p = await prepare({ clock: REAL_CLOCK, env: process.env }, { root: dir, at: Date.parse(AT) });
+  if (!p.ok) throw new Error('fixture does not validate');
+  return p.prepared;
 }
 
 async function applyWith(

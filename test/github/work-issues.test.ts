@@ -4,7 +4,7 @@
  * the IT (here security) team, labelled, linked from the apply record, never duplicated.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { indexCheckout } from '../../src/cli/pipeline.js';
+import { indexCheckout } from '../../src/engine/checkout.js';
 import type { ApplyRecord, ChangeResult } from '../../src/records/schema.js';
 import { workItems } from '../../src/report/work-items.js';
 import { editYaml } from '../approvals/helpers.js';

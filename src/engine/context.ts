@@ -1,0 +1,15 @@
+/**
+ * engine: what every use case is given instead of reaching for globals. The CLI builds it from
+ * the process (src/cli/io.ts `contextOf`); a test builds its own, with a clock that skips waits.
+ */
+import type { RunClock } from '../apply/leaver-schedule.js';
+
+export interface EngineContext {
+  /** Now, and waiting for an instant: the real clock, or a test's (never Date.now directly). */
+  clock: RunClock;
+  /**
+   * The environment the providers' connectors read their credentials from (the variables
+   * policy/jml.yaml names). The CLI passes process.env; nothing else reads it through here.
+   */
+  env: NodeJS.ProcessEnv;
+}
