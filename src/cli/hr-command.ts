@@ -26,6 +26,7 @@ import { type Command, Option } from 'commander';
 import { parse as parseCsv } from 'csv-parse/sync';
 import type { ApplyOutcome } from '../apply/apply.js';
 import { REAL_CLOCK } from '../apply/leaver-schedule.js';
+import { cutAccessNow, operatorOf, recordHold } from '../engine/offboard.js';
 import { type Prepared, recordsDir } from '../engine/prepare.js';
 import {
   brakeMarker,
@@ -57,7 +58,6 @@ import { withHolds } from '../resolve/holds.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
 import { checkRepository, TIME_DEPENDENT_RULES } from '../validate/validate.js';
 import type { GlobalOptions, Io } from './io.js';
-import { cutAccessNow, operatorOf, recordHold } from './offboard-command.js';
 import {
   baseBranch,
   githubAccess,
