@@ -1,29 +1,30 @@
 /**
- * plan, apply, drift and dump: the commands that read providers.
+ * plan, apply, drift and dump: the commands that read providers. Each parses its flags, calls one
+ * engine use case (src/engine/), renders what comes back and sets the exit code.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
-import { runApply } from '../apply/apply.js';
-import { knownAtOf, personNames, planFrom, readActual, recordsDir } from '../engine/prepare.js';
+import { applyRepository } from '../engine/apply.js';
+import { dumpState } from '../engine/dump.js';
+import { detectDrift, planRepository } from '../engine/plan.js';
+import { personNames } from '../engine/prepare.js';
 import { type ProviderName, providerName } from '../model/schema.js';
-import { findDrift } from '../plan/drift.js';
 import { parsePlanFile } from '../plan/plan-schema.js';
 import type { Plan } from '../plan/plan-types.js';
-import { dumpState } from '../report/dump.js';
 import { renderApplyText } from '../report/render-apply.js';
 import { renderPlanJson, renderPlanMarkdown, renderPlanText } from '../report/render-plan.js';
-import type { GlobalOptions, Io } from './io.js';
+import { contextOf, type Exit, type GlobalOptions, type Io } from './io.js';
 import {
   EXIT_SLA_BREACH,
   exitCode,
-  prepareOrReport as prepare,
+  prepareRequest,
   reportBreaches,
+  reportOutcome,
   triggerFromEnv,
   withoutConfirm,
 } from './run-support.js';
 
-type Exit = (code: number) => void;
 const providerOption = () =>
   new Option('--provider <name>', 'only this provider').choices(providerName.options as unknown as string[]);
 /** The --provider value as a provider name (commander has refused any other choice already). */
@@ -84,13 +85,10 @@ export function registerEngineCommands(program: Command, io: Io, setExit: Exit):
         cmd: Command,
       ) => {
         const { root } = cmd.optsWithGlobals<GlobalOptions>();
-        const p = await prepare(root, opts.at, io, onlyProvider(opts.provider), opts.base);
-        if (!p) return setExit(1);
-        const plan = planFrom(p, await readActual(p));
-        if (opts.out) {
-          mkdirSync(path.dirname(path.resolve(opts.out)), { recursive: true });
-          writeFileSync(path.resolve(opts.out), renderPlanJson(plan));
-        }
+        const req = prepareRequest(io, root, opts.at, onlyProvider(opts.provider), opts.base);
+        const r = await planRepository(contextOf(io), { ...req, ...(opts.out ? { out: opts.out } : {}) });
+        if (!reportOutcome(r, io)) return setExit(1);
+        const { prepared: p, plan } = r;
         const note = p.connectionsOverridden.length > 0 ? baseConnectionsNote(p.connectionsOverridden) : '';
         if (note) io.err(`Note: ${note}\n`);
         const rendered = renderPlan(plan, opts.format, personNames(p.index), io, Boolean(opts.summary));
@@ -147,29 +145,18 @@ export function registerEngineCommands(program: Command, io: Io, setExit: Exit):
           }
           given = read.plan;
         }
-        const p = await prepare(root, given?.at ?? opts.at, io, onlyProvider(opts.provider));
-        if (!p) return setExit(1);
-        // Terminations that reached the repository after their instant: their SLA runs from then.
-        const knownAt = new Map<string, string>();
-        const outcome = await runApply({
-          providers: p.providers,
-          policy: p.index.policy,
+        const r = await applyRepository(contextOf(io), {
+          ...prepareRequest(io, root, given?.at ?? opts.at, onlyProvider(opts.provider)),
+          ...(given ? { plan: given } : {}),
           flags: {
             allowMassRemoval: Boolean(opts.allowMassRemoval),
             allowMassDisable: Boolean(opts.allowMassDisable),
             allowDelete: Boolean(opts.allowDelete),
           },
-          readActual: () => readActual(p),
-          plan: (actual) => {
-            const plan = given ?? planFrom(p, actual);
-            for (const [person, at] of knownAtOf(p, plan)) knownAt.set(person, at);
-            return plan;
-          },
-          knownAt,
-          recordDir: recordsDir(p.root, p.index),
           trigger: triggerFromEnv(cmd),
-          ...(io.clock ? { now: () => new Date(io.clock!.now()) } : {}),
         });
+        if (!reportOutcome(r, io)) return setExit(1);
+        const { prepared: p, outcome } = r;
         if (opts.format === 'json') io.out(`${JSON.stringify(outcome.record, null, 2)}\n`);
         else io.out(renderApplyText(outcome, personNames(p.index), io.isTty));
         const breached = reportBreaches(outcome.record.leavers ?? [], io);
@@ -187,10 +174,12 @@ export function registerEngineCommands(program: Command, io: Io, setExit: Exit):
     )
     .action(async (opts: { at?: string; provider?: string; format: string }, cmd: Command) => {
       const { root } = cmd.optsWithGlobals<GlobalOptions>();
-      const p = await prepare(root, opts.at, io, onlyProvider(opts.provider));
-      if (!p) return setExit(1);
-      const plan = planFrom(p, await readActual(p));
-      const findings = findDrift(plan, p.index.policy.sla);
+      const r = await detectDrift(
+        contextOf(io),
+        prepareRequest(io, root, opts.at, onlyProvider(opts.provider)),
+      );
+      if (!reportOutcome(r, io)) return setExit(1);
+      const { plan, findings } = r;
       if (opts.format === 'json')
         io.out(`${JSON.stringify({ at: plan.at, fingerprint: plan.fingerprint, findings }, null, 2)}\n`);
       else if (findings.length === 0)
@@ -213,9 +202,12 @@ export function registerEngineCommands(program: Command, io: Io, setExit: Exit):
     .option('--out <dir>', 'directory to write people/, roles/ and policy/entitlements.yaml into', 'dump')
     .action(async (opts: { provider: string; out: string }, cmd: Command) => {
       const { root } = cmd.optsWithGlobals<GlobalOptions>();
-      const p = await prepare(root, undefined, io, onlyProvider(opts.provider));
-      if (!p) return setExit(1);
-      const written = await dumpState(p, path.resolve(opts.out));
+      const r = await dumpState(contextOf(io), {
+        ...prepareRequest(io, root, undefined, onlyProvider(opts.provider)),
+        outDir: opts.out,
+      });
+      if (!reportOutcome(r, io)) return setExit(1);
+      const { written } = r;
       io.out(
         `Wrote ${written.length} files to ${opts.out}/ (review them before copying into the repository).\n`,
       );

@@ -8,6 +8,7 @@ import * as core from '@actions/core';
 import type { Command } from 'commander';
 import { indexCheckout } from '../engine/checkout.js';
 import {
+  type EngineOutcome,
   type Prepared,
   type PrepareNotice,
   type PrepareRequest,
@@ -67,6 +68,19 @@ export function reportRefusal(refused: Refused, io: Io): void {
   }
 }
 
+/**
+ * Renders a use case's outcome on stderr: its refusal (false: the command exits 1), or the
+ * notices of one that went ahead (true, and `r` is its result).
+ */
+export function reportOutcome<T extends EngineOutcome>(r: T, io: Io): r is Extract<T, { ok: true }> {
+  if (!r.ok) {
+    reportRefusal(r, io);
+    return false;
+  }
+  reportNotices(r.notices, io);
+  return true;
+}
+
 /** The engine's request from the flags every preparing command shares (`--at` parsed here). */
 export function prepareRequest(
   io: Io,
@@ -97,12 +111,7 @@ export async function prepareOrReport(
   connectionsFrom?: string,
 ): Promise<Prepared | undefined> {
   const outcome = await prepare(contextOf(io), prepareRequest(io, rootOpt, atOpt, only, connectionsFrom));
-  if (!outcome.ok) {
-    reportRefusal(outcome, io);
-    return undefined;
-  }
-  reportNotices(outcome.notices, io);
-  return outcome.prepared;
+  return reportOutcome(outcome, io) ? outcome.prepared : undefined;
 }
 
 /** Exit code of a run whose changes all went through but a leaver's SLA did not hold. */
