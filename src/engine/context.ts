@@ -8,8 +8,8 @@ export interface EngineContext {
   /** Now, and waiting for an instant: the real clock, or a test's (never Date.now directly). */
   clock: RunClock;
   /**
-   * The environment the providers' connectors read their credentials from (the variables
-   * policy/jml.yaml names). The CLI passes process.env; nothing else reads it through here.
+   * The environment: the providers' connectors read their credentials from it (the variables
+   * policy/jml.yaml names). The CLI passes process.env; a use case reads this, never process.env.
    */
   env: NodeJS.ProcessEnv;
 }
