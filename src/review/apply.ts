@@ -14,7 +14,7 @@
  *
  * Idempotent: an item found in a record of the quarter (`review.items`) is done; an orphaned
  * grant no longer held, an exception file gone, or a template that no longer lists the
- * entitlement has nothing left to do. Pure here; the command (src/cli/review-command.ts) runs it.
+ * entitlement has nothing left to do. Pure here; the engine (src/engine/review/remediate.ts) runs it.
  */
 import path from 'node:path';
 import { parseDocument } from 'yaml';

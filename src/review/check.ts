@@ -80,6 +80,13 @@ export interface ReviewCheck {
   refusals: Refusal[];
 }
 
+/** The name of the check run that carries the verdict (`jml review check --check-run`). */
+export const REVIEW_CHECK_NAME = 'jml/review';
+/** The marker of the one verdict comment `jml review check --comment` keeps on a pull request. */
+export const REVIEW_CHECK_MARKER = '<!-- jml:review-check -->';
+/** The verdict on a pull request that changes no reviewer file: it passes at once. */
+export const NOT_A_REVIEW = 'No reviewer file changed: not a review pull request, nothing to check.';
+
 const lower = (s: string) => s.toLowerCase();
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 const EDITABLE = new Set(['decision', 'justification']);
