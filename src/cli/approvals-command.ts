@@ -1,7 +1,7 @@
 /**
  * `jml approvals`: the required check. Decides whether a pull request carries the approvals its
- * effect needs (src/engine/approvals.ts, src/approvals/decide.ts) and explains each rule met or
- * missing.
+ * effect needs (src/engine/approvals-check.ts, src/approvals/decide.ts) and explains each rule
+ * met or missing.
  *
  * Runs from local data: `-C` is a checkout of the pull request's head (read as data, never run),
  * `--base` a checkout of the base branch, `--changes` the pull request, its files and its reviews
@@ -14,25 +14,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
-import {
-  checkPullRequestData,
-  PullRequestDataError,
-  type PullRequestFacts,
-  parsePullRequestData,
-} from '../approvals/pull-request.js';
-import {
-  headline,
-  renderApprovalsJson,
-  renderApprovalsMarkdown,
-  renderApprovalsText,
-} from '../approvals/render.js';
+import { PullRequestDataError, parsePullRequestData } from '../approvals/pull-request.js';
+import { renderApprovalsJson, renderApprovalsMarkdown, renderApprovalsText } from '../approvals/render.js';
 import type { Decision } from '../approvals/types.js';
-import { decideFromCheckouts } from '../engine/approvals.js';
-import { CheckoutError } from '../engine/checkout.js';
-import type { GitHubAccess, GitHubClient } from '../github/client.js';
-import { gitCommit } from '../load/git.js';
-import type { GlobalOptions, Io } from './io.js';
+import { type ApprovalsPullRequest, checkApprovals } from '../engine/approvals-check.js';
+import { contextOf, type Exit, type GlobalOptions, type Io } from './io.js';
 import { parseAtOption } from './options.js';
+import { githubAccess } from './run-support.js';
 
 /** Exit codes of `jml approvals`. */
 export const APPROVALS_EXIT = { approved: 0, error: 1, notApproved: 3 } as const;
@@ -45,7 +33,7 @@ export function renderDecision(d: Decision, format: ApprovalsFormat): string {
   return renderApprovalsText(d);
 }
 
-export function registerApprovals(program: Command, io: Io, setExit: (code: number) => void): void {
+export function registerApprovals(program: Command, io: Io, setExit: Exit): void {
   program
     .command('approvals')
     .description(
@@ -93,94 +81,55 @@ export function registerApprovals(program: Command, io: Io, setExit: (code: numb
         io.err(`jml approvals: --pr-of-commit ${opts.prOfCommit}: expected a 40-hex commit sha\n`);
         return setExit(APPROVALS_EXIT.error);
       }
+      const { clock } = contextOf(io);
       let now: number;
       try {
-        now = parseAtOption(opts.at, io.clock ? () => io.clock!.now() : undefined)();
+        now = parseAtOption(opts.at, () => clock.now())();
       } catch (e) {
         io.err(`jml approvals: ${(e as Error).message}\n`);
         return setExit(APPROVALS_EXIT.error);
       }
-      let facts: PullRequestFacts;
-      // The GitHub client (Octokit) is loaded only when a pull request is fetched.
-      let github: Awaited<ReturnType<typeof pullRequestFromGitHub>> | undefined;
-      try {
-        github =
-          opts.pr || opts.prOfCommit ? await pullRequestFromGitHub(opts.pr, opts.prOfCommit) : undefined;
-      } catch (e) {
-        if ((e as Error).name !== 'GitHubError') throw e;
-        io.err(`jml approvals: ${(e as Error).message}\n`);
-        return setExit(APPROVALS_EXIT.error);
-      }
-      if (opts.prOfCommit && github?.number === undefined) {
-        io.out(
-          `No open pull request has ${opts.prOfCommit.slice(0, 12)} as its head (a newer push is judged by its own run); nothing to decide.\n`,
-        );
-        return setExit(APPROVALS_EXIT.approved);
-      }
-      try {
-        facts =
-          github?.number !== undefined
-            ? checkPullRequestData(
-                await github.client.pullRequestData(github.owner, github.repo, github.number!),
-                `GitHub ${github.owner}/${github.repo}#${github.number}`,
-              )
-            : parsePullRequestData(readFileSync(path.resolve(opts.changes!), 'utf8'), opts.changes!);
-      } catch (e) {
-        if (
-          e instanceof PullRequestDataError ||
-          (e as Error).name === 'GitHubError' ||
-          (e as NodeJS.ErrnoException).code === 'ENOENT'
-        ) {
+      let pullRequest: ApprovalsPullRequest;
+      if (opts.changes !== undefined) {
+        try {
+          const facts = parsePullRequestData(readFileSync(path.resolve(opts.changes), 'utf8'), opts.changes);
+          pullRequest = { kind: 'facts', facts };
+        } catch (e) {
+          if (!(e instanceof PullRequestDataError) && (e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
           io.err(`jml approvals: ${(e as Error).message}\n`);
           return setExit(APPROVALS_EXIT.error);
         }
-        throw e;
+      } else {
+        // The GitHub client (Octokit) is loaded only when a pull request is fetched.
+        const github = await githubAccess();
+        pullRequest = {
+          kind: 'github',
+          github,
+          ...(opts.pr !== undefined ? { number: pullRequestNumber(opts.pr) } : {}),
+          ...(opts.prOfCommit !== undefined ? { headSha: opts.prOfCommit } : {}),
+          comment: Boolean(opts.comment),
+          checkRun: Boolean(opts.checkRun),
+        };
       }
-      // The verdict is for the commit checked out and read, never for one it did not read.
-      const checkedOut = gitCommit(path.resolve(root));
-      if (github && checkedOut && checkedOut.toLowerCase() !== facts.headSha.toLowerCase()) {
-        io.out(
-          `The head checkout is ${checkedOut.slice(0, 12)} but the pull request's head is now ${facts.headSha.slice(0, 12)}: that commit is judged by its own run; nothing posted.\n`,
-        );
-        return setExit(APPROVALS_EXIT.approved);
-      }
-      let decision: Decision;
-      try {
-        decision = decideFromCheckouts({
-          baseRoot: opts.base,
-          headRoot: root,
-          files: facts.files,
-          author: facts.author,
-          headSha: facts.headSha,
-          reviews: facts.reviews,
-          now,
-        });
-      } catch (e) {
-        if (e instanceof CheckoutError) {
-          io.err(`jml approvals: ${e.message}\n`);
+      const r = await checkApprovals({ baseRoot: opts.base, headRoot: root, now, pullRequest });
+      switch (r.kind) {
+        case 'refused':
+          io.err(`jml approvals: ${r.message}\n`);
           return setExit(APPROVALS_EXIT.error);
-        }
-        throw e;
+        case 'no-open-pull-request':
+          io.out(
+            `No open pull request has ${r.headSha.slice(0, 12)} as its head (a newer push is judged by its own run); nothing to decide.\n`,
+          );
+          return setExit(APPROVALS_EXIT.approved);
+        case 'head-moved':
+          io.out(
+            `The head checkout is ${r.checkedOut.slice(0, 12)} but the pull request's head is now ${r.headSha.slice(0, 12)}: that commit is judged by its own run; nothing posted.\n`,
+          );
+          return setExit(APPROVALS_EXIT.approved);
       }
-      io.out(renderDecision(decision, opts.format));
-      if (github?.number !== undefined && opts.comment) {
-        await github.client.upsertStickyComment(
-          github.owner,
-          github.repo,
-          github.number,
-          APPROVALS_MARKER,
-          renderApprovalsMarkdown(decision),
-        );
-      }
-      if (github && opts.checkRun) {
-        await github.client.createCheckRun(github.owner, github.repo, {
-          headSha: decision.headSha,
-          conclusion: decision.approved ? 'success' : 'failure',
-          title: headline(decision),
-          summary: renderApprovalsMarkdown(decision),
-        });
-      }
-      setExit(decision.approved ? APPROVALS_EXIT.approved : APPROVALS_EXIT.notApproved);
+      io.out(renderDecision(r.decision, opts.format));
+      if (r.failed !== undefined) throw r.failed;
+      setExit(r.decision.approved ? APPROVALS_EXIT.approved : APPROVALS_EXIT.notApproved);
     });
 }
 
@@ -195,29 +144,9 @@ interface ApprovalsOptions {
   format: ApprovalsFormat;
 }
 
-/** The marker of the one approvals comment jml keeps on a pull request. */
-export const APPROVALS_MARKER = '<!-- jml:approvals -->';
-
-/**
- * What `jml approvals` asks of GitHub: the pull request (or the open one whose head is a commit)
- * as the REST API returns it, then the sticky comment and the check run that report the decision.
- */
-type ApprovalsGitHub = Pick<
-  GitHubClient,
-  'openPullRequestWithHead' | 'pullRequestData' | 'upsertStickyComment' | 'createCheckRun'
->;
-
-/** The GitHub client and the pull request: by number, or the open one whose head is a commit. */
-async function pullRequestFromGitHub(
-  pr: string | undefined,
-  headSha: string | undefined,
-): Promise<GitHubAccess<ApprovalsGitHub> & { number: number | undefined }> {
-  const { clientFromEnv, repositoryFromEnv } = await import('../github/event.js');
-  const client = clientFromEnv();
-  const { owner, repo } = repositoryFromEnv();
-  if (headSha !== undefined)
-    return { client, owner, repo, number: await client.openPullRequestWithHead(owner, repo, headSha) };
+/** `--pr`: a pull request number. */
+function pullRequestNumber(pr: string): number {
   const number = Number(pr);
   if (!Number.isInteger(number) || number < 1) throw new Error(`--pr ${pr}: expected a pull request number`);
-  return { client, owner, repo, number };
+  return number;
 }

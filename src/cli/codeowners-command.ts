@@ -1,19 +1,13 @@
 /**
  * `jml codeowners`: write .github/CODEOWNERS from the data, `--check` that the committed one is
- * current (CI), or `--stdout` to print it.
+ * current (CI), or `--stdout` to print it. Generated, compared and written by the engine
+ * (src/engine/codeowners.ts); rendered here.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { type Command, Option } from 'commander';
-import {
-  CODEOWNERS_FILE,
-  diffCodeowners,
-  generateCodeowners,
-  renderCodeownersDiff,
-} from '../report/codeowners.js';
+import { generateCodeownersFile } from '../engine/codeowners.js';
+import { CODEOWNERS_FILE, renderCodeownersDiff } from '../report/codeowners.js';
 import { emitGithubAnnotations, renderDiagnosticsText } from '../report/diagnostics.js';
-import { checkRepository, TIME_DEPENDENT_RULES } from '../validate/validate.js';
-import type { GlobalOptions, Io } from './io.js';
+import { contextOf, type Exit, type GlobalOptions, type Io } from './io.js';
 
 interface CodeownersOptions {
   check?: boolean;
@@ -21,29 +15,7 @@ interface CodeownersOptions {
   format: 'text' | 'github';
 }
 
-/** The committed file, with Windows line endings read as Unix ones; undefined when missing. */
-function readCommitted(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8').replace(/\r\n/g, '\n');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-}
-
-/** Written beside the target and renamed over it: a crash leaves the old file or the new one. */
-function writeAtomic(file: string, text: string): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
-  } finally {
-    rmSync(tmp, { force: true });
-  }
-}
-
-export function registerCodeowners(program: Command, io: Io, setExit: (code: number) => void): void {
+export function registerCodeowners(program: Command, io: Io, setExit: Exit): void {
   program
     .command('codeowners')
     .description(
@@ -62,54 +34,46 @@ export function registerCodeowners(program: Command, io: Io, setExit: (code: num
         io.err('jml codeowners: give at most one of --check or --stdout\n');
         return setExit(1);
       }
-      const root = path.resolve(rootOpt);
       const color = io.isTty && opts.format === 'text';
-      const checked = checkRepository(root, Date.now());
-      // Errors that appear only because time passed do not change who owns what.
-      const blocking = checked.diagnostics.filter(
-        (d) => d.severity === 'error' && !TIME_DEPENDENT_RULES.has(d.rule),
-      );
-      if (blocking.length > 0 || !checked.index) {
-        io.err(renderDiagnosticsText(blocking, color));
+      const mode = opts.check ? 'check' : opts.stdout ? 'print' : 'write';
+      const r = generateCodeownersFile(contextOf(io), { root: rootOpt, mode });
+      if (r.kind === 'invalid') {
+        io.err(renderDiagnosticsText(r.diagnostics, color));
         io.err(`${CODEOWNERS_FILE} was not generated: fix the errors above first (jml validate).\n`);
         return setExit(1);
       }
-      const result = generateCodeowners(checked.index);
-      if (result.diagnostics.length) {
-        if (opts.format === 'github') emitGithubAnnotations(result.diagnostics);
-        io.err(renderDiagnosticsText(result.diagnostics, color));
+      if (r.diagnostics.length) {
+        if (opts.format === 'github') emitGithubAnnotations(r.diagnostics);
+        io.err(renderDiagnosticsText(r.diagnostics, color));
       }
-      if (result.diagnostics.some((d) => d.severity === 'error')) {
+      if (r.kind === 'not-generated') {
         io.err(`${CODEOWNERS_FILE} was not generated: fix the errors above first.\n`);
         return setExit(1);
       }
-      if (opts.stdout) {
-        io.out(result.text);
+      if (mode === 'print') {
+        io.out(r.text);
         return setExit(0);
       }
-      const file = path.join(root, CODEOWNERS_FILE);
-      const committed = readCommitted(file);
-      if (opts.check) {
-        if (committed === result.text) {
-          io.out(`${CODEOWNERS_FILE} is up to date (${result.rules.length} rules).\n`);
+      if (mode === 'check') {
+        if (r.committed === 'current') {
+          io.out(`${CODEOWNERS_FILE} is up to date (${r.rules} rules).\n`);
           return setExit(0);
         }
-        if (committed === undefined) io.err(`${CODEOWNERS_FILE} is missing.\n`);
+        if (r.committed === 'missing') io.err(`${CODEOWNERS_FILE} is missing.\n`);
         else {
           io.err(
             `${CODEOWNERS_FILE} is stale: it does not match people/, roles/ and the teams in policy/jml.yaml.\n`,
           );
-          io.err(renderCodeownersDiff(diffCodeowners(committed, result.text)));
+          if (r.diff) io.err(renderCodeownersDiff(r.diff));
         }
         io.err(`Run \`npx jml codeowners\` and commit ${CODEOWNERS_FILE}.\n`);
         return setExit(1);
       }
-      if (committed === result.text) {
-        io.out(`${CODEOWNERS_FILE} is already up to date (${result.rules.length} rules).\n`);
-        return setExit(0);
-      }
-      writeAtomic(file, result.text);
-      io.out(`Wrote ${CODEOWNERS_FILE} (${result.rules.length} rules).\n`);
+      io.out(
+        r.written
+          ? `Wrote ${CODEOWNERS_FILE} (${r.rules} rules).\n`
+          : `${CODEOWNERS_FILE} is already up to date (${r.rules} rules).\n`,
+      );
       setExit(0);
     });
 }

@@ -1,14 +1,12 @@
-import path from 'node:path';
+/**
+ * `jml github day-one` and `day-one-status`: the joiners' day-one issues (src/engine/day-one.ts),
+ * opened after an apply and read back against policy sla.dayOneHours.
+ */
 import type { Command } from 'commander';
-import writeFileAtomic from 'write-file-atomic';
-import { indexCheckout } from '../engine/checkout.js';
-import { dayOneItems, dayOneMarkdown, dayOneStatus, parseDayOneMarker } from '../report/day-one.js';
-import { readDayOneIssues } from '../report/evidence/github-reads.js';
-import type { GlobalOptions, Io } from './io.js';
+import { openDayOneIssues, readDayOneStatus } from '../engine/day-one.js';
+import { contextOf, type Exit, type GlobalOptions, type Io } from './io.js';
 import { parseAtOption } from './options.js';
-import { githubAccess, recordFromOption } from './run-support.js';
-
-type Exit = (code: number) => void;
+import { githubAccess } from './run-support.js';
 
 /** Adds `day-one` and `day-one-status` to the `jml github` command. */
 export function registerDayOne(gh: Command, io: Io, setExit: Exit): void {
@@ -22,40 +20,28 @@ export function registerDayOne(gh: Command, io: Io, setExit: Exit): void {
     )
     .action(async (opts: { record?: string }, cmd: Command) => {
       const { root } = cmd.optsWithGlobals<GlobalOptions>();
-      const found = recordFromOption(root, opts.record);
-      if (!found) {
+      const r = await openDayOneIssues(
+        { root, ...(opts.record !== undefined ? { record: opts.record } : {}) },
+        githubAccess,
+      );
+      if (r.kind === 'no-record') {
         io.out('No apply record: no joiner to confirm.\n');
         return setExit(0);
       }
-      const { index, file, record } = found;
-      const items = dayOneItems(record, index, path.basename(file));
-      if (items.length === 0) {
-        io.out(`${path.basename(file)}: no joiner's access was created.\n`);
+      if (r.kind === 'no-joiner') {
+        io.out(`${r.recordName}: no joiner's access was created.\n`);
         return setExit(0);
       }
-      const { client, owner, repo } = await githubAccess();
-      const existing = await readDayOneIssues(client, owner, repo);
-      for (const item of items) {
-        const same = existing.find((i) => {
-          const m = parseDayOneMarker(i.body);
-          return m?.person === item.person && m.start === item.start;
-        });
-        if (same) {
-          io.out(`already there: ${same.url} ${item.title}\n`);
+      for (const i of r.issues) {
+        if (i.action === 'existing') {
+          io.out(`already there: ${i.url} ${i.title}\n`);
           continue;
         }
-        const res = await client.octokit.rest.issues.create({
-          owner,
-          repo,
-          title: item.title,
-          body: `${item.marker}\n${item.body}`,
-          labels: item.labels,
-          assignees: item.assignees,
-        });
-        io.out(`opened: ${res.data.html_url} ${item.title}\n`);
-        if (!item.managerLogin)
-          io.err(`Note: ${item.person}'s manager has no github login in people/: the issue is unassigned.\n`);
+        io.out(`opened: ${i.url} ${i.title}\n`);
+        if (i.unassigned)
+          io.err(`Note: ${i.person}'s manager has no github login in people/: the issue is unassigned.\n`);
       }
+      if (r.failed !== undefined) throw r.failed;
       setExit(0);
     });
 
@@ -67,26 +53,22 @@ export function registerDayOne(gh: Command, io: Io, setExit: Exit): void {
     .option('--out <file>', "write every joiner's status (confirmed at, reviewed at, within SLA) as JSON")
     .action(async (opts: { at?: string; out?: string }, cmd: Command) => {
       const { root } = cmd.optsWithGlobals<GlobalOptions>();
-      const index = indexCheckout(path.resolve(root));
-      const at = parseAtOption(opts.at, io.clock ? () => io.clock!.now() : undefined)(index.policy.timezone);
-      const { client, owner, repo } = await githubAccess();
-      const issues = await readDayOneIssues(client, owner, repo);
-      const statuses = dayOneStatus(issues, index, at);
-      if (opts.out)
-        writeFileAtomic.sync(
-          path.resolve(opts.out),
-          `${JSON.stringify({ at: new Date(at).toISOString(), statuses }, null, 2)}\n`,
-        );
-      const open = new Set(issues.filter((i) => i.state === 'open').map((i) => i.number));
-      const live = statuses.filter((s) => open.has(s.issue));
-      const text = dayOneMarkdown(live, at);
-      if (!text) {
+      const { clock } = contextOf(io);
+      const r = await readDayOneStatus(
+        {
+          root,
+          at: parseAtOption(opts.at, () => clock.now()),
+          ...(opts.out !== undefined ? { out: opts.out } : {}),
+        },
+        githubAccess,
+      );
+      if (!r.text) {
         io.out(
-          `No joiner unconfirmed or unreviewed past ${index.policy.sla.dayOneHours} h (policy/jml.yaml sla.dayOneHours), no access flagged as wrong (${statuses.length} day-one issue(s) read).\n`,
+          `No joiner unconfirmed or unreviewed past ${r.slaHours} h (policy/jml.yaml sla.dayOneHours), no access flagged as wrong (${r.statuses.length} day-one issue(s) read).\n`,
         );
         return setExit(0);
       }
-      io.out(text);
+      io.out(r.text);
       setExit(2);
     });
 }

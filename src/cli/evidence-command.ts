@@ -7,11 +7,10 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { readActual, recordsDir } from '../engine/prepare.js';
-import type { GitHubAccess } from '../github/client.js';
-import type { GlobalOptions, Io } from './io.js';
+import { type EvidenceGitHub, writeEvidencePack } from '../engine/evidence.js';
+import { contextOf, type Exit, type GlobalOptions, type Io } from './io.js';
 import { parseDuration } from './options.js';
-import { githubAccess, prepareOrReport as prepare } from './run-support.js';
+import { githubAccess, prepareRequest, reportOutcome } from './run-support.js';
 
 interface EvidenceOptions {
   out: string;
@@ -21,7 +20,7 @@ interface EvidenceOptions {
 }
 
 /** The GitHub client from the environment, or why there is none. */
-async function githubFromEnv(): Promise<{ access?: GitHubAccess; missing?: string }> {
+async function githubFromEnv(): Promise<EvidenceGitHub> {
   const missing = ['GITHUB_TOKEN', 'GITHUB_REPOSITORY'].filter(
     (k) => !process.env[k] && !(k === 'GITHUB_TOKEN' && process.env.GH_TOKEN),
   );
@@ -32,7 +31,7 @@ async function githubFromEnv(): Promise<{ access?: GitHubAccess; missing?: strin
   return { access: await githubAccess() };
 }
 
-export function registerEvidence(program: Command, io: Io, setExit: (code: number) => void): void {
+export function registerEvidence(program: Command, io: Io, setExit: Exit): void {
   program
     .command('evidence')
     .description(
@@ -54,35 +53,25 @@ export function registerEvidence(program: Command, io: Io, setExit: (code: numbe
       const started = performance.now();
       const { root } = cmd.optsWithGlobals<GlobalOptions>();
       const window = parseDuration('--since', opts.since);
-      const p = await prepare(root, opts.at, io);
-      if (!p) return setExit(1);
-      const { gatherEvidence } = await import('../report/evidence/gather.js');
-      const { writePack } = await import('../report/evidence/pack.js');
-      const { count } = await import('../report/evidence/common.js');
-      const github = await githubFromEnv();
-      const records = opts.records ? path.resolve(opts.records) : recordsDir(p.root, p.index);
-      const input = await gatherEvidence({
-        root: p.root,
-        index: p.index,
-        commit: p.commit,
-        at: p.at,
-        since: p.at - window,
-        recordsDir: records,
-        actual: await readActual(p),
-        ...(github.access ? { github: github.access } : {}),
-        ...(github.missing ? { missingGitHub: github.missing } : {}),
+      const r = await writeEvidencePack(contextOf(io), {
+        ...prepareRequest(io, root, opts.at),
+        out: opts.out,
+        windowMs: window,
+        ...(opts.records ? { records: opts.records } : {}),
+        github: githubFromEnv,
       });
-      const out = path.resolve(opts.out);
-      const pack = writePack(out, input, new Date());
+      if (!reportOutcome(r, io)) return setExit(1);
+      const { count } = await import('../report/evidence/common.js');
+      const { pack } = r;
       for (const a of pack.artifacts)
         io.out(`${a.id}: ${a.rows.length} rows, ${count(a.findings.length, 'finding')}\n`);
-      for (const bad of input.recordProblems)
-        io.err(`Note: ${path.join(records, bad.file)} ${bad.problem}; left out of the pack.\n`);
-      for (const gap of input.githubGaps)
+      for (const bad of r.recordProblems)
+        io.err(`Note: ${path.join(r.recordsDir, bad.file)} ${bad.problem}; left out of the pack.\n`);
+      for (const gap of r.githubGaps)
         io.err(`Note: ${gap} Pull request, approval and ticket columns are empty.\n`);
       for (const f of pack.findings) io.out(`FINDING ${f.artifact}: ${f.text}\n`);
       io.out(
-        `Evidence pack: ${out} (${pack.files.length + 1} files, ${Math.round(performance.now() - started)} ms): ${count(pack.findings.length, 'finding')}.\n`,
+        `Evidence pack: ${r.out} (${pack.files.length + 1} files, ${Math.round(performance.now() - started)} ms): ${count(pack.findings.length, 'finding')}.\n`,
       );
       setExit(pack.findings.length ? 2 : 0);
     });

@@ -2,23 +2,25 @@
  * `jml github`: what the workflows ask of GitHub, each a small step a workflow composes with the
  * engine's own output (a plan, a drift report, an apply record). The repository comes from
  * GITHUB_REPOSITORY, the token from GITHUB_TOKEN, the API from GITHUB_API_URL. The GitHub client
- * (Octokit) is loaded only when one of these runs.
+ * (Octokit) is loaded only when one of these runs. Each step is an engine use case
+ * (src/engine/github-steps.ts, src/engine/day-one.ts); this file parses, calls it and says what
+ * GitHub did.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { parse } from 'yaml';
-import { indexCheckout } from '../engine/checkout.js';
-import type { ApplyRecord } from '../records/schema.js';
-import { amendRecord } from '../records/store.js';
-import { expiredExceptions, expiredExceptionsMarkdown } from '../report/expired-exceptions.js';
-import { workItems } from '../report/work-items.js';
+import {
+  exportOidcToken,
+  keepIssue,
+  openWorkIssues,
+  overdueWork,
+  postComment,
+  pruneExpiredExceptions,
+} from '../engine/github-steps.js';
 import { registerDayOne } from './day-one-command.js';
-import type { GlobalOptions, Io } from './io.js';
+import { contextOf, type Exit, type GlobalOptions, type Io } from './io.js';
 import { parseAtOption } from './options.js';
-import { baseBranch, githubAccess, recordFromOption } from './run-support.js';
-
-type Exit = (code: number) => void;
+import { baseBranch, githubAccess } from './run-support.js';
 
 function positive(value: string, what: string): number {
   const n = Number(value);
@@ -52,18 +54,15 @@ export function registerGitHub(program: Command, io: Io, setExit: Exit): void {
       if (Boolean(opts.pr) === Boolean(opts.commit)) {
         throw new Error('jml github comment: give exactly one of --pr and --commit');
       }
-      const { client, owner, repo } = await githubAccess();
+      const gh = await githubAccess();
       const body = readFileSync(path.resolve(opts.file), 'utf8');
-      if (opts.commit) {
-        const prs = await client.commentOnPullRequestsOf(owner, repo, opts.commit, body);
+      const on = opts.commit ? { commit: opts.commit } : { pr: positive(opts.pr!, '--pr'), kind: opts.kind };
+      const r = await postComment(gh, { on, body });
+      if (r.on === 'commit')
         io.out(
-          `comment for ${opts.commit.slice(0, 7)} on ${owner}/${repo}: pull requests ${prs.join(', ') || 'none'}\n`,
+          `comment for ${opts.commit!.slice(0, 7)} on ${gh.owner}/${gh.repo}: pull requests ${r.pullRequests.join(', ') || 'none'}\n`,
         );
-        return setExit(0);
-      }
-      const marker = `<!-- jml:${opts.kind.replace(/[^a-z0-9-]/gi, '')} -->`;
-      const result = await client.upsertStickyComment(owner, repo, positive(opts.pr!, '--pr'), marker, body);
-      io.out(`${opts.kind} comment on ${owner}/${repo}#${opts.pr}: ${result}\n`);
+      else io.out(`${opts.kind} comment on ${gh.owner}/${gh.repo}#${opts.pr}: ${r.comment}\n`);
       setExit(0);
     });
 
@@ -80,22 +79,21 @@ export function registerGitHub(program: Command, io: Io, setExit: Exit): void {
     .action(async (opts: { audience: string; env: string; whenConnected?: string }, cmd: Command) => {
       if (!/^[A-Z_][A-Z0-9_]*$/.test(opts.env))
         throw new Error(`--env ${opts.env}: expected a variable name`);
-      if (opts.whenConnected) {
-        const { root } = cmd.optsWithGlobals<GlobalOptions>();
-        const policy = parse(readFileSync(path.join(root, 'policy/jml.yaml'), 'utf8')) as {
-          providers?: Record<string, { embedded?: boolean } | undefined>;
-        };
-        const cfg = policy.providers?.[opts.whenConnected];
-        if (!cfg || cfg.embedded) {
-          io.out(`${opts.whenConnected} is not connected in policy/jml.yaml: no token fetched.\n`);
-          return setExit(0);
-        }
-      }
-      const core = await import('@actions/core');
-      const token = await core.getIDToken(opts.audience);
-      core.setSecret(token);
-      core.exportVariable(opts.env, token);
-      io.out(`${opts.env} is set for the next steps (audience ${opts.audience}).\n`);
+      const { root } = cmd.optsWithGlobals<GlobalOptions>();
+      const r = await exportOidcToken(
+        {
+          root,
+          audience: opts.audience,
+          variable: opts.env,
+          ...(opts.whenConnected ? { whenConnected: opts.whenConnected } : {}),
+        },
+        () => import('@actions/core'),
+      );
+      io.out(
+        r.exported
+          ? `${opts.env} is set for the next steps (audience ${opts.audience}).\n`
+          : `${opts.whenConnected} is not connected in policy/jml.yaml: no token fetched.\n`,
+      );
       setExit(0);
     });
 
@@ -116,29 +114,11 @@ export function registerGitHub(program: Command, io: Io, setExit: Exit): void {
         if (!opts.close && !opts.file) throw new Error('jml github issue: --file is needed unless --close');
         if (opts.close && opts.comment)
           throw new Error('jml github issue: --close and --comment contradict each other');
-        const { client, owner, repo } = await githubAccess();
+        const gh = await githubAccess();
         const body = opts.file ? readFileSync(path.resolve(opts.file), 'utf8') : '';
-        if (opts.comment) {
-          const result = await client.appendToIssue(owner, repo, {
-            title: opts.title,
-            body,
-            labels: opts.label,
-          });
-          io.out(`issue "${opts.title}" on ${owner}/${repo}: ${JSON.stringify(result)}\n`);
-          return setExit(0);
-        }
-        const result = await client.syncIssue(
-          owner,
-          repo,
-          {
-            title: opts.title,
-            body,
-            labels: opts.label,
-            closeComment: 'Resolved: the last run found nothing.',
-          },
-          !opts.close,
-        );
-        io.out(`issue "${opts.title}" on ${owner}/${repo}: ${JSON.stringify(result)}\n`);
+        const mode = opts.comment ? 'comment' : opts.close ? 'close' : 'sync';
+        const result = await keepIssue(gh, { title: opts.title, body, labels: opts.label, mode });
+        io.out(`issue "${opts.title}" on ${gh.owner}/${gh.repo}: ${JSON.stringify(result)}\n`);
         setExit(0);
       },
     );
@@ -153,26 +133,17 @@ export function registerGitHub(program: Command, io: Io, setExit: Exit): void {
     )
     .action(async (opts: { record?: string }, cmd: Command) => {
       const { root } = cmd.optsWithGlobals<GlobalOptions>();
-      const found = recordFromOption(root, opts.record);
-      if (!found) {
-        io.out('No apply record: no manual work.\n');
-        return setExit(0);
+      const r = await openWorkIssues(
+        { root, ...(opts.record !== undefined ? { record: opts.record } : {}) },
+        githubAccess,
+      );
+      if (r.kind === 'no-record') io.out('No apply record: no manual work.\n');
+      else if (r.kind === 'no-work') io.out(`${r.recordName}: no manual work.\n`);
+      else {
+        for (const i of r.issues)
+          io.out(`${i.action === 'created' ? 'opened' : 'still open'}: ${i.url} ${i.title}\n`);
+        if (r.failed !== undefined) throw r.failed;
       }
-      const { index, file, record } = found;
-      const items = workItems(record, index, path.basename(file));
-      if (items.length === 0) {
-        io.out(`${path.basename(file)}: no manual work.\n`);
-        return setExit(0);
-      }
-      const { client, owner, repo: name } = await githubAccess();
-      const links: NonNullable<ApplyRecord['workIssues']> = [];
-      for (const item of items) {
-        const r = await client.openWorkIssue(owner, name, item);
-        links.push({ person: item.person, app: item.app, url: r.issue.url });
-        io.out(`${r.action === 'created' ? 'opened' : 'still open'}: ${r.issue.url} ${item.title}\n`);
-      }
-      // The record links its manual work, before it is kept as evidence.
-      amendRecord(file, (r) => ({ ...r, workIssues: links }));
       setExit(0);
     });
 
@@ -187,31 +158,24 @@ export function registerGitHub(program: Command, io: Io, setExit: Exit): void {
     )
     .action(async (opts: { at?: string; base?: string }, cmd: Command) => {
       const { root } = cmd.optsWithGlobals<GlobalOptions>();
-      const atOf = parseAtOption(opts.at);
-      const index = indexCheckout(path.resolve(root));
-      const at = atOf(index.policy.timezone);
-      const expired = expiredExceptions(index, at);
-      if (expired.length === 0) {
-        io.out(`No exception has expired as of ${index.clock.dateOf(at)} (${index.policy.timezone}).\n`);
+      const { clock } = contextOf(io);
+      const r = await pruneExpiredExceptions(
+        { root, at: parseAtOption(opts.at, () => clock.now()), base: baseBranch(opts.base) },
+        githubAccess,
+      );
+      if (r.kind === 'none') {
+        io.out(`No exception has expired as of ${r.date} (${r.zone}).\n`);
         return setExit(0);
       }
-      for (const x of expired)
+      for (const x of r.expired)
         io.out(`expired: ${x.id} ${x.person} (${x.entitlements.join(', ')}) on ${x.expires} ${x.where}\n`);
-      const base = baseBranch(opts.base);
-      const { client, owner, repo: name } = await githubAccess();
-      const result = await client.proposeDeletion(owner, name, {
-        branch: PRUNE_BRANCH,
-        base,
-        paths: expired.map((x) => x.path),
-        title: 'Remove expired exceptions',
-        body: expiredExceptionsMarkdown(expired, index.policy.timezone),
-        labels: ['jml', 'expired-exceptions'],
-      });
-      if (!result.pullRequest) {
-        io.out(`None of these files is on ${base} any more: no pull request.\n`);
+      if (r.failed !== undefined) throw r.failed;
+      const { deletion } = r;
+      if (!deletion?.pullRequest) {
+        io.out(`None of these files is on ${baseBranch(opts.base)} any more: no pull request.\n`);
         return setExit(0);
       }
-      io.out(`${result.action} pull request: ${result.pullRequest.url}\n`);
+      io.out(`${deletion.action} pull request: ${deletion.pullRequest.url}\n`);
       setExit(0);
     });
 
@@ -222,13 +186,9 @@ export function registerGitHub(program: Command, io: Io, setExit: Exit): void {
     .option('--at <time>', 'as of this instant (ISO); default now')
     .action(async (opts: { at?: string }, cmd: Command) => {
       const { root } = cmd.optsWithGlobals<GlobalOptions>();
-      const hours = indexCheckout(path.resolve(root)).policy.sla.manualWorkHours;
-      const now = opts.at ? Date.parse(opts.at) : Date.now();
+      const now = opts.at ? Date.parse(opts.at) : contextOf(io).clock.now();
       if (Number.isNaN(now)) throw new Error(`--at ${opts.at}: expected an ISO instant`);
-      const { client, owner, repo: name } = await githubAccess();
-      const overdue = (await client.openWorkIssues(owner, name)).filter(
-        (i) => now - Date.parse(i.createdAt) > hours * 3_600_000,
-      );
+      const { hours, overdue } = await overdueWork({ root, now }, githubAccess);
       if (overdue.length === 0) {
         io.out(`No manual work open longer than ${hours} h (policy/jml.yaml sla.manualWorkHours).\n`);
         return setExit(0);
@@ -244,6 +204,3 @@ export function registerGitHub(program: Command, io: Io, setExit: Exit): void {
       setExit(2);
     });
 }
-
-/** The branch the expired-exceptions pull request is proposed from: one, reused by every run. */
-export const PRUNE_BRANCH = 'jml/expired-exceptions';

@@ -1,58 +1,28 @@
 /**
- * `jml leavers`: each leaver due before the next scheduled run is applied at their exact instant.
- *
- * For each instant in the window: read the providers `--lead` before it and plan the leavers'
- * removals as of the instant; wait; at the instant take each person's lock and apply that plan
- * without reading again (removals only, so nothing stale can be written), then apply once more
- * from a fresh read to catch anything granted meanwhile. The apply records carry each leaver's
- * timing (due, confirmed per provider, lag, SLA). Several runs may overlap: the person lock makes
- * the later one wait and then re-plan from a fresh read, which finds nothing left to do.
+ * `jml leavers`: each leaver due before the next scheduled run is applied at their exact instant
+ * (src/engine/leavers.ts); this file parses the flags and renders the schedule and the results.
+ * Exit 0 done, 1 a change failed or was refused, 3 a leaver's SLA was breached.
  */
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import pc from 'picocolors';
-import { type ApplyOutcome, isRemoval, runApply } from '../apply/apply.js';
-import type { GuardFlags } from '../apply/guards.js';
-import {
-  type DueGroup,
-  dueLeavers,
-  lockPerson,
-  type PersonLock,
-  REAL_CLOCK,
-  type RunClock,
-} from '../apply/leaver-schedule.js';
-import {
-  knownAtOf,
-  type Prepared,
-  personNames,
-  planFrom,
-  readActual,
-  recordsDir,
-} from '../engine/prepare.js';
+import { applyLeaversOnTime, type LeaverSchedule, type LeaversOutcome } from '../engine/leavers.js';
+import { personNames } from '../engine/prepare.js';
 import { toIso } from '../model/time.js';
-import { restrictPlan } from '../plan/build-plan.js';
 import { formatLag, renderLeaverTiming } from '../report/render-apply.js';
-import type { GlobalOptions, Io } from './io.js';
+import { contextOf, type Exit, type GlobalOptions, type Io } from './io.js';
 import { parseDuration } from './options.js';
 import {
   EXIT_SLA_BREACH,
   exitCode,
-  prepareOrReport as prepare,
   reportBreaches,
+  reportOutcome,
   triggerFromEnv,
   withoutConfirm,
 } from './run-support.js';
 
-type Exit = (code: number) => void;
-
-interface GroupResult {
-  group: DueGroup;
-  outcomes: ApplyOutcome[];
-  /** Why nothing was applied for the group, when nothing was. */
-  note?: string;
-  /** The group could not be applied at all. */
-  error?: string;
-}
+/** A run that went ahead. */
+type Ran = Extract<LeaversOutcome, { ok: true }>;
 
 export function registerLeavers(program: Command, io: Io, setExit: Exit): void {
   program
@@ -91,134 +61,82 @@ export function registerLeavers(program: Command, io: Io, setExit: Exit): void {
         const windowMs = parseDuration('--window', opts.window);
         const leadMs = parseDuration('--lead', opts.lead);
         const lookbackMs = parseDuration('--lookback', opts.lookback);
-        const clock = io.clock ?? REAL_CLOCK;
-        const start = clock.now();
-        const p = await prepare(root, toIso(start), io);
-        if (!p) return setExit(1);
-        const groups = dueLeavers(p.index, start, windowMs, lookbackMs);
-        const names = personNames(p.index);
-        const c = pc.createColors(io.isTty);
-        if (opts.format === 'text') {
-          if (groups.length === 0) io.out(`No leaver is due before ${toIso(start + windowMs)}.\n`);
-          for (const g of groups)
-            io.out(
-              `${toIso(g.at)}: ${g.people.map((x) => names.get(x) ?? x).join(', ')}` +
-                `${g.at > start ? ` (in ${formatLag((g.at - start) / 1000)})` : ' (due already)'}\n`,
-            );
-        }
-        const flags: GuardFlags = {
-          allowMassDisable: Boolean(opts.allowMassDisable),
-          allowMassRemoval: Boolean(opts.allowMassRemoval),
-          allowDelete: false,
-        };
-        const trigger = triggerFromEnv(cmd);
-        // Each instant on its own: one that fails (a lock never freed) does not lose the others.
-        const results = await Promise.all(
-          groups.map((g) =>
-            applyAtInstant(p, g, { clock, leadMs, flags, trigger }).catch(
-              (e: unknown): GroupResult => ({
-                group: g,
-                outcomes: [],
-                error: `not applied: ${e instanceof Error ? e.message : String(e)}`,
-              }),
-            ),
-          ),
-        );
-
-        const outcomes = results.flatMap((r) => r.outcomes);
-        const timings = outcomes.flatMap((o) => o.record.leavers ?? []);
-        const failed =
-          results.some((r) => r.error) ||
-          outcomes.some((o) => !['applied', 'no-changes'].includes(o.record.result));
-        if (opts.format === 'json') {
-          io.out(
-            `${JSON.stringify(
-              {
-                start: toIso(start),
-                windowEnd: toIso(start + windowMs),
-                groups: results.map((r) => ({
-                  at: toIso(r.group.at),
-                  people: r.group.people,
-                  ...(r.note ? { note: r.note } : {}),
-                  ...(r.error ? { error: r.error } : {}),
-                  records: r.outcomes.map((o) => ({ file: o.recordFile, result: o.record.result })),
-                })),
-                leavers: timings,
-              },
-              null,
-              2,
-            )}\n`,
-          );
-        } else {
-          for (const r of results) {
-            if (r.note) io.out(`${toIso(r.group.at)}: ${r.note}\n`);
-            if (r.error) io.out(c.red(`${toIso(r.group.at)}: ${r.group.people.join(', ')} ${r.error}\n`));
-            for (const o of r.outcomes) {
-              const bad = o.record.changes.filter((ch) => ch.status === 'failed' || ch.status === 'skipped');
-              for (const ch of bad)
-                io.out(
-                  c.red(`  ✖ ${ch.provider}: ${ch.action} for ${ch.person} — ${ch.error ?? ch.detail}\n`),
-                );
-              if (o.record.error) io.out(c.red(`  ✖ ${o.record.error}\n`));
-              for (const g of o.record.guards) io.out(c.red(`  ✖ refused: ${g.message}\n`));
-              io.out(`  record: ${path.relative(p.root, o.recordFile)} (${o.record.result})\n`);
-            }
-          }
-          for (const t of timings) io.out(`${renderLeaverTiming(t, names, c)}\n`);
-        }
-        const breached = reportBreaches(timings, io);
-        setExit(exitCode(failed ? 'partial' : 'applied', breached));
+        const r = await applyLeaversOnTime(contextOf(io), {
+          root,
+          windowMs,
+          leadMs,
+          lookbackMs,
+          flags: {
+            allowMassDisable: Boolean(opts.allowMassDisable),
+            allowMassRemoval: Boolean(opts.allowMassRemoval),
+            allowDelete: false,
+          },
+          trigger: triggerFromEnv(cmd),
+          // Said before the first wait, which may take most of the window.
+          onSchedule: (s, p) => {
+            if (opts.format === 'text') io.out(renderSchedule(s, personNames(p.index)));
+          },
+        });
+        if (!reportOutcome(r, io)) return setExit(1);
+        if (opts.format === 'json') io.out(renderLeaversJson(r));
+        else io.out(renderLeaversText(r, personNames(r.prepared.index), pc.createColors(io.isTty)));
+        const breached = reportBreaches(r.timings, io);
+        setExit(exitCode(r.failed ? 'partial' : 'applied', breached));
       },
     );
 }
 
-interface InstantOptions {
-  clock: RunClock;
-  leadMs: number;
-  flags: GuardFlags;
-  trigger: ReturnType<typeof triggerFromEnv>;
+/** The instants due, each with its people and how far ahead it is. */
+function renderSchedule(s: LeaverSchedule, names: ReadonlyMap<string, string>): string {
+  if (s.groups.length === 0) return `No leaver is due before ${toIso(s.windowEnd)}.\n`;
+  return s.groups
+    .map(
+      (g) =>
+        `${toIso(g.at)}: ${g.people.map((x) => names.get(x) ?? x).join(', ')}` +
+        `${g.at > s.start ? ` (in ${formatLag((g.at - s.start) / 1000)})` : ' (due already)'}\n`,
+    )
+    .join('');
 }
 
-/** One instant: plan ahead, wait, apply on the second, then check again from a fresh read. */
-async function applyAtInstant(p: Prepared, group: DueGroup, o: InstantOptions): Promise<GroupResult> {
-  const people = new Set(group.people);
-  const now = () => new Date(o.clock.now());
-  await o.clock.sleepUntil(group.at - o.leadMs);
-  const ahead = restrictPlan(planFrom(p, await readActual(p), group.at), people);
-  if (ahead.changes.length === 0)
-    return { group, outcomes: [], note: 'nothing left to remove: already done' };
+/** Each instant's result, the changes that did not go through, the records, then each leaver's timing. */
+function renderLeaversText(
+  r: Ran,
+  names: ReadonlyMap<string, string>,
+  c: ReturnType<typeof pc.createColors>,
+): string {
+  const lines: string[] = [];
+  for (const x of r.results) {
+    if (x.note) lines.push(`${toIso(x.group.at)}: ${x.note}\n`);
+    if (x.error) lines.push(c.red(`${toIso(x.group.at)}: ${x.group.people.join(', ')} ${x.error}\n`));
+    for (const o of x.outcomes) {
+      const bad = o.record.changes.filter((ch) => ch.status === 'failed' || ch.status === 'skipped');
+      for (const ch of bad)
+        lines.push(c.red(`  ✖ ${ch.provider}: ${ch.action} for ${ch.person} — ${ch.error ?? ch.detail}\n`));
+      if (o.record.error) lines.push(c.red(`  ✖ ${o.record.error}\n`));
+      for (const g of o.record.guards) lines.push(c.red(`  ✖ refused: ${g.message}\n`));
+      lines.push(`  record: ${path.relative(r.prepared.root, o.recordFile)} (${o.record.result})\n`);
+    }
+  }
+  for (const t of r.timings) lines.push(`${renderLeaverTiming(t, names, c)}\n`);
+  return lines.join('');
+}
 
-  await o.clock.sleepUntil(group.at);
-  // One at a time in a fixed order: two runs waking at the same instant never hold one person
-  // each while waiting for the other's.
-  const locks: PersonLock[] = [];
-  try {
-    for (const person of group.people)
-      locks.push(await lockPerson(path.join(recordsDir(p.root, p.index), '..', 'locks'), person));
-  } catch (e) {
-    for (const l of locks) await l.release().catch(() => undefined);
-    throw e;
-  }
-  try {
-    const base = {
-      providers: p.providers,
-      policy: p.index.policy,
-      flags: o.flags,
-      readActual: () => readActual(p),
-      recordDir: recordsDir(p.root, p.index),
-      trigger: o.trigger,
-      knownAt: knownAtOf(p, ahead),
-      now,
-    };
-    const fresh = (actual: Parameters<typeof planFrom>[1]) =>
-      restrictPlan(planFrom(p, actual, o.clock.now()), people);
-    // Another run held one of these people: its work may be done, so plan again from a read.
-    const trusted = !locks.some((l) => l.waited) && ahead.changes.every(isRemoval);
-    const first = await runApply({ ...base, plan: trusted ? ahead : fresh, trustRemovals: trusted });
-    if (!trusted || first.record.result !== 'applied') return { group, outcomes: [first] };
-    const after = await runApply({ ...base, plan: fresh });
-    return { group, outcomes: after.record.result === 'no-changes' ? [first] : [first, after] };
-  } finally {
-    for (const l of locks) await l.release().catch(() => undefined);
-  }
+/** The run as JSON: the window, each instant's records, every leaver's timing. */
+function renderLeaversJson(r: Ran): string {
+  return `${JSON.stringify(
+    {
+      start: toIso(r.start),
+      windowEnd: toIso(r.windowEnd),
+      groups: r.results.map((x) => ({
+        at: toIso(x.group.at),
+        people: x.group.people,
+        ...(x.note ? { note: x.note } : {}),
+        ...(x.error ? { error: x.error } : {}),
+        records: x.outcomes.map((o) => ({ file: o.recordFile, result: o.record.result })),
+      })),
+      leavers: r.timings,
+    },
+    null,
+    2,
+  )}\n`;
 }

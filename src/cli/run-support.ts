@@ -3,10 +3,8 @@
  * texts the commands always printed), who started the run (for the apply record), and how a
  * leaver SLA breach is reported (loudly, with its own exit code).
  */
-import path from 'node:path';
 import * as core from '@actions/core';
 import type { Command } from 'commander';
-import { indexCheckout } from '../engine/checkout.js';
 import {
   type EngineOutcome,
   type Prepared,
@@ -17,8 +15,7 @@ import {
 } from '../engine/prepare.js';
 import type { GitHubAccess } from '../github/client.js';
 import type { ProviderName } from '../model/schema.js';
-import type { ApplyRecord, LeaverTiming, Trigger } from '../records/schema.js';
-import { newestRecordFile, readRecordFile } from '../records/store.js';
+import type { LeaverTiming, Trigger } from '../records/schema.js';
 import { renderDiagnosticsText } from '../report/diagnostics.js';
 import { contextOf, type Io } from './io.js';
 import { parseAtOption } from './options.js';
@@ -171,25 +168,6 @@ export function withoutConfirm(
 export function exitCode(result: string, breached: boolean): number {
   if (breached) return EXIT_SLA_BREACH;
   return ['applied', 'no-changes'].includes(result) ? 0 : 1;
-}
-
-/**
- * The apply record a GitHub step works from: `--record F`, else the newest in the records
- * directory of policy/jml.yaml; with the checkout's index. Undefined when there is none; throws
- * when the file is not a valid apply record.
- */
-export function recordFromOption(
-  root: string,
-  recordOpt: string | undefined,
-): { index: ReturnType<typeof indexCheckout>; file: string; record: ApplyRecord } | undefined {
-  const index = indexCheckout(path.resolve(root));
-  const file = recordOpt
-    ? path.resolve(recordOpt)
-    : newestRecordFile(path.resolve(root, index.policy.records.dir));
-  if (!file) return undefined;
-  const read = readRecordFile(file);
-  if ('problem' in read) throw new Error(`${file} ${read.problem}`);
-  return { index, file, record: read.record };
 }
 
 /** Whether GitHub is configured here: a token (GITHUB_TOKEN or GH_TOKEN) and GITHUB_REPOSITORY. */

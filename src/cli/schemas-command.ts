@@ -1,25 +1,14 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+/**
+ * `jml schemas`: the JSON Schemas editors use, written into schemas/ or checked (src/engine/schemas.ts).
+ */
 import type { Command } from 'commander';
-import { buildJsonSchemas, SCHEMA_DIR } from '../report/json-schemas.js';
-import type { GlobalOptions, Io } from './io.js';
+import { staleSchemas, writeSchemas } from '../engine/schemas.js';
+import type { Exit, GlobalOptions, Io } from './io.js';
 
-/** Files whose generated schema differs from the committed one. */
-export function staleSchemas(root: string): string[] {
-  const stale: string[] = [];
-  for (const [name, text] of buildJsonSchemas()) {
-    let current = '';
-    try {
-      current = readFileSync(path.join(root, SCHEMA_DIR, name), 'utf8');
-    } catch {
-      // missing counts as stale
-    }
-    if (current !== text) stale.push(`${SCHEMA_DIR}/${name}`);
-  }
-  return stale;
-}
+/** test/validate/roundtrip.test.ts checks the committed schemas through this name. */
+export { staleSchemas } from '../engine/schemas.js';
 
-export function registerSchemas(program: Command, io: Io, setExit: (code: number) => void): void {
+export function registerSchemas(program: Command, io: Io, setExit: Exit): void {
   program
     .command('schemas')
     .description('Generate the JSON Schemas editors use (schemas/*.schema.json) from the model.')
@@ -39,8 +28,6 @@ export function registerSchemas(program: Command, io: Io, setExit: (code: number
         setExit(stale.length ? 1 : 0);
         return;
       }
-      mkdirSync(path.join(root, SCHEMA_DIR), { recursive: true });
-      for (const [name, text] of buildJsonSchemas()) writeFileSync(path.join(root, SCHEMA_DIR, name), text);
-      io.out(`Wrote ${SCHEMA_DIR}/*.schema.json\n`);
+      io.out(`Wrote ${writeSchemas(root)}/*.schema.json\n`);
     });
 }

@@ -1,15 +1,15 @@
-import path from 'node:path';
+/** `jml validate`: every file of the repository checked (src/engine/validate.ts); errors point at file:line. */
 import { type Command, Option } from 'commander';
+import { validateCheckout } from '../engine/validate.js';
 import {
   emitGithubAnnotations,
   renderDiagnosticsJson,
   renderDiagnosticsText,
 } from '../report/diagnostics.js';
-import { checkRepository } from '../validate/validate.js';
-import type { GlobalOptions, Io } from './io.js';
+import type { Exit, GlobalOptions, Io } from './io.js';
 import { parseAtOption } from './options.js';
 
-export function registerValidate(program: Command, io: Io, setExit: (code: number) => void): void {
+export function registerValidate(program: Command, io: Io, setExit: Exit): void {
   program
     .command('validate')
     .description('Check every file in the repository; errors point at file:line. Exit 0 ok, 1 errors.')
@@ -20,7 +20,7 @@ export function registerValidate(program: Command, io: Io, setExit: (code: numbe
     .action((opts: { format: 'text' | 'json' | 'github'; at?: string }, cmd: Command) => {
       const { root } = cmd.optsWithGlobals<GlobalOptions>();
       const at = parseAtOption(opts.at);
-      const result = checkRepository(path.resolve(root), at);
+      const result = validateCheckout(root, at);
       if (opts.format === 'json') io.out(renderDiagnosticsJson(result.diagnostics));
       else {
         if (opts.format === 'github') emitGithubAnnotations(result.diagnostics);

@@ -8,7 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { skippingClock } from '../../src/apply/leaver-schedule.js';
+import { type RunClock, skippingClock } from '../../src/apply/leaver-schedule.js';
+import { applyLeaversOnTime } from '../../src/engine/leavers.js';
 import type { DirectoryFile } from '../../src/providers/embedded/embedded-directory.js';
 import type { ApplyRecord } from '../../src/records/schema.js';
 import { cleanTempDirs, copyExample, jml, jmlWithClock } from './helpers.js';
@@ -160,6 +161,44 @@ describe('jml leavers: a leaver due in the window', () => {
     );
     expect(disables.map((c) => c.provider).sort()).toEqual(['google', 'local', 'okta']);
     expect(benAccounts(dir).every((x) => !x.enabled)).toBe(true);
+  });
+});
+
+describe('applyLeaversOnTime (the use case)', () => {
+  it("says its schedule before the first wait, waits on its clock, and returns each instant's records", async () => {
+    const dir = await exampleInSync('2026-12-11T20:30:00Z');
+    const told: string[] = [];
+    const skipping = skippingClock(Date.parse('2026-12-11T20:50:00Z'));
+    const clock: RunClock = {
+      now: () => skipping.now(),
+      sleepUntil: (ms) => {
+        told.push(`wait until ${new Date(ms).toISOString()}`);
+        return skipping.sleepUntil(ms);
+      },
+    };
+    const r = await applyLeaversOnTime(
+      { clock, env: process.env },
+      {
+        root: dir,
+        windowMs: 20 * 60_000,
+        leadMs: 2 * 60_000,
+        lookbackMs: 24 * 3_600_000,
+        flags: { allowMassDisable: false, allowMassRemoval: false, allowDelete: false },
+        trigger: { actor: 'scheduler', command: 'jml leavers --confirm', ci: true },
+        onSchedule: (s) => told.push(`schedule ${s.groups.map((g) => g.people.join(',')).join(';')}`),
+      },
+    );
+    if (!r.ok) throw new Error(`refused: ${JSON.stringify(r.refusal)}`);
+    // Planned two minutes ahead, applied on the instant: both waits on the clock it was given.
+    expect(told).toEqual([
+      'schedule ben.carter',
+      'wait until 2026-12-11T20:58:00.000Z',
+      'wait until 2026-12-11T21:00:00.000Z',
+    ]);
+    expect(r.windowEnd - r.start).toBe(20 * 60_000);
+    expect(r.failed).toBe(false);
+    expect(r.results.map((x) => x.outcomes.map((o) => o.record.result))).toEqual([['applied']]);
+    expect(r.timings.map((t) => [t.person, t.withinSla])).toEqual([['ben.carter', true]]);
   });
 });
 

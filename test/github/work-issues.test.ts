@@ -5,6 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { indexCheckout } from '../../src/engine/checkout.js';
+import { openWorkIssues, type WorkIssuesGitHub } from '../../src/engine/github-steps.js';
 import type { ApplyRecord, ChangeResult } from '../../src/records/schema.js';
 import { workItems } from '../../src/report/work-items.js';
 import { editYaml } from '../approvals/helpers.js';
@@ -128,6 +129,31 @@ describe('jml github work-issues', () => {
     ]);
     // The sign-in is off (the change failed on its devices): the issue says so, not the opposite.
     expect(items[0]!.body).toContain('their accounts are disabled and sessions revoked');
+  });
+
+  it('returns the issues opened before a GitHub call failed, and leaves the record unlinked', async () => {
+    const dir = copyFixture('org');
+    expect((await jml(dir, 'apply', '--confirm', '--at', AT)).code).toBe(0);
+    const failure = new Error('GitHub create issue failed: 502 Bad Gateway');
+    let calls = 0;
+    const client: WorkIssuesGitHub = {
+      async openWorkIssue(_owner, _repo, item) {
+        if (++calls > 1) throw failure;
+        return {
+          action: 'created',
+          issue: { number: 1, url: `https://github.example/issues/1#${item.app}` },
+        };
+      },
+    };
+    const r = await openWorkIssues({ root: dir }, async () => ({ client, owner: OWNER, repo: REPO }));
+    expect(r).toEqual({
+      kind: 'opened',
+      issues: [expect.objectContaining({ action: 'created' })],
+      failed: failure,
+    });
+    expect((readRecords(dir).at(-1)!.record as unknown as ApplyRecord).workIssues).toBeUndefined();
+    // It stopped at the failure: nothing after it was asked for.
+    expect(calls).toBe(2);
   });
 
   it('says there is nothing to do without a record', async () => {

@@ -1,0 +1,140 @@
+/**
+ * engine: day one (`jml github day-one`, `day-one-status`). After an apply created a joiner's
+ * accounts, ONE issue per joiner asks their manager to confirm (or flag) what was granted and IT
+ * to review it; later, those issues' answers are read back and judged against policy
+ * sla.dayOneHours. The rules and texts are pure (src/report/day-one.ts); here are the reads and
+ * writes: the apply record, GitHub through its port, and the status file the user names.
+ */
+import path from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import type { GitHubClient } from '../github/client.js';
+import {
+  type DayOneStatus,
+  dayOneItems,
+  dayOneMarkdown,
+  dayOneStatus,
+  parseDayOneMarker,
+} from '../report/day-one.js';
+import { readDayOneIssues } from '../report/evidence/github-reads.js';
+import { indexCheckout } from './checkout.js';
+import type { OpenGitHub } from './github-steps.js';
+import { recordToWorkFrom } from './work-record.js';
+
+/**
+ * What day one asks of GitHub: Octokit itself, for the day-one issues with their comments
+ * (src/report/evidence/github-reads.ts) and for opening one.
+ */
+export type DayOneGitHub = Pick<GitHubClient, 'octokit'>;
+
+/** One joiner's day-one issue: found from an earlier run, or opened now. */
+export interface DayOneIssueOpened {
+  action: 'existing' | 'opened';
+  url: string;
+  title: string;
+  person: string;
+  /** The joiner's manager has no GitHub login in people/, so the issue is unassigned. */
+  unassigned: boolean;
+}
+
+export type DayOneResult =
+  | { kind: 'no-record' }
+  | { kind: 'no-joiner'; recordName: string }
+  | {
+      kind: 'opened';
+      issues: DayOneIssueOpened[];
+      /** A GitHub call that failed after `issues`: the CLI lists them, then reports this. */
+      failed?: unknown;
+    };
+
+/**
+ * Opens ONE issue per joiner whose accounts the apply record (`record`, else the newest) created,
+ * unless one with the same joiner and start date exists. Never closes anything.
+ */
+export async function openDayOneIssues(
+  req: { root: string; record?: string },
+  github: OpenGitHub<DayOneGitHub>,
+): Promise<DayOneResult> {
+  const found = recordToWorkFrom(req.root, req.record);
+  if (!found) return { kind: 'no-record' };
+  const { index, file, record } = found;
+  const items = dayOneItems(record, index, path.basename(file));
+  if (items.length === 0) return { kind: 'no-joiner', recordName: path.basename(file) };
+  const issues: DayOneIssueOpened[] = [];
+  try {
+    const { client, owner, repo } = await github();
+    const existing = await readDayOneIssues(client, owner, repo);
+    for (const item of items) {
+      const same = existing.find((i) => {
+        const m = parseDayOneMarker(i.body);
+        return m?.person === item.person && m.start === item.start;
+      });
+      const unassigned = !item.managerLogin;
+      if (same) {
+        issues.push({
+          action: 'existing',
+          url: same.url,
+          title: item.title,
+          person: item.person,
+          unassigned,
+        });
+        continue;
+      }
+      const res = await client.octokit.rest.issues.create({
+        owner,
+        repo,
+        title: item.title,
+        body: `${item.marker}\n${item.body}`,
+        labels: item.labels,
+        assignees: item.assignees,
+      });
+      issues.push({
+        action: 'opened',
+        url: res.data.html_url,
+        title: item.title,
+        person: item.person,
+        unassigned,
+      });
+    }
+  } catch (failed) {
+    return { kind: 'opened', issues, failed };
+  }
+  return { kind: 'opened', issues };
+}
+
+export interface DayOneStatusRequest {
+  root: string;
+  /** The instant to judge at, as a function of the organisation's time zone (`--at` a date). */
+  at: (zone: string) => number;
+  /** Also write every joiner's status (confirmed at, reviewed at, within SLA) as JSON here. */
+  out?: string;
+}
+
+export interface DayOneStatusResult {
+  at: number;
+  /** policy sla.dayOneHours. */
+  slaHours: number;
+  /** Every day-one issue's status, open or closed. */
+  statuses: DayOneStatus[];
+  /** The open issues unconfirmed or unreviewed past the SLA, and every /wrong flag, as Markdown; empty when none. */
+  text: string;
+}
+
+/** Reads the day-one issues' answers and judges them at `at`. */
+export async function readDayOneStatus(
+  req: DayOneStatusRequest,
+  github: OpenGitHub<DayOneGitHub>,
+): Promise<DayOneStatusResult> {
+  const index = indexCheckout(path.resolve(req.root));
+  const at = req.at(index.policy.timezone);
+  const { client, owner, repo } = await github();
+  const issues = await readDayOneIssues(client, owner, repo);
+  const statuses = dayOneStatus(issues, index, at);
+  if (req.out)
+    writeFileAtomic.sync(
+      path.resolve(req.out),
+      `${JSON.stringify({ at: new Date(at).toISOString(), statuses }, null, 2)}\n`,
+    );
+  const open = new Set(issues.filter((i) => i.state === 'open').map((i) => i.number));
+  const live = statuses.filter((s) => open.has(s.issue));
+  return { at, slaHours: index.policy.sla.dayOneHours, statuses, text: dayOneMarkdown(live, at) };
+}
