@@ -34,6 +34,14 @@ export interface Prepared {
   /** Emergency offboardings that people/ does not record yet, in force in `index`. */
   holds: Hold[];
   /**
+   * The index as people/ records it, before the holds were put in force: what `jml hr sync`
+   * compares the HR system with (a person cut off in an emergency is still employed there until
+   * their pull request merges). `index` is this with `holds` in force.
+   */
+  recorded: RepoIndex;
+  /** Each person's standing hold as the records directory holds it, in force or not (`holds`). */
+  standing: ReadonlyMap<string, Hold>;
+  /**
    * With `connectionsFrom`: the providers whose section of policy/jml.yaml the checkout changes
    * (and which were therefore connected as the base checkout declares them). Empty otherwise.
    */
@@ -60,6 +68,13 @@ export interface PrepareRequest {
    * receive the Okta client assertion or the replayable GitHub OIDC token of the job.
    */
   connectionsFrom?: string;
+  /**
+   * Whether to connect the providers (default true). False prepares to look, not to write:
+   * `providers` is empty and `commit` null (only the records of writes name it) until
+   * `connectProviders`. A use case that writes to providers only on some runs (`jml hr sync` cuts
+   * an overdue leaver) then needs no provider credentials on the others, and runs no git.
+   */
+  connect?: boolean;
 }
 
 /** What prepare tells the user on the way, in the order it happened; none of it stops the run. */
@@ -153,6 +168,7 @@ export async function prepare(ctx: EngineContext, req: PrepareRequest): Promise<
       return { ok: false, refusal: { kind: 'provider-not-configured', provider: only, where }, notices };
     }
     // --- the offboarding holds --------------------------------------------------------------
+    const recorded = index;
     const heldDir = recordsDir(trustedRoot, index);
     const read = readHolds(heldDir);
     for (const p of read.problems) {
@@ -168,9 +184,11 @@ export async function prepare(ctx: EngineContext, req: PrepareRequest): Promise<
       root,
       index,
       at,
-      commit: gitCommit(root),
-      providers: await connectAll(ctx, trustedRoot, index.policy, only),
+      commit: req.connect === false ? null : gitCommit(root),
+      providers: req.connect === false ? [] : await connectAll(ctx, trustedRoot, index.policy, only),
       holds: held.applied,
+      recorded,
+      standing: read.holds,
       connectionsOverridden: overridden,
     };
     return { ok: true, prepared, notices };
@@ -237,6 +255,21 @@ export function knownAtOf(p: Prepared, plan: Plan): Map<string, string> {
 /** The plan restricted to some people; the whole plan when none is named. */
 export function forPeople(plan: Plan, people: readonly string[] | undefined): Plan {
   return people && people.length > 0 ? restrictPlan(plan, new Set(people)) : plan;
+}
+
+/**
+ * A repository prepared from `req` with `connect: false`, made ready to write: its providers
+ * connected as prepare would have connected them (from `req.connectionsFrom` when given), and its
+ * commit read.
+ */
+export async function connectProviders(
+  ctx: EngineContext,
+  req: PrepareRequest,
+  p: Prepared,
+): Promise<Prepared> {
+  const trustedRoot = path.resolve(req.connectionsFrom ?? req.root);
+  const providers = await connectAll(ctx, trustedRoot, p.index.policy, req.only);
+  return { ...p, commit: gitCommit(p.root), providers };
 }
 
 async function connectAll(ctx: EngineContext, root: string, policy: Policy, only?: ProviderName) {

@@ -70,6 +70,20 @@ export function employedAt(index: RepoIndex, person: Person, now: number): boole
 }
 
 /**
+ * GitHub logins of the security team's members employed at `now`, bots left out, each once: who
+ * the brake's issue is assigned to and @-mentions.
+ */
+export function securityLogins(index: RepoIndex, now: number): string[] {
+  const out: string[] = [];
+  for (const id of index.policy.teams.security) {
+    const p = index.people.get(id)?.value;
+    if (!p?.github || /\[bot\]$/i.test(p.github) || !employedAt(index, p, now)) continue;
+    if (!out.some((l) => l.toLowerCase() === p.github!.toLowerCase())) out.push(p.github);
+  }
+  return out;
+}
+
+/**
  * The sources a run's snapshot speaks for. `--source NAME`: that source. A snapshot file: each
  * source its records name, with the idPrefix policy gives it (a CSV source writes its `source`
  * override); a source policy does not know speaks for every hrId. A file with no usable record
@@ -179,6 +193,26 @@ export interface BrakeIssueContext {
   heldBack: readonly HrEvent[];
   /** GitHub logins of the security team, @-mentioned. */
   security: readonly string[];
+}
+
+/** Up to 100 names, then how many more: a run's lists of people, in its output and its notes. */
+export function listNames(names: readonly string[]): string {
+  return names.length > 100
+    ? `${names.slice(0, 100).join(', ')} and ${names.length - 100} more`
+    : names.join(', ');
+}
+
+/**
+ * The comment left on the open brake issue when a security member let the cuts through with
+ * `--allow-mass-disable`: who (`allowedBy` is `login`, or `login (claimed with --operator)`)
+ * and which cuts, so the decision is recorded where security was asked.
+ */
+export function renderOverrideNote(brake: HrBrake, allowedBy: string): string {
+  const [login] = allowedBy.split(' ');
+  return (
+    `Let through by @${login} with \`--allow-mass-disable\`${allowedBy.includes(' ') ? ' (claimed with --operator)' : ''}: ` +
+    `${brake.cuts.length} overdue leavers cut off at once (${listNames(brake.cuts.map((c) => `\`${c.person}\``))}), each with their pull request.`
+  );
 }
 
 /** Rows listed in the issue before the rest is only counted (the run's log has them all). */

@@ -483,6 +483,22 @@ describe('an overdue leaver, with time frozen', () => {
     ).toEqual([]);
   });
 
+  it('an offboarding record it cannot read is said once, and the notices of the cut with it', async () => {
+    const unreadable = '2026-11-30T10-00-00-000Z-offboard-omar.farouk-none-applied.json';
+    writeRepoFile(dir, `.jml/records/${unreadable}`, '{nope');
+    const note = `Note: .jml/records/${unreadable} is not JSON`;
+    const file = snapshot(change('BHR-1039', { status: 'terminated', lastDayOfWork: '2026-11-27' }));
+    const dry = await sync(file, '--dry-run');
+    expect(dry.err.split('\n').filter((l) => l.startsWith('Note: '))).toEqual([
+      expect.stringContaining(note),
+    ]);
+    const r = await sync(file);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err.split(note)).toHaveLength(2);
+    // Failing closed, the unreadable record holds omar.farouk; the cut runs with that hold in force.
+    expect(r.err).toContain('Note: omar.farouk was offboarded at 2026-11-30T10:00:00.000Z by unknown');
+  });
+
   it('a leaver far enough ahead is only a pull request: nobody is cut', async () => {
     const file = snapshot(change('BHR-1039', { lastDayOfWork: '2026-12-18' }));
     const r = await sync(file);
