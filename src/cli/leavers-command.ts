@@ -16,7 +16,8 @@ import {
   EXIT_SLA_BREACH,
   exitCode,
   reportBreaches,
-  reportOutcome,
+  reportNotices,
+  reportRefusal,
   triggerFromEnv,
   withoutConfirm,
 } from './run-support.js';
@@ -61,6 +62,8 @@ export function registerLeavers(program: Command, io: Io, setExit: Exit): void {
         const windowMs = parseDuration('--window', opts.window);
         const leadMs = parseDuration('--lead', opts.lead);
         const lookbackMs = parseDuration('--lookback', opts.lookback);
+        // prepare's notices are told with the schedule, so that they come first as ever.
+        let told = false;
         const r = await applyLeaversOnTime(contextOf(io), {
           root,
           windowMs,
@@ -73,11 +76,16 @@ export function registerLeavers(program: Command, io: Io, setExit: Exit): void {
           },
           trigger: triggerFromEnv(cmd),
           // Said before the first wait, which may take most of the window.
-          onSchedule: (s, p) => {
+          onSchedule: (s, p, notices) => {
+            reportNotices(notices, io);
+            told = true;
             if (opts.format === 'text') io.out(renderSchedule(s, personNames(p.index)));
           },
         });
-        if (!reportOutcome(r, io)) return setExit(1);
+        if (!r.ok) {
+          reportRefusal(told ? { ...r, notices: [] } : r, io);
+          return setExit(1);
+        }
         if (opts.format === 'json') io.out(renderLeaversJson(r));
         else io.out(renderLeaversText(r, personNames(r.prepared.index), pc.createColors(io.isTty)));
         const breached = reportBreaches(r.timings, io);

@@ -27,6 +27,7 @@ import {
   type EngineOutcome,
   knownAtOf,
   type Prepared,
+  type PrepareNotice,
   planFrom,
   readActual,
   recordsDir,
@@ -47,10 +48,10 @@ export interface LeaversRequest {
   /** Who and what started the run, for the apply records. */
   trigger: Trigger;
   /**
-   * Told once the schedule is known, before the first wait: a run may wait for most of its
-   * window, and the CLI says at once for whom.
+   * Told once the schedule is known, before the first wait, with what prepare noticed: a run may
+   * wait for most of its window, and the CLI says at once for whom (and which holds are in force).
    */
-  onSchedule?: (schedule: LeaverSchedule, prepared: Prepared) => void;
+  onSchedule?: (schedule: LeaverSchedule, prepared: Prepared, notices: readonly PrepareNotice[]) => void;
 }
 
 /** The run's window and the instants due in it. */
@@ -87,13 +88,13 @@ export type LeaversOutcome = EngineOutcome<
 /** Applies every leaver due in the window at their instant; each instant on its own. */
 export function applyLeaversOnTime(ctx: EngineContext, req: LeaversRequest): Promise<LeaversOutcome> {
   const start = ctx.clock.now();
-  return withPrepared(ctx, { root: req.root, at: start }, async (p) => {
+  return withPrepared(ctx, { root: req.root, at: start }, async (p, notices) => {
     const schedule: LeaverSchedule = {
       start,
       windowEnd: start + req.windowMs,
       groups: dueLeavers(p.index, start, req.windowMs, req.lookbackMs),
     };
-    req.onSchedule?.(schedule, p);
+    req.onSchedule?.(schedule, p, notices);
     const instant = { clock: ctx.clock, leadMs: req.leadMs, flags: req.flags, trigger: req.trigger };
     // Each instant on its own: one that fails (a lock never freed) does not lose the others.
     const results = await Promise.all(

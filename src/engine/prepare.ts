@@ -200,17 +200,18 @@ export async function prepare(ctx: EngineContext, req: PrepareRequest): Promise<
 /**
  * Prepares, then runs `use` on the prepared repository. A refusal comes back as it is; a throw in
  * `use` (an infrastructure failure) comes back as a `failed` refusal with prepare's notices, so
- * that the user hears them before the error.
+ * that the user hears them before the error. `use` is given the notices too, for a use case that
+ * tells its caller something before it ends (jml leavers, before it waits).
  */
 export async function withPrepared<T extends object>(
   ctx: EngineContext,
   req: PrepareRequest,
-  use: (p: Prepared) => Promise<T>,
+  use: (p: Prepared, notices: readonly PrepareNotice[]) => Promise<T>,
 ): Promise<EngineOutcome<T>> {
   const prepared = await prepare(ctx, req);
   if (!prepared.ok) return prepared;
   try {
-    return { ...prepared, ...(await use(prepared.prepared)) };
+    return { ...prepared, ...(await use(prepared.prepared, prepared.notices)) };
   } catch (error) {
     return { ok: false, refusal: { kind: 'failed', error }, notices: prepared.notices };
   }

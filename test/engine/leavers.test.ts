@@ -168,6 +168,7 @@ describe('applyLeaversOnTime (the use case)', () => {
   it("says its schedule before the first wait, waits on its clock, and returns each instant's records", async () => {
     const dir = await exampleInSync('2026-12-11T20:30:00Z');
     const told: string[] = [];
+    let toldNotices: readonly unknown[] = [];
     const skipping = skippingClock(Date.parse('2026-12-11T20:50:00Z'));
     const clock: RunClock = {
       now: () => skipping.now(),
@@ -185,7 +186,10 @@ describe('applyLeaversOnTime (the use case)', () => {
         lookbackMs: 24 * 3_600_000,
         flags: { allowMassDisable: false, allowMassRemoval: false, allowDelete: false },
         trigger: { actor: 'scheduler', command: 'jml leavers --confirm', ci: true },
-        onSchedule: (s) => told.push(`schedule ${s.groups.map((g) => g.people.join(',')).join(';')}`),
+        onSchedule: (s, _p, notices) => {
+          told.push(`schedule ${s.groups.map((g) => g.people.join(',')).join(';')}`);
+          toldNotices = notices;
+        },
       },
     );
     if (!r.ok) throw new Error(`refused: ${JSON.stringify(r.refusal)}`);
@@ -195,6 +199,9 @@ describe('applyLeaversOnTime (the use case)', () => {
       'wait until 2026-12-11T20:58:00.000Z',
       'wait until 2026-12-11T21:00:00.000Z',
     ]);
+    // prepare's notices come with the schedule, so that the CLI says them first, as ever.
+    expect(r.notices.map((n) => n.kind)).toEqual(['time-dependent']);
+    expect(toldNotices).toEqual(r.notices);
     expect(r.windowEnd - r.start).toBe(20 * 60_000);
     expect(r.failed).toBe(false);
     expect(r.results.map((x) => x.outcomes.map((o) => o.record.result))).toEqual([['applied']]);
