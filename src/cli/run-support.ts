@@ -5,14 +5,7 @@
  */
 import * as core from '@actions/core';
 import type { Command } from 'commander';
-import {
-  type EngineOutcome,
-  type Prepared,
-  type PrepareNotice,
-  type PrepareRequest,
-  prepare,
-  type Refused,
-} from '../engine/prepare.js';
+import type { EngineOutcome, PrepareNotice, PrepareRequest, Refused } from '../engine/prepare.js';
 import type { GitHubAccess } from '../github/client.js';
 import type { ProviderName } from '../model/schema.js';
 import type { LeaverTiming, Trigger } from '../records/schema.js';
@@ -94,21 +87,6 @@ export function prepareRequest(
     ...(only ? { only } : {}),
     ...(connectionsFrom !== undefined ? { connectionsFrom } : {}),
   };
-}
-
-/**
- * The engine's prepare for the commands that still do their work in cli/: its notices written
- * to stderr, a refusal reported; undefined then (exit 1).
- */
-export async function prepareOrReport(
-  rootOpt: string,
-  atOpt: string | undefined,
-  io: Io,
-  only?: ProviderName,
-  connectionsFrom?: string,
-): Promise<Prepared | undefined> {
-  const outcome = await prepare(contextOf(io), prepareRequest(io, rootOpt, atOpt, only, connectionsFrom));
-  return reportOutcome(outcome, io) ? outcome.prepared : undefined;
 }
 
 /** Exit code of a run whose changes all went through but a leaver's SLA did not hold. */

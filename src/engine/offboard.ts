@@ -45,16 +45,15 @@ export const OFFBOARD_LABELS = ['jml', 'jml:leaver', 'emergency-offboarding', 'r
  * ("only the security team may offboard"). Shared by every security-only switch (jml offboard,
  * jml hr sync --allow-mass-disable), so there is one rule.
  *
- * `env` is the use case's environment (EngineContext.env): in Actions (GITHUB_ACTIONS) only
- * GITHUB_TRIGGERING_ACTOR, else GITHUB_ACTOR, counts. It defaults to process.env only for callers
- * that do not pass their context's yet.
+ * `env` is the use case's environment (EngineContext.env), never process.env: in Actions
+ * (GITHUB_ACTIONS) only GITHUB_TRIGGERING_ACTOR, else GITHUB_ACTOR, counts.
  */
 export function operatorOf(
   index: RepoIndex,
   claimed: string | undefined,
   now: number,
-  may = 'offboard',
-  env: NodeJS.ProcessEnv = process.env,
+  may: string,
+  env: NodeJS.ProcessEnv,
 ): { login: string; person: string; vouched: boolean } | string {
   // On a re-run GitHub keeps the first run's actor; who clicked is the triggering actor, and that
   // is who must be on the security team.
