@@ -62,7 +62,10 @@ export function registerGitHub(program: Command, io: Io, setExit: Exit): void {
         io.out(
           `comment for ${opts.commit!.slice(0, 7)} on ${gh.owner}/${gh.repo}: pull requests ${r.pullRequests.join(', ') || 'none'}\n`,
         );
-      else io.out(`${opts.kind} comment on ${gh.owner}/${gh.repo}#${opts.pr}: ${r.comment}\n`);
+      else
+        io.out(
+          `${opts.kind} comment on ${gh.owner}/${gh.repo}#${opts.pr}: ${r.comment.action} ${r.comment.url}${r.comment.truncated ? ' (cut to fit)' : ''}\n`,
+        );
       setExit(0);
     });
 

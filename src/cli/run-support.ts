@@ -19,7 +19,7 @@ export function renderPrepareNotice(n: PrepareNotice): string {
     case 'time-dependent':
       return `Note: ${n.diagnostics.map((d) => `${d.file}:${d.line} ${d.rule}`).join('; ')} (fix by pull request; planning goes on).\n`;
     case 'unreadable-hold':
-      return `Note: ${n.file} ${n.problem}; an offboarding hold in it is not in force.\n`;
+      return `Note: ${n.file} ${n.problem}; the person it names stays held (fail closed) until it is repaired or a later record of theirs decides.\n`;
     case 'hold-in-force': {
       const h = n.hold;
       return (

@@ -6,7 +6,6 @@ import { staleSchemas, writeSchemas } from '../engine/schemas.js';
 import type { Exit, GlobalOptions, Io } from './io.js';
 
 /** test/validate/roundtrip.test.ts checks the committed schemas through this name. */
-export { staleSchemas } from '../engine/schemas.js';
 
 export function registerSchemas(program: Command, io: Io, setExit: Exit): void {
   program

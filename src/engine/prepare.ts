@@ -85,7 +85,7 @@ export type PrepareNotice =
    * wait for someone to tidy up a file. Given only when no other error stops the run.
    */
   | { kind: 'time-dependent'; diagnostics: Diagnostic[] }
-  /** A file in the records directory that is not a readable record: a hold in it is not in force. */
+  /** An offboarding record that cannot be read: its person stays held (records/holds.ts, fail closed). */
   | { kind: 'unreadable-hold'; file: string; problem: string }
   /** An emergency offboarding that people/ does not record yet, in force for this run. */
   | { kind: 'hold-in-force'; hold: Hold };

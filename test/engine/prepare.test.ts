@@ -167,7 +167,7 @@ describe('the CLI renders the refusals and notices with their old texts', () => 
     const [file, hold] = r.err.split('\n').slice(1, 3);
     expect(file).toMatch(
       new RegExp(
-        `^Note: \\.jml/records/${BROKEN_HOLD.replaceAll('.', '\\.')} is not JSON .*; an offboarding hold in it is not in force\\.$`,
+        `^Note: \\.jml/records/${BROKEN_HOLD.replaceAll('.', '\\.')} is not JSON .*; the person it names stays held \\(fail closed\\) until it is repaired or a later record of theirs decides\\.$`,
       ),
     );
     expect(hold).toBe(

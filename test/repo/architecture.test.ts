@@ -118,6 +118,19 @@ describe('the floors (docs/architecture.md)', () => {
     expect(found).toEqual([]);
   });
 
+  it('the engine reads its environment from its context, never from process.env', () => {
+    const found = [...graph.keys()]
+      .filter((f) => floorOf(f) === 'engine')
+      .flatMap((f) =>
+        readFileSync(f, 'utf8')
+          .split('\n')
+          .flatMap((line, i) =>
+            /\bprocess\.env\b/.test(line) && !/^\s*(\*|\/\/)/.test(line) ? [`${rel(f)}:${i + 1}`] : [],
+          ),
+      );
+    expect(found).toEqual([]);
+  });
+
   it('the checks can fail: a circle and a floor violation are found in a made-up graph', () => {
     const a = path.join(SRC, 'plan/a.ts');
     const b = path.join(SRC, 'plan/b.ts');

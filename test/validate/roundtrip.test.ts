@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { staleSchemas } from '../../src/cli/schemas-command.js';
+import { staleSchemas } from '../../src/engine/schemas.js';
 import { toPolicyYaml } from '../../src/load/write-yaml.js';
 import * as model from '../../src/model/schema.js';
 import { buildJsonSchemas } from '../../src/report/json-schemas.js';
