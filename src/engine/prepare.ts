@@ -12,7 +12,7 @@ import type { Diagnostic } from '../model/diagnostic.js';
 import type { Hold } from '../model/holds.js';
 import type { Policy, ProviderName } from '../model/schema.js';
 import type { ActualState } from '../model/state.js';
-import { buildPlan, restrictPlan } from '../plan/build-plan.js';
+import { buildPlan } from '../plan/build-plan.js';
 import type { Plan } from '../plan/plan-types.js';
 import { createProviders, loadConnectors, scopeFor } from '../providers/registry.js';
 import type { Provider } from '../providers/types.js';
@@ -251,11 +251,6 @@ export function knownAtOf(p: Prepared, plan: Plan): Map<string, string> {
     if (arrived && Date.parse(arrived) > Date.parse(c.event.date)) out.set(c.person, arrived);
   }
   return out;
-}
-
-/** The plan restricted to some people; the whole plan when none is named. */
-export function forPeople(plan: Plan, people: readonly string[] | undefined): Plan {
-  return people && people.length > 0 ? restrictPlan(plan, new Set(people)) : plan;
 }
 
 /**
