@@ -180,6 +180,126 @@ export const reviewRemediation = z.object({
 /** What a review run did with a quarter's items (src/review/apply.ts). */
 export type ReviewRemediation = z.infer<typeof reviewRemediation>;
 
+/**
+ * A replay: a run made with `--at T` away from the wall clock (`jml apply --at`, the demo). Its
+ * record keeps the wall-clock `startedAt`/`finishedAt` (when it really ran) and, here, the same
+ * moments on the simulated clock that started at T. Leaver timings of a simulated run are measured
+ * on the simulated clock (never a negative lag), and the evidence pack marks such runs and never
+ * counts them as SLA evidence.
+ */
+export const simulatedClock = z.object({
+  /** The simulated instant the run started at: its `--at`. */
+  startedAt: z.string(),
+  /** The simulated instant it finished at: `startedAt` plus the wall-clock duration. */
+  finishedAt: z.string(),
+  /** Simulated minus wall clock, in ms. */
+  offsetMs: z.number(),
+});
+export type SimulatedClock = z.infer<typeof simulatedClock>;
+
+/** One review of the merged pull request as it stood at merge (src/approvals/reviews.ts). */
+export const reviewAtMerge = z.object({
+  login: z.string(),
+  state: z.enum(['APPROVED', 'CHANGES_REQUESTED', 'COMMENTED', 'DISMISSED']),
+  /** The commit it was given on. */
+  commitId: z.string(),
+  submittedAt: z.string(),
+  /** The person the login maps to on the base branch, if any. */
+  person: z.string().nullable(),
+  /** Whether it counted: the reviewer's latest, an approval of the merged head, not by the author. */
+  counts: z.boolean(),
+  /** Why it counts or not ("approval of an older commit", "the author's own"). */
+  why: z.string(),
+});
+export type ReviewAtMerge = z.infer<typeof reviewAtMerge>;
+
+/** One requirement of the approvals verdict at merge and who satisfied it (approvals/types `Requirement`). */
+export const requirementAtMerge = z.object({
+  rule: z.string(),
+  file: z.string(),
+  line: z.number(),
+  change: z.string(),
+  description: z.string(),
+  status: z.enum(['met', 'missing', 'not-checked']),
+  satisfiedBy: z.string().nullable(),
+  why: z.string(),
+});
+
+/**
+ * The approval evidence of the commit an apply on merge applied, captured when it happened
+ * (`jml github merge-evidence`, the apply workflow's step after the apply): the pull request that
+ * merged it, its author, every review standing at merge, each changed person's manager of record
+ * on the base branch, and the approvals verdict recomputed from the base and the merged head with
+ * the rule each approver satisfied. The evidence pack reads it first, so approvals are evidenced
+ * from git plus the records alone; GitHub's API only fills in what predates it.
+ */
+export const mergeEvidence = z.object({
+  /** The commit the run applied (the push's head). */
+  commit: z.string(),
+  /** Every commit the push brought onto the branch (first parent..commit), the merge's own last. */
+  commits: z.array(z.string()),
+  /** The branch's commit before the push (the merge's first parent): the base the verdict is judged on. */
+  baseCommit: z.string().nullable(),
+  /** When this evidence was read (wall clock). */
+  capturedAt: z.string(),
+  /** The pull request that merged `commit`; null when none did (pushed without a pull request). */
+  pullRequest: z
+    .object({
+      number: z.number(),
+      url: z.string(),
+      title: z.string(),
+      /** Who opened it: the requester. */
+      author: z.string(),
+      /** The head commit that was merged. */
+      headSha: z.string(),
+      createdAt: z.string().nullable(),
+      mergedAt: z.string().nullable(),
+      mergedBy: z.string().nullable(),
+      /** For a pull request `jml hr sync` opened: the HR record (`source:sourceId`) in its marker. */
+      hrRecord: z.string().optional(),
+    })
+    .nullable(),
+  /** Why `pullRequest` is null, in a sentence. */
+  noPullRequest: z.string().optional(),
+  /** Every submitted review, oldest first, with whether it counted at merge. */
+  reviews: z.array(reviewAtMerge),
+  /** Each person the push changed, with their manager of record on the base branch. */
+  managers: z.array(
+    z.object({
+      person: z.string(),
+      /** Person id of the manager of record on the base branch; null for a new joiner's first manager or none. */
+      manager: z.string().nullable(),
+      managerLogin: z.string().nullable(),
+    }),
+  ),
+  /** The approvals verdict at merge; null when it could not be computed (`verdictError` says why). */
+  verdict: z
+    .object({
+      approved: z.boolean(),
+      requirements: z.array(requirementAtMerge),
+    })
+    .nullable(),
+  verdictError: z.string().optional(),
+});
+/** The approval evidence of a merge, captured when it happened (see `mergeEvidence`). */
+export type MergeEvidence = z.infer<typeof mergeEvidence>;
+
+/** A manual-work ticket as jml saw it: when it was opened and, once closed, when and by whom. */
+export const ticketState = z.object({
+  person: z.string(),
+  app: z.string(),
+  url: z.string(),
+  /** grant or revoke: a leaver's removal ticket is `revoke`. */
+  operation: z.enum(['grant', 'revoke']).optional(),
+  state: z.enum(['open', 'closed']),
+  openedAt: z.string(),
+  closedAt: z.string().nullable(),
+  closedBy: z.string().nullable(),
+  /** When jml read this state. */
+  observedAt: z.string(),
+});
+export type TicketState = z.infer<typeof ticketState>;
+
 export const applyResult = z.enum(['applied', 'partial', 'no-changes', 'refused', 'stale', 'error']);
 export type ApplyResult = z.infer<typeof applyResult>;
 
@@ -210,7 +330,17 @@ export const applyRecord = z.object({
   }),
   changes: z.array(changeResult),
   /** GitHub issues for the manual work this apply left, linked by `jml github work-issues`. */
-  workIssues: z.array(z.object({ person: z.string(), app: z.string(), url: z.string() })).optional(),
+  workIssues: z
+    .array(
+      z.object({
+        person: z.string(),
+        app: z.string(),
+        url: z.string(),
+        /** When the issue was opened (an existing one: when it was first opened). */
+        openedAt: z.string().optional(),
+      }),
+    )
+    .optional(),
   /** Each leaver this run acted on: scheduled instant, confirmations per provider, lag, SLA. */
   leavers: z.array(leaverTiming).optional(),
   /** Present on an emergency offboarding's record. */
@@ -221,6 +351,15 @@ export const applyRecord = z.object({
    * the due date because nobody decided them (a finding).
    */
   review: reviewRemediation.optional(),
+  /** Present on a replay (`--at` away from the wall clock): the run's times on the simulated clock. */
+  simulated: simulatedClock.optional(),
+  /** Present on an apply on merge: the approval evidence of the commit applied, captured at merge. */
+  approval: mergeEvidence.optional(),
+  /**
+   * Present on a record of `jml github ticket-status`: the manual-work tickets whose state jml
+   * read, so that ticket state survives without the GitHub API.
+   */
+  tickets: z.array(ticketState).optional(),
 });
 /** The apply record of one run (see `applyRecord`). */
 export type ApplyRecord = z.infer<typeof applyRecord>;

@@ -48,6 +48,26 @@ export interface Artifact {
   /** What is empty and why (no GitHub access, a provider simulated, ...). */
   notes: string[];
   findings: Finding[];
+  /**
+   * The columns the page shows on each row (in this order); the others are folded into the row's
+   * details. Absent: every column is shown. The CSV always has every column.
+   */
+  summary?: string[];
+}
+
+/**
+ * A page of its own for one sampled item (a leaver): what an auditor asks about it, section by
+ * section (the request, the approvals, the instant, each provider's confirmation, each step of
+ * the checklist, the tickets). Written as `<name>.md` and `<name>.html` and listed in the manifest.
+ */
+export interface DetailPage {
+  /** Path inside the pack without extension, `/`-separated: `leavers/<person>-<YYYY-MM-DD>`. */
+  name: string;
+  title: string;
+  /** One line that says what the page is about and its verdict. */
+  summary: string;
+  sections: { heading: string; columns: Column[]; rows: Row[]; notes?: string[] }[];
+  findings: Finding[];
 }
 
 /** A pull request that merged a commit, with its approving reviews. */
