@@ -300,6 +300,25 @@ export const ticketState = z.object({
 });
 export type TicketState = z.infer<typeof ticketState>;
 
+/** A joiner's day-one confirmation as jml saw it on its issue (`jml github day-one-status`). */
+export const dayOneState = z.object({
+  person: z.string(),
+  url: z.string(),
+  /** When the joiner's access was granted (the issue's start of the SLA). */
+  grantedAt: z.string(),
+  dueAt: z.string(),
+  confirmedAt: z.string().nullable(),
+  confirmedBy: z.string().nullable(),
+  reviewedAt: z.string().nullable(),
+  reviewedBy: z.string().nullable(),
+  /** Entitlements the manager flagged as wrong (`/wrong`). */
+  flagged: z.array(z.string()),
+  state: z.enum(['open', 'closed']),
+  /** When jml read this state. */
+  observedAt: z.string(),
+});
+export type DayOneState = z.infer<typeof dayOneState>;
+
 export const applyResult = z.enum(['applied', 'partial', 'no-changes', 'refused', 'stale', 'error']);
 export type ApplyResult = z.infer<typeof applyResult>;
 
@@ -360,6 +379,11 @@ export const applyRecord = z.object({
    * read, so that ticket state survives without the GitHub API.
    */
   tickets: z.array(ticketState).optional(),
+  /**
+   * Present on a record of `jml github day-one-status`: each joiner's day-one confirmation as read,
+   * so that it survives without the GitHub API.
+   */
+  dayOne: z.array(dayOneState).optional(),
 });
 /** The apply record of one run (see `applyRecord`). */
 export type ApplyRecord = z.infer<typeof applyRecord>;

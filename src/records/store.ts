@@ -19,7 +19,7 @@ import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import type { z } from 'zod';
 import { byCodePoint } from '../model/order.js';
-import { type ApplyRecord, applyRecord } from './schema.js';
+import { type ApplyRecord, applyRecord, RECORD_SCHEMA } from './schema.js';
 
 /** A record and where it was read from (relative to the directory read, `/`-separated). */
 export interface RecordFile<T = ApplyRecord> {
@@ -67,6 +67,35 @@ export function writeRecord(dir: string, record: ApplyRecord): string {
   const file = path.join(dir, recordFileName(record));
   writeFileAtomic.sync(file, recordText(record), { fsync: true });
   return file;
+}
+
+/**
+ * An observation record: what a run that changes no provider saw and must keep as evidence (the
+ * state of manual-work tickets, day-one confirmations), written like any record (result
+ * `no-changes`, nothing applied) so that it is kept on the evidence branch and read by the pack.
+ * `observed` holds the observation fields (`tickets`, `dayOne`). Returns the file written.
+ */
+export function writeObservationRecord(
+  dir: string,
+  trigger: ApplyRecord['trigger'],
+  at: Date,
+  observed: Pick<ApplyRecord, 'tickets' | 'dayOne'>,
+): string {
+  const stamp = at.toISOString();
+  return writeRecord(dir, {
+    schema: RECORD_SCHEMA,
+    startedAt: stamp,
+    finishedAt: stamp,
+    trigger,
+    commit: null,
+    at: stamp,
+    planFingerprint: null,
+    result: 'no-changes',
+    guards: [],
+    counts: { applied: 0, unchanged: 0, failed: 0, skipped: 0 },
+    changes: [],
+    ...observed,
+  });
 }
 
 /** A record file that cannot be amended: it is not a valid record. */
