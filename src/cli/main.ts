@@ -21,7 +21,12 @@ import { registerValidate } from './validate-command.js';
 /** main's callers (bin/jml.js, scripts, tests) pass an Io: its type and the process's own. */
 export { defaultIo, type Io } from './io.js';
 
-export function buildProgram(io: Io, setExit: (code: number) => void): Command {
+export function buildProgram(
+  io: Io,
+  setExit: (code: number) => void,
+  /** Told when commander itself reports an error (so main does not report it twice). */
+  onReported: () => void = () => {},
+): Command {
   const program = new Command('jml')
     .description('Joiner / mover / leaver access as code: validate, plan and apply the policy repository.')
     .version('0.1.0')
@@ -30,7 +35,14 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     )
     .showHelpAfterError()
     .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err });
+    .configureOutput({
+      writeOut: io.out,
+      writeErr: io.err,
+      outputError: (text, write) => {
+        onReported();
+        write(text);
+      },
+    });
   registerValidate(program, io, setExit);
   registerSchemas(program, io, setExit);
   registerEngineCommands(program, io, setExit);
@@ -49,13 +61,25 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
   let code = 0;
-  const program = buildProgram(io, (c) => {
-    code = c;
-  });
+  let reported = false;
+  const program = buildProgram(
+    io,
+    (c) => {
+      code = c;
+    },
+    () => {
+      reported = true;
+    },
+  );
   try {
     await program.parseAsync(argv);
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 1;
+    if (e instanceof CommanderError) {
+      if (e.exitCode === 0) return 0;
+      // A usage error an action found (a bad --at, say) is not printed by commander: say it here.
+      if (!reported) io.err(`jml: ${e.message.replace(/^error: /, '')}\n`);
+      return 1;
+    }
     io.err(`jml: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   }
