@@ -136,10 +136,11 @@ function check<T>(
   schema: z.ZodType<T>,
   raw: unknown,
   missingRules?: Readonly<Record<string, string>>,
+  zone?: string,
 ): { value?: T; diagnostics: Diagnostic[] } {
   const r = schema.safeParse(raw);
   if (r.success) return { value: r.data, diagnostics: [] };
-  return { diagnostics: schemaDiagnostics(src, at, schema, raw, r.error.issues, missingRules) };
+  return { diagnostics: schemaDiagnostics(src, at, schema, raw, r.error.issues, missingRules, zone) };
 }
 
 function rawId(raw: unknown): string | undefined {
@@ -157,6 +158,8 @@ export interface FolderFileJob {
   kind: FolderKind;
   name: string;
   isDirectory: boolean;
+  /** The organisation's time zone (policy/jml.yaml), when it loaded: offset hints use it. */
+  zone?: string;
 }
 
 export interface FolderFileResult {
@@ -221,7 +224,14 @@ export function loadFolderFile(job: FolderFileJob): FolderFileResult {
     );
   }
   const schema = SCHEMA_OF[kind] as z.ZodType<Person | Role | Exception>;
-  const r = check(parsed.src, [], schema, parsed.value, kind === 'exception' ? EXCEPTION_MISSING : undefined);
+  const r = check(
+    parsed.src,
+    [],
+    schema,
+    parsed.value,
+    kind === 'exception' ? EXCEPTION_MISSING : undefined,
+    job.zone,
+  );
   if (!r.value) return { rel, kind, stem, diagnostics: r.diagnostics, broken: false };
   releaseDocument(parsed.src);
   return { rel, kind, stem, diagnostics: r.diagnostics, broken: false, value: r.value, src: parsed.src };
@@ -361,7 +371,14 @@ export function loadRepository(root: string, overlay?: Overlay): LoadResult {
     for (const entry of tree.folders.get(dir) ?? []) {
       if (IGNORED_NAMES.has(entry.name)) continue;
       const rel = `${dir}/${entry.name}`;
-      jobs.push({ abs: tree.abs(rel), dir, kind, name: entry.name, isDirectory: entry.isDirectory });
+      jobs.push({
+        abs: tree.abs(rel),
+        dir,
+        kind,
+        name: entry.name,
+        isDirectory: entry.isDirectory,
+        ...(repo.policy ? { zone: repo.policy.value.timezone } : {}),
+      });
     }
     // A refused file (a link, a case twin) still names an id: references to it are not reported again.
     for (const d of tree.diagnostics) {

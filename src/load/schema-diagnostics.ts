@@ -5,6 +5,7 @@
 import { isScalar } from 'yaml';
 import type { z } from 'zod';
 import type { Diagnostic } from '../model/diagnostic.js';
+import { offsetAt } from '../model/time.js';
 import { locate, type SourceFile, type YamlPath } from './source.js';
 
 type AnySchema = z.ZodType;
@@ -89,6 +90,17 @@ function scalarSource(src: SourceFile, path: YamlPath): string | undefined {
   return isScalar(node) && typeof node.source === 'string' ? node.source : undefined;
 }
 
+/**
+ * How to give a local time its offset: in the organisation's zone, the offset that zone has at
+ * that very date and time (daylight saving included), never a fixed one.
+ */
+function offsetHint(local: string, zone: string | undefined): string {
+  const offset = zone ? offsetAt(local, zone) : undefined;
+  if (zone && offset)
+    return `Add the UTC offset, like ${local}${offset} (${zone} on that date and time), or Z for UTC.`;
+  return `Add the UTC offset the time zone you mean has on that date (daylight saving changes it), or Z for UTC, like ${local}Z.`;
+}
+
 /** Maps zod issues for one value (a file, or one entry of a catalog) to diagnostics. */
 export function schemaDiagnostics(
   src: SourceFile,
@@ -98,6 +110,8 @@ export function schemaDiagnostics(
   issues: readonly z.core.$ZodIssue[],
   /** Rule ids for specific missing fields, e.g. `{ justification: 'exception-no-justification' }`. */
   missingRules: Readonly<Record<string, string>> = {},
+  /** The organisation's time zone when known (policy/jml.yaml): offset hints are computed in it. */
+  zone?: string,
 ): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const issue of issues) {
@@ -174,7 +188,7 @@ export function schemaDiagnostics(
             'instant-without-offset',
             full,
             `${subject} is ${describeValue(actual)}, a time without a UTC offset: it would mean a different moment depending on where it is read.`,
-            `Add the offset of the time zone you mean, like ${actual}-05:00, or Z for UTC.`,
+            offsetHint(actual, zone),
           );
         } else {
           push(

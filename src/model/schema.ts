@@ -69,7 +69,7 @@ export const calendarDate = z.iso.date('must be a calendar date written YYYY-MM-
 
 /**
  * An instant. The offset is mandatory: a leaver's disable time must never depend on where the
- * engine happens to run, so `2027-03-31T17:00:00` without `Z` or `-05:00` is refused.
+ * engine happens to run, so `2027-03-31T17:00:00` without `Z` or an offset like `-04:00` is refused.
  */
 /** A calendar date that exists (leap years included), as zod's own ISO date pattern writes it. */
 const EXISTING_DATE =
@@ -85,12 +85,12 @@ export const instant = z
     ),
     {
       message:
-        'must be an exact instant with a UTC offset, like 2027-03-31T17:00:00-05:00 or 2027-03-31T22:00:00Z',
+        'must be an exact instant with a UTC offset, like 2027-03-31T17:00:00-04:00 or 2027-03-31T21:00:00Z',
     },
   )
   .meta({
-    description: 'An exact instant with a UTC offset (RFC 3339), like 2027-03-31T17:00:00-05:00.',
-    examples: ['2027-03-31T17:00:00-05:00'],
+    description: 'An exact instant with a UTC offset (RFC 3339), like 2027-03-31T17:00:00-04:00.',
+    examples: ['2027-03-31T17:00:00-04:00'],
   });
 
 const email = z.email('must be an email address like alice.nguyen@example.com').max(254);

@@ -64,3 +64,16 @@ export function parseAt(value: string, clock: Clock): number | undefined {
 }
 
 export const DAY_MS = 86_400_000;
+
+/**
+ * The UTC offset (`-04:00`, `+01:00`, `Z` for zero) a local date-time like `2027-03-31T17:00` has in
+ * `zone`, daylight saving included; undefined when the text or the zone is not valid. For a time
+ * that does not exist (skipped by a spring-forward) luxon moves it forward, and the offset is the
+ * one after the change.
+ */
+export function offsetAt(local: string, zone: string): string | undefined {
+  if (!isValidTimeZone(zone)) return undefined;
+  const dt = DateTime.fromISO(local, { zone });
+  if (!dt.isValid) return undefined;
+  return dt.offset === 0 ? 'Z' : dt.toFormat('ZZ');
+}

@@ -318,6 +318,19 @@ describe('instants in lower case', () => {
     );
     expect(result.diagnostics.map((d) => d.rule)).toEqual(['instant-without-offset']);
   });
+
+  it('hints the offset the organisation zone has on that date, daylight saving included', () => {
+    const sam = baseFile('people/sam.sec.yaml');
+    const hint = (end: string) =>
+      checkRepository(
+        orgWith({ 'people/sam.sec.yaml': sam.replace('end: 2027-03-31T17:00:00-04:00', `end: ${end}`) }),
+        AT,
+      ).diagnostics.find((d) => d.rule === 'instant-without-offset')?.hint;
+    const zone = baseFile('policy/jml.yaml').match(/^timezone: (.+)$/m)?.[1];
+    expect(zone).toBe('America/New_York');
+    expect(hint('2027-03-31T17:00:00')).toContain('2027-03-31T17:00:00-04:00 (America/New_York');
+    expect(hint('2027-01-29T17:00:00')).toContain('2027-01-29T17:00:00-05:00 (America/New_York');
+  });
 });
 
 describe('retain across several moves', () => {
