@@ -17,10 +17,12 @@ import {
   postComment,
   pruneExpiredExceptions,
 } from '../engine/github-steps.js';
+import { captureMergeEvidence, type MergeEvidenceResult } from '../engine/merge-evidence.js';
+import { recordTicketStatus, type TicketStatusResult } from '../engine/ticket-status.js';
 import { registerDayOne } from './day-one-command.js';
 import { contextOf, type Exit, type GlobalOptions, type Io } from './io.js';
 import { parseAtOption } from './options.js';
-import { baseBranch, githubAccess } from './run-support.js';
+import { baseBranch, githubAccess, triggerFromEnv } from './run-support.js';
 
 function positive(value: string, what: string): number {
   const n = Number(value);
@@ -150,6 +152,55 @@ export function registerGitHub(program: Command, io: Io, setExit: Exit): void {
       setExit(0);
     });
 
+  gh.command('merge-evidence')
+    .description(
+      "Amend the apply record with the approval evidence of the commit applied, read now rather than when the evidence pack is built: the pull request that merged it (author, merger, times), every review and whether it counted, each changed person's manager of record on the base branch, and the approvals verdict recomputed from git. Exit 0 written (or no record), 1 error.",
+    )
+    .option('--commit <sha>', "the commit applied (default: the record's commit)")
+    .option(
+      '--record <file>',
+      'the apply record (default: the newest in the records directory of policy/jml.yaml)',
+    )
+    .action(async (opts: { commit?: string; record?: string }, cmd: Command) => {
+      const { root } = cmd.optsWithGlobals<GlobalOptions>();
+      const ctx = contextOf(io);
+      const r = await captureMergeEvidence(
+        {
+          root,
+          ...(opts.record !== undefined ? { record: opts.record } : {}),
+          ...(opts.commit !== undefined ? { commit: opts.commit } : {}),
+          now: ctx.clock.wall?.() ?? ctx.clock.now(),
+          env: ctx.env,
+        },
+        githubAccess,
+      );
+      setExit(renderMergeEvidence(r, io));
+    });
+
+  gh.command('ticket-status')
+    .description(
+      'Read the state of every manual-work issue the apply records link and, when any changed since the last observation recorded, write ONE record of them all (opened, closed when and by whom), kept as evidence. Exit 0 (recorded or unchanged), 1 error.',
+    )
+    .option(
+      '--evidence <dir...>',
+      "more records to read, at any depth: a copy of the evidence branch's records/ (earlier runs' links and observations)",
+    )
+    .action(async (opts: { evidence?: string[] }, cmd: Command) => {
+      const { root } = cmd.optsWithGlobals<GlobalOptions>();
+      const ctx = contextOf(io);
+      const trigger = triggerFromEnv(cmd);
+      const r = await recordTicketStatus(
+        {
+          root,
+          ...(opts.evidence ? { evidence: opts.evidence } : {}),
+          now: ctx.clock.now(),
+          trigger: { ...trigger, command: trigger.command.replace(/^jml /, 'jml github ') },
+        },
+        githubAccess,
+      );
+      setExit(renderTicketStatus(r, io));
+    });
+
   gh.command('prune-exceptions')
     .description(
       'Open (or update) ONE pull request that deletes the exception files whose expiry date has passed. Exit 0 also when none has.',
@@ -206,4 +257,71 @@ export function registerGitHub(program: Command, io: Io, setExit: Exit): void {
       }
       setExit(2);
     });
+}
+
+/** What merge-evidence did, for the step's log; returns the exit code. */
+function renderMergeEvidence(r: MergeEvidenceResult, io: Io): number {
+  switch (r.kind) {
+    case 'no-record':
+      io.out('No apply record: no merge evidence to attach.\n');
+      return 0;
+    case 'refused':
+      io.err(`jml github merge-evidence: ${r.message}\n`);
+      return 1;
+    case 'failed':
+      io.err(
+        `Merge evidence of ${r.commit.slice(0, 7)} not recorded: ${r.message}. ${r.recordName} is unchanged; run jml github merge-evidence again once GitHub answers.\n`,
+      );
+      return 1;
+    case 'recorded': {
+      const e = r.evidence;
+      const pr = e.pullRequest;
+      io.out(
+        pr
+          ? `${r.recordName}: ${e.commit.slice(0, 7)} merged by pull request #${pr.number} (${pr.url}) from @${pr.author}${pr.mergedBy ? `, merged by @${pr.mergedBy}` : ''}; ${e.reviews.length} review(s), ${e.reviews.filter((x) => x.counts).length} counting.\n`
+          : `${r.recordName}: ${e.noPullRequest}\n`,
+      );
+      for (const m of e.managers)
+        io.out(
+          `  ${m.person}: manager of record ${m.manager ? `${m.manager}${m.managerLogin ? ` (@${m.managerLogin})` : ''}` : 'none on the base branch'}\n`,
+        );
+      if (e.verdict) {
+        io.out(`  verdict: ${e.verdict.approved ? 'approved' : 'NOT approved'}\n`);
+        for (const q of e.verdict.requirements)
+          io.out(
+            `  - ${q.status} ${q.rule} ${q.file}:${q.line}${q.satisfiedBy ? ` by @${q.satisfiedBy}` : ''}: ${q.why}\n`,
+          );
+      } else io.out(`  verdict: not computed (${e.verdictError})\n`);
+      return 0;
+    }
+  }
+}
+
+/** What ticket-status saw and wrote; returns the exit code. */
+function renderTicketStatus(r: TicketStatusResult, io: Io): number {
+  for (const p of r.problems) io.err(`Note: ${p.file} ${p.problem}; it was skipped.\n`);
+  if (r.kind === 'failed') {
+    io.err(`Ticket state not recorded: ${r.message}. Nothing was written; the next run reads them again.\n`);
+    return 1;
+  }
+  if (r.kind === 'no-tickets') {
+    io.out(`No open manual-work ticket linked from the records (${r.closed} seen closed earlier).\n`);
+    return 0;
+  }
+  for (const url of r.gone)
+    io.err(`Note: ${url} cannot be read any more (deleted, moved, or not an issue).\n`);
+  if (r.kind === 'unchanged') {
+    io.out(`${r.read} ticket(s) read, none changed since the last observation: nothing recorded.\n`);
+    return 0;
+  }
+  for (const c of r.changed) {
+    const t = c.ticket;
+    const now =
+      t.state === 'closed'
+        ? `closed at ${t.closedAt} by ${t.closedBy ? `@${t.closedBy}` : 'unknown'}`
+        : 'open';
+    io.out(`${t.url} (${t.person}, ${t.app}): ${c.before ? `${c.before.state} -> ` : 'first seen '}${now}\n`);
+  }
+  io.out(`Recorded ${r.tickets.length} ticket(s) in ${r.file}.\n`);
+  return 0;
 }

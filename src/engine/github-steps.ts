@@ -126,7 +126,7 @@ export async function openWorkIssues(
     const links: NonNullable<ApplyRecord['workIssues']> = [];
     for (const item of items) {
       const r = await client.openWorkIssue(owner, repo, item);
-      links.push({ person: item.person, app: item.app, url: r.issue.url });
+      links.push({ person: item.person, app: item.app, url: r.issue.url, openedAt: r.issue.createdAt });
       issues.push({ action: r.action, url: r.issue.url, title: item.title });
     }
     amendRecord(file, (r) => ({ ...r, workIssues: links }));

@@ -58,6 +58,19 @@ export interface MergedPullRequest {
   body: string | null;
 }
 
+/** An issue as `issueState` reads it. */
+export interface IssueStateInfo {
+  state: 'open' | 'closed';
+  /** When it was opened. */
+  createdAt: string;
+  /** When it was closed; null while open. */
+  closedAt: string | null;
+  /** Who closed it (GitHub's `closed_by`); null while open or when GitHub does not say. */
+  closedBy: string | null;
+  title: string;
+  url: string;
+}
+
 export interface IssueSpec {
   title: string;
   body: string;
@@ -457,7 +470,7 @@ export class GitHubClient {
     owner: string,
     repo: string,
     spec: WorkIssueSpec,
-  ): Promise<{ action: 'created' | 'existing'; issue: IssueRef }> {
+  ): Promise<{ action: 'created' | 'existing'; issue: IssueRef & { createdAt: string } }> {
     const where = `${owner}/${repo}`;
     const marker = workMarker(spec.person, spec.app);
     const existing = (await this.openIssues(owner, repo))
@@ -483,7 +496,10 @@ export class GitHubClient {
           }),
         );
       }
-      return { action: 'existing', issue: { number: existing.number, url: existing.html_url } };
+      return {
+        action: 'existing',
+        issue: { number: existing.number, url: existing.html_url, createdAt: existing.created_at },
+      };
     }
     const res = await this.call(`create work issue for ${spec.person}/${spec.app} in ${where}`, () =>
       this.octokit.rest.issues.create({
@@ -495,7 +511,10 @@ export class GitHubClient {
         assignees: spec.assignees ?? [],
       }),
     );
-    return { action: 'created', issue: { number: res.data.number, url: res.data.html_url } };
+    return {
+      action: 'created',
+      issue: { number: res.data.number, url: res.data.html_url, createdAt: res.data.created_at },
+    };
   }
 
   /**
@@ -762,10 +781,6 @@ export class GitHubClient {
     }
   }
 
-  /**
-   * The pull requests a commit came from (GitHub's "list pull requests associated with a
-   * commit"): for a merge commit on the default branch, the merged pull request.
-   */
   /** The head branches of the repository's own open pull requests (forks left out). */
   async openPullRequestBranches(owner: string, repo: string): Promise<string[]> {
     const pulls = await this.call(`list open pull requests of ${owner}/${repo}`, () =>
@@ -788,15 +803,28 @@ export class GitHubClient {
     return pulls.find((p) => p.head.sha.toLowerCase() === sha.toLowerCase())?.number;
   }
 
+  /**
+   * The pull requests a commit came from (GitHub's "list pull requests associated with a
+   * commit"): for a merge commit on the default branch, the merged pull request. A commit GitHub
+   * does not know (422 "No commit found for SHA", or a 404 naming the commit) came from no pull
+   * request: the answer is empty, not an error. Any other failure (a 404 for the repository, a
+   * 5xx, no answer) is thrown.
+   */
   async pullRequestsOfCommit(owner: string, repo: string, sha: string): Promise<MergedPullRequest[]> {
-    const res = await this.call(`list pull requests of ${sha.slice(0, 12)} in ${owner}/${repo}`, () =>
-      this.octokit.rest.repos.listPullRequestsAssociatedWithCommit({
-        owner,
-        repo,
-        commit_sha: sha,
-        per_page: 100,
-      }),
-    );
+    let res: RestEndpointMethodTypes['repos']['listPullRequestsAssociatedWithCommit']['response'];
+    try {
+      res = await this.call(`list pull requests of ${sha.slice(0, 12)} in ${owner}/${repo}`, () =>
+        this.octokit.rest.repos.listPullRequestsAssociatedWithCommit({
+          owner,
+          repo,
+          commit_sha: sha,
+          per_page: 100,
+        }),
+      );
+    } catch (e) {
+      if (isUnknownCommit(e)) return [];
+      throw e;
+    }
     return res.data.map((p) => ({
       number: p.number,
       url: p.html_url,
@@ -822,18 +850,16 @@ export class GitHubClient {
     return submittedReviews(reviews);
   }
 
-  /** An issue's state and when it was closed. */
-  async issueState(
-    owner: string,
-    repo: string,
-    number: number,
-  ): Promise<{ state: 'open' | 'closed'; closedAt: string | null; title: string; url: string }> {
+  /** An issue's state: when it was opened and, once closed, when and by whom. */
+  async issueState(owner: string, repo: string, number: number): Promise<IssueStateInfo> {
     const res = await this.call(`read ${owner}/${repo}#${number}`, () =>
       this.octokit.rest.issues.get({ owner, repo, issue_number: number }),
     );
     return {
       state: res.data.state as 'open' | 'closed',
+      createdAt: res.data.created_at,
       closedAt: res.data.closed_at,
+      closedBy: res.data.state === 'closed' ? (res.data.closed_by?.login ?? null) : null,
       title: res.data.title,
       url: res.data.html_url,
     };
@@ -1049,6 +1075,16 @@ function sameSet(a: string[], b: string[]): boolean {
   const x = new Set(a.map((s) => s.toLowerCase()));
   const y = new Set(b.map((s) => s.toLowerCase()));
   return x.size === y.size && [...x].every((s) => y.has(s));
+}
+
+/**
+ * Whether GitHub's refusal says it does not know a commit: 422 (what "list pull requests
+ * associated with a commit" answers for an unknown sha), or a 404 whose message names the commit.
+ */
+function isUnknownCommit(e: unknown): boolean {
+  if (!(e instanceof GitHubError)) return false;
+  if (e.status === 422) return true;
+  return e.status === 404 && /\b(commit|sha)\b/i.test(e.githubMessage);
 }
 
 /** Status and GitHub's message of an Octokit failure, without headers (the token stays out). */

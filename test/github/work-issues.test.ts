@@ -141,7 +141,11 @@ describe('jml github work-issues', () => {
         if (++calls > 1) throw failure;
         return {
           action: 'created',
-          issue: { number: 1, url: `https://github.example/issues/1#${item.app}` },
+          issue: {
+            number: 1,
+            url: `https://github.example/issues/1#${item.app}`,
+            createdAt: '2027-02-02T14:00:01Z',
+          },
         };
       },
     };
