@@ -2,11 +2,12 @@
  * `jml github day-one` and `day-one-status`: the joiners' day-one issues (src/engine/day-one.ts),
  * opened after an apply and read back against policy sla.dayOneHours.
  */
+import path from 'node:path';
 import type { Command } from 'commander';
 import { openDayOneIssues, readDayOneStatus } from '../engine/day-one.js';
 import { contextOf, type Exit, type GlobalOptions, type Io } from './io.js';
 import { parseAtOption } from './options.js';
-import { githubAccess } from './run-support.js';
+import { githubAccess, triggerFromEnv } from './run-support.js';
 
 /** Adds `day-one` and `day-one-status` to the `jml github` command. */
 export function registerDayOne(gh: Command, io: Io, setExit: Exit): void {
@@ -47,21 +48,30 @@ export function registerDayOne(gh: Command, io: Io, setExit: Exit): void {
 
   gh.command('day-one-status')
     .description(
-      "Record when each joiner's manager confirmed and IT reviewed their day-one access; list those past policy sla.dayOneHours and every /wrong flag. Exit 0 none, 2 some (for the drift report), 1 error.",
+      "Record when each joiner's manager confirmed and IT reviewed their day-one access (an observation record in the records directory, kept as evidence, when something changed); list those past policy sla.dayOneHours and every /wrong flag. Exit 0 none, 2 some (for the drift report), 1 error.",
     )
-    .option('--at <time>', 'as of this instant (ISO with offset) or date; default now')
+    .option(
+      '--at <time>',
+      'as of this instant (ISO with offset) or date; default now. A past instant records nothing',
+    )
     .option('--out <file>', "write every joiner's status (confirmed at, reviewed at, within SLA) as JSON")
     .action(async (opts: { at?: string; out?: string }, cmd: Command) => {
       const { root } = cmd.optsWithGlobals<GlobalOptions>();
-      const { clock } = contextOf(io);
+      const ctx = contextOf(io);
       const r = await readDayOneStatus(
+        ctx,
         {
           root,
-          at: parseAtOption(opts.at, () => clock.now()),
+          trigger: triggerFromEnv(cmd),
+          ...(opts.at !== undefined ? { at: parseAtOption(opts.at, () => ctx.clock.now()) } : {}),
           ...(opts.out !== undefined ? { out: opts.out } : {}),
         },
         githubAccess,
       );
+      const o = r.observation;
+      if (o.kind === 'recorded')
+        io.err(`Recorded ${o.states} day-one state(s) in ${path.relative(path.resolve(root), o.file)}.\n`);
+      else if (o.kind === 'not-recorded') io.err(`Nothing recorded: ${o.why}.\n`);
       if (!r.text) {
         io.out(
           `No joiner unconfirmed or unreviewed past ${r.slaHours} h (policy/jml.yaml sla.dayOneHours), no access flagged as wrong (${r.statuses.length} day-one issue(s) read).\n`,

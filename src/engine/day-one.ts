@@ -3,20 +3,27 @@
  * accounts, ONE issue per joiner asks their manager to confirm (or flag) what was granted and IT
  * to review it; later, those issues' answers are read back and judged against policy
  * sla.dayOneHours. The rules and texts are pure (src/report/day-one.ts); here are the reads and
- * writes: the apply record, GitHub through its port, and the status file the user names.
+ * writes: the apply record, GitHub through its port, the status file the user names, and the
+ * observation record that keeps what was read as evidence.
  */
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import type { GitHubClient } from '../github/client.js';
+import { applyRecord, type Trigger } from '../records/schema.js';
+import { readRecords, writeObservationRecord } from '../records/store.js';
 import {
+  changedDayOneStates,
   type DayOneStatus,
   dayOneItems,
   dayOneMarkdown,
+  dayOneStateOf,
   dayOneStatus,
+  newestDayOneStates,
   parseDayOneMarker,
 } from '../report/day-one.js';
 import { readDayOneIssues } from '../report/evidence/github-reads.js';
 import { indexCheckout } from './checkout.js';
+import type { EngineContext } from './context.js';
 import type { OpenGitHub } from './github-steps.js';
 import { recordToWorkFrom } from './work-record.js';
 
@@ -103,11 +110,22 @@ export async function openDayOneIssues(
 
 export interface DayOneStatusRequest {
   root: string;
-  /** The instant to judge at, as a function of the organisation's time zone (`--at` a date). */
-  at: (zone: string) => number;
+  /**
+   * The instant to judge at, as a function of the organisation's time zone (`--at` a date).
+   * Absent: now, by the context's clock.
+   */
+  at?: (zone: string) => number;
   /** Also write every joiner's status (confirmed at, reviewed at, within SLA) as JSON here. */
   out?: string;
+  /** Who and what ran it, for the observation record. */
+  trigger: Trigger;
 }
+
+/** Whether the run kept what it read in the records, and if not, why. */
+export type DayOneObservation =
+  | { kind: 'recorded'; file: string; states: number }
+  | { kind: 'unchanged' }
+  | { kind: 'not-recorded'; why: string };
 
 export interface DayOneStatusResult {
   at: number;
@@ -117,15 +135,26 @@ export interface DayOneStatusResult {
   statuses: DayOneStatus[];
   /** The open issues unconfirmed or unreviewed past the SLA, and every /wrong flag, as Markdown; empty when none. */
   text: string;
+  observation: DayOneObservation;
 }
 
-/** Reads the day-one issues' answers and judges them at `at`. */
+/**
+ * Reads the day-one issues' answers and judges them at `at`. Judged as of now (or later), what
+ * was read is kept as evidence: an observation record (`dayOne`) in the records directory of
+ * policy/jml.yaml holding each issue's state that is new or changed since the newest one recorded
+ * there (any layout, `restored/` included), so the evidence pack has the confirmations without
+ * GitHub. Nothing changed: no record. Judged at a past instant (`--at`), comments made since are
+ * hidden, so nothing is recorded.
+ */
 export async function readDayOneStatus(
+  ctx: EngineContext,
   req: DayOneStatusRequest,
   github: OpenGitHub<DayOneGitHub>,
 ): Promise<DayOneStatusResult> {
-  const index = indexCheckout(path.resolve(req.root));
-  const at = req.at(index.policy.timezone);
+  const root = path.resolve(req.root);
+  const index = indexCheckout(root);
+  const now = ctx.clock.now();
+  const at = req.at ? req.at(index.policy.timezone) : now;
   const { client, owner, repo } = await github();
   const issues = await readDayOneIssues(client, owner, repo);
   const statuses = dayOneStatus(issues, index, at);
@@ -134,7 +163,34 @@ export async function readDayOneStatus(
       path.resolve(req.out),
       `${JSON.stringify({ at: new Date(at).toISOString(), statuses }, null, 2)}\n`,
     );
-  const open = new Set(issues.filter((i) => i.state === 'open').map((i) => i.number));
-  const live = statuses.filter((s) => open.has(s.issue));
-  return { at, slaHours: index.policy.sla.dayOneHours, statuses, text: dayOneMarkdown(live, at) };
+  let observation: DayOneObservation;
+  if (at < now) {
+    observation = {
+      kind: 'not-recorded',
+      why: `judged at ${new Date(at).toISOString()}, before now: comments made since are not counted`,
+    };
+  } else {
+    const dir = path.resolve(root, index.policy.records.dir);
+    const { records } = readRecords(dir, { view: applyRecord.pick({ startedAt: true, dayOne: true }) });
+    const observedAt = new Date(now);
+    const changed = changedDayOneStates(
+      statuses.map((s) => dayOneStateOf(s, observedAt.toISOString())),
+      newestDayOneStates(records),
+    );
+    observation = changed.length
+      ? {
+          kind: 'recorded',
+          file: writeObservationRecord(dir, req.trigger, observedAt, { dayOne: changed }),
+          states: changed.length,
+        }
+      : { kind: 'unchanged' };
+  }
+  const live = statuses.filter((s) => s.state === 'open');
+  return {
+    at,
+    slaHours: index.policy.sla.dayOneHours,
+    statuses,
+    text: dayOneMarkdown(live, at),
+    observation,
+  };
 }

@@ -14,7 +14,7 @@
  *   becomes an exception request or a removal by pull request, decided by people, never here.
  */
 import { byCodePoint } from '../model/order.js';
-import type { ApplyRecord } from '../records/schema.js';
+import type { ApplyRecord, DayOneState } from '../records/schema.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
 
 export const DAY_ONE_LABELS = ['jml', 'day-one'];
@@ -197,10 +197,16 @@ export interface DayOneStatus {
   /** grantedAt + sla.dayOneHours. */
   dueAt: string;
   slaHours: number;
+  /** The issue's state on GitHub. */
+  state: 'open' | 'closed';
   /** The manager's first answer (`/confirm` or `/wrong`), ISO; null when none. */
   confirmedAt: string | null;
+  /** The login that gave it (the manager of record's). */
+  confirmedBy: string | null;
   /** IT's first `/reviewed`, ISO; null when none. */
   reviewedAt: string | null;
+  /** The IT login whose `/reviewed` counted. */
+  reviewedBy: string | null;
   flags: WrongFlag[];
   /** Both answered by the due time: true; one late or missing past it: false; still within it: null. */
   withinSla: boolean | null;
@@ -221,7 +227,9 @@ export function dayOneStatus(issues: readonly DayOneIssue[], index: RepoIndex, a
     if (!m) continue;
     const managerLogin = githubOf(index, m.manager);
     let confirmedAt: string | null = null;
+    let confirmedBy: string | null = null;
     let reviewedAt: string | null = null;
+    let reviewedBy: string | null = null;
     const flags: WrongFlag[] = [];
     const ignored: string[] = [];
     // Only what was said by `at` (a re-run for a past instant reads the past).
@@ -235,14 +243,17 @@ export function dayOneStatus(issues: readonly DayOneIssue[], index: RepoIndex, a
       const isManager = managerLogin !== null && lower(c.login) === lower(managerLogin);
       const when = new Date(Date.parse(c.createdAt)).toISOString();
       if (cmd[1] === 'reviewed') {
-        if (it.has(lower(c.login))) reviewedAt ??= when;
-        else ignored.push(`/reviewed by @${c.login} at ${when}: not in the IT team`);
+        if (it.has(lower(c.login))) {
+          reviewedBy ??= c.login;
+          reviewedAt ??= when;
+        } else ignored.push(`/reviewed by @${c.login} at ${when}: not in the IT team`);
         continue;
       }
       if (!isManager) {
         ignored.push(`/${cmd[1]} by @${c.login} at ${when}: not the manager of record`);
         continue;
       }
+      confirmedBy ??= c.login;
       confirmedAt ??= when;
       if (cmd[1] === 'wrong') {
         const [entitlement = '', ...why] = cmd[2]!.trim().split(/\s+/);
@@ -264,8 +275,11 @@ export function dayOneStatus(issues: readonly DayOneIssue[], index: RepoIndex, a
       grantedAt: new Date(grantedMs).toISOString(),
       dueAt: new Date(dueMs).toISOString(),
       slaHours: hours,
+      state: issue.state,
       confirmedAt,
+      confirmedBy,
       reviewedAt,
+      reviewedBy,
       flags,
       withinSla,
       overdue: at > dueMs && (confirmedAt === null || reviewedAt === null),
@@ -308,4 +322,86 @@ export function dayOneMarkdown(statuses: readonly DayOneStatus[], at: number): s
         );
   }
   return lines.length ? `${lines.join('\n')}\n` : '';
+}
+
+// ---------------------------------------------------------------------------------------------
+// observations: the day-one state kept in the records (`dayOne`), so it survives without GitHub
+
+/** A day-one state as `jml github day-one-status` records it (`dayOne` of an observation record). */
+export function dayOneStateOf(s: DayOneStatus, observedAt: string): DayOneState {
+  return {
+    person: s.person,
+    url: s.url,
+    grantedAt: s.grantedAt,
+    dueAt: s.dueAt,
+    confirmedAt: s.confirmedAt,
+    confirmedBy: s.confirmedBy,
+    reviewedAt: s.reviewedAt,
+    reviewedBy: s.reviewedBy,
+    flagged: s.flags.map((f) => f.entitlement),
+    state: s.state,
+    observedAt,
+  };
+}
+
+/** A recorded day-one state and the record that holds it. */
+export interface ObservedDayOne {
+  state: DayOneState;
+  /** The record file (relative to the records directory read). */
+  file: string;
+}
+
+/**
+ * The newest recorded day-one state of each issue (by url) among `records`, observed at or
+ * before `at` when given (a pack for a past instant does not read what was seen later).
+ */
+export function newestDayOneStates(
+  records: readonly { file: string; record: Pick<ApplyRecord, 'dayOne'> }[],
+  at?: number,
+): Map<string, ObservedDayOne> {
+  const out = new Map<string, ObservedDayOne>();
+  for (const r of records) {
+    for (const state of r.record.dayOne ?? []) {
+      if (at !== undefined && Date.parse(state.observedAt) > at) continue;
+      const seen = out.get(state.url);
+      // Records come oldest first: a later one with the same observation time wins.
+      if (!seen || Date.parse(state.observedAt) >= Date.parse(seen.state.observedAt))
+        out.set(state.url, { state, file: r.file });
+    }
+  }
+  return out;
+}
+
+/** Whether two recorded states say the same (the time they were observed aside). */
+export function sameDayOneState(a: DayOneState, b: DayOneState): boolean {
+  const fields = [
+    'person',
+    'url',
+    'grantedAt',
+    'dueAt',
+    'confirmedAt',
+    'confirmedBy',
+    'reviewedAt',
+    'reviewedBy',
+    'state',
+  ] as const;
+  return (
+    fields.every((f) => a[f] === b[f]) &&
+    a.flagged.length === b.flagged.length &&
+    a.flagged.every((f, i) => f === b.flagged[i])
+  );
+}
+
+/**
+ * What an observation must record: the states in `current` that are new or differ from the newest
+ * recorded one of the same issue. Empty: nothing changed, no record is written.
+ */
+export function changedDayOneStates(
+  current: readonly DayOneState[],
+  recorded: ReadonlyMap<string, ObservedDayOne>,
+): DayOneState[] {
+  return current.filter((s) => {
+    const before = recorded.get(s.url)?.state;
+    return !before || !sameDayOneState(before, s);
+  });
 }

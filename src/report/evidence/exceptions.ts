@@ -2,9 +2,12 @@
  * Artifact 4, the exceptions: access outside the role templates that was in force at `at`, or
  * expired or was removed in the period (from git history of exceptions/, deleted files
  * included). Each with its justification, entitlements, the approvers the file lists, the real
- * approving reviewers of the pull request that added or last changed it, and its dates. An
- * exception whose expiry has passed while its file is still present is a finding: the file
- * should have been deleted (jml github prune-exceptions proposes it).
+ * approving reviewers of the pull request that added or last changed it, and its dates.
+ *
+ * Findings: an exception whose expiry has passed while its file is still present (the file should
+ * have been deleted: jml github prune-exceptions proposes it); one that lists its own subject as
+ * an approver; and, when its pull request is known, one whose listed approvers did not all approve
+ * it, or that the subject approved themselves.
  */
 import { parse } from 'yaml';
 import { byCodePoint } from '../../model/order.js';
@@ -82,7 +85,28 @@ export function buildExceptions(input: EvidenceInput): Artifact {
     const logins = listed.map(login);
     const approvedBy = String(pr.approvers ?? '')
       .split('; ')
+      .filter(Boolean)
       .map((x) => x.toLowerCase());
+    const prKnown = Boolean(pr.pullRequest) && pr.pullRequest !== 'none found';
+    const what = `${exc.id} (${exc.person}: ${exc.entitlements.join(', ')})`;
+    // What an auditor checks of the approval: a second person's, and by the people the file names.
+    if (listed.includes(exc.person))
+      findings.push({
+        artifact: 'exceptions',
+        text: `${what} lists its own subject ${exc.person} as an approver (${h.path}): nobody approves access for themselves.`,
+      });
+    const subjectLogin = login(exc.person)?.toLowerCase();
+    if (prKnown && subjectLogin && approvedBy.includes(subjectLogin))
+      findings.push({
+        artifact: 'exceptions',
+        text: `${what}: ${pr.pullRequest} was approved by ${exc.person} (@${login(exc.person)}), the person the access is for.`,
+      });
+    const notApproved = listed.filter((_, i) => !logins[i] || !approvedBy.includes(logins[i]!.toLowerCase()));
+    if (prKnown && notApproved.length)
+      findings.push({
+        artifact: 'exceptions',
+        text: `${what}: the listed approver(s) ${notApproved.map((a) => `${a} (${login(a) ? `@${login(a)}` : 'no github login'})`).join(', ')} did not approve ${pr.pullRequest} (approved by: ${approvedBy.join(', ') || 'nobody'}).`,
+      });
     rows.push({
       id: exc.id,
       status,
@@ -92,10 +116,7 @@ export function buildExceptions(input: EvidenceInput): Artifact {
       justification: exc.justification,
       listedApprovers: listed.join('; '),
       listedApproverLogins: logins.map((l) => l ?? '?').join('; '),
-      listedApproversApproved:
-        pr.pullRequest && pr.pullRequest !== 'none found'
-          ? logins.every((l) => l !== null && approvedBy.includes(l.toLowerCase()))
-          : null,
+      listedApproversApproved: prKnown ? notApproved.length === 0 : null,
       from: exc.from,
       expires: exc.expires,
       createdAt: h.created?.committedAt ?? null,

@@ -10,6 +10,7 @@ import { byCodePoint } from '../../model/order.js';
 import type { ActualState } from '../../model/state.js';
 import type { RecordFile } from '../../records/store.js';
 import type { RepoIndex } from '../../resolve/repo-index.js';
+import { quartersEndedIn } from './access-reviews.js';
 import { commitsTouching } from './git-history.js';
 import { type ReviewPullRequestReads, reviewPullRequest } from './github-reads.js';
 import type { ReviewFileEvidence, ReviewReportInput } from './types.js';
@@ -26,10 +27,19 @@ export interface ReviewGatherOptions {
   missingGitHub?: string;
 }
 
-/** The quarters whose campaign overlaps [since, at] (started by `at`, due on or after `since`). */
+/**
+ * The quarters whose campaign the pack reads: those overlapping [since, at] (started by `at`,
+ * due on or after `since`), and the campaign of every quarter that ended in the period (started
+ * by `at`), whenever it ran: the pack judges whether that quarter was reviewed.
+ */
 export function campaignsInPeriod(index: RepoIndex, since: number, at: number): string[] {
+  const ended = new Set(quartersEndedIn(index.clock, since, at).map((q) => q.quarter));
   return index.repo.reviews.campaigns
-    .filter((c) => Date.parse(c.value.startedAt) <= at && index.clock.dayStart(c.value.due) >= since)
+    .filter(
+      (c) =>
+        Date.parse(c.value.startedAt) <= at &&
+        (index.clock.dayStart(c.value.due) >= since || ended.has(c.value.quarter)),
+    )
     .map((c) => c.value.quarter)
     .sort();
 }
