@@ -1,13 +1,20 @@
 /**
- * DIR/index.html: one self-contained page an auditor opens from disk. Inline CSS (allowed by its
- * hash in a strict Content-Security-Policy meta: no script, no network, no inline style
- * attributes), inline SVG charts, an index linking each artifact's section, and every table.
+ * DIR/index.html and each sampled item's page (leavers/<name>.html): self-contained pages an
+ * auditor opens from disk or prints for the working papers. Inline CSS (allowed by its hash in a
+ * strict Content-Security-Policy meta: no script, no network, no inline style attributes), inline
+ * SVG charts, every table.
+ *
+ * Made for working papers: the findings come first; tables wrap instead of scrolling (no scroll
+ * box: a long value breaks across lines); a table with `summary` columns shows one row per event
+ * with those columns and folds the others into a <details> in the row; a leaver's row links to the
+ * leaver's page. Printed (@media print), each artifact starts a page, table headers repeat on every
+ * page, folded details are printed open and every link is printed with its target.
  */
 import { createHash } from 'node:crypto';
 import { escapeXml as esc } from './charts.js';
 import { count } from './common.js';
-import { cellText } from './render.js';
-import type { Artifact } from './types.js';
+import { cellText, findingText, utcInstants, zoneStatement } from './render.js';
+import type { Artifact, Column, DetailPage, Row } from './types.js';
 
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1a202c;background:#fff}
@@ -17,18 +24,42 @@ h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:32px 0 6px;border-bott
 .meta{color:#4a5568;margin:0 0 12px}
 nav ol{columns:2;padding-left:20px}
 .findings{border-left:4px solid #c53030;background:#fff5f5;padding:8px 12px}
+.findings h2{margin-top:0;border:0}
 .pass{border-left:4px solid #2f855a;background:#f0fff4;padding:8px 12px}
 .note{color:#4a5568;font-style:italic;margin:4px 0}
-.table-wrap{overflow-x:auto;max-height:560px;overflow-y:auto;border:1px solid #e2e8f0}
+.table-wrap{border:1px solid #e2e8f0}
 table{border-collapse:collapse;font-size:12px;width:100%}
-th,td{border-bottom:1px solid #edf2f7;padding:4px 6px;text-align:left;vertical-align:top}
+th,td{border-bottom:1px solid #edf2f7;padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{background:#f7fafc;position:sticky;top:0}
 tr.finding td{background:#fff5f5}
+details summary{cursor:pointer;color:#2b6cb0}
+dl.fields{display:grid;grid-template-columns:minmax(8em,max-content) 1fr;gap:2px 12px;margin:6px 0}
+dl.fields dt{color:#4a5568}dl.fields dd{margin:0}
 .chart{max-width:100%;height:auto;display:block;margin:8px 0}
 .axis{stroke:#4a5568}.grid{stroke:#edf2f7}.tick{font-size:11px;fill:#4a5568}.empty{fill:#718096}
 .sla{stroke:#c53030;stroke-dasharray:6 4;stroke-width:1.5}.sla-label{font-size:11px;fill:#c53030}
 .mark.within{fill:#2f855a}.mark.breach{fill:#c53030}.mark.unconfirmed{fill:#fff;stroke:#c53030;stroke-width:2}
-.joiner{fill:#2b6cb0}.mover{fill:#d69e2e}.leaver{fill:#805ad5}
+.mark.late{fill:#dd6b20}.mark.pending{fill:#fff;stroke:#718096;stroke-width:2}
+.legend{font-size:11px;fill:#1a202c}.value{font-size:10px;fill:#1a202c}
+.joiner{fill:#2b6cb0}.mover{fill:#d69e2e}.leaver{fill:#805ad5}.onboarding{fill:#a0aec0}
+@media print{
+@page{margin:14mm 12mm}
+body{font-size:10px}
+header,main{max-width:none;padding:0}
+section.artifact,section#charts,section#leavers{break-before:page}
+h2{break-after:avoid}
+.table-wrap{border:0}
+table{font-size:9px}
+thead{display:table-header-group}
+th{position:static}
+tr{break-inside:avoid}
+details::details-content{content-visibility:visible;display:block}
+details>summary{display:none}
+dl.fields{grid-template-columns:max-content 1fr}
+a{color:inherit}
+a[href]:not([href^="#"])::after{content:" <" attr(href) ">";color:#4a5568;font-size:8px}
+.findings,.pass,tr.finding td,.chart{print-color-adjust:exact;-webkit-print-color-adjust:exact}
+}
 `.trim();
 
 export interface PageMeta {
@@ -37,7 +68,22 @@ export interface PageMeta {
   since: string;
   at: string;
   generatedAt: string;
-  findings: number;
+  /** The organisation's zone, in which the pack's bare dates are read. */
+  zone: string;
+}
+
+/** A page of the pack as the index links it: its path (relative to the index), title, one line. */
+export interface PageLink {
+  href: string;
+  title: string;
+  summary: string;
+}
+
+export interface IndexOptions {
+  /** The sampled items' pages (the leavers'), listed in a "Leavers" section. */
+  leavers?: PageLink[];
+  /** A row's own page (relative to the index), linked from the row's first cell. */
+  rowPage?: (artifact: Artifact, r: Row) => string | undefined;
 }
 
 export function contentSecurityPolicy(css = CSS): string {
@@ -45,30 +91,103 @@ export function contentSecurityPolicy(css = CSS): string {
   return `default-src 'none'; style-src 'sha256-${hash}'; img-src 'none'; base-uri 'none'; form-action 'none'`;
 }
 
-function table(a: Artifact): string {
-  const head = a.columns.map((c) => `<th scope="col">${esc(c.header)}</th>`).join('');
-  const body = a.rows
-    .map((r) => {
-      const finding =
-        Object.values(r).some((v) => v === 'FINDING' || v === 'expired, file still present') ||
-        (r.decisive === true && r.withinSla === false);
-      return `<tr${finding ? ' class="finding"' : ''}>${a.columns.map((c) => `<td>${esc(cellText(r[c.key] ?? null))}</td>`).join('')}</tr>`;
-    })
-    .join('\n');
-  return `<div class="table-wrap"><table id="${a.id}-table"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
+function head(title: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy()}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>${CSS}</style>
+</head>`;
 }
 
-function section(a: Artifact): string {
-  const findings = a.findings.length
-    ? `<div class="findings"><strong>${count(a.findings.length, 'finding')}</strong><ul>${a.findings.map((f) => `<li>${esc(f.text)}</li>`).join('')}</ul></div>`
+const cell = (r: Row, key: string) => esc(cellText(r[key] ?? null));
+
+function isFindingRow(r: Row): boolean {
+  return (
+    Object.values(r).some((v) => v === 'FINDING' || v === 'expired, file still present') ||
+    (r.decisive === true && r.withinSla === false)
+  );
+}
+
+/**
+ * A table: every column, or (with `summary`) the summary columns and a last cell folding the
+ * others into a <details>. One <tr> per row in <tbody>, so the page has the CSV's rows.
+ */
+function table(
+  id: string,
+  columns: Column[],
+  rows: Row[],
+  summary: string[] | undefined,
+  link?: (r: Row) => string | undefined,
+): string {
+  const shown = summary?.length
+    ? summary.map((k) => columns.find((c) => c.key === k)).filter((c): c is Column => c !== undefined)
+    : columns;
+  const folded = shown === columns ? [] : columns.filter((c) => !shown.includes(c));
+  const headRow = [
+    ...shown.map((c) => `<th scope="col">${esc(c.header)}</th>`),
+    ...(folded.length ? ['<th scope="col">Details</th>'] : []),
+  ].join('');
+  const body = rows
+    .map((r) => {
+      const href = link?.(r);
+      const cells = shown.map((c, i) =>
+        i === 0 && href
+          ? `<td><a href="${esc(href)}">${cell(r, c.key)}</a></td>`
+          : `<td>${cell(r, c.key)}</td>`,
+      );
+      if (folded.length) {
+        const fields = folded
+          .map((c) => `<dt>${esc(c.header)}</dt><dd>${cell(r, c.key) || '&#8212;'}</dd>`)
+          .join('');
+        cells.push(
+          `<td><details><summary>${count(folded.length, 'more field')}</summary><dl class="fields">${fields}</dl></details></td>`,
+        );
+      }
+      return `<tr${isFindingRow(r) ? ' class="finding"' : ''}>${cells.join('')}</tr>`;
+    })
+    .join('\n');
+  return `<div class="table-wrap"><table id="${esc(id)}"><thead><tr>${headRow}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
+}
+
+function findingsBlock(findings: { text: string }[]): string {
+  return findings.length
+    ? `<div class="findings"><strong>${count(findings.length, 'finding')}</strong><ul>${findings.map((f) => `<li>${esc(utcInstants(f.text))}</li>`).join('')}</ul></div>`
     : '<div class="pass">No finding.</div>';
-  return `<section id="${a.id}">
+}
+
+function section(a: Artifact, zone: string, link?: (r: Row) => string | undefined): string {
+  return `<section id="${a.id}" class="artifact">
 <h2>${esc(a.title)}</h2>
 <p>${esc(a.proves)}</p>
-<p class="meta">Files: <a href="${a.id}.md">${a.id}.md</a>, <a href="${a.id}.csv">${a.id}.csv</a>; ${count(a.rows.length, 'row')}.</p>
-${findings}
-${a.notes.map((n) => `<p class="note">${esc(n)}</p>`).join('\n')}
-${table(a)}
+<p class="meta">Files: <a href="${a.id}.md">${a.id}.md</a>, <a href="${a.id}.csv">${a.id}.csv</a>; ${count(a.rows.length, 'row')}. ${esc(zoneStatement(zone))}</p>
+${findingsBlock(a.findings)}
+${a.notes.map((n) => `<p class="note">${esc(utcInstants(n))}</p>`).join('\n')}
+${table(`${a.id}-table`, a.columns, a.rows, a.summary, link)}
+</section>`;
+}
+
+/** Every finding of the pack at the top of the page, each linking to its artifact's section. */
+function topFindings(artifacts: Artifact[]): string {
+  const all = artifacts.flatMap((a) => a.findings.map((f) => ({ a, f })));
+  if (all.length === 0) return '<p class="pass" id="findings">No finding.</p>';
+  return `<section id="findings" class="findings">
+<h2>${count(all.length, 'finding')}</h2>
+<ol>${all.map(({ a, f }) => `<li><a href="#${a.id}">${esc(a.title)}</a>: ${esc(findingText(f))}</li>`).join('')}</ol>
+</section>`;
+}
+
+function leaversSection(leavers: PageLink[]): string {
+  const items = leavers.length
+    ? `<ul>${leavers.map((p) => `<li><a href="${esc(p.href)}">${esc(p.title)}</a>: ${esc(utcInstants(p.summary))}</li>`).join('')}</ul>`
+    : '<p class="note">No leaver in the period.</p>';
+  return `<section id="leavers">
+<h2>Leavers</h2>
+<p>One page per leaver in the period, to sample from: the request, its approvals, the instant, each provider's confirmation, each step of the checklist and the tickets.</p>
+${items}
 </section>`;
 }
 
@@ -76,28 +195,24 @@ export function renderIndexHtml(
   meta: PageMeta,
   artifacts: Artifact[],
   charts: { lag: string; events: string },
+  opts: IndexOptions = {},
 ): string {
+  const leavers = opts.leavers ?? [];
   const nav = [
+    '<li><a href="#findings">Findings</a></li>',
     '<li><a href="#charts">Charts: leaver lag, events per month</a></li>',
+    `<li><a href="#leavers">Leavers</a> (${count(leavers.length, 'page')})</li>`,
     ...artifacts.map(
       (a) =>
         `<li><a href="#${a.id}">${esc(a.title)}</a> (${count(a.rows.length, 'row')}${a.findings.length ? `, ${count(a.findings.length, 'finding')}` : ''})</li>`,
     ),
   ].join('');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy()}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Access management evidence: ${esc(meta.organisation)}</title>
-<style>${CSS}</style>
-</head>
+  return `${head(`Access management evidence: ${meta.organisation}`)}
 <body>
 <header>
 <h1>Access management evidence: ${esc(meta.organisation)}</h1>
-<p class="meta">Period ${esc(meta.since)} to ${esc(meta.at)}; repository commit ${esc(meta.commit ?? 'unknown (not a git checkout)')}; generated ${esc(meta.generatedAt)}. manifest.json lists every file of this pack with its SHA-256.</p>
-<p class="${meta.findings ? 'findings' : 'pass'}">${meta.findings ? `${count(meta.findings, 'finding')}: see the marked sections.` : 'No finding.'}</p>
+<p class="meta">Period ${esc(utcInstants(meta.since))} to ${esc(utcInstants(meta.at))}; repository commit ${esc(meta.commit ?? 'unknown (not a git checkout)')}; generated ${esc(utcInstants(meta.generatedAt))}. ${esc(zoneStatement(meta.zone))} manifest.json lists every file of this pack with its SHA-256; <code>jml evidence verify</code> checks them.</p>
+${topFindings(artifacts)}
 <nav><ol>${nav}</ol></nav>
 </header>
 <main>
@@ -107,7 +222,38 @@ ${charts.lag}
 <p class="note">One mark per leaver (the run that counts for the SLA); the dashed lines are the SLAs. Hollow: never confirmed.</p>
 ${charts.events}
 </section>
-${artifacts.map(section).join('\n')}
+${leaversSection(leavers)}
+${artifacts.map((a) => section(a, meta.zone, opts.rowPage ? (r) => opts.rowPage!(a, r) : undefined)).join('\n')}
+</main>
+</body>
+</html>
+`;
+}
+
+/** A sampled item's page (leavers/<name>.html): summary, findings, each section's table. */
+export function renderPageHtml(
+  page: DetailPage,
+  meta: { organisation: string; zone: string; index: string },
+): string {
+  const sections = page.sections
+    .map(
+      (s, i) => `<section id="section-${i + 1}">
+<h2>${esc(s.heading)}</h2>
+${(s.notes ?? []).map((n) => `<p class="note">${esc(utcInstants(n))}</p>`).join('\n')}
+${s.rows.length ? table(`section-${i + 1}-table`, s.columns, s.rows, undefined) : '<p class="note">None.</p>'}
+</section>`,
+    )
+    .join('\n');
+  return `${head(`${page.title}: ${meta.organisation}`)}
+<body>
+<header>
+<h1>${esc(page.title)}</h1>
+<p>${esc(utcInstants(page.summary))}</p>
+<p class="meta">${esc(meta.organisation)}: a page of the access management evidence pack (<a href="${esc(meta.index)}">index</a>). ${esc(zoneStatement(meta.zone))}</p>
+${findingsBlock(page.findings)}
+</header>
+<main>
+${sections}
 </main>
 </body>
 </html>
