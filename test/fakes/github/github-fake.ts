@@ -67,6 +67,8 @@ export interface SeedPull {
   mergeCommitSha?: string;
   /** When it was merged (defaults to the fake's clock when `mergeCommitSha` is set). */
   mergedAt?: string;
+  /** Who merged it (defaults to the repository's owner when `mergeCommitSha` is set). */
+  mergedBy?: string;
   /** When it was opened (defaults to the fake's clock). */
   createdAt?: string;
   draft?: boolean;
@@ -98,6 +100,8 @@ export interface IssueState {
   createdAt: string;
   updatedAt: string;
   closedAt: string | null;
+  /** Who closed it (GitHub's `closed_by`); absent: its author, as the fake always answered. */
+  closedBy?: string | null;
   /** Set when this issue is a pull request. */
   pull?: PullState;
 }
@@ -117,6 +121,8 @@ export interface PullState {
   commits: string[];
   mergeCommitSha: string | null;
   mergedAt: string | null;
+  /** Who merged it (GitHub's `merged_by`); absent on a merged one: the repository's owner. */
+  mergedBy?: string | null;
   draft: boolean;
   /** Logins asked to review and not yet reviewed. */
   requestedReviewers: string[];
@@ -549,6 +555,7 @@ export class GitHubFake extends VendorFake {
       commits: seed.commits ?? [seed.headSha],
       mergeCommitSha: seed.mergeCommitSha ?? null,
       mergedAt: seed.mergeCommitSha ? (seed.mergedAt ?? new Date(this.now()).toISOString()) : null,
+      mergedBy: seed.mergeCommitSha ? (seed.mergedBy ?? r.owner) : null,
       draft: seed.draft ?? false,
       requestedReviewers: [],
     };
@@ -567,6 +574,8 @@ export class GitHubFake extends VendorFake {
       createdAt: at,
       updatedAt: pull.mergedAt ?? at,
       closedAt: closed ? (pull.mergedAt ?? at) : null,
+      // GitHub names the merger as the one who closed a merged pull request.
+      closedBy: closed ? (pull.mergedBy ?? seed.author) : null,
       pull,
     });
     return pull;
@@ -584,6 +593,30 @@ export class GitHubFake extends VendorFake {
       ...review,
       id: this.id(),
     });
+  }
+
+  /**
+   * Closes an issue as someone does through the UI (the person who did the work): GitHub then
+   * answers `closed_at` (the fake's clock, or `at`) and `closed_by` that person.
+   */
+  closeIssue(
+    owner: string,
+    name: string,
+    number: number,
+    by: string,
+    opts: { at?: string; reason?: 'completed' | 'not_planned' } = {},
+  ): IssueState {
+    this.addUser(by);
+    const issue = this.issue(this.repo(owner, name), String(number));
+    const at = opts.at ?? new Date(this.now()).toISOString();
+    Object.assign(issue, {
+      state: 'closed',
+      closedAt: at,
+      closedBy: by,
+      stateReason: opts.reason ?? 'completed',
+      updatedAt: at,
+    });
+    return issue;
   }
 
   /** A comment written by someone (a person, another bot), as if through the UI. */
@@ -1035,10 +1068,12 @@ export class GitHubFake extends VendorFake {
           if (b.state === 'closed' && issue.state === 'open') {
             issue.state = 'closed';
             issue.closedAt = at;
+            issue.closedBy = this.caller(q);
             issue.stateReason = (b.state_reason as IssueState['stateReason']) ?? 'completed';
           } else if (b.state === 'open' && issue.state === 'closed') {
             issue.state = 'open';
             issue.closedAt = null;
+            issue.closedBy = null;
             issue.stateReason = 'reopened';
           }
           issue.updatedAt = at;
@@ -2133,7 +2168,7 @@ export class GitHubFake extends VendorFake {
       closed_at: i.closedAt,
       created_at: i.createdAt,
       updated_at: i.updatedAt,
-      closed_by: i.state === 'closed' ? this.userJson(i.user) : null,
+      closed_by: i.state === 'closed' ? this.userJson(i.closedBy ?? i.user) : null,
       author_association: this.association(r, i.user),
       reactions: this.reactions(url),
     };
@@ -2252,7 +2287,7 @@ export class GitHubFake extends VendorFake {
         mergeable: issue.state === 'open' ? true : null,
         rebaseable: issue.state === 'open' ? true : null,
         mergeable_state: issue.state === 'open' ? 'clean' : 'unknown',
-        merged_by: p.mergedAt ? this.userJson(r.owner) : null,
+        merged_by: p.mergedAt ? this.userJson(p.mergedBy ?? r.owner) : null,
         comments: [...r.comments.values()].filter((c) => c.issue === p.number).length,
         review_comments: 0,
         maintainer_can_modify: false,
