@@ -21,7 +21,7 @@ import type { Artifact, Cell, DetailPage, Finding, Row } from './types.js';
  * zone is unknown) and is left as it is.
  */
 const INSTANT =
-  /(?<![\w:])(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})(?![\w:+])/g;
+  /(?<![\w:])(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})(?![\w+])/g;
 
 /** Every instant in `text` rewritten as `YYYY-MM-DDTHH:MM:SSZ` (UTC, whole seconds). */
 export function utcInstants(text: string): string {
