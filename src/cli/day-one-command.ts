@@ -70,7 +70,9 @@ export function registerDayOne(gh: Command, io: Io, setExit: Exit): void {
       );
       const o = r.observation;
       if (o.kind === 'recorded')
-        io.err(`Recorded ${o.states} day-one state(s) in ${path.relative(path.resolve(root), o.file)}.\n`);
+        io.err(
+          `Recorded ${o.states} day-one state(s) (${o.changed} new or changed) in ${path.relative(path.resolve(root), o.file)}.\n`,
+        );
       else if (o.kind === 'not-recorded') io.err(`Nothing recorded: ${o.why}.\n`);
       if (!r.text) {
         io.out(

@@ -123,7 +123,7 @@ export interface DayOneStatusRequest {
 
 /** Whether the run kept what it read in the records, and if not, why. */
 export type DayOneObservation =
-  | { kind: 'recorded'; file: string; states: number }
+  | { kind: 'recorded'; file: string; states: number; changed: number }
   | { kind: 'unchanged' }
   | { kind: 'not-recorded'; why: string };
 
@@ -141,9 +141,9 @@ export interface DayOneStatusResult {
 /**
  * Reads the day-one issues' answers and judges them at `at`. Judged as of now (or later), what
  * was read is kept as evidence: an observation record (`dayOne`) in the records directory of
- * policy/jml.yaml holding each issue's state that is new or changed since the newest one recorded
- * there (any layout, `restored/` included), so the evidence pack has the confirmations without
- * GitHub. Nothing changed: no record. Judged at a past instant (`--at`), comments made since are
+ * policy/jml.yaml holding every issue's state, written when one is new or changed since the newest
+ * recorded there (any layout, `restored/` included), so the evidence pack has the confirmations
+ * without GitHub. Nothing changed: no record. Judged at a past instant (`--at`), comments made since are
  * hidden, so nothing is recorded.
  */
 export async function readDayOneStatus(
@@ -173,15 +173,15 @@ export async function readDayOneStatus(
     const dir = path.resolve(root, index.policy.records.dir);
     const { records } = readRecords(dir, { view: applyRecord.pick({ startedAt: true, dayOne: true }) });
     const observedAt = new Date(now);
-    const changed = changedDayOneStates(
-      statuses.map((s) => dayOneStateOf(s, observedAt.toISOString())),
-      newestDayOneStates(records),
-    );
+    const states = statuses.map((s) => dayOneStateOf(s, observedAt.toISOString()));
+    const changed = changedDayOneStates(states, newestDayOneStates(records));
+    // Like ticket-status: one record with every state read, so the newest stands by itself.
     observation = changed.length
       ? {
           kind: 'recorded',
-          file: writeObservationRecord(dir, req.trigger, observedAt, { dayOne: changed }),
-          states: changed.length,
+          file: writeObservationRecord(dir, req.trigger, observedAt, { dayOne: states }),
+          states: states.length,
+          changed: changed.length,
         }
       : { kind: 'unchanged' };
   }

@@ -32,6 +32,8 @@ interface Granted {
   grantedAt: string;
   record: string;
   simulated: boolean;
+  /** Granted by the first import of the organisation: asked no day-one unless an issue exists. */
+  onboarding: boolean;
 }
 
 /** A day-one issue's answers, from a record or from GitHub. */
@@ -51,11 +53,20 @@ interface Confirmation {
 
 const WEEK_MS = 7 * 86_400_000;
 
-/** The joiners granted by the period's records, first grant per person and start date. */
+/**
+ * The joiners granted by the period's records, first grant per person and start date. The first
+ * import of an existing organisation (the oldest record with a joiner change, for people whose
+ * start date is before that run's date) is an onboarding, not joiners: no day-one is asked of it.
+ */
 export function grantedJoiners(input: EvidenceInput): Granted[] {
   const out = new Map<string, Granted>();
+  const first = [...input.records]
+    .sort((a, b) => byCodePoint(a.record.startedAt, b.record.startedAt))
+    .find((r) => r.record.changes.some((c) => c.event.kind === 'joiner'));
   for (const r of recordsInPeriod(input)) {
+    const runDate = input.index.clock.dateOf(Date.parse(r.record.simulated?.startedAt ?? r.record.startedAt));
     for (const item of dayOneItems(r.record, input.index, r.file)) {
+      const onboarding = r === first && item.start.slice(0, 10) < runDate;
       const key = `${item.person}\u0000${item.start}`;
       const seen = out.get(key);
       if (seen && seen.grantedAt <= item.grantedAt) continue;
@@ -65,6 +76,7 @@ export function grantedJoiners(input: EvidenceInput): Granted[] {
         grantedAt: item.grantedAt,
         record: r.file,
         simulated: r.record.simulated !== undefined,
+        onboarding,
       });
     }
   }
@@ -160,6 +172,7 @@ export function buildDayOne(input: EvidenceInput): Artifact {
   for (const g of grantedJoiners(input)) {
     const r = matchOf(recorded.get(g.person) ?? [], (o) => o.state.grantedAt, g.grantedAt, takenRecorded);
     const l = matchOf(live.get(g.person) ?? [], (x) => x.grantedAt, g.grantedAt, takenLive);
+    if (g.onboarding && !r && !l) continue;
     subjects.push({ s: g, c: merge(r ? fromRecord(r) : undefined, l ? fromGitHub(l) : undefined) });
   }
   // Issues granted in the period that no record in it accounts for (records kept elsewhere).
