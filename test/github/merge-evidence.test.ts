@@ -312,6 +312,29 @@ describe('jml github merge-evidence', () => {
     expect(a.noPullRequest).toBeDefined();
   });
 
+  it("a squash merge whose branch is gone: judged on the merge commit's tree, approvals on the pull request's head", async () => {
+    const hist = history({ direct: true });
+    // The pull request's head exists only on GitHub (its branch was deleted after the squash).
+    const gone = 'c'.repeat(40);
+    h.fake.addPullRequest({
+      number: PR,
+      author: 'hana-h',
+      baseSha: hist.base,
+      headSha: gone,
+      mergeCommitSha: hist.merge,
+      mergedAt: MERGED_AT,
+      files: [{ path: 'people/alice.nguyen.yaml' }],
+      reviews: [review('grace-l', '2026-11-20T09:10:00Z')],
+    });
+    const run = await jml(hist.dir, 'github', 'merge-evidence', '--commit', hist.merge);
+    expect(run.code, run.err).toBe(0);
+    const a = approvalOf(hist.recordFile);
+    expect(a.pullRequest).toMatchObject({ number: PR, headSha: gone, mergedBy: OWNER });
+    expect(a.reviews).toEqual([expect.objectContaining({ login: 'grace-l', commitId: gone, counts: true })]);
+    expect(a.verdict?.approved).toBe(true);
+    expect(met(a)).toContain('manager-approval@grace-l');
+  });
+
   it('GitHub down: the record is not lost, exit 1 says why, the record is unchanged', async () => {
     const hist = history();
     servePullRequest(hist, 'hana-h', [review('grace-l', '2026-11-20T09:10:00Z')]);
