@@ -4,16 +4,24 @@
 # history that auditors sample directly, and the emergency offboarding holds are read back from
 # it (restore-holds.sh): protect it so that only the approvals GitHub App may push to it (no
 # force push, no deletion; `jml doctor` checks it).
+# Usage: keep-evidence.sh [DIR [DEST]]: DIR/*.json (default .jml/records) go to DEST on the
+# branch (default records/YYYY/MM); the evidence workflow keeps its pack's manifest digest with
+# `keep-evidence.sh pack-digest evidence`. Append-only: a file already on the branch is never
+# replaced by different content (the run fails instead).
 # Needs GITHUB_TOKEN: an installation token of that app with contents: write (the workflows mint
 # it with actions/create-github-app-token just before this step; the workflow's own github.token
 # is refused by the protection), and GITHUB_REPOSITORY, GITHUB_SERVER_URL, GITHUB_RUN_ID.
 set -euo pipefail
 records_dir="${1:-.jml/records}"
+dest="${2:-records/$(date -u +%Y/%m)}"
+case "$dest" in
+  /* | *..* | "") echo "::error::keep-evidence.sh: DEST must be a folder inside the branch, not $dest" >&2; exit 1 ;;
+esac
 branch="${JML_EVIDENCE_BRANCH:-jml-evidence}"
 shopt -s nullglob
 records=("$records_dir"/*.json)
 if [ ${#records[@]} -eq 0 ]; then
-  echo "No apply record to keep."
+  if [ $# -ge 2 ]; then echo "No file to keep in $records_dir."; else echo "No apply record to keep."; fi
   exit 0
 fi
 if [ -z "${GITHUB_TOKEN:-}" ]; then
@@ -33,18 +41,26 @@ else
   git -C "$work" checkout -q --orphan "$branch"
   printf '# Apply records\n\nOne JSON file per jml apply run, written by the apply workflow. Do not edit.\n' > "$work/README.md"
 fi
-month="$(date -u +%Y/%m)"
-mkdir -p "$work/records/$month"
-cp "${records[@]}" "$work/records/$month/"
+mkdir -p "$work/$dest"
+for record in "${records[@]}"; do
+  kept="$work/$dest/$(basename "$record")"
+  if [ -e "$kept" ] && ! cmp -s "$record" "$kept"; then
+    echo "::error::$dest/$(basename "$record") is already on $branch with other content: the branch is append-only, nothing was kept" >&2
+    exit 1
+  fi
+  cp "$record" "$kept"
+done
 git -C "$work" add -A
 if git -C "$work" diff --cached --quiet; then
   echo "The records are already on $branch."
   exit 0
 fi
-git -C "$work" commit -q -m "Apply records of ${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}"
+what="Apply records"
+if [ $# -ge 2 ]; then what="Evidence ($dest/)"; fi
+git -C "$work" commit -q -m "$what of ${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}"
 for attempt in 1 2 3; do
   if git -C "$work" -c http.extraheader="$auth" push -q "$remote" "HEAD:$branch"; then
-    echo "Kept ${#records[@]} record(s) on $branch (records/$month/)."
+    echo "Kept ${#records[@]} record(s) on $branch ($dest/)."
     exit 0
   fi
   # Someone else appended meanwhile: replay our commit on top and try again.

@@ -67,6 +67,47 @@ describe('keep-evidence.sh', () => {
     expect(log).not.toContain('ghs_not-a-real-token');
   });
 
+  it("keeps the evidence pack's manifest digest under evidence/, in a commit naming the run", () => {
+    const { server, env } = setUp();
+    run(tempDir(), env, { 'a-applied.json': '{"result":"applied"}\n' });
+    const cwd = tempDir();
+    mkdirSync(path.join(cwd, 'pack-digest'));
+    writeFileSync(path.join(cwd, 'pack-digest', '2026-12-01-42.json'), '{"digest":"sha256:ab"}\n');
+    const out = execFileSync('bash', [SCRIPT, 'pack-digest', 'evidence'], { cwd, env, encoding: 'utf8' });
+    expect(out).toContain('Kept 1 record(s) on jml-evidence (evidence/)');
+    expect(branchFiles(server)).toContain('evidence/2026-12-01-42.json');
+    const log = execFileSync(
+      'git',
+      ['--git-dir', path.join(server, 'acme/access.git'), 'log', '-1', '--format=%s', 'jml-evidence'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(log.trim()).toBe(`Evidence (evidence/) of file://${server}/acme/access/actions/runs/42`);
+  });
+
+  it('never replaces a file already on the branch with other content: the branch is append-only', () => {
+    const { server, env } = setUp();
+    run(tempDir(), env, { 'a-applied.json': '{"result":"applied"}\n' });
+    const month = new Date().toISOString().slice(0, 7).replace('-', '/');
+    // The same record again is nothing new; a forged one under the same name is refused.
+    expect(run(tempDir(), env, { 'a-applied.json': '{"result":"applied"}\n' })).toMatch(
+      /already on jml-evidence/,
+    );
+    expect(() => run(tempDir(), env, { 'a-applied.json': '{"result":"cancelled"}\n' })).toThrow();
+    const kept = execFileSync(
+      'git',
+      [
+        '--git-dir',
+        path.join(server, 'acme/access.git'),
+        'show',
+        `jml-evidence:records/${month}/a-applied.json`,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(kept).toBe('{"result":"applied"}\n');
+  });
+
   it('does nothing when the run wrote no record', () => {
     const { env } = setUp();
     expect(run(tempDir(), env, {})).toMatch(/No apply record/);
