@@ -55,7 +55,11 @@ export function registerDayOne(gh: Command, io: Io, setExit: Exit): void {
       'as of this instant (ISO with offset) or date; default now. A past instant records nothing',
     )
     .option('--out <file>', "write every joiner's status (confirmed at, reviewed at, within SLA) as JSON")
-    .action(async (opts: { at?: string; out?: string }, cmd: Command) => {
+    .option(
+      '--evidence <dir...>',
+      "more records to read the last observation from, at any depth: a copy of the evidence branch's records/",
+    )
+    .action(async (opts: { at?: string; out?: string; evidence?: string[] }, cmd: Command) => {
       const { root } = cmd.optsWithGlobals<GlobalOptions>();
       const ctx = contextOf(io);
       const r = await readDayOneStatus(
@@ -65,6 +69,7 @@ export function registerDayOne(gh: Command, io: Io, setExit: Exit): void {
           trigger: triggerFromEnv(cmd),
           ...(opts.at !== undefined ? { at: parseAtOption(opts.at, () => ctx.clock.now()) } : {}),
           ...(opts.out !== undefined ? { out: opts.out } : {}),
+          ...(opts.evidence ? { evidence: opts.evidence } : {}),
         },
         githubAccess,
       );

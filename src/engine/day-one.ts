@@ -9,6 +9,7 @@
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import type { GitHubClient } from '../github/client.js';
+import { byCodePoint } from '../model/order.js';
 import { applyRecord, type Trigger } from '../records/schema.js';
 import { readRecords, writeObservationRecord } from '../records/store.js';
 import {
@@ -119,6 +120,11 @@ export interface DayOneStatusRequest {
   out?: string;
   /** Who and what ran it, for the observation record. */
   trigger: Trigger;
+  /**
+   * More directories of records to read the newest observations from (a copy of the evidence
+   * branch's records/), at any depth, besides the records directory of policy/jml.yaml.
+   */
+  evidence?: string[];
 }
 
 /** Whether the run kept what it read in the records, and if not, why. */
@@ -142,7 +148,7 @@ export interface DayOneStatusResult {
  * Reads the day-one issues' answers and judges them at `at`. Judged as of now (or later), what
  * was read is kept as evidence: an observation record (`dayOne`) in the records directory of
  * policy/jml.yaml holding every issue's state, written when one is new or changed since the newest
- * recorded there (any layout, `restored/` included), so the evidence pack has the confirmations
+ * recorded there (any layout, `restored/` included) or in the `evidence` directories, so the evidence pack has the confirmations
  * without GitHub. Nothing changed: no record. Judged at a past instant (`--at`), comments made since are
  * hidden, so nothing is recorded.
  */
@@ -171,7 +177,10 @@ export async function readDayOneStatus(
     };
   } else {
     const dir = path.resolve(root, index.policy.records.dir);
-    const { records } = readRecords(dir, { view: applyRecord.pick({ startedAt: true, dayOne: true }) });
+    const view = applyRecord.pick({ startedAt: true, dayOne: true });
+    const records = [dir, ...(req.evidence ?? []).map((d) => path.resolve(d))]
+      .flatMap((from) => readRecords(from, { view }).records)
+      .sort((a, b) => byCodePoint(a.record.startedAt, b.record.startedAt) || byCodePoint(a.file, b.file));
     const observedAt = new Date(now);
     const states = statuses.map((s) => dayOneStateOf(s, observedAt.toISOString()));
     const changed = changedDayOneStates(states, newestDayOneStates(records));

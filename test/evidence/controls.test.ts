@@ -7,7 +7,7 @@
  * (test/evidence/controls-fixture.ts); day-one-status and the pack run as the CLI against the
  * GitHub fake.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -324,6 +324,23 @@ describe('day one', () => {
       const past = await jml(dir, 'github', 'day-one-status', '--at', at(1));
       expect(past.err).toMatch(/^Nothing recorded: judged at .* before now/);
       expect(observations()).toHaveLength(1);
+      // The last observation kept only on the evidence branch (a copy of its records/, --evidence):
+      // still nothing new to record.
+      const kept = path.join(recordsDir, observations()[0]!.file);
+      const branch = path.join(tempDir('jml-controls-branch-'), 'records/2027/02');
+      mkdirSync(branch, { recursive: true });
+      renameSync(kept, path.join(branch, path.basename(kept)));
+      const viaBranch = await jml(
+        dir,
+        'github',
+        'day-one-status',
+        '--evidence',
+        path.dirname(path.dirname(branch)),
+      );
+      expect(viaBranch.code, viaBranch.err).toBe(0);
+      expect(viaBranch.err).not.toContain('Recorded');
+      expect(observations()).toHaveLength(0);
+      renameSync(path.join(branch, path.basename(kept)), kept);
 
       // The pack without GitHub: the confirmation comes from the record.
       restore();
