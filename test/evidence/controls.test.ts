@@ -467,6 +467,13 @@ describe('tickets', () => {
     const early = buildSaasInventory(evidenceInput(index, records, { since: SINCE, at: plus(END, 20) }));
     expect(early.findings).toEqual([]);
     expect(tickets(early)[0]!.result).toBe('open');
+    // Nobody recorded its state and GitHub was not read: its closing is not evidenced, a finding too.
+    const unseen = buildSaasInventory(
+      evidenceInput(index, new RecordsDir().write(leaverRecord()).read(), { since: SINCE, at }),
+    );
+    expect(texts(unseen)[0]).toBe(
+      `Ticket for liam.walsh's NetSuite access removal (${NETSUITE}) has no recorded state (no ticket-status observation, GitHub not read): its closing within the SLA of 24 h (sla.manualWorkHours) is not evidenced (opened ${plus(END, 0.1)}, due ${plus(END, 24.1)}).`,
+    );
   });
 
   it('high-risk leaver ticket closed after 30 hours is a finding', () => {

@@ -203,21 +203,28 @@ export function buildSaasInventory(input: EvidenceInput): Artifact {
       }
     }
     let result: string | null = null;
+    const who = `${t.person}'s ${t.app === 'offboarding' ? 'offboarding steps' : `${app?.name ?? t.app} access removal`}`;
+    const finding = (text: string) =>
+      findings.push({ artifact: 'saas-inventory', text: `Ticket for ${who} (${t.url}) ${text}` });
     if (deadline !== null && state !== null) {
       const closedMs = closedAt ? Date.parse(closedAt) : null;
       const late = state === 'open' ? input.at > deadline : closedMs !== null && closedMs > deadline;
       result = late ? 'FINDING' : state === 'open' ? 'open' : 'pass';
-      if (late) {
-        const who = `${t.person}'s ${t.app === 'offboarding' ? 'offboarding steps' : `${app?.name ?? t.app} access removal`}`;
-        findings.push({
-          artifact: 'saas-inventory',
-          text:
-            state === 'open'
-              ? `Ticket for ${who} (${t.url}) is open past its SLA of ${rule}: opened ${openedAt}, due ${iso(deadline)}, still open at ${iso(input.at)}.`
-              : `Ticket for ${who} (${t.url}) was closed after its SLA of ${rule}: opened ${openedAt}, due ${iso(deadline)}, closed ${closedAt}.`,
-        });
-      }
-    } else if (kind.removal && state === null) result = 'not evidenced';
+      if (late)
+        finding(
+          state === 'open'
+            ? `is open past its SLA of ${rule}: opened ${openedAt}, due ${iso(deadline)}, still open at ${iso(input.at)}.`
+            : `was closed after its SLA of ${rule}: opened ${openedAt}, due ${iso(deadline)}, closed ${closedAt}.`,
+        );
+    } else if (kind.removal && state === null) {
+      // Nobody recorded its state and GitHub did not say: its closing is not evidenced.
+      const late = deadline !== null && input.at > deadline;
+      result = late ? 'FINDING' : 'not evidenced';
+      if (late)
+        finding(
+          `has no recorded state (no ticket-status observation${input.githubGaps.length ? ', GitHub not read' : ', none on GitHub'}): its closing within the SLA of ${rule} is not evidenced (opened ${openedAt}, due ${iso(deadline!)}).`,
+        );
+    }
     rows.push({
       kind: 'ticket',
       app: t.app,
@@ -242,7 +249,7 @@ export function buildSaasInventory(input: EvidenceInput): Artifact {
     });
   }
   const notes = [
-    `Tickets are read from the records (the apply records that linked them, and the state jml github ticket-status recorded); GitHub fills only what no record holds. A removal ticket (operation revoke, or a leaver's offboarding steps) is due ${hours} h after it was opened (policy/jml.yaml sla.manualWorkHours); one removing a high-risk leaver's access in an app is due within ${hrMinutes} min of the leaver's end instant (sla.highRiskLeaverMinutes, the same deadline as the leaver's disable). Open past its due time at the pack's instant, or closed after it, is a finding.`,
+    `Tickets are read from the records (the apply records that linked them, and the state jml github ticket-status recorded); GitHub fills only what no record holds. A removal ticket (operation revoke, or a leaver's offboarding steps) is due ${hours} h after it was opened (policy/jml.yaml sla.manualWorkHours); one removing a high-risk leaver's access in an app is due within ${hrMinutes} min of the leaver's end instant (sla.highRiskLeaverMinutes, the same deadline as the leaver's disable). Open past its due time at the pack's instant, or closed after it, is a finding; so is one whose state nobody recorded once its due time has passed (not evidenced).`,
     ...githubNotes(input, 'Ticket states not in the records (GitHub)'),
   ];
   // Each row has every column (an app row no ticket's, a ticket row no app list).
