@@ -17,7 +17,7 @@ import { parseDayOneMarker } from '../../src/report/day-one.js';
 import { buildAccessReviews } from '../../src/report/evidence/access-reviews.js';
 import { buildDayOne } from '../../src/report/evidence/day-one.js';
 import { buildExceptions } from '../../src/report/evidence/exceptions.js';
-import { gatherReview } from '../../src/report/evidence/review-gather.js';
+import { campaignsInPeriod, gatherReview } from '../../src/report/evidence/review-gather.js';
 import { buildSaasInventory } from '../../src/report/evidence/saas-inventory.js';
 import type { Artifact, Row } from '../../src/report/evidence/types.js';
 import { editYaml } from '../approvals/helpers.js';
@@ -124,6 +124,12 @@ describe('access reviews', () => {
     expect(texts(buildAccessReviews(input))).toContain(
       'The access review for 2026-Q3 is not completed (the quarter ended at the start of 2026-10-01 (America/New_York); due 2026-09-22): 1 of 2 item(s) undecided with no policy outcome recorded.',
     );
+
+    // The pack gathers that campaign even when it was due before the period began: Q3 ended in it.
+    expect(campaignsInPeriod(started, Date.parse('2026-09-25T00:00:00Z'), Date.parse(at))).toEqual([
+      '2026-Q3',
+    ]);
+    expect(campaignsInPeriod(started, Date.parse('2026-10-02T00:00:00Z'), Date.parse(at))).toEqual([]);
 
     // Every item decided: the quarter was reviewed, no finding about it.
     writeCampaign(dir, '2026-Q3', '2026-09-22', ['keep', 'keep']);
