@@ -44,11 +44,18 @@ describe('jml evidence', () => {
     const manifest = JSON.parse(readPackFile(out, 'manifest.json'));
     expect(manifest).toMatchObject({
       schema: 'jml-evidence-manifest/v1',
-      commit: history.sha.kevin,
-      window: { since: '2026-08-12T12:00:00.000Z', until: '2026-11-10T12:00:00.000Z' },
+      commit: history.sha.jack,
+      window: { since: '2026-08-12T12:00:00Z', until: '2026-11-10T12:00:00Z' },
       github: 'read',
     });
-    expect(manifest.files.map((f: { path: string }) => f.path).sort()).toEqual(
+    // Beside the artifacts, a page per leaver (leaver-pages.ts) under leavers/.
+    const paths = (manifest.files as { path: string }[]).map((f) => f.path);
+    expect(
+      paths
+        .filter((p) => p.startsWith('leavers/'))
+        .every((p) => /^leavers\/[a-z.]+-\d{4}-\d\d-\d\d\.(md|html)$/.test(p)),
+    ).toBe(true);
+    expect(paths.filter((p) => !p.startsWith('leavers/')).sort()).toEqual(
       [
         'access-reviews.csv',
         'access-reviews.md',
@@ -75,24 +82,39 @@ describe('jml evidence', () => {
         .digest('hex');
       expect(hash, f.path).toBe(f.sha256);
     }
-    expect(manifest.findings).toHaveLength(3);
+    const of = (artifact: string) =>
+      (manifest.findings as string[]).filter((f) => f.startsWith(`${artifact}: `));
+    // The first policy version no pull request approved; self, stale-only and wrong-person
+    // approvals, a direct push and two replays of leavers the import brought in without one; a
+    // request after the end instant and an SLA breach.
+    expect(of('policy')).toHaveLength(1);
+    expect(of('jml-events')).toHaveLength(8);
   });
 
-  it('policy: each version with the approving reviewers of its pull request', () => {
+  it('policy: each version with its effective date and the approving reviewers of its pull request', () => {
     const rows = csv('policy');
-    expect(rows.map((r) => [r.Version, r.Current, r['In period'], r.Commit])).toEqual([
-      ['2', 'yes', 'no', history.sha.policy],
-      ['1', 'no', 'no', history.sha.import],
+    expect(rows.map((r) => [r.Version, r.Current, r['In period'], r.Commit, r.Approved])).toEqual([
+      ['2', 'yes', 'no', history.sha.policy, 'yes'],
+      ['1', 'no', 'no', history.sha.import, 'no'],
     ]);
     expect(rows[0]).toMatchObject({
       Author: 'Laura Jensen <laura.jensen@example.com>',
-      'Committed at': '2026-07-01T15:00:00.000Z',
+      'Committed at': '2026-07-01T15:00:00Z',
+      'Effective from': '2026-07-01T15:00:00Z',
+      // The apply on merge captured it: the record is read before GitHub.
+      'Approval source': 'record',
       'Pull request': `#${history.pr.policy}`,
+      'Requester (PR author)': 'ljensen',
       'Approved by': 'emcbride-sec',
       'Approved at': '2026-07-01T14:00:00Z',
-      'Merged at': '2026-07-01T14:20:00.000Z',
+      'Merged at': '2026-07-01T14:20:00Z',
     });
-    expect(rows[1]!['Pull request']).toBe('none found');
+    expect(rows[1]).toMatchObject({
+      'Pull request': 'no pull request',
+      'Approval source': 'github',
+      'Effective from': '2026-06-01T12:00:00Z',
+    });
+    expect(run.out).toMatch(/FINDING policy: Policy version 1 was never approved/);
   });
 
   it('roles: each role with includes resolved and its entitlements per provider', () => {
@@ -108,33 +130,60 @@ describe('jml evidence', () => {
     const rows = csv('jml-events');
     const key = (r: CsvRow) => `${r.Person} ${r.Event} ${r['Applied at']}`;
     expect(rows.map(key)).toEqual([
-      'noah.fischer joiner 2026-09-08T13:05:00.000Z',
-      'arjun.mehta mover 2026-10-01T13:00:00.000Z',
-      'liam.walsh leaver 2026-10-15T22:29:00.000Z',
-      'kevin.obrien leaver 2026-10-30T21:05:00.000Z',
-      'liam.walsh leaver 2026-10-30T21:05:00.000Z',
+      'jonah.weiss exception-ended 2026-09-08T13:05:00Z',
+      'noah.fischer joiner 2026-09-08T13:05:00Z',
+      'arjun.mehta mover 2026-10-01T13:00:00Z',
+      'liam.walsh leaver 2026-10-15T22:29:00Z',
+      'kevin.obrien leaver 2026-10-30T21:05:00Z',
+      'liam.walsh leaver 2026-10-30T21:05:00Z',
+      'hana.sato mover 2026-11-02T14:00:00Z',
+      'ravi.patel exception-ended 2026-11-02T14:00:00Z',
+      'yusuf.demir mover 2026-11-03T15:05:00Z',
+      'tara.quinn mover 2026-11-04T15:05:00Z',
+      'owen.barrett mover 2026-11-05T15:05:00Z',
+      'jack.sullivan leaver 2026-11-06T22:10:00Z',
+      'ben.carter leaver 2026-11-07T10:00:00Z',
+      'emma.schultz leaver 2026-11-08T10:00:00Z',
     ]);
-    const [joiner, mover, liamLate, kevin, liamAgain] = rows as [CsvRow, CsvRow, CsvRow, CsvRow, CsvRow];
+    const row = (person: string, applied: string) =>
+      rows.find((r) => r.Person === person && r['Applied at'].startsWith(applied))!;
+    const joiner = row('noah.fischer', '2026-09-08');
     expect(joiner).toMatchObject({
       'Person file commit': history.sha.joiner,
+      'Approval source': 'github',
+      'Approval evidence': 'from GitHub at pack time',
       'Pull request': `#${history.pr.joiner}`,
+      'Requester (PR author)': 'ljensen',
       'Approved by': 'tnovak; mpark-hr',
       'Approved at': '2026-08-25T15:00:00Z; 2026-08-25T15:30:00Z',
-      'Merged at': '2026-08-25T15:50:00.000Z',
+      'Manager of record': 'tomas.novak (@tnovak) (named in the new file)',
+      'Merged at': '2026-08-25T15:50:00Z',
       'Event date': '2026-09-08',
+      'Policy version in force': `v2 (${history.sha.policy!.slice(0, 7)}, in force from 2026-07-01T15:00:00Z)`,
+      'Approval finding': '',
       Failed: '0',
       // The link back to HR: the person's id there, and the record the pull request came from.
       'HR id': 'BHR-1051',
       'HR record of the pull request': 'bamboohr:BHR-1051',
     });
+    expect(joiner['Approvals verdict']).toMatch(
+      /^approved at pack time \(manager-approval met by @tnovak; hr-team met by @mpark-hr\)/,
+    );
+    // The stale approval and the request for changes are there, and said not to count.
+    expect(joiner['Reviews at merge']).toMatch(
+      /@saraholm APPROVED on fffffff .*: does not count \(.*stale\)/,
+    );
+    expect(joiner['Reviews at merge']).toMatch(/@emcbride-sec CHANGES_REQUESTED .*does not count/);
     expect(Number(joiner.Applied)).toBeGreaterThan(3);
     expect(joiner.Changes).toMatch(/local createUser: applied/);
-    expect(mover).toMatchObject({
+    expect(row('arjun.mehta', '2026-10-01')).toMatchObject({
       'Pull request': `#${history.pr.mover}`,
       'Approved by': 'ethancole',
+      'Manager of record': 'ethan.cole (@ethancole)',
       'HR id': 'BHR-1050',
       'HR record of the pull request': '', // a pull request someone opened by hand
     });
+    const liamLate = row('liam.walsh', '2026-10-15');
     expect(liamLate).toMatchObject({
       'Pull request': `#${history.pr.liam}`,
       'Approved by': 'cmendez',
@@ -142,37 +191,49 @@ describe('jml evidence', () => {
       'Lag (s)': '5400',
       'Lag (min)': '90',
       'Within SLA': 'no',
+      'SLA verdict': 'SLA breach',
       'Counts for SLA': 'yes',
+      Clock: 'real',
     });
-    expect(kevin).toMatchObject({
+    expect(row('kevin.obrien', '2026-10-30')).toMatchObject({
       'Pull request': `#${history.pr.kevin}`,
-      'Access ends': '2026-10-30T21:00:00.000Z',
+      'Access ends': '2026-10-30T21:00:00Z',
       'Lag (s)': '300',
       'Within SLA': 'yes',
+      'SLA verdict': 'within SLA',
       'Counts for SLA': 'yes',
     });
     // Liam's second run confirmed later: the earliest confirmed entry counts.
-    expect(liamAgain['Counts for SLA']).toBe('no');
+    expect(row('liam.walsh', '2026-10-30')['Counts for SLA']).toBe('no');
     expect(run.out).toMatch(
       /FINDING jml-events: SLA breach: liam\.walsh's access was confirmed removed at 2026-10-15T22:30:00/,
     );
+    // No lag in the pack is negative.
+    expect(rows.filter((r) => r['Lag (s)'] !== '').every((r) => Number(r['Lag (s)']) >= 0)).toBe(true);
   });
 
   it('exceptions: in force, expired and removed, with listed and real approvers', () => {
     const rows = Object.fromEntries(csv('exceptions').map((r) => [r.Exception, r]));
-    expect(Object.keys(rows).sort()).toEqual(['EXC-0003', 'EXC-0005', 'EXC-0006', 'EXC-0007', 'EXC-0008']);
+    expect(Object.keys(rows).sort()).toEqual([
+      'EXC-0003',
+      'EXC-0005',
+      'EXC-0006',
+      'EXC-0007',
+      'EXC-0008',
+      'EXC-0009',
+    ]);
     expect(rows['EXC-0006']).toMatchObject({
       Status: 'in force',
       'Listed approvers': 'carlos.mendez',
       'Their GitHub logins': 'cmendez',
       'Listed approvers approved the PR': 'yes',
       'Approved by': 'cmendez',
-      'Created at': '2026-09-01T14:00:00.000Z',
+      'Created at': '2026-09-01T14:00:00Z',
       Expires: '2026-11-20',
     });
     expect(rows['EXC-0007']).toMatchObject({
       Status: 'expired, removed',
-      'Removed at': '2026-10-02T09:00:00.000Z',
+      'Removed at': '2026-10-02T09:00:00Z',
       'Removed in': history.sha.exc7removed,
       'Pull request': `#${history.pr.exc7}`,
       'Approved by': 'ethancole',
@@ -185,7 +246,9 @@ describe('jml evidence', () => {
 
   it('terminated accounts: read live per provider; the one enabled account is the finding', () => {
     const rows = csv('terminated-accounts');
-    expect(new Set(rows.map((r) => r.Person))).toEqual(new Set(['kevin.obrien', 'liam.walsh']));
+    expect(new Set(rows.map((r) => r.Person))).toEqual(
+      new Set(['jack.sullivan', 'kevin.obrien', 'liam.walsh']),
+    );
     const enabled = rows.filter((r) => r.Result === 'FINDING');
     expect(enabled.map((r) => [r.Provider, r.Person, r.Account, r.Simulated])).toEqual([
       ['okta', 'kevin.obrien', 'ENABLED', 'yes'],
@@ -224,11 +287,11 @@ describe('jml evidence', () => {
     const rows = parse(readFileSync(path.join(again, 'jml-events.csv'), 'utf8'), {
       columns: true,
     }) as CsvRow[];
-    expect(rows).toHaveLength(5);
-    expect(rows[2]!['Apply record']).toBe(`records/2026/10/${history.breachRecord}`);
+    expect(rows).toHaveLength(14);
+    expect(rows[3]!['Apply record']).toBe(`records/2026/10/${history.breachRecord}`);
   });
 
-  it('without GitHub access says which columns are empty and why, and does not fail', async () => {
+  it('without GitHub access reads the approvals the records captured, says why the rest are empty, and does not fail', async () => {
     const saved = { token: process.env.GITHUB_TOKEN, repo: process.env.GITHUB_REPOSITORY };
     delete process.env.GITHUB_TOKEN;
     delete process.env.GITHUB_REPOSITORY;
@@ -239,12 +302,19 @@ describe('jml evidence', () => {
       expect(r.err).toContain('GITHUB_TOKEN and GITHUB_REPOSITORY are not set');
       const policy = readFileSync(path.join(again, 'policy.md'), 'utf8');
       expect(policy).toMatch(
-        /Pull request and approval columns are empty or partial: GITHUB_TOKEN and GITHUB_REPOSITORY are not set/,
+        /Approval columns read from GitHub are empty or partial: GITHUB_TOKEN and GITHUB_REPOSITORY are not set/,
       );
       const rows = parse(readFileSync(path.join(again, 'jml-events.csv'), 'utf8'), {
         columns: true,
       }) as CsvRow[];
-      expect(rows.every((x) => x['Approved by'] === '')).toBe(true);
+      const bySource = (s: string) => rows.filter((x) => x['Approval source'] === s).map((x) => x.Person);
+      expect(bySource('record')).toEqual(['yusuf.demir', 'tara.quinn', 'owen.barrett']);
+      expect(bySource('github')).toEqual([]);
+      // The rest say so, and each is a finding.
+      for (const x of rows.filter((x) => x['Approval source'] === 'none')) {
+        expect(x['Approvals verdict'], x.Person).toBe('approval not evidenced');
+        expect(x['Approval finding'], x.Person).toMatch(/^Approval not evidenced: .*GitHub was not read/);
+      }
       expect(JSON.parse(readFileSync(path.join(again, 'manifest.json'), 'utf8')).github).toEqual([
         expect.stringContaining('not set'),
       ]);

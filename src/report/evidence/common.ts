@@ -64,8 +64,37 @@ export function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
+/**
+ * An instant in the pack's one convention, UTC with `Z`: one written with an offset is converted;
+ * one already in `Z`, a bare date (a calendar date in the organisation's zone) or anything else
+ * stays as written.
+ */
+export function utc(s: string): string {
+  if (!/^\d{4}-\d\d-\d\dT/.test(s) || /Z$/i.test(s)) return s;
+  const ms = Date.parse(s);
+  return Number.isNaN(ms) ? s : new Date(ms).toISOString();
+}
+
+/** A duration in words for a cell: `45 s`, `90 min`, `4.9 h`, `4.2 d`. */
+export function duration(seconds: number): string {
+  const m = seconds / 60;
+  if (Math.abs(seconds) < 60) return `${Math.round(seconds)} s`;
+  if (Math.abs(m) < 180) return `${Math.round(m * 10) / 10} min`;
+  if (Math.abs(m) < 2880) return `${Math.round((m / 60) * 10) / 10} h`;
+  return `${Math.round((m / 1440) * 10) / 10} d`;
+}
+
 export const JML_KINDS = ['joiner', 'mover', 'leaver'] as const;
 export type JmlKind = (typeof JML_KINDS)[number];
+
+/**
+ * An event as the pack names it: the plan's joiner, mover and leaver, and two the pack tells apart
+ * from them: `onboarding` (the first import of an existing organisation: people who had started
+ * before jml's first run are not joiners) and `exception-ended` (access an exception alone granted,
+ * removed when it expired or was removed; the plan files it under the person's last move).
+ */
+export const PACK_EVENT_KINDS = ['joiner', 'mover', 'leaver', 'onboarding', 'exception-ended'] as const;
+export type PackEventKind = (typeof PACK_EVENT_KINDS)[number];
 
 export function isJmlEvent(kind: string): kind is JmlKind {
   return (JML_KINDS as readonly string[]).includes(kind);
@@ -79,4 +108,9 @@ export function runMs(r: RecordFile): number {
 /** The key of "the last change to people/<person>.yaml as of this record's commit (or start)". */
 export function personChangeKey(person: string, r: RecordFile): string {
   return `${person}@${r.record.commit ?? r.record.startedAt}`;
+}
+
+/** The page of a departure (leaver-pages.ts): `leavers/<person>-<UTC day of the end instant>`. */
+export function leaverPageName(person: string, scheduledAt: string): string {
+  return `leavers/${person}-${new Date(Date.parse(scheduledAt)).toISOString().slice(0, 10)}`;
 }

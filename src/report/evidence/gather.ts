@@ -6,6 +6,7 @@
  * The live provider state is read by the caller (the CLI's pipeline) and passed in. Every
  * GitHub failure becomes a gap in the output, never a crash.
  */
+import { parse } from 'yaml';
 import { standingApprovals } from '../../approvals/reviews.js';
 import type { GitHubAccess, GitHubClient } from '../../github/client.js';
 import { parseHrMarker } from '../../hr/propose.js';
@@ -17,7 +18,7 @@ import { isJmlEvent, personChangeKey, runMs } from './common.js';
 import { type CommitInfo, commitsTouching, fileAtCommit } from './git-history.js';
 import { type DayOneReads, type ReviewPullRequestReads, readDayOneIssues } from './github-reads.js';
 import { campaignsInPeriod, gatherReview } from './review-gather.js';
-import type { EvidenceInput, IssueEvidence, PullRequestEvidence } from './types.js';
+import type { EvidenceInput, IssueEvidence, ManagerOfRecord, PullRequestEvidence } from './types.js';
 
 /**
  * What the evidence pack reads on GitHub: the pull request of a commit with its reviews, the state
@@ -50,6 +51,28 @@ function lastChange(root: string, person: string, r: RecordFile): CommitInfo | u
   return list[0];
 }
 
+/**
+ * The manager people/<person>.yaml names on the commit's first parent (the base of its merge);
+ * for a file the commit created (a joiner), the manager the new file names.
+ */
+function managerAt(root: string, sha: string, person: string): ManagerOfRecord | undefined {
+  const file = `people/${person}.yaml`;
+  const read = (rev: string) => {
+    const text = fileAtCommit(root, rev, file);
+    if (text === undefined) return undefined;
+    try {
+      const doc = parse(text) as { manager?: unknown } | null;
+      return typeof doc?.manager === 'string' ? doc.manager : null;
+    } catch {
+      return undefined;
+    }
+  };
+  const base = read(`${sha}^`);
+  if (base !== undefined) return { manager: base, fromBase: true };
+  const head = read(sha);
+  return head === undefined ? undefined : { manager: head, fromBase: false };
+}
+
 export async function gatherEvidence(o: GatherOptions): Promise<EvidenceInput> {
   // Every layout: a checkout of the jml-evidence branch (records/YYYY/MM/) works as well.
   const { records, problems: recordProblems } = readRecords(o.recordsDir);
@@ -73,6 +96,16 @@ export async function gatherEvidence(o: GatherOptions): Promise<EvidenceInput> {
       const found = lastChange(o.root, ch.person, r);
       personHistory.set(key, found ? [found] : []);
     }
+  }
+
+  // The manager of record of each changed person, for approvals read from GitHub (records carry theirs).
+  const managersOfRecord = new Map<string, ManagerOfRecord>();
+  for (const [key, commits] of personHistory) {
+    const c = commits[0];
+    if (!c) continue;
+    const person = key.slice(0, key.indexOf('@'));
+    const found = managerAt(o.root, c.sha, person);
+    if (found) managersOfRecord.set(`${c.sha}:${person}`, found);
   }
 
   const githubGaps: string[] = [];
@@ -104,6 +137,9 @@ export async function gatherEvidence(o: GatherOptions): Promise<EvidenceInput> {
           url: pr.url,
           mergedAt: pr.mergedAt,
           ...(hr ? { hrRecord: hr.record } : {}),
+          author: pr.author,
+          headSha: pr.headSha,
+          reviews,
           // Only approvals that stood at merge, by the rule of jml approvals.
           approvals: standingApprovals({
             reviews,
@@ -168,6 +204,7 @@ export async function gatherEvidence(o: GatherOptions): Promise<EvidenceInput> {
     exceptionTexts,
     personHistory,
     pullRequests,
+    managersOfRecord,
     issues,
     actual: o.actual,
     githubGaps,

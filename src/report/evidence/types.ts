@@ -79,6 +79,24 @@ export interface PullRequestEvidence {
   approvals: Review[];
   /** For a pull request jml hr sync opened: the HR record (`source:sourceId`) in its marker. */
   hrRecord?: string;
+  /** Who opened it (the requester), as GitHub lists it. */
+  author?: string;
+  /** Its head commit: approvals on any other commit are stale. */
+  headSha?: string;
+  /** Every submitted review, in GitHub's (chronological) order, approving or not. */
+  reviews?: Review[];
+}
+
+/**
+ * The manager of record of a person a commit changed, read from git at pack time for the
+ * approvals GitHub holds (records carry their own): the person's file on the commit's first
+ * parent (the base), else, for a new joiner, the file the commit wrote.
+ */
+export interface ManagerOfRecord {
+  /** Person id; null when the file names none. */
+  manager: string | null;
+  /** true: from the base branch; false: from the new file (a joiner's first manager). */
+  fromBase: boolean;
 }
 
 /** The state of a manual-work issue on GitHub. */
@@ -141,6 +159,11 @@ export interface EvidenceInput {
   personHistory: Map<string, CommitInfo[]>;
   /** Pull requests by commit sha; null when GitHub was asked and none merged it. */
   pullRequests: Map<string, PullRequestEvidence | null>;
+  /**
+   * The manager of record of each person a period commit changed, keyed
+   * `${sha}:${person}` (gather.ts, from git): for approvals read from GitHub at pack time.
+   */
+  managersOfRecord?: Map<string, ManagerOfRecord>;
   /** Manual-work issues by url. */
   issues: Map<string, IssueEvidence>;
   /** Live provider states at `at`. */
