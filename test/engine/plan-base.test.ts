@@ -95,7 +95,7 @@ describe('jml plan --base: the connections come from the base branch', () => {
     );
     expect(r.err).toContain("planned with the base branch's connections");
     // The head's people are planned on our Okta.
-    expect(r.out).toContain('okta: createUser (mo.mover@example.com)');
+    expect(r.out).toMatch(/^\+ okta +account +create mo\.mover@example\.com /m);
   });
 
   it("without --base the same head's plan goes to the pull request's server (what --base prevents)", async () => {
