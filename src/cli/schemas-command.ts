@@ -2,7 +2,7 @@
  * `jml schemas`: the JSON Schemas editors use, written into schemas/ or checked (src/engine/schemas.ts).
  */
 import type { Command } from 'commander';
-import { staleSchemas, writeSchemas } from '../engine/schemas.js';
+import { staleSchemas, writeLocalSchemas, writeSchemas } from '../engine/schemas.js';
 import type { Exit, GlobalOptions, Io } from './io.js';
 
 /** test/validate/roundtrip.test.ts checks the committed schemas through this name. */
@@ -13,11 +13,27 @@ export function registerSchemas(program: Command, io: Io, setExit: Exit): void {
     .description('Generate the JSON Schemas editors use (schemas/*.schema.json) from the model.')
     .option('--write', 'write them to schemas/')
     .option('--check', 'exit 1 when the committed schemas are stale')
-    .action((opts: { write?: boolean; check?: boolean }, cmd: Command) => {
+    .option(
+      '--local',
+      "write the editor's schemas with this organisation's ids (people, roles, entitlements, exceptions, apps) to .jml/schemas/, which every data file's first line names (git-ignored; npm ci writes them too)",
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  jml schemas --local    after pulling: the editor completes and checks ids again\n  jml schemas --check    in CI: fail when schemas/ is stale\n',
+    )
+    .action((opts: { write?: boolean; check?: boolean; local?: boolean }, cmd: Command) => {
       const { root } = cmd.optsWithGlobals<GlobalOptions>();
-      if (opts.write === opts.check) {
-        io.err('jml schemas: give exactly one of --write or --check\n');
+      if ([opts.write, opts.check, opts.local].filter(Boolean).length !== 1) {
+        io.err('jml schemas: give exactly one of --write, --check or --local\n');
         setExit(1);
+        return;
+      }
+      if (opts.local) {
+        const r = writeLocalSchemas(root);
+        const n = Object.entries(r.ids)
+          .map(([k, v]) => `${v} ${k}`)
+          .join(', ');
+        io.out(`Wrote ${r.dir}/*.schema.json with ${n}: editors now complete and check these ids.\n`);
         return;
       }
       if (opts.check) {

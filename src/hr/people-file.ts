@@ -5,9 +5,9 @@
  */
 import { Document, isMap, isSeq, parseDocument } from 'yaml';
 import { editPolicyYaml, toPolicyYaml } from '../load/write-yaml.js';
-import type { PersonInput } from '../model/schema.js';
+import { type PersonInput, schemaLine } from '../model/schema.js';
 
-export const PERSON_SCHEMA_LINE = 'yaml-language-server: $schema=../schemas/person.schema.json';
+export const PERSON_SCHEMA_LINE = schemaLine('person', 1);
 
 /** One edit of a people file: set a value (a path into the YAML), or remove the key. */
 export type PersonEdit =

@@ -61,6 +61,26 @@ export const appId = roleId.meta({
   examples: ['salesforce'],
 });
 
+/**
+ * What a reference names, for editors: the JSON Schemas carry it under `x-jml-ids`, and
+ * `jml schemas --local` writes copies that list the organisation's own ids there, so that an
+ * editor completes `manager:` from people/ and flags a role that does not exist as it is typed.
+ */
+export const ID_KINDS = ['people', 'roles', 'entitlements', 'exceptions', 'apps'] as const;
+export type IdKind = (typeof ID_KINDS)[number];
+export const ID_REF_KEY = 'x-jml-ids';
+const refTo = <T extends z.ZodType>(schema: T, ids: IdKind): T => schema.meta({ [ID_REF_KEY]: ids }) as T;
+/** A reference to a person id (a file in people/). */
+export const personRef = refTo(personId, 'people');
+/** A reference to a role template id (a file in roles/). */
+export const roleRef = refTo(roleId, 'roles');
+/** A reference to an entitlement id of policy/entitlements.yaml. */
+export const entitlementRef = refTo(entitlementId, 'entitlements');
+/** A reference to an exception id (a file in exceptions/). */
+export const exceptionRef = refTo(exceptionId, 'exceptions');
+/** A reference to an app id of policy/apps.yaml. */
+export const appRef = refTo(appId, 'apps');
+
 /** A calendar date, read in the organisation's time zone (policy/jml.yaml `timezone`). */
 export const calendarDate = z.iso.date('must be a calendar date written YYYY-MM-DD, like 2026-12-01').meta({
   description: 'A calendar date (YYYY-MM-DD) in the organisation time zone.',
@@ -99,12 +119,12 @@ const email = z.email('must be an email address like alice.nguyen@example.com').
 // people/<id>.yaml
 
 export const roleAssignment = z.strictObject({
-  role: roleId.meta({ description: 'The role template (a file in roles/).' }),
+  role: roleRef.meta({ description: 'The role template (a file in roles/).' }),
   from: calendarDate.meta({
     description:
       'The date this role takes effect (org time zone). The role in force is the last with from <= today.',
   }),
-  retain: z.array(exceptionId).optional().meta({
+  retain: z.array(exceptionRef).optional().meta({
     description:
       'A move: the exceptions (marked retainOnMove) the person keeps through this move. The manager of record re-approves each in the pull request that adds it; an exception not listed ends on this date.',
   }),
@@ -139,7 +159,7 @@ export const person = z.strictObject({
     .max(64)
     .optional()
     .meta({ description: "The HR system's immutable id; HR sync matches on it only." }),
-  manager: personId
+  manager: personRef
     .optional()
     .meta({ description: 'Person id of the manager of record. Only the top of the organisation has none.' }),
   department: z.string().min(1).max(100).meta({ description: 'Department, as HR names it.' }),
@@ -159,13 +179,13 @@ export const role = z.strictObject({
   id: roleId,
   title: z.string().min(1).max(200),
   description: z.string().max(2000).optional(),
-  owner: personId.meta({ description: 'Person id who approves changes to this template.' }),
+  owner: personRef.meta({ description: 'Person id who approves changes to this template.' }),
   includes: z
-    .array(roleId)
+    .array(roleRef)
     .default([])
     .meta({ description: 'Roles whose entitlements this one also grants. Cycles are an error.' }),
   entitlements: z
-    .array(entitlementId)
+    .array(entitlementRef)
     .default([])
     .meta({ description: 'Entitlement ids from policy/entitlements.yaml.' }),
 });
@@ -175,13 +195,13 @@ export const role = z.strictObject({
 
 export const exception = z.strictObject({
   id: exceptionId,
-  person: personId.meta({ description: 'Who receives the access.' }),
-  entitlements: z.array(entitlementId).min(1, 'lists no entitlement'),
+  person: personRef.meta({ description: 'Who receives the access.' }),
+  entitlements: z.array(entitlementRef).min(1, 'lists no entitlement'),
   justification: z
     .string()
     .meta({ description: 'Why this access is needed, with a ticket reference. Required.' }),
   approvers: z
-    .array(personId)
+    .array(personRef)
     .min(1, 'names no approver')
     .meta({ description: "Person ids who approved it; checked against the pull request's real approvals." }),
   from: calendarDate.meta({ description: 'First day in force (org time zone).' }),
@@ -209,10 +229,10 @@ export const entitlement = z.strictObject({
     .min(1)
     .max(256)
     .meta({ description: 'Provider-side name or id (group name, app name, SKU).' }),
-  app: appId
+  app: appRef
     .optional()
     .meta({ description: 'The app in policy/apps.yaml this entitlement gives access to.' }),
-  owner: personId.meta({ description: 'Approves exceptions for this entitlement.' }),
+  owner: personRef.meta({ description: 'Approves exceptions for this entitlement.' }),
   risk: z.enum(['low', 'medium', 'high']).default('low'),
   management: z.enum(['authoritative', 'additive']).default('authoritative').meta({
     description:
@@ -232,7 +252,7 @@ export const entitlementCatalog = z.array(entitlement);
 export const app = z.strictObject({
   id: appId,
   name: z.string().min(1).max(200),
-  owner: personId,
+  owner: personRef,
   sso: z
     .enum(['okta', 'entra', 'google', 'none'])
     .meta({ description: 'Which identity provider signs people in.' }),
@@ -251,7 +271,7 @@ export const sodRule = z.strictObject({
   id: roleId,
   title: z.string().min(1).max(200),
   conflicting: z
-    .array(entitlementId)
+    .array(entitlementRef)
     .min(2, 'needs at least two entitlements')
     .meta({ description: 'No one may hold two or more of these at the same time.' }),
   rationale: z.string().max(2000).optional(),
@@ -354,12 +374,12 @@ export const hrSettings = z.strictObject({
     .record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a short name like bamboohr'), hrSource)
     .default({})
     .meta({ description: 'The HR systems jml hr sync --source NAME reads, by name.' }),
-  jobFamilies: z.record(z.string().min(1), roleId).default({}).meta({
+  jobFamilies: z.record(z.string().min(1), roleRef).default({}).meta({
     description:
       'HR job family -> role template. A worker whose family is missing here is reported, never guessed.',
   }),
   titles: z
-    .record(z.string().min(1), roleId)
+    .record(z.string().min(1), roleRef)
     .default({})
     .meta({ description: 'HR job title -> role template; wins over the job family.' }),
   lastDayEndsAt: z
@@ -435,10 +455,10 @@ export const policy = z.strictObject({
     .meta({ description: 'The identity providers this repository manages.' }),
   teams: z
     .strictObject({
-      hr: z.array(personId).min(1),
-      security: z.array(personId).min(1),
-      it: z.array(personId).default([]),
-      leadership: z.array(personId).default([]).meta({
+      hr: z.array(personRef).min(1),
+      security: z.array(personRef).min(1),
+      it: z.array(personRef).default([]),
+      leadership: z.array(personRef).default([]).meta({
         description:
           'Leadership (the executives): code owners of policy/ in the generated CODEOWNERS (jml codeowners). Without it, security owns policy/.',
       }),
@@ -675,3 +695,17 @@ export const fileKinds = {
   review: { schema: reviewFile, dir: 'reviews' },
 } as const;
 export type FileKind = keyof typeof fileKinds;
+
+/**
+ * Where the editor's schemas are read from: `.jml/schemas/`, git-ignored, written by
+ * `jml schemas --local` (and `npm ci`) with the organisation's own ids (src/engine/schemas.ts).
+ */
+export const LOCAL_SCHEMA_DIR = '.jml/schemas';
+
+/**
+ * The first line of a data file (without its `# `), naming its local schema: `depth` is how many
+ * folders down from the repository root the file lies (1 for people/, 2 for reviews/<quarter>/).
+ */
+export function schemaLine(kind: FileKind, depth: number): string {
+  return `yaml-language-server: $schema=${'../'.repeat(depth)}${LOCAL_SCHEMA_DIR}/${kind}.schema.json`;
+}

@@ -7,7 +7,7 @@
  * writes the files.
  */
 import { stringify } from 'yaml';
-import type { ProviderName } from '../model/schema.js';
+import { type FileKind, type ProviderName, schemaLine } from '../model/schema.js';
 import type { ActualState } from '../model/state.js';
 
 const FILL_IN = 'fill-in';
@@ -35,8 +35,8 @@ function slug(s: string): string {
  */
 export function renderDump(provider: ProviderName, state: ActualState, today: string): DumpFile[] {
   const files: DumpFile[] = [];
-  const add = (path: string, doc: unknown, schema?: string) => {
-    const head = schema ? `# yaml-language-server: $schema=../schemas/${schema}.schema.json\n` : '';
+  const add = (path: string, doc: unknown, schema?: FileKind) => {
+    const head = schema ? `# ${schemaLine(schema, 1)}\n` : '';
     files.push({ path, text: head + stringify(doc, { lineWidth: 0 }) });
   };
   const entIds = new Map<string, string>();

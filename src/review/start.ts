@@ -21,6 +21,7 @@ import {
   type ReviewFile,
   type ReviewItem,
   SECURITY_REVIEW_FILE,
+  schemaLine,
 } from '../model/schema.js';
 import type { ActualState, ActualUser } from '../model/state.js';
 import { DAY_MS, toIso } from '../model/time.js';
@@ -220,7 +221,7 @@ export function buildCampaign(input: StartInput): Campaign {
       file,
       text: toPolicyYaml(
         file,
-        `yaml-language-server: $schema=../../schemas/review.schema.json\n ${filePath}: written by jml review start. Set each decision (keep, revoke or dont-know;\n revoke and dont-know need a justification) and change nothing else.`,
+        `${schemaLine('review', 2)}\n ${filePath}: written by jml review start. Set each decision (keep, revoke or dont-know;\n revoke and dont-know need a justification) and change nothing else.`,
       ),
     });
   }
@@ -250,7 +251,7 @@ export function buildCampaign(input: StartInput): Campaign {
     campaignPath,
     campaignText: toPolicyYaml(
       campaign,
-      `yaml-language-server: $schema=../../schemas/review-campaign.schema.json\n ${campaignPath}: written by jml review start. The campaign's terms: changed only by the security team.`,
+      `${schemaLine('review-campaign', 2)}\n ${campaignPath}: written by jml review start. The campaign's terms: changed only by the security team.`,
     ),
     files,
     exportJson,

@@ -59,7 +59,7 @@ describe('classifying a snapshot against people/', () => {
     expect(e.file.previous).toBeUndefined();
     expect(e.file.content).toBe(
       [
-        '# yaml-language-server: $schema=../schemas/person.schema.json',
+        '# yaml-language-server: $schema=../.jml/schemas/person.schema.json',
         '# Created by jml hr sync from bamboohr:BHR-2001.',
         '',
         'id: jo.muller',

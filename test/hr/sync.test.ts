@@ -158,7 +158,7 @@ describe('jml hr sync', () => {
     // The manager and HR; never the bot.
     expect(joiner.requestedReviewers).toEqual(['tnovak', 'ljensen', 'mpark-hr', 'andrethomas']);
     const file = h.fake.filesAt(OWNER, REPO, joiner.headRef).get('people/jo.muller.yaml')!;
-    expect(file.split('\n')[0]).toBe('# yaml-language-server: $schema=../schemas/person.schema.json');
+    expect(file.split('\n')[0]).toBe('# yaml-language-server: $schema=../.jml/schemas/person.schema.json');
 
     const mover = pulls.find((p) => p.headRef.startsWith('jml/hr/mover/'))!;
     // A mover's old and new manager both review.

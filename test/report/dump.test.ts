@@ -60,7 +60,7 @@ describe('renderDump', () => {
 
   it('points people and roles at their JSON Schema for editors; the catalog has none', () => {
     expect(files.find((f) => f.path === 'people/ana.dev.yaml')!.text.split('\n')[0]).toBe(
-      '# yaml-language-server: $schema=../schemas/person.schema.json',
+      '# yaml-language-server: $schema=../.jml/schemas/person.schema.json',
     );
     expect(files[0]!.text.startsWith('- id: okta-engineering')).toBe(true);
   });
