@@ -44,7 +44,8 @@ export function writeSchemas(root: string): string {
  */
 export function writeLocalSchemas(root: string): { dir: string; ids: Record<keyof OrganisationIds, number> } {
   const { repo } = loadRepository(root);
-  const sorted = (xs: { value: { id: string } }[]) => [...new Set(xs.map((x) => x.value.id))].sort(byCodePoint);
+  const sorted = (xs: { value: { id: string } }[]) =>
+    [...new Set(xs.map((x) => x.value.id))].sort(byCodePoint);
   const ids: OrganisationIds = {
     people: sorted(repo.people),
     roles: sorted(repo.roles),
