@@ -32,8 +32,9 @@ import { createClock } from '../model/time.js';
 import { readHolds } from '../records/holds.js';
 import type { ApplyRecord, MergeEvidence, ReviewAtMerge } from '../records/schema.js';
 import { amendRecord } from '../records/store.js';
+import { CODEOWNERS_FILE } from '../report/codeowners.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
-import { decideFromCheckouts } from './approvals.js';
+import { changedDataPaths, decideFromCheckouts } from './approvals.js';
 import { indexCheckout } from './checkout.js';
 import type { OpenGitHub } from './github-steps.js';
 import { recordToWorkFrom } from './work-record.js';
@@ -163,12 +164,18 @@ export async function captureMergeEvidence(
         // The pull request's head when this checkout has it; else the commit, which is the
         // merge's result (a squash merge whose branch was deleted leaves no other copy).
         const headCommit = pull && git.tryRun(['rev-parse', '--verify', '--quiet', `${headSha}^{commit}`]);
+        // Only what the decision reads of the head: the changed data files (laid over the base)
+        // and CODEOWNERS; the rest of the head is never read, so it is not written out.
+        const files = pull?.facts.files ?? git.changedFiles(baseCommit, commit);
         const headRoot = path.join(work, 'head');
-        git.writeTree(headCommit || commit, headRoot, path.join(work, 'head.index'));
+        git.writeTree(headCommit || commit, headRoot, path.join(work, 'head.index'), [
+          ...changedDataPaths(files),
+          CODEOWNERS_FILE,
+        ]);
         decision = decideFromCheckouts({
           baseRoot,
           headRoot,
-          files: pull?.facts.files ?? git.changedFiles(baseCommit, commit),
+          files,
           author,
           headSha,
           reviews,
@@ -351,16 +358,26 @@ function gitIn(root: string, env: NodeJS.ProcessEnv) {
   return {
     tryRun,
     /**
-     * Writes the tree of `sha` into `dir` through an index of its own (`indexFile`): the
-     * checkout's index and work tree are never touched, and nothing is filtered out (unlike
-     * `git archive`, which honours export-ignore).
+     * Writes the tree of `sha` (or only the paths `only` names, files or folders) into `dir`
+     * through an index of its own (`indexFile`): the checkout's index and work tree are never
+     * touched, and nothing is filtered out (unlike `git archive`, which honours export-ignore).
      */
-    writeTree(sha: string, dir: string, indexFile: string): void {
+    writeTree(sha: string, dir: string, indexFile: string, only?: readonly string[]): void {
       mkdirSync(dir, { recursive: true });
       run(['read-tree', sha], { GIT_INDEX_FILE: indexFile });
-      run(['checkout-index', '--all', '--force', `--prefix=${dir}${path.sep}`], {
-        GIT_INDEX_FILE: indexFile,
-      });
+      const prefix = `--prefix=${dir}${path.sep}`;
+      if (!only) {
+        run(['checkout-index', '--all', '--force', prefix], { GIT_INDEX_FILE: indexFile });
+        return;
+      }
+      // The paths asked for that the tree has (a removed file is absent: so it is in the merge).
+      const present = only.length
+        ? run(['--literal-pathspecs', 'ls-tree', '-r', '-z', '--name-only', sha, '--', ...only])
+            .split('\0')
+            .filter(Boolean)
+        : [];
+      if (present.length)
+        run(['checkout-index', '--force', prefix, '--', ...present], { GIT_INDEX_FILE: indexFile });
     },
     /** Person ids whose people/ file changed from `from` (nothing: the whole tree) to `to`. */
     changedPeople(from: string | null, to: string): string[] {
