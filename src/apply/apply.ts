@@ -40,6 +40,12 @@ export interface ApplyContext {
   trustRemovals?: boolean;
   /** For leavers whose termination reached the repository after its instant: when it did. */
   knownAt?: ReadonlyMap<string, string>;
+  /**
+   * Why this run may no longer write for a change's scope (a leaver's lock was lost: taken over,
+   * or unrefreshed past its limit), or undefined. Asked before each phase's writes; a change it
+   * names is skipped with the reason, for the next run to apply.
+   */
+  lockLost?: (change: Change) => string | undefined;
   recordDir: string;
   trigger: Trigger;
   /** Extra fields for the record (an emergency offboarding's entry). */
@@ -170,6 +176,13 @@ export async function runApply(ctx: ApplyContext): Promise<ApplyOutcome> {
               finishedAt: startedAt,
               status: 'skipped',
               detail: 'the account could not be created or enabled',
+            });
+          } else if (ctx.lockLost?.(change)) {
+            results[i] = Promise.resolve({
+              ...base,
+              finishedAt: startedAt,
+              status: 'skipped',
+              detail: `not written: ${ctx.lockLost(change)}. The next run applies this change`,
             });
           } else runnable.push(i);
         }

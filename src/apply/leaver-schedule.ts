@@ -10,8 +10,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
 import { instantMs } from '../model/time.js';
+import { holdLock, type LockTiming } from '../providers/embedded/file-lock.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
 
 /** Leavers whose access ends at one instant. */
@@ -83,27 +83,39 @@ export interface PersonLock {
   release(): Promise<void>;
   /** True when another run held the person first: what it planned may already be done. */
   waited: boolean;
+  /**
+   * Why this run may no longer write for the person (its lock was taken over, or went unrefreshed
+   * past the point where another run may take it), or undefined while it may. Checked before
+   * each apply phase; once lost, the person's remaining changes are skipped for the next run.
+   */
+  lost(): string | undefined;
 }
 
-const LOCK_STALE_MS = 30_000;
+/**
+ * A person's lock may be taken over after 60 s without a refresh (a run killed while holding it
+ * leaves it behind that long); the holder refreshes it every 10 s, and one that went 50 s without
+ * is lost (see src/providers/embedded/file-lock.ts).
+ */
+export const PERSON_LOCK: LockTiming = { staleMs: 60_000, updateMs: 10_000 };
 
 /**
  * Takes the lock for one person's apply (a lock file under `dir`), waiting for another run to
  * finish with them. Only runs on this machine share it; across CI runners the applies' own
- * idempotence is what keeps overlapping runs harmless.
+ * idempotence is what keeps overlapping runs harmless. A lock lost while held never throws (see
+ * src/providers/embedded/file-lock.ts): `lost()` says so.
  */
-export async function lockPerson(dir: string, person: string, waitMs = 120_000): Promise<PersonLock> {
+export async function lockPerson(
+  dir: string,
+  person: string,
+  waitMs = 120_000,
+  timing: LockTiming = PERSON_LOCK,
+): Promise<PersonLock> {
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${person}.lock`);
-  const options = { realpath: false, stale: LOCK_STALE_MS, update: LOCK_STALE_MS / 3 };
-  try {
-    return { release: await lockfile.lock(file, { ...options, retries: 0 }), waited: false };
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;
-  }
-  const release = await lockfile.lock(file, {
-    ...options,
-    retries: { retries: Math.ceil(waitMs / 250), minTimeout: 50, maxTimeout: 250, factor: 1.5 },
+  const lock = await holdLock(file, {
+    timing,
+    waitMs,
+    busyMessage: `${person} is still locked by another jml run (${file}.lock): that run or the next applies them`,
   });
-  return { release, waited: true };
+  return { release: () => lock.release(), waited: lock.waited, lost: () => lock.lost() };
 }

@@ -152,6 +152,9 @@ async function applyAtInstant(p: Prepared, group: DueGroup, o: InstantOptions): 
       recordDir: recordsDir(p.root, p.index),
       trigger: o.trigger,
       knownAt: knownAtOf(p, ahead),
+      // A leaver whose lock was lost meanwhile is left to the next run, from the next phase on.
+      lockLost: (c: { person: string | null }) =>
+        c.person === null ? undefined : locks[group.people.indexOf(c.person)]?.lost(),
       now,
     };
     const fresh = (actual: Parameters<typeof planFrom>[1]) =>

@@ -6,22 +6,27 @@
  *
  * Durability: every applied change is written with write-then-rename and fsync
  * (write-file-atomic), so a crash leaves either the old or the new file, never a torn one. Two
- * runs are serialised by a lock directory next to the file (proper-lockfile), held for a whole
- * apply. A holder that died is recovered from in two ways: at once when its owner record
- * (`<file>.lock.owner`) names a process on this host that no longer exists (a SIGKILL, an OOM
- * kill), otherwise when the lock has not been refreshed for LOCK_STALE_MS.
+ * runs are serialised by a lock directory next to the file (proper-lockfile through
+ * ./file-lock.ts), held for a whole apply. A holder that died is recovered from in two ways: at
+ * once when its owner record (`<file>.lock.owner`) names a process on this host that no longer
+ * exists (a SIGKILL, an OOM kill), otherwise when the lock has not been refreshed for its stale
+ * time (DIRECTORY_LOCK).
+ *
+ * A holder that was slow rather than dead (starved of CPU, blocked by a long step) may find its
+ * lock taken over. It then writes nothing more: each write first checks the lock is still its
+ * own, and a change it can no longer write fails with the reason, for the next run to apply.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
 import type { EntitlementKind, ProviderName } from '../../model/providers.js';
 import type { ActualState } from '../../model/state.js';
 import type { Change } from '../../plan/plan-types.js';
 import { withLeaverSteps } from '../steps.js';
 import type { ChangeOutcome, Provider, Scope } from '../types.js';
+import { type HeldLock, holdLock, type LockTiming } from './file-lock.js';
 
 export const DIRECTORY_SCHEMA = 'jml-embedded-directory/v1';
 
@@ -62,13 +67,26 @@ export interface EmbeddedOptions {
   /** False for the manual provider: access is recorded per login, there are no accounts. */
   accounts: boolean;
   now?: () => Date;
+  /** The lock's times; tests shorten them to starve a holder quickly. */
+  lock?: Partial<DirectoryLockOptions>;
 }
 
-/** A lock not refreshed for this long is taken over (the holder refreshes it every LOCK_UPDATE_MS). */
-const LOCK_STALE_MS = 10_000;
-const LOCK_UPDATE_MS = 2_000;
-/** How long an apply waits for another one to finish before giving up. */
-const LOCK_WAIT_MS = 45_000;
+export interface DirectoryLockOptions extends LockTiming {
+  /** How long an apply waits for another process's apply to finish before giving up (ms). */
+  waitMs: number;
+}
+
+/**
+ * A lock not refreshed for 30 s may be taken over (the holder refreshes it every 5 s; one that
+ * went 25 s without is lost, see ./file-lock.ts); an apply waits 90 s for another process's
+ * apply. Applies in one process wait for each other without a limit. The times are long because
+ * the plan of a large organisation is computed while the lock is held, in one synchronous step
+ * that its refresh cannot interrupt; a dead holder on this host is found at once regardless.
+ */
+export const DIRECTORY_LOCK: DirectoryLockOptions = { staleMs: 30_000, updateMs: 5_000, waitMs: 90_000 };
+
+/** The lock each directory file is held with by this process, by resolved path: writes check it. */
+const held = new Map<string, HeldLock>();
 
 /** Who holds a lock directory, and which one: inode numbers are reused at once, birth times are not. */
 interface LockOwner {
@@ -126,6 +144,9 @@ function breakDeadLock(lockDir: string, ownerFile: string): boolean {
   }
 }
 
+/** A write refused because the lock it needed is no longer this run's. */
+class LockLostError extends Error {}
+
 function emptyDirectory(provider: ProviderName): DirectoryFile {
   return { schema: DIRECTORY_SCHEMA, provider, users: {}, targets: {}, tickets: [] };
 }
@@ -136,6 +157,7 @@ export class EmbeddedDirectory implements Provider {
   readonly file: string;
   private readonly accounts: boolean;
   private readonly now: () => Date;
+  private readonly lockOptions: DirectoryLockOptions;
 
   constructor(opts: EmbeddedOptions) {
     this.name = opts.name;
@@ -143,6 +165,7 @@ export class EmbeddedDirectory implements Provider {
     this.file = opts.file;
     this.accounts = opts.accounts;
     this.now = opts.now ?? (() => new Date());
+    this.lockOptions = { ...DIRECTORY_LOCK, ...opts.lock };
   }
 
   /** Reads the file; a missing file is an empty directory. A corrupt one is an error, never "empty". */
@@ -169,57 +192,53 @@ export class EmbeddedDirectory implements Provider {
     return data;
   }
 
+  /**
+   * Writes the file. While this process holds its lock, the lock is checked to be still ours
+   * right before the write (synchronously, so nothing of ours runs in between): a lock lost
+   * since is a refused write.
+   */
   private save(data: DirectoryFile): void {
     mkdirSync(path.dirname(this.file), { recursive: true });
-    writeFileAtomic.sync(this.file, `${JSON.stringify(data, null, 1)}\n`, { fsync: true });
+    const text = `${JSON.stringify(data, null, 1)}\n`;
+    const lost = held.get(path.resolve(this.file))?.lost();
+    if (lost) throw new LockLostError(this.notWritten(lost));
+    writeFileAtomic.sync(this.file, text, { fsync: true });
+  }
+
+  private notWritten(why: string): string {
+    return `not written to ${this.file}: ${why}. The next run applies this change`;
   }
 
   /**
-   * Takes the lock for a whole apply, waiting up to LOCK_WAIT_MS for another holder. After
-   * taking it, records who holds it, so that a waiter can tell a dead holder from a slow one.
+   * Takes the lock for a whole apply, waiting for another holder (up to the lock's `waitMs` for
+   * another process). After taking it, records who holds it, so that a waiter can tell a dead
+   * holder from a slow one. The release leaves alone a lock that was lost meanwhile.
    */
   async lock(): Promise<() => Promise<void>> {
     mkdirSync(path.dirname(this.file), { recursive: true });
-    const lockDir = `${this.file}.lock`;
+    const key = path.resolve(this.file);
+    const lockDir = `${key}.lock`;
     const ownerFile = `${lockDir}.owner`;
-    const deadline = Date.now() + LOCK_WAIT_MS;
-    for (let delay = 20; ; delay = Math.min(delay * 2, 500)) {
-      try {
-        const release = await lockfile.lock(this.file, {
-          realpath: false,
-          stale: LOCK_STALE_MS,
-          update: LOCK_UPDATE_MS,
-          retries: 0,
-        });
-        let owner: LockOwner;
-        try {
-          const dir = statSync(lockDir);
-          owner = {
-            pid: process.pid,
-            host: hostname(),
-            token: randomUUID(),
-            ino: dir.ino,
-            birthtimeMs: dir.birthtimeMs,
-          };
-          writeFileAtomic.sync(ownerFile, JSON.stringify(owner));
-        } catch (e) {
-          await release();
-          throw e;
-        }
-        return async () => {
-          if (readOwner(ownerFile)?.token === owner.token) rmSync(ownerFile, { force: true });
-          await release();
-        };
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;
-        if (breakDeadLock(lockDir, ownerFile)) continue;
-        if (Date.now() + delay > deadline)
-          throw new Error(
-            `${this.file} is locked by another jml apply (${lockDir}); try again when it has finished`,
-          );
-        await new Promise((r) => setTimeout(r, delay));
-      }
+    const lock = await holdLock(key, {
+      timing: this.lockOptions,
+      waitMs: this.lockOptions.waitMs,
+      onBusy: () => breakDeadLock(lockDir, ownerFile),
+      busyMessage: `${this.file} is locked by another jml apply (${lockDir}); try again when it has finished`,
+    });
+    let owner: LockOwner;
+    try {
+      owner = { pid: process.pid, host: hostname(), token: randomUUID(), ...lock.identity };
+      writeFileAtomic.sync(ownerFile, JSON.stringify(owner));
+    } catch (e) {
+      await lock.release();
+      throw e;
     }
+    held.set(key, lock);
+    return async () => {
+      if (held.get(key) === lock) held.delete(key);
+      if (readOwner(ownerFile)?.token === owner.token) rmSync(ownerFile, { force: true });
+      await lock.release();
+    };
   }
 
   async read(scope: Scope): Promise<ActualState> {
@@ -270,9 +289,19 @@ export class EmbeddedDirectory implements Provider {
    * so it claims no other step.
    */
   async apply(change: Change): Promise<ChangeOutcome> {
+    // A safe point: after a long step the lock's refresh gets its turn first; a lost lock writes nothing.
+    const lost = await held.get(path.resolve(this.file))?.fresh();
+    if (lost) return withLeaverSteps(change, { status: 'failed', error: this.notWritten(lost) });
     const data = this.load();
     const outcome = this.mutate(data, change);
-    if (outcome.status === 'applied') this.save(data);
+    if (outcome.status === 'applied') {
+      try {
+        this.save(data);
+      } catch (e) {
+        if (!(e instanceof LockLostError)) throw e;
+        return withLeaverSteps(change, { status: 'failed', error: e.message });
+      }
+    }
     return withLeaverSteps(change, outcome);
   }
 
