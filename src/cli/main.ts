@@ -9,6 +9,7 @@ import { registerCodeowners } from './codeowners-command.js';
 import { registerDoctor } from './doctor-command.js';
 import { registerEngineCommands } from './engine-commands.js';
 import { registerEvidence } from './evidence-command.js';
+import { examplesHelp } from './examples.js';
 import { registerGitHub } from './github-commands.js';
 import { registerHr } from './hr-command.js';
 import { defaultIo, type Io } from './io.js';
@@ -55,7 +56,18 @@ export function buildProgram(
   registerOffboard(program, io, setExit);
   registerHr(program, io, setExit);
   registerReview(program, io, setExit);
+  addExamples(program);
   return program;
+}
+
+/** Every command's --help ends with its examples (src/cli/examples.ts). */
+function addExamples(cmd: Command, prefix: string[] = []): void {
+  for (const sub of cmd.commands) {
+    const path = [...prefix, sub.name()];
+    const help = examplesHelp(path.join(' '));
+    if (help) sub.addHelpText('after', help);
+    addExamples(sub, path);
+  }
 }
 
 /** Runs the CLI; resolves to the exit code. */

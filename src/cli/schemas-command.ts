@@ -17,10 +17,6 @@ export function registerSchemas(program: Command, io: Io, setExit: Exit): void {
       '--local',
       "write the editor's schemas with this organisation's ids (people, roles, entitlements, exceptions, apps) to .jml/schemas/, which every data file's first line names (git-ignored; npm ci writes them too)",
     )
-    .addHelpText(
-      'after',
-      '\nExamples:\n  jml schemas --local    after pulling: the editor completes and checks ids again\n  jml schemas --check    in CI: fail when schemas/ is stale\n',
-    )
     .action((opts: { write?: boolean; check?: boolean; local?: boolean }, cmd: Command) => {
       const { root } = cmd.optsWithGlobals<GlobalOptions>();
       if ([opts.write, opts.check, opts.local].filter(Boolean).length !== 1) {
