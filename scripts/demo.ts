@@ -4,13 +4,18 @@
  * expiring, a high-risk leaver, a leaver, a joiner, a mover), printing each plan, and end with
  * `jml drift` reporting none. Everything runs through the real `jml` commands.
  *
+ * Every apply here is a replay: it runs today for a day of the story (`--at`, or a clock that
+ * reads that day), so its record keeps today's wall-clock time, is marked `simulated`, and times
+ * its changes and leaver lags on the simulated clock (src/apply/replay.ts). The evidence pack
+ * never counts such records as SLA evidence.
+ *
  * The embedded directories live in .jml/ (git-ignored run-time state); the demo starts them
  * afresh so that the story is the same every time.
  */
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { skippingClock } from '../src/apply/leaver-schedule.ts';
+import { replayClock } from '../src/apply/leaver-schedule.ts';
 import { defaultIo, main } from '../src/cli/main.ts';
 import { loadRepository } from '../src/load/load-repo.ts';
 import { EmbeddedDirectory } from '../src/providers/embedded/embedded-directory.ts';
@@ -30,7 +35,7 @@ async function jmlAt(now: string, ...args: string[]): Promise<number> {
   process.stdout.write(
     `\n${bold(`$ jml ${args.join(' ')}`)}   ${color ? '\x1b[2m' : ''}(the clock reads ${now})${color ? '\x1b[0m' : ''}\n`,
   );
-  return main(['node', 'jml', '-C', root, ...args], { ...defaultIo, clock: skippingClock(Date.parse(now)) });
+  return main(['node', 'jml', '-C', root, ...args], { ...defaultIo, clock: replayClock(Date.parse(now)) });
 }
 
 function step(title: string, text: string): void {
@@ -63,7 +68,9 @@ async function run(): Promise<void> {
   );
   const planFile = path.join(root, '.jml', 'initial-plan.json');
   expect(await jml('plan', '--at', start, '--summary', '--out', planFile), [0], 'plan');
-  expect(await jml('apply', '--plan', planFile, '--confirm'), [0], 'apply');
+  // The reviewed plan is applied "on the day": a plan file carries its own time, so the replay
+  // comes from the clock, which reads that day.
+  expect(await jmlAt(start, 'apply', '--plan', planFile, '--confirm'), [0], 'apply');
 
   // People sign in, so that leavers have live sessions to revoke.
   if (policy) {
@@ -94,7 +101,10 @@ async function run(): Promise<void> {
 
   step('Checking for drift', 'Every provider should now match the repository as of the last date.');
   expect(await jml('drift', '--at', '2027-02-01'), [0], 'drift');
-  step('Done', 'Apply records are in .jml/records/. Try: npx jml plan --help');
+  step(
+    'Done',
+    'Apply records are in .jml/records/. Each of them is a replay, marked simulated: it ran today for a day of the story. Try: npx jml plan --help',
+  );
 }
 
 run().catch((e: unknown) => {

@@ -5,10 +5,12 @@
  * run the guards on the whole plan before the first write; hold every provider's lock for the
  * whole run; run disables and session revocations first, then revokes, then creates and grants;
  * keep going across independent changes (a grant waits only for its own account); write the
- * record in a `finally`, whatever happened.
+ * record in a `finally`, whatever happened. The record's own times are on the wall clock, its
+ * changes and leaver timings on the run's clock, which a replay simulates (src/apply/replay.ts).
  */
 import type { Policy } from '../model/schema.js';
 import type { ActualState } from '../model/state.js';
+import { toIso } from '../model/time.js';
 import { fingerprintActual } from '../plan/build-plan.js';
 import { ACTIONS, type Action, type Change, type Plan } from '../plan/plan-types.js';
 import type { ChangeOutcome, Provider } from '../providers/types.js';
@@ -22,6 +24,7 @@ import {
 import { writeRecord } from '../records/store.js';
 import { checkGuards, type GuardFlags } from './guards.js';
 import { leaverTimings } from './leaver-timing.js';
+import { type RecordClock, recordClock, recordTimes, stepsOnRunClock } from './replay.js';
 
 export interface ApplyContext {
   providers: readonly Provider[];
@@ -50,7 +53,12 @@ export interface ApplyContext {
   trigger: Trigger;
   /** Extra fields for the record (an emergency offboarding's entry). */
   offboard?: OffboardEntry;
-  now?: () => Date;
+  /**
+   * The record's clocks (src/apply/replay.ts `recordClock`): the wall clock for the record's own
+   * times, the run's clock (simulated on a replay) for every change, step and leaver timing.
+   * Default: the real clock, a run at now.
+   */
+  clock?: RecordClock;
 }
 
 const REMOVALS = new Set<Action>(['disableUser', 'revokeSessions', 'revoke']);
@@ -91,10 +99,12 @@ export function applyOrder(changes: readonly Change[]): Change[] {
 }
 
 export async function runApply(ctx: ApplyContext): Promise<ApplyOutcome> {
-  const now = ctx.now ?? (() => new Date());
+  const clock = ctx.clock ?? recordClock();
+  const now = () => new Date(clock.now());
+  const began = clock.wall();
   const record: ApplyRecord = {
     schema: RECORD_SCHEMA,
-    startedAt: now().toISOString(),
+    startedAt: toIso(began),
     finishedAt: '',
     trigger: ctx.trigger,
     commit: typeof ctx.plan === 'function' ? null : ctx.plan.commit,
@@ -197,7 +207,7 @@ export async function runApply(ctx: ApplyContext): Promise<ApplyOutcome> {
           outcomes = mine.map(() => Promise.reject(e));
         }
         runnable.forEach((i, k) => {
-          results[i] = settle(outcomes[k]!, resultBase(phase[i]!, startedAt), now);
+          results[i] = settle(outcomes[k]!, resultBase(phase[i]!, startedAt), clock);
         });
       }
       for (const result of await Promise.all(results)) {
@@ -219,9 +229,12 @@ export async function runApply(ctx: ApplyContext): Promise<ApplyOutcome> {
     return outcome;
   } finally {
     for (const release of releases.reverse()) await release().catch(() => undefined);
-    record.finishedAt = now().toISOString();
-    const leavers = leaverTimings(record.changes, ctx.policy, Date.parse(record.finishedAt), ctx.knownAt);
+    const { finishedAt, simulated } = recordTimes(clock, began, clock.wall());
+    record.finishedAt = finishedAt;
+    // On the run's clock, like the changes: a replay's leavers are judged on the simulated one.
+    const leavers = leaverTimings(record.changes, ctx.policy, clock.now(), ctx.knownAt);
     if (leavers.length > 0) record.leavers = leavers;
+    if (simulated) record.simulated = simulated;
     // The record is evidence: written whatever happened above.
     outcome.recordFile = writeRecord(ctx.recordDir, record);
   }
@@ -274,15 +287,19 @@ function resultBase(change: Change, startedAt: string): ResultBase {
   };
 }
 
-/** A provider's outcome as a record entry; a thrown error is a failed change, never a crash. */
+/**
+ * A provider's outcome as a record entry, on the run's clock; a thrown error is a failed change,
+ * never a crash.
+ */
 async function settle(
   outcome: Promise<ChangeOutcome>,
   base: ResultBase,
-  now: () => Date,
+  clock: RecordClock,
 ): Promise<ChangeResult> {
+  const now = () => new Date(clock.now());
   try {
     const o = await outcome;
-    const steps = o.steps?.length ? { steps: o.steps } : {};
+    const steps = o.steps?.length ? { steps: stepsOnRunClock(clock, o.steps) } : {};
     return o.status === 'failed'
       ? { ...base, finishedAt: now().toISOString(), status: 'failed', error: o.error, ...steps }
       : {

@@ -49,6 +49,12 @@ export interface RunClock {
   now(): number;
   /** Resolves at `ms` (at once when it has passed). */
   sleepUntil(ms: number): Promise<void>;
+  /**
+   * The wall clock, for a clock whose `now` is simulated (replayClock): a record written on
+   * it is a replay (src/apply/replay.ts). Absent when `now` is the wall clock, as far as the run
+   * can tell (the real clock, a test's frozen or fake one).
+   */
+  wall?(): number;
 }
 
 /** setTimeout takes at most 2^31-1 ms; longer waits are taken in steps. */
@@ -65,7 +71,8 @@ export const REAL_CLOCK: RunClock = {
 
 /**
  * A clock that is `offset` ms ahead of the real one and jumps forward instead of sleeping: the
- * work between waits takes its real time, so lags measured on it are real lags.
+ * work between waits takes its real time, so lags measured on it are real lags. A run on it takes
+ * it for the wall clock (tests: "the time is now X"); for a replay, see replayClock.
  */
 export function skippingClock(start: number): RunClock {
   let offset = start - Date.now();
@@ -77,6 +84,14 @@ export function skippingClock(start: number): RunClock {
       await new Promise((resolve) => setImmediate(resolve));
     },
   };
+}
+
+/**
+ * A skippingClock that knows it is not the wall clock: a run on it away from the real time is a
+ * replay (src/apply/replay.ts), and its records say so. The demo's clock ("the clock reads T").
+ */
+export function replayClock(start: number): RunClock {
+  return { ...skippingClock(start), wall: () => Date.now() };
 }
 
 export interface PersonLock {

@@ -7,7 +7,11 @@
  *
  * The SLA clock starts at the later of the end instant and `knownAt`: a termination merged two
  * days late cannot be applied before it is known, so it is judged from the merge, and marked
- * `backdated` so the evidence shows it. The lag itself is always measured from the end instant.
+ * `backdated` so the evidence shows it. The lag itself is always measured from the end instant,
+ * and is never negative: access confirmed cut before the instant (an emergency offboarding, a
+ * plan made for a later instant applied now) is a lag of 0, with `confirmedEarlySeconds` saying
+ * by how much it came early. The times in are on the run's clock (simulated on a replay,
+ * src/apply/replay.ts), so the lag is the engine's own on a replay too.
  */
 import { byCodePoint } from '../model/order.js';
 import type { Policy } from '../model/schema.js';
@@ -91,7 +95,9 @@ export function leaverTimings(
       if (CONFIRMS.has(c.action)) confirmed = later(confirmed, at);
     }
     const confirmedAt = complete && confirmed !== undefined ? confirmed : null;
-    const lagSeconds = confirmedAt === null ? null : (instantMs(confirmedAt) - scheduledMs) / 1000;
+    // Negative when access was cut before the instant: that is no lag at all, and said apart.
+    const sinceInstant = confirmedAt === null ? null : (instantMs(confirmedAt) - scheduledMs) / 1000;
+    const lagSeconds = sinceInstant === null ? null : Math.max(0, sinceInstant);
     let withinSla: boolean | null;
     let breach: string | undefined;
     if (confirmedAt !== null) {
@@ -113,6 +119,7 @@ export function leaverTimings(
       providers: [...providers.values()].sort((a, b) => byCodePoint(a.provider, b.provider)),
       confirmedAt,
       lagSeconds,
+      ...(sinceInstant !== null && sinceInstant < 0 ? { confirmedEarlySeconds: -sinceInstant } : {}),
       withinSla,
       ...(breach ? { breach } : {}),
     });

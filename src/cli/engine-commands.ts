@@ -12,6 +12,7 @@ import { personNames } from '../engine/prepare.js';
 import { type ProviderName, providerName } from '../model/schema.js';
 import { parsePlanFile } from '../plan/plan-schema.js';
 import type { Plan } from '../plan/plan-types.js';
+import type { ApplyRecord } from '../records/schema.js';
 import { renderApplyText } from '../report/render-apply.js';
 import { renderPlanJson, renderPlanMarkdown, renderPlanText } from '../report/render-plan.js';
 import { contextOf, type Exit, type GlobalOptions, type Io } from './io.js';
@@ -24,6 +25,20 @@ import {
   triggerFromEnv,
   withoutConfirm,
 } from './run-support.js';
+
+/**
+ * The line that says a run was a replay (its record's `simulated`, src/apply/replay.ts), or
+ * nothing: a replay's times must never be read as a real run's.
+ */
+export function replayNote(record: ApplyRecord): string {
+  const s = record.simulated;
+  if (!s) return '';
+  return (
+    `Replay at ${s.startedAt} (simulated clock; it ran at ${record.startedAt}): its changes and leaver lags ` +
+    'are timed on the simulated clock, and its record is marked simulated: not SLA evidence, and an SLA ' +
+    'verdict in it never sets exit 3.\n'
+  );
+}
 
 const providerOption = () =>
   new Option('--provider <name>', 'only this provider').choices(providerName.options as unknown as string[]);
@@ -158,8 +173,9 @@ export function registerEngineCommands(program: Command, io: Io, setExit: Exit):
         if (!reportOutcome(r, io)) return setExit(1);
         const { prepared: p, outcome } = r;
         if (opts.format === 'json') io.out(`${JSON.stringify(outcome.record, null, 2)}\n`);
-        else io.out(renderApplyText(outcome, personNames(p.index), io.isTty));
-        const breached = reportBreaches(outcome.record.leavers ?? [], io);
+        else io.out(renderApplyText(outcome, personNames(p.index), io.isTty) + replayNote(outcome.record));
+        // A replay's SLA verdicts are the replay's: shown with its timings, never a real breach's alarm.
+        const breached = reportBreaches(outcome.record.simulated ? [] : (outcome.record.leavers ?? []), io);
         setExit(exitCode(outcome.record.result, breached));
       },
     );

@@ -9,7 +9,11 @@ export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
   isTty: boolean;
-  /** The clock of commands that wait for an instant (jml leavers); real unless a test sets one. */
+  /**
+   * The commands' clock (and what jml leavers waits on); real unless a test or the demo sets one.
+   * A simulated clock (replayClock, whose `wall` is the real time) makes every record written
+   * on it a replay (src/apply/replay.ts).
+   */
   clock?: RunClock;
 }
 

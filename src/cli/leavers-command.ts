@@ -10,6 +10,7 @@ import { applyLeaversOnTime, type LeaverSchedule, type LeaversOutcome } from '..
 import { personNames } from '../engine/prepare.js';
 import { toIso } from '../model/time.js';
 import { formatLag, renderLeaverTiming } from '../report/render-apply.js';
+import { replayNote } from './engine-commands.js';
 import { contextOf, type Exit, type GlobalOptions, type Io } from './io.js';
 import { parseDuration } from './options.js';
 import {
@@ -88,7 +89,10 @@ export function registerLeavers(program: Command, io: Io, setExit: Exit): void {
         }
         if (opts.format === 'json') io.out(renderLeaversJson(r));
         else io.out(renderLeaversText(r, personNames(r.prepared.index), pc.createColors(io.isTty)));
-        const breached = reportBreaches(r.timings, io);
+        // A replay's SLA verdicts (a simulated clock's run) are shown, never a real breach's alarm.
+        const real = r.results.flatMap((x) => x.outcomes).filter((o) => !o.record.simulated);
+        const timings = real.flatMap((o) => o.record.leavers ?? []);
+        const breached = reportBreaches(timings, io);
         setExit(exitCode(r.failed ? 'partial' : 'applied', breached));
       },
     );
@@ -123,6 +127,7 @@ function renderLeaversText(
       if (o.record.error) lines.push(c.red(`  ✖ ${o.record.error}\n`));
       for (const g of o.record.guards) lines.push(c.red(`  ✖ refused: ${g.message}\n`));
       lines.push(`  record: ${path.relative(r.prepared.root, o.recordFile)} (${o.record.result})\n`);
+      lines.push(replayNote(o.record).replace(/^./, '  $&'));
     }
   }
   for (const t of r.timings) lines.push(`${renderLeaverTiming(t, names, c)}\n`);

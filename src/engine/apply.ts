@@ -4,6 +4,7 @@
  */
 import { type ApplyOutcome, runApply } from '../apply/apply.js';
 import type { GuardFlags } from '../apply/guards.js';
+import { recordClock } from '../apply/replay.js';
 import type { Plan } from '../plan/plan-types.js';
 import type { Trigger } from '../records/schema.js';
 import type { EngineContext } from './context.js';
@@ -31,7 +32,11 @@ export interface ApplyRequest extends PrepareRequest {
 
 export type ApplyRunOutcome = EngineOutcome<{ outcome: ApplyOutcome }>;
 
-/** Applies the plan and writes the apply record into policy's records directory. */
+/**
+ * Applies the plan and writes the apply record into policy's records directory. With `at` away
+ * from now the run is a replay (src/apply/replay.ts): the record says so, and measures its changes
+ * and leaver timings on the simulated clock that starts at `at`.
+ */
 export function applyRepository(ctx: EngineContext, req: ApplyRequest): Promise<ApplyRunOutcome> {
   return withPrepared(ctx, req, async (p) => {
     // Terminations that reached the repository after their instant: their SLA runs from then.
@@ -49,7 +54,9 @@ export function applyRepository(ctx: EngineContext, req: ApplyRequest): Promise<
       knownAt,
       recordDir: recordsDir(p.root, p.index),
       trigger: req.trigger,
-      now: () => new Date(ctx.clock.now()),
+      // A replay when `--at` is away from now. A plan given (`--plan`) is applied now whatever
+      // instant it was made for: the run is a replay only if its clock is a simulated one.
+      clock: recordClock(ctx.clock, req.plan ? undefined : p.at),
     });
     return { outcome };
   });

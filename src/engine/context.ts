@@ -5,7 +5,11 @@
 import type { RunClock } from '../apply/leaver-schedule.js';
 
 export interface EngineContext {
-  /** Now, and waiting for an instant: the real clock, or a test's (never Date.now directly). */
+  /**
+   * Now, and waiting for an instant: the real clock, or a test's (never Date.now directly). The
+   * records a use case writes take their clocks from it through src/apply/replay.ts: a run whose
+   * `--at`, or whose clock (one with a `wall`), is away from the wall clock is a replay.
+   */
   clock: RunClock;
   /**
    * The environment: the providers' connectors read their credentials from it (the variables

@@ -20,6 +20,7 @@ import {
   type PersonLock,
   type RunClock,
 } from '../apply/leaver-schedule.js';
+import { recordClock } from '../apply/replay.js';
 import { restrictPlan } from '../plan/build-plan.js';
 import type { LeaverTiming, Trigger } from '../records/schema.js';
 import type { EngineContext } from './context.js';
@@ -126,7 +127,6 @@ interface InstantOptions {
 /** One instant: plan ahead, wait, apply on the second, then check again from a fresh read. */
 async function applyAtInstant(p: Prepared, group: DueGroup, o: InstantOptions): Promise<LeaverGroupResult> {
   const people = new Set(group.people);
-  const now = () => new Date(o.clock.now());
   await o.clock.sleepUntil(group.at - o.leadMs);
   const ahead = restrictPlan(planFrom(p, await readActual(p), group.at), people);
   if (ahead.changes.length === 0)
@@ -155,7 +155,9 @@ async function applyAtInstant(p: Prepared, group: DueGroup, o: InstantOptions): 
       // A leaver whose lock was lost meanwhile is left to the next run, from the next phase on.
       lockLost: (c: { person: string | null }) =>
         c.person === null ? undefined : locks[group.people.indexOf(c.person)]?.lost(),
-      now,
+      // Taken at the instant, after the waits: on a simulated clock (the demo's) a replay whose
+      // simulated time starts at the instant; on the real one, the wall clock.
+      clock: recordClock(o.clock),
     };
     const fresh = (actual: Parameters<typeof planFrom>[1]) =>
       restrictPlan(planFrom(p, actual, o.clock.now()), people);

@@ -16,6 +16,7 @@ import { DateTime } from 'luxon';
 import writeFileAtomic from 'write-file-atomic';
 import { type ApplyOutcome, runApply } from '../apply/apply.js';
 import type { RunClock } from '../apply/leaver-schedule.js';
+import { recordClock, recordTimes } from '../apply/replay.js';
 import type { GitHubAccess, GitHubClient } from '../github/client.js';
 import { editPolicyYaml } from '../load/write-yaml.js';
 import { instantMs, toIso } from '../model/time.js';
@@ -102,7 +103,7 @@ export async function cutAccessNow(
     recordDir: recordsDir(held.root, held.index),
     trigger,
     offboard: entry,
-    now: () => new Date(clock.now()),
+    clock: recordClock(clock),
   });
 }
 
@@ -111,21 +112,23 @@ export async function cutAccessNow(
  * cut (`intent`), or the lifting of one (`cancelled`). Returns the record's path.
  */
 export function recordHold(p: Prepared, entry: OffboardEntry, trigger: Trigger, clock: RunClock): string {
-  const now = toIso(clock.now());
+  const rc = recordClock(clock);
+  const wall = rc.wall();
+  const { simulated, ...times } = recordTimes(rc, wall, wall);
   const employmentStart = entry.employmentStart ?? p.index.people.get(entry.person)?.value.employment.start;
   const record: ApplyRecord = {
     schema: RECORD_SCHEMA,
-    startedAt: now,
-    finishedAt: now,
+    ...times,
     trigger,
     commit: p.commit,
-    at: now,
+    at: toIso(rc.now()),
     planFingerprint: null,
     result: 'no-changes',
     guards: [],
     counts: { applied: 0, unchanged: 0, failed: 0, skipped: 0 },
     changes: [],
     offboard: { ...entry, ...(employmentStart ? { employmentStart } : {}) },
+    ...(simulated ? { simulated } : {}),
   };
   return writeRecord(recordsDir(p.root, p.index), record);
 }

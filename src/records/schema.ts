@@ -131,6 +131,8 @@ export type ProviderConfirmation = z.infer<typeof providerConfirmation>;
 /**
  * A leaver a run acted on: when their access was due to end, when each provider confirmed the
  * disable and the session revocation, the lag, and whether the SLA held (src/apply/leaver-timing.ts).
+ * Every instant here is on the run's clock: the wall clock, or on a replay (`simulated` on the
+ * record) the simulated clock, so that a replay's lag is the engine's own and never negative.
  */
 export const leaverTiming = z.object({
   person: z.string(),
@@ -146,8 +148,14 @@ export const leaverTiming = z.object({
   providers: z.array(providerConfirmation),
   /** The last provider confirmation of disable and revocation; null until every one succeeded. */
   confirmedAt: z.string().nullable(),
-  /** Seconds from `scheduledAt` to `confirmedAt`. */
+  /** Seconds from `scheduledAt` to `confirmedAt`; never negative: 0 when confirmed early. */
   lagSeconds: z.number().nullable(),
+  /**
+   * Present when access was confirmed cut before `scheduledAt` (an emergency offboarding, a plan
+   * for a later instant applied now): by how many seconds. `lagSeconds` is then 0. Absent from
+   * records written before it existed, whose negative lags were replays (see `simulatedClock`).
+   */
+  confirmedEarlySeconds: z.number().optional(),
   /** null: not confirmed yet and the deadline has not passed. */
   withinSla: z.boolean().nullable(),
   /** Why the SLA is breached, in a sentence, when `withinSla` is false. */
@@ -181,18 +189,26 @@ export const reviewRemediation = z.object({
 export type ReviewRemediation = z.infer<typeof reviewRemediation>;
 
 /**
- * A replay: a run made with `--at T` away from the wall clock (`jml apply --at`, the demo). Its
- * record keeps the wall-clock `startedAt`/`finishedAt` (when it really ran) and, here, the same
- * moments on the simulated clock that started at T. Leaver timings of a simulated run are measured
- * on the simulated clock (never a negative lag), and the evidence pack marks such runs and never
- * counts them as SLA evidence.
+ * A replay: a run that plans for a time away from the wall clock by more than a minute
+ * (src/apply/replay.ts `REPLAY_TOLERANCE_MS`): `jml apply --at T`, `jml review apply|due --at T`,
+ * or a run on a simulated clock (the demo's `jml leavers`). The simulated clock is the wall clock
+ * plus `offsetMs`, constant for the run. Which clock each field of such a record is on:
+ * - wall clock (when it really ran): the record's `startedAt` and `finishedAt` (so its file name
+ *   and its place among records), and what later steps of the run add from GitHub or the wall
+ *   clock (`workIssues` openedAt, `approval.capturedAt`).
+ * - simulated clock (compared with the plan's instants): `at` (the plan's T), every change's
+ *   `startedAt`/`finishedAt`, every step's `at` (providers stamp the wall clock; the record moves
+ *   them onto the simulated one), every `leavers` field (confirmations, `deadline`, `lagSeconds`,
+ *   `withinSla`, `breach`), and an offboarding's `offboard.at`.
+ * Leaver timings of a replay are therefore the engine's real lag, never negative; the evidence
+ * pack marks such runs and never counts them as SLA evidence. Absent on a run at now.
  */
 export const simulatedClock = z.object({
-  /** The simulated instant the run started at: its `--at`. */
+  /** The simulated instant the run started at: its `--at` (or its simulated clock's now). */
   startedAt: z.string(),
   /** The simulated instant it finished at: `startedAt` plus the wall-clock duration. */
   finishedAt: z.string(),
-  /** Simulated minus wall clock, in ms. */
+  /** Simulated minus wall clock, in ms: add it to a wall-clock time to get the simulated one. */
   offsetMs: z.number(),
 });
 export type SimulatedClock = z.infer<typeof simulatedClock>;

@@ -109,11 +109,13 @@ describe('jml apply', () => {
     expect(rec!.planFingerprint).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(rec!.trigger.command).toBe('jml apply --confirm --at');
     expect(rec!.changes).toHaveLength(21);
+    // Changes are timed on the run's clock: a replay's (--at away from now) is the simulated one.
+    const span = rec!.simulated ?? rec!;
     for (const c of rec!.changes) {
       expect(c.status).toBe('applied');
       expect(Date.parse(c.startedAt)).toBeLessThanOrEqual(Date.parse(c.finishedAt));
-      expect(Date.parse(rec!.startedAt)).toBeLessThanOrEqual(Date.parse(c.startedAt));
-      expect(Date.parse(c.finishedAt)).toBeLessThanOrEqual(Date.parse(rec!.finishedAt));
+      expect(Date.parse(span.startedAt)).toBeLessThanOrEqual(Date.parse(c.startedAt));
+      expect(Date.parse(c.finishedAt)).toBeLessThanOrEqual(Date.parse(span.finishedAt));
     }
     expect(rec!.changes.find((c) => c.action === 'openTicket' && c.provider === 'manual')?.detail).toMatch(
       /^ticket MANUAL-\d{5}$/,

@@ -139,6 +139,14 @@ describe('leaverTimings', () => {
       },
     ],
     [
+      'a confirmation before the end instant is lag 0, never negative, and says how early',
+      [
+        change({ action: 'disableUser', provider: 'okta', startedAt: at(-30), finishedAt: at(-20) }),
+        change({ action: 'revokeSessions', provider: 'okta', startedAt: at(-30), finishedAt: at(-19, -30) }),
+      ],
+      { lagSeconds: 0, confirmedEarlySeconds: 1170, confirmedAt: at(-19, -30), withinSla: true },
+    ],
+    [
       'a record with only group removals for the leaver has no timing',
       [change({ action: 'revoke', provider: 'okta' })],
       undefined,
@@ -148,6 +156,12 @@ describe('leaverTimings', () => {
     const [t] = leaverTimings(changes, policy, when ?? now);
     if (expected === undefined) expect(t).toBeUndefined();
     else expect(t).toMatchObject(expected);
+  });
+
+  it('a confirmation after the end instant says nothing about coming early', () => {
+    const [t] = leaverTimings([change({ action: 'disableUser', provider: 'okta' })], policy, now);
+    expect(t!.lagSeconds).toBe(2);
+    expect(t).not.toHaveProperty('confirmedEarlySeconds');
   });
 
   it('a termination merged late is judged from the merge and marked backdated', () => {

@@ -327,8 +327,10 @@ describe('the mailbox license of a leaver (onLeave: retain)', () => {
     expect(kevin(atLeaving).filter((c) => c.action === 'disableUser').length).toBeGreaterThan(0);
     expect(kevin(atLeaving).some((c) => c.entitlement === 'm365-e3')).toBe(false);
     expect(kevin(atLeaving).some((c) => c.entitlement === 'power-bi-pro')).toBe(true);
-    // Applied almost four weeks after he left: done, and reported as an SLA breach (exit 3).
-    expect((await jml(dir, 'apply', '--confirm', '--at', '2026-11-25')).code).toBe(3);
+    // Applied almost four weeks after he left (the clock reads that day; a replay with --at would
+    // not be SLA evidence): done, and reported as an SLA breach (exit 3).
+    const late = skippingClock(Date.parse('2026-11-25T05:00:00Z'));
+    expect((await jmlWithClock(late, dir, 'apply', '--confirm', '--at', '2026-11-25')).code).toBe(3);
 
     const afterRetention = JSON.parse((await jml(dir, 'plan', '--at', '2027-01-29', '--format', 'json')).out);
     expect(kevin(afterRetention)).toEqual([

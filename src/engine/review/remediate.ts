@@ -10,6 +10,7 @@
  */
 import path from 'node:path';
 import { type ApplyOutcome, runApply } from '../../apply/apply.js';
+import { recordClock, recordTimes } from '../../apply/replay.js';
 import type { GitHubAccess, GitHubClient } from '../../github/client.js';
 import type { ActualState } from '../../model/state.js';
 import { toIso } from '../../model/time.js';
@@ -221,7 +222,7 @@ export async function remediate(
         plan: (actual) => revokePlan(p, actual, planRemediation(p.index, q, revocations, actual, settled)),
         recordDir,
         trigger: req.trigger,
-        now: () => new Date(ctx.clock.now()),
+        clock: recordClock(ctx.clock, p.at),
       });
       run.applied = outcome;
       const done = new Set(
@@ -243,11 +244,12 @@ export async function remediate(
         file = run.applied.recordFile;
         amendRecord(file, (r) => ({ ...r, review }));
       } else {
-        const now = toIso(ctx.clock.now());
+        const rc = recordClock(ctx.clock, p.at);
+        const wall = rc.wall();
+        const { simulated, ...times } = recordTimes(rc, wall, wall);
         file = writeRecord(recordDir, {
           schema: RECORD_SCHEMA,
-          startedAt: now,
-          finishedAt: now,
+          ...times,
           trigger: req.trigger,
           commit: p.commit,
           at: toIso(p.at),
@@ -257,6 +259,7 @@ export async function remediate(
           counts: { applied: 0, unchanged: 0, failed: 0, skipped: 0 },
           changes: [],
           review,
+          ...(simulated ? { simulated } : {}),
         });
       }
       run.recorded = { file: path.relative(p.root, file), items: settledNow.length };
