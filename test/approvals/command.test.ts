@@ -94,7 +94,7 @@ describe('jml approvals (command)', () => {
     expect(lines[d.requirements[0]!.line - 1]).toMatch(/role: employee/);
   });
 
-  it('exits 3 when a requirement is missing, with a markdown table for the comment', async () => {
+  it('exits 3 when a requirement is missing, with a markdown checklist for the comment', async () => {
     const s = moverScenario();
     const changes = writeChanges({
       pull: realPull('pat-p'),
@@ -105,7 +105,7 @@ describe('jml approvals (command)', () => {
     expect(r.code).toBe(APPROVALS_EXIT.notApproved);
     expect(r.out).toContain('Not approved: 1 of 2 approval requirements missing.');
     expect(r.out).toMatch(
-      /\| ❌ \| needs approval from the manager of record grace\.lin .*\| people\/alice\.nguyen\.yaml:\d+ \|/,
+      /^- \[ \] \*\*manager-approval\*\* · `people\/alice\.nguyen\.yaml:\d+` .*\\\n {2}needs approval from the manager of record grace\.lin\\$/m,
     );
     expect(r.out).toContain('before the latest push');
     const text = await run(s.head, '--base', s.base, '--changes', changes);
