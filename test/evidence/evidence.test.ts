@@ -146,7 +146,7 @@ describe('jml evidence', () => {
       'emma.schultz leaver 2026-11-08T10:00:00Z',
     ]);
     const row = (person: string, applied: string) =>
-      rows.find((r) => r.Person === person && r['Applied at'].startsWith(applied))!;
+      rows.find((r) => r.Person === person && r['Applied at']!.startsWith(applied))!;
     const joiner = row('noah.fischer', '2026-09-08');
     expect(joiner).toMatchObject({
       'Person file commit': history.sha.joiner,

@@ -65,14 +65,14 @@ export function iso(ms: number): string {
 }
 
 /**
- * An instant in the pack's one convention, UTC with `Z`: one written with an offset is converted;
- * one already in `Z`, a bare date (a calendar date in the organisation's zone) or anything else
- * stays as written.
+ * An instant in the pack's one convention, `YYYY-MM-DDTHH:MM:SSZ` (UTC, whole seconds, as
+ * render.ts writes every cell): one written with an offset or a fraction is converted; a bare
+ * date (a calendar date in the organisation's zone) or anything else stays as written.
  */
 export function utc(s: string): string {
-  if (!/^\d{4}-\d\d-\d\dT/.test(s) || /Z$/i.test(s)) return s;
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(s)) return s;
   const ms = Date.parse(s);
-  return Number.isNaN(ms) ? s : new Date(ms).toISOString();
+  return Number.isNaN(ms) ? s : `${new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19)}Z`;
 }
 
 /** A duration in words for a cell: `45 s`, `90 min`, `4.9 h`, `4.2 d`. */

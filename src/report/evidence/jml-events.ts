@@ -472,7 +472,7 @@ export function buildJmlEvents(input: EvidenceInput): Artifact {
       personFileCommit: change?.sha ?? null,
       policyVersion: policyVersionText(input, runMs(r)),
       ...(cells ?? {
-        approvalSource: null,
+        ...Object.fromEntries(APPROVAL_COLUMNS.map(([key]) => [key, null])),
         approvalEvidence: `not needed: access ${e.exceptions?.map((x) => `${x.id} alone granted, ${x.how}`).join('; ')}`,
         verdict: `not needed: the access ended with ${e.exceptions?.map((x) => x.id).join(', ')}, approved when it was granted`,
       }),

@@ -233,6 +233,28 @@ export function buildLeaverPages(input: EvidenceInput): DetailPage[] {
         record: w.record,
       };
     });
+    // Work handed to a person by the manual provider (its ledger's tickets), unless linked above.
+    for (const run of d.runs)
+      for (const c of run.record.record.changes) {
+        if (c.person !== person || c.action !== 'openTicket' || c.event.kind !== 'leaver') continue;
+        const app =
+          (c.entitlement && input.index.entitlements.get(c.entitlement)?.value.app) ??
+          c.entitlement ??
+          c.provider;
+        if (tickets.some((x) => x.app === app)) continue;
+        const o = [...observed.values()].find((x) => x.person === person && x.app === app);
+        tickets.push({
+          app,
+          ticket: `${c.provider} ${c.entitlement ?? ''}: ${c.detail ?? c.status}`.trim(),
+          openedAt: utc(c.finishedAt),
+          state: o?.state ?? null,
+          closedAt: o?.closedAt ? utc(o.closedAt) : null,
+          closedBy: o?.closedBy ?? null,
+          observedAt: o ? utc(o.observedAt) : null,
+          source: o ? 'recorded by jml' : 'opened by the apply run; state not observed',
+          record: run.record.file,
+        });
+      }
     const open = tickets.filter((x) => x.state === 'open').length;
 
     pages.push({
@@ -309,7 +331,9 @@ export function buildLeaverPages(input: EvidenceInput): DetailPage[] {
             ['record', 'Apply record'],
           ]),
           rows: tickets,
-          ...(tickets.length ? {} : { notes: ['No ticket: every provider removed access by API.'] }),
+          ...(tickets.length
+            ? {}
+            : { notes: ['No ticket: every provider removed access by API, and no manual work was linked.'] }),
         },
       ],
       findings,

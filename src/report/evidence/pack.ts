@@ -14,7 +14,7 @@ import { iso } from './common.js';
 import { buildDayOne } from './day-one.js';
 import { buildExceptions } from './exceptions.js';
 import { type PageLink, renderIndexHtml, renderPageHtml } from './html.js';
-import { buildJmlEvents, decisiveLeavers, eventsPerMonth } from './jml-events.js';
+import { buildJmlEvents, eventsPerMonth, leaverMarks as marksOfLeavers } from './jml-events.js';
 import { buildPolicy } from './policy.js';
 import { renderCsv, renderMarkdown, renderPageMarkdown, utcInstants, zoneStatement } from './render.js';
 import { buildRoles } from './roles.js';
@@ -38,16 +38,9 @@ export function buildArtifacts(input: EvidenceInput): Artifact[] {
   ];
 }
 
+/** The lag chart's marks (jml-events.ts): replays left out, a request after the end instant apart. */
 export function leaverMarks(input: EvidenceInput): LeaverMark[] {
-  return [...decisiveLeavers(input).values()]
-    .map(({ timing: t }) => ({
-      person: t.person,
-      scheduledAt: t.scheduledAt,
-      lagMinutes: t.lagSeconds === null ? null : Math.round((t.lagSeconds / 60) * 10) / 10,
-      slaMinutes: t.slaMinutes,
-      withinSla: t.withinSla,
-    }))
-    .sort((a, b) => byCodePoint(a.scheduledAt, b.scheduledAt) || byCodePoint(a.person, b.person));
+  return marksOfLeavers(input);
 }
 
 /** `../` as many times as `name` has folders: the way back to the pack's root from its page. */
