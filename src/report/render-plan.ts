@@ -121,7 +121,8 @@ function effectiveEvent(changes: readonly Change[], planAt: number): JmlEvent {
 }
 
 function eventPhrase(e: JmlEvent, zone?: string): string {
-  const date = e.date ? localiseInstants(e.date, zone) : '';
+  // In the zone when one is given (the comment); as the plan wrote it otherwise (the terminal).
+  const date = e.date && zone ? localiseInstants(e.date, zone) : (e.date ?? '');
   switch (e.kind) {
     case 'joiner':
       return `joiner on ${date}`;
