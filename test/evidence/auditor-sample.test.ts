@@ -160,7 +160,7 @@ describe("an auditor's sample closes from the evidence pack alone", () => {
     expect(jack).toMatchObject({
       'Access ends': '2026-11-02T22:00:00Z',
       'Request reached the repository': '2026-11-06T22:00:00Z',
-      'Confirmed removed': '2026-11-06T22:10:00Z',
+      'Confirmed at': '2026-11-06T22:10:00Z',
       'Request delay (min)': '5760',
       'Engine lag (min)': '10',
       'Within SLA': '',
@@ -268,7 +268,9 @@ describe("an auditor's sample closes from the evidence pack alone", () => {
     });
     expect(v2['Approvals verdict']).toBe('approved at merge (security-team met by @emcbride-sec)');
     for (const person of ['yusuf.demir', 'tara.quinn', 'owen.barrett'])
-      expect(row(online, person, 'mover')['Approval evidence'], person).toMatch(/^record .* \(captured at merge, /);
+      expect(row(online, person, 'mover')['Approval evidence'], person).toMatch(
+        /^record .* \(captured at merge, /,
+      );
   });
 
   it('a run with GitHub absent: the records still evidence their approvals; the rest say "approval not evidenced", each a finding', () => {
@@ -388,6 +390,11 @@ describe("an auditor's sample closes from the evidence pack alone", () => {
     expect(events.rows.find((r) => r.person === 'kevin.obrien' && r.event === 'leaver')).toMatchObject({
       confirmedAt: '2026-10-30T21:05:00Z',
       eventDate: '2026-10-30T21:00:00Z', // written 2026-10-30T17:00:00-04:00 in people/
+    });
+    // A mover's changes were confirmed when the last of them went through.
+    expect(events.rows.find((r) => r.person === 'arjun.mehta' && r.event === 'mover')).toMatchObject({
+      appliedAt: '2026-10-01T13:00:00Z',
+      confirmedAt: '2026-10-01T13:00:00Z',
     });
     const offsets = events.rows.flatMap((r) =>
       Object.values(r).filter(

@@ -302,11 +302,15 @@ export interface PackEvent {
   exceptions?: { id: string; how: string }[];
 }
 
-/** The oldest record of all with a joiner change: the first import of the organisation. */
+/**
+ * The first import of the organisation: the oldest record of all that changed anything (runs
+ * refused or with nothing to do before it do not count), when it holds joiner changes.
+ */
 function onboardingRecord(input: EvidenceInput): RecordFile | undefined {
-  return [...input.records]
+  const first = [...input.records]
     .sort((a, b) => runMs(a) - runMs(b))
-    .find((r) => r.record.changes.some((c) => c.event.kind === 'joiner'));
+    .find((r) => r.record.changes.length > 0);
+  return first?.record.changes.some((c) => c.event.kind === 'joiner') ? first : undefined;
 }
 
 /** The period's events: each record's changes grouped by person and event, as the pack names them. */
@@ -488,7 +492,20 @@ export function buildJmlEvents(input: EvidenceInput): Artifact {
       scheduledAt: timing ? utc(timing.scheduledAt) : null,
       knownAt: timing?.knownAt ? utc(timing.knownAt) : null,
       deadline: timing ? utc(timing.deadline) : null,
-      confirmedAt: timing?.confirmedAt ? utc(timing.confirmedAt) : null,
+      // A leaver: the last provider's confirmation of the disable; any other event: when the last
+      // of its changes was confirmed, once all of them went through.
+      confirmedAt: timing
+        ? timing.confirmedAt
+          ? utc(timing.confirmedAt)
+          : null
+        : changes.every((c) => c.status === 'applied' || c.status === 'unchanged')
+          ? utc(
+              changes
+                .map((c) => c.finishedAt)
+                .sort(byCodePoint)
+                .at(-1)!,
+            )
+          : null,
       lagSeconds: sla?.lagSeconds ?? null,
       lagMinutes: minutes(sla?.lagSeconds ?? null),
       requestDelayMinutes: minutes(sla?.requestDelaySeconds ?? null),
@@ -583,7 +600,7 @@ export function buildJmlEvents(input: EvidenceInput): Artifact {
       ['scheduledAt', 'Access ends'],
       ['knownAt', 'Request reached the repository'],
       ['deadline', 'SLA deadline'],
-      ['confirmedAt', 'Confirmed removed'],
+      ['confirmedAt', 'Confirmed at'],
       ['lagSeconds', 'Lag (s)'],
       ['lagMinutes', 'Lag (min)'],
       ['requestDelayMinutes', 'Request delay (min)'],

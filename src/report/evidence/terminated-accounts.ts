@@ -5,7 +5,7 @@
  * provider are labelled simulated.
  */
 import { byCodePoint } from '../../model/order.js';
-import { columns, count, iso } from './common.js';
+import { columns, count, iso, utc } from './common.js';
 import type { Artifact, EvidenceInput, Finding, Row } from './types.js';
 
 export function buildTerminatedAccounts(input: EvidenceInput): Artifact {
@@ -37,9 +37,9 @@ export function buildTerminatedAccounts(input: EvidenceInput): Artifact {
         person: p.id,
         name: p.name,
         login,
-        employmentEnd: iso(Date.parse(p.employment.end!)),
+        employmentEnd: utc(p.employment.end!),
         account,
-        disabledAt: user?.disabledAt ?? null,
+        disabledAt: user?.disabledAt ? utc(user.disabledAt) : null,
         sessions: user?.sessions ?? null,
         accessStillHeld: held.join('; '),
         result: finding ? 'FINDING' : 'pass',
