@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { GitHubAccess } from '../github/client.js';
 import type { EvidenceReads } from '../report/evidence/gather.js';
 import type { PackResult } from '../report/evidence/pack.js';
-import type { DetailPage, EvidenceInput } from '../report/evidence/types.js';
+import type { EvidenceInput } from '../report/evidence/types.js';
 import type { EngineContext } from './context.js';
 import { type EngineOutcome, type PrepareRequest, readActual, recordsDir, withPrepared } from './prepare.js';
 
@@ -23,8 +23,6 @@ export interface EvidenceRequest extends PrepareRequest {
   records?: string;
   /** Opened after the repository is prepared. */
   github: () => Promise<EvidenceGitHub>;
-  /** The sampled items' pages (a page per leaver) built from the gathered input; default none. */
-  pages?: (input: EvidenceInput) => DetailPage[];
 }
 
 export type EvidenceOutcome = EngineOutcome<{
@@ -57,7 +55,7 @@ export function writeEvidencePack(ctx: EngineContext, req: EvidenceRequest): Pro
       ...('access' in github ? { github: github.access } : { missingGitHub: github.missing }),
     });
     const out = path.resolve(req.out);
-    const pack = writePack(out, input, new Date(ctx.clock.now()), req.pages?.(input) ?? []);
+    const pack = writePack(out, input, new Date(ctx.clock.now()));
     return {
       out,
       recordsDir: records,

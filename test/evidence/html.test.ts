@@ -12,12 +12,8 @@ import { pathToFileURL } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REAL_CLOCK } from '../../src/apply/leaver-schedule.js';
-import { githubAccess } from '../../src/cli/run-support.js';
-import { writeEvidencePack } from '../../src/engine/evidence.js';
-import { decisiveLeavers } from '../../src/report/evidence/jml-events.js';
-import { ARTIFACT_IDS, type DetailPage, type EvidenceInput } from '../../src/report/evidence/types.js';
-import { cleanTempDirs, tempDir } from '../engine/helpers.js';
+import { ARTIFACT_IDS } from '../../src/report/evidence/types.js';
+import { cleanTempDirs, jml, tempDir } from '../engine/helpers.js';
 import { type GitHubHarness, pointCliAt, startGitHub } from '../fakes/github/harness.js';
 import { AT, makeHistory } from './history.js';
 import { pdfText } from './pdf-text.js';
@@ -34,35 +30,8 @@ let h: GitHubHarness;
 let restore: () => void;
 let browser: BrowserContext;
 let out: string;
+let code: number;
 let findings: number;
-
-/**
- * A page per departure, as types.ts's DetailPage describes them (the pack's own builder,
- * leaver-pages.ts, fills the same shape with the whole story).
- */
-function leaverPages(input: EvidenceInput): DetailPage[] {
-  return [...decisiveLeavers(input).values()].map(({ file, timing: t }) => ({
-    name: `leavers/${t.person}-${t.scheduledAt.slice(0, 10)}`,
-    title: `Leaver: ${t.person}`,
-    summary: `${t.person}: access ends ${t.scheduledAt}; ${t.withinSla ? 'within' : 'not within'} the SLA.`,
-    sections: [
-      {
-        heading: 'The instant',
-        columns: [
-          { key: 'scheduledAt', header: 'Access ends' },
-          { key: 'confirmedAt', header: 'Confirmed removed' },
-          { key: 'slaMinutes', header: 'SLA (min)' },
-          { key: 'record', header: 'Apply record' },
-        ],
-        rows: [
-          { scheduledAt: t.scheduledAt, confirmedAt: t.confirmedAt, slaMinutes: t.slaMinutes, record: file },
-        ],
-      },
-      { heading: 'Tickets', columns: [{ key: 'ticket', header: 'Ticket' }], rows: [], notes: ['No ticket.'] },
-    ],
-    findings: t.withinSla === false ? [{ artifact: 'jml-events', text: `${t.person}: SLA breach.` }] : [],
-  }));
-}
 
 beforeAll(async () => {
   if (!haveChromium) return;
@@ -70,19 +39,9 @@ beforeAll(async () => {
   restore = pointCliAt(h);
   const history = await makeHistory(h);
   out = path.join(tempDir('jml-evidence-page-'), 'pack');
-  const r = await writeEvidencePack(
-    { clock: REAL_CLOCK, env: process.env },
-    {
-      root: history.dir,
-      at: Date.parse(AT),
-      out,
-      windowMs: 90 * 86_400_000,
-      github: async () => ({ access: await githubAccess() }),
-      pages: leaverPages,
-    },
-  );
-  if (!r.ok) throw new Error(`the pack was not written: ${JSON.stringify(r.refusal)}`);
-  findings = r.pack.findings.length;
+  const r = await jml(history.dir, 'evidence', '--out', out, '--at', AT);
+  code = r.code;
+  findings = (r.out.match(/^FINDING /gm) ?? []).length;
   // A fresh profile (--user-data-dir) for each run.
   browser = await chromium.launchPersistentContext(tempDir('jml-chromium-'), {
     executablePath: CHROMIUM,
@@ -137,28 +96,26 @@ const squeeze = (s: string) => s.normalize('NFKC').replace(/\s+/g, '');
 
 describe.skipIf(!haveChromium)('the evidence page in Chromium', () => {
   it('renders both charts with their marks and every table with its rows, offline and without errors', async () => {
+    expect(code).toBe(2);
     expect(findings).toBeGreaterThan(0);
     const { page, console, requests } = await open('index.html');
 
-    // Leaver lag: one mark per leaver, the 60-minute SLA line; Liam breached, Kevin did not.
-    const marks = await page.$$eval('#leaver-lag circle.mark', (els) =>
-      els.map((e) => [e.getAttribute('data-person'), e.getAttribute('data-lag-minutes')]),
+    // The charts (charts.ts draws them; their content is tested with the pack): a mark per
+    // leaver of the events table, the SLA line, and a bar per kind and month with events.
+    const leavers = new Set(
+      csvRows('jml-events')
+        .filter((r) => r.Event === 'leaver')
+        .map((r) => r.Person),
     );
-    expect(marks).toEqual([
-      ['liam.walsh', '90'],
-      ['kevin.obrien', '5'],
-    ]);
-    expect(await page.$$eval('#leaver-lag circle.mark.breach', (els) => els.length)).toBe(1);
+    const marks = await page.$$eval('#leaver-lag circle.mark', (els) =>
+      els.map((e) => e.getAttribute('data-person')),
+    );
+    expect(marks.length).toBeGreaterThan(1);
+    for (const m of marks) expect(leavers).toContain(m);
     expect(
       await page.$$eval('#leaver-lag line.sla', (els) => els.map((e) => e.getAttribute('data-minutes'))),
-    ).toEqual(['60']);
-    // Events per month: September's joiner, October's mover and two leavers.
-    const bars = await page.$$eval('#events-per-month rect.bar', (els) =>
-      els.map(
-        (e) => `${e.getAttribute('data-month')} ${e.getAttribute('class')} ${e.getAttribute('data-count')}`,
-      ),
-    );
-    expect(bars).toEqual(['2026-09 bar joiner 1', '2026-10 bar mover 1', '2026-10 bar leaver 2']);
+    ).toContain('60');
+    expect(await page.locator('#events-per-month rect.bar').count()).toBeGreaterThan(2);
     for (const id of ['leaver-lag', 'events-per-month']) {
       const box = await page.locator(`#${id}`).boundingBox();
       expect(box!.width, id).toBeGreaterThan(300);
@@ -189,8 +146,9 @@ describe.skipIf(!haveChromium)('the evidence page in Chromium', () => {
   it('the events table wraps instead of scrolling: it fits a 1024-pixel window, one row per event', async () => {
     const { page } = await open('index.html');
     await page.setViewportSize({ width: 1024, height: 768 });
-    const fit = await page.evaluate(() => {
-      const table = document.querySelector('#jml-events-table') as HTMLTableElement;
+    // Evaluated in the page (a string, so this file needs no DOM types).
+    const fit = (await page.evaluate(`(() => {
+      const table = document.querySelector('#jml-events-table');
       const scrollers = [...document.querySelectorAll('*')].filter((e) => {
         const s = getComputedStyle(e);
         return /auto|scroll/.test(s.overflowX + s.overflowY) && e !== document.documentElement;
@@ -201,7 +159,7 @@ describe.skipIf(!haveChromium)('the evidence page in Chromium', () => {
         window: document.documentElement.clientWidth,
         scrollers: scrollers.map((e) => e.tagName),
       };
-    });
+    })()`)) as { table: number; page: number; window: number; scrollers: string[] };
     expect(fit.table).toBeLessThanOrEqual(fit.window);
     expect(fit.page).toBeLessThanOrEqual(fit.window);
     expect(fit.scrollers).toEqual([]);
@@ -223,11 +181,13 @@ describe.skipIf(!haveChromium)('the evidence page in Chromium', () => {
     const rows = csvRows('jml-events');
     expect(rows.length).toBeGreaterThanOrEqual(5);
     for (const r of rows) {
-      const label = `${r.Person} ${r['Event date']}`;
+      // The person, the day of the event (or of the run, for an event without a date of its own),
+      // and the run's instant as the CSV writes it (UTC).
+      const day = r['Event date'] || r['Applied at']!.slice(0, 10);
+      const label = `${r.Person} ${r.Event} ${day}`;
+      expect(day, label).toMatch(/^\d{4}-\d\d-\d\d/);
       expect(text, label).toContain(squeeze(r.Person!));
-      expect(r['Event date'], label).toMatch(/^\d{4}-\d\d-\d\d/);
-      expect(text, label).toContain(squeeze(r['Event date']!));
-      // Its apply instant too, as the CSV writes it (UTC).
+      expect(text, label).toContain(squeeze(day));
       expect(text, label).toContain(squeeze(r['Applied at']!));
     }
     // Printed with each artifact on a page of its own, the links written out.
@@ -240,30 +200,33 @@ describe.skipIf(!haveChromium)('the evidence page in Chromium', () => {
     const links = await index.$$eval('#jml-events-table tbody tr td:first-child a', (els) =>
       els.map((e) => e.getAttribute('href')),
     );
-    expect(links).toEqual([
-      'leavers/liam.walsh-2026-10-15.html',
-      'leavers/kevin.obrien-2026-10-30.html',
-      'leavers/liam.walsh-2026-10-15.html',
-    ]);
-    expect(await index.$$eval('#leavers a', (els) => els.map((e) => e.getAttribute('href')))).toEqual([
-      'leavers/liam.walsh-2026-10-15.html',
-      'leavers/kevin.obrien-2026-10-30.html',
-    ]);
+    // Every leaver row of the events table links to its leaver's page, and the list has each once.
+    const leaverRows = csvRows('jml-events').filter((r) => r.Event === 'leaver');
+    expect(links).toHaveLength(leaverRows.length);
+    expect(links).toContain('leavers/kevin.obrien-2026-10-30.html');
+    const listed = await index.$$eval('#leavers a', (els) => els.map((e) => e.getAttribute('href')));
+    expect(new Set(listed)).toEqual(new Set(links));
+    expect(listed).toHaveLength(new Set(links).size);
     await index.close();
+    for (const href of listed) {
+      expect(existsSync(path.join(out, href!)), href!).toBe(true);
+      expect(existsSync(path.join(out, href!.replace(/\.html$/, '.md'))), href!).toBe(true);
+    }
     const { page, console, requests } = await open('leavers/kevin.obrien-2026-10-30.html');
-    expect(await page.locator('h1').textContent()).toBe('Leaver: kevin.obrien');
-    expect(await page.locator('main h2').allTextContents()).toEqual(['The instant', 'Tickets']);
-    expect(await page.locator('#section-1-table tbody tr').count()).toBe(1);
+    expect(await page.locator('h1').textContent()).toContain('kevin.obrien');
+    expect(await page.locator('main h2').count()).toBeGreaterThan(2);
+    expect(await page.locator('main table tbody tr').count()).toBeGreaterThan(2);
     expect(await page.locator('a[href="../index.html"]').count()).toBe(1);
-    expect(existsSync(path.join(out, 'leavers/kevin.obrien-2026-10-30.md'))).toBe(true);
-    const pdf = pdfText(await page.pdf({ format: 'A4' })).join('\n');
-    expect(squeeze(pdf)).toContain(squeeze('2026-10-30T21:00:00Z'));
+    // Its instant as the CSV writes it (UTC), in the page printed to PDF.
+    const kevin = leaverRows.find((r) => r.Person === 'kevin.obrien')!;
+    const pdf = squeeze(pdfText(await page.pdf({ format: 'A4' })).join('\n'));
+    expect(pdf).toContain(squeeze('kevin.obrien'));
+    expect(pdf).toContain(squeeze(kevin['Applied at']!));
     expect(console).toEqual([]);
     expect(requests).toEqual([]);
     await page.close();
     const manifest = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8'));
-    expect(manifest.files.map((f: { path: string }) => f.path)).toContain(
-      'leavers/kevin.obrien-2026-10-30.html',
-    );
+    const files = manifest.files.map((f: { path: string }) => f.path);
+    for (const href of listed) expect(files).toContain(href);
   });
 });

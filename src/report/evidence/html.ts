@@ -6,15 +6,26 @@
  *
  * Made for working papers: the findings come first; tables wrap instead of scrolling (no scroll
  * box: a long value breaks across lines); a table with `summary` columns shows one row per event
- * with those columns and folds the others into a <details> in the row; a leaver's row links to the
- * leaver's page. Printed (@media print), each artifact starts a page, table headers repeat on every
- * page, folded details are printed open and every link is printed with its target.
+ * with those columns, each as wide as its longest word, and folds the others into a <details> in
+ * the row; a leaver's row links to the leaver's page. Printed (@media print), each artifact starts
+ * a page, table headers repeat on every page, a table with summary columns prints those (its CSV
+ * has every column, each leaver's page the whole story) and every link is printed with its target.
  */
 import { createHash } from 'node:crypto';
 import { escapeXml as esc } from './charts.js';
 import { count } from './common.js';
 import { cellText, findingText, utcInstants, zoneStatement } from './render.js';
 import type { Artifact, Column, DetailPage, Row } from './types.js';
+
+/**
+ * Every cell may break anywhere, so that no table is wider than the page; a summary column is kept
+ * as wide as its longest word (at most MIN_CH characters, MIN_CH_TOTAL for the table) on a wide
+ * screen and in print, so a person's id or a date is not broken while a long token (a commit, a
+ * file name) still is.
+ */
+const MIN_CH = 12;
+/** The most characters the kept widths of one table add up to (scaled down beyond). */
+const MIN_CH_TOTAL = 80;
 
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1a202c;background:#fff}
@@ -30,11 +41,13 @@ nav ol{columns:2;padding-left:20px}
 .table-wrap{border:1px solid #e2e8f0}
 table{border-collapse:collapse;font-size:12px;width:100%}
 th,td{border-bottom:1px solid #edf2f7;padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+@media (min-width:1000px),print{${[...Array(MIN_CH).keys()].map((i) => `th.m${i + 1}{min-width:${i + 1}ch}`).join('')}}
 th{background:#f7fafc;position:sticky;top:0}
 tr.finding td{background:#fff5f5}
 details summary{cursor:pointer;color:#2b6cb0}
 dl.fields{display:grid;grid-template-columns:minmax(8em,max-content) 1fr;gap:2px 12px;margin:6px 0}
-dl.fields dt{color:#4a5568}dl.fields dd{margin:0}
+dl.fields dt{color:#4a5568}dl.fields dd{margin:0;min-width:0;overflow-wrap:anywhere}
+.print-only{display:none}
 .chart{max-width:100%;height:auto;display:block;margin:8px 0}
 .axis{stroke:#4a5568}.grid{stroke:#edf2f7}.tick{font-size:11px;fill:#4a5568}.empty{fill:#718096}
 .sla{stroke:#c53030;stroke-dasharray:6 4;stroke-width:1.5}.sla-label{font-size:11px;fill:#c53030}
@@ -53,9 +66,8 @@ table{font-size:9px}
 thead{display:table-header-group}
 th{position:static}
 tr{break-inside:avoid}
-details::details-content{content-visibility:visible;display:block}
-details>summary{display:none}
-dl.fields{grid-template-columns:max-content 1fr}
+th.more,td.more{display:none}
+.print-only{display:block}
 a{color:inherit}
 a[href]:not([href^="#"])::after{content:" <" attr(href) ">";color:#4a5568;font-size:8px}
 .findings,.pass,tr.finding td,.chart{print-color-adjust:exact;-webkit-print-color-adjust:exact}
@@ -103,7 +115,12 @@ function head(title: string): string {
 </head>`;
 }
 
-const cell = (r: Row, key: string) => esc(cellText(r[key] ?? null));
+/**
+ * A cell as HTML: escaped, and an instant may break between its date and its time (a <wbr>, no
+ * text), so a column of instants stays narrow without breaking a word anywhere.
+ */
+const cell = (r: Row, key: string) =>
+  esc(cellText(r[key] ?? null)).replace(/(\d{4}-\d\d-\d\d)(T\d\d:\d\d:\d\dZ)/g, '$1<wbr>$2');
 
 function isFindingRow(r: Row): boolean {
   return (
@@ -127,9 +144,26 @@ function table(
     ? summary.map((k) => columns.find((c) => c.key === k)).filter((c): c is Column => c !== undefined)
     : columns;
   const folded = shown === columns ? [] : columns.filter((c) => !shown.includes(c));
+  const minCh = (c: Column) =>
+    Math.min(
+      MIN_CH,
+      Math.max(
+        ...[c.header, ...rows.map((r) => cellText(r[c.key] ?? null).replace(/(\d)T(\d)/g, '$1 T$2'))].flatMap(
+          (t) => t.split(/\s+/).map((w) => w.length),
+        ),
+      ),
+    );
+  // The last width is the Details column's ("38 more fields" kept to two lines).
+  const widths = [...shown.map(minCh), 7];
+  const total = widths.reduce((a, b) => a + b, 0);
+  const kept = widths.map((w) =>
+    Math.max(1, total > MIN_CH_TOTAL ? Math.floor((w * MIN_CH_TOTAL) / total) : w),
+  );
   const headRow = [
-    ...shown.map((c) => `<th scope="col">${esc(c.header)}</th>`),
-    ...(folded.length ? ['<th scope="col">Details</th>'] : []),
+    ...shown.map(
+      (c, i) => `<th scope="col"${folded.length ? ` class="m${kept[i]}"` : ''}>${esc(c.header)}</th>`,
+    ),
+    ...(folded.length ? [`<th scope="col" class="more m${kept.at(-1)}">Details</th>`] : []),
   ].join('');
   const body = rows
     .map((r) => {
@@ -144,7 +178,7 @@ function table(
           .map((c) => `<dt>${esc(c.header)}</dt><dd>${cell(r, c.key) || '&#8212;'}</dd>`)
           .join('');
         cells.push(
-          `<td><details><summary>${count(folded.length, 'more field')}</summary><dl class="fields">${fields}</dl></details></td>`,
+          `<td class="more"><details><summary>${count(folded.length, 'more field')}</summary><dl class="fields">${fields}</dl></details></td>`,
         );
       }
       return `<tr${isFindingRow(r) ? ' class="finding"' : ''}>${cells.join('')}</tr>`;
@@ -166,7 +200,7 @@ function section(a: Artifact, zone: string, link?: (r: Row) => string | undefine
 <p class="meta">Files: <a href="${a.id}.md">${a.id}.md</a>, <a href="${a.id}.csv">${a.id}.csv</a>; ${count(a.rows.length, 'row')}. ${esc(zoneStatement(zone))}</p>
 ${findingsBlock(a.findings)}
 ${a.notes.map((n) => `<p class="note">${esc(utcInstants(n))}</p>`).join('\n')}
-${table(`${a.id}-table`, a.columns, a.rows, a.summary, link)}
+${a.summary?.length ? `<p class="note print-only">Printed: the summary columns of each row; ${a.id}.csv has every column, and each leaver's page the whole story.</p>\n` : ''}${table(`${a.id}-table`, a.columns, a.rows, a.summary, link)}
 </section>`;
 }
 

@@ -15,6 +15,7 @@ import { buildDayOne } from './day-one.js';
 import { buildExceptions } from './exceptions.js';
 import { type PageLink, renderIndexHtml, renderPageHtml } from './html.js';
 import { buildJmlEvents, eventsPerMonth, leaverMarks as marksOfLeavers } from './jml-events.js';
+import { buildPages } from './pages.js';
 import { buildPolicy } from './policy.js';
 import { renderCsv, renderMarkdown, renderPageMarkdown, utcInstants, zoneStatement } from './render.js';
 import { buildRoles } from './roles.js';
@@ -207,11 +208,12 @@ function removeEarlierPack(dir: string): void {
   }
 }
 
+/** Writes the pack into `dir`: the artifacts, the pages (default: a page per leaver), the manifest. */
 export function writePack(
   dir: string,
   input: EvidenceInput,
   generatedAt: Date,
-  pages: DetailPage[] = [],
+  pages: DetailPage[] = buildPages(input),
 ): PackResult {
   const { files: out, artifacts } = renderPack(input, generatedAt, pages);
   const findings = artifacts.flatMap((a) => a.findings).map((f) => ({ ...f, text: utcInstants(f.text) }));
