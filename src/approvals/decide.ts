@@ -192,5 +192,6 @@ export function decide(input: DecisionInput): Decision {
       when: e.windows.map((w) => describeWindow(w, input.now, input.head.clock)).join('; '),
     })),
     notes: ctx.found.notes,
+    zone: input.base.policy.timezone,
   };
 }

@@ -194,7 +194,7 @@ function rosterLines(rosters: Map<string, Member[]>, mention: Set<string>, autho
 }
 
 export function renderApprovalsMarkdown(d: Decision, opts: ApprovalsRenderOptions = {}): string {
-  const { zone } = opts;
+  const zone = opts.zone ?? d.zone;
   const lines = [
     `### Approvals for ${d.headSha.slice(0, 7)}: ${d.approved ? 'approved' : 'not approved'}`,
     '',
@@ -258,14 +258,14 @@ export function renderApprovalsText(d: Decision, opts: ApprovalsRenderOptions = 
   if (d.effects.length)
     lines.push(
       'What this changes (over the coming year):',
-      ...effectLines(d.effects, opts.zone).map((l) => `  ${l}`),
+      ...effectLines(d.effects, opts.zone ?? d.zone).map((l) => `  ${l}`),
       '',
     );
   const rosters = new Map<string, Member[]>();
   for (const r of sortForDisplay(d.requirements)) {
     const needs = readPeople(r.description, rosters);
     lines.push(`[${MARK[r.status]}] ${r.file}:${r.line}  ${needs.text} [${r.rule}]`);
-    lines.push(`        change: ${inZone(r.change, opts.zone)}`);
+    lines.push(`        change: ${inZone(r.change, opts.zone ?? d.zone)}`);
     if (r.status === 'missing') {
       const who = [
         ...needs.people.filter((p) => p.login).map((p) => `@${p.login} (${p.id})`),

@@ -78,4 +78,6 @@ export interface Decision {
   effects: EffectSummary[];
   /** Changed files with no effect on access (documentation, files jml does not read). */
   notes: string[];
+  /** The organisation's time zone on the base branch: the comment shows its times there. */
+  zone?: string;
 }
