@@ -192,6 +192,30 @@ describe.skipIf(!haveChromium)('the evidence page in Chromium', () => {
     }
     // Printed with each artifact on a page of its own, the links written out.
     expect(text).toContain(squeeze('jml-events.csv <jml-events.csv>'));
+    const starts = (id: string) => pages.findIndex((p) => squeeze(p).includes(squeeze(`Files: ${id}.md`)));
+    const first = starts('jml-events');
+    const next = starts('exceptions');
+    expect(first).toBeGreaterThan(0);
+    expect(next).toBeGreaterThan(first);
+    expect(squeeze(pages[next]!).startsWith(squeeze('Access exceptions'))).toBe(true);
+    // Every page the events table runs over (this history's runs over more than one) repeats its
+    // header (the summary columns; the folded details are not printed: the CSV and the leaver
+    // pages hold them).
+    expect(next - first).toBeGreaterThan(1);
+    const headers = (await page.locator('#jml-events-table thead th').allTextContents()).filter(
+      (t) => t !== 'Details',
+    );
+    for (let i = first; i < next; i++) {
+      expect(squeeze(pages[i]!), `page ${i + 1}`).toContain(squeeze(headers.join('')));
+      expect(squeeze(pages[i]!), `page ${i + 1}`).not.toContain('morefields');
+    }
+    await page.emulateMedia({ media: 'print' });
+    const printed = (await page.evaluate(`(() => ({
+      sections: [...document.querySelectorAll('section.artifact')].map((e) => getComputedStyle(e).breakBefore),
+      thead: getComputedStyle(document.querySelector('#jml-events-table thead')).display,
+    }))()`)) as { sections: string[]; thead: string };
+    expect(new Set(printed.sections)).toEqual(new Set(['page']));
+    expect(printed.thead).toBe('table-header-group');
     await page.close();
   });
 

@@ -129,12 +129,29 @@ function show(hex: string, font: Map<string, string> | undefined, name: string):
   return s;
 }
 
-/** The text of every page of a PDF printed by Chromium, page by page. */
+/** The page objects in document order: the catalog's page tree, depth first. */
+function pageOrder(objs: Map<number, PdfObject>): PdfObject[] {
+  const catalog = [...objs.values()].find((o) => /\/Type \/Catalog\b/.test(o.dict));
+  const root = catalog && /\/Pages (\d+) 0 R/.exec(catalog.dict);
+  if (!root) throw new Error('the PDF has no catalog with a page tree');
+  const out: PdfObject[] = [];
+  const walk = (n: number) => {
+    const node = objs.get(n);
+    if (!node) throw new Error(`page tree node ${n} is missing`);
+    if (/\/Type \/Pages\b/.test(node.dict)) {
+      const kids = /\/Kids\s*\[([^\]]*)\]/.exec(node.dict)?.[1] ?? '';
+      for (const k of kids.matchAll(/(\d+) 0 R/g)) walk(Number(k[1]));
+    } else out.push(node);
+  };
+  walk(Number(root[1]));
+  return out;
+}
+
+/** The text of every page of a PDF printed by Chromium, page by page in order. */
 export function pdfText(pdf: Buffer): string[] {
   const objs = objects(pdf);
   const pages: string[] = [];
-  for (const o of objs.values()) {
-    if (!/\/Type \/Page\b(?!s)/.test(o.dict)) continue;
+  for (const o of pageOrder(objs)) {
     const fonts = pageFonts(objs, o.dict);
     const contents = /\/Contents\s+(\[[^\]]*\]|\d+ 0 R)/.exec(o.dict)?.[1] ?? '';
     let out = '';
