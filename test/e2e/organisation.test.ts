@@ -74,7 +74,7 @@ function seedOkta(dir: string) {
 }
 
 describe('setting up in an organisation, then a joiner by pull request', () => {
-  it('follows the README from template to applied joiner', { timeout: 60_000 }, async () => {
+  it('follows the README from template to applied joiner', async () => {
     const base = fromTemplate();
     await seedOkta(base);
     expect((await jml(base, 'validate', '--at', '2026-11-25')).code).toBe(0);

@@ -124,7 +124,7 @@ describe('jml review check --pr-of-commit --check-run', () => {
     expect((await jml(base, ...args)).code).toBe(0);
     expect(checkRuns()).toHaveLength(2);
     expect(verdicts(12)).toHaveLength(1);
-  }, 30_000);
+  });
 
   it('posts jml/review: failure on the judged commit for a refused pull request, and exits 3', async () => {
     const base = copyExample();
@@ -137,7 +137,7 @@ describe('jml review check --pr-of-commit --check-run', () => {
     ]);
     expect(checkRuns()[0]!.summary).toContain('**pending**');
     expect(verdicts(12)).toEqual([]);
-  }, 30_000);
+  });
 
   it('passes a pull request that changes no reviewer file, and posts that as jml/review: success', async () => {
     const base = copyExample();
@@ -157,7 +157,7 @@ describe('jml review check --pr-of-commit --check-run', () => {
       { headSha: OTHER_SHA, conclusion: 'success', summary: `${NOT_A_REVIEW}\n` },
     ]);
     expect(verdicts(13)).toEqual([]);
-  }, 30_000);
+  });
 
   it('posts nothing for a commit that is the head of no open pull request (a newer push is judged by its own run)', async () => {
     const base = copyExample();
@@ -167,7 +167,7 @@ describe('jml review check --pr-of-commit --check-run', () => {
     expect(r.out).toContain(`No open pull request has ${OTHER_SHA.slice(0, 12)} as its head`);
     expect(checkRuns()).toEqual([]);
     expect(verdicts(12)).toEqual([]);
-  }, 30_000);
+  });
 
   it.each([
     [['--check-run', '--base', '.', '--head', '.'], '--check-run needs --pr or --pr-of-commit'],

@@ -320,5 +320,5 @@ describe('jml review check on two checkouts', () => {
     expect(
       (await jml(base, 'review', 'check', '--base', base, '--head', head, '--changes', changes)).code,
     ).toBe(3);
-  }, 60_000);
+  });
 });

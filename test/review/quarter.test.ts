@@ -412,7 +412,6 @@ describe('a quarter of access review', () => {
       // The real Okta connector asked the fake nothing it does not understand.
       if (okta) expect(okta.harness.server!.unknownRequests).toEqual([]);
     },
-    180_000,
   );
 });
 

@@ -235,7 +235,7 @@ describe('jml review report', () => {
     const ev = await jml(q.dir, 'evidence', '--out', pack, '--at', BEFORE_DUE, '--since', '30d');
     expect(ev.out).toContain(`access-reviews: ${q.population} rows, 0 findings`);
     expect(readFileSync(path.join(pack, 'index.html'), 'utf8')).toContain('<section id="access-reviews">');
-  }, 120_000);
+  });
 
   it('finds a revoke the provider still shows, a stale approval, and an item undecided past the due date', async () => {
     const q = await decidedQuarter();
@@ -270,5 +270,5 @@ describe('jml review report', () => {
     expect(rows.find((x) => x.Item === back.id)!['Post-remediation check']).toBe('STILL HELD');
     expect(rows.find((x) => x.Item === pending.id)!.Result).toBe('FINDING');
     expect(rows.find((x) => x['Review file'] === grace.path)!['Approved at']).toBe('');
-  }, 120_000);
+  });
 });

@@ -40,7 +40,7 @@ describe('jml review start', () => {
         const file = parse(text) as ReviewFile;
         return file.items.map((i) => ({ ...i, file: f, reviewer: file.reviewer }));
       });
-  }, 60_000);
+  });
 
   it('writes the campaign and one file per reviewer, the population being every managed membership', () => {
     expect(campaign.quarter).toBe(Q);
@@ -137,7 +137,7 @@ describe('jml review start: the same state and T give the same bytes', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('Dry run');
     expect(() => readdirSync(path.join(dry, 'reviews'))).toThrow();
-  }, 120_000);
+  });
 });
 
 describe('the validator on review files', () => {
@@ -168,5 +168,5 @@ describe('the validator on review files', () => {
       .map((d) => d.rule)
       .sort();
     expect(rules2).toEqual(['duplicate-id', 'review-quarter-mismatch', 'review-self', 'unknown-person']);
-  }, 60_000);
+  });
 });
