@@ -45,7 +45,7 @@ function registerVerify(evidence: Command, io: Io, setExit: Exit): void {
     .argument('<dir>', 'the directory the pack is in')
     .option(
       '--digest <sha256>',
-      "the manifest digest kept outside the pack (the evidence branch's evidence/<date>.json), as sha256:<hex> or <hex>",
+      "the manifest digest kept outside the pack (the evidence branch's evidence/<date>-<run id>.json), as sha256:<hex> or <hex>",
     )
     .action(async (dir: string, opts: { digest?: string }) => {
       const { parseDigest, problemText } = await import('../report/evidence/verify.js');
@@ -54,7 +54,7 @@ function registerVerify(evidence: Command, io: Io, setExit: Exit): void {
         const parsed = parseDigest(opts.digest);
         if (parsed === null) {
           io.err(
-            `jml evidence verify: --digest ${JSON.stringify(opts.digest)} is not a SHA-256: give the 64 hex digits of the digest kept on the evidence branch (evidence/<date>.json "digest"), with or without "sha256:".\n`,
+            `jml evidence verify: --digest ${JSON.stringify(opts.digest)} is not a SHA-256: give the 64 hex digits of the digest kept on the evidence branch (evidence/<date>-<run id>.json "digest"), with or without "sha256:".\n`,
           );
           return setExit(1);
         }
@@ -77,7 +77,7 @@ function registerVerify(evidence: Command, io: Io, setExit: Exit): void {
       );
       if (!r.anchored)
         io.out(
-          'Without --digest this checks the pack against its own manifest only: compare the digest above with the one on the evidence branch (evidence/<date>.json), or pass it with --digest.\n',
+          'Without --digest this checks the pack against its own manifest only: compare the digest above with the one on the evidence branch (evidence/<date>-<run id>.json), or pass it with --digest.\n',
         );
       setExit(0);
     });

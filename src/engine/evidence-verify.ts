@@ -3,7 +3,7 @@
  * given. Reads DIR's manifest.json and every file under DIR, and checks them
  * (report/evidence/verify.ts): each file's SHA-256 and size, files missing or not listed, the
  * manifest's own digest, and, with `digest`, that this manifest is the one whose digest was kept
- * outside the pack (the evidence branch's evidence/<date>.json). Needs no policy repository.
+ * outside the pack (the evidence branch's evidence/<date>-<run id>.json). Needs no policy repository.
  */
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
