@@ -29,7 +29,7 @@ export interface LeaverMark {
 
 const W = 720;
 const H = 300;
-const M = { top: 24, right: 190, bottom: 60, left: 60 };
+const M = { top: 30, right: 210, bottom: 60, left: 60 };
 const TICKS = [0, 1, 5, 15, 60, 240, 1440, 10_080, 43_200];
 const TICK_LABEL: Record<number, string> = { 1440: '1 d', 10080: '7 d', 43200: '30 d' };
 
@@ -44,7 +44,7 @@ const COLOUR: Record<string, string> = {
   leaver: '#805ad5',
   onboarding: '#4fd1c5',
   'exception-ended': '#b83280',
-  simulated: '#a0aec0',
+  simulated: '#4a5568',
 };
 
 const LAG_LEGEND: [LeaverMarkVerdict, string][] = [
@@ -66,13 +66,14 @@ function verdictOf(m: LeaverMark): LeaverMarkVerdict {
 }
 
 function legend(x: number, y0: number, items: [string, string][], shape: 'circle' | 'rect'): string[] {
-  const parts: string[] = [`<g class="legend">`];
+  // Not `legend`: the page's stylesheet styles that class's text.
+  const parts: string[] = [`<g class="chart-legend">`];
   items.forEach(([cls, label], j) => {
     const y = y0 + j * 18;
     parts.push(
       shape === 'circle'
-        ? `<circle class="legend-mark ${cls}" cx="${x + 6}" cy="${y}" r="5" fill="${COLOUR[cls]}"/>`
-        : `<rect class="legend ${cls}" x="${x}" y="${y - 6}" width="12" height="12" fill="${COLOUR[cls]}"/>`,
+        ? `<circle class="swatch ${cls}" cx="${x + 6}" cy="${y}" r="5" fill="${COLOUR[cls]}"/>`
+        : `<rect class="swatch ${cls}" x="${x}" y="${y - 6}" width="12" height="12" fill="${COLOUR[cls]}"/>`,
       `<text class="tick legend-label" x="${x + 18}" y="${y}" dominant-baseline="middle">${escapeXml(label)}</text>`,
     );
   });
@@ -84,7 +85,8 @@ function legend(x: number, y0: number, items: [string, string][], shape: 'circle
 export function leaverLagChart(marks: LeaverMark[]): string {
   const plotW = W - M.left - M.right;
   const plotH = H - M.top - M.bottom;
-  const top = Math.max(60, ...marks.map((m) => m.lagMinutes ?? 0), ...marks.map((m) => m.slaMinutes)) * 1.5;
+  // Headroom above the longest lag for its value label (the scale is logarithmic).
+  const top = Math.max(60, ...marks.map((m) => m.lagMinutes ?? 0), ...marks.map((m) => m.slaMinutes)) * 3;
   const scale = (min: number) =>
     M.top + plotH - (Math.log10(1 + Math.max(0, min)) / Math.log10(1 + top)) * plotH;
   const parts: string[] = [];
@@ -138,7 +140,7 @@ export function leaverLagChart(marks: LeaverMark[]): string {
         ? `${lag} (engine ${minutesLabel(m.engineLagMinutes)})`
         : lag;
     parts.push(
-      `<text class="value-label" x="${x}" y="${(Math.max(M.top + 10, y - 10)).toFixed(1)}" text-anchor="middle">${escapeXml(value)}</text>`,
+      `<text class="value-label" x="${x}" y="${Math.max(12, y - 10).toFixed(1)}" text-anchor="middle" font-size="11">${escapeXml(value)}</text>`,
     );
     parts.push(
       `<text class="tick" x="${x}" y="${M.top + plotH + 14}" text-anchor="end" transform="rotate(-30 ${x} ${M.top + plotH + 14})">${escapeXml(m.person)}</text>`,
@@ -216,7 +218,7 @@ export function eventsPerMonthChart(months: EventCount[]): string {
         `<rect class="bar ${k}" data-month="${m.month}" data-count="${n}" x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${(bar - 2).toFixed(1)}" height="${h.toFixed(1)}" fill="${COLOUR[k]}"><title>${m.month}: ${n} ${SERIES_LABEL[k]}</title></rect>`,
       );
       parts.push(
-        `<text class="value-label" x="${(x + (bar - 2) / 2).toFixed(1)}" y="${(y - 3).toFixed(1)}" text-anchor="middle">${n}</text>`,
+        `<text class="value-label" x="${(x + (bar - 2) / 2).toFixed(1)}" y="${(y - 3).toFixed(1)}" text-anchor="middle" font-size="${bar < 12 ? 9 : 11}">${n}</text>`,
       );
     });
     parts.push(
