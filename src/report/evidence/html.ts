@@ -52,9 +52,7 @@ dl.fields dt{color:#4a5568}dl.fields dd{margin:0;min-width:0;overflow-wrap:anywh
 .axis{stroke:#4a5568}.grid{stroke:#edf2f7}.tick{font-size:11px;fill:#4a5568}.empty{fill:#718096}
 .sla{stroke:#c53030;stroke-dasharray:6 4;stroke-width:1.5}.sla-label{font-size:11px;fill:#c53030}
 .mark.within{fill:#2f855a}.mark.breach{fill:#c53030}.mark.unconfirmed{fill:#fff;stroke:#c53030;stroke-width:2}
-.mark.late{fill:#dd6b20}.mark.pending{fill:#fff;stroke:#718096;stroke-width:2}
-.legend{font-size:11px;fill:#1a202c}.value{font-size:10px;fill:#1a202c}
-.joiner{fill:#2b6cb0}.mover{fill:#d69e2e}.leaver{fill:#805ad5}.onboarding{fill:#a0aec0}
+.joiner{fill:#2b6cb0}.mover{fill:#d69e2e}.leaver{fill:#805ad5}
 @media print{
 @page{margin:14mm 12mm}
 body{font-size:10px}
