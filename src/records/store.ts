@@ -169,6 +169,26 @@ export function readRecords(
 }
 
 /**
+ * One copy of each run's record: a records directory holds this run's records at its top, and
+ * earlier runs' copies under `restored/` or `records/YYYY/MM/` (a checkout of the evidence
+ * branch), so one run can be read two or three times. A record's file name is made of what the
+ * run was (start, offboarded person, fingerprint, result), so copies share it; of those, the one
+ * with the most fields is kept (an amendment only adds: work issues, approval evidence), the
+ * first read on a tie. Oldest first, as read.
+ */
+export function distinctRecords<T extends object>(records: RecordFile<T>[]): RecordFile<T>[] {
+  const best = new Map<string, RecordFile<T>>();
+  const size = (r: RecordFile<T>) => JSON.stringify(r.record).length;
+  for (const r of records) {
+    const name = path.posix.basename(r.file);
+    const seen = best.get(name);
+    if (!seen || size(r) > size(seen)) best.set(name, r);
+  }
+  const keep = new Set(best.values());
+  return records.filter((r) => keep.has(r));
+}
+
+/**
  * The newest record a run wrote in `dir` (by name, which starts with the start instant), or
  * undefined. Only `dir` itself: what lies below (`restored/`, `records/YYYY/MM/`) is earlier
  * runs'. The file is not read: `readRecordFile` it.

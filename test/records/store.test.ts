@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type ApplyRecord, RECORD_SCHEMA } from '../../src/records/schema.js';
 import {
   amendRecord,
+  distinctRecords,
   isOffboardRecordName,
   newestRecordFile,
   RecordError,
@@ -237,5 +238,25 @@ describe('newestRecordFile', () => {
     const newer = writeRecord(dir, record({ startedAt: '2026-12-02T00:00:00.000Z' }));
     expect(newestRecordFile(dir)).toBe(newer);
     expect(older < newer).toBe(true);
+  });
+});
+
+describe('distinctRecords', () => {
+  it('a run read from this run and from the evidence branch counts once, the amended copy kept', () => {
+    const dir = tempDir('jml-distinct-');
+    const mine = writeRecord(dir, record());
+    amendRecord(mine, (r) => ({
+      ...r,
+      workIssues: [{ person: 'emma.schultz', app: 'netsuite', url: 'https://github.com/o/r/issues/7' }],
+    }));
+    writeRecord(path.join(dir, 'restored'), record());
+    writeRecord(path.join(dir, 'records/2026/12'), record());
+    writeRecord(dir, record({ startedAt: '2026-12-02T15:00:00.000Z' }));
+    const { records } = readRecords(dir);
+    expect(records).toHaveLength(4);
+    const one = distinctRecords(records);
+    expect(one).toHaveLength(2);
+    expect(one[0]!.file).toBe(path.basename(mine));
+    expect(one[0]!.record.workIssues).toHaveLength(1);
   });
 });

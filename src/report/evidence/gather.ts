@@ -11,7 +11,7 @@ import { standingApprovals } from '../../approvals/reviews.js';
 import type { GitHubAccess, GitHubClient } from '../../github/client.js';
 import { parseHrMarker } from '../../hr/propose.js';
 import type { ActualState } from '../../model/state.js';
-import { type RecordFile, readRecords } from '../../records/store.js';
+import { distinctRecords, type RecordFile, readRecords } from '../../records/store.js';
 import type { RepoIndex } from '../../resolve/repo-index.js';
 import type { DayOneIssue } from '../day-one.js';
 import { isJmlEvent, personChangeKey, runMs } from './common.js';
@@ -75,7 +75,10 @@ function managerAt(root: string, sha: string, person: string): ManagerOfRecord |
 
 export async function gatherEvidence(o: GatherOptions): Promise<EvidenceInput> {
   // Every layout: a checkout of the jml-evidence branch (records/YYYY/MM/) works as well.
-  const { records, problems: recordProblems } = readRecords(o.recordsDir);
+  const read = readRecords(o.recordsDir);
+  // A run's record read twice (this run's copy and the evidence branch's) is one run.
+  const records = distinctRecords(read.records);
+  const recordProblems = read.problems;
   const inPeriod = records.filter((r) => runMs(r) >= o.since && runMs(r) <= o.at);
 
   const policyHistory = commitsTouching(o.root, ['policy/JML-POLICY.md']);
