@@ -15,6 +15,7 @@ import type { Plan } from '../plan/plan-types.js';
 import type { ApplyRecord } from '../records/schema.js';
 import { renderApplyText } from '../report/render-apply.js';
 import { renderPlanJson, renderPlanMarkdown, renderPlanText } from '../report/render-plan.js';
+import { renderDriftReads } from './drift-reads.js';
 import { contextOf, type Exit, type GlobalOptions, type Io } from './io.js';
 import {
   EXIT_SLA_BREACH,
@@ -188,28 +189,45 @@ export function registerEngineCommands(program: Command, io: Io, setExit: Exit):
     .addOption(
       new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown']).default('text'),
     )
-    .action(async (opts: { at?: string; provider?: string; format: string }, cmd: Command) => {
-      const { root } = cmd.optsWithGlobals<GlobalOptions>();
-      const r = await detectDrift(
-        contextOf(io),
-        prepareRequest(io, root, opts.at, onlyProvider(opts.provider)),
-      );
-      if (!reportOutcome(r, io)) return setExit(1);
-      const { plan, findings } = r;
-      if (opts.format === 'json')
-        io.out(`${JSON.stringify({ at: plan.at, fingerprint: plan.fingerprint, findings }, null, 2)}\n`);
-      else if (findings.length === 0)
-        io.out(`No drift at ${plan.at}: every provider matches the repository.\n`);
-      else {
+    .option(
+      '--state <dir>',
+      'where the change feeds keep their checkpoints between runs (docs/drift.md), relative to the repository',
+      '.jml/drift',
+    )
+    .option('--full', 'read every provider in full even with a valid checkpoint, and keep a fresh one')
+    .action(
+      async (
+        opts: { at?: string; provider?: string; format: string; state: string; full?: boolean },
+        cmd: Command,
+      ) => {
+        const { root } = cmd.optsWithGlobals<GlobalOptions>();
+        const r = await detectDrift(contextOf(io), {
+          ...prepareRequest(io, root, opts.at, onlyProvider(opts.provider)),
+          stateDir: path.resolve(root, opts.state),
+          ...(opts.full ? { full: true } : {}),
+        });
+        if (!reportOutcome(r, io)) return setExit(1);
+        const { plan, findings, reads } = r;
         const bullet = opts.format === 'markdown' ? '- ' : '  ';
-        io.out(`${findings.length} difference(s) between the providers and the repository at ${plan.at}:\n`);
-        for (const f of findings) io.out(`${bullet}[${f.kind}] ${f.explanation}\n`);
-        io.out(
-          'Run jml plan to see the changes that would fix this, and jml apply --confirm to make them.\n',
-        );
-      }
-      setExit(findings.length ? 2 : 0);
-    });
+        if (opts.format === 'json')
+          io.out(
+            `${JSON.stringify({ at: plan.at, fingerprint: plan.fingerprint, findings, reads }, null, 2)}\n`,
+          );
+        else if (findings.length === 0)
+          io.out(`No drift at ${plan.at}: every provider matches the repository.\n`);
+        else {
+          io.out(
+            `${findings.length} difference(s) between the providers and the repository at ${plan.at}:\n`,
+          );
+          for (const f of findings) io.out(`${bullet}[${f.kind}] ${f.explanation}\n`);
+          io.out(
+            'Run jml plan to see the changes that would fix this, and jml apply --confirm to make them.\n',
+          );
+        }
+        if (opts.format !== 'json') io.out(`\n${renderDriftReads(reads, bullet)}`);
+        setExit(findings.length ? 2 : 0);
+      },
+    );
 
   program
     .command('dump')

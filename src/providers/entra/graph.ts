@@ -295,6 +295,34 @@ export class GraphConnection {
   }
 
   /**
+   * One round of a delta query (`/users/delta`, `/groups/delta`): every page, following
+   * `@odata.nextLink`, until Graph answers the `@odata.deltaLink` that starts the next round. Both
+   * links come back as paths under the version root. An expired or reset token is Graph's error
+   * (a GraphError, 400 or 410), for the caller to turn into a full read.
+   */
+  async getDeltaRound<T>(url: string): Promise<{ items: T[]; deltaLink: string; pages: number }> {
+    const items: T[] = [];
+    let pages = 0;
+    for (let next = url; ; ) {
+      const current = next;
+      const page = (await this.retrying(() => this.client.api(current).get())) as {
+        value?: T[];
+        '@odata.nextLink'?: string;
+        '@odata.deltaLink'?: string;
+      };
+      pages++;
+      items.push(...(page.value ?? []));
+      if (page['@odata.nextLink']) next = this.relative(page['@odata.nextLink']);
+      else if (page['@odata.deltaLink'])
+        return { items, deltaLink: this.relative(page['@odata.deltaLink']), pages };
+      else
+        throw new Error(
+          `entra: a delta page of ${url.split('?')[0]} has neither @odata.nextLink nor @odata.deltaLink`,
+        );
+    }
+  }
+
+  /**
    * The SDK only parses `https://` links and would put `/v1.0` twice into a relative one, so a
    * nextLink becomes a path under the version root before it goes back to `client.api`.
    */

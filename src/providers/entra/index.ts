@@ -6,11 +6,13 @@
 import type { EntraConnection, Policy } from '../../model/schema.js';
 import type { ActualState } from '../../model/state.js';
 import type { Change } from '../../plan/plan-types.js';
+import type { ChangeFeed, FeedRead, SavedFeed } from '../change-feed.js';
 import { type ConnectorContext, requireEnv } from '../connector.js';
 import { DEFAULT_CLOCK, RateGate, type RetryOptions } from '../retry.js';
 import type { ChangeOutcome, Provider, Scope } from '../types.js';
 import { applyChange, type ChangeContext } from './changes.js';
 import { ClientCredentialsToken, type ClientProof } from './credential.js';
+import { readEntraChanges } from './delta.js';
 import { GraphConnection, type Send } from './graph.js';
 import {
   type DirectoryIndex,
@@ -20,7 +22,7 @@ import {
   type SignInReading,
 } from './read-state.js';
 
-export class EntraProvider implements Provider {
+export class EntraProvider implements Provider, ChangeFeed {
   readonly name = 'entra' as const;
   readonly simulated = false;
   /** Ids from the last read, so that apply looks up only what read did not see. */
@@ -39,6 +41,11 @@ export class EntraProvider implements Provider {
 
   read(scope: Scope): Promise<ActualState> {
     return readScope(this.graph, scope, this.index, { signIns: this.signIns });
+  }
+
+  /** Drift's read: Graph delta queries on users and groups (delta.ts); never used to plan writes. */
+  readChanges(scope: Scope, saved: SavedFeed | undefined): Promise<FeedRead> {
+    return readEntraChanges(this.graph, scope, saved);
   }
 
   readAll(): Promise<ActualState> {

@@ -13,7 +13,8 @@ import { latestSignIn, managedState } from '../common.js';
 import type { Scope } from '../types.js';
 import { describeError, type GraphConnection } from './graph.js';
 
-const USER_SELECT = 'id,userPrincipalName,displayName,accountEnabled,assignedLicenses,employeeLeaveDateTime';
+export const USER_SELECT =
+  'id,userPrincipalName,displayName,accountEnabled,assignedLicenses,employeeLeaveDateTime';
 /** Graph's largest page for users, groups and members. */
 const PAGE = 999;
 /**
@@ -135,7 +136,7 @@ async function listGroups(graph: GraphConnection): Promise<Group[]> {
 }
 
 /** Adds groups by `groupKey`; names that differ only in case are the same name to Graph. */
-function addGroups(found: Map<string, string>, groups: readonly Group[]): void {
+export function addGroups(found: Map<string, string>, groups: readonly Group[]): void {
   for (const g of groups) {
     const key = groupKey(g.displayName ?? '');
     if (found.has(key)) {
@@ -157,7 +158,7 @@ async function groupMembers(graph: GraphConnection, groupId: string): Promise<st
   return members.flatMap((m) => (m.userPrincipalName ? [m.userPrincipalName.toLowerCase()] : []));
 }
 
-function unsupported(t: TargetRef): Error {
+export function unsupported(t: TargetRef): Error {
   return new Error(
     `entra: entitlement target "${t.target}" is of kind ${t.kind}, which the Entra connector does not manage; ` +
       'assign the enterprise application to a group and make the entitlement that group (kind: group)',
@@ -223,7 +224,7 @@ async function targetMembers(
     .map((u) => u.userPrincipalName!.toLowerCase());
 }
 
-function toActualUser(login: string, u: User, signIns: boolean): ActualUser {
+export function toActualUser(login: string, u: User, signIns: boolean): ActualUser {
   const enabled = u.accountEnabled === true;
   return {
     login,
