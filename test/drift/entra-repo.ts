@@ -1,0 +1,68 @@
+/**
+ * Shared by the drift tests: the example organisation with Entra connected for real to a
+ * loopback Graph fake (the other providers stay embedded), a clock the test moves, and the fake
+ * seeded with the organisation's people and some of their Entra access.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import type { RunClock } from '../../src/apply/leaver-schedule.js';
+import type { EngineContext } from '../../src/engine/context.js';
+import { type Prepared, prepare } from '../../src/engine/prepare.js';
+import { scopeFor } from '../../src/providers/registry.js';
+import { copyExample } from '../engine/helpers.js';
+import { createEntraHarness, type EntraHarness } from '../fakes/entra/harness.js';
+import type { ProviderState } from '../fakes/harness.js';
+
+export interface EntraRepo {
+  dir: string;
+  h: EntraHarness;
+  clock: { now: number };
+  ctx: EngineContext;
+  /** Prepared with Entra only, connected to the fake. */
+  p: Prepared;
+  /** The organisation's logins (sorted) and Entra's catalog targets, for random changes. */
+  logins: string[];
+  groups: string[];
+  licenses: string[];
+  /** The starting state: every person enabled, the first of them in each group and license. */
+  base: ProviderState;
+  /** Accounts outside the managed scope. */
+  extra: string[];
+}
+
+export const START = Date.parse('2027-01-04T09:00:00Z');
+
+export async function entraRepo(prefix = 'jml-drift-'): Promise<EntraRepo> {
+  const clock = { now: START };
+  const h = await createEntraHarness({
+    fake: { now: () => clock.now },
+    context: { retry: { baseDelayMs: 5, maxDelayMs: 40 } },
+  });
+  const dir = copyExample(prefix);
+  const file = path.join(dir, 'policy/jml.yaml');
+  const doc = parseDocument(readFileSync(file, 'utf8'));
+  doc.setIn(['providers', 'entra'], doc.createNode({ ...h.config }));
+  writeFileSync(file, doc.toString());
+  const runClock: RunClock = { now: () => clock.now, sleepUntil: async () => {} };
+  const ctx: EngineContext = { clock: runClock, env: { [h.config.oidcTokenEnv]: h.fake.federatedToken } };
+  const prepared = await prepare(ctx, { root: dir, at: START, only: 'entra' });
+  if (!prepared.ok) throw new Error(`prepare refused: ${JSON.stringify(prepared.refusal)}`);
+  const p = prepared.prepared;
+  const scope = scopeFor(p.index, 'entra');
+  const logins = [...scope.logins].sort();
+  const groups = scope.targets.filter((t) => t.kind === 'group').map((t) => t.target);
+  const licenses = scope.targets.filter((t) => t.kind === 'license').map((t) => t.target);
+  const users: ProviderState['users'] = {};
+  for (const l of logins) users[l] = { displayName: l.split('@')[0]!, enabled: true, sessions: 0 };
+  const targets: ProviderState['targets'] = {};
+  for (const [i, t] of [...groups, ...licenses].entries()) {
+    const kind = groups.includes(t) ? 'group' : 'license';
+    targets[`${kind}:${t}`] = logins.slice(i * 3, i * 3 + 4);
+  }
+  targets['group:All Staff'] = logins.slice(0, 10);
+  const base: ProviderState = { users, targets };
+  const extra = ['contractor.one@example.com', 'contractor.two@example.com'];
+  await h.seed(base, extra);
+  return { dir, h, clock, ctx, p, logins, groups, licenses, base, extra };
+}
