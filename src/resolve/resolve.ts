@@ -201,7 +201,10 @@ const roleGrantsOf = new WeakMap<RepoIndex, Map<string, readonly RoleGrant[]>>()
  */
 function roleGrants(index: RepoIndex, roleId: string): readonly RoleGrant[] {
   let byRole = roleGrantsOf.get(index);
-  if (!byRole) roleGrantsOf.set(index, (byRole = new Map()));
+  if (!byRole) {
+    byRole = new Map();
+    roleGrantsOf.set(index, byRole);
+  }
   let out = byRole.get(roleId);
   if (!out) {
     const list: RoleGrant[] = [];
