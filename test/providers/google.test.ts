@@ -544,8 +544,18 @@ describe('throttling and faults under the shared retry policy', () => {
     const users: Record<string, { displayName: string; enabled: boolean; sessions: number }> = {};
     for (let i = 0; i < 1100; i++)
       users[`u${i}@example.com`] = { displayName: `U ${i}`, enabled: true, sessions: 0 };
+    // One clock for the fake's quota window and the connector's waits, moved only by those waits:
+    // the budget runs out however slow the machine, and each wait is what reopens it.
+    let now = Date.now();
+    const clock = {
+      now: () => now,
+      sleep: async (ms: number) => {
+        now += ms;
+      },
+    };
     const hh = await harness({
-      ctx: { retry: { baseDelayMs: 30, maxDelayMs: 120, maxAttempts: 12, random: () => 1 } },
+      fake: { now: clock.now },
+      ctx: { retry: { baseDelayMs: 30, maxDelayMs: 120, maxAttempts: 12, random: () => 1, ...clock } },
     });
     await hh.seed({ users, targets: { [`group:${SALES}`]: Object.keys(users).slice(0, 600) } });
     hh.fake.setQuota(3, 100);
