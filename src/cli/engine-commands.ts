@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { applyRepository } from '../engine/apply.js';
+import { indexCheckout } from '../engine/checkout.js';
 import { dumpState } from '../engine/dump.js';
 import { detectDrift, planRepository } from '../engine/plan.js';
 import { personNames } from '../engine/prepare.js';
@@ -14,7 +15,13 @@ import { parsePlanFile } from '../plan/plan-schema.js';
 import type { Plan } from '../plan/plan-types.js';
 import type { ApplyRecord } from '../records/schema.js';
 import { renderApplyText } from '../report/render-apply.js';
-import { renderPlanJson, renderPlanMarkdown, renderPlanText } from '../report/render-plan.js';
+import {
+  type PlanCommentContext,
+  planCommentContext,
+  renderPlanJson,
+  renderPlanMarkdown,
+  renderPlanText,
+} from '../report/render-plan.js';
 import { renderDriftReads } from './drift-reads.js';
 import { contextOf, type Exit, type GlobalOptions, type Io } from './io.js';
 import {
@@ -53,9 +60,10 @@ function renderPlan(
   names: Map<string, string>,
   io: Io,
   summary: boolean,
+  comment: () => PlanCommentContext,
 ): string {
   if (format === 'json') return renderPlanJson(plan);
-  if (format === 'markdown') return renderPlanMarkdown(plan, names);
+  if (format === 'markdown') return renderPlanMarkdown(plan, names, comment());
   return renderPlanText(plan, names, io.isTty, { summaryOnly: summary });
 }
 
@@ -107,10 +115,25 @@ export function registerEngineCommands(program: Command, io: Io, setExit: Exit):
         const { prepared: p, plan } = r;
         const note = p.connectionsOverridden.length > 0 ? baseConnectionsNote(p.connectionsOverridden) : '';
         if (note) io.err(`Note: ${note}\n`);
-        const rendered = renderPlan(plan, opts.format, personNames(p.index), io, Boolean(opts.summary));
-        // The JSON stays a Plan (jml apply --plan reads it); the note is on stderr for it.
-        if (note && opts.format === 'markdown') io.out(`> **Note:** ${note}\n\n${rendered}`);
-        else if (note && opts.format === 'text') io.out(`Note: ${note}\n\n${rendered}`);
+        // The pull request's comment: warnings and notes in it, and, with the base branch, what
+        // merge schedules and when, in the organisation's zone.
+        const comment = () =>
+          planCommentContext(p.index, p.at, {
+            ...(opts.base ? { base: indexCheckout(path.resolve(opts.base)) } : {}),
+            warnings: r.notices.flatMap((n) => (n.kind === 'warnings' ? n.diagnostics : [])),
+            notes: note ? [note] : [],
+          });
+        const rendered = renderPlan(
+          plan,
+          opts.format,
+          personNames(p.index),
+          io,
+          Boolean(opts.summary),
+          comment,
+        );
+        // The JSON stays a Plan (jml apply --plan reads it); the note is on stderr for it, and in
+        // the markdown comment itself.
+        if (note && opts.format === 'text') io.out(`Note: ${note}\n\n${rendered}`);
         else io.out(rendered);
         setExit(opts.detailedExitcode && plan.changes.length > 0 ? 2 : 0);
       },

@@ -27,12 +27,18 @@ export function renderPrepareNotice(n: PrepareNotice): string {
         `access stays cut until people/${h.person}.yaml records the termination or jml offboard --cancel lifts it.\n`
       );
     }
+    case 'warnings':
+      // jml validate prints them; the plan comment carries them to the reviewer.
+      return '';
   }
 }
 
 /** Writes prepare's notices to stderr, in the order they happened. */
 export function reportNotices(notices: readonly PrepareNotice[], io: Io): void {
-  for (const n of notices) io.err(renderPrepareNotice(n));
+  for (const n of notices) {
+    const text = renderPrepareNotice(n);
+    if (text) io.err(text);
+  }
 }
 
 /**

@@ -88,7 +88,12 @@ export type PrepareNotice =
   /** An offboarding record that cannot be read: its person stays held (records/holds.ts, fail closed). */
   | { kind: 'unreadable-hold'; file: string; problem: string }
   /** An emergency offboarding that people/ does not record yet, in force for this run. */
-  | { kind: 'hold-in-force'; hold: Hold };
+  | { kind: 'hold-in-force'; hold: Hold }
+  /**
+   * `jml validate`'s warnings (an exception expiring soon, one a move ends): they never stop a
+   * run; the plan comment shows them to the reviewer, other commands leave them to jml validate.
+   */
+  | { kind: 'warnings'; diagnostics: Diagnostic[] };
 
 /** Why nothing was prepared (or, for `failed`, why the use case stopped after preparing). */
 export type PrepareRefusal =
@@ -134,6 +139,8 @@ export async function prepare(ctx: EngineContext, req: PrepareRequest): Promise<
     (d) => d.severity === 'error' && TIME_DEPENDENT_RULES.has(d.rule),
   );
   if (lapsed.length && blocking.length === 0) notices.push({ kind: 'time-dependent', diagnostics: lapsed });
+  const warnings = checked.diagnostics.filter((d) => d.severity === 'warning');
+  if (warnings.length) notices.push({ kind: 'warnings', diagnostics: warnings });
   if (blocking.length > 0 || !checked.index) {
     return { ok: false, refusal: { kind: 'invalid', diagnostics: checked.diagnostics }, notices };
   }

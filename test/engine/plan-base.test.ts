@@ -91,7 +91,7 @@ describe('jml plan --base: the connections come from the base branch', () => {
     expect(ours.server!.requests.some((q) => q.path.startsWith('/api/v1/users') && q.authorized)).toBe(true);
     // The reviewer sees that the provider change was not planned, and why.
     expect(r.out).toMatch(
-      /^> \*\*Note:\*\* planned with the base branch's connections; the pull request's provider change takes effect after merge \(providers\.okta differs\)\./,
+      /^> \*\*Note:\*\* planned with the base branch's connections; the pull request's provider change takes effect after merge \(providers\.okta differs\)\./m,
     );
     expect(r.err).toContain("planned with the base branch's connections");
     // The head's people are planned on our Okta.
