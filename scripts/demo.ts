@@ -1,8 +1,9 @@
 /**
  * The main job for a newcomer (`npm start`): validate the example organisation, plan and apply
  * it to the embedded directories, then replay the calendar forward with --at (an exception
- * expiring, a high-risk leaver, a leaver, a joiner, a mover), printing each plan, and end with
- * `jml drift` reporting none. Everything runs through the real `jml` commands.
+ * expiring, a high-risk leaver, a leaver, a joiner, a mover), printing each plan, check with
+ * `jml drift` that there is none, then come back to today (apply as of now) so that a newcomer's
+ * own `jml plan` afterwards proposes nothing. Everything runs through the real `jml` commands.
  *
  * Every apply here is a replay: it runs today for a day of the story (`--at`, or a clock that
  * reads that day), so its record keeps today's wall-clock time, is marked `simulated`, and times
@@ -101,9 +102,25 @@ async function run(): Promise<void> {
 
   step('Checking for drift', 'Every provider should now match the repository as of the last date.');
   expect(await jml('drift', '--at', '2027-02-01'), [0], 'drift');
+
+  // The story ran ahead to February 2027; leave the embedded directories as today's files say,
+  // so that the newcomer's own `jml plan` starts from the present and proposes nothing.
+  step(
+    'Back to today',
+    "The story ran ahead to 2027. Applying the repository as of now puts the embedded directories back where today's files say (the leavers have not left yet, Isabel has not started), so your own jml plan starts from the present.",
+  );
+  expect(await jml('apply', '--confirm'), [0], 'apply');
+  expect(await jml('plan', '--summary', '--detailed-exitcode'), [0], 'plan');
   step(
     'Done',
-    'Apply records are in .jml/records/. Each of them is a replay, marked simulated: it ran today for a day of the story. Try: npx jml plan --help',
+    [
+      'The apply records are in .jml/records/; the story\'s are replays, marked simulated (they ran today for a day of the story), the last one is real.',
+      'Try next:',
+      '  npx jml plan --at 2027-02-01        what Alice Nguyen\'s move will change, and why',
+      '  npx jml validate                    then break a file (a manager who does not exist) and run it again',
+      '  npx jml evidence --out pack         the pack an auditor samples; open pack/index.html',
+      '  README.md, "Your first pull request" walks through a joiner from file to merge.',
+    ].join('\n'),
   );
 }
 

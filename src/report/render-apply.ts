@@ -3,7 +3,17 @@
  */
 import pc from 'picocolors';
 import type { ApplyOutcome } from '../apply/apply.js';
-import type { LeaverTiming } from '../records/schema.js';
+import type { ApplyRecord, LeaverTiming } from '../records/schema.js';
+
+/** How a run ended, in words (the record keeps the machine word, `result`). */
+const RESULT_WORDS: Record<ApplyRecord['result'], string> = {
+  applied: 'Done',
+  partial: 'Partly done',
+  'no-changes': 'Nothing to change',
+  refused: 'Refused, nothing written',
+  stale: 'Refused as stale, nothing written',
+  error: 'Stopped by an error',
+};
 
 /** Above this many changes, successful ones are counted rather than listed. */
 const DETAIL_LIMIT = 60;
@@ -57,7 +67,7 @@ export function renderApplyText(
   const n = record.counts;
   lines.push(
     c.bold(
-      `Apply ${record.result}: ${n.applied} applied, ${n.unchanged} already done, ${n.failed} failed, ${n.skipped} skipped.`,
+      `${RESULT_WORDS[record.result]}: ${n.applied} applied, ${n.unchanged} already done, ${n.failed} failed, ${n.skipped} skipped.`,
     ),
     `Apply record: ${outcome.recordFile}`,
   );

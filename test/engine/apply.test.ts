@@ -42,7 +42,7 @@ describe('jml apply', () => {
 
     const r = await jml(dir, 'apply', '--confirm', '--at', AT);
     expect(r.code, r.out + r.err).toBe(0);
-    expect(r.out).toContain('Apply applied: 21 applied, 0 already done, 0 failed, 0 skipped.');
+    expect(r.out).toContain('Done: 21 applied, 0 already done, 0 failed, 0 skipped.');
 
     expect((await planJson(dir, '--at', AT)).changes).toEqual([]);
     const drift = await jml(dir, 'drift', '--at', AT);
