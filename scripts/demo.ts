@@ -114,9 +114,9 @@ async function run(): Promise<void> {
   step(
     'Done',
     [
-      'The apply records are in .jml/records/; the story\'s are replays, marked simulated (they ran today for a day of the story), the last one is real.',
+      "The apply records are in .jml/records/; the story's are replays, marked simulated (they ran today for a day of the story), the last one is real.",
       'Try next:',
-      '  npx jml plan --at 2027-02-01        what Alice Nguyen\'s move will change, and why',
+      "  npx jml plan --at 2027-02-01        what Alice Nguyen's move will change, and why",
       '  npx jml validate                    then break a file (a manager who does not exist) and run it again',
       '  npx jml evidence --out pack         the pack an auditor samples; open pack/index.html',
       '  README.md, "Your first pull request" walks through a joiner from file to merge.',
