@@ -123,6 +123,54 @@ export const googleConnection = z.strictObject({
     .meta({ description: 'On leave, Drive and Calendar are transferred to this person.' }),
 });
 
+/**
+ * Dialect differences of a SCIM 2.0 app, declared rather than coded: each is a fact about the app
+ * (its /ServiceProviderConfig usually says so), and docs/providers/scim.md names the apps that need it.
+ */
+export const scimQuirks = z.strictObject({
+  patch: z.boolean().default(true).meta({
+    description:
+      'false: the app has no PATCH (ServiceProviderConfig patch.supported false); jml reads the resource and PUTs it whole, with If-Match when the app gives ETags.',
+  }),
+  filter: z.boolean().default(true).meta({
+    description:
+      'false: the app refuses filter= (ServiceProviderConfig filter.supported false); jml lists every user and group and picks the managed ones itself.',
+  }),
+  memberRemoval: z.enum(['valuePath', 'valueArray']).default('valuePath').meta({
+    description:
+      'valuePath: remove a member with path members[value eq "id"] (RFC 7644 3.5.2.2). valueArray: path members with value [{value: id}], the dialect of apps built for Microsoft Entra provisioning.',
+  }),
+  maxPageSize: z.number().int().min(1).max(10_000).optional().meta({
+    description:
+      'The most resources the app returns per page (ServiceProviderConfig filter.maxResults); jml never asks for more.',
+  }),
+});
+
+/** One SCIM app: where it is, the variable holding its bearer token, its pace and its dialect. */
+export const scimApp = z.strictObject({
+  baseUrl: z.url().meta({ description: "The app's SCIM 2.0 base URL (the one ending before /Users)." }),
+  tokenEnv: envName.meta({
+    description: 'Name of the environment variable holding the bearer token the app issued for provisioning.',
+  }),
+  requestsPerMinute: z.number().int().min(1).max(100_000).optional().meta({
+    description: "The app's documented rate limit: jml spaces its requests so as to stay under it.",
+  }),
+  quirks: scimQuirks.default({ patch: true, filter: true, memberRemoval: 'valuePath' }),
+});
+
+/** A SCIM connection's name: the first part of its catalog targets (`slack/Engineering`). */
+export const scimConnectionName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be a short lower-case name like slack or github-emu');
+
+/** Any number of SCIM 2.0 apps, one connection each, named in catalog targets. */
+export const scimConnection = z.strictObject({
+  connections: z
+    .record(scimConnectionName, scimApp)
+    .refine((c) => Object.keys(c).length > 0, 'declare at least one connection')
+    .meta({ description: 'One entry per SCIM app: its name is the first part of its catalog targets.' }),
+});
+
 const localSection = z
   .strictObject({ directory: z.string().min(1).default('.jml/directory.json') })
   .default({ directory: '.jml/directory.json' });
@@ -191,6 +239,11 @@ export const PROVIDER_SPECS = {
     kinds: ['group', 'app'],
     catalogHint: 'Use kind app with the app label, or kind group.',
   }),
+  scim: withConnection(scimConnection, {
+    kinds: ['group', 'app'],
+    catalogHint:
+      'Use kind group with <connection>/<group displayName> (slack/Engineering), or kind app with the connection name alone (an active account in that app).',
+  }),
   manual: standalone({
     kinds: ['manual'],
     catalogHint: 'Use kind manual.',
@@ -205,7 +258,8 @@ export const PROVIDER_NAMES = Object.keys(PROVIDER_SPECS) as [ProviderName, ...P
 
 /** The catalog's `provider`; its description names every provider (descriptors.test.ts checks). */
 export const providerName = z.enum(PROVIDER_NAMES).meta({
-  description: 'Where the entitlement lives: local (embedded directory), entra, google, okta or manual.',
+  description:
+    'Where the entitlement lives: local (embedded directory), entra, google, okta, scim (a SCIM 2.0 app) or manual.',
 });
 
 /** The providers with a connector for a real tenant. */
@@ -238,3 +292,6 @@ export function byProvider<T>(
 export type EntraConnection = z.infer<typeof entraConnection>;
 export type OktaConnection = z.infer<typeof oktaConnection>;
 export type GoogleConnection = z.infer<typeof googleConnection>;
+export type ScimConnection = z.infer<typeof scimConnection>;
+export type ScimApp = z.infer<typeof scimApp>;
+export type ScimQuirks = z.infer<typeof scimQuirks>;

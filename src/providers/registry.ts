@@ -17,6 +17,7 @@ import { google } from './google/descriptor.js';
 import { local } from './local/descriptor.js';
 import { manual } from './manual/descriptor.js';
 import { okta } from './okta/descriptor.js';
+import { scim } from './scim/descriptor.js';
 import type { Provider, Scope } from './types.js';
 
 /**
@@ -30,6 +31,7 @@ export const PROVIDERS: { readonly [N in ProviderName]: ProviderDescriptor<N> } 
   entra,
   google,
   okta,
+  scim,
   manual,
 };
 
@@ -84,7 +86,12 @@ function createProvider<N extends ProviderName>(
 /** The managed scope on one provider: every person's login and the catalog's targets there. */
 export function scopeFor(index: RepoIndex, provider: ProviderName): Scope {
   const logins = new Set<string>();
-  for (const p of index.people.values()) logins.add(p.value.email.toLowerCase());
+  const people = new Map<string, { name: string; hrId?: string }>();
+  for (const p of index.people.values()) {
+    const login = p.value.email.toLowerCase();
+    logins.add(login);
+    people.set(login, { name: p.value.name, ...(p.value.hrId ? { hrId: p.value.hrId } : {}) });
+  }
   const seen = new Set<string>();
   const targets = [];
   for (const e of index.entitlements.values()) {
@@ -93,5 +100,5 @@ export function scopeFor(index: RepoIndex, provider: ProviderName): Scope {
     seen.add(key);
     targets.push({ kind: e.value.kind, target: e.value.target });
   }
-  return { logins, targets };
+  return { logins, targets, people };
 }

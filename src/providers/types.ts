@@ -13,6 +13,11 @@ import type { Change } from '../plan/plan-types.js';
 export interface Scope {
   logins: ReadonlySet<string>;
   targets: readonly TargetRef[];
+  /**
+   * Who each login is, for a provider that creates accounts later than the plan's createUser
+   * (SCIM: in each app with its first grant) or keys them on the HR id (SCIM `externalId`).
+   */
+  people?: ReadonlyMap<string, { name: string; hrId?: string }>;
 }
 
 /**

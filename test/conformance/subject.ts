@@ -40,6 +40,10 @@ export interface FakeConnection {
 
 export interface Subject {
   name: SubjectName;
+  /** A second run of the same provider with its server in another dialect (a SCIM quirk). */
+  variant?: string;
+  /** The provider cannot report last sign-ins at all (SCIM has no standard attribute for them). */
+  noSignIns?: boolean;
   /** Undefined for local: the embedded directory needs no fake. */
   fake?: FakeConnection;
   /** A write the vendor refuses for good (a 403, say): the change fails, nothing is retried. */

@@ -3,6 +3,8 @@
  * others are the real connectors pointed at their loopback fakes, built by the CLI from
  * policy/jml.yaml and the environment exactly as in production.
  */
+
+import type { ScimQuirks } from '../../src/model/providers.js';
 import { ALL_ROLES, AUDIT_LOG_PERMISSION } from '../fakes/entra/graph-fake.js';
 import { createEntraHarness, type EntraHarness } from '../fakes/entra/harness.js';
 import { CREDENTIALS_ENV, createGoogleHarness, type GoogleHarness } from '../fakes/google/harness.js';
@@ -12,6 +14,8 @@ import {
   OKTA_THROTTLE,
   type OktaHarness,
 } from '../fakes/okta/index.js';
+import { createScimHarness, SCIM_CONNECTION, type ScimHarness } from '../fakes/scim/harness.js';
+import { scimErrorBody } from '../fakes/scim/scim-fake.js';
 import type { Subject, TargetOf } from './subject.js';
 
 /** Entra and Google grant an app through a group: a fixture's app is a group there. */
@@ -28,6 +32,60 @@ function googleTarget(kind: string, target: string): TargetOf {
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-|-$/g, '');
   return { kind: 'group', target: `${slug}@example.com` };
+}
+
+/** A SCIM app's targets name its connection; apps are granted through a group there (as Entra's). */
+function scimTarget(kind: string, target: string): TargetOf {
+  const t = appAsGroup(kind, target);
+  return t.kind === 'group' ? { kind: 'group', target: `${SCIM_CONNECTION}/${target}` } : t;
+}
+
+/**
+ * The SCIM subject: SCIMMY (an independent SCIM 2.0 server library) behind the quirk layer of
+ * test/fakes/scim, with `quirks` declared on both sides; one run per declared quirk.
+ */
+function scimSubject(quirks: Partial<ScimQuirks> = {}): Subject {
+  return {
+    name: 'scim',
+    ...(Object.keys(quirks).length > 0
+      ? {
+          variant: Object.entries(quirks)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join(', '),
+        }
+      : {}),
+    fake: {
+      start: () => createScimHarness({ quirks }),
+      connection: (h) => {
+        const s = h as ScimHarness;
+        return { config: { ...s.config }, env: s.env };
+      },
+    },
+    translate: scimTarget,
+    noSignIns: true,
+    // 403: the token's scope does not cover groups. Not retried.
+    refuseOneWrite: {
+      kind: 'status',
+      method: quirks.patch === false ? 'PUT' : 'PATCH',
+      path: /\/scim\/v2\/Groups\//,
+      status: 403,
+      body: scimErrorBody(403, 'The token is not allowed to change groups'),
+      times: 1,
+    },
+    // On the leaver's deactivation: the first apply phase, one request in flight.
+    throttle: {
+      fault: {
+        kind: 'status',
+        status: 429,
+        headers: { 'retry-after': '1' },
+        body: scimErrorBody(429, 'Too many requests'),
+        method: quirks.patch === false ? 'PUT' : 'PATCH',
+        path: /\/scim\/v2\/Users\//,
+        times: 3,
+      },
+      waitMs: 1000,
+    },
+  };
 }
 
 export const SUBJECTS: Subject[] = [
@@ -142,4 +200,16 @@ export const SUBJECTS: Subject[] = [
       },
     },
   },
+  scimSubject(),
+];
+
+/**
+ * Second runs of a subject with its server in another dialect: for SCIM, one per declared quirk
+ * (docs/providers/scim.md names the apps that need each).
+ */
+export const VARIANTS: Subject[] = [
+  scimSubject({ patch: false }),
+  scimSubject({ filter: false }),
+  scimSubject({ memberRemoval: 'valueArray' }),
+  scimSubject({ maxPageSize: 2 }),
 ];

@@ -17,7 +17,7 @@ export interface ProviderState {
 }
 
 export interface ProviderHarness {
-  readonly name: 'local' | 'entra' | 'okta' | 'google';
+  readonly name: 'local' | 'entra' | 'okta' | 'google' | 'scim';
   /** The connector under test. */
   readonly provider: Provider;
   /** The loopback fake behind it (undefined for local). */
