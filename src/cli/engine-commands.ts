@@ -247,7 +247,9 @@ export function registerEngineCommands(program: Command, io: Io, setExit: Exit):
             'Run jml plan to see the changes that would fix this, and jml apply --confirm to make them.\n',
           );
         }
-        if (opts.format !== 'json') io.out(`\n${renderDriftReads(reads, bullet)}`);
+        // Said when a change feed was involved; a repository of embedded providers only reads in full.
+        if (opts.format !== 'json' && reads.some((x) => x.reason !== 'no-feed'))
+          io.out(`\n${renderDriftReads(reads, bullet)}`);
         setExit(findings.length ? 2 : 0);
       },
     );
