@@ -11,7 +11,7 @@
 import type { Policy } from '../model/schema.js';
 import type { ActualState } from '../model/state.js';
 import { toIso } from '../model/time.js';
-import { fingerprintActual } from '../plan/build-plan.js';
+import { describeStateChange, fingerprintActual, summariseProviders } from '../plan/build-plan.js';
 import { ACTIONS, type Action, type Change, type Plan } from '../plan/plan-types.js';
 import type { ChangeOutcome, Provider } from '../providers/types.js';
 import {
@@ -133,8 +133,8 @@ export async function runApply(ctx: ApplyContext): Promise<ApplyOutcome> {
     record.planFingerprint = plan.fingerprint;
     if (actual && fingerprintActual(actual) !== plan.fingerprint) {
       record.result = 'stale';
-      record.error =
-        'The providers changed since this plan was made (fingerprint differs). Make a new plan and review it again.';
+      const what = describeStateChange(plan.providers, summariseProviders(actual));
+      record.error = `The providers changed since this plan was made (${what.length ? what.join('; ') : 'the same counts, other contents: an account or membership was replaced'}). Make a new plan and review it again.`;
       return outcome;
     }
 

@@ -68,6 +68,26 @@ function renderPlan(
 }
 
 /**
+ * The providers `jml apply --plan` reads: the plan's own scope. A plan of one provider (made with
+ * --provider) applies to that one; a --provider that names another is refused, and a plan of
+ * several providers cannot be narrowed to one (its fingerprint covers them all).
+ */
+export function planScope(
+  plan: Plan,
+  asked: ProviderName | undefined,
+): { only: ProviderName | undefined } | { refused: string } {
+  const names = plan.providers.map((p) => p.name);
+  const one = names.length === 1 ? names[0] : undefined;
+  if (asked && one && asked !== one)
+    return { refused: `the plan was made for --provider ${one}; --provider ${asked} contradicts it.` };
+  if (asked && !one)
+    return {
+      refused: `the plan covers ${names.join(', ')}; --provider ${asked} would apply part of it. Make a plan with --provider ${asked} instead.`,
+    };
+  return { only: one };
+}
+
+/**
  * What a plan made with `--base` says when the pull request changes provider connections: they
  * were not used (the head is not trusted with credentials), so the plan shows the change only
  * once it is merged.
@@ -184,8 +204,16 @@ export function registerEngineCommands(program: Command, io: Io, setExit: Exit):
           }
           given = read.plan;
         }
+        // A plan file carries its scope (the providers it read): apply reads exactly those.
+        const scope = given
+          ? planScope(given, onlyProvider(opts.provider))
+          : { only: onlyProvider(opts.provider) };
+        if ('refused' in scope) {
+          io.err(`jml apply: ${scope.refused}\n`);
+          return setExit(1);
+        }
         const r = await applyRepository(contextOf(io), {
-          ...prepareRequest(io, root, given?.at ?? opts.at, onlyProvider(opts.provider)),
+          ...prepareRequest(io, root, given?.at ?? opts.at, scope.only),
           ...(given ? { plan: given } : {}),
           flags: {
             allowMassRemoval: Boolean(opts.allowMassRemoval),

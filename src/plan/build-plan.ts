@@ -32,11 +32,59 @@ import {
   type JmlEvent,
   PLAN_SCHEMA_VERSION,
   type Plan,
+  type ProviderSummary,
   type Reported,
 } from './plan-types.js';
 
 export function targetKey(kind: string, target: string): string {
   return `${kind}:${target}`;
+}
+
+/** What a plan says it read, provider by provider (its scope and the size of each state). */
+export function summariseProviders(actual: readonly ActualState[]): ProviderSummary[] {
+  return [...actual]
+    .sort((a, b) => byCodePoint(a.provider, b.provider))
+    .map((s) => ({
+      name: s.provider,
+      simulated: s.simulated,
+      users: s.users.length,
+      memberships: s.memberships.reduce((n, m) => n + m.members.length, 0),
+      outOfScopeAccounts: s.outOfScopeAccounts,
+    }));
+}
+
+/**
+ * Why a plan no longer fits the providers, in words: a provider read now that the plan did not
+ * read (or the other way round), or a count that moved (accounts, memberships, accounts outside
+ * the scope). Empty when the counts agree and only the contents moved.
+ */
+export function describeStateChange(
+  plan: readonly ProviderSummary[],
+  now: readonly ProviderSummary[],
+): string[] {
+  const out: string[] = [];
+  const before = new Map(plan.map((p) => [p.name, p]));
+  const after = new Map(now.map((p) => [p.name, p]));
+  for (const [name, a] of after) {
+    const b = before.get(name);
+    if (!b) {
+      out.push(`${name} is read now but was not in the plan`);
+      continue;
+    }
+    const moved = (
+      [
+        ['accounts', b.users, a.users],
+        ['memberships', b.memberships, a.memberships],
+        ['accounts outside the scope', b.outOfScopeAccounts, a.outOfScopeAccounts],
+      ] as const
+    )
+      .filter(([, x, y]) => x !== y)
+      .map(([what, x, y]) => `${what} ${x} -> ${y}`);
+    if (moved.length) out.push(`${name}: ${moved.join(', ')}`);
+  }
+  for (const name of before.keys())
+    if (!after.has(name)) out.push(`${name} was in the plan but is not read now`);
+  return out;
 }
 
 /**
@@ -490,15 +538,7 @@ export function buildPlan({ index, desired, actual, commit }: BuildPlanInput): P
     commit,
     at: toIso(desired.at),
     fingerprint: fingerprintActual(actual),
-    providers: [...actual]
-      .sort((a, b) => byCodePoint(a.provider, b.provider))
-      .map((s) => ({
-        name: s.provider,
-        simulated: s.simulated,
-        users: s.users.length,
-        memberships: s.memberships.reduce((n, m) => n + m.members.length, 0),
-        outOfScopeAccounts: s.outOfScopeAccounts,
-      })),
+    providers: summariseProviders(actual),
     changes,
     reported,
     summary: summarise(changes),
