@@ -70,6 +70,13 @@ function addExamples(cmd: Command, prefix: string[] = []): void {
   }
 }
 
+/**
+ * The exit code of a usage error: an unknown option or command, a missing or malformed option
+ * value. 64 is EX_USAGE of sysexits(3), apart from 1 (the run itself failed), so a workflow can
+ * tell a typo in its own step from a failure of the access change.
+ */
+export const EXIT_USAGE = 64;
+
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
   let code = 0;
@@ -90,7 +97,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       if (e.exitCode === 0) return 0;
       // A usage error an action found (a bad --at, say) is not printed by commander: say it here.
       if (!reported) io.err(`jml: ${e.message.replace(/^error: /, '')}\n`);
-      return 1;
+      return EXIT_USAGE;
     }
     io.err(`jml: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;

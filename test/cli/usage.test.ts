@@ -1,10 +1,10 @@
 /**
  * Usage errors are never silent: a bad option value an action finds (a mistyped --at) is reported
  * with the value and an example, once; commander's own errors (an unknown option) are reported by
- * commander, not twice.
+ * commander, not twice. Both exit 64 (EX_USAGE), apart from a failed run's 1.
  */
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { EXIT_USAGE, main } from '../../src/cli/main.js';
 
 async function run(...args: string[]) {
   let out = '';
@@ -31,7 +31,7 @@ describe('usage errors', () => {
   ])
     it(`a mistyped --at is reported, not silent: jml ${args.join(' ')}`, async () => {
       const r = await run(...args);
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(EXIT_USAGE);
       expect(r.err).toContain(`--at ${args.at(-1)}`);
       expect(r.err).toMatch(/like 2027-02-01T09:00:00-05:00/);
       expect(r.out).toBe('');
@@ -39,7 +39,7 @@ describe('usage errors', () => {
 
   it('an unknown option is reported once, by commander', async () => {
     const r = await run('plan', '--bogus');
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(EXIT_USAGE);
     expect(r.err.match(/unknown option '--bogus'/g)).toHaveLength(1);
   });
 });
