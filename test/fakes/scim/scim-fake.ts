@@ -39,6 +39,10 @@ export class ScimFake extends VendorFake {
   readonly quirks: Partial<ScimQuirks>;
   /** userId -> live sign-ins in the app. */
   readonly sessions = new Map<string, number>();
+  /** Writes that carried If-Match. */
+  conditionalWrites = 0;
+  /** Every request body, in order, for tests that check what the connector sent. */
+  readonly bodies: { method: string; path: string; body: unknown }[] = [];
 
   constructor(opts: ScimFakeOptions = {}) {
     super();
@@ -102,11 +106,13 @@ export class ScimFake extends VendorFake {
   }
 
   private async forwardNow(req: FakeRequest): Promise<FakeResponse> {
+    this.bodies.push({ method: req.method, path: req.url.pathname + req.url.search, body: req.body });
     const refused = this.dialect(req);
     if (refused) return refused;
     const path = req.url.pathname + req.url.search;
     const single = RESOURCE.exec(req.url.pathname);
     const ifMatch = req.headers['if-match'];
+    if (typeof ifMatch === 'string') this.conditionalWrites++;
     if (single?.[2] && typeof ifMatch === 'string' && req.method !== 'GET') {
       const current = await this.library_(`/${single[1]}/${single[2]}`, 'GET', req);
       if (current.status === 200 && etagOf(current.text) !== ifMatch) {
