@@ -25,6 +25,18 @@ export const ACTIONS = [
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
+/** Each action as people read it in plans and apply output (the JSON keeps the action's name). */
+export const ACTION_WORDS: Record<Action, string> = {
+  disableUser: 'disable account',
+  revokeSessions: 'end sessions',
+  revoke: 'revoke',
+  createUser: 'create account',
+  enableUser: 'enable account',
+  grant: 'grant',
+  openTicket: 'open ticket',
+  deleteUser: 'delete account',
+};
+
 export type JmlEventKind = 'joiner' | 'mover' | 'leaver' | 'pre-start' | 'update' | 'unknown-account';
 
 export interface JmlEvent {

@@ -3,6 +3,7 @@
  */
 import pc from 'picocolors';
 import type { ApplyOutcome } from '../apply/apply.js';
+import { ACTION_WORDS } from '../plan/plan-types.js';
 import type { ApplyRecord, LeaverTiming } from '../records/schema.js';
 
 /** How a run ended, in words (the record keeps the machine word, `result`). */
@@ -50,7 +51,7 @@ export function renderApplyText(
         if (record.changes.length > DETAIL_LIMIT && (ch.status === 'applied' || ch.status === 'unchanged'))
           continue;
         const who = ch.person ? (names.get(ch.person) ?? ch.person) : ch.login;
-        const what = `${ch.provider}: ${ch.action}${ch.entitlement ? ` ${ch.entitlement}` : ''} for ${who}`;
+        const what = `${ch.provider}: ${ACTION_WORDS[ch.action]}${ch.entitlement ? ` ${ch.entitlement}` : ''} for ${who}`;
         const tail = ch.error ? ` — ${ch.error}` : ch.detail ? ` — ${ch.detail}` : '';
         const mark =
           ch.status === 'failed'

@@ -23,7 +23,14 @@ import type { Diagnostic } from '../model/diagnostic.js';
 import { byCodePoint } from '../model/order.js';
 import type { Person } from '../model/schema.js';
 import { DAY_MS, instantMs } from '../model/time.js';
-import type { Action, Change, JmlEvent, JmlEventKind, Plan } from '../plan/plan-types.js';
+import {
+  ACTION_WORDS,
+  type Action,
+  type Change,
+  type JmlEvent,
+  type JmlEventKind,
+  type Plan,
+} from '../plan/plan-types.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
 import { resolvePerson } from '../resolve/resolve.js';
 
@@ -167,7 +174,7 @@ export function groupByPerson(plan: Plan, names: ReadonlyMap<string, string>): P
     const across =
       providers.length > 1 ? `${providers.slice(0, -1).join(', ')} and ${providers.at(-1)}` : providers[0];
     const accountActions = [
-      ...new Set(g.changes.filter((c) => !isGain(c) && !isLoss(c)).map((c) => c.action)),
+      ...new Set(g.changes.filter((c) => !isGain(c) && !isLoss(c)).map((c) => ACTION_WORDS[c.action])),
     ];
     const parts = [`gains ${gains}`, `loses ${losses}`];
     if (accountActions.length) parts.push(`account: ${accountActions.join(', ')}`);
@@ -194,8 +201,8 @@ function changeLine(c: Change, simulated: ReadonlySet<string>): string {
     c.action === 'openTicket'
       ? `ticket to ${c.operation} ${c.entitlement}`
       : c.entitlement
-        ? `${c.action} ${c.entitlement}`
-        : c.action;
+        ? `${ACTION_WORDS[c.action]} ${c.entitlement}`
+        : ACTION_WORDS[c.action];
   const sim = simulated.has(c.provider) ? ' (simulated)' : '';
   return `${SIGN[c.action]} ${c.provider}${sim}: ${what} (${c.target ? `${c.target.kind} ${c.target.target}` : c.login}) because ${c.because.join('; ')}`;
 }

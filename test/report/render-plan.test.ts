@@ -101,7 +101,7 @@ describe('the plan for people', () => {
       'Alice Nguyen (alice.nguyen), mover on 2027-02-01: gains 3, loses 2 across okta and local',
     );
     expect(titles[1]).toBe(
-      'Ben <Carter> (ben.carter), leaver at 2027-03-31T17:00:00-05:00: gains 0, loses 0, account: disableUser, revokeSessions across okta',
+      'Ben <Carter> (ben.carter), leaver at 2027-03-31T17:00:00-05:00: gains 0, loses 0, account: disable account, end sessions across okta',
     );
   });
 
