@@ -90,6 +90,14 @@ interface FakeApp {
   created: string;
 }
 
+/** One fixed window of a rate-limit bucket: when it opened, its limit, the requests it accepted. */
+export interface RateWindow {
+  bucket: string;
+  start: number;
+  limit: number;
+  count: number;
+}
+
 export interface OktaFakeOptions {
   /**
    * Every bucket's limit per minute (default: Okta's usual limits per bucket), counted in
@@ -181,7 +189,7 @@ export class OktaFake extends VendorFake {
   private readonly serviceApps = new Map<string, ServiceApp>();
   private readonly accessTokens = new Map<string, { scopes: Set<string>; expiresAt: number }>();
   private readonly usedJtis = new Set<string>();
-  private readonly windows = new Map<string, { start: number; count: number }>();
+  private readonly windows = new Map<string, RateWindow>();
   private readonly routeTable = this.routes();
   rateLimit: { perMinute?: number; windowSeconds: number };
   membershipLag: { ms: number; reads: number };
@@ -191,6 +199,11 @@ export class OktaFake extends VendorFake {
   activationLinksReturned = 0;
   /** Every 429 the fake's own limiter sent: when, for which bucket, and the reset it named. */
   readonly throttled: { at: number; bucket: string; resetAt: number }[] = [];
+  /**
+   * Every rate-limit window the fake opened, in order, with the requests it accepted in it: what
+   * the fake enforced, so that a throughput figure is computed against it (`sustainedThroughput`).
+   */
+  readonly windowsOpened: RateWindow[] = [];
   private seq = 0;
 
   constructor(opts: OktaFakeOptions = {}) {
@@ -227,6 +240,7 @@ export class OktaFake extends VendorFake {
     this.groups.clear();
     this.apps.clear();
     this.windows.clear();
+    this.windowsOpened.length = 0;
     this.activationEmails.length = 0;
     this.activationLinksReturned = 0;
   }
@@ -339,6 +353,47 @@ export class OktaFake extends VendorFake {
     ).length;
   }
 
+  /**
+   * The throughput a client sustained against the limits this fake enforced, per bucket the
+   * requests of `log` fell in (a bucket they touched in one window only has none): every request
+   * the fake accepted in that bucket from the start of the first window `log` touched to the
+   * start of the last one, per minute, and as a share of the bucket's limit per minute. The fake
+   * accepts at most `limit` requests in a window and opens the next no sooner than
+   * `windowSeconds` later, so the share cannot exceed 1. An apply of N x limit + 1 requests
+   * measures N full windows: the last request marks when the next one opened.
+   */
+  sustainedThroughput(
+    log: readonly RecordedRequest[],
+  ): { bucket: string; perMinute: number; limitPerMinute: number; share: number; windows: number }[] {
+    const out = [];
+    const touched = new Map<string, number[]>();
+    for (const r of log) {
+      const bucket = documentedBucket(r.method, r.path).name;
+      const times = touched.get(bucket);
+      if (times) times.push(r.at);
+      else touched.set(bucket, [r.at]);
+    }
+    for (const [bucket, times] of touched) {
+      const windows = this.windowsOpened.filter((w) => w.bucket === bucket);
+      const windowOf = (at: number) => windows.findLastIndex((w) => w.start <= at);
+      const first = Math.max(0, Math.min(...times.map(windowOf)));
+      const last = Math.max(...times.map(windowOf));
+      if (last <= first) continue;
+      const accepted = windows.slice(first, last).reduce((n, w) => n + w.count, 0);
+      const spanMs = windows[last]!.start - windows[first]!.start;
+      const perMinute = (accepted / spanMs) * 60_000;
+      const limitPerMinute = (windows[first]!.limit * 60) / this.rateLimit.windowSeconds;
+      out.push({
+        bucket,
+        perMinute,
+        limitPerMinute,
+        share: perMinute / limitPerMinute,
+        windows: last - first,
+      });
+    }
+    return out;
+  }
+
   private loginsOf(ids: Iterable<string>): string[] {
     return [...ids].map((id) => this.users.get(id)!.profile.login.toLowerCase()).sort();
   }
@@ -426,8 +481,14 @@ export class OktaFake extends VendorFake {
     const span = this.rateLimit.windowSeconds * 1000;
     let w = this.windows.get(bucket.name);
     if (!w || now >= w.start + span) {
-      w = { start: Math.floor(now / 1000) * 1000, count: 0 };
+      w = {
+        bucket: bucket.name,
+        start: Math.floor(now / 1000) * 1000,
+        count: 0,
+        limit: this.bucketLimit(bucket),
+      };
       this.windows.set(bucket.name, w);
+      this.windowsOpened.push(w);
     }
     return w;
   }
