@@ -233,7 +233,10 @@ describe('jml review report', () => {
     // The evidence pack includes the campaign as its access-reviews section.
     const pack = path.join(tempDir('jml-review-pack-'), 'pack');
     const ev = await jml(q.dir, 'evidence', '--out', pack, '--at', BEFORE_DUE, '--since', '30d');
-    expect(ev.out).toContain(`access-reviews: ${q.population} rows, 0 findings`);
+    // Every item of the campaign, and one row more: 2026-Q4 ended inside the window with no
+    // campaign at all, which is a finding of its own (a missing control, never an empty table).
+    expect(ev.out).toContain(`access-reviews: ${q.population + 1} rows, 1 finding`);
+    expect(ev.out).toContain('FINDING access-reviews: No access review for 2026-Q4');
     expect(readFileSync(path.join(pack, 'index.html'), 'utf8')).toContain('<section id="access-reviews">');
   });
 
