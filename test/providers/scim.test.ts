@@ -268,7 +268,14 @@ describe('scim: writes', () => {
     let now = 0;
     const h = await harness({
       requestsPerMinute: 60,
-      ctx: { retry: { now: () => now, sleep: async (ms) => void (now += ms) } },
+      ctx: {
+        retry: {
+          now: () => now,
+          sleep: async (ms) => {
+            now += ms;
+          },
+        },
+      },
     });
     await h.seed({ users: { 'a@example.com': user() }, targets: { [`group:${G('Eng')}`]: [] } });
     await h.provider.read(scope(['a@example.com'], ['Eng']));

@@ -180,7 +180,7 @@ export class ScimFake extends VendorFake {
   private endSessionsOfInactive(): void {
     for (const [id] of this.sessions) {
       const u = this.store.users.get(id);
-      if (!u || !u.active) this.sessions.delete(id);
+      if (!u?.active) this.sessions.delete(id);
     }
   }
 }
