@@ -237,7 +237,9 @@ describe('jml review report', () => {
     // campaign at all, which is a finding of its own (a missing control, never an empty table).
     expect(ev.out).toContain(`access-reviews: ${q.population + 1} rows, 1 finding`);
     expect(ev.out).toContain('FINDING access-reviews: No access review for 2026-Q4');
-    expect(readFileSync(path.join(pack, 'index.html'), 'utf8')).toContain('<section id="access-reviews" class="artifact">');
+    expect(readFileSync(path.join(pack, 'index.html'), 'utf8')).toContain(
+      '<section id="access-reviews" class="artifact">',
+    );
   });
 
   it('finds a revoke the provider still shows, a stale approval, and an item undecided past the due date', async () => {
