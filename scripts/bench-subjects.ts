@@ -19,6 +19,8 @@ export interface BenchSubject {
   writeTarget?: number;
   /** Requests that arrived after a 429 and before the reset it named. */
   sentBeforeReset?(log: readonly RecordedRequest[]): number;
+  /** The throughput `log` sustained against the limits the fake enforced (OktaFake.sustainedThroughput). */
+  throughput?(log: readonly RecordedRequest[]): ReturnType<OktaHarness['fake']['sustainedThroughput']>;
 }
 
 const pad = (g: number) => String(g).padStart(3, '0');
@@ -48,6 +50,7 @@ export const BENCH_SUBJECTS: BenchSubject[] = [
     memberPage: 1000,
     isTokenRequest: (path) => path.startsWith('/oauth2/'),
     sentBeforeReset: (log) => okta!.fake.requestsBeforeReset(log),
+    throughput: (log) => okta!.fake.sustainedThroughput(log),
   },
   {
     name: 'google',
