@@ -30,6 +30,13 @@ export const GOOGLE_SCOPES = [
   'https://www.googleapis.com/auth/apps.licensing',
 ] as const;
 
+/**
+ * The Reports API's admin audit log, for `jml drift`'s change feed only (feed.ts). Asked for in a
+ * token of its own: a delegation that does not grant it refuses the whole token request, and the
+ * connector's other calls must not depend on it.
+ */
+export const REPORTS_SCOPE = 'https://www.googleapis.com/auth/admin.reports.audit.readonly';
+
 const DEFAULT_TOKEN_URI = 'https://oauth2.googleapis.com/token';
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 /** Google accepts assertions valid for at most an hour. */
@@ -142,6 +149,7 @@ class DelegatedTokenSource {
     private readonly transport: OAuth2Client['transporter'],
     private readonly signer: Signer,
     private readonly subject: string,
+    private readonly scopes: readonly string[],
   ) {}
 
   async token(): Promise<AccessToken> {
@@ -156,7 +164,7 @@ class DelegatedTokenSource {
   private async exchange(): Promise<AccessToken> {
     const { sign, issuer, tokenUri } = this.signer;
     const iat = Math.floor(Date.now() / 1000);
-    const claims = { iss: issuer, sub: this.subject, scope: GOOGLE_SCOPES.join(' '), aud: tokenUri, iat };
+    const claims = { iss: issuer, sub: this.subject, scope: this.scopes.join(' '), aud: tokenUri, iat };
     let assertion: string;
     try {
       assertion = await sign({ ...claims, exp: iat + ASSERTION_LIFETIME_S });
@@ -255,15 +263,19 @@ function externalSigner(json: Record<string, unknown>, variable: string): Signer
 /**
  * The authenticated client every Admin SDK and licensing call goes through. Reads the file the
  * configured variable names; throws a clear error (naming the variable, never its content) when
- * it is missing or malformed.
+ * it is missing or malformed. `scopes`: what its tokens ask for (the Reports feed asks for its own).
  */
-export function createGoogleAuth(config: GoogleConnection, ctx: ConnectorContext): OAuth2Client {
+export function createGoogleAuth(
+  config: GoogleConnection,
+  ctx: ConnectorContext,
+  scopes: readonly string[] = GOOGLE_SCOPES,
+): OAuth2Client {
   const variable = config.credentialsEnv;
   const json = readJson(requireEnv(ctx.env, variable, 'google', 'credentialsEnv'), variable);
   const signer =
     config.auth === 'service-account-key' ? keySigner(json, variable) : externalSigner(json, variable);
   const client = withoutRetries(new OAuth2Client());
-  const source = new DelegatedTokenSource(client.transporter, signer, config.adminSubject);
+  const source = new DelegatedTokenSource(client.transporter, signer, config.adminSubject, scopes);
   client.refreshHandler = () => source.token();
   return client;
 }

@@ -6,19 +6,26 @@
  * 500, members in pages of 200, license holders in pages of 1,000); writes are idempotent, so a
  * retry after a dropped answer ends in the right state.
  */
-import { admin, type admin_datatransfer_v1, type admin_directory_v1 } from '@googleapis/admin';
+import {
+  admin,
+  type admin_datatransfer_v1,
+  type admin_directory_v1,
+  type admin_reports_v1,
+} from '@googleapis/admin';
 import type { OAuth2Client } from 'google-auth-library';
 import pLimit from 'p-limit';
 import type { GoogleConnection, Policy } from '../../model/schema.js';
 import type { ActualMembership, ActualState, ActualUser, TargetRef } from '../../model/state.js';
 import type { Change } from '../../plan/plan-types.js';
+import type { ChangeFeed, FeedRead, SavedFeed } from '../change-feed.js';
 import { latestSignIn, managedState, targetNotFound, throwawayPassword } from '../common.js';
 import type { ConnectorContext } from '../connector.js';
 import { DEFAULT_CLOCK, DEFAULT_RETRY, RateGate, type RetryOptions, withRetry } from '../retry.js';
 import { retentionStep, stepOutcome, withLeaverSteps } from '../steps.js';
 import type { ChangeOutcome, Provider, Scope, StepOutcome } from '../types.js';
-import { createGoogleAuth } from './auth.js';
+import { createGoogleAuth, REPORTS_SCOPE } from './auth.js';
 import { classifyGoogleError, GoogleApiError, type GoogleErrorInfo, googleErrorInfo } from './errors.js';
+import { type GoogleFeedSource, readGoogleChanges } from './feed.js';
 
 /** Vendor maxima: users.list 500, members.list 200, licensing listForProductAndSku 1,000. */
 const USER_PAGE = 500;
@@ -93,7 +100,7 @@ interface LicenseAssignmentList {
   nextPageToken?: string;
 }
 
-export class GoogleProvider implements Provider {
+export class GoogleProvider implements Provider, ChangeFeed {
   readonly name = 'google' as const;
   readonly simulated = false;
   private readonly directory: admin_directory_v1.Admin;
@@ -104,10 +111,12 @@ export class GoogleProvider implements Provider {
   private readonly timeoutMs: number;
   /** policy/jml.yaml retention, for the leaver's mailbox-retention step. */
   private readonly retention: Policy['retention'] | undefined;
+  /** The Reports API with a token of its own (REPORTS_SCOPE), made on the first drift read. */
+  private reports?: admin_reports_v1.Admin;
 
   constructor(
     private readonly config: GoogleConnection,
-    ctx: ConnectorContext,
+    private readonly ctx: ConnectorContext,
     private readonly auth: OAuth2Client = createGoogleAuth(config, ctx),
   ) {
     // @googleapis/admin declares `auth` with its own nested copy of google-auth-library (10.5.0);
@@ -195,6 +204,85 @@ export class GoogleProvider implements Provider {
     } catch (e) {
       throw readError(e);
     }
+  }
+
+  /**
+   * `jml drift`'s read: the admin audit log's events since the saved checkpoint, folded into the
+   * saved state (feed.ts); a full read when there is none or the Reports API is not open to
+   * this connection. Never used to plan a write.
+   */
+  async readChanges(scope: Scope, saved: SavedFeed | undefined): Promise<FeedRead> {
+    for (const t of scope.targets) checkKind(t);
+    try {
+      return await readGoogleChanges(this.feedSource(), scope, saved);
+    } catch (e) {
+      throw readError(e);
+    }
+  }
+
+  /** The calls the change feed makes, each through `call` (the retry policy and the gate). */
+  private feedSource(): GoogleFeedSource {
+    return {
+      adminSubject: this.config.adminSubject,
+      ...(this.ctx.log ? { log: this.ctx.log } : {}),
+      listAllUsers: async () => {
+        let customerId: string | undefined;
+        const users = await this.listUsers((id) => {
+          customerId ??= id;
+        });
+        return { users, customerId };
+      },
+      getUser: async (key) => {
+        try {
+          const res = await this.call(() =>
+            this.directory.users.get({ userKey: key, fields: 'primaryEmail,name/fullName,suspended' }),
+          );
+          const u = res.data;
+          if (!u.primaryEmail) return undefined;
+          return {
+            primaryEmail: u.primaryEmail,
+            ...(u.name?.fullName ? { name: u.name.fullName } : {}),
+            enabled: !u.suspended,
+          };
+        } catch (e) {
+          if (googleErrorInfo(e).status === 404) return undefined;
+          throw e;
+        }
+      },
+      groupMembers: (groupKey) => this.groupMembers(groupKey),
+      licenseHolders: (target, customerId) => this.licenseHolders(target, Promise.resolve(customerId)),
+      listActivities: async (q) => {
+        const res = await this.call(() =>
+          this.reportsApi().activities.list({
+            userKey: 'all',
+            applicationName: 'admin',
+            maxResults: q.maxResults,
+            ...(q.startTime ? { startTime: q.startTime } : {}),
+            ...(q.pageToken ? { pageToken: q.pageToken } : {}),
+            fields: 'nextPageToken,items(id(time,uniqueQualifier),events(type,name,parameters(name,value)))',
+          }),
+        );
+        return { page: res.data, serverTime: serverTime(res.headers) ?? this.gateNow() };
+      },
+    };
+  }
+
+  private reportsApi(): admin_reports_v1.Admin {
+    if (!this.reports) {
+      const auth = createGoogleAuth(this.config, this.ctx, [REPORTS_SCOPE]);
+      this.reports = admin({
+        version: 'reports_v1',
+        rootUrl: this.config.rootUrl,
+        auth: auth as unknown as admin_reports_v1.Options['auth'],
+        retry: false,
+        timeout: this.timeoutMs,
+      });
+    }
+    return this.reports;
+  }
+
+  private gateNow(): number {
+    return (this.ctx.retry?.now ?? DEFAULT_CLOCK.now)();
   }
 
   /**
@@ -775,4 +863,13 @@ function forwardingByHand(c: Change): StepOutcome {
       `(Apps > Google Workspace > Gmail > Default routing) add a rule for the single recipient ${c.login} that ` +
       `changes the envelope recipient to ${to}, on recognised and unrecognised addresses`,
   );
+}
+
+/** Google's time from an answer's `Date` header (to the second); undefined without one. */
+function serverTime(headers: unknown): number | undefined {
+  const h = headers as { get?: (name: string) => string | null } | Record<string, string> | undefined;
+  const value =
+    typeof h?.get === 'function' ? h.get('date') : (h as Record<string, string> | undefined)?.date;
+  const t = value ? Date.parse(value) : Number.NaN;
+  return Number.isNaN(t) ? undefined : t;
 }

@@ -8,9 +8,16 @@
  * checked for their scopes, and throttling as 403 userRateLimitExceeded (a per-window query
  * budget) or 429 rateLimitExceeded (on demand). Responses are typed with @googleapis/admin's
  * schemas so a misspelt field fails the type check.
+ *
+ * The Reports API's admin audit log (`activities.list`, userKey `all`, application `admin`): every
+ * change an administrator makes, through the API or through the `console*` methods below (the
+ * Admin console, out of band), is logged with Google's event names and parameters, appears after
+ * a reporting lag (setReportingLag), is kept 180 days, and is listed newest first in pages of at
+ * most 1,000 with a nextPageToken that holds the first page's view. Query options the fake does
+ * not implement (filters, orgUnitID, another application...) are refused with a 400 naming them.
  */
 import { createVerify, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import type { admin_datatransfer_v1, admin_directory_v1 } from '@googleapis/admin';
+import type { admin_datatransfer_v1, admin_directory_v1, admin_reports_v1 } from '@googleapis/admin';
 import {
   BadRequest,
   type FakeRequest,
@@ -43,6 +50,8 @@ export interface LicenseAssignmentList {
 }
 
 const SCOPE = 'https://www.googleapis.com/auth/';
+/** The Reports API's audit scope, granted apart from the others (REPORTS_SCOPE in the connector). */
+export const REPORTS_SCOPE = `${SCOPE}admin.reports.audit.readonly`;
 export const DELEGATED_SCOPES = [
   `${SCOPE}admin.directory.user`,
   `${SCOPE}admin.directory.user.security`,
@@ -75,6 +84,42 @@ interface FakeUser {
   /** The last sign-in, to the second; Google's "never" is the epoch, NEVER_LOGGED_IN. */
   lastLoginTime: string;
 }
+
+/** One admin audit log event, as the fake keeps it until listed. */
+export interface AuditEvent {
+  /** When it happened, and from when it is listed (the reporting lag). */
+  time: number;
+  visibleAt: number;
+  uniqueQualifier: string;
+  /** USER_SETTINGS, GROUP_SETTINGS... and the event's name (CREATE_USER, ADD_GROUP_MEMBER...). */
+  type: string;
+  name: string;
+  parameters: Record<string, string>;
+  actor: string;
+}
+
+/** How far back the Reports API lists activities. */
+export const REPORTS_RETENTION_MS = 180 * 24 * 60 * 60 * 1000;
+
+/** Query options of activities.list the fake implements (besides fields, alt, prettyPrint). */
+export const REPORTS_PARAMS = ['startTime', 'endTime', 'pageToken', 'maxResults', 'eventName', 'customerId'];
+
+/** Query options of activities.list the fake does not implement: refused, never ignored. */
+export const REPORTS_UNIMPLEMENTED = [
+  'actorIpAddress',
+  'filters',
+  'orgUnitID',
+  'groupIdFilter',
+  'agentInfoFilter',
+  'applicationInfoFilter',
+  'deviceFilter',
+  'networkInfoFilter',
+  'resourceDetailsFilter',
+  'statusFilter',
+  'includeSensitiveData',
+];
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
 /** What Google's `lastLoginTime` says for an account that has never signed in. */
 export const NEVER_LOGGED_IN = '1970-01-01T00:00:00.000Z';
@@ -238,6 +283,12 @@ export class GoogleFake extends VendorFake {
   /** "productId/skuId" -> holders' emails (lower-case). */
   readonly licenses = new Map<string, Set<string>>();
   readonly transfers: DataTransfer[] = [];
+  /** The admin audit log (Reports API, application `admin`), oldest first. */
+  readonly auditLog: AuditEvent[] = [];
+  /** Accounts deleted within the last 20 days, for consoleUndeleteUser. */
+  private readonly deleted = new Map<string, FakeUser>();
+  private reportingLagMs = 0;
+  private nextQualifier = 1;
   readonly trusted = new Map<string, TrustedKey>();
   /** The subject token a workload identity presents to STS (its OIDC token). */
   federatedSubjectToken = `oidc-${randomBytes(8).toString('hex')}`;
@@ -382,6 +433,186 @@ export class GoogleFake extends VendorFake {
     this.tokens.clear();
   }
 
+  // --- the Admin console: changes out of band, each logged as Google logs it ----------------------
+
+  /** A fresh tenant's history: no audit events, no deleted accounts (the harness's seed). */
+  forgetHistory(): void {
+    this.auditLog.length = 0;
+    this.deleted.clear();
+  }
+
+  /** Events appear in activities.list this long after they happen (Google: a couple of minutes). */
+  setReportingLag(ms: number): void {
+    this.reportingLagMs = ms;
+  }
+
+  /** Records an admin event now (`actor` made it), listed once the reporting lag has passed. */
+  logAdmin(
+    type: string,
+    name: string,
+    parameters: Record<string, string>,
+    actor = 'admin@example.com',
+  ): void {
+    const time = this.now();
+    this.auditLog.push({
+      time,
+      visibleAt: time + this.reportingLagMs,
+      uniqueQualifier: String(-(4_000_000_000_000_000_000n + BigInt(this.nextQualifier++))),
+      type,
+      name,
+      parameters,
+      actor,
+    });
+  }
+
+  consoleCreateUser(email: string, displayName?: string): FakeUser | undefined {
+    if (this.addressTaken(email)) return undefined;
+    const u = this.addUser(email, displayName ? { displayName } : {});
+    this.logAdmin('USER_SETTINGS', 'CREATE_USER', { USER_EMAIL: u.primaryEmail });
+    return u;
+  }
+
+  consoleSuspend(email: string, suspended: boolean): void {
+    const u = this.userByKey(email);
+    if (!u || u.suspended === suspended) return;
+    u.suspended = suspended;
+    if (suspended) u.sessions = 0;
+    this.logAdmin('USER_SETTINGS', suspended ? 'SUSPEND_USER' : 'UNSUSPEND_USER', {
+      USER_EMAIL: u.primaryEmail,
+    });
+  }
+
+  /** UNVERIFIED event names: CHANGE_FIRST_NAME and CHANGE_LAST_NAME, each with USER_EMAIL. */
+  consoleSetName(email: string, displayName: string): void {
+    const u = this.userByKey(email);
+    if (!u) return;
+    const [given, family] = splitDisplay(displayName);
+    if (given !== u.givenName) {
+      this.logAdmin('USER_SETTINGS', 'CHANGE_FIRST_NAME', {
+        USER_EMAIL: u.primaryEmail,
+        OLD_VALUE: u.givenName,
+        NEW_VALUE: given,
+      });
+    }
+    if (family !== u.familyName) {
+      this.logAdmin('USER_SETTINGS', 'CHANGE_LAST_NAME', {
+        USER_EMAIL: u.primaryEmail,
+        OLD_VALUE: u.familyName,
+        NEW_VALUE: family,
+      });
+    }
+    u.givenName = given;
+    u.familyName = family;
+  }
+
+  /**
+   * A new primary address: the old one stays as an alias (Google's default), and the account's
+   * groups and licenses follow it. UNVERIFIED: RENAME_USER with USER_EMAIL (old), NEW_VALUE (new).
+   */
+  consoleRename(email: string, to: string): void {
+    const u = this.users.get(email.toLowerCase());
+    const next = to.toLowerCase();
+    if (!u || this.addressTaken(next)) return;
+    const old = u.primaryEmail;
+    this.users.delete(old);
+    u.primaryEmail = next;
+    u.aliases.push(old);
+    this.users.set(next, u);
+    for (const members of this.groups.values()) {
+      const type = members.get(old);
+      if (type) {
+        members.delete(old);
+        members.set(next, type);
+      }
+    }
+    for (const holders of this.licenses.values()) if (holders.delete(old)) holders.add(next);
+    this.logAdmin('USER_SETTINGS', 'RENAME_USER', { USER_EMAIL: old, NEW_VALUE: next });
+  }
+
+  /** Deletes an account: it leaves its groups and licenses (no event for each: UNVERIFIED). */
+  consoleDeleteUser(email: string): void {
+    const u = this.userByKey(email);
+    if (!u) return;
+    this.removeUser(u);
+    this.logAdmin('USER_SETTINGS', 'DELETE_USER', { USER_EMAIL: u.primaryEmail });
+  }
+
+  /** Restores a deleted account (its memberships are not restored here: UNVERIFIED either way). */
+  consoleUndeleteUser(email: string): void {
+    const login = email.toLowerCase();
+    const u = this.deleted.get(login);
+    if (!u || this.addressTaken(login)) return;
+    this.deleted.delete(login);
+    this.users.set(login, u);
+    this.logAdmin('USER_SETTINGS', 'UNDELETE_USER', { USER_EMAIL: login });
+  }
+
+  consoleAddMember(group: string, email: string): void {
+    const members = this.groups.get(group.toLowerCase());
+    const u = this.userByKey(email);
+    if (!members || !u || members.has(u.primaryEmail)) return;
+    members.set(u.primaryEmail, 'USER');
+    this.logAdmin('GROUP_SETTINGS', 'ADD_GROUP_MEMBER', {
+      USER_EMAIL: u.primaryEmail,
+      GROUP_EMAIL: group.toLowerCase(),
+    });
+  }
+
+  consoleRemoveMember(group: string, email: string): void {
+    const members = this.groups.get(group.toLowerCase());
+    const login = this.userByKey(email)?.primaryEmail ?? email.toLowerCase();
+    if (!members?.delete(login)) return;
+    this.logAdmin('GROUP_SETTINGS', 'REMOVE_GROUP_MEMBER', {
+      USER_EMAIL: login,
+      GROUP_EMAIL: group.toLowerCase(),
+    });
+  }
+
+  consoleCreateGroup(email: string, members: string[] = []): void {
+    const key = email.toLowerCase();
+    if (this.addressTaken(key)) return;
+    this.groups.set(key, new Map());
+    this.logAdmin('GROUP_SETTINGS', 'CREATE_GROUP', { GROUP_EMAIL: key });
+    for (const m of members) this.consoleAddMember(key, m);
+  }
+
+  consoleDeleteGroup(email: string): void {
+    const key = email.toLowerCase();
+    if (!this.groups.delete(key)) return;
+    for (const members of this.groups.values()) members.delete(key);
+    this.logAdmin('GROUP_SETTINGS', 'DELETE_GROUP', { GROUP_EMAIL: key });
+  }
+
+  /** A group's new primary address (the fake keeps no group aliases). */
+  consoleChangeGroupEmail(email: string, to: string): void {
+    const key = email.toLowerCase();
+    const next = to.toLowerCase();
+    const members = this.groups.get(key);
+    if (!members || this.addressTaken(next)) return;
+    this.groups.delete(key);
+    this.groups.set(next, members);
+    this.logAdmin('GROUP_SETTINGS', 'CHANGE_GROUP_EMAIL', { GROUP_EMAIL: key, NEW_VALUE: next });
+  }
+
+  /**
+   * A license assigned or removed. Nothing is logged: whether the admin log records a Licensing
+   * API assignment is not verified, so the connector must not rely on it (it reads holders again).
+   */
+  consoleLicense(target: string, email: string, assigned: boolean): void {
+    const holders = this.licenses.get(target);
+    const u = this.userByKey(email);
+    if (!holders || !u) return;
+    if (assigned) holders.add(u.primaryEmail);
+    else holders.delete(u.primaryEmail);
+  }
+
+  private removeUser(u: FakeUser): void {
+    this.users.delete(u.primaryEmail);
+    this.deleted.set(u.primaryEmail, u);
+    for (const members of [...this.groups.values(), ...this.licenses.values()])
+      members.delete(u.primaryEmail);
+  }
+
   // --- authentication and throttling --------------------------------------------------------------
 
   private isApi(req: FakeRequest): boolean {
@@ -398,6 +629,7 @@ export class GoogleFake extends VendorFake {
     if (p === '/admin/directory/v1/groups') return `${SCOPE}admin.directory.group.readonly`;
     if (p.startsWith('/admin/datatransfer/v1/transfers')) return `${SCOPE}admin.datatransfer`;
     if (p.startsWith('/apps/licensing/')) return `${SCOPE}apps.licensing`;
+    if (p.startsWith('/admin/reports/v1/activity/')) return REPORTS_SCOPE;
     // Not an endpoint the fake knows: let routing answer it (and record it as unknown).
     return undefined;
   }
@@ -635,6 +867,7 @@ export class GoogleFake extends VendorFake {
       return googleError(409, 'duplicate', 'Entity already exists.', 'ALREADY_EXISTS');
     }
     const user = this.addUser(u.primaryEmail, { displayName: `${u.name.givenName} ${u.name.familyName}` });
+    this.logAdmin('USER_SETTINGS', 'CREATE_USER', { USER_EMAIL: user.primaryEmail }, this.actorOf(req));
     user.givenName = u.name.givenName;
     user.familyName = u.name.familyName;
     user.password = u.password;
@@ -653,7 +886,11 @@ export class GoogleFake extends VendorFake {
     const u = this.userByKey(key);
     if (!u) return notFound('userKey');
     const patch = requireBody<User>(req);
-    if (typeof patch.suspended === 'boolean') u.suspended = patch.suspended;
+    if (typeof patch.suspended === 'boolean' && patch.suspended !== u.suspended) {
+      u.suspended = patch.suspended;
+      const name = u.suspended ? 'SUSPEND_USER' : 'UNSUSPEND_USER';
+      this.logAdmin('USER_SETTINGS', name, { USER_EMAIL: u.primaryEmail }, this.actorOf(req));
+    }
     return { status: 200, body: this.toUser(u) };
   }
 
@@ -661,9 +898,8 @@ export class GoogleFake extends VendorFake {
     allowParams(req, []);
     const u = this.userByKey(key);
     if (!u) return notFound('userKey');
-    this.users.delete(u.primaryEmail);
-    for (const members of [...this.groups.values(), ...this.licenses.values()])
-      members.delete(u.primaryEmail);
+    this.removeUser(u);
+    this.logAdmin('USER_SETTINGS', 'DELETE_USER', { USER_EMAIL: u.primaryEmail }, this.actorOf(req));
     return { status: 204 };
   }
 
@@ -751,6 +987,12 @@ export class GoogleFake extends VendorFake {
     if (!email) return notFound('memberKey');
     if (members.has(email)) return googleError(409, 'duplicate', 'Member already exists.', 'ALREADY_EXISTS');
     members.set(email, 'USER');
+    this.logAdmin(
+      'GROUP_SETTINGS',
+      'ADD_GROUP_MEMBER',
+      { USER_EMAIL: email, GROUP_EMAIL: groupKey.toLowerCase() },
+      this.actorOf(req),
+    );
     return { status: 200, body: this.toMember(email, 'USER') };
   }
 
@@ -760,7 +1002,105 @@ export class GoogleFake extends VendorFake {
     if (!members) return notFound('groupKey');
     const email = this.userByKey(memberKey)?.primaryEmail ?? memberKey.toLowerCase();
     if (!members.delete(email)) return notFound('memberKey');
+    this.logAdmin(
+      'GROUP_SETTINGS',
+      'REMOVE_GROUP_MEMBER',
+      { USER_EMAIL: email, GROUP_EMAIL: groupKey.toLowerCase() },
+      this.actorOf(req),
+    );
     return { status: 204 };
+  }
+
+  /** The admin a request acts as (its delegated token's subject). */
+  private actorOf(req: FakeRequest): string {
+    return this.bearer(req)?.subject ?? 'admin@example.com';
+  }
+
+  // --- Reports API: the admin audit log -----------------------------------------------------------
+
+  private instant(req: FakeRequest, name: string): number | undefined {
+    const raw = req.url.searchParams.get(name);
+    if (raw === null) return undefined;
+    const t = Date.parse(raw);
+    if (!RFC3339.test(raw) || Number.isNaN(t)) throw new BadRequest(`Invalid value for ${name}: ${raw}`);
+    return t;
+  }
+
+  private listActivities(req: FakeRequest, userKey: string, application: string): FakeResponse {
+    const q = req.url.searchParams;
+    for (const key of REPORTS_UNIMPLEMENTED) {
+      if (q.has(key)) throw new BadRequest(`${key} is not implemented by the Google fake`);
+    }
+    allowParams(req, REPORTS_PARAMS);
+    if (userKey !== 'all')
+      throw new BadRequest(`userKey ${userKey} is not implemented by the Google fake (only all)`);
+    if (application !== 'admin') {
+      throw new BadRequest(
+        `applicationName ${application} is not implemented by the Google fake (only admin)`,
+      );
+    }
+    const customerId = q.get('customerId');
+    if (customerId && customerId !== this.customerId) throw new BadRequest('Invalid customerId');
+    const size = pageSize(req, 1000, 1000);
+    // The first page fixes the view (the end and what was visible); later pages keep it.
+    const token = q.get('pageToken');
+    let view: { end: number; asOf: number; offset: number };
+    if (token) {
+      try {
+        view = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as typeof view;
+      } catch {
+        throw new BadRequest('Invalid page token');
+      }
+      if (![view.end, view.asOf, view.offset].every(Number.isInteger))
+        throw new BadRequest('Invalid page token');
+    } else {
+      const now = this.now();
+      const end = this.instant(req, 'endTime') ?? now;
+      view = { end, asOf: now, offset: 0 };
+    }
+    const oldest = view.asOf - REPORTS_RETENTION_MS;
+    const start = this.instant(req, 'startTime');
+    if (start !== undefined && start > view.asOf) {
+      throw new BadRequest('Start time must be before the current time');
+    }
+    if (start !== undefined && start > view.end) throw new BadRequest('Start time must be before end time');
+    // Older than the log keeps: Google answers the last 180 days, without an error.
+    const from = Math.max(start ?? oldest, oldest);
+    const eventName = q.get('eventName');
+    const listed = this.auditLog
+      .filter((e) => e.visibleAt <= view.asOf && e.time >= from && e.time <= view.end)
+      .filter((e) => !eventName || e.name === eventName)
+      .sort((a, b) => b.time - a.time);
+    const items = listed.slice(view.offset, view.offset + size);
+    const next = view.offset + size < listed.length ? { ...view, offset: view.offset + size } : undefined;
+    const body: admin_reports_v1.Schema$Activities = {
+      kind: 'admin#reports#activities',
+      items: items.map((e) => this.toActivity(e)),
+      ...(next ? { nextPageToken: Buffer.from(JSON.stringify(next)).toString('base64url') } : {}),
+    };
+    return { status: 200, body };
+  }
+
+  private toActivity(e: AuditEvent): admin_reports_v1.Schema$Activity {
+    const actor = this.users.get(e.actor);
+    return {
+      kind: 'admin#reports#activity',
+      id: {
+        time: new Date(e.time).toISOString(),
+        uniqueQualifier: e.uniqueQualifier,
+        applicationName: 'admin',
+        customerId: this.customerId,
+      },
+      actor: { callerType: 'USER', email: e.actor, ...(actor ? { profileId: actor.id } : {}) },
+      ipAddress: '203.0.113.7',
+      events: [
+        {
+          type: e.type,
+          name: e.name,
+          parameters: Object.entries(e.parameters).map(([name, value]) => ({ name, value })),
+        },
+      ],
+    };
   }
 
   // --- Data Transfer API --------------------------------------------------------------------------
@@ -889,6 +1229,9 @@ export class GoogleFake extends VendorFake {
       r('GET', `${dir}/groups/([^/]+)/members`, (req, [g]) => this.listMembers(req, g!)),
       r('POST', `${dir}/groups/([^/]+)/members`, (req, [g]) => this.insertMember(req, g!)),
       r('DELETE', `${dir}/groups/([^/]+)/members/([^/]+)`, (req, [g, m]) => this.deleteMember(req, g!, m!)),
+      r('GET', '/admin/reports/v1/activity/users/([^/]+)/applications/([^/]+)', (req, [u, a]) =>
+        this.listActivities(req, decodeURIComponent(u!), decodeURIComponent(a!)),
+      ),
       r('GET', '/admin/datatransfer/v1/transfers', (req) => this.listTransfers(req)),
       r('POST', '/admin/datatransfer/v1/transfers', (req) => this.insertTransfer(req)),
       r('GET', `${lic}/users`, (req, [p, s]) => this.listLicenses(req, p!, s!)),

@@ -71,6 +71,7 @@ export async function createGoogleHarness(opts: GoogleHarnessOptions = {}): Prom
       fake.groups.clear();
       fake.licenses.clear();
       fake.transfers.length = 0;
+      fake.forgetHistory();
       for (const [login, u] of Object.entries(state.users) as [string, SeededUser][]) {
         fake.addUser(login, {
           displayName: u.displayName,
