@@ -7,10 +7,12 @@
 import { createPrivateKey, type JsonWebKey } from 'node:crypto';
 import { Client } from '@okta/okta-sdk-nodejs';
 import type { OktaConnection } from '../../model/schema.js';
+import type { SavedFeed } from '../change-feed.js';
 import { type ConnectorContext, requireEnv } from '../connector.js';
 import { DEFAULT_RETRY, RateGate } from '../retry.js';
-import type { Provider } from '../types.js';
+import type { Provider, Scope } from '../types.js';
 import { secretRedactor } from './errors.js';
+import { readOktaChanges } from './feed.js';
 import { OktaProvider } from './okta-provider.js';
 import { GovernedRequestExecutor } from './request-executor.js';
 
@@ -32,7 +34,9 @@ export function createOktaProvider(config: OktaConnection, ctx: ConnectorContext
     requestExecutor,
   });
   shareTokenRequests(client);
-  return new OktaProvider(client, { redact });
+  const sdk = client;
+  const feed = (scope: Scope, saved: SavedFeed | undefined) => readOktaChanges(sdk, scope, saved, retry.now);
+  return new OktaProvider(client, { redact, feed });
 }
 
 /** The SDK's getAccessToken as it really is: its typings omit the DPoP nonce it takes. */

@@ -21,6 +21,7 @@ import type { Client, Group, User, UserStatus } from '@okta/okta-sdk-nodejs';
 import pLimit from 'p-limit';
 import type { ActualMembership, ActualState, ActualUser, TargetRef } from '../../model/state.js';
 import type { Change } from '../../plan/plan-types.js';
+import type { FeedRead, SavedFeed } from '../change-feed.js';
 import { latestSignIn, managedState, targetNotFound } from '../common.js';
 import { stepOutcome, withLeaverSteps } from '../steps.js';
 import type { ChangeOutcome, Provider, Scope } from '../types.js';
@@ -33,7 +34,7 @@ const MEMBER_PAGE = 1000;
 const APP_PAGE = 200;
 const APP_USER_PAGE = 500;
 /** Names per group search: keeps the query well under Okta's "overly complex" limit. */
-const NAMES_PER_SEARCH = 20;
+export const NAMES_PER_SEARCH = 20;
 
 /** The statuses jml reads as an enabled account: Okta lets (or will let) these sign in. */
 export const OKTA_ENABLED_STATUSES: ReadonlySet<UserStatus> = new Set<UserStatus>([
@@ -64,9 +65,9 @@ const ALL_STATUSES: UserStatus[] = [
   'DEPROVISIONED',
 ];
 /** A plain list omits DEPROVISIONED users; a filter on every status returns them all. */
-const ALL_USERS_FILTER = ALL_STATUSES.map((s) => `status eq "${s}"`).join(' or ');
+export const ALL_USERS_FILTER = ALL_STATUSES.map((s) => `status eq "${s}"`).join(' or ');
 
-interface KnownUser {
+export interface KnownUser {
   id: string;
   login: string;
   status: string;
@@ -77,6 +78,11 @@ type OktaKind = 'group' | 'app';
 export interface OktaProviderOptions {
   /** Removes credentials (the configured secret, the access token in use) from a text. */
   redact: (text: string) => string;
+  /**
+   * The change feed (./feed.ts, given by ./index.ts so that the two files import each other in
+   * one direction only); without it every drift read is a full one.
+   */
+  feed?: (scope: Scope, saved: SavedFeed | undefined) => Promise<FeedRead>;
 }
 
 /** What a lifecycle operation ends in: it either got there or throws. */
@@ -91,6 +97,7 @@ export class OktaProvider implements Provider {
   /** The SDK client holds the credential: private, so no inspect or JSON of the provider shows it. */
   readonly #client: Client;
   readonly #redact: (text: string) => string;
+  readonly #feed: OktaProviderOptions['feed'];
   /** What the last read and this process's writes saw: ids, statuses, members. */
   private readonly users = new Map<string, Promise<KnownUser | undefined>>();
   private readonly targetIds = new Map<string, Promise<string | undefined>>();
@@ -104,6 +111,7 @@ export class OktaProvider implements Provider {
   constructor(client: Client, opts: OktaProviderOptions) {
     this.#client = client;
     this.#redact = opts.redact;
+    this.#feed = opts.feed;
   }
 
   // --- read ----------------------------------------------------------------------------------
@@ -111,6 +119,19 @@ export class OktaProvider implements Provider {
   async read(scope: Scope): Promise<ActualState> {
     try {
       return await this.readScope(scope);
+    } catch (e) {
+      throw new Error(`okta: reading the managed scope failed: ${this.describe(e)}`);
+    }
+  }
+
+  /**
+   * `jml drift`'s read: the changes since the saved checkpoint folded into the saved state
+   * (./feed.ts), or a full read when there is none. Never used to plan a write.
+   */
+  async readChanges(scope: Scope, saved: SavedFeed | undefined): Promise<FeedRead> {
+    if (!this.#feed) return { mode: 'full', actual: await this.read(scope), saved: null, reason: 'no-feed' };
+    try {
+      return await this.#feed(scope, saved);
     } catch (e) {
       throw new Error(`okta: reading the managed scope failed: ${this.describe(e)}`);
     }
@@ -639,7 +660,11 @@ function idsOf(items: readonly { id?: string }[]): string[] {
  * The one id of a target; undefined when missing. Okta lets several active apps share a label
  * (and groups a name): picking one would read or write the wrong one, so that is an error.
  */
-function uniqueId(kind: OktaKind, target: string, ids: readonly string[] | undefined): string | undefined {
+export function uniqueId(
+  kind: OktaKind,
+  target: string,
+  ids: readonly string[] | undefined,
+): string | undefined {
   if (ids && ids.length > 1) {
     const what = kind === 'app' ? 'app label' : 'group name';
     throw new Error(`ambiguous ${what} ${target} (${ids.length} ${kind}s); rename all but one in Okta`);
@@ -651,7 +676,7 @@ function targetKey(t: { kind: string; target: string }): string {
   return `${t.kind}:${t.target}`;
 }
 
-function quote(value: string): string {
+export function quote(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
 }
 
@@ -659,17 +684,17 @@ function notOktaKind(t: TargetRef): string {
   return `${t.kind} ${t.target}: '${t.kind}' is not an Okta kind (Okta has groups and apps; licenses live in Entra or Google)`;
 }
 
-function assertOktaKind(t: TargetRef): void {
+export function assertOktaKind(t: TargetRef): void {
   if (t.kind !== 'group' && t.kind !== 'app') throw new Error(notOktaKind(t));
 }
 
-function knownUser(u: User): KnownUser | undefined {
+export function knownUser(u: User): KnownUser | undefined {
   const login = u.profile?.login?.toLowerCase();
   if (!u.id || !login) return undefined;
   return { id: u.id, login, status: u.status ?? 'ACTIVE' };
 }
 
-function actualUser(u: User, known: KnownUser): ActualUser {
+export function actualUser(u: User, known: KnownUser): ActualUser {
   const p = u.profile;
   const name = p?.displayName ?? [p?.firstName, p?.lastName].filter(Boolean).join(' ');
   const enabled = isEnabled(known.status);

@@ -20,6 +20,7 @@ export const OKTA_MAX_IN_FLIGHT = 10;
  *   `group-by-id`: `/api/v1/groups/{id}` only;
  * - `apps`: `/api/v1/apps` and everything under an app (`/apps/{id}/users/...`);
  *   `app-by-id`: `/api/v1/apps/{id}` only;
+ * - `logs`: the System Log, GET `/api/v1/logs` (the drift change feed; a bucket of its own);
  * - `api-v1`: every other `/api/v1` call, the user lifecycle and sessions calls included;
  * - `oauth2-token`: the org authorization server's token endpoint.
  */
@@ -32,6 +33,7 @@ export type OktaBucket =
   | 'group-by-id'
   | 'apps'
   | 'app-by-id'
+  | 'logs'
   | 'api-v1';
 
 const FAMILIES = ['users', 'groups', 'apps'] as const;
@@ -45,6 +47,7 @@ function isFamily(value: string | undefined): value is Family {
 export function oktaRateBucket(method: string, url: string): OktaBucket {
   const path = new URL(url, 'http://okta.invalid').pathname.replace(/\/+$/, '');
   if (path === '/oauth2/v1/token') return 'oauth2-token';
+  if (path === '/api/v1/logs') return 'logs';
   const m = /^\/api\/v1\/([^/]+)(?:\/([^/]+))?(\/.*)?$/.exec(path);
   const family = m?.[1];
   if (!m || !isFamily(family)) return 'api-v1';

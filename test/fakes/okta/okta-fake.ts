@@ -20,7 +20,7 @@
  * (Okta documents them as eventually consistent).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Application, AppUser, Group, User, UserStatus } from '@okta/okta-sdk-nodejs';
+import type { Application, AppUser, Group, LogEvent, User, UserStatus } from '@okta/okta-sdk-nodejs';
 import { OKTA_ENABLED_STATUSES } from '../../../src/providers/okta/okta-provider.js';
 import {
   BadRequest,
@@ -79,8 +79,37 @@ interface FakeGroup {
   members: Set<string>;
   pending: PendingMembership[];
   created: string;
+  /** The profile's last change (a rename): Okta's `lastUpdated`. */
+  lastUpdated: string;
   lastMembershipUpdated: string;
 }
+
+/** One System Log event as the fake keeps it: the wire object and its order of publication. */
+interface StoredLogEvent {
+  seq: number;
+  at: number;
+  json: Wire<LogEvent>;
+}
+
+/** What a System Log event names: a user, a group or an app instance. */
+type LogTargetOf =
+  | { type: 'User'; user: FakeOktaUser }
+  | { type: 'UserGroup'; group: FakeGroup }
+  | { type: 'AppInstance'; app: FakeApp };
+
+/**
+ * How long Okta keeps System Log events: "Log data older than 90 days is not returned"
+ * (developer.okta.com System Log reference, Data Retention). Older events are not an error; they
+ * are simply gone, so a reader whose checkpoint is older must read in full.
+ */
+export const SYSTEM_LOG_RETENTION_MS = 90 * 24 * 60 * 60 * 1000;
+/** The System Log's page size: 100 by default, at most 1000 ("Integer between 0 and 1000"). */
+const LOG_PAGE = { default: 100, max: 1000 };
+/** `since` when a request has none: "7 days prior to until". */
+const LOG_DEFAULT_SPAN_MS = 7 * 24 * 60 * 60 * 1000;
+/** What a System Log `filter` may name in the fake (Okta allows more; the fake refuses the rest). */
+const LOG_FILTER_ATTRS = ['eventType', 'target.id', 'target.type', 'actor.id', 'outcome.result', 'severity'];
+const LOG_PARAMS = new Set(['since', 'until', 'after', 'filter', 'limit', 'sortOrder']);
 
 interface FakeApp {
   id: string;
@@ -135,6 +164,9 @@ const BUCKETS: { name: string; perMinute: number; matches: (method: string, path
   { name: '/api/v1/apps/{id}', perMinute: 500, matches: (_m, p) => /^\/api\/v1\/apps\/[^/]+$/.test(p) },
   // "Create, list, or other app actions: /api/v1/apps and /api/v1/apps/* incl. /api/v1/apps/{id}/*"
   { name: '/api/v1/apps*', perMinute: 100, matches: (_m, p) => /^\/api\/v1\/apps(\/|$)/.test(p) },
+  // "Get System Log events: /api/v1/logs" (UNVERIFIED: 120 per minute is a third-party summary of
+  // Okta's table, api-evangelist/okta rate-limits; Okta's own page was not in the searchable docs)
+  { name: '/api/v1/logs', perMinute: 120, matches: (_m, p) => p === '/api/v1/logs' },
   // "Most other API actions: /api/v1" (user lifecycle and sessions among them)
   { name: '/api/v1', perMinute: 1200, matches: () => true },
 ];
@@ -150,7 +182,7 @@ export function documentedBucket(method: string, path: string): OktaBucket {
 const ENABLED: ReadonlySet<string> = OKTA_ENABLED_STATUSES;
 
 /** The scope an operation needs; `.manage` includes `.read`. */
-type Scope = 'users' | 'groups' | 'apps';
+type Scope = 'users' | 'groups' | 'apps' | 'logs';
 
 const USER_FILTER_ATTRS = [
   'status',
@@ -168,6 +200,8 @@ const USER_SEARCH_ATTRS = [
   'statusChanged',
   'profile.displayName',
 ];
+/** The date-time attributes `gt`, `ge`, `lt` and `le` compare (Okta's examples use them so). */
+const INSTANT_ATTRS = ['created', 'lastUpdated', 'lastMembershipUpdated', 'activated', 'statusChanged'];
 const GROUP_ATTRS = [
   'id',
   'type',
@@ -204,6 +238,8 @@ export class OktaFake extends VendorFake {
    * the fake enforced, so that a throughput figure is computed against it (`sustainedThroughput`).
    */
   readonly windowsOpened: RateWindow[] = [];
+  /** The System Log, oldest first; events past the retention are dropped as they age. */
+  private readonly logEvents: StoredLogEvent[] = [];
   private seq = 0;
 
   constructor(opts: OktaFakeOptions = {}) {
@@ -241,6 +277,7 @@ export class OktaFake extends VendorFake {
     this.apps.clear();
     this.windows.clear();
     this.windowsOpened.length = 0;
+    this.logEvents.length = 0;
     this.activationEmails.length = 0;
     this.activationLinksReturned = 0;
   }
@@ -281,6 +318,7 @@ export class OktaFake extends VendorFake {
       members: new Set(),
       pending: [],
       created: at,
+      lastUpdated: at,
       lastMembershipUpdated: at,
     });
     return id;
@@ -299,6 +337,81 @@ export class OktaFake extends VendorFake {
 
   assignApp(label: string, login: string, scope: 'USER' | 'GROUP' = 'USER'): void {
     this.appLabelled(label).users.set(this.userByLogin(login)!.id, { scope, created: this.iso() });
+  }
+
+  // --- out-of-band changes: an administrator in the Admin Console --------------------------------
+  // Unlike the seeding helpers above, these move the timestamps Okta moves (`lastUpdated`,
+  // `lastMembershipUpdated`, `statusChanged`) and write the System Log events Okta writes.
+
+  consoleCreateUser(login: string, displayName?: string): void {
+    if (this.userByLogin(login)) throw new Error(`okta fake: ${login} exists`);
+    const u = this.users.get(this.addUser({ login, displayName, status: 'ACTIVE' }))!;
+    this.record('user.lifecycle.create', [{ type: 'User', user: u }]);
+    this.record('user.lifecycle.activate', [{ type: 'User', user: u }]);
+  }
+
+  consoleRenameUser(login: string, displayName: string): void {
+    const u = this.mustUser(login);
+    u.profile.displayName = displayName;
+    u.lastUpdated = this.iso();
+    this.record('user.account.update_profile', [{ type: 'User', user: u }]);
+  }
+
+  /** A lifecycle operation as the console offers it; refused as the API refuses it. */
+  consoleLifecycle(login: string, op: 'activate' | 'suspend' | 'unsuspend' | 'unlock' | 'deactivate'): void {
+    const req = { url: new URL('http://console.invalid/?sendEmail=true') } as FakeRequest;
+    const res = this.lifecycle(this.mustUser(login), op, req);
+    if (res.status >= 400) throw new Error(`okta fake: ${op} ${login}: ${JSON.stringify(res.body)}`);
+  }
+
+  /** Deletes an account for good (deactivating it first, as Okta requires); its memberships go. */
+  consoleDeleteUser(login: string): void {
+    const u = this.mustUser(login);
+    if (u.status !== 'DEPROVISIONED') this.consoleLifecycle(login, 'deactivate');
+    this.record('user.lifecycle.delete.initiated', [{ type: 'User', user: u }]);
+    for (const g of this.groups.values()) g.members.delete(u.id);
+    for (const a of this.apps.values()) a.users.delete(u.id);
+    this.users.delete(u.id);
+  }
+
+  consoleSetMember(groupName: string, login: string, add: boolean): void {
+    this.setMember(this.groupNamed(groupName).id, this.mustUser(login).id, add);
+  }
+
+  consoleCreateGroup(name: string): void {
+    const g = this.groups.get(this.addGroup(name))!;
+    this.record('group.lifecycle.create', [{ type: 'UserGroup', group: g }]);
+  }
+
+  consoleRenameGroup(name: string, to: string): void {
+    const g = this.groupNamed(name);
+    g.name = to;
+    g.lastUpdated = this.iso();
+    this.record('group.profile.update', [{ type: 'UserGroup', group: g }]);
+  }
+
+  consoleDeleteGroup(name: string): void {
+    const g = this.groupNamed(name);
+    this.groups.delete(g.id);
+    this.record('group.lifecycle.delete', [{ type: 'UserGroup', group: g }]);
+  }
+
+  /** A direct (scope USER) app assignment given or taken away. */
+  consoleAssignApp(label: string, login: string, add: boolean): void {
+    const a = this.appLabelled(label);
+    const u = this.mustUser(login);
+    if (add)
+      this.assignAppUser(
+        { body: { id: u.id }, url: new URL('http://console.invalid/') } as FakeRequest,
+        a.id,
+      );
+    else if (a.users.get(u.id)?.scope === 'USER') this.unassignAppUser(a.id, u.id);
+  }
+
+  /** The System Log events kept (within the retention), for tests. */
+  systemLog(): Wire<LogEvent>[] {
+    this.pruneLog();
+    return this.logEvents.map((e) => e.json);
   }
 
   signIn(login: string): void {
@@ -392,6 +505,132 @@ export class OktaFake extends VendorFake {
       });
     }
     return out;
+  }
+
+  private mustUser(login: string): FakeOktaUser {
+    const u = this.userByLogin(login);
+    if (!u) throw new Error(`okta fake: no user ${login}`);
+    return u;
+  }
+
+  // --- the System Log --------------------------------------------------------------------------
+
+  /** Writes one event, published now, naming its targets as Okta names them. */
+  private record(eventType: string, targets: LogTargetOf[]): void {
+    const at = this.now();
+    const target = targets.map((t) => {
+      if (t.type === 'User') {
+        const u = t.user;
+        const name = u.profile.displayName ?? `${u.profile.firstName} ${u.profile.lastName}`;
+        return { id: u.id, type: 'User', alternateId: u.profile.login, displayName: name };
+      }
+      if (t.type === 'UserGroup')
+        return {
+          id: t.group.id,
+          type: 'UserGroup',
+          alternateId: 'unknown',
+          displayName: t.group.name,
+        };
+      return {
+        id: t.app.id,
+        type: 'AppInstance',
+        alternateId: t.app.label,
+        displayName: t.app.label,
+      };
+    });
+    this.seq++;
+    // Okta sends null for absent parts (detailEntry, client, ...); its OpenAPI description types
+    // them as non-nullable objects, so the fake leaves them out (readers must not need them).
+    const json = {
+      uuid: randomUUID(),
+      published: new Date(at).toISOString(),
+      eventType,
+      version: '0',
+      severity: 'INFO',
+      displayMessage: eventType,
+      actor: {
+        id: '00ufakeadmin',
+        type: 'User',
+        alternateId: 'admin@okta.fake',
+        displayName: 'Fake Admin',
+      },
+      outcome: { result: 'SUCCESS' },
+      target,
+      transaction: { type: 'WEB', id: randomBytes(8).toString('hex'), detail: {} },
+      debugContext: { debugData: {} },
+      request: { ipChain: [] },
+    } as unknown as Wire<LogEvent>;
+    this.logEvents.push({ seq: this.seq, at, json });
+  }
+
+  private pruneLog(): void {
+    const oldest = this.now() - SYSTEM_LOG_RETENTION_MS;
+    const keep = this.logEvents.findIndex((e) => e.at >= oldest);
+    this.logEvents.splice(0, keep < 0 ? this.logEvents.length : keep);
+  }
+
+  /**
+   * GET /api/v1/logs. A bounded request (with `until`) lists the events published in
+   * [since, until) and ends when no `next` link comes; a polling request (no `until`) always
+   * answers a `next` link, even after an empty page, as Okta documents for polling (the stream
+   * never ends: okta-sdk-dotnet#337). Events older than the retention are not returned, whatever
+   * `since` says. `q` and any parameter the fake does not implement are refused.
+   */
+  private listLogs(req: FakeRequest): FakeResponse {
+    const q = req.url.searchParams;
+    for (const k of q.keys())
+      if (!LOG_PARAMS.has(k)) throw new BadRequest(`${k}: not supported by the fake's System Log`);
+    const instant = (name: string): number => {
+      const text = q.get(name)!;
+      const at = Date.parse(text);
+      if (Number.isNaN(at) || !/^\d{4}-\d\d-\d\dT/.test(text)) {
+        throw new BadRequest(
+          `${name}: The date format in your query is not recognized. Please enter dates using ISO8601 string format.`,
+        );
+      }
+      return at;
+    };
+    const bounded = q.has('until');
+    const until = bounded ? instant('until') : this.now();
+    const since = q.has('since') ? instant('since') : until - LOG_DEFAULT_SPAN_MS;
+    if (since > until) throw new BadRequest('since: must be before until');
+    const limit = q.has('limit') ? Number(q.get('limit')) : LOG_PAGE.default;
+    if (!Number.isInteger(limit) || limit < 0 || limit > LOG_PAGE.max)
+      throw new BadRequest(`limit: must be an integer between 0 and ${LOG_PAGE.max}`);
+    const order = q.get('sortOrder') ?? 'ASCENDING';
+    if (order !== 'ASCENDING' && order !== 'DESCENDING')
+      throw new BadRequest('sortOrder: must be ASCENDING or DESCENDING');
+    const filter = q.get('filter');
+    const match = filter
+      ? compileExpression(filter, { caseInsensitive: false, attributes: LOG_FILTER_ATTRS })
+      : () => true;
+    this.pruneLog();
+    let events = this.logEvents.filter((e) => e.at >= since && e.at < until && match(e.json));
+    if (order === 'DESCENDING') events = events.reverse();
+    const after = q.get('after');
+    if (after !== null && !/^\d+$/.test(after)) throw new BadRequest('after: not a cursor this org issued');
+    const cursor = after === null ? undefined : Number(after);
+    const start =
+      cursor === undefined
+        ? 0
+        : events.findIndex((e) => (order === 'ASCENDING' ? e.seq > cursor : e.seq < cursor));
+    const page = start < 0 ? [] : events.slice(start, start + limit);
+    const more = start >= 0 && start + page.length < events.length;
+    const base = `${this.url}${req.url.pathname}`;
+    const links = [`<${base}${req.url.search}>; rel="self"`];
+    if (more || !bounded) {
+      const next = new URLSearchParams(q);
+      const last = page[page.length - 1]?.seq ?? cursor;
+      if (last !== undefined) next.set('after', String(last));
+      links.push(`<${base}?${next.toString()}>; rel="next"`);
+    }
+    return { status: 200, headers: { link: links.join(', ') }, body: page.map((e) => e.json) };
+  }
+
+  private getGroup(groupId: string): FakeResponse {
+    const g = this.groups.get(groupId);
+    if (!g) return this.error(404, 'E0000007', `Not found: Resource not found: ${groupId} (UserGroup)`, []);
+    return { status: 200, body: this.groupJson(g) };
   }
 
   private loginsOf(ids: Iterable<string>): string[] {
@@ -554,6 +793,8 @@ export class OktaFake extends VendorFake {
         this.withUser(u!, (x) => this.revokeSessions(x, req.url.searchParams.get('oauthTokens') === 'true')),
       ),
       r('GET', '/api/v1/groups', 'groups', (req) => this.listGroups(req)),
+      r('GET', `/api/v1/groups/${id}`, 'groups', (_req, [g]) => this.getGroup(g!)),
+      r('GET', '/api/v1/logs', 'logs', (req) => this.listLogs(req)),
       r('GET', `/api/v1/groups/${id}/users`, 'groups', (req, [g]) => this.listGroupUsers(req, g!)),
       r('PUT', `/api/v1/groups/${id}/users/${id}`, 'groups', (_req, [g, u]) => this.setMember(g!, u!, true)),
       r('DELETE', `/api/v1/groups/${id}/users/${id}`, 'groups', (_req, [g, u]) =>
@@ -658,10 +899,18 @@ export class OktaFake extends VendorFake {
     const search = q.get('search');
     let users = [...this.users.values()];
     if (filter) {
-      const match = compileExpression(filter, { caseInsensitive: false, attributes: USER_FILTER_ATTRS });
+      const match = compileExpression(filter, {
+        caseInsensitive: false,
+        attributes: USER_FILTER_ATTRS,
+        instants: INSTANT_ATTRS,
+      });
       users = users.filter((u) => match(u));
     } else if (search) {
-      const match = compileExpression(search, { caseInsensitive: true, attributes: USER_SEARCH_ATTRS });
+      const match = compileExpression(search, {
+        caseInsensitive: true,
+        attributes: USER_SEARCH_ATTRS,
+        instants: INSTANT_ATTRS,
+      });
       users = users.filter((u) => match(u));
     } else {
       users = users.filter((u) => u.status !== 'DEPROVISIONED');
@@ -690,6 +939,7 @@ export class OktaFake extends VendorFake {
     const id = this.addUser({ login: p.login!, displayName: p.displayName, status: 'STAGED' });
     const u = this.users.get(id)!;
     Object.assign(u.profile, { email: p.email, firstName: p.firstName, lastName: p.lastName });
+    this.record('user.lifecycle.create', [{ type: 'User', user: u }]);
     if (activate) this.activate(u, true);
     return { status: 200, body: this.userJson(u) };
   }
@@ -700,10 +950,23 @@ export class OktaFake extends VendorFake {
     if (sendEmail) this.activationEmails.push(u.profile.login);
   }
 
+  /** Every status change moves `statusChanged` and `lastUpdated` and writes its System Log event. */
   private setStatus(u: FakeOktaUser, status: UserStatus): void {
+    const was = u.status;
     u.status = status;
     u.statusChanged = this.iso();
     u.lastUpdated = u.statusChanged;
+    const eventType =
+      status === 'PROVISIONED' || (status === 'ACTIVE' && was === 'STAGED')
+        ? 'user.lifecycle.activate'
+        : status === 'SUSPENDED'
+          ? 'user.lifecycle.suspend'
+          : status === 'DEPROVISIONED'
+            ? 'user.lifecycle.deactivate'
+            : was === 'SUSPENDED'
+              ? 'user.lifecycle.unsuspend'
+              : 'user.account.unlock';
+    this.record(eventType, [{ type: 'User', user: u }]);
   }
 
   private lifecycle(u: FakeOktaUser, op: string, req: FakeRequest): FakeResponse {
@@ -768,7 +1031,7 @@ export class OktaFake extends VendorFake {
     return {
       id: g.id,
       created: g.created,
-      lastUpdated: g.created,
+      lastUpdated: g.lastUpdated,
       lastMembershipUpdated: g.lastMembershipUpdated,
       objectClass: ['okta:user_group'],
       type: g.type,
@@ -789,6 +1052,7 @@ export class OktaFake extends VendorFake {
       const match = compileExpression(expr, {
         caseInsensitive: q.has('search'),
         attributes: q.has('search') ? GROUP_ATTRS : ['id', 'type', 'lastUpdated', 'lastMembershipUpdated'],
+        instants: INSTANT_ATTRS,
       });
       groups = groups.filter((g) => match({ ...g, profile: { name: g.name } }));
     }
@@ -828,6 +1092,11 @@ export class OktaFake extends VendorFake {
       if (add) g.members.add(userId);
       else g.members.delete(userId);
       g.lastMembershipUpdated = this.iso();
+      const user = this.users.get(userId)!;
+      this.record(add ? 'group.user_membership.add' : 'group.user_membership.remove', [
+        { type: 'User', user },
+        { type: 'UserGroup', group: g },
+      ]);
       g.pending = g.pending.filter((p) => p.userId !== userId);
       const { ms, reads } = this.membershipLag;
       if (ms > 0 || reads > 0)
@@ -922,7 +1191,14 @@ export class OktaFake extends VendorFake {
     if (!u) return this.error(404, 'E0000007', `Not found: Resource not found: ${body.id} (User)`, []);
     // A direct assignment of a user who had the app through a group makes it direct (scope USER).
     const had = a.users.get(u.id);
-    if (had?.scope !== 'USER') a.users.set(u.id, { scope: 'USER', created: had?.created ?? this.iso() });
+    if (had?.scope !== 'USER') {
+      a.users.set(u.id, { scope: 'USER', created: had?.created ?? this.iso() });
+      // UNVERIFIED: the targets Okta names on this event beyond the AppInstance (User here).
+      this.record('application.user_membership.add', [
+        { type: 'User', user: u },
+        { type: 'AppInstance', app: a },
+      ]);
+    }
     return { status: 200, body: this.appUserJson(a, u.id) };
   }
 
@@ -937,6 +1213,10 @@ export class OktaFake extends VendorFake {
       ]);
     }
     a.users.delete(userId);
+    this.record('application.user_membership.remove', [
+      { type: 'User', user: this.users.get(userId)! },
+      { type: 'AppInstance', app: a },
+    ]);
     return { status: 204 };
   }
 
