@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { EXIT_USAGE } from '../../src/cli/main.js';
 import type { ApplyRecord } from '../../src/records/schema.js';
 import {
   cleanTempDirs,
@@ -108,7 +109,8 @@ describe('safety guards', () => {
     );
     // There is no flag to unlock it.
     const r = await jml(dir, 'apply', '--confirm', '--plan', planFile, '--allow-protected');
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(EXIT_USAGE);
+    expect(r.err).toContain("unknown option '--allow-protected'");
     // A fresh plan leaves the account alone and reports it instead.
     const fresh = await planJson(dir, '--at', AT);
     expect(fresh.changes.filter((c) => c.login === 'lee.leaver@example.com')).toEqual([]);

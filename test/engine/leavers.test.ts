@@ -200,7 +200,7 @@ describe('applyLeaversOnTime (the use case)', () => {
       'wait until 2026-12-11T21:00:00.000Z',
     ]);
     // prepare's notices come with the schedule, so that the CLI says them first, as ever.
-    expect(r.notices.map((n) => n.kind)).toEqual(['time-dependent']);
+    expect(r.notices.map((n) => n.kind)).toEqual(['time-dependent', 'warnings']);
     expect(toldNotices).toEqual(r.notices);
     expect(r.windowEnd - r.start).toBe(20 * 60_000);
     expect(r.failed).toBe(false);

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT_USAGE } from '../../src/cli/main.js';
 import { cleanTempDirs, jml, tempDir } from '../engine/helpers.js';
 import { type GitHubHarness, pointCliAt, specMismatches, startGitHub } from '../fakes/github/harness.js';
 import { AT, type History, makeHistory, readPackFile } from './history.js';
@@ -324,9 +325,9 @@ describe('jml evidence', () => {
     }
   });
 
-  it('refuses a bad --since and a repository that does not validate, with exit 1', async () => {
+  it('refuses a bad --since as a usage error (exit 64), naming the value', async () => {
     const bad = await jml(history.dir, 'evidence', '--out', tempDir(), '--since', 'ninety');
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(EXIT_USAGE);
     expect(bad.err).toMatch(/--since ninety/);
   });
 });

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT_USAGE } from '../../src/cli/main.js';
 import { canonicalJson, manifestDigest, sha256 } from '../../src/report/evidence/verify.js';
 import { cleanTempDirs, copyFixture, jml, tempDir } from '../engine/helpers.js';
 
@@ -190,7 +191,7 @@ describe('jml evidence verify', () => {
 
   it('jml evidence without --out still says it is required', async () => {
     const r = await jml(tempDir(), 'evidence');
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(EXIT_USAGE);
     expect(r.err).toContain("required option '--out <dir>' not specified");
   });
 
