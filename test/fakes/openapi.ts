@@ -3,10 +3,15 @@
  * exist, and whether an answer's body matches the response schema the vendor documents for that
  * operation and status. Schema objects are turned into JSON Schema for ajv: `nullable` becomes a
  * `null` type, a `oneOf` with a discriminator mapping selects its branch by the property's value,
- * and OpenAPI-only keywords are dropped. Shared by the Okta and GitHub fakes; each adds what its
- * vendor answers beyond the description (GitHub's generic error shapes, for one).
+ * and OpenAPI-only keywords are dropped. Formats are checked (ajv-formats: `uri`, `date-time`,
+ * `email`, `int64`...): an answer GitHub's description calls a URI must be one, so a bot's
+ * `users/github-actions[bot]` URL, which real GitHub sends percent-encoded, fails here. A format
+ * the description names that no checker knows (GitHub's `repo.nwo`, Okta's `opaque`) is listed in
+ * `uncheckedFormats` rather than passed over unseen. Shared by the Okta and GitHub fakes; each adds
+ * what its vendor answers beyond the description (GitHub's generic error shapes, for one).
  */
 import AjvModule, { type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
 
 interface ResponseObject {
   $ref?: string;
@@ -33,6 +38,21 @@ const DROPPED = new Set([
   'writeOnly',
 ]);
 const METHODS = new Set(['get', 'put', 'post', 'patch', 'delete', 'head', 'options']);
+// ajv-formats is CommonJS with a default export.
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
+  addFormatsModule) as unknown as (ajv: unknown) => void;
+
+/** Every `format` a document names, sorted. */
+function formatsOf(node: unknown, out = new Set<string>()): Set<string> {
+  if (Array.isArray(node)) for (const x of node) formatsOf(x, out);
+  else if (node && typeof node === 'object') {
+    for (const [k, v] of Object.entries(node)) {
+      if (k === 'format' && typeof v === 'string') out.add(v);
+      else formatsOf(v, out);
+    }
+  }
+  return out;
+}
 
 interface Discriminator {
   propertyName: string;
@@ -86,6 +106,8 @@ export class OpenApiSpec {
   protected readonly ajv;
   private readonly templates: { method: string; template: string; pattern: RegExp }[] = [];
   private readonly compiled = new Map<string, DocumentedResponse>();
+  /** Formats the description names that no checker knows: accepted as any value of their type. */
+  readonly uncheckedFormats: string[] = [];
 
   /**
    * @param id the ajv id the components are registered under
@@ -97,7 +119,13 @@ export class OpenApiSpec {
     greedy: readonly string[] = [],
   ) {
     const Ajv = AjvModule.default;
-    this.ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
+    this.ajv = new Ajv({ strict: false, allErrors: true });
+    addFormats(this.ajv);
+    for (const format of [...formatsOf(spec)].sort()) {
+      if (this.ajv.formats[format]) continue;
+      this.ajv.addFormat(format, true);
+      this.uncheckedFormats.push(format);
+    }
     this.ajv.addSchema({ $id: id, components: { schemas: toJsonSchema(spec.components?.schemas ?? {}) } });
     for (const [template, ops] of Object.entries(spec.paths)) {
       let source = template;

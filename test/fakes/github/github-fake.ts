@@ -2000,17 +2000,23 @@ export class GitHubFake extends VendorFake {
     return `${this.url}${path}`;
   }
 
+  /**
+   * A user as GitHub writes one (@octokit/webhooks-examples holds real ones): a bot's login goes
+   * into its API URLs percent-encoded (`users/renovate%5Bbot%5D`, a valid URI; the raw brackets
+   * are not), its page is its app's (`https://github.com/apps/renovate`), its node id a Bot's.
+   */
   userJson(login: string): Record<string, unknown> {
     const u = this.users.get(login.toLowerCase()) ?? this.addUser(login);
-    const url = this.api(`/users/${u.login}`);
+    const url = this.api(`/users/${encodeURIComponent(u.login)}`);
+    const bot = u.type === 'Bot';
     return {
       login: u.login,
       id: u.id,
-      node_id: Buffer.from(`04:User${u.id}`).toString('base64'),
+      node_id: Buffer.from(bot ? `03:Bot${u.id}` : `04:User${u.id}`).toString('base64'),
       avatar_url: `https://avatars.githubusercontent.com/u/${u.id}?v=4`,
       gravatar_id: '',
       url,
-      html_url: `${WEB}/${u.login}`,
+      html_url: bot ? `${WEB}/apps/${u.login.replace(/\[bot\]$/, '')}` : `${WEB}/${u.login}`,
       followers_url: `${url}/followers`,
       following_url: `${url}/following{/other_user}`,
       gists_url: `${url}/gists{/gist_id}`,
