@@ -20,7 +20,7 @@ const savedEnv = { ...process.env };
 beforeAll(async () => {
   for (const v of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']) delete process.env[v];
   repo = await entraRepo();
-}, 60_000);
+});
 afterEach(async () => {
   await repo.h.seed(repo.base, repo.extra);
   repo.clock.now = START;

@@ -22,7 +22,7 @@ let repo: EntraRepo;
 beforeAll(async () => {
   for (const v of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']) delete process.env[v];
   repo = await entraRepo();
-}, 60_000);
+});
 afterAll(async () => {
   await repo?.h.close();
   cleanTempDirs();
@@ -205,4 +205,4 @@ it('drift from the incremental read always equals drift from a full read', async
   expect(modes.get('incremental') ?? 0).toBeGreaterThan(50);
   expect(modes.get('full:daily') ?? 0).toBeGreaterThan(0);
   expect(modes.get('full:feed-restart') ?? 0).toBeGreaterThan(0);
-}, 300_000);
+});

@@ -63,7 +63,7 @@ beforeAll(async () => {
   });
   if (!r.ok) throw new Error(`import refused: ${JSON.stringify(r.refusal)}`);
   expect(r.outcome.record.result).toBe('applied');
-}, 120_000);
+});
 
 function fresh(): string {
   const dir = tempDir('jml-replay-');

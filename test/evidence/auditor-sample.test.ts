@@ -73,7 +73,7 @@ beforeAll(async () => {
     missingGitHub: 'GitHub was not asked.',
   });
   events = buildJmlEvents(input);
-}, 180_000);
+});
 
 afterAll(async () => {
   restore();

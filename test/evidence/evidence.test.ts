@@ -28,7 +28,7 @@ beforeAll(async () => {
   history = await makeHistory(h);
   out = path.join(tempDir('jml-evidence-pack-'), 'pack');
   run = await jml(history.dir, 'evidence', '--out', out, '--at', AT);
-}, 120_000);
+});
 
 afterAll(async () => {
   const mismatches = specMismatches(h.fake);

@@ -56,7 +56,7 @@ beforeAll(async () => {
       '--disable-sync',
     ],
   });
-}, 120_000);
+});
 
 afterAll(async () => {
   await browser?.close();

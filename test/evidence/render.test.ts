@@ -37,7 +37,7 @@ beforeAll(async () => {
   pack = path.join(tempDir('jml-evidence-render-'), 'pack');
   const r = await jml(repo, 'evidence', '--out', pack, '--at', '2026-12-01T12:00:00Z');
   expect([0, 2], r.err).toContain(r.code);
-}, 60_000);
+});
 
 afterAll(() => {
   if (saved.token !== undefined) process.env.GITHUB_TOKEN = saved.token;

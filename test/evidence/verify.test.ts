@@ -24,7 +24,7 @@ beforeAll(async () => {
   const r = await jml(repo, 'evidence', '--out', made, '--at', '2026-12-01T12:00:00Z');
   expect([0, 2], r.err).toContain(r.code);
   printed = r.out;
-}, 60_000);
+});
 
 afterAll(() => {
   if (saved.token !== undefined) process.env.GITHUB_TOKEN = saved.token;

@@ -120,7 +120,7 @@ describe('jml github day-one', () => {
         'Within SLA': 'yes',
       }),
     ]);
-  }, 60_000);
+  });
 
   it('reports a joiner unconfirmed past 24 h, whoever else commented, and lists a /wrong flag for IT', async () => {
     const { dir, say, at, issue } = await appliedJoiner();
@@ -150,5 +150,5 @@ describe('jml github day-one', () => {
       `FINDING day-one: jo.joiner's day-one access was not confirmed by the manager within 24 h (due ${utc(at(24))}, #${issue.number}): granted ${utc(at(0))}, confirmed ${utc(at(26))}, reviewed ${utc(at(2))} (record `,
     );
     expect(pack.out).toContain('FINDING day-one: jo.joiner: the manager flagged netsuite-user as wrong');
-  }, 60_000);
+  });
 });

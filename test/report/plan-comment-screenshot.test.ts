@@ -205,7 +205,7 @@ beforeAll(async () => {
       '--disable-sync',
     ],
   });
-}, 180_000);
+});
 
 afterAll(async () => {
   await browser?.close();
