@@ -1,7 +1,7 @@
 /**
  * `npm run bench` (approvals): how long `jml approvals` takes to judge a pull request by its
- * effect on the organisation scripts/bench.ts generates (bench-out/org-N, 10,000 people by
- * default): a one-person mover, and a role template edit that changes the access of everyone
+ * effect on the organisation the plan part generates (scripts/bench-org.ts: bench-out/org-N,
+ * 10,000 people by default): a one-person mover, and a role template edit that changes the access of everyone
  * holding the role. Each run loads and validates the base and the merged head, builds the merged
  * view, and compares every person's access over the coming year. Figures are printed, never
  * asserted.
@@ -20,7 +20,7 @@ const NOW = Date.parse('2026-11-25T17:00:00Z');
 
 if (!existsSync(base)) {
   process.stderr.write(
-    `bench-approvals: ${base} is missing: run scripts/bench.ts first (npm run bench does).\n`,
+    `bench-approvals: ${base} is missing: run scripts/bench-plan.ts first (npm run bench does).\n`,
   );
   process.exit(1);
 }
