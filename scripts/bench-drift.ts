@@ -19,6 +19,7 @@ import type { FakeServer } from '../test/fakes/fake-server.ts';
 import { DELEGATED_SCOPES, REPORTS_SCOPE } from '../test/fakes/google/google-fake.ts';
 import { createGoogleHarness, type GoogleHarness } from '../test/fakes/google/harness.ts';
 import type { ProviderState } from '../test/fakes/harness.ts';
+import { createOktaHarness, type OktaHarness } from '../test/fakes/okta/harness.ts';
 import { BENCH_SUBJECTS } from './bench-subjects.ts';
 
 const GROUPS = 500;
@@ -213,14 +214,101 @@ async function measureGoogle(users: number): Promise<void> {
   }
 }
 
+/**
+ * Okta seeded straight into the fake an hour before the first drift run, on a clock the bench
+ * moves (15 minutes between scheduled runs); its rate limits lifted, since calls are counted here
+ * and bench-providers measures the waits.
+ */
+async function oktaOrganisation(
+  users: number,
+): Promise<{ h: OktaHarness; scope: Scope; clock: { now: number } }> {
+  const clock = { now: Date.parse('2027-01-04T08:00:00.000Z') };
+  const h = await createOktaHarness({
+    auth: 'ssws',
+    now: () => clock.now,
+    retry: { now: () => clock.now },
+    rateLimit: { perMinute: 10_000_000 },
+  });
+  const ids: string[] = [];
+  for (let i = 0; i < users; i++) ids.push(h.fake.addUser({ login: login(i), displayName: `User ${i}` }));
+  for (let g = 0; g < GROUPS; g++) {
+    const id = h.fake.addGroup(groupName(g));
+    h.fake.addMemberIds(
+      id,
+      Array.from({ length: PER_GROUP }, (_, k) => ids[memberOf(g, k, users)]!),
+    );
+  }
+  clock.now += 3_600_000;
+  const scope: Scope = {
+    logins: new Set(ids.map((_, i) => login(i))),
+    targets: Array.from({ length: GROUPS }, (_, g) => ({ kind: 'group' as const, target: groupName(g) })),
+  };
+  return { h, scope, clock };
+}
+
+/** Ten changes an administrator makes in the Admin Console, each with its System Log event. */
+function tenChangesInOkta(h: OktaHarness, users: number): void {
+  const f = h.fake;
+  const first = (g: number) => f.groupMembers(groupName(g))[0]!;
+  f.consoleSetMember(groupName(1), login(4), true);
+  f.consoleSetMember(groupName(2), login(5), true);
+  f.consoleSetMember(groupName(3), login(6), true);
+  f.consoleSetMember(groupName(4), first(4), false);
+  f.consoleSetMember(groupName(5), first(5), false);
+  f.consoleLifecycle(login(7), 'suspend');
+  f.consoleLifecycle(login(8), 'suspend');
+  f.consoleRenameUser(login(9), 'Renamed');
+  f.consoleCreateUser(login(users), 'New Joiner');
+  f.consoleSetMember(groupName(6), login(users), true);
+}
+
+async function measureOkta(users: number): Promise<void> {
+  const { h, scope, clock } = await oktaOrganisation(users);
+  const isToken = (path: string) => path.startsWith('/oauth2/');
+  const provider = h.provider as Provider & ChangeFeed;
+  const server = h.fake.server;
+  try {
+    let from = server.requests.length;
+    let t = performance.now();
+    await provider.read(scope);
+    const full = apiCalls(server, from, isToken);
+    const fullMs = performance.now() - t;
+
+    from = server.requests.length;
+    const first = await provider.readChanges(scope, undefined);
+    const round = apiCalls(server, from, isToken);
+
+    clock.now += 15 * 60_000;
+    from = server.requests.length;
+    t = performance.now();
+    const quiet = await provider.readChanges(scope, first.saved);
+    const none = apiCalls(server, from, isToken);
+    const quietMs = performance.now() - t;
+
+    clock.now += 14 * 60_000;
+    tenChangesInOkta(h, users);
+    clock.now += 60_000;
+    from = server.requests.length;
+    const busy = await provider.readChanges(scope, quiet.saved);
+    const ten = apiCalls(server, from, isToken);
+    const changes = busy.mode === 'incremental' ? busy.changes : 'full';
+    row(
+      'okta',
+      `${users}`,
+      `${full} (${fullMs.toFixed(0)} ms)`,
+      `${round}`,
+      `${none} (${quietMs.toFixed(0)} ms)`,
+      `${ten} (${changes} changes)`,
+    );
+  } finally {
+    await h.close();
+  }
+}
+
 console.log(`\nDrift: API calls per provider (${GROUPS} managed groups, ${GROUPS * PER_GROUP} memberships)`);
 row('provider', 'users', 'full read', 'feed round', 'no change', '10 changes');
 for (const users of SIZES) {
   await measureEntra(users);
   await measureGoogle(users);
-  // Okta has no change feed yet (docs/drift.md): at 100,000 users its full read is what
-  // bench-providers measures at 5,000, scaled by the user pages.
-  if (users <= 5_000) {
-    await measureFullOnly('okta', users);
-  }
+  await measureOkta(users);
 }

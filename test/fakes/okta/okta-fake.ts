@@ -330,6 +330,13 @@ export class OktaFake extends VendorFake {
     return id;
   }
 
+  /** Seeds members by id (the bench's 50,000 memberships: no lookup by name or login). */
+  addMemberIds(groupId: string, userIds: Iterable<string>): void {
+    const g = this.groups.get(groupId);
+    if (!g) throw new Error(`okta fake: no group ${groupId}`);
+    for (const id of userIds) g.members.add(id);
+  }
+
   /** Seeds a membership directly: visible at once, whatever the lag. */
   addMember(groupName: string, login: string): void {
     this.groupNamed(groupName).members.add(this.userByLogin(login)!.id);
