@@ -13,6 +13,7 @@ const WHY: Record<NonNullable<ProviderRead['reason']>, string> = {
   'scope-changed': 'the catalog or the connection changed',
   asked: 'asked for',
   'no-feed': 'this provider has no change feed',
+  'feed-refused': 'the provider refused its change feed to these credentials; grant it as docs/drift.md says',
 };
 
 /** "3 h 20 min" between two instants, at most two units. */

@@ -31,7 +31,12 @@ export type FullReadReason =
   /** Asked for (`jml drift --full`). */
   | 'asked'
   /** The provider has no change feed: every read is a full one. */
-  | 'no-feed';
+  | 'no-feed'
+  /**
+   * The provider has one, but refused it to these credentials (a scope or privilege not granted):
+   * every read is a full one until it is granted (docs/drift.md says which).
+   */
+  | 'feed-refused';
 
 /** One read through the feed: the state now, what to save for next time, and how it was read. */
 export type FeedRead =

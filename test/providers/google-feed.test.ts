@@ -294,12 +294,12 @@ describe('Google: when the feed says start over, or is not open', () => {
   it('reads in full, saying which scope to grant, when the delegation does not grant the Reports scope', async () => {
     const x = await seeded({ delegatedScopes: DELEGATED_SCOPES });
     const first = await feed(x);
-    expect(first).toMatchObject({ mode: 'full', reason: 'no-feed' });
+    expect(first).toMatchObject({ mode: 'full', reason: 'feed-refused' });
     expect(planned(first.actual)).toEqual(await fullRead(x));
     expect(logged.join('\n')).toContain(REPORTS_SCOPE);
     later();
     // Every run asks again (the grant may have been added since), and reads in full meanwhile.
-    expect(await feed(x, first.saved)).toMatchObject({ mode: 'full', reason: 'no-feed' });
+    expect(await feed(x, first.saved)).toMatchObject({ mode: 'full', reason: 'feed-refused' });
   });
 
   it('reads in full when the Reports API answers 403 (the admin role lacks the Reports privilege)', async () => {
@@ -313,7 +313,7 @@ describe('Google: when the feed says start over, or is not open', () => {
       times: 1,
     } as never);
     const r = await feed(x, first.saved);
-    expect(r).toMatchObject({ mode: 'full', reason: 'no-feed' });
+    expect(r).toMatchObject({ mode: 'full', reason: 'feed-refused' });
     expect(logged.join('\n')).toMatch(/refused the change feed/);
     expect(planned(r.actual)).toEqual(await fullRead(x));
   });

@@ -121,7 +121,7 @@ export async function readGoogleChanges(
   try {
     listed = await listSince(src, new Date(checkpoint - REPORTING_MARGIN_MS).toISOString());
   } catch (e) {
-    if (e instanceof FeedRefused) return fullRound(src, scope, 'no-feed', false);
+    if (e instanceof FeedRefused) return fullRound(src, scope, 'feed-refused', false);
     if (e instanceof FeedRestart) return fullRound(src, scope, 'feed-restart');
     throw e;
   }
@@ -190,7 +190,7 @@ async function fullRound(
   } catch (e) {
     const refusal = refusalOf(e);
     if (!refusal) throw e;
-    why = 'no-feed';
+    why = 'feed-refused';
     src.log?.(
       `google: the Reports API refused the change feed (${refusal}); drift reads Google in full. ` +
         `Grant ${REPORTS_SCOPE} in the domain-wide delegation and the Reports privilege to ` +
