@@ -221,7 +221,7 @@ describe('Okta change feed', () => {
     const x = await seeded({ scopes: ['okta.users.manage', 'okta.groups.manage', 'okta.apps.manage'] });
     const first = await feed(x);
     const r = await later(x, first.saved);
-    expect(r).toMatchObject({ mode: 'full', reason: 'no-feed' });
+    expect(r).toMatchObject({ mode: 'full', reason: 'feed-refused' });
     await expectEqualsFullRead(x, r);
   });
 

@@ -159,7 +159,7 @@ export async function readOktaChanges(
     events = await readLog(client, since, until);
   } catch (e) {
     // The service app lacks okta.logs.read: without the log a deletion goes unseen, so read in full.
-    if (oktaErrorCode(e).status === 403) return fullRead(client, scope, at, 'no-feed');
+    if (oktaErrorCode(e).status === 403) return fullRead(client, scope, at, 'feed-refused');
     throw e;
   }
   return fold(client, scope, parsed.data, at, since, events);
