@@ -3,16 +3,11 @@
  * loopback Graph fake (the other providers stay embedded), a clock the test moves, and the fake
  * seeded with the organisation's people and some of their Entra access.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { parseDocument } from 'yaml';
-import type { RunClock } from '../../src/apply/leaver-schedule.js';
 import type { EngineContext } from '../../src/engine/context.js';
-import { type Prepared, prepare } from '../../src/engine/prepare.js';
-import { scopeFor } from '../../src/providers/registry.js';
-import { copyExample } from '../engine/helpers.js';
+import type { Prepared } from '../../src/engine/prepare.js';
 import { createEntraHarness, type EntraHarness } from '../fakes/entra/harness.js';
 import type { ProviderState } from '../fakes/harness.js';
+import { connectExample, enabledUsers } from './property.js';
 
 export interface EntraRepo {
   dir: string;
@@ -39,22 +34,15 @@ export async function entraRepo(prefix = 'jml-drift-'): Promise<EntraRepo> {
     fake: { now: () => clock.now },
     context: { retry: { baseDelayMs: 5, maxDelayMs: 40 } },
   });
-  const dir = copyExample(prefix);
-  const file = path.join(dir, 'policy/jml.yaml');
-  const doc = parseDocument(readFileSync(file, 'utf8'));
-  doc.setIn(['providers', 'entra'], doc.createNode({ ...h.config }));
-  writeFileSync(file, doc.toString());
-  const runClock: RunClock = { now: () => clock.now, sleepUntil: async () => {} };
-  const ctx: EngineContext = { clock: runClock, env: { [h.config.oidcTokenEnv]: h.fake.federatedToken } };
-  const prepared = await prepare(ctx, { root: dir, at: START, only: 'entra' });
-  if (!prepared.ok) throw new Error(`prepare refused: ${JSON.stringify(prepared.refusal)}`);
-  const p = prepared.prepared;
-  const scope = scopeFor(p.index, 'entra');
-  const logins = [...scope.logins].sort();
-  const groups = scope.targets.filter((t) => t.kind === 'group').map((t) => t.target);
-  const licenses = scope.targets.filter((t) => t.kind === 'license').map((t) => t.target);
-  const users: ProviderState['users'] = {};
-  for (const l of logins) users[l] = { displayName: l.split('@')[0]!, enabled: true, sessions: 0 };
+  const { dir, ctx, p, logins, groups, licenses } = await connectExample({
+    prefix,
+    provider: 'entra',
+    config: h.config,
+    env: { [h.config.oidcTokenEnv]: h.fake.federatedToken },
+    now: () => clock.now,
+    at: START,
+  });
+  const users = enabledUsers(logins, (local) => local);
   const targets: ProviderState['targets'] = {};
   for (const [i, t] of [...groups, ...licenses].entries()) {
     const kind = groups.includes(t) ? 'group' : 'license';

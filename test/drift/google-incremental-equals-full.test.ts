@@ -11,23 +11,15 @@
  * connector signs its delegation with the real clock) and the runner's (drift-state's `now`,
  * which hours move on to the daily full read).
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { parseDocument } from 'yaml';
-import type { RunClock } from '../../src/apply/leaver-schedule.js';
-import type { EngineContext } from '../../src/engine/context.js';
-import { type ProviderRead, readForDrift } from '../../src/engine/drift-state.js';
-import { type Prepared, planFrom, prepare, readActual } from '../../src/engine/prepare.js';
-import type { ActualState } from '../../src/model/state.js';
-import { findDrift } from '../../src/plan/drift.js';
-import { scopeFor } from '../../src/providers/registry.js';
-import { cleanTempDirs, copyExample } from '../engine/helpers.js';
+import type { Prepared } from '../../src/engine/prepare.js';
+import { cleanTempDirs } from '../engine/helpers.js';
 import { DELEGATED_SCOPES, REPORTS_SCOPE } from '../fakes/google/google-fake.js';
 import { CREDENTIALS_ENV, createGoogleHarness, type GoogleHarness } from '../fakes/google/harness.js';
 import type { ProviderState } from '../fakes/harness.js';
+import { clearProxyEnv } from '../providers/feed-helpers.js';
+import { checkIncrementalEqualsFull, connectExample, enabledUsers } from './property.js';
 
 const RUNNER_START = Date.parse('2027-01-04T09:00:00Z');
 
@@ -47,32 +39,25 @@ let google = Date.now();
 let runner = RUNNER_START;
 
 beforeAll(async () => {
-  for (const v of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']) delete process.env[v];
+  clearProxyEnv();
   const h = await createGoogleHarness({
     fake: { now: () => google, delegatedScopes: [...DELEGATED_SCOPES, REPORTS_SCOPE] },
   });
-  const dir = copyExample('jml-drift-google-');
-  const file = path.join(dir, 'policy/jml.yaml');
-  const doc = parseDocument(readFileSync(file, 'utf8'));
-  doc.setIn(['providers', 'google'], doc.createNode({ ...h.config }));
-  writeFileSync(file, doc.toString());
-  const runClock: RunClock = { now: () => runner, sleepUntil: async () => {} };
-  const ctx: EngineContext = { clock: runClock, env: { [CREDENTIALS_ENV]: h.keyFile } };
-  const prepared = await prepare(ctx, { root: dir, at: RUNNER_START, only: 'google' });
-  if (!prepared.ok) throw new Error(`prepare refused: ${JSON.stringify(prepared.refusal)}`);
-  const p = prepared.prepared;
-  const scope = scopeFor(p.index, 'google');
-  const logins = [...scope.logins].sort();
-  const groups = scope.targets.filter((t) => t.kind === 'group').map((t) => t.target);
-  const licenses = scope.targets.filter((t) => t.kind === 'license').map((t) => t.target);
-  const users: ProviderState['users'] = {};
-  for (const l of logins) users[l] = { displayName: `${l.split('@')[0]} Person`, enabled: true, sessions: 0 };
+  const { p, logins, groups, licenses } = await connectExample({
+    prefix: 'jml-drift-google-',
+    provider: 'google',
+    config: h.config,
+    env: { [CREDENTIALS_ENV]: h.keyFile },
+    now: () => runner,
+    at: RUNNER_START,
+  });
+  const users = enabledUsers(logins, (local) => `${local} Person`);
   const targets: ProviderState['targets'] = {};
   for (const [i, t] of groups.entries()) targets[`group:${t}`] = logins.slice(i * 3, i * 3 + 4);
   for (const [i, t] of licenses.entries()) targets[`license:${t}`] = logins.slice(i * 5, i * 5 + 6);
   targets['group:all-staff@example.com'] = logins.slice(0, 10);
   repo = { h, p, logins, groups, licenses, base: { users, targets }, extra: ['contractor@example.com'] };
-}, 60_000);
+});
 
 afterAll(async () => {
   await repo?.h.close();
@@ -184,74 +169,43 @@ function change(o: Op): void {
   }
 }
 
-type Outcome = { error: string } | { actual: ActualState; drift: unknown };
-
-async function attempt(read: () => Promise<ActualState>): Promise<Outcome> {
-  try {
-    const actual = await read();
-    const planned = { ...actual, users: actual.users.map(({ lastSignIn: _unused, ...u }) => u) };
-    return { actual: planned, drift: findDrift(planFrom(repo.p, [actual]), repo.p.index.policy.sla) };
-  } catch (e) {
-    return { error: e instanceof Error ? e.message.split(' (')[0]! : String(e) };
-  }
-}
-
 it('drift from the admin audit log always equals drift from a full read', async () => {
-  const modes = new Map<string, number>();
-  const count = (r: ProviderRead) => {
-    const key = r.mode === 'full' ? `full:${r.reason}` : 'incremental';
-    modes.set(key, (modes.get(key) ?? 0) + 1);
-  };
-  await fc.assert(
-    fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 10 }), async (steps) => {
+  const modes = await checkIncrementalEqualsFull({
+    p: repo.p,
+    step: stepArb,
+    async reset() {
       google = Math.floor(Date.now() / 1000) * 1000;
       runner = RUNNER_START;
       await repo.h.seed(repo.base, repo.extra);
-      const stateDir = mkdtempSync(path.join(tmpdir(), 'jml-drift-state-'));
-      const first = await readForDrift(repo.p, { dir: stateDir, now: runner });
-      expect(first.reads[0]).toMatchObject({ mode: 'full', reason: 'no-checkpoint' });
-      for (const [i, { o, read }] of steps.entries()) {
-        change(o);
-        // Several changes between two runs, sometimes: the fold must not depend on one per run.
-        if (!read && i < steps.length - 1) continue;
-        // A run is at least a second after the last: Google's times are to the second.
-        google += 1_000;
-        let reads: ProviderRead[] = [];
-        const incremental = await attempt(async () => {
-          const r = await readForDrift(repo.p, { dir: stateDir, now: runner });
-          reads = r.reads;
-          return r.actual[0]!;
-        });
-        const full = await attempt(async () => (await readActual(repo.p))[0]!);
-        reads.forEach(count);
-        expect(incremental, `after ${JSON.stringify(o)}`).toEqual(full);
-      }
-    }),
-    {
-      numRuns: 40,
-      // Always tried: an account deleted and created again under the same address (the fold must
-      // not bring its old groups back), and one given a new address (its groups follow it).
-      examples: [
-        [
-          [
-            { o: { op: 'delete-user', login: 0 }, read: false },
-            { o: { op: 'create-user', login: 0 }, read: true },
-          ],
-        ],
-        [[{ o: { op: 'new-address', login: 1, to: 10 }, read: true }]],
-        // A restored account: the feed cannot tell whether its groups came back, so it reads in full.
-        [
-          [
-            { o: { op: 'delete-user', login: 2 }, read: true },
-            { o: { op: 'minutes', n: 1 }, read: true },
-            { o: { op: 'undelete-user', login: 2 }, read: true },
-          ],
-        ],
-      ],
     },
-  );
+    apply({ o, read }, last) {
+      change(o);
+      // Several changes between two runs, sometimes: the fold must not depend on one per run.
+      if (!read && !last) return false;
+      // A run is at least a second after the last: Google's times are to the second.
+      google += 1_000;
+      return true;
+    },
+    now: () => runner,
+    stateDirPrefix: 'jml-drift-state-',
+    // Always tried: an account deleted and created again under the same address (the fold must
+    // not bring its old groups back), and one given a new address (its groups follow it).
+    examples: [
+      [
+        { o: { op: 'delete-user', login: 0 }, read: false },
+        { o: { op: 'create-user', login: 0 }, read: true },
+      ],
+      [{ o: { op: 'new-address', login: 1, to: 10 }, read: true }],
+      // A restored account: the feed cannot tell whether its groups came back, so it reads in full.
+      [
+        { o: { op: 'delete-user', login: 2 }, read: true },
+        { o: { op: 'minutes', n: 1 }, read: true },
+        { o: { op: 'undelete-user', login: 2 }, read: true },
+      ],
+    ],
+  });
   // The runs went through every path, not only the full read.
   expect(modes.get('incremental') ?? 0).toBeGreaterThan(50);
   expect(modes.get('full:daily') ?? 0).toBeGreaterThan(0);
   expect(modes.get('full:feed-restart') ?? 0).toBeGreaterThan(0);
-}, 300_000);
+});

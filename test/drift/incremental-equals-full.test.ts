@@ -6,21 +6,16 @@
  * removed, hours passing, the feed reset); after every step the engine reads Entra both ways
  * (drift-state.ts through the delta feed, prepare.ts `readActual` in full) and plans both.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type ProviderRead, readForDrift } from '../../src/engine/drift-state.js';
-import { planFrom, readActual } from '../../src/engine/prepare.js';
-import type { ActualState } from '../../src/model/state.js';
-import { findDrift } from '../../src/plan/drift.js';
 import { cleanTempDirs } from '../engine/helpers.js';
+import { clearProxyEnv } from '../providers/feed-helpers.js';
 import { type EntraRepo, entraRepo, START } from './entra-repo.js';
+import { checkIncrementalEqualsFull } from './property.js';
 
 let repo: EntraRepo;
 beforeAll(async () => {
-  for (const v of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']) delete process.env[v];
+  clearProxyEnv();
   repo = await entraRepo();
 });
 afterAll(async () => {
@@ -149,58 +144,29 @@ function change(o: Op): void {
   }
 }
 
-type Outcome = { error: string } | { actual: ActualState; drift: unknown };
-
-async function attempt(read: () => Promise<ActualState>): Promise<Outcome> {
-  try {
-    const actual = await read();
-    const planned = { ...actual, users: actual.users.map(({ lastSignIn: _unused, ...u }) => u) };
-    return { actual: planned, drift: findDrift(planFrom(repo.p, [actual]), repo.p.index.policy.sla) };
-  } catch (e) {
-    return { error: e instanceof Error ? e.message.split(' (')[0]! : String(e) };
-  }
-}
-
 it('drift from the incremental read always equals drift from a full read', async () => {
-  const modes = new Map<string, number>();
-  const count = (r: ProviderRead) => {
-    const key = r.mode === 'full' ? `full:${r.reason}` : 'incremental';
-    modes.set(key, (modes.get(key) ?? 0) + 1);
-  };
-  await fc.assert(
-    fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 10 }), async (ops) => {
+  const modes = await checkIncrementalEqualsFull({
+    p: repo.p,
+    step: opArb,
+    async reset() {
       await repo.h.seed(repo.base, repo.extra);
       repo.clock.now = START;
-      const stateDir = mkdtempSync(path.join(tmpdir(), 'jml-drift-state-'));
-      const first = await readForDrift(repo.p, { dir: stateDir, now: repo.clock.now });
-      expect(first.reads[0]).toMatchObject({ mode: 'full', reason: 'no-checkpoint' });
-      for (const o of ops) {
-        change(o);
-        let reads: ProviderRead[] = [];
-        const incremental = await attempt(async () => {
-          const r = await readForDrift(repo.p, { dir: stateDir, now: repo.clock.now });
-          reads = r.reads;
-          return r.actual[0]!;
-        });
-        const full = await attempt(async () => (await readActual(repo.p))[0]!);
-        reads.forEach(count);
-        expect(incremental, `after ${JSON.stringify(o)}`).toEqual(full);
-      }
-    }),
-    {
-      numRuns: 40,
-      // Always tried: an account deleted and created again under the same login (the fake keeps
-      // its id, so a fold that forgot the deletion would bring its old groups back).
-      examples: [
-        [
-          [
-            { op: 'delete-user', login: 0 },
-            { op: 'create-user', login: 0 },
-          ],
-        ],
-      ],
     },
-  );
+    apply(o) {
+      change(o);
+      return true;
+    },
+    now: () => repo.clock.now,
+    stateDirPrefix: 'jml-drift-state-',
+    // Always tried: an account deleted and created again under the same login (the fake keeps
+    // its id, so a fold that forgot the deletion would bring its old groups back).
+    examples: [
+      [
+        { op: 'delete-user', login: 0 },
+        { op: 'create-user', login: 0 },
+      ],
+    ],
+  });
   // The runs went through every path, not only the full read.
   expect(modes.get('incremental') ?? 0).toBeGreaterThan(50);
   expect(modes.get('full:daily') ?? 0).toBeGreaterThan(0);

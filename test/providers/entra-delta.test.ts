@@ -5,42 +5,27 @@
  * make the connector start over; a saved state it cannot read; and the fake's own fidelity
  * (paging, repeated groups, the query options it refuses).
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ActualState } from '../../src/model/state.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { FeedRead } from '../../src/providers/change-feed.js';
-import { hasChangeFeed } from '../../src/providers/change-feed.js';
-import type { Scope } from '../../src/providers/types.js';
 import { DELTA_LINK_LIFETIME_MS } from '../fakes/entra/graph-fake.js';
 import { createEntraHarness, type EntraHarness } from '../fakes/entra/harness.js';
+import { clearProxyEnv, feedScope, harnessPerTest, planned, readFeed } from './feed-helpers.js';
 
-beforeAll(() => {
-  for (const v of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']) delete process.env[v];
-});
+beforeAll(clearProxyEnv);
 
 const FAST = { baseDelayMs: 5, maxDelayMs: 40 };
-let h: EntraHarness | undefined;
+const keep = harnessPerTest<EntraHarness>();
 let clock = Date.parse('2027-01-04T09:00:00Z');
 
-afterEach(async () => {
-  if (h) {
-    expect(h.server.unknownRequests).toEqual([]);
-    await h.close();
-  }
-  h = undefined;
-});
-
-const SCOPE: Scope = {
-  logins: new Set(['ada@example.com', 'bob@example.com', 'cy@example.com']),
-  targets: [
-    { kind: 'group', target: 'Engineering' },
-    { kind: 'group', target: 'Finance' },
-    { kind: 'license', target: 'SPE_E3' },
-  ],
-};
+const SCOPE = feedScope([
+  { kind: 'group', target: 'Engineering' },
+  { kind: 'group', target: 'Finance' },
+  { kind: 'license', target: 'SPE_E3' },
+]);
 
 async function seeded(): Promise<EntraHarness> {
   clock = Date.parse('2027-01-04T09:00:00Z');
-  h = await createEntraHarness({ fake: { now: () => clock }, context: { retry: FAST } });
+  const h = keep(await createEntraHarness({ fake: { now: () => clock }, context: { retry: FAST } }));
   await h.seed(
     {
       users: {
@@ -60,14 +45,8 @@ async function seeded(): Promise<EntraHarness> {
   return h;
 }
 
-/** What plans use of a state: everything but last sign-ins, which only reviews read. */
-function planned(s: ActualState): ActualState {
-  return { ...s, users: s.users.map(({ lastSignIn: _unused, ...u }) => u) };
-}
-
 async function feed(x: EntraHarness, saved?: unknown): Promise<FeedRead> {
-  if (!hasChangeFeed(x.provider)) throw new Error('the Entra connector has no change feed');
-  return x.provider.readChanges(SCOPE, saved);
+  return readFeed(x.provider, SCOPE, saved);
 }
 
 function apiCalls(x: EntraHarness, from: number): string[] {

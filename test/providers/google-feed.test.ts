@@ -9,12 +9,11 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ActualState } from '../../src/model/state.js';
 import type { Change } from '../../src/plan/plan-types.js';
-import { type FeedRead, hasChangeFeed } from '../../src/providers/change-feed.js';
+import type { FeedRead } from '../../src/providers/change-feed.js';
 import { REPORTING_MARGIN_MS, REPORTS_RETENTION_MS } from '../../src/providers/google/feed.js';
-import type { Scope } from '../../src/providers/types.js';
 import {
   DELEGATED_SCOPES,
   googleError,
@@ -23,10 +22,9 @@ import {
   REPORTS_UNIMPLEMENTED,
 } from '../fakes/google/google-fake.js';
 import { createGoogleHarness, type GoogleHarness } from '../fakes/google/harness.js';
+import { clearProxyEnv, feedScope, harnessPerTest, planned, readFeed } from './feed-helpers.js';
 
-beforeAll(() => {
-  for (const v of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']) delete process.env[v];
-});
+beforeAll(clearProxyEnv);
 
 const FAST = { baseDelayMs: 5, maxDelayMs: 40 };
 /**
@@ -36,39 +34,30 @@ const FAST = { baseDelayMs: 5, maxDelayMs: 40 };
  */
 let START = Date.now();
 const REPORTS = 'GET /admin/reports/v1/activity/users/all/applications/admin';
-let h: GoogleHarness | undefined;
+const keep = harnessPerTest<GoogleHarness>();
 let clock = START;
 let logged: string[] = [];
 
-afterEach(async () => {
-  if (h) {
-    expect(h.fake.server.unknownRequests).toEqual([]);
-    await h.close();
-  }
-  h = undefined;
-});
-
-const SCOPE: Scope = {
-  logins: new Set(['ada@example.com', 'bob@example.com', 'cy@example.com']),
-  targets: [
-    { kind: 'group', target: 'eng@example.com' },
-    { kind: 'group', target: 'fin@example.com' },
-    { kind: 'group', target: 'ops@example.com' },
-    { kind: 'license', target: 'Google-Apps/1010020028' },
-  ],
-};
+const SCOPE = feedScope([
+  { kind: 'group', target: 'eng@example.com' },
+  { kind: 'group', target: 'fin@example.com' },
+  { kind: 'group', target: 'ops@example.com' },
+  { kind: 'license', target: 'Google-Apps/1010020028' },
+]);
 
 async function seeded(opts: { delegatedScopes?: string[] } = {}): Promise<GoogleHarness> {
   START = Math.floor(Date.now() / 1000) * 1000;
   clock = START;
   logged = [];
-  h = await createGoogleHarness({
-    fake: {
-      now: () => clock,
-      delegatedScopes: opts.delegatedScopes ?? [...DELEGATED_SCOPES, REPORTS_SCOPE],
-    },
-    ctx: { retry: { ...FAST, now: () => clock }, log: (l) => logged.push(l) },
-  });
+  const h = keep(
+    await createGoogleHarness({
+      fake: {
+        now: () => clock,
+        delegatedScopes: opts.delegatedScopes ?? [...DELEGATED_SCOPES, REPORTS_SCOPE],
+      },
+      ctx: { retry: { ...FAST, now: () => clock }, log: (l) => logged.push(l) },
+    }),
+  );
   await h.seed(
     {
       users: {
@@ -88,14 +77,8 @@ async function seeded(opts: { delegatedScopes?: string[] } = {}): Promise<Google
   return h;
 }
 
-/** What plans use of a state: everything but last sign-ins, which only reviews read. */
-function planned(s: ActualState): ActualState {
-  return { ...s, users: s.users.map(({ lastSignIn: _unused, ...u }) => u) };
-}
-
 async function feed(x: GoogleHarness, saved?: unknown): Promise<FeedRead> {
-  if (!hasChangeFeed(x.provider)) throw new Error('the Google connector has no change feed');
-  return x.provider.readChanges(SCOPE, saved);
+  return readFeed(x.provider, SCOPE, saved);
 }
 
 async function fullRead(x: GoogleHarness): Promise<ActualState> {

@@ -6,41 +6,27 @@
  * state it cannot read); paging; and the fake's own fidelity (the System Log's bounded and
  * polling queries, the filters it accepts and refuses, its retention, answers as Okta documents).
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ActualState } from '../../src/model/state.js';
-import { type FeedRead, hasChangeFeed } from '../../src/providers/change-feed.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { FeedRead } from '../../src/providers/change-feed.js';
 import { LOG_RETENTION_MS, OVERLAP_MS } from '../../src/providers/okta/feed.js';
 import { oktaRateBucket } from '../../src/providers/okta/rate-limits.js';
-import type { Scope } from '../../src/providers/types.js';
 import type { ProviderState } from '../fakes/harness.js';
 import { createOktaHarness, type OktaHarness } from '../fakes/okta/harness.js';
 import { documentedBucket, SYSTEM_LOG_RETENTION_MS } from '../fakes/okta/okta-fake.js';
 import { OktaOpenApi } from '../fakes/okta/openapi-spec.js';
+import { clearProxyEnv, feedScope, harnessPerTest, planned, readFeed } from './feed-helpers.js';
 
-beforeAll(() => {
-  for (const v of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy']) delete process.env[v];
-});
+beforeAll(clearProxyEnv);
 
 const START = Date.parse('2027-01-04T09:00:00.000Z');
-let h: OktaHarness | undefined;
+const keep = harnessPerTest<OktaHarness>();
 const clock = { now: START };
 
-afterEach(async () => {
-  if (h) {
-    expect(h.fake.server.unknownRequests).toEqual([]);
-    await h.close();
-  }
-  h = undefined;
-});
-
-const SCOPE: Scope = {
-  logins: new Set(['ada@example.com', 'bob@example.com', 'cy@example.com']),
-  targets: [
-    { kind: 'group', target: 'Engineering' },
-    { kind: 'group', target: 'Finance' },
-    { kind: 'app', target: 'Slack' },
-  ],
-};
+const SCOPE = feedScope([
+  { kind: 'group', target: 'Engineering' },
+  { kind: 'group', target: 'Finance' },
+  { kind: 'app', target: 'Slack' },
+]);
 
 const BASE: ProviderState = {
   users: {
@@ -63,27 +49,23 @@ const BASE: ProviderState = {
  */
 async function seeded(opts: { scopes?: string[]; skewMs?: number } = {}): Promise<OktaHarness> {
   clock.now = opts.scopes ? Date.now() - 3_600_000 : START;
-  h = await createOktaHarness({
-    now: () => clock.now,
-    auth: opts.scopes ? 'private-key-jwt' : 'ssws',
-    // The connector's clock may run apart from Okta's (skew); both are the test's.
-    retry: { baseDelayMs: 5, maxDelayMs: 40, now: () => clock.now + (opts.skewMs ?? 0) },
-    rateLimit: { perMinute: 1_000_000 },
-    scopes: opts.scopes,
-  });
+  const h = keep(
+    await createOktaHarness({
+      now: () => clock.now,
+      auth: opts.scopes ? 'private-key-jwt' : 'ssws',
+      // The connector's clock may run apart from Okta's (skew); both are the test's.
+      retry: { baseDelayMs: 5, maxDelayMs: 40, now: () => clock.now + (opts.skewMs ?? 0) },
+      rateLimit: { perMinute: 1_000_000 },
+      scopes: opts.scopes,
+    }),
+  );
   await h.seed(BASE, ['outsider@example.com']);
   clock.now += 3_600_000; // the org was set up an hour before the first drift run
   return h;
 }
 
-/** What plans use of a state: everything but last sign-ins, which only reviews read. */
-function planned(s: ActualState): ActualState {
-  return { ...s, users: s.users.map(({ lastSignIn: _unused, ...u }) => u) };
-}
-
-async function feed(x: OktaHarness, saved?: unknown, scope: Scope = SCOPE): Promise<FeedRead> {
-  if (!hasChangeFeed(x.provider)) throw new Error('the Okta connector has no change feed');
-  return x.provider.readChanges(scope, saved);
+async function feed(x: OktaHarness, saved?: unknown): Promise<FeedRead> {
+  return readFeed(x.provider, SCOPE, saved);
 }
 
 function apiCalls(x: OktaHarness, from: number): string[] {
