@@ -7,20 +7,15 @@
  *   a checkpoint: the first run, the daily safety net, an expired link);
  * - a drift with no change since the last run (target: at most 10 calls);
  * - a drift after 10 out-of-band changes (target: at most 10 + a small constant per change).
- * A provider without a change feed reads in full every time; that is printed too. Figures are
- * printed, never asserted. BENCH_DRIFT_SIZES=5000 skips the 100,000-user run.
+ * Figures are printed, never asserted. BENCH_DRIFT_SIZES=5000 skips the 100,000-user run.
  */
-import type { ProviderName } from '../src/model/providers.ts';
-import type { TargetRef } from '../src/model/state.ts';
-import { type ChangeFeed, hasChangeFeed } from '../src/providers/change-feed.ts';
+import type { ChangeFeed } from '../src/providers/change-feed.ts';
 import type { Provider, Scope } from '../src/providers/types.ts';
 import { createEntraHarness, type EntraHarness } from '../test/fakes/entra/harness.ts';
 import type { FakeServer } from '../test/fakes/fake-server.ts';
 import { DELEGATED_SCOPES, REPORTS_SCOPE } from '../test/fakes/google/google-fake.ts';
 import { createGoogleHarness, type GoogleHarness } from '../test/fakes/google/harness.ts';
-import type { ProviderState } from '../test/fakes/harness.ts';
 import { createOktaHarness, type OktaHarness } from '../test/fakes/okta/harness.ts';
-import { BENCH_SUBJECTS } from './bench-subjects.ts';
 
 const GROUPS = 500;
 const PER_GROUP = 100; // 50,000 memberships
@@ -35,8 +30,50 @@ function row(...cells: string[]): void {
   console.log(cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' '));
 }
 
-function apiCalls(server: FakeServer, from: number, isToken: (path: string) => boolean): number {
-  return server.requests.slice(from).filter((r) => !isToken(r.path)).length;
+/** A provider's organisation in its fake, and how to change it as an administrator would. */
+interface FeedSubject {
+  name: string;
+  provider: Provider & ChangeFeed;
+  server: FakeServer;
+  scope: Scope;
+  /** The sign-in calls, which are not the API's. */
+  isToken(path: string): boolean;
+  /** Ten changes in the console. */
+  tenChanges(): void;
+  /** Time passes on the fake's clock (a provider whose feed reads by time). */
+  passMinutes?(minutes: number): void;
+}
+
+/**
+ * One row: the full read, the feed's own full round, a drift with no change 15 minutes later, and
+ * one 15 minutes after that with ten changes made a minute before it.
+ */
+async function measureFeed(s: FeedSubject, users: number): Promise<void> {
+  const { provider, scope } = s;
+  const calls = async <T>(read: () => Promise<T>): Promise<{ value: T; calls: number; ms: number }> => {
+    const from = s.server.requests.length;
+    const t = performance.now();
+    const value = await read();
+    const ms = performance.now() - t;
+    return { value, calls: s.server.requests.slice(from).filter((r) => !s.isToken(r.path)).length, ms };
+  };
+  const full = await calls(() => provider.read(scope));
+  const first = await calls(() => provider.readChanges(scope, undefined));
+  s.passMinutes?.(15);
+  const quiet = await calls(() => provider.readChanges(scope, first.value.saved));
+  s.passMinutes?.(14);
+  s.tenChanges();
+  s.passMinutes?.(1);
+  const busy = await calls(() => provider.readChanges(scope, quiet.value.saved));
+  const changes = busy.value.mode === 'incremental' ? busy.value.changes : 'full';
+  row(
+    s.name,
+    `${users}`,
+    `${full.calls} (${full.ms.toFixed(0)} ms)`,
+    `${first.calls}`,
+    `${quiet.calls} (${quiet.ms.toFixed(0)} ms)`,
+    `${busy.calls} (${changes} changes)`,
+  );
 }
 
 /** Entra seeded straight into the fake (the harness's seed looks users up by name: slow at 100,000). */
@@ -74,71 +111,20 @@ function tenChangesInEntra(h: EntraHarness, users: number): void {
 
 async function measureEntra(users: number): Promise<void> {
   const { h, scope } = await entraOrganisation(users);
-  const isToken = (path: string) => path.includes('/oauth2/');
-  const provider = h.provider as Provider & ChangeFeed;
   try {
-    let from = h.server.requests.length;
-    let t = performance.now();
-    await provider.read(scope);
-    const full = apiCalls(h.server, from, isToken);
-    const fullMs = performance.now() - t;
-
-    from = h.server.requests.length;
-    const first = await provider.readChanges(scope, undefined);
-    const round = apiCalls(h.server, from, isToken);
-
-    from = h.server.requests.length;
-    t = performance.now();
-    const quiet = await provider.readChanges(scope, first.saved);
-    const none = apiCalls(h.server, from, isToken);
-    const quietMs = performance.now() - t;
-
-    tenChangesInEntra(h, users);
-    from = h.server.requests.length;
-    const busy = await provider.readChanges(scope, quiet.saved);
-    const ten = apiCalls(h.server, from, isToken);
-    const changes = busy.mode === 'incremental' ? busy.changes : 'full';
-    row(
-      'entra',
-      `${users}`,
-      `${full} (${fullMs.toFixed(0)} ms)`,
-      `${round}`,
-      `${none} (${quietMs.toFixed(0)} ms)`,
-      `${ten} (${changes} changes)`,
+    await measureFeed(
+      {
+        name: 'entra',
+        provider: h.provider as Provider & ChangeFeed,
+        server: h.server,
+        scope,
+        isToken: (path) => path.includes('/oauth2/'),
+        tenChanges: () => tenChangesInEntra(h, users),
+      },
+      users,
     );
   } finally {
     await h.close();
-  }
-}
-
-/** A provider without a change feed: every drift is a full read. */
-async function measureFullOnly(name: ProviderName, users: number): Promise<void> {
-  const subject = BENCH_SUBJECTS.find((s) => s.name === name)!;
-  const harness = await subject.start({});
-  try {
-    if (hasChangeFeed(harness.provider)) {
-      row(name, `${users}`, 'has a change feed: add it to this bench');
-      return;
-    }
-    const state: ProviderState = { users: {}, targets: {} };
-    for (let i = 0; i < users; i++)
-      state.users[login(i)] = { displayName: `User ${i}`, enabled: true, sessions: 0 };
-    const targets: TargetRef[] = [];
-    for (let g = 0; g < GROUPS; g++) {
-      const target = subject.groupName(g);
-      targets.push({ kind: 'group', target });
-      const members = new Set<string>();
-      for (let k = 0; k < PER_GROUP; k++) members.add(login(memberOf(g, k, users)));
-      state.targets[`group:${target}`] = [...members].sort();
-    }
-    await harness.seed(state, []);
-    const server = harness.server!;
-    const from = server.requests.length;
-    await harness.provider.read({ logins: new Set(Object.keys(state.users)), targets });
-    const full = server.requests.slice(from).filter((r) => !subject.isTokenRequest(r.path)).length;
-    row(name, `${users}`, `${full}`, 'no feed', `${full} (full)`, `${full} (full)`);
-  } finally {
-    await harness.close();
   }
 }
 
@@ -177,37 +163,17 @@ function tenChangesInGoogle(h: GoogleHarness, users: number): void {
 
 async function measureGoogle(users: number): Promise<void> {
   const { h, scope } = await googleOrganisation(users);
-  const isToken = (path: string) => path === '/token';
-  const provider = h.provider as Provider & ChangeFeed;
   try {
-    let from = h.fake.server.requests.length;
-    let t = performance.now();
-    await provider.read(scope);
-    const full = apiCalls(h.fake.server, from, isToken);
-    const fullMs = performance.now() - t;
-
-    from = h.fake.server.requests.length;
-    const first = await provider.readChanges(scope, undefined);
-    const round = apiCalls(h.fake.server, from, isToken);
-
-    from = h.fake.server.requests.length;
-    t = performance.now();
-    const quiet = await provider.readChanges(scope, first.saved);
-    const none = apiCalls(h.fake.server, from, isToken);
-    const quietMs = performance.now() - t;
-
-    tenChangesInGoogle(h, users);
-    from = h.fake.server.requests.length;
-    const busy = await provider.readChanges(scope, quiet.saved);
-    const ten = apiCalls(h.fake.server, from, isToken);
-    const changes = busy.mode === 'incremental' ? busy.changes : 'full';
-    row(
-      'google',
-      `${users}`,
-      `${full} (${fullMs.toFixed(0)} ms)`,
-      `${round}`,
-      `${none} (${quietMs.toFixed(0)} ms)`,
-      `${ten} (${changes} changes)`,
+    await measureFeed(
+      {
+        name: 'google',
+        provider: h.provider as Provider & ChangeFeed,
+        server: h.fake.server,
+        scope,
+        isToken: (path) => path === '/token',
+        tenChanges: () => tenChangesInGoogle(h, users),
+      },
+      users,
     );
   } finally {
     await h.close();
@@ -264,41 +230,20 @@ function tenChangesInOkta(h: OktaHarness, users: number): void {
 
 async function measureOkta(users: number): Promise<void> {
   const { h, scope, clock } = await oktaOrganisation(users);
-  const isToken = (path: string) => path.startsWith('/oauth2/');
-  const provider = h.provider as Provider & ChangeFeed;
-  const server = h.fake.server;
   try {
-    let from = server.requests.length;
-    let t = performance.now();
-    await provider.read(scope);
-    const full = apiCalls(server, from, isToken);
-    const fullMs = performance.now() - t;
-
-    from = server.requests.length;
-    const first = await provider.readChanges(scope, undefined);
-    const round = apiCalls(server, from, isToken);
-
-    clock.now += 15 * 60_000;
-    from = server.requests.length;
-    t = performance.now();
-    const quiet = await provider.readChanges(scope, first.saved);
-    const none = apiCalls(server, from, isToken);
-    const quietMs = performance.now() - t;
-
-    clock.now += 14 * 60_000;
-    tenChangesInOkta(h, users);
-    clock.now += 60_000;
-    from = server.requests.length;
-    const busy = await provider.readChanges(scope, quiet.saved);
-    const ten = apiCalls(server, from, isToken);
-    const changes = busy.mode === 'incremental' ? busy.changes : 'full';
-    row(
-      'okta',
-      `${users}`,
-      `${full} (${fullMs.toFixed(0)} ms)`,
-      `${round}`,
-      `${none} (${quietMs.toFixed(0)} ms)`,
-      `${ten} (${changes} changes)`,
+    await measureFeed(
+      {
+        name: 'okta',
+        provider: h.provider as Provider & ChangeFeed,
+        server: h.fake.server,
+        scope,
+        isToken: (path) => path.startsWith('/oauth2/'),
+        tenChanges: () => tenChangesInOkta(h, users),
+        passMinutes: (minutes) => {
+          clock.now += minutes * 60_000;
+        },
+      },
+      users,
     );
   } finally {
     await h.close();
