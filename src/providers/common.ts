@@ -1,11 +1,15 @@
 /**
  * What every connector does the same way: the managed-scope rule, the "target missing" message,
- * and the throwaway first password. One place, so that the three connectors cannot drift apart.
+ * the throwaway first password, how a failed change is named and how many apply at once. One
+ * place, so that the connectors cannot drift apart.
  */
 import { randomBytes } from 'node:crypto';
+import pLimit from 'p-limit';
 import { byCodePoint } from '../model/order.js';
 import type { ProviderName } from '../model/schema.js';
 import type { ActualMembership, ActualState, ActualUser } from '../model/state.js';
+import type { Change } from '../plan/plan-types.js';
+import type { ChangeOutcome } from './types.js';
 
 /**
  * The managed scope of a bulk read: the repository's people plus anyone holding a managed target
@@ -31,6 +35,22 @@ export function managedState(
 /** The error for a catalog target the provider does not have. */
 export function targetNotFound(provider: ProviderName, kind: string, target: string): string {
   return `${kind} ${target} not found on ${provider}; create it there or fix policy/entitlements.yaml`;
+}
+
+/** A change as a failed outcome's error names it: `grant ada@example.com on group Engineering`. */
+export function describeChange(change: Change): string {
+  const on = change.target ? ` on ${change.target.kind} ${change.target.target}` : '';
+  return `${change.action} ${change.login}${on}`;
+}
+
+/** Independent changes applied with `apply`, at most `inFlight` of them at a time. */
+export function applyAtMost(
+  inFlight: number,
+  changes: readonly Change[],
+  apply: (change: Change) => Promise<ChangeOutcome>,
+): Promise<ChangeOutcome>[] {
+  const limit = pLimit(inFlight);
+  return changes.map((c) => limit(() => apply(c)));
 }
 
 /**

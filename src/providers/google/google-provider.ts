@@ -18,7 +18,14 @@ import type { GoogleConnection, Policy } from '../../model/schema.js';
 import type { ActualMembership, ActualState, ActualUser, TargetRef } from '../../model/state.js';
 import type { Change } from '../../plan/plan-types.js';
 import type { ChangeFeed, FeedRead, SavedFeed } from '../change-feed.js';
-import { latestSignIn, managedState, targetNotFound, throwawayPassword } from '../common.js';
+import {
+  applyAtMost,
+  describeChange,
+  latestSignIn,
+  managedState,
+  targetNotFound,
+  throwawayPassword,
+} from '../common.js';
 import type { ConnectorContext } from '../connector.js';
 import { DEFAULT_CLOCK, DEFAULT_RETRY, RateGate, type RetryOptions, withRetry } from '../retry.js';
 import { retentionStep, stepOutcome, withLeaverSteps } from '../steps.js';
@@ -448,8 +455,7 @@ export class GoogleProvider implements Provider, ChangeFeed {
   // --- apply ---------------------------------------------------------------------------------------
 
   applyMany(changes: readonly Change[]): Promise<ChangeOutcome>[] {
-    const limit = pLimit(CONCURRENCY);
-    return changes.map((c) => limit(() => this.apply(c)));
+    return applyAtMost(CONCURRENCY, changes, (c) => this.apply(c));
   }
 
   /** Applies one change; an API error becomes a failed outcome naming the login and the target. */
@@ -458,13 +464,12 @@ export class GoogleProvider implements Provider, ChangeFeed {
     try {
       out = await this.applyOne(change);
     } catch (e) {
-      const on = change.target ? ` on ${change.target.kind} ${change.target.target}` : '';
       out =
         e instanceof AlreadyDone
           ? { status: 'unchanged' }
           : {
               status: 'failed',
-              error: `google: ${change.action} ${change.login}${on} failed: ${googleErrorInfo(e).message}`,
+              error: `google: ${describeChange(change)} failed: ${googleErrorInfo(e).message}`,
             };
     }
     // A failed sign-out stops before the tokens: neither was done.

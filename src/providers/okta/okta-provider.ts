@@ -22,7 +22,7 @@ import pLimit from 'p-limit';
 import type { ActualMembership, ActualState, ActualUser, TargetRef } from '../../model/state.js';
 import type { Change } from '../../plan/plan-types.js';
 import type { FeedRead, SavedFeed } from '../change-feed.js';
-import { latestSignIn, managedState, targetNotFound } from '../common.js';
+import { applyAtMost, describeChange, latestSignIn, managedState, targetNotFound } from '../common.js';
 import { stepOutcome, withLeaverSteps } from '../steps.js';
 import type { ChangeOutcome, Provider, Scope } from '../types.js';
 import { describeOktaError, isGroupGrantedAppAccess, oktaErrorCode } from './errors.js';
@@ -292,8 +292,7 @@ export class OktaProvider implements Provider {
       out = await this.applyOne(change);
       if (out.status === 'failed') out = { ...out, error: this.#redact(out.error) };
     } catch (e) {
-      const on = change.target ? ` on ${change.target.kind} ${change.target.target}` : '';
-      out = { status: 'failed', error: `okta: ${change.action} ${change.login}${on}: ${this.describe(e)}` };
+      out = { status: 'failed', error: `okta: ${describeChange(change)}: ${this.describe(e)}` };
     }
     // One call ends sessions and OAuth tokens (oauthTokens=true): a failed one failed both.
     return withLeaverSteps(change, out, ['revoke-sessions', 'revoke-tokens']);
@@ -301,8 +300,7 @@ export class OktaProvider implements Provider {
 
   /** Independent changes, at most OKTA_MAX_IN_FLIGHT at a time (the executor caps requests too). */
   applyMany(changes: readonly Change[]): Promise<ChangeOutcome>[] {
-    const limit = pLimit(OKTA_MAX_IN_FLIGHT);
-    return changes.map((c) => limit(() => this.apply(c)));
+    return applyAtMost(OKTA_MAX_IN_FLIGHT, changes, (c) => this.apply(c));
   }
 
   private async applyOne(c: Change): Promise<ChangeOutcome> {

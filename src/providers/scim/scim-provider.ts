@@ -19,11 +19,10 @@
  *   has no PATCH; each write is preceded by a read, so an already-applied change is `unchanged`,
  *   and carries the read's ETag as If-Match when the app gives ETags (a 412 reads again).
  */
-import pLimit from 'p-limit';
 import type { ScimApp } from '../../model/providers.js';
 import type { ActualMembership, ActualState, ActualUser, TargetRef } from '../../model/state.js';
 import type { Change } from '../../plan/plan-types.js';
-import { managedState, targetNotFound } from '../common.js';
+import { applyAtMost, describeChange, managedState, targetNotFound } from '../common.js';
 import { withLeaverSteps } from '../steps.js';
 import type { ChangeOutcome, Provider, Scope } from '../types.js';
 import { PATCH_OP, type ScimClient, ScimError, type ScimResource } from './client.js';
@@ -231,18 +230,13 @@ export class ScimProvider implements Provider {
     try {
       out = await this.applyOne(change);
     } catch (e) {
-      const on = change.target ? ` on ${change.target.kind} ${change.target.target}` : '';
-      out = {
-        status: 'failed',
-        error: `scim: ${change.action} ${change.login}${on}: ${(e as Error).message}`,
-      };
+      out = { status: 'failed', error: `scim: ${describeChange(change)}: ${(e as Error).message}` };
     }
     return withLeaverSteps(change, out);
   }
 
   applyMany(changes: readonly Change[]): Promise<ChangeOutcome>[] {
-    const limit = pLimit(IN_FLIGHT);
-    return changes.map((c) => limit(() => this.apply(c)));
+    return applyAtMost(IN_FLIGHT, changes, (c) => this.apply(c));
   }
 
   private async applyOne(c: Change): Promise<ChangeOutcome> {
