@@ -327,10 +327,15 @@ export function dayOneMarkdown(statuses: readonly DayOneStatus[], at: number): s
 // ---------------------------------------------------------------------------------------------
 // observations: the day-one state kept in the records (`dayOne`), so it survives without GitHub
 
-/** A day-one state as `jml github day-one-status` records it (`dayOne` of an observation record). */
-export function dayOneStateOf(s: DayOneStatus, observedAt: string): DayOneState {
+/** A day-one issue's times and who answered, as its live status and its recorded state both say them. */
+export type DayOneAnswers = Pick<
+  DayOneState,
+  'url' | 'grantedAt' | 'dueAt' | 'confirmedAt' | 'confirmedBy' | 'reviewedAt' | 'reviewedBy'
+>;
+
+/** The answers of a status or a recorded state, in the record's order. */
+export function dayOneAnswers(s: DayOneAnswers): DayOneAnswers {
   return {
-    person: s.person,
     url: s.url,
     grantedAt: s.grantedAt,
     dueAt: s.dueAt,
@@ -338,6 +343,14 @@ export function dayOneStateOf(s: DayOneStatus, observedAt: string): DayOneState 
     confirmedBy: s.confirmedBy,
     reviewedAt: s.reviewedAt,
     reviewedBy: s.reviewedBy,
+  };
+}
+
+/** A day-one state as `jml github day-one-status` records it (`dayOne` of an observation record). */
+export function dayOneStateOf(s: DayOneStatus, observedAt: string): DayOneState {
+  return {
+    person: s.person,
+    ...dayOneAnswers(s),
     flagged: s.flags.map((f) => f.entitlement),
     state: s.state,
     observedAt,

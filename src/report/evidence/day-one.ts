@@ -15,6 +15,7 @@ import { byCodePoint } from '../../model/order.js';
 import type { DayOneState } from '../../records/schema.js';
 import {
   type DayOneStatus,
+  dayOneAnswers,
   dayOneHours,
   dayOneItems,
   dayOneStatus,
@@ -88,13 +89,7 @@ export function grantedJoiners(input: EvidenceInput): Granted[] {
 function fromRecord(o: ObservedDayOne): Confirmation {
   const s: DayOneState = o.state;
   return {
-    url: s.url,
-    grantedAt: s.grantedAt,
-    dueAt: s.dueAt,
-    confirmedAt: s.confirmedAt,
-    confirmedBy: s.confirmedBy,
-    reviewedAt: s.reviewedAt,
-    reviewedBy: s.reviewedBy,
+    ...dayOneAnswers(s),
     flags: s.flagged,
     state: s.state,
     source: `record ${o.file} (observed ${s.observedAt})`,
@@ -103,13 +98,7 @@ function fromRecord(o: ObservedDayOne): Confirmation {
 
 function fromGitHub(s: DayOneStatus): Confirmation {
   return {
-    url: s.url,
-    grantedAt: s.grantedAt,
-    dueAt: s.dueAt,
-    confirmedAt: s.confirmedAt,
-    confirmedBy: s.confirmedBy,
-    reviewedAt: s.reviewedAt,
-    reviewedBy: s.reviewedBy,
+    ...dayOneAnswers(s),
     flags: s.flags.map((f) => `${f.entitlement}${f.why ? `: ${f.why}` : ''}`),
     state: s.state,
     source: 'GitHub',
