@@ -107,6 +107,7 @@ for (const people of SIZES) {
   const rounds = runRounds(people);
   const runs: CommandRun[] = [];
   for (let i = 0; i < RUNS; i++) runs.push(runPlan(org.root));
+  org.removeReplaced();
   results.push({ people, files: org.files, exceptions: org.exceptions, generateMs, rounds, runs });
   const { cold, warm } = rounds;
   const row = (k: string, a: string, b = '', note = '') =>
