@@ -10,21 +10,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse } from 'csv-parse/sync';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACT_IDS } from '../../src/report/evidence/types.js';
 import { cleanTempDirs, jml, tempDir } from '../engine/helpers.js';
 import { type GitHubHarness, pointCliAt, startGitHub } from '../fakes/github/harness.js';
+import { chromiumInstalled, launchChromium } from '../support/chromium.js';
 import { AT, makeHistory } from './history.js';
 import { pdfText } from './pdf-text.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) {
-  console.warn(
-    '\n\n*** chromium not found: install it with `apt-get install -y chromium` (Debian) to run the evidence page test ***\n\n',
-  );
-}
+const haveChromium = chromiumInstalled('the evidence page test');
 
 let h: GitHubHarness;
 let restore: () => void;
@@ -42,20 +37,7 @@ beforeAll(async () => {
   const r = await jml(history.dir, 'evidence', '--out', out, '--at', AT);
   code = r.code;
   findings = (r.out.match(/^FINDING /gm) ?? []).length;
-  // A fresh profile (--user-data-dir) for each run.
-  browser = await chromium.launchPersistentContext(tempDir('jml-chromium-'), {
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

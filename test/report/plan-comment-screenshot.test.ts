@@ -14,11 +14,11 @@
  * access changes without a click, where Atlantis names none. The screenshot, as posted, is
  * docs/images/plan-comment.png; it is rewritten only with UPDATE_SCREENSHOTS=1.
  */
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Marked, type Tokens } from 'marked';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skippingClock } from '../../src/apply/leaver-schedule.js';
 import { indexCheckout } from '../../src/engine/checkout.js';
@@ -26,14 +26,9 @@ import { planRepository } from '../../src/engine/plan.js';
 import { personNames } from '../../src/engine/prepare.js';
 import { planCommentContext, renderPlanMarkdown } from '../../src/report/render-plan.js';
 import { cleanTempDirs, copyExample, jml, REPO_ROOT, tempDir } from '../engine/helpers.js';
+import { chromiumInstalled, launchChromium } from '../support/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) {
-  console.warn(
-    '\n\n*** chromium not found: install it with `apt-get install -y chromium` (Debian) to run the plan comment screenshot test ***\n\n',
-  );
-}
+const haveChromium = chromiumInstalled('the plan comment screenshot test');
 
 const ATLANTIS = path.join(REPO_ROOT, 'test/fixtures/atlantis/plan-comment.md');
 const SCREENSHOT = path.join(REPO_ROOT, 'docs/images/plan-comment.png');
@@ -191,20 +186,7 @@ beforeAll(async () => {
   );
   html = page(renderGithub(planMarkdown), renderGithub(readFileSync(ATLANTIS, 'utf8')));
   if (!haveChromium) return;
-  browser = await chromium.launchPersistentContext(tempDir('jml-chromium-'), {
-    executablePath: CHROMIUM,
-    viewport: { width: 1700, height: 900 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium({ width: 1700, height: 900 });
 });
 
 afterAll(async () => {
