@@ -13,16 +13,15 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { indexCheckout } from '../../src/engine/checkout.js';
 import { readRecords } from '../../src/records/store.js';
-import { parseDayOneMarker } from '../../src/report/day-one.js';
 import { buildAccessReviews } from '../../src/report/evidence/access-reviews.js';
 import { buildDayOne } from '../../src/report/evidence/day-one.js';
 import { buildExceptions } from '../../src/report/evidence/exceptions.js';
 import { campaignsInPeriod, gatherReview } from '../../src/report/evidence/review-gather.js';
 import { buildSaasInventory } from '../../src/report/evidence/saas-inventory.js';
 import type { Artifact, Row } from '../../src/report/evidence/types.js';
-import { editYaml } from '../approvals/helpers.js';
-import { cleanTempDirs, copyFixture, jml, tempDir } from '../engine/helpers.js';
+import { cleanTempDirs, jml, tempDir } from '../engine/helpers.js';
 import { OWNER, pointCliAt, REPO, specMismatches, startGitHub } from '../fakes/github/harness.js';
+import { dayOneIssue, fixtureWithGitHubLogins } from '../github/helpers.js';
 import {
   applyRecordAt,
   change,
@@ -279,26 +278,12 @@ describe('day one', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     try {
       vi.setSystemTime(new Date(AT));
-      const dir = copyFixture('org');
-      editYaml(dir, 'people/hana.hr.yaml', (p) => {
-        p.github = 'hana-h';
-      });
-      editYaml(dir, 'people/sam.sec.yaml', (p) => {
-        p.github = 'sam-s';
-      });
-      for (const login of ['hana-h', 'sam-s']) h.fake.addCollaborator(OWNER, REPO, login);
+      const dir = fixtureWithGitHubLogins(h);
       const applied = await jml(dir, 'apply', '--confirm', '--at', AT);
       // The fixture's leaver is applied late at AT (exit 3, SLA breach): the joiner is what counts here.
       expect([0, 3], applied.err).toContain(applied.code);
       expect((await jml(dir, 'github', 'day-one')).code).toBe(0);
-      const issue = h.fake.issuesOf(OWNER, REPO).find((i) => i.labels.includes('day-one'))!;
-      const granted = Date.parse(parseDayOneMarker(issue.body)!.grantedAt);
-      const at = (hours: number) => new Date(granted + hours * HOUR).toISOString();
-      const say = (user: string, body: string, hours: number) => {
-        const c = h.fake.addComment(OWNER, REPO, issue.number, user, body);
-        c.createdAt = at(hours);
-        c.updatedAt = c.createdAt;
-      };
+      const { issue, granted, at, say } = dayOneIssue(h);
       say('hana-h', '/confirm', 2);
       say('sam-s', '/reviewed', 3);
 

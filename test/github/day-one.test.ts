@@ -9,13 +9,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { type DayOneStatus, parseDayOneMarker } from '../../src/report/day-one.js';
-import { editYaml } from '../approvals/helpers.js';
-import { cleanTempDirs, copyFixture, jml, tempDir } from '../engine/helpers.js';
+import type { DayOneStatus } from '../../src/report/day-one.js';
+import { cleanTempDirs, jml, tempDir } from '../engine/helpers.js';
 import { type GitHubHarness, githubForEachTest, OWNER, REPO } from '../fakes/github/harness.js';
+import { dayOneIssue, fixtureWithGitHubLogins } from './helpers.js';
 
 const AT = '2027-02-02T14:00:00Z';
-const HOUR = 3_600_000;
 /** An instant as the pack writes it: UTC, whole seconds. */
 const utc = (iso: string) => iso.replace(/\.\d+Z$/, 'Z');
 let h: GitHubHarness;
@@ -27,14 +26,7 @@ afterAll(cleanTempDirs);
 
 /** The fixture applied at AT, with GitHub logins for the manager (hana.hr) and IT (sam.sec). */
 async function appliedJoiner() {
-  const dir = copyFixture('org');
-  editYaml(dir, 'people/hana.hr.yaml', (p) => {
-    p.github = 'hana-h';
-  });
-  editYaml(dir, 'people/sam.sec.yaml', (p) => {
-    p.github = 'sam-s';
-  });
-  for (const login of ['hana-h', 'sam-s']) h.fake.addCollaborator(OWNER, REPO, login);
+  const dir = fixtureWithGitHubLogins(h);
   // Applied at AT with the clock at AT (Date only): a run at its own time, not a replay, whose
   // joiner the evidence pack judges. The fixture's leaver ended the day before: exit 3, late.
   vi.useFakeTimers({ toFake: ['Date'] });
@@ -43,18 +35,7 @@ async function appliedJoiner() {
   expect([0, 3], applied.err).toContain(applied.code);
   const opened = await jml(dir, 'github', 'day-one');
   expect(opened.code, opened.err).toBe(0);
-  const issues = h.fake.issuesOf(OWNER, REPO).filter((i) => i.labels.includes('day-one'));
-  expect(issues).toHaveLength(1);
-  const issue = issues[0]!;
-  const granted = Date.parse(parseDayOneMarker(issue.body)!.grantedAt);
-  /** A comment at granted + hours, frozen there. */
-  const say = (user: string, body: string, hours: number) => {
-    const c = h.fake.addComment(OWNER, REPO, issue.number, user, body);
-    c.createdAt = new Date(granted + hours * HOUR).toISOString();
-    c.updatedAt = c.createdAt;
-  };
-  const at = (hours: number) => new Date(granted + hours * HOUR).toISOString();
-  return { dir, issue, granted, say, at };
+  return { dir, ...dayOneIssue(h) };
 }
 
 describe('jml github day-one', () => {

@@ -8,9 +8,9 @@ import { mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ApplyRecord } from '../../src/records/schema.js';
-import { editYaml } from '../approvals/helpers.js';
-import { cleanTempDirs, copyFixture, jml, readRecords, tempDir } from '../engine/helpers.js';
+import { cleanTempDirs, jml, readRecords, tempDir } from '../engine/helpers.js';
 import { type GitHubHarness, githubForEachTest, OWNER, REPO } from '../fakes/github/harness.js';
+import { fixtureWithGitHubLogins } from './helpers.js';
 
 const AT = '2027-02-02T14:00:00Z';
 const CLOSED_AT = '2027-02-03T10:00:00.000Z';
@@ -23,14 +23,7 @@ afterAll(cleanTempDirs);
 
 /** The fixture organisation applied, its manual work opened as issues and linked from the record. */
 async function appliedWithTickets(): Promise<string> {
-  const dir = copyFixture('org');
-  editYaml(dir, 'people/hana.hr.yaml', (p) => {
-    p.github = 'hana-h';
-  });
-  editYaml(dir, 'people/sam.sec.yaml', (p) => {
-    p.github = 'sam-s';
-  });
-  for (const login of ['hana-h', 'sam-s']) h.fake.addCollaborator(OWNER, REPO, login);
+  const dir = fixtureWithGitHubLogins(h);
   const applied = await jml(dir, 'apply', '--confirm', '--at', AT);
   // Every change applies; a replay this long after the leaver's instant also reports the SLA (3).
   expect([0, 3], applied.err).toContain(applied.code);

@@ -8,9 +8,9 @@ import { indexCheckout } from '../../src/engine/checkout.js';
 import { openWorkIssues, type WorkIssuesGitHub } from '../../src/engine/github-steps.js';
 import type { ApplyRecord, ChangeResult } from '../../src/records/schema.js';
 import { workItems } from '../../src/report/work-items.js';
-import { editYaml } from '../approvals/helpers.js';
 import { cleanTempDirs, copyFixture, jml, readRecords } from '../engine/helpers.js';
 import { type GitHubHarness, githubForEachTest, OWNER, REPO } from '../fakes/github/harness.js';
+import { fixtureWithGitHubLogins } from './helpers.js';
 
 const AT = '2027-02-02T14:00:00Z';
 let h: GitHubHarness;
@@ -22,14 +22,7 @@ afterAll(cleanTempDirs);
 
 describe('jml github work-issues', () => {
   it('opens one issue per person and manual app for its owner, and one offboarding issue per leaver', async () => {
-    const dir = copyFixture('org');
-    editYaml(dir, 'people/hana.hr.yaml', (p) => {
-      p.github = 'hana-h';
-    });
-    editYaml(dir, 'people/sam.sec.yaml', (p) => {
-      p.github = 'sam-s';
-    });
-    for (const login of ['hana-h', 'sam-s']) h.fake.addCollaborator(OWNER, REPO, login);
+    const dir = fixtureWithGitHubLogins(h);
     const applied = await jml(dir, 'apply', '--confirm', '--at', AT);
     expect(applied.code, applied.err).toBe(0);
 
