@@ -18,32 +18,24 @@ import {
   utcInstants,
 } from '../../src/report/evidence/render.js';
 import type { Artifact, DetailPage } from '../../src/report/evidence/types.js';
-import { cleanTempDirs, copyFixture, jml, tempDir } from '../engine/helpers.js';
+import { cleanTempDirs } from '../engine/helpers.js';
+import { makeFixturePack, withoutGitHubEnv } from './fixture-pack.js';
 
 const FORMULA = '=HYPERLINK("http://x","y")';
 let pack: string;
-let saved: { token?: string; repo?: string };
 
+withoutGitHubEnv();
 beforeAll(async () => {
-  saved = { token: process.env.GITHUB_TOKEN, repo: process.env.GITHUB_REPOSITORY };
-  delete process.env.GITHUB_TOKEN;
-  delete process.env.GITHUB_REPOSITORY;
-  const repo = copyFixture('org');
-  const file = path.join(repo, 'exceptions/EXC-0003.yaml');
-  writeFileSync(
-    file,
-    readFileSync(file, 'utf8').replace(/^justification: .*$/m, `justification: ${JSON.stringify(FORMULA)}`),
-  );
-  pack = path.join(tempDir('jml-evidence-render-'), 'pack');
-  const r = await jml(repo, 'evidence', '--out', pack, '--at', '2026-12-01T12:00:00Z');
-  expect([0, 2], r.err).toContain(r.code);
+  const made = await makeFixturePack('jml-evidence-render-', (repo) => {
+    const file = path.join(repo, 'exceptions/EXC-0003.yaml');
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(/^justification: .*$/m, `justification: ${JSON.stringify(FORMULA)}`),
+    );
+  });
+  pack = made.out;
 });
-
-afterAll(() => {
-  if (saved.token !== undefined) process.env.GITHUB_TOKEN = saved.token;
-  if (saved.repo !== undefined) process.env.GITHUB_REPOSITORY = saved.repo;
-  cleanTempDirs();
-});
+afterAll(cleanTempDirs);
 
 const artifact = (rows: Artifact['rows'], extra: Partial<Artifact> = {}): Artifact => ({
   id: 'jml-events',

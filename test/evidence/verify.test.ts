@@ -10,27 +10,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_USAGE } from '../../src/cli/main.js';
 import { canonicalJson, manifestDigest, sha256 } from '../../src/report/evidence/verify.js';
 import { cleanTempDirs, copyFixture, jml, tempDir } from '../engine/helpers.js';
+import { makeFixturePack, withoutGitHubEnv } from './fixture-pack.js';
 
 let made: string;
 let printed: string;
-let saved: { token?: string; repo?: string };
 
+withoutGitHubEnv();
 beforeAll(async () => {
-  saved = { token: process.env.GITHUB_TOKEN, repo: process.env.GITHUB_REPOSITORY };
-  delete process.env.GITHUB_TOKEN;
-  delete process.env.GITHUB_REPOSITORY;
-  const repo = copyFixture('org');
-  made = path.join(tempDir('jml-evidence-made-'), 'pack');
-  const r = await jml(repo, 'evidence', '--out', made, '--at', '2026-12-01T12:00:00Z');
-  expect([0, 2], r.err).toContain(r.code);
-  printed = r.out;
+  ({ out: made, printed } = await makeFixturePack('jml-evidence-made-'));
 });
-
-afterAll(() => {
-  if (saved.token !== undefined) process.env.GITHUB_TOKEN = saved.token;
-  if (saved.repo !== undefined) process.env.GITHUB_REPOSITORY = saved.repo;
-  cleanTempDirs();
-});
+afterAll(cleanTempDirs);
 
 /** A copy of the pack as the auditor received it. */
 function copy(): string {
