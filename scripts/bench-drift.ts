@@ -42,13 +42,23 @@ interface FeedSubject {
   tenChanges(): void;
   /** Time passes on the fake's clock (a provider whose feed reads by time). */
   passMinutes?(minutes: number): void;
+  close(): Promise<void>;
+}
+
+/** Measures one organisation's row, then closes its fake. */
+async function measureFeed(s: FeedSubject, users: number): Promise<void> {
+  try {
+    await measureRow(s, users);
+  } finally {
+    await s.close();
+  }
 }
 
 /**
  * One row: the full read, the feed's own full round, a drift with no change 15 minutes later, and
  * one 15 minutes after that with ten changes made a minute before it.
  */
-async function measureFeed(s: FeedSubject, users: number): Promise<void> {
+async function measureRow(s: FeedSubject, users: number): Promise<void> {
   const { provider, scope } = s;
   const calls = async <T>(read: () => Promise<T>): Promise<{ value: T; calls: number; ms: number }> => {
     const from = s.server.requests.length;
@@ -77,7 +87,7 @@ async function measureFeed(s: FeedSubject, users: number): Promise<void> {
 }
 
 /** Entra seeded straight into the fake (the harness's seed looks users up by name: slow at 100,000). */
-async function entraOrganisation(users: number): Promise<{ h: EntraHarness; scope: Scope }> {
+async function entraOrganisation(users: number): Promise<FeedSubject> {
   const h = await createEntraHarness();
   const ids: string[] = [];
   for (let i = 0; i < users; i++) ids.push(h.fake.addUser(login(i), { displayName: `User ${i}` }).id);
@@ -89,7 +99,15 @@ async function entraOrganisation(users: number): Promise<{ h: EntraHarness; scop
     logins: new Set(ids.map((_, i) => login(i))),
     targets: Array.from({ length: GROUPS }, (_, g) => ({ kind: 'group' as const, target: groupName(g) })),
   };
-  return { h, scope };
+  return {
+    name: 'entra',
+    provider: h.provider as Provider & ChangeFeed,
+    server: h.server,
+    scope,
+    isToken: (path) => path.includes('/oauth2/'),
+    tenChanges: () => tenChangesInEntra(h, users),
+    close: () => h.close(),
+  };
 }
 
 /** Ten changes an administrator makes in the console: members, accounts, a group's name. */
@@ -109,27 +127,8 @@ function tenChangesInEntra(h: EntraHarness, users: number): void {
   group(6).memberIds.add(f.userByKey(login(users))!.id);
 }
 
-async function measureEntra(users: number): Promise<void> {
-  const { h, scope } = await entraOrganisation(users);
-  try {
-    await measureFeed(
-      {
-        name: 'entra',
-        provider: h.provider as Provider & ChangeFeed,
-        server: h.server,
-        scope,
-        isToken: (path) => path.includes('/oauth2/'),
-        tenChanges: () => tenChangesInEntra(h, users),
-      },
-      users,
-    );
-  } finally {
-    await h.close();
-  }
-}
-
 /** Google seeded straight into the fake, its delegation granting the Reports scope too. */
-async function googleOrganisation(users: number): Promise<{ h: GoogleHarness; scope: Scope }> {
+async function googleOrganisation(users: number): Promise<FeedSubject> {
   const h = await createGoogleHarness({ fake: { delegatedScopes: [...DELEGATED_SCOPES, REPORTS_SCOPE] } });
   for (let i = 0; i < users; i++) h.fake.addUser(login(i), { displayName: `User ${i}` });
   const email = (g: number) => `group-${String(g).padStart(3, '0')}@example.com`;
@@ -142,7 +141,15 @@ async function googleOrganisation(users: number): Promise<{ h: GoogleHarness; sc
     logins: new Set(Array.from({ length: users }, (_, i) => login(i))),
     targets: Array.from({ length: GROUPS }, (_, g) => ({ kind: 'group' as const, target: email(g) })),
   };
-  return { h, scope };
+  return {
+    name: 'google',
+    provider: h.provider as Provider & ChangeFeed,
+    server: h.fake.server,
+    scope,
+    isToken: (path) => path === '/token',
+    tenChanges: () => tenChangesInGoogle(h, users),
+    close: () => h.close(),
+  };
 }
 
 /** Ten changes an administrator makes in the Admin console, each one admin log event. */
@@ -161,33 +168,12 @@ function tenChangesInGoogle(h: GoogleHarness, users: number): void {
   f.consoleAddMember(group(6), login(users));
 }
 
-async function measureGoogle(users: number): Promise<void> {
-  const { h, scope } = await googleOrganisation(users);
-  try {
-    await measureFeed(
-      {
-        name: 'google',
-        provider: h.provider as Provider & ChangeFeed,
-        server: h.fake.server,
-        scope,
-        isToken: (path) => path === '/token',
-        tenChanges: () => tenChangesInGoogle(h, users),
-      },
-      users,
-    );
-  } finally {
-    await h.close();
-  }
-}
-
 /**
  * Okta seeded straight into the fake an hour before the first drift run, on a clock the bench
  * moves (15 minutes between scheduled runs); its rate limits lifted, since calls are counted here
  * and bench-providers measures the waits.
  */
-async function oktaOrganisation(
-  users: number,
-): Promise<{ h: OktaHarness; scope: Scope; clock: { now: number } }> {
+async function oktaOrganisation(users: number): Promise<FeedSubject> {
   const clock = { now: Date.parse('2027-01-04T08:00:00.000Z') };
   const h = await createOktaHarness({
     auth: 'ssws',
@@ -209,7 +195,18 @@ async function oktaOrganisation(
     logins: new Set(ids.map((_, i) => login(i))),
     targets: Array.from({ length: GROUPS }, (_, g) => ({ kind: 'group' as const, target: groupName(g) })),
   };
-  return { h, scope, clock };
+  return {
+    name: 'okta',
+    provider: h.provider as Provider & ChangeFeed,
+    server: h.fake.server,
+    scope,
+    isToken: (path) => path.startsWith('/oauth2/'),
+    tenChanges: () => tenChangesInOkta(h, users),
+    passMinutes: (minutes) => {
+      clock.now += minutes * 60_000;
+    },
+    close: () => h.close(),
+  };
 }
 
 /** Ten changes an administrator makes in the Admin Console, each with its System Log event. */
@@ -228,32 +225,9 @@ function tenChangesInOkta(h: OktaHarness, users: number): void {
   f.consoleSetMember(groupName(6), login(users), true);
 }
 
-async function measureOkta(users: number): Promise<void> {
-  const { h, scope, clock } = await oktaOrganisation(users);
-  try {
-    await measureFeed(
-      {
-        name: 'okta',
-        provider: h.provider as Provider & ChangeFeed,
-        server: h.fake.server,
-        scope,
-        isToken: (path) => path.startsWith('/oauth2/'),
-        tenChanges: () => tenChangesInOkta(h, users),
-        passMinutes: (minutes) => {
-          clock.now += minutes * 60_000;
-        },
-      },
-      users,
-    );
-  } finally {
-    await h.close();
-  }
-}
-
 console.log(`\nDrift: API calls per provider (${GROUPS} managed groups, ${GROUPS * PER_GROUP} memberships)`);
 row('provider', 'users', 'full read', 'feed round', 'no change', '10 changes');
 for (const users of SIZES) {
-  await measureEntra(users);
-  await measureGoogle(users);
-  await measureOkta(users);
+  for (const organisation of [entraOrganisation, googleOrganisation, oktaOrganisation])
+    await measureFeed(await organisation(users), users);
 }
