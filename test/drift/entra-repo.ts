@@ -4,26 +4,16 @@
  * seeded with the organisation's people and some of their Entra access.
  */
 import type { EngineContext } from '../../src/engine/context.js';
-import type { Prepared } from '../../src/engine/prepare.js';
 import { createEntraHarness, type EntraHarness } from '../fakes/entra/harness.js';
 import type { ProviderState } from '../fakes/harness.js';
-import { connectExample, enabledUsers } from './property.js';
+import { connectExample, type DriftRepo, enabledUsers } from './property.js';
 
-export interface EntraRepo {
+/** Entra behind the Graph fake; its `base`: every person enabled, the first of them in each group and license. */
+export interface EntraRepo extends DriftRepo<EntraHarness> {
   dir: string;
-  h: EntraHarness;
   clock: { now: number };
   ctx: EngineContext;
-  /** Prepared with Entra only, connected to the fake. */
-  p: Prepared;
-  /** The organisation's logins (sorted) and Entra's catalog targets, for random changes. */
-  logins: string[];
-  groups: string[];
   licenses: string[];
-  /** The starting state: every person enabled, the first of them in each group and license. */
-  base: ProviderState;
-  /** Accounts outside the managed scope. */
-  extra: string[];
 }
 
 export const START = Date.parse('2027-01-04T09:00:00Z');

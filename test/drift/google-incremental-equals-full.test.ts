@@ -13,24 +13,17 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Prepared } from '../../src/engine/prepare.js';
 import { cleanTempDirs } from '../engine/helpers.js';
 import { DELEGATED_SCOPES, REPORTS_SCOPE } from '../fakes/google/google-fake.js';
 import { CREDENTIALS_ENV, createGoogleHarness, type GoogleHarness } from '../fakes/google/harness.js';
 import type { ProviderState } from '../fakes/harness.js';
 import { clearProxyEnv } from '../providers/feed-helpers.js';
-import { checkIncrementalEqualsFull, connectExample, enabledUsers } from './property.js';
+import { checkIncrementalEqualsFull, connectExample, type DriftRepo, enabledUsers } from './property.js';
 
 const RUNNER_START = Date.parse('2027-01-04T09:00:00Z');
 
-interface GoogleRepo {
-  h: GoogleHarness;
-  p: Prepared;
-  logins: string[];
-  groups: string[];
+interface GoogleRepo extends DriftRepo<GoogleHarness> {
   licenses: string[];
-  base: ProviderState;
-  extra: string[];
 }
 
 let repo: GoogleRepo;

@@ -19,20 +19,14 @@ import { cleanTempDirs } from '../engine/helpers.js';
 import type { ProviderState } from '../fakes/harness.js';
 import { createOktaHarness, type OktaHarness } from '../fakes/okta/harness.js';
 import { clearProxyEnv } from '../providers/feed-helpers.js';
-import { checkIncrementalEqualsFull, connectExample, enabledUsers } from './property.js';
+import { checkIncrementalEqualsFull, connectExample, type DriftRepo, enabledUsers } from './property.js';
 
 const START = Date.parse('2027-01-04T09:00:00.000Z');
 const EXTRA_GROUPS = ['All Staff', 'Old Finance', 'Temp Group'];
 
-interface OktaRepo {
-  h: OktaHarness;
+interface OktaRepo extends DriftRepo<OktaHarness> {
   clock: { now: number };
-  p: Prepared;
-  logins: string[];
-  groups: string[];
   apps: string[];
-  base: ProviderState;
-  extra: string[];
 }
 
 let repo: OktaRepo;

@@ -70,6 +70,20 @@ export async function connectExample(opts: {
   };
 }
 
+/** What a provider's property runs against, as its test sets it up. */
+export interface DriftRepo<H> {
+  h: H;
+  /** Prepared with the one provider only, connected to the fake. */
+  p: Prepared;
+  /** The organisation's logins (sorted) and the provider's managed groups, for random changes. */
+  logins: string[];
+  groups: string[];
+  /** The starting state the fake is seeded with before each sequence. */
+  base: ProviderState;
+  /** Accounts outside the managed scope. */
+  extra: string[];
+}
+
 /** Every login an enabled account with no session, named as `name` says. */
 export function enabledUsers(logins: string[], name: (local: string) => string): ProviderState['users'] {
   const users: ProviderState['users'] = {};
