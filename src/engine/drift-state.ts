@@ -20,8 +20,9 @@
  * state can hide drift until the next full read, never cause a write.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
 import { byCodePoint } from '../model/order.js';
 import type { ProviderName } from '../model/providers.js';
@@ -165,13 +166,11 @@ function loadState(file: string): DriftStateFile | 'missing' | 'unreadable' {
   }
 }
 
-/** Written whole or not at all (a temporary file renamed over the old one). */
+/** Written whole or not at all (write-file-atomic, as every other state file of jml). */
 function saveState(file: string, state: DriftStateFile): string | undefined {
   try {
     mkdirSync(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(state));
-    renameSync(tmp, file);
+    writeFileAtomic.sync(file, JSON.stringify(state));
     return undefined;
   } catch (e) {
     return `could not save ${file}: ${e instanceof Error ? e.message : String(e)}`;
