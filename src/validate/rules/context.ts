@@ -81,3 +81,44 @@ export function refPerson(
       `Use the id of a file in people/ (for example ${suggest(id, ctx.index.people.keys())}).`,
     );
 }
+
+/** Reports `id` at `path` of `at` as unknown-role unless it names a file in roles/. */
+export function refRole(
+  ctx: RuleContext,
+  at: Located<unknown>,
+  path: YamlPath,
+  id: string,
+  what: string,
+): void {
+  if (!ctx.known.role(id))
+    ctx.emit(
+      'error',
+      'unknown-role',
+      at,
+      path,
+      `${what} "${id}" does not exist.`,
+      `Use the id of a file in roles/ (for example ${suggest(id, ctx.index.roles.keys())}).`,
+    );
+}
+
+/**
+ * Reports `id` at `path` of `at` as unknown-entitlement unless the catalog has it; `hint` is given
+ * the closest catalog id (computed only when the id is unknown).
+ */
+export function refEntitlement(
+  ctx: RuleContext,
+  at: Located<unknown>,
+  path: YamlPath,
+  id: string,
+  hint: (closest: string) => string,
+): void {
+  if (!ctx.known.entitlement(id))
+    ctx.emit(
+      'error',
+      'unknown-entitlement',
+      at,
+      path,
+      `The entitlement "${id}" is not in policy/entitlements.yaml.`,
+      hint(suggest(id, ctx.index.entitlements.keys())),
+    );
+}

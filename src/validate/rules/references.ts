@@ -7,7 +7,7 @@
 
 import type { Located } from '../../load/source.js';
 import type { Entitlement } from '../../model/schema.js';
-import { refPerson, type ValidationRule } from './context.js';
+import { refEntitlement, refPerson, refRole, type ValidationRule } from './context.js';
 import { checkProviderKind } from './provider-kinds.js';
 import { suggest } from './text.js';
 
@@ -107,30 +107,19 @@ export const roleReferences: ValidationRule = {
   name: 'roleReferences',
   rules: ['unknown-owner', 'unknown-role', 'unknown-entitlement'],
   check(ctx) {
-    const { repo, index, known, emit } = ctx;
-    for (const r of repo.roles) {
+    for (const r of ctx.repo.roles) {
       refPerson(ctx, r, ['owner'], r.value.owner, 'unknown-owner', 'The owner');
       r.value.includes.forEach((inc, i) => {
-        if (!known.role(inc))
-          emit(
-            'error',
-            'unknown-role',
-            r,
-            ['includes', i],
-            `The included role "${inc}" does not exist.`,
-            `Use the id of a file in roles/ (for example ${suggest(inc, index.roles.keys())}).`,
-          );
+        refRole(ctx, r, ['includes', i], inc, 'The included role');
       });
       r.value.entitlements.forEach((ent, i) => {
-        if (!known.entitlement(ent))
-          emit(
-            'error',
-            'unknown-entitlement',
-            r,
-            ['entitlements', i],
-            `The entitlement "${ent}" is not in policy/entitlements.yaml.`,
-            `Add it to the catalog or correct the id (for example ${suggest(ent, index.entitlements.keys())}).`,
-          );
+        refEntitlement(
+          ctx,
+          r,
+          ['entitlements', i],
+          ent,
+          (closest) => `Add it to the catalog or correct the id (for example ${closest}).`,
+        );
       });
     }
   },
@@ -140,18 +129,10 @@ export const roleReferences: ValidationRule = {
 export const sodReferences: ValidationRule = {
   name: 'sodReferences',
   rules: ['unknown-entitlement'],
-  check({ repo, known, emit }) {
-    for (const s of repo.sod) {
+  check(ctx) {
+    for (const s of ctx.repo.sod) {
       s.value.conflicting.forEach((ent, i) => {
-        if (!known.entitlement(ent))
-          emit(
-            'error',
-            'unknown-entitlement',
-            s,
-            ['conflicting', i],
-            `The entitlement "${ent}" is not in policy/entitlements.yaml.`,
-            'Correct the id.',
-          );
+        refEntitlement(ctx, s, ['conflicting', i], ent, () => 'Correct the id.');
       });
     }
   },
@@ -162,20 +143,11 @@ export const personReferences: ValidationRule = {
   name: 'personReferences',
   rules: ['unknown-manager', 'unknown-role'],
   check(ctx) {
-    const { repo, index, known, emit } = ctx;
-    for (const p of repo.people) {
+    for (const p of ctx.repo.people) {
       if (p.value.manager !== undefined)
         refPerson(ctx, p, ['manager'], p.value.manager, 'unknown-manager', 'The manager');
       p.value.roles.forEach((r, i) => {
-        if (!known.role(r.role))
-          emit(
-            'error',
-            'unknown-role',
-            p,
-            ['roles', i, 'role'],
-            `The role "${r.role}" does not exist.`,
-            `Use the id of a file in roles/ (for example ${suggest(r.role, index.roles.keys())}).`,
-          );
+        refRole(ctx, p, ['roles', i, 'role'], r.role, 'The role');
       });
     }
   },
@@ -186,22 +158,19 @@ export const exceptionReferences: ValidationRule = {
   name: 'exceptionReferences',
   rules: ['unknown-person', 'unknown-approver', 'unknown-entitlement'],
   check(ctx) {
-    const { repo, index, known, emit } = ctx;
-    for (const e of repo.exceptions) {
+    for (const e of ctx.repo.exceptions) {
       refPerson(ctx, e, ['person'], e.value.person, 'unknown-person', 'The person');
       e.value.approvers.forEach((a, i) => {
         refPerson(ctx, e, ['approvers', i], a, 'unknown-approver', 'The approver');
       });
       e.value.entitlements.forEach((ent, i) => {
-        if (!known.entitlement(ent))
-          emit(
-            'error',
-            'unknown-entitlement',
-            e,
-            ['entitlements', i],
-            `The entitlement "${ent}" is not in policy/entitlements.yaml.`,
-            `Correct the id (for example ${suggest(ent, index.entitlements.keys())}).`,
-          );
+        refEntitlement(
+          ctx,
+          e,
+          ['entitlements', i],
+          ent,
+          (closest) => `Correct the id (for example ${closest}).`,
+        );
       });
     }
   },

@@ -7,7 +7,7 @@
 import type { Located } from '../../load/source.js';
 import { SECURITY_REVIEW_FILE } from '../../model/schema.js';
 import type { Emit } from '../emit.js';
-import type { ValidationRule } from './context.js';
+import { refEntitlement, type ValidationRule } from './context.js';
 import { stemOf } from './text.js';
 
 const folderOf = (file: string) => file.split('/')[1] ?? '';
@@ -101,7 +101,8 @@ export const reviewFileOwners: ValidationRule = {
 export const reviewItems: ValidationRule = {
   name: 'reviewItems',
   rules: ['duplicate-id', 'unknown-person', 'review-self', 'unknown-entitlement'],
-  check({ repo, known, emit }) {
+  check(ctx) {
+    const { repo, known, emit } = ctx;
     for (const f of repo.reviews.files) {
       const { reviewer } = f.value;
       const seen = new Map<string, number>();
@@ -135,15 +136,7 @@ export const reviewItems: ValidationRule = {
             `${reviewer} would review their own access.`,
             "Move the item to the file of the person's manager (or security.yaml at the top of the organisation).",
           );
-        if (!known.entitlement(item.entitlement))
-          emit(
-            'error',
-            'unknown-entitlement',
-            f,
-            ['items', i, 'entitlement'],
-            `The entitlement "${item.entitlement}" is not in policy/entitlements.yaml.`,
-            'Correct the id.',
-          );
+        refEntitlement(ctx, f, ['items', i, 'entitlement'], item.entitlement, () => 'Correct the id.');
       });
     }
   },
