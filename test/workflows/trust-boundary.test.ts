@@ -191,6 +191,22 @@ jobs:
     ]);
   });
 
+  it('a trusted job that restores or saves a cache, with actions/cache or either half of it, is refused', () => {
+    for (const action of ['cache', 'cache/restore', 'cache/save']) {
+      const wf = trustedJob(
+        'workflow_run',
+        `      - uses: actions/${action}@5a3ec84eff668545956fd18022155c47e93e2684
+        with:
+          path: .jml/drift
+          key: jml-drift-x
+`,
+      );
+      expect(trustViolations(wf, 'x.yml')).toEqual([
+        `x.yml job judge: restores a cache (actions/${action}@5a3ec84eff668545956fd18022155c47e93e2684); a privileged pull request job keeps none`,
+      ]);
+    }
+  });
+
   it('a trusted job that runs every step in the head checkout is refused', () => {
     const wf = trustedJob(
       'pull_request_target',

@@ -101,6 +101,8 @@ export function privilegesOf(job: Job, wf: Workflow): string[] {
 }
 
 const CHECKOUT = /^actions\/checkout@/;
+/** actions/cache and its restore-only and save-only halves: each reads or writes the same cache. */
+const CACHE = /^actions\/cache(\/(restore|save))?@/;
 
 /** A checkout of the run's own commit (the default branch's, for the trusted events). */
 function isOwnCommit(step: Step): boolean {
@@ -205,7 +207,7 @@ function trustedJobViolations(job: Job, where: string): string[] {
       const ok = trusted.has('') ? !inUntrusted(local) : trusted.has(local.split('/')[0] ?? '');
       if (!ok) out.push(`${where}: uses a local action ${step.uses} that is not the base checkout's`);
     }
-    if (step.uses?.startsWith('actions/cache@'))
+    if (CACHE.test(step.uses ?? ''))
       out.push(`${where}: restores a cache (${label}); a privileged pull request job keeps none`);
     if (
       step.uses?.startsWith('actions/setup-node@') &&
