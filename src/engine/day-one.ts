@@ -9,9 +9,8 @@
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import type { GitHubClient } from '../github/client.js';
-import { byCodePoint } from '../model/order.js';
 import { applyRecord, type Trigger } from '../records/schema.js';
-import { readRecords, writeObservationRecord } from '../records/store.js';
+import { readRecordsIn, writeObservationRecord } from '../records/store.js';
 import {
   changedDayOneStates,
   type DayOneStatus,
@@ -178,9 +177,7 @@ export async function readDayOneStatus(
   } else {
     const dir = path.resolve(root, index.policy.records.dir);
     const view = applyRecord.pick({ startedAt: true, dayOne: true });
-    const records = [dir, ...(req.evidence ?? []).map((d) => path.resolve(d))]
-      .flatMap((from) => readRecords(from, { view }).records)
-      .sort((a, b) => byCodePoint(a.record.startedAt, b.record.startedAt) || byCodePoint(a.file, b.file));
+    const { records } = readRecordsIn([dir, ...(req.evidence ?? []).map((d) => path.resolve(d))], { view });
     const observedAt = new Date(now);
     const states = statuses.map((s) => dayOneStateOf(s, observedAt.toISOString()));
     const changed = changedDayOneStates(states, newestDayOneStates(records));

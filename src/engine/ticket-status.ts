@@ -18,12 +18,7 @@ import path from 'node:path';
 import type { GitHubClient } from '../github/client.js';
 import { byCodePoint } from '../model/order.js';
 import type { ApplyRecord, TicketState, Trigger } from '../records/schema.js';
-import {
-  type RecordFile,
-  type RecordProblem,
-  readRecords,
-  writeObservationRecord,
-} from '../records/store.js';
+import { type RecordProblem, readRecordsIn, writeObservationRecord } from '../records/store.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
 import { indexCheckout } from './checkout.js';
 import type { OpenGitHub } from './github-steps.js';
@@ -79,14 +74,7 @@ export async function recordTicketStatus(
   const root = path.resolve(req.root);
   const index = indexCheckout(root);
   const dir = path.resolve(root, index.policy.records.dir);
-  const records: RecordFile[] = [];
-  const problems: RecordProblem[] = [];
-  for (const from of [dir, ...(req.evidence ?? []).map((d) => path.resolve(d))]) {
-    const read = readRecords(from);
-    records.push(...read.records);
-    problems.push(...read.problems.map((p) => ({ ...p, file: path.join(from, p.file) })));
-  }
-  records.sort((a, b) => byCodePoint(a.record.startedAt, b.record.startedAt) || byCodePoint(a.file, b.file));
+  const { records, problems } = readRecordsIn([dir, ...(req.evidence ?? []).map((d) => path.resolve(d))]);
   const links = new Map<string, Link>();
   const last = new Map<string, TicketState>();
   for (const { record } of records) {

@@ -169,6 +169,32 @@ export function readRecords(
 }
 
 /**
+ * Every record under each of `dirs` (`readRecords` on each: the records directory, then copies of
+ * the evidence branch's records/ a reader is also given), oldest first across them all. A
+ * problem's file is joined to the directory it was found in, so it says which copy is damaged.
+ */
+export function readRecordsIn(dirs: readonly string[]): RecordsRead;
+export function readRecordsIn<T extends { startedAt: string }>(
+  dirs: readonly string[],
+  options: ReadOptions<T>,
+): RecordsRead<T>;
+export function readRecordsIn(
+  dirs: readonly string[],
+  options: ReadOptions<{ startedAt: string }> = {},
+): RecordsRead<{ startedAt: string }> {
+  const out: RecordsRead<{ startedAt: string }> = { records: [], problems: [] };
+  for (const dir of dirs) {
+    const read = readRecords(dir, options);
+    out.records.push(...read.records);
+    out.problems.push(...read.problems.map((p) => ({ ...p, file: path.join(dir, p.file) })));
+  }
+  out.records.sort(
+    (a, b) => byCodePoint(a.record.startedAt, b.record.startedAt) || byCodePoint(a.file, b.file),
+  );
+  return out;
+}
+
+/**
  * One copy of each run's record: a records directory holds this run's records at its top, and
  * earlier runs' copies under `restored/` or `records/YYYY/MM/` (a checkout of the evidence
  * branch), so one run can be read two or three times. A record's file name is made of what the

@@ -14,6 +14,7 @@ import {
   RecordError,
   readRecordFile,
   readRecords,
+  readRecordsIn,
   recordFileName,
   writeRecord,
 } from '../../src/records/store.js';
@@ -225,6 +226,24 @@ describe('readRecords', () => {
       records: [{ file: recordFileName(kept), record: kept }],
       problems: [],
     });
+  });
+});
+
+describe('readRecordsIn', () => {
+  it("reads the records directory and the evidence branch's copy as one list, oldest first, each problem with its directory", () => {
+    const dir = tempDir('jml-records-');
+    const evidence = tempDir('jml-evidence-');
+    const at = (d: number) => `2026-12-0${d}T15:00:00.000Z`;
+    writeRecord(dir, record({ startedAt: at(3) }));
+    writeRecord(path.join(evidence, '2026/12'), record({ startedAt: at(1) }));
+    writeRecord(dir, record({ startedAt: at(2) }));
+    writeFileSync(path.join(evidence, 'broken.json'), '{');
+    const read = readRecordsIn([dir, evidence]);
+    expect(read.records.map((r) => r.record.startedAt)).toEqual([at(1), at(2), at(3)]);
+    expect(read.records[0]!.file).toBe(`2026/12/${recordFileName(record({ startedAt: at(1) }))}`);
+    expect(read.problems).toEqual([
+      { file: path.join(evidence, 'broken.json'), problem: expect.stringMatching(/^is not JSON/) },
+    ]);
   });
 });
 
