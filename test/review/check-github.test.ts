@@ -12,11 +12,11 @@ import {
   type ReviewCheckOutcome,
 } from '../../src/engine/review/check.js';
 import { GitHubError } from '../../src/github/client.js';
-import type { ReviewCampaign, ReviewFile, ReviewItem } from '../../src/model/schema.js';
+import type { ReviewCampaign, ReviewFile } from '../../src/model/schema.js';
 import { NOT_A_REVIEW, REVIEW_CHECK_MARKER } from '../../src/review/check.js';
 import { cleanTempDirs, copyExample, jml } from '../engine/helpers.js';
 import { type GitHubHarness, githubForEachTest, OWNER, REPO } from '../fakes/github/harness.js';
-import { Q } from './helpers.js';
+import { reviewItem as item, Q } from './helpers.js';
 
 let h: GitHubHarness;
 githubForEachTest((x) => {
@@ -29,26 +29,6 @@ const BASE_SHA = 'a'.repeat(40);
 const FIRST_SHA = 'b'.repeat(40);
 const HEAD_SHA = 'c'.repeat(40);
 const OTHER_SHA = 'd'.repeat(40);
-
-function item(id: string, person: string): ReviewItem {
-  const [, provider, entitlement] = id.split('/');
-  return {
-    id,
-    person,
-    account: `${person}@example.com`,
-    provider: provider as ReviewItem['provider'],
-    entitlement: entitlement!,
-    target: entitlement!,
-    risk: 'low',
-    source: { kind: 'role', id: 'engineer', at: `people/${person}.yaml:15` },
-    accountEnabled: true,
-    lastSignIn: null,
-    inactive: null,
-    exceptionExpiresSoon: false,
-    decision: 'pending',
-    justification: '',
-  };
-}
 
 const ORIGINAL: ReviewFile = {
   quarter: Q,

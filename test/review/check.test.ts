@@ -7,10 +7,10 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { ChangedFile, Review } from '../../src/approvals/types.js';
-import type { ReviewCampaign, ReviewFile, ReviewItem } from '../../src/model/schema.js';
+import type { ReviewCampaign, ReviewFile } from '../../src/model/schema.js';
 import { checkReview, type ReviewCheckInput } from '../../src/review/check.js';
 import { cleanTempDirs, jml, tempDir } from '../engine/helpers.js';
-import { AT, driftedExample, Q } from './helpers.js';
+import { AT, driftedExample, reviewItem as item, Q } from './helpers.js';
 
 const FILE = `reviews/${Q}/jonah.weiss.yaml`;
 const HEAD = 'b'.repeat(40);
@@ -20,27 +20,6 @@ const LOGINS: Record<string, string> = {
   'fatima.haddad': 'fhaddad',
   'leo.martins': 'leo-m',
 };
-
-function item(id: string, person: string, extra: Partial<ReviewItem> = {}): ReviewItem {
-  const [, provider, entitlement] = id.split('/');
-  return {
-    id,
-    person,
-    account: `${person}@example.com`,
-    provider: provider as ReviewItem['provider'],
-    entitlement: entitlement!,
-    target: entitlement!,
-    risk: 'low',
-    source: { kind: 'role', id: 'engineer', at: `people/${person}.yaml:15` },
-    accountEnabled: true,
-    lastSignIn: null,
-    inactive: null,
-    exceptionExpiresSoon: false,
-    decision: 'pending',
-    justification: '',
-    ...extra,
-  };
-}
 
 const ORIGINAL: ReviewFile = {
   quarter: Q,

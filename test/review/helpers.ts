@@ -3,6 +3,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { parse, stringify } from 'yaml';
+import type { ReviewItem } from '../../src/model/schema.js';
 import { copyExample, editDirectory, jml, readDirectory } from '../engine/helpers.js';
 import type { ProviderState } from '../fakes/harness.js';
 import { createOktaHarness, type OktaHarness } from '../fakes/okta/index.js';
@@ -11,6 +12,28 @@ export const T0 = '2026-12-01';
 export const AT = '2027-01-04T09:00:00-05:00';
 export const Q = '2027-Q1';
 export const STRANGER = 'mallory.unknown@example.com';
+
+/** A pending review item `person/provider/entitlement` granted by the engineer role, `extra` over it. */
+export function reviewItem(id: string, person: string, extra: Partial<ReviewItem> = {}): ReviewItem {
+  const [, provider, entitlement] = id.split('/');
+  return {
+    id,
+    person,
+    account: `${person}@example.com`,
+    provider: provider as ReviewItem['provider'],
+    entitlement: entitlement!,
+    target: entitlement!,
+    risk: 'low',
+    source: { kind: 'role', id: 'engineer', at: `people/${person}.yaml:15` },
+    accountEnabled: true,
+    lastSignIn: null,
+    inactive: null,
+    exceptionExpiresSoon: false,
+    decision: 'pending',
+    justification: '',
+    ...extra,
+  };
+}
 
 /** The example applied at T0, then changed by hand on the providers. */
 export async function driftedExample(): Promise<string> {
