@@ -207,6 +207,21 @@ jobs:
     }
   });
 
+  it("a job of a pull_request_target workflow that holds nothing still may not run the pull request's code: its cache is the default branch's", () => {
+    const wf = trustedJob(
+      'pull_request_target',
+      `      - run: npm ci
+        working-directory: head
+`,
+    )
+      .replace('    environment: approvals\n', '')
+      .replace('    permissions:\n      contents: read\n', '    permissions: {}\n');
+    expect(trustViolations(wf, 'x.yml')).toEqual([
+      'x.yml job judge: runs "npm ci" with working-directory head, the pull request\'s checkout',
+      'x.yml job judge: runs npm outside the base checkout ("npm ci" in head)',
+    ]);
+  });
+
   it('a trusted job that runs every step in the head checkout is refused', () => {
     const wf = trustedJob(
       'pull_request_target',

@@ -16,6 +16,10 @@
  *     in a trusted checkout only;
  * (c) in such jobs setup-node keeps no cache and actions/cache is not used (a cache is keyed on
  *     files and restored into later privileged runs).
+ * (b) and (c) hold for every job of a pull_request_target or workflow_run workflow, privileged or
+ *     not: GitHub scopes such a run's cache to the default branch, so code of the pull request
+ *     running in any of its jobs could write a cache that the default branch's privileged runs
+ *     restore (setup-node's npm cache, schedule.yml's change-feed state restored by prefix).
  * And everywhere: no job grants itself `checks: write` or `statuses: write`: the verdicts are
  * posted by the approvals GitHub App, and any other source of a check with their name is a fake.
  *
@@ -154,16 +158,15 @@ export function trustViolations(text: string, file: string): string[] {
             `${where}: grants ${scope}: write (only the approvals app posts verdicts; any other source of one is a fake)`,
           );
     const privileges = privilegesOf(job, wf);
-    if (privileges.length === 0) continue;
     const untrusted = events.filter((e) => UNTRUSTED_EVENTS.includes(e));
-    if (untrusted.length > 0) {
+    if (privileges.length > 0 && untrusted.length > 0) {
       out.push(
         `${where}: holds ${privileges.join('; ')} in a workflow triggered by ${untrusted.join(', ')}, which runs the pull request's own definition`,
       );
       continue;
     }
-    if (!events.some((e) => TRUSTED_PR_EVENTS.includes(e))) continue;
-    out.push(...trustedJobViolations(job, where));
+    // Privileged or not: the run's cache is the default branch's (b and c above).
+    if (events.some((e) => TRUSTED_PR_EVENTS.includes(e))) out.push(...trustedJobViolations(job, where));
   }
   return out;
 }
