@@ -51,9 +51,9 @@ import {
   ALL_USERS_FILTER,
   actualUser,
   assertOktaKind,
+  groupsNamed,
   knownUser,
   NAMES_PER_SEARCH,
-  quote,
   uniqueId,
 } from './okta-provider.js';
 import { OKTA_MAX_IN_FLIGHT } from './rate-limits.js';
@@ -194,8 +194,7 @@ async function findGroups(client: Client, names: readonly string[]): Promise<Gro
   const found: Group[] = [];
   for (let i = 0; i < names.length; i += NAMES_PER_SEARCH) {
     const chunk = names.slice(i, i + NAMES_PER_SEARCH);
-    const byName = chunk.map((n) => `profile.name eq "${quote(n)}"`).join(' or ');
-    const search = `type eq "OKTA_GROUP" and (${byName})`;
+    const search = groupsNamed(chunk);
     for (const g of await drain(await client.groupApi.listGroups({ search, limit: GROUP_PAGE }))) {
       if (g.profile?.name && chunk.includes(g.profile.name)) found.push(g);
     }

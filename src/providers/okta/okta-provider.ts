@@ -235,8 +235,7 @@ export class OktaProvider implements Provider {
   }
 
   private async searchGroups(names: readonly string[]): Promise<Group[]> {
-    const byName = names.map((n) => `profile.name eq "${quote(n)}"`).join(' or ');
-    const search = `type eq "OKTA_GROUP" and (${byName})`;
+    const search = groupsNamed(names);
     return this.collect(await this.#client.groupApi.listGroups({ search, limit: GROUP_PAGE }));
   }
 
@@ -674,8 +673,14 @@ function targetKey(t: { kind: string; target: string }): string {
   return `${t.kind}:${t.target}`;
 }
 
-export function quote(value: string): string {
+function quote(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+}
+
+/** The groups search for OKTA_GROUP groups by name (at most NAMES_PER_SEARCH names). */
+export function groupsNamed(names: readonly string[]): string {
+  const byName = names.map((n) => `profile.name eq "${quote(n)}"`).join(' or ');
+  return `type eq "OKTA_GROUP" and (${byName})`;
 }
 
 function notOktaKind(t: TargetRef): string {
