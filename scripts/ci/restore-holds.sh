@@ -13,28 +13,14 @@ records_dir="${1:-.jml/records}"
 branch="${JML_EVIDENCE_BRANCH:-jml-evidence}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-auth="AUTHORIZATION: basic $(printf 'x-access-token:%s' "$GITHUB_TOKEN" | base64 -w0)"
-echo "::add-mask::${auth#AUTHORIZATION: basic }"
-remote="${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}.git"
-git -C "$work" init -q
 # Only a branch that does not exist means "no holds": any other failure (a token, the network)
 # must stop the run, or every hold would silently lapse and access would come back.
-set +e
-git -C "$work" -c http.extraheader="$auth" ls-remote --exit-code --heads "$remote" "$branch" >/dev/null
-found=$?
-set -e
-if [ "$found" -eq 2 ]; then
-  echo "No $branch branch yet: no offboarding to restore."
-  exit 0
-elif [ "$found" -ne 0 ]; then
-  echo "::error::could not read the $branch branch (git ls-remote exited $found): the offboarding holds are unknown, so nothing is applied" >&2
-  exit 1
-fi
-git -C "$work" -c http.extraheader="$auth" fetch -q --depth 1 "$remote" "$branch"
+"$(dirname "${BASH_SOURCE[0]}")/fetch-evidence.sh" "$work" \
+  "the offboarding holds are unknown, so nothing is applied"
 mkdir -p "$records_dir/restored"
 count=0
 while IFS= read -r -d '' file; do
-  git -C "$work" show "FETCH_HEAD:$file" > "$records_dir/restored/$(basename "$file")"
+  cp "$file" "$records_dir/restored/"
   count=$((count + 1))
-done < <(git -C "$work" ls-tree -r -z --name-only FETCH_HEAD -- records | grep -z -- '-offboard-.*\.json$' || true)
+done < <(find "$work/records" -type f -name '*-offboard-*.json' -print0)
 echo "Restored $count offboarding record(s) from $branch."

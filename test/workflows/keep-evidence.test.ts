@@ -168,3 +168,42 @@ describe('restore-holds.sh', () => {
     );
   });
 });
+
+describe('fetch-evidence.sh', () => {
+  const FETCH = path.join(REPO_ROOT, 'scripts/ci/fetch-evidence.sh');
+
+  it('copies every record kept on the branch into DEST/records, months and all', () => {
+    const { env } = setUp();
+    run(tempDir(), env, { 'a-applied.json': '{"result":"applied"}\n' });
+    const dest = tempDir();
+    const out = execFileSync('bash', [FETCH, dest, 'why'], { cwd: tempDir(), env, encoding: 'utf8' });
+    expect(out).toContain('1 record(s) from jml-evidence');
+    const month = new Date().toISOString().slice(0, 7).replace('-', '/');
+    expect(readdirSync(path.join(dest, 'records', month))).toEqual(['a-applied.json']);
+  });
+
+  it('leaves DEST/records empty when the branch has no records/ yet (only the pack digests)', () => {
+    const { env } = setUp();
+    const cwd = tempDir();
+    mkdirSync(path.join(cwd, 'pack-digest'));
+    writeFileSync(path.join(cwd, 'pack-digest', '2026-12-01-42.json'), '{"digest":"sha256:ab"}\n');
+    execFileSync('bash', [SCRIPT, 'pack-digest', 'evidence'], { cwd, env, encoding: 'utf8' });
+    const dest = tempDir();
+    const out = execFileSync('bash', [FETCH, dest, 'why'], { cwd: tempDir(), env, encoding: 'utf8' });
+    expect(out).toContain('0 record(s) from jml-evidence');
+    expect(readdirSync(path.join(dest, 'records'))).toEqual([]);
+  });
+
+  it('is quiet without the branch, and fails saying why the caller needs it when it cannot read it', () => {
+    const { env } = setUp();
+    const dest = tempDir();
+    expect(execFileSync('bash', [FETCH, dest, 'why'], { cwd: dest, env, encoding: 'utf8' })).toContain(
+      'No jml-evidence branch yet',
+    );
+    expect(readdirSync(path.join(dest, 'records'))).toEqual([]);
+    const broken = { ...env, GITHUB_REPOSITORY: 'acme/gone' };
+    expect(() =>
+      execFileSync('bash', [FETCH, dest, 'ticket state is not recorded'], { env: broken, stdio: 'pipe' }),
+    ).toThrow(/could not read the jml-evidence branch .*: ticket state is not recorded/);
+  });
+});
