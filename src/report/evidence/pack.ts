@@ -9,12 +9,12 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import path from 'node:path';
 import { byCodePoint } from '../../model/order.js';
 import { buildAccessReviews } from './access-reviews.js';
-import { eventsPerMonthChart, type LeaverMark, leaverLagChart } from './charts.js';
+import { eventsPerMonthChart, leaverLagChart } from './charts.js';
 import { iso } from './common.js';
 import { buildDayOne } from './day-one.js';
 import { buildExceptions } from './exceptions.js';
 import { type PageLink, renderIndexHtml, renderPageHtml } from './html.js';
-import { buildJmlEvents, eventsPerMonth, leaverMarks as marksOfLeavers } from './jml-events.js';
+import { buildJmlEvents, eventsPerMonth, leaverMarks } from './jml-events.js';
 import { buildPages } from './pages.js';
 import { buildPolicy } from './policy.js';
 import { renderCsv, renderMarkdown, renderPageMarkdown, utcInstants, zoneStatement } from './render.js';
@@ -23,8 +23,6 @@ import { buildSaasInventory } from './saas-inventory.js';
 import { buildTerminatedAccounts } from './terminated-accounts.js';
 import type { Artifact, DetailPage, EvidenceInput, Finding, Row } from './types.js';
 import { isPackPath, MANIFEST_FILE, MANIFEST_SCHEMA, manifestDigest, sha256 } from './verify.js';
-
-export { MANIFEST_SCHEMA } from './verify.js';
 
 export function buildArtifacts(input: EvidenceInput): Artifact[] {
   return [
@@ -37,11 +35,6 @@ export function buildArtifacts(input: EvidenceInput): Artifact[] {
     buildAccessReviews(input),
     buildDayOne(input),
   ];
-}
-
-/** The lag chart's marks (jml-events.ts): replays left out, a request after the end instant apart. */
-export function leaverMarks(input: EvidenceInput): LeaverMark[] {
-  return marksOfLeavers(input);
 }
 
 /** `../` as many times as `name` has folders: the way back to the pack's root from its page. */
