@@ -21,17 +21,8 @@ import type { ApplyRecord } from '../../src/records/schema.js';
 import { cleanTempDirs, jml, jmlWithClock, repoFiles, writeRepoFile } from '../engine/helpers.js';
 import { type GitHubHarness, githubForEachTest, OWNER, REPO } from '../fakes/github/harness.js';
 import { baseline, hrExample, NOW, newHire } from '../fixtures/hr/northwind.js';
+import { DIRECTORIES, seedGitHub, writeSnapshot } from './helpers.js';
 
-const DIRECTORIES = ['.jml/directory.json', '.jml/entra.json', '.jml/google.json', '.jml/okta.json'];
-const COLLABORATORS = [
-  'tnovak',
-  'gracelin-dev',
-  'ljensen',
-  'mpark-hr',
-  'andrethomas',
-  'emcbride-sec',
-  'saraholm',
-];
 /** The day before the sync: a last day that ended at midnight, fifteen hours ago. */
 const YESTERDAY = '2026-11-30';
 
@@ -42,8 +33,7 @@ githubForEachTest((x) => {
 });
 beforeEach(async () => {
   dir = hrExample();
-  h.fake.addBranch(OWNER, REPO, 'main', 'b'.repeat(40), repoFiles(dir));
-  for (const login of COLLABORATORS) h.fake.addCollaborator(OWNER, REPO, login);
+  seedGitHub(h, dir);
   // Everyone's accounts exist and are enabled, so that a cut would show.
   const r = await jml(dir, 'apply', '--confirm', '--at', '2026-12-01T14:00:00Z', '--allow-mass-disable');
   expect(r.code, r.err).toBe(0);
@@ -77,11 +67,7 @@ const terminatedYesterday =
         : r,
     );
 
-function snapshot(...edits: ((rs: HrRecord[]) => HrRecord[])[]): string {
-  const records = edits.reduce((rs, edit) => edit(rs), baseline());
-  writeRepoFile(dir, 'hr/snapshot.jsonl', `${records.map((r) => JSON.stringify(r)).join('\n')}\n`);
-  return path.join(dir, 'hr/snapshot.jsonl');
-}
+const snapshot = (...edits: ((rs: HrRecord[]) => HrRecord[])[]) => writeSnapshot(dir, ...edits);
 const sync = (file: string, ...args: string[]) =>
   jmlWithClock(skippingClock(NOW), dir, 'hr', 'sync', '--snapshot', file, '--format', 'json', ...args);
 

@@ -16,19 +16,11 @@ import { type HrSyncOutcome, type HrSyncRequest, syncHr } from '../../src/engine
 import { prepare } from '../../src/engine/prepare.js';
 import type { HrRecord } from '../../src/hr/snapshot.js';
 import { editPolicyYaml } from '../../src/load/write-yaml.js';
-import { cleanTempDirs, repoFiles } from '../engine/helpers.js';
+import { cleanTempDirs } from '../engine/helpers.js';
 import { type GitHubHarness, OWNER, REPO, specMismatches, startGitHub } from '../fakes/github/harness.js';
 import { baseline, hrExample, NOW } from '../fixtures/hr/northwind.js';
+import { seedGitHub } from './helpers.js';
 
-const COLLABORATORS = [
-  'tnovak',
-  'gracelin-dev',
-  'ljensen',
-  'mpark-hr',
-  'andrethomas',
-  'emcbride-sec',
-  'saraholm',
-];
 /** Six overdue leavers: over safety.maxDisables (5) and 10% of the 50 active people. */
 const SIX = ['BHR-1039', 'BHR-1027', 'BHR-1024', 'BHR-1045', 'BHR-1033', 'BHR-1035'];
 /** As GitHub Actions describes a run a member of the security team started. */
@@ -87,8 +79,7 @@ function reportOf(o: HrSyncOutcome) {
 
 async function github() {
   h = await startGitHub();
-  h.fake.addBranch(OWNER, REPO, 'main', 'b'.repeat(40), repoFiles(dir));
-  for (const login of COLLABORATORS) h.fake.addCollaborator(OWNER, REPO, login);
+  seedGitHub(h, dir);
   const { client } = h;
   return async () => ({ client, owner: OWNER, repo: REPO });
 }

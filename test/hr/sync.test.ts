@@ -14,20 +14,10 @@ import type { DirectoryFile } from '../../src/providers/embedded/embedded-direct
 import type { ApplyRecord } from '../../src/records/schema.js';
 import { cleanTempDirs, jml, jmlWithClock, repoFiles, writeRepoFile } from '../engine/helpers.js';
 import { type GitHubHarness, githubForEachTest, OWNER, REPO } from '../fakes/github/harness.js';
-import { baseline, hrExample, NOW, newHire } from '../fixtures/hr/northwind.js';
+import { hrExample, NOW, newHire } from '../fixtures/hr/northwind.js';
+import { change, DIRECTORIES, seedGitHub, writeSnapshot } from './helpers.js';
 
 const EXPORT = path.resolve(import.meta.dirname, '../fixtures/hr/northwind-export.csv');
-const DIRECTORIES = ['.jml/directory.json', '.jml/entra.json', '.jml/google.json', '.jml/okta.json'];
-/** GitHub logins of the reviewers these tests meet: managers, HR, security. */
-const COLLABORATORS = [
-  'tnovak',
-  'gracelin-dev',
-  'ljensen',
-  'mpark-hr',
-  'andrethomas',
-  'emcbride-sec',
-  'saraholm',
-];
 
 let h: GitHubHarness;
 let dir: string;
@@ -36,20 +26,12 @@ githubForEachTest((x) => {
 });
 beforeEach(() => {
   dir = hrExample();
-  h.fake.addBranch(OWNER, REPO, 'main', 'b'.repeat(40), repoFiles(dir));
-  for (const login of COLLABORATORS) h.fake.addCollaborator(OWNER, REPO, login);
+  seedGitHub(h, dir);
 });
 afterAll(cleanTempDirs);
 
-const change = (sourceId: string, over: Partial<HrRecord>) => (rs: HrRecord[]) =>
-  rs.map((r) => (r.sourceId === sourceId ? { ...r, ...over } : r));
-
 /** Writes the baseline snapshot, edited, into the checkout; returns its path. */
-function snapshot(...edits: ((rs: HrRecord[]) => HrRecord[])[]): string {
-  const records = edits.reduce((rs, edit) => edit(rs), baseline());
-  writeRepoFile(dir, 'hr/snapshot.jsonl', `${records.map((r) => JSON.stringify(r)).join('\n')}\n`);
-  return path.join(dir, 'hr/snapshot.jsonl');
-}
+const snapshot = (...edits: ((rs: HrRecord[]) => HrRecord[])[]) => writeSnapshot(dir, ...edits);
 const sync = (file: string, ...args: string[]) =>
   jmlWithClock(skippingClock(NOW), dir, 'hr', 'sync', '--snapshot', file, ...args);
 
