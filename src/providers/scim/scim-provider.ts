@@ -246,7 +246,7 @@ export class ScimProvider implements Provider {
       case 'enableUser':
         return this.enableUser(c.login);
       case 'disableUser':
-        return this.everywhere(c.login, false);
+        return this.disableEverywhere(c.login);
       case 'revokeSessions':
         return this.revokeSessions(c.login);
       case 'deleteUser':
@@ -352,18 +352,18 @@ export class ScimProvider implements Provider {
     }
   }
 
-  /** Sets `active` in every app holding the account (the leaver's disable: active false). */
-  private async everywhere(login: string, active: boolean): Promise<ChangeOutcome> {
+  /** Sets `active: false` in every app holding the account active (the leaver's disable). */
+  private async disableEverywhere(login: string): Promise<ChangeOutcome> {
     const changed: string[] = [];
     for (const name of this.connections.keys()) {
       const u = await this.findUser(name, login);
-      if (!u || u.active === active) continue;
-      await this.setActive(name, u, active);
+      if (!u?.active) continue;
+      await this.setActive(name, u, false);
       changed.push(name);
     }
     return changed.length > 0
-      ? { status: 'applied', detail: `active: ${active} in ${changed.join(', ')}` }
-      : { status: 'unchanged', detail: active ? 'already active' : 'no active account in any SCIM app' };
+      ? { status: 'applied', detail: `active: false in ${changed.join(', ')}` }
+      : { status: 'unchanged', detail: 'no active account in any SCIM app' };
   }
 
   /**
