@@ -386,7 +386,7 @@ export function newestDayOneStates(
 }
 
 /** Whether two recorded states say the same (the time they were observed aside). */
-export function sameDayOneState(a: DayOneState, b: DayOneState): boolean {
+function sameDayOneState(a: DayOneState, b: DayOneState): boolean {
   const fields = [
     'person',
     'url',

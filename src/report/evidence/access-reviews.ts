@@ -23,7 +23,7 @@ export interface QuarterSpan {
 const pad = (n: number) => String(n).padStart(2, '0');
 
 /** The span of `YYYY-Qn` in the clock's zone. */
-export function quarterSpan(clock: Clock, quarter: string): QuarterSpan {
+function quarterSpan(clock: Clock, quarter: string): QuarterSpan {
   const m = /^(\d{4})-Q([1-4])$/.exec(quarter);
   if (!m) throw new Error(`not a quarter: ${quarter} (YYYY-Qn)`);
   const year = Number(m[1]);
@@ -34,7 +34,7 @@ export function quarterSpan(clock: Clock, quarter: string): QuarterSpan {
 }
 
 /** The quarter `ms` falls in, in the clock's zone. */
-export function quarterOf(clock: Clock, ms: number): string {
+function quarterOf(clock: Clock, ms: number): string {
   const [y, mo] = clock.dateOf(ms).split('-').map(Number) as [number, number];
   return `${y}-Q${Math.floor((mo - 1) / 3) + 1}`;
 }

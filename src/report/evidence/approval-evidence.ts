@@ -116,7 +116,7 @@ const carriedCache = new WeakMap<EvidenceInput, Map<string, Carried>>();
  * Every commit some record's approval evidence covers, with the record: the one that applied
  * exactly that commit first, else the oldest that lists it.
  */
-export function carriedApprovals(input: EvidenceInput): Map<string, Carried> {
+function carriedApprovals(input: EvidenceInput): Map<string, Carried> {
   const cached = carriedCache.get(input);
   if (cached) return cached;
   const out = new Map<string, Carried>();

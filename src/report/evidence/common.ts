@@ -93,7 +93,7 @@ export type JmlKind = (typeof JML_KINDS)[number];
  * before jml's first run are not joiners) and `exception-ended` (access an exception alone granted,
  * removed when it expired or was removed; the plan files it under the person's last move).
  */
-export const PACK_EVENT_KINDS = ['joiner', 'mover', 'leaver', 'onboarding', 'exception-ended'] as const;
+const PACK_EVENT_KINDS = ['joiner', 'mover', 'leaver', 'onboarding', 'exception-ended'] as const;
 export type PackEventKind = (typeof PACK_EVENT_KINDS)[number];
 
 export function isJmlEvent(kind: string): kind is JmlKind {

@@ -59,7 +59,7 @@ const WEEK_MS = 7 * 86_400_000;
  * import of an existing organisation (the oldest record with a joiner change, for people whose
  * start date is before that run's date) is an onboarding, not joiners: no day-one is asked of it.
  */
-export function grantedJoiners(input: EvidenceInput): Granted[] {
+function grantedJoiners(input: EvidenceInput): Granted[] {
   const out = new Map<string, Granted>();
   const first = [...input.records]
     .sort((a, b) => byCodePoint(a.record.startedAt, b.record.startedAt))

@@ -116,7 +116,7 @@ export function decisiveLeavers(input: EvidenceInput): Map<string, DecisiveTimin
 }
 
 /** The leaver timings of the period left out of the SLA evidence, with why. */
-export function slaLeftOut(input: EvidenceInput): { file: string; person: string; why: string }[] {
+function slaLeftOut(input: EvidenceInput): { file: string; person: string; why: string }[] {
   const out: { file: string; person: string; why: string }[] = [];
   for (const r of recordsInPeriod(input))
     for (const t of r.record.leavers ?? []) {
@@ -314,7 +314,7 @@ function onboardingRecord(input: EvidenceInput): RecordFile | undefined {
 }
 
 /** The period's events: each record's changes grouped by person and event, as the pack names them. */
-export function packEvents(input: EvidenceInput): PackEvent[] {
+function packEvents(input: EvidenceInput): PackEvent[] {
   const onboarding = onboardingRecord(input);
   const out: PackEvent[] = [];
   for (const r of recordsInPeriod(input)) {
@@ -356,7 +356,7 @@ function needOf(kind: PackEventKind): ApprovalNeed {
 }
 
 /** The approval evidence of a pack event's request (the person file's last change as of the run). */
-export function eventApproval(input: EvidenceInput, e: PackEvent): ApprovalEvidence {
+function eventApproval(input: EvidenceInput, e: PackEvent): ApprovalEvidence {
   const change = input.personHistory.get(personChangeKey(e.person, e.record))?.[0];
   return approvalOf(input, {
     sha: change?.sha,

@@ -74,7 +74,7 @@ export interface PackResult {
 }
 
 /** Every file of the pack but the manifest, by path, and what the pack holds. */
-export function renderPack(
+function renderPack(
   input: EvidenceInput,
   generatedAt: Date,
   pages: DetailPage[] = [],
@@ -151,7 +151,7 @@ export function renderPack(
 }
 
 /** The manifest for the files written, with its digest. */
-export function buildManifest(
+function buildManifest(
   input: EvidenceInput,
   generatedAt: Date,
   files: ManifestFile[],

@@ -24,7 +24,7 @@ import { recordsInPeriod } from './jml-events.js';
 import type { Artifact, EvidenceInput, Finding, Row } from './types.js';
 
 /** The newest recorded state of each ticket (by url), observed at or before `at`. */
-export function newestTicketStates(
+function newestTicketStates(
   records: readonly RecordFile[],
   at: number,
 ): Map<string, { state: TicketState; file: string }> {
