@@ -18,8 +18,9 @@ import { type ApplyOutcome, runApply } from '../apply/apply.js';
 import type { RunClock } from '../apply/leaver-schedule.js';
 import { recordClock, recordTimes } from '../apply/replay.js';
 import type { GitHubAccess, GitHubClient } from '../github/client.js';
+import { employedAt } from '../hr/brake.js';
 import { editPolicyYaml } from '../load/write-yaml.js';
-import { instantMs, toIso } from '../model/time.js';
+import { toIso } from '../model/time.js';
 import { restrictPlan } from '../plan/build-plan.js';
 import { type ApplyRecord, type OffboardEntry, RECORD_SCHEMA, type Trigger } from '../records/schema.js';
 import { amendRecord, writeRecord } from '../records/store.js';
@@ -70,8 +71,7 @@ export function operatorOf(
     return `${login} is not the GitHub login of anyone in people/: only the security team may ${may}.`;
   if (!index.policy.teams.security.includes(person.value.id))
     return `${login} (${person.value.id}) is not on the security team (policy/jml.yaml teams.security): only the security team may ${may}.`;
-  const { start, end } = person.value.employment;
-  if (index.clock.dayStart(start) > now || (end !== undefined && instantMs(end) <= now))
+  if (!employedAt(index, person.value, now))
     return `${login} (${person.value.id}) is not employed now (people/${person.value.id}.yaml employment): only a current member of the security team may ${may}.`;
   return { login, person: person.value.id, vouched };
 }
