@@ -43,6 +43,23 @@ export async function jml(dir: string, ...args: string[]): Promise<RunResult> {
 }
 
 /**
+ * A test's clock that ignores the wall: it reads `start`, then one millisecond later at each
+ * reading (so what happens in turn still gets times in turn, the records' file names among
+ * them), and skips to the instant the run waits for. Unlike skippingClock it does not advance
+ * with the work's real duration, so a run's times do not depend on how busy the machine is.
+ */
+export function tickingClock(start: number): RunClock {
+  let t = start;
+  return {
+    now: () => t++,
+    async sleepUntil(ms) {
+      if (ms > t) t = ms;
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+  };
+}
+
+/**
  * `jml` on a clock of the test's (src/apply/leaver-schedule.ts `skippingClock`): "now" is the
  * clock's, and waits for an instant are skipped, while the work itself takes its real time.
  */

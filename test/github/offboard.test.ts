@@ -18,6 +18,7 @@ import {
   jmlWithClock,
   readRepoFile,
   repoFiles,
+  tickingClock,
   writeRepoFile,
 } from '../engine/helpers.js';
 import { type GitHubHarness, githubForEachTest, OWNER, REPO } from '../fakes/github/harness.js';
@@ -65,7 +66,7 @@ afterEach(() => {
 afterAll(cleanTempDirs);
 
 const offboard = (...args: string[]) =>
-  jmlWithClock(skippingClock(NOW), dir, 'offboard', 'emma.schultz', '--now', '--reason', 'SEC-4242', ...args);
+  jmlWithClock(tickingClock(NOW), dir, 'offboard', 'emma.schultz', '--now', '--reason', 'SEC-4242', ...args);
 
 describe('jml offboard --now by the security team', () => {
   it('cuts access on every provider first, then opens one pull request recording the termination', async () => {

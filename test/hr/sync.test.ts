@@ -12,7 +12,14 @@ import type { HrRecord } from '../../src/hr/snapshot.js';
 import { editPolicyYaml } from '../../src/load/write-yaml.js';
 import type { DirectoryFile } from '../../src/providers/embedded/embedded-directory.js';
 import type { ApplyRecord } from '../../src/records/schema.js';
-import { cleanTempDirs, jml, jmlWithClock, repoFiles, writeRepoFile } from '../engine/helpers.js';
+import {
+  cleanTempDirs,
+  jml,
+  jmlWithClock,
+  repoFiles,
+  tickingClock,
+  writeRepoFile,
+} from '../engine/helpers.js';
 import { type GitHubHarness, githubForEachTest, OWNER, REPO } from '../fakes/github/harness.js';
 import { hrExample, NOW, newHire } from '../fixtures/hr/northwind.js';
 import { change, DIRECTORIES, seedGitHub, writeSnapshot } from './helpers.js';
@@ -33,7 +40,7 @@ afterAll(cleanTempDirs);
 /** Writes the baseline snapshot, edited, into the checkout; returns its path. */
 const snapshot = (...edits: ((rs: HrRecord[]) => HrRecord[])[]) => writeSnapshot(dir, ...edits);
 const sync = (file: string, ...args: string[]) =>
-  jmlWithClock(skippingClock(NOW), dir, 'hr', 'sync', '--snapshot', file, ...args);
+  jmlWithClock(tickingClock(NOW), dir, 'hr', 'sync', '--snapshot', file, ...args);
 
 const joinerAndMover = () =>
   snapshot((rs) => [...rs, newHire()], change('BHR-1024', { managerSourceId: 'BHR-1003' }));
