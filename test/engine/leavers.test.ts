@@ -12,7 +12,7 @@ import { type RunClock, skippingClock } from '../../src/apply/leaver-schedule.js
 import { applyLeaversOnTime } from '../../src/engine/leavers.js';
 import type { DirectoryFile } from '../../src/providers/embedded/embedded-directory.js';
 import type { ApplyRecord } from '../../src/records/schema.js';
-import { cleanTempDirs, copyExample, jml, jmlWithClock } from './helpers.js';
+import { cleanTempDirs, copyExample, jml, jmlWithClock, tickingClock } from './helpers.js';
 
 afterEach(cleanTempDirs);
 
@@ -77,7 +77,7 @@ describe('jml leavers: a leaver due in the window', () => {
     expect(benAccounts(dir).every((a) => a.enabled)).toBe(true);
     const before = records(dir).length;
 
-    const clock = skippingClock(Date.parse('2026-12-11T20:50:00Z'));
+    const clock = tickingClock(Date.parse('2026-12-11T20:50:00Z'));
     const r = await jmlWithClock(clock, dir, 'leavers', '--confirm', '--window', '20m', '--format', 'json');
     expect(r.code, r.err).toBe(0);
     const out = JSON.parse(r.out) as { groups: { at: string; people: string[] }[]; leavers: unknown[] };
