@@ -12,9 +12,9 @@
 import type { Located } from '../load/source.js';
 import { byCodePoint } from '../model/order.js';
 import type { Person } from '../model/schema.js';
-import { type Clock, DAY_MS, instantMs } from '../model/time.js';
+import { type Clock, DAY_MS } from '../model/time.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
-import { resolvePerson } from '../resolve/resolve.js';
+import { changePoints, resolvePerson } from '../resolve/resolve.js';
 
 /** How far ahead a pull request's effect is read: a year, so a dated change next spring counts. */
 export const HORIZON_MS = 366 * DAY_MS;
@@ -42,18 +42,6 @@ interface Moment {
 }
 
 const NOTHING: Moment = { active: false, grants: new Set() };
-
-/** The dates at which a person's resolved state can change. */
-function changePoints(index: RepoIndex, p: Located<Person>): number[] {
-  const { clock } = index;
-  const v = p.value;
-  const out = [clock.dayStart(v.employment.start)];
-  if (v.employment.end) out.push(instantMs(v.employment.end));
-  for (const r of v.roles) out.push(clock.dayStart(r.from));
-  for (const e of index.exceptionsByPerson.get(v.id) ?? [])
-    out.push(clock.dayStart(e.value.from), clock.dayStart(e.value.expires));
-  return out;
-}
 
 /** Everything resolvePerson reads about a person, as one string. */
 function inputsOf(index: RepoIndex, p: Located<Person>): string {

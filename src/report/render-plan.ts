@@ -18,11 +18,9 @@
 import { DateTime } from 'luxon';
 import pc from 'picocolors';
 import { accessChanges } from '../approvals/effect.js';
-import type { Located } from '../load/source.js';
 import type { Diagnostic } from '../model/diagnostic.js';
 import { byCodePoint } from '../model/order.js';
-import type { Person } from '../model/schema.js';
-import { DAY_MS, instantMs } from '../model/time.js';
+import { DAY_MS } from '../model/time.js';
 import {
   ACTION_WORDS,
   type Action,
@@ -32,7 +30,7 @@ import {
   type Plan,
 } from '../plan/plan-types.js';
 import type { RepoIndex } from '../resolve/repo-index.js';
-import { resolvePerson } from '../resolve/resolve.js';
+import { changePoints, resolvePerson } from '../resolve/resolve.js';
 
 /** GitHub refuses comments over 65,536 characters; leave room for the header and footer. */
 export const MARKDOWN_BUDGET = 60_000;
@@ -687,18 +685,6 @@ export function renderPlanMarkdown(
 
 // --- what the comment needs from the repository ------------------------------------------
 
-/** The instants after `from` at which a person's resolved state can change (dates in their files). */
-function changePoints(index: RepoIndex, p: Located<Person>, from: number, to: number): number[] {
-  const { clock } = index;
-  const v = p.value;
-  const out = [clock.dayStart(v.employment.start)];
-  if (v.employment.end) out.push(instantMs(v.employment.end));
-  for (const r of v.roles) out.push(clock.dayStart(r.from));
-  for (const e of index.exceptionsByPerson.get(v.id) ?? [])
-    out.push(clock.dayStart(e.value.from), clock.dayStart(e.value.expires));
-  return [...new Set(out)].filter((t) => t > from && t < to).sort((a, b) => a - b);
-}
-
 /** One atomic dated change: the account starts or ends, or one entitlement is gained or lost. */
 interface DatedItem {
   at: number;
@@ -713,7 +699,8 @@ function timeline(index: RepoIndex, id: string, at: number, to: number): Map<str
   if (!p) return out;
   const put = (item: DatedItem) => out.set(`${item.at}|${item.kind}|${item.what}`, item);
   let before = resolvePerson(index, p, at);
-  for (const t of changePoints(index, p, at, to)) {
+  const points = [...new Set(changePoints(index, p))].filter((t) => t > at && t < to).sort((a, b) => a - b);
+  for (const t of points) {
     const after = resolvePerson(index, p, t);
     const wasActive = before.status === 'active';
     const isActive = after.status === 'active';

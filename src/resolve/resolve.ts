@@ -114,6 +114,22 @@ export function exceptionInForce(index: RepoIndex, exc: Exception, at: number): 
   return index.clock.dayStart(exc.from) <= at && at < index.clock.dayStart(exc.expires);
 }
 
+/**
+ * The instants at which resolvePerson's answer for `person` can change, from the dates in their
+ * files: employment start and end, each role's from, each exception's from and expiry (unsorted,
+ * may repeat).
+ */
+export function changePoints(index: RepoIndex, person: Located<Person>): number[] {
+  const { clock } = index;
+  const v = person.value;
+  const out = [clock.dayStart(v.employment.start)];
+  if (v.employment.end) out.push(instantMs(v.employment.end));
+  for (const r of v.roles) out.push(clock.dayStart(r.from));
+  for (const e of index.exceptionsByPerson.get(v.id) ?? [])
+    out.push(clock.dayStart(e.value.from), clock.dayStart(e.value.expires));
+  return out;
+}
+
 /** Resolves one person at `at`. */
 export function resolvePerson(index: RepoIndex, person: Located<Person>, at: number): PersonState {
   const p = person.value;
