@@ -160,3 +160,17 @@ export function checkPullRequestData(raw: unknown, source: string, text?: string
     `${problems.join('\n')}${more}\nExpected {"pull": GET pulls/{n}, "files": GET pulls/{n}/files, "reviews": GET pulls/{n}/reviews}.`,
   );
 }
+
+/**
+ * Of the pull requests GitHub lists for a commit, the one that merged it: the merged one whose
+ * merge commit it is (SHAs compared without case), else a merged one that carried it. Never an
+ * open or closed-unmerged pull request: its approvals did not put the commit on the branch.
+ */
+export function mergingPullRequest<P extends { mergedAt: string | null; mergeCommitSha: string | null }>(
+  listed: readonly P[],
+  commit: string,
+): P | undefined {
+  const sha = commit.toLowerCase();
+  const merged = listed.filter((p) => p.mergedAt !== null);
+  return merged.find((p) => p.mergeCommitSha?.toLowerCase() === sha) ?? merged[0];
+}

@@ -21,10 +21,14 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { checkPullRequestData, type PullRequestFacts } from '../approvals/pull-request.js';
+import {
+  checkPullRequestData,
+  mergingPullRequest,
+  type PullRequestFacts,
+} from '../approvals/pull-request.js';
 import { type ApproverContext, counts, type Standing, standings, standingWhy } from '../approvals/reviews.js';
 import type { ChangedFile, Decision, Review } from '../approvals/types.js';
-import type { GitHubAccess, GitHubClient, MergedPullRequest } from '../github/client.js';
+import type { GitHubAccess, GitHubClient } from '../github/client.js';
 import { parseHrMarker } from '../hr/propose.js';
 import type { Located } from '../load/source.js';
 import type { Person } from '../model/schema.js';
@@ -224,10 +228,7 @@ async function pullRequestOf(
 ): Promise<PulledRequest | null> {
   const { client, owner, repo } = gh;
   const listed = await client.pullRequestsOfCommit(owner, repo, commit);
-  const merged = (p: MergedPullRequest) => p.mergedAt !== null;
-  const pr =
-    listed.find((p) => merged(p) && p.mergeCommitSha !== null && lower(p.mergeCommitSha) === lower(commit)) ??
-    listed.find(merged);
+  const pr = mergingPullRequest(listed, commit);
   if (!pr) return null;
   const data = await client.pullRequestData(owner, repo, pr.number);
   const facts = checkPullRequestData(data, `GitHub ${owner}/${repo}#${pr.number}`);

@@ -6,7 +6,9 @@
  * The live provider state is read by the caller (the CLI's pipeline) and passed in. Every
  * GitHub failure becomes a gap in the output, never a crash.
  */
+
 import { parse } from 'yaml';
+import { mergingPullRequest } from '../../approvals/pull-request.js';
 import { standingApprovals } from '../../approvals/reviews.js';
 import type { GitHubAccess, GitHubClient } from '../../github/client.js';
 import { parseHrMarker } from '../../hr/propose.js';
@@ -128,7 +130,7 @@ export async function gatherEvidence(o: GatherOptions): Promise<EvidenceInput> {
     for (const sha of shas) {
       try {
         const prs = await client.pullRequestsOfCommit(owner, repo, sha);
-        const pr = prs.find((p) => p.mergeCommitSha === sha) ?? prs.find((p) => p.mergedAt) ?? prs[0];
+        const pr = mergingPullRequest(prs, sha);
         if (!pr) {
           pullRequests.set(sha, null);
           continue;

@@ -4,6 +4,7 @@
  * a review file's pull request (by its branch, else by the commit that merged the file) with the
  * approvals that stood when it merged.
  */
+import { mergingPullRequest } from '../../approvals/pull-request.js';
 import { standingApprovals } from '../../approvals/reviews.js';
 import type { Review } from '../../approvals/types.js';
 import type { GitHubClient } from '../../github/client.js';
@@ -113,7 +114,7 @@ export async function reviewPullRequest(
     };
   else if (commit) {
     const prs = await client.pullRequestsOfCommit(owner, repo, commit);
-    const pr = prs.find((p) => p.mergeCommitSha === commit) ?? prs.find((p) => p.mergedAt) ?? prs[0];
+    const pr = mergingPullRequest(prs, commit);
     if (pr)
       found = {
         number: pr.number,
