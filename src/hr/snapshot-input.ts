@@ -5,11 +5,11 @@
  * classify finds later (a job family no role maps) still names its line. Pure: the text or the
  * adapter's result in, the snapshot out.
  */
-import { parse as parseCsv } from 'csv-parse/sync';
 import {
+  checkSnapshotFile,
   type HrRecord,
-  parseSnapshot,
   type RawRecord,
+  readSnapshotFile,
   type SnapshotProblem,
   validateRecords,
 } from './snapshot.js';
@@ -24,8 +24,8 @@ export interface LoadedSnapshot {
 
 /** A snapshot file's text (JSON Lines or CSV, by `file`'s name), checked record by record. */
 export function snapshotFromText(text: string, file: string): LoadedSnapshot {
-  const { records, problems } = parseSnapshot(text, file);
-  return { records, problems, lines: linesOf(text, file) };
+  const read = readSnapshotFile(text, file);
+  return { ...checkSnapshotFile(read), lines: linesOfRaw(read.raw) };
 }
 
 /** What an adapter fetched, checked record by record; its own problems first. */
@@ -38,35 +38,7 @@ export function snapshotFromAdapter(fetched: HrAdapterResult): LoadedSnapshot {
   };
 }
 
-/** sourceId -> line of a snapshot file, the way parseSnapshot numbers lines. */
-function linesOf(text: string, file: string): Map<string, number> {
-  const lines = new Map<string, number>();
-  if (/\.csv$/i.test(file)) {
-    try {
-      const rows = parseCsv(text, { columns: true, skip_empty_lines: true, bom: true, trim: true }) as Record<
-        string,
-        string
-      >[];
-      rows.forEach((row, i) => {
-        if (row.sourceId && !lines.has(row.sourceId)) lines.set(row.sourceId, i + 2);
-      });
-    } catch {
-      // parseSnapshot already reports a file that is not CSV.
-    }
-    return lines;
-  }
-  text.split(/\r?\n/).forEach((lineText, i) => {
-    try {
-      const id = (JSON.parse(lineText) as { sourceId?: unknown }).sourceId;
-      if (typeof id === 'string' && !lines.has(id)) lines.set(id, i + 1);
-    } catch {
-      // Not JSON: parseSnapshot reports it.
-    }
-  });
-  return lines;
-}
-
-/** sourceId -> line of the raw records an adapter gave (those it knows a line of). */
+/** sourceId -> line of raw records (a file's, or those an adapter knows a line of). */
 function linesOfRaw(raw: readonly RawRecord[]): Map<string, number> {
   const lines = new Map<string, number>();
   for (const r of raw) {

@@ -175,6 +175,17 @@ export function validateRecords(raw: readonly RawRecord[]): Snapshot {
  * line) or CSV (`.csv`, a header row of field names, empty cells absent).
  */
 export function parseSnapshot(textOfFile: string, fileName: string): Snapshot {
+  return checkSnapshotFile(readSnapshotFile(textOfFile, fileName));
+}
+
+/** A snapshot file read as parseSnapshot reads it: each record raw, with its line; what could not be read. */
+export interface SnapshotFile {
+  raw: RawRecord[];
+  problems: SnapshotProblem[];
+}
+
+/** The records of a snapshot file's text, each with its line (not yet checked: checkSnapshotFile). */
+export function readSnapshotFile(textOfFile: string, fileName: string): SnapshotFile {
   const raw: RawRecord[] = [];
   const problems: SnapshotProblem[] = [];
   if (/\.csv$/i.test(fileName)) {
@@ -189,10 +200,7 @@ export function parseSnapshot(textOfFile: string, fileName: string): Snapshot {
         info: true,
       });
     } catch (e) {
-      return {
-        records: [],
-        problems: [{ message: `${fileName} is not valid CSV: ${(e as Error).message}` }],
-      };
+      return { raw: [], problems: [{ message: `${fileName} is not valid CSV: ${(e as Error).message}` }] };
     }
     // A record starts on the line after the previous one ended (the header is line 1).
     let ended = 1;
@@ -211,6 +219,11 @@ export function parseSnapshot(textOfFile: string, fileName: string): Snapshot {
       }
     });
   }
+  return { raw, problems };
+}
+
+/** Checks a file's records (validateRecords): the good ones, and every problem by line. */
+export function checkSnapshotFile({ raw, problems }: SnapshotFile): Snapshot {
   const checked = validateRecords(raw);
   return {
     records: checked.records,

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { hrSnapshotJsonSchema, parseSnapshot } from '../../src/hr/snapshot.js';
+import { snapshotFromText } from '../../src/hr/snapshot-input.js';
 
 const good = {
   source: 'bamboohr',
@@ -60,6 +61,19 @@ describe('reading an HR snapshot', () => {
         sourceId: 'BHR-2',
         message: 'timeZone Nowhere/Town is not an IANA time zone (like Europe/Berlin)',
       },
+    ]);
+  });
+
+  it('CSV: the lines a sync names for later problems are those same lines (read once, not counted again)', () => {
+    const csv =
+      'source,sourceId,workerType,status,legalName,timeZone,startDate,asOf,jobTitle\n' +
+      'bamboohr,BHR-1,employee,active,Ada,Europe/London,2026-12-01,2026-11-26T10:00:00Z,"Analyst,\nFP&A"\n' +
+      'bamboohr,BHR-2,employee,active,Bo,Europe/London,2026-12-01,2026-11-26T10:00:00Z,\n';
+    const { records, lines } = snapshotFromText(csv, 'hr.csv');
+    expect(records.map((r) => r.sourceId)).toEqual(['BHR-1', 'BHR-2']);
+    expect([...lines]).toEqual([
+      ['BHR-1', 2],
+      ['BHR-2', 4],
     ]);
   });
 
