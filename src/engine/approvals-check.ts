@@ -18,7 +18,7 @@ import { decideFromCheckouts } from './approvals.js';
 import { CheckoutError } from './checkout.js';
 
 /** The marker of the one approvals comment jml keeps on a pull request. */
-export const APPROVALS_MARKER = '<!-- jml:approvals -->';
+const APPROVALS_MARKER = '<!-- jml:approvals -->';
 
 /**
  * What the check asks of GitHub: the pull request (or the open one whose head is a commit) as the

@@ -292,7 +292,7 @@ async function proposeTermination(
 }
 
 /** The pull request's body: who cut whose access when and why, each change made, what to review. */
-export function offboardBody(
+function offboardBody(
   name: string,
   person: string,
   entry: OffboardEntry,

@@ -225,7 +225,7 @@ export async function withPrepared<T extends object>(
 }
 
 /** The providers (local, entra, ...) whose policy/jml.yaml section differs between two policies. */
-export function changedProviders(head: Policy, base: Policy): string[] {
+function changedProviders(head: Policy, base: Policy): string[] {
   const names = new Set([...Object.keys(head.providers), ...Object.keys(base.providers)]);
   return [...names]
     .filter(

@@ -42,7 +42,7 @@ function firstDifference(b: readonly unknown[], a: readonly unknown[]): number {
 }
 
 /** A field no rule knows (one added to the model later) is refused, never passed. */
-export const unknownFields: PersonRule = {
+const unknownFields: PersonRule = {
   name: 'unknownFields',
   rules: ['unclassified-change'],
   check(ctx, { id, after, fields }) {
@@ -52,7 +52,7 @@ export const unknownFields: PersonRule = {
 };
 
 /** Name, department, title and location grant nothing: HR's part alone. */
-export const detailsChange: PersonRule = {
+const detailsChange: PersonRule = {
   name: 'detailsChange',
   rules: [],
   check(_ctx, d) {
@@ -67,7 +67,7 @@ export const detailsChange: PersonRule = {
  * manager of record or HR; anything else is a mover, for the manager of record, whose new
  * retains are re-approved too. HR's part either way.
  */
-export const accessChange: PersonRule = {
+const accessChange: PersonRule = {
   name: 'accessChange',
   rules: [
     'leaver-manager-or-hr',
@@ -112,12 +112,7 @@ export const accessChange: PersonRule = {
 };
 
 /** The rules over a changed person, in the order they run. */
-export const PERSON_RULES: readonly PersonRule[] = [
-  unknownFields,
-  identityChange,
-  detailsChange,
-  accessChange,
-];
+const PERSON_RULES: readonly PersonRule[] = [unknownFields, identityChange, detailsChange, accessChange];
 
 /**
  * Every person added, removed or changed: a joiner needs the manager named in the file and HR, a

@@ -26,7 +26,7 @@ interface Address {
 }
 
 /** Splits an email (which the model has already checked has one `@`). */
-export function parseAddress(email: string): Address {
+function parseAddress(email: string): Address {
   const lower = email.toLowerCase();
   const at = lower.lastIndexOf('@');
   const local = lower.slice(0, at);
@@ -41,7 +41,7 @@ export function parseAddress(email: string): Address {
 }
 
 /** The domains a person's email may be at: organisation.emailDomains, else organisation.domain. */
-export function emailDomainsOf(policy: Policy): string[] {
+function emailDomainsOf(policy: Policy): string[] {
   return (policy.organisation.emailDomains ?? [policy.organisation.domain]).map((d) => d.toLowerCase());
 }
 

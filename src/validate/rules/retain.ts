@@ -19,12 +19,12 @@ import type { Emit } from '../emit.js';
 import type { ValidationRule } from './context.js';
 
 /** Whether roles entry `i` is a move: after the first, and to a different role. */
-export function isMove(roles: Person['roles'], i: number): boolean {
+function isMove(roles: Person['roles'], i: number): boolean {
   return i > 0 && roles[i]!.role !== roles[i - 1]!.role;
 }
 
 /** Checks every `retain` and warns about every exception a move ends. `at` is the check time. */
-export function validateRetain(repo: Repository, index: RepoIndex, at: number, emit: Emit): void {
+function validateRetain(repo: Repository, index: RepoIndex, at: number, emit: Emit): void {
   const exceptions = new Map<string, Located<Exception>>();
   for (const e of repo.exceptions) if (!exceptions.has(e.value.id)) exceptions.set(e.value.id, e);
   for (const p of repo.people) {

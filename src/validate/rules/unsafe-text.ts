@@ -61,7 +61,7 @@ export function findUnsafeCharacter(
 }
 
 /** U+202E */
-export function codePointName(cp: number): string {
+function codePointName(cp: number): string {
   return `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
@@ -69,7 +69,7 @@ export function codePointName(cp: number): string {
  * `text` safe to show in a message: every unsafe character written as \u{...}, so the message
  * itself cannot be reordered or hide anything, and long values shortened.
  */
-export function showEscaped(text: string, multiline = false): string {
+function showEscaped(text: string, multiline = false): string {
   let out = '';
   for (const ch of text) {
     const cp = ch.codePointAt(0)!;
