@@ -92,6 +92,13 @@ export async function checkApprovals(req: ApprovalsCheckRequest): Promise<Approv
     }
     // The verdict is for the commit checked out and read, never for one it did not read.
     const checkedOut = gitCommit(path.resolve(req.headRoot));
+    // A verdict posted on GitHub is for facts.headSha: without a commit to compare, it could be for
+    // content that is not that commit, so nothing is posted (fail closed).
+    if (!checkedOut && (pr.comment || pr.checkRun))
+      return {
+        kind: 'refused',
+        message: `${path.resolve(req.headRoot)} is not a git checkout, so it cannot be shown to be ${facts.headSha.slice(0, 12)}: check out the pull request's head by SHA before posting a verdict.`,
+      };
     if (checkedOut && checkedOut.toLowerCase() !== facts.headSha.toLowerCase())
       return { kind: 'head-moved', checkedOut, headSha: facts.headSha };
   }

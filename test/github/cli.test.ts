@@ -4,7 +4,8 @@
  * through the API and keeps one approvals comment; `jml github comment` keeps one plan comment;
  * `jml github issue` keeps one drift issue, closed when the drift is gone.
  */
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { editYaml, HEAD_SHA, OLD_SHA, scenario } from '../approvals/helpers.js';
@@ -12,6 +13,18 @@ import { cleanTempDirs, jml, tempDir } from '../engine/helpers.js';
 import { type GitHubHarness, githubForEachTest, OWNER, REPO } from '../fakes/github/harness.js';
 
 let h: GitHubHarness;
+
+/** Commits everything in `dir` as a new repository; returns the commit. */
+function commitAll(dir: string): string {
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: dir })
+      .toString()
+      .trim();
+  git('init', '-q');
+  git('add', '-A');
+  git('commit', '-q', '-m', 'head');
+  return git('rev-parse', 'HEAD');
+}
 
 githubForEachTest((x) => {
   h = x;
@@ -27,15 +40,17 @@ function moverPullRequest(
       (p.roles as unknown[]).push({ role: 'employee', from: '2027-03-01' });
     }),
   );
+  // The head is checked out by SHA, as the trusted workflow does: a posted verdict is for that commit.
+  const headSha = commitAll(s.head);
   h.fake.addPullRequest({
     owner: OWNER,
     repo: REPO,
     number: 7,
     author: 'hana-h',
     baseSha: OLD_SHA,
-    headSha: HEAD_SHA,
+    headSha,
     files: [{ path: 'people/pat.peer.yaml', status: 'modified' }],
-    reviews: reviews.map((r) => ({ ...r, commitId: r.commitId ?? HEAD_SHA })),
+    reviews: reviews.map((r) => ({ ...r, commitId: r.commitId ?? headSha })),
   });
   return s;
 }
@@ -49,6 +64,15 @@ describe('jml approvals --pr', () => {
     const comments = h.fake.commentsOn(OWNER, REPO, 7);
     expect(comments).toHaveLength(1);
     expect(comments[0]!.body).toContain('<!-- jml:approvals -->');
+  });
+
+  it('posts no verdict for a head that is not a git checkout: it cannot be shown to be the head commit', async () => {
+    const s = moverPullRequest([{ login: 'grace-l', state: 'APPROVED' }]);
+    rmSync(path.join(s.head, '.git'), { recursive: true, force: true });
+    const r = await jml(s.head, 'approvals', '--pr', '7', '--base', s.base, '--comment');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/is not a git checkout, so it cannot be shown to be/);
+    expect(h.fake.commentsOn(OWNER, REPO, 7)).toHaveLength(0);
   });
 
   it('refuses a stale approval, and updates the same comment on the next run', async () => {
