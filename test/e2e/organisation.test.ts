@@ -6,6 +6,7 @@
  * creates the joiner on Okta with the role's groups and apps, opens the manual work as issues
  * and comments the result on the merged pull request.
  */
+import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +24,6 @@ import {
 import { createOktaHarness, type OktaHarness } from '../fakes/okta/index.js';
 
 const BASE_SHA = '1'.repeat(40);
-const HEAD_SHA = '2'.repeat(40);
 const MERGE_SHA = '3'.repeat(40);
 const START = '2026-11-30';
 
@@ -52,6 +52,18 @@ afterAll(async () => {
 });
 
 /** Step 1: a repository from this template (the example organisation), Okta connected. */
+/** Commits everything in `dir` as a new repository; returns the commit. */
+function commitAll(dir: string): string {
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: dir })
+      .toString()
+      .trim();
+  git('init', '-q');
+  git('add', '-A');
+  git('commit', '-q', '-m', 'head');
+  return git('rev-parse', 'HEAD');
+}
+
 function fromTemplate(): string {
   const dir = copyExample('jml-org-');
   const policyFile = path.join(dir, 'policy/jml.yaml');
@@ -99,6 +111,8 @@ describe('setting up in an organisation, then a joiner by pull request', () => {
     expect((await jml(head, 'codeowners')).code).toBe(0);
     expect((await jml(head, 'codeowners', '--check')).code).toBe(0);
     expect((await jml(head, 'validate', '--at', '2026-11-25')).code).toBe(0);
+    // The trusted workflow checks the head out by SHA: the verdict is for the commit it read.
+    const HEAD_SHA = commitAll(head);
 
     github.fake.addPullRequest({
       owner: OWNER,
